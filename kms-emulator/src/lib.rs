@@ -1,0 +1,1 @@
+//! A local, strict stand-in for the Alibaba Cloud KMS OpenAPI.

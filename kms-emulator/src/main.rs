@@ -1,0 +1,3 @@
+//! The `kms-emulator` binary.
+
+fn main() {}

@@ -1,0 +1,11 @@
+//! `alicloud-kms-provider`: a Pulumi-style resource provider for Alibaba Cloud KMS application
+//! access, spoken to over JSON-RPC 2.0 on stdin/stdout.
+//!
+//! The layers, from the wire inward (an arrow may only point down this list):
+//! `rpc` → `protocol` → `provider` → `resources` → `kms`. See `ARCHITECTURE.md`.
+
+pub mod kms;
+pub mod protocol;
+pub mod provider;
+pub mod resources;
+pub mod rpc;

@@ -1,0 +1,3 @@
+//! The provider binary: logs to stderr, speaks JSON-RPC on stdin/stdout.
+
+fn main() {}

@@ -4,7 +4,7 @@
 //! JSON pointer of the offending value (`#/resources/<token>/inputProperties/aapName`), and the
 //! caller gets all of them at once, the way `pulumi/pulumi`'s `bindSpec` reports its diagnostics.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use crate::model::{ConfigVariable, Package, Property, PropertyType, Resource};
@@ -182,16 +182,12 @@ impl Binder<'_> {
                 }
             }
         }
+        let schema_names: BTreeSet<&str> = outputs.iter().chain(&inputs).chain(&state).map(|property| property.name.as_str()).collect();
         let mut python_names: BTreeMap<String, &str> = BTreeMap::new();
-        for property in outputs.iter().chain(&inputs).chain(&state) {
-            let python_name = names::python_property_name(&property.name);
-            if let Some(other) = python_names.insert(python_name.clone(), &property.name) {
-                if other != property.name {
-                    self.report(
-                        path,
-                        format!("properties `{other}` and `{}` both become `{python_name}` in Python; rename one", property.name),
-                    );
-                }
+        for schema_name in schema_names {
+            let python_name = names::python_property_name(schema_name);
+            if let Some(other) = python_names.insert(python_name.clone(), schema_name) {
+                self.report(path, format!("properties `{other}` and `{schema_name}` both become `{python_name}` in Python; rename one"));
             }
         }
 

@@ -200,18 +200,18 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
     }
     writeln!(out, "                       __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:")?;
     writeln!(out, "        opts = opts or pulumi.ResourceOptions()")?;
-    writeln!(out, "        if not isinstance(opts, pulumi.ResourceOptions):")?;
-    writeln!(out, "            raise TypeError(\"Expected resource options to be a ResourceOptions instance\")")?;
-    writeln!(out, "        _props: dict[_builtins.str, Any]")?;
+    writeln!(out, "        if not _builtins.isinstance(opts, pulumi.ResourceOptions):")?;
+    writeln!(out, "            raise _builtins.TypeError(\"Expected resource options to be a ResourceOptions instance\")")?;
+    writeln!(out, "        _props: _builtins.dict[_builtins.str, Any]")?;
     writeln!(out, "        if opts.id is None:")?;
     writeln!(out, "            if __props__ is not None:")?;
     writeln!(
         out,
-        "                raise TypeError(\"__props__ is only valid when passed in combination with a valid opts.id to get an existing resource\")"
+        "                raise _builtins.TypeError(\"__props__ is only valid when passed in combination with a valid opts.id to get an existing resource\")"
     )?;
     for input in inputs.iter().filter(|input| input.required) {
         writeln!(out, "            if {} is None and not opts.urn:", python_name(input))?;
-        writeln!(out, "                raise TypeError({})", string_literal(&format!("Missing required property '{}'", python_name(input))))?;
+        writeln!(out, "                raise _builtins.TypeError({})", string_literal(&format!("Missing required property '{}'", python_name(input))))?;
     }
     writeln!(out, "            _props = {{}}")?;
     for input in inputs {
@@ -223,7 +223,7 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
         }
     }
     writeln!(out, "        else:")?;
-    writeln!(out, "            _props = dict(__props__ or {{}})")?;
+    writeln!(out, "            _props = _builtins.dict(__props__ or {{}})")?;
     writeln!(out, "        # Every output needs a key, even one without a value yet, for Pulumi to resolve it.")?;
     writeln!(out, "        for output_name in (")?;
     for output in &resource.outputs {
@@ -270,7 +270,7 @@ fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
     doc.extend(param_doc_lines(&resource.state, |_| false));
     out.push_str(&python_docstring("        ", &doc));
     writeln!(out, "        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))")?;
-    writeln!(out, "        _props: dict[_builtins.str, Any] = {{}}")?;
+    writeln!(out, "        _props: _builtins.dict[_builtins.str, Any] = {{}}")?;
     for property in &resource.state {
         let name = python_name(property);
         writeln!(out, "        _props[{}] = {name}", string_literal(&name))?;

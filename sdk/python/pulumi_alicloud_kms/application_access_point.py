@@ -223,22 +223,22 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
                        policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
-        if not isinstance(opts, pulumi.ResourceOptions):
-            raise TypeError("Expected resource options to be a ResourceOptions instance")
-        _props: dict[_builtins.str, Any]
+        if not _builtins.isinstance(opts, pulumi.ResourceOptions):
+            raise _builtins.TypeError("Expected resource options to be a ResourceOptions instance")
+        _props: _builtins.dict[_builtins.str, Any]
         if opts.id is None:
             if __props__ is not None:
-                raise TypeError("__props__ is only valid when passed in combination with a valid opts.id to get an existing resource")
+                raise _builtins.TypeError("__props__ is only valid when passed in combination with a valid opts.id to get an existing resource")
             if application_access_point_name is None and not opts.urn:
-                raise TypeError("Missing required property 'application_access_point_name'")
+                raise _builtins.TypeError("Missing required property 'application_access_point_name'")
             if policies is None and not opts.urn:
-                raise TypeError("Missing required property 'policies'")
+                raise _builtins.TypeError("Missing required property 'policies'")
             _props = {}
             _props["application_access_point_name"] = application_access_point_name
             _props["description"] = description
             _props["policies"] = policies
         else:
-            _props = dict(__props__ or {})
+            _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.
         for output_name in (
             "application_access_point_name",
@@ -268,7 +268,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
-        _props: dict[_builtins.str, Any] = {}
+        _props: _builtins.dict[_builtins.str, Any] = {}
         _props["application_access_point_name"] = application_access_point_name
         _props["description"] = description
         _props["policies"] = policies

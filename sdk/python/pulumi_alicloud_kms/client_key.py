@@ -324,16 +324,16 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
                        private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
-        if not isinstance(opts, pulumi.ResourceOptions):
-            raise TypeError("Expected resource options to be a ResourceOptions instance")
-        _props: dict[_builtins.str, Any]
+        if not _builtins.isinstance(opts, pulumi.ResourceOptions):
+            raise _builtins.TypeError("Expected resource options to be a ResourceOptions instance")
+        _props: _builtins.dict[_builtins.str, Any]
         if opts.id is None:
             if __props__ is not None:
-                raise TypeError("__props__ is only valid when passed in combination with a valid opts.id to get an existing resource")
+                raise _builtins.TypeError("__props__ is only valid when passed in combination with a valid opts.id to get an existing resource")
             if aap_name is None and not opts.urn:
-                raise TypeError("Missing required property 'aap_name'")
+                raise _builtins.TypeError("Missing required property 'aap_name'")
             if password is None and not opts.urn:
-                raise TypeError("Missing required property 'password'")
+                raise _builtins.TypeError("Missing required property 'password'")
             _props = {}
             _props["aap_name"] = aap_name
             _props["not_after"] = not_after
@@ -341,7 +341,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
             _props["password"] = None if password is None else pulumi.Output.secret(password)
             _props["private_key_data_file"] = private_key_data_file
         else:
-            _props = dict(__props__ or {})
+            _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.
         for output_name in (
             "aap_name",
@@ -382,7 +382,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         :param Optional[pulumi.Input[str]] private_key_data_file: The local file the private key was written to.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
-        _props: dict[_builtins.str, Any] = {}
+        _props: _builtins.dict[_builtins.str, Any] = {}
         _props["aap_name"] = aap_name
         _props["create_time"] = create_time
         _props["not_after"] = not_after

@@ -162,7 +162,8 @@ fn pyproject_toml(package: &Package, header: &Header) -> Result<String, fmt::Err
     let mut out = header.line(CommentSyntax::Hash);
     writeln!(out)?;
     writeln!(out, "[build-system]")?;
-    writeln!(out, "requires = [\"setuptools>=61\"]")?;
+    // Version 77 is the first to take an SPDX `license` string (PEP 639).
+    writeln!(out, "requires = [\"setuptools>=77\"]")?;
     writeln!(out, "build-backend = \"setuptools.build_meta\"")?;
     writeln!(out)?;
     writeln!(out, "[project]")?;
@@ -173,7 +174,7 @@ fn pyproject_toml(package: &Package, header: &Header) -> Result<String, fmt::Err
         writeln!(out, "description = {}", string_literal(description))?;
     }
     if let Some(license) = &package.license {
-        writeln!(out, "license = {{ text = {} }}", string_literal(license))?;
+        writeln!(out, "license = {}", string_literal(license))?;
     }
     writeln!(out, "readme = \"README.md\"")?;
     writeln!(out, "requires-python = \">=3.9\"")?;

@@ -1,0 +1,215 @@
+//! The Python SDK (`sdk/python`): one module per resource in the style of pulumi-alicloud's
+//! generated code, the package files, and the runtime helpers from `src/runtime/*.py`.
+//!
+//! Python programs use snake_case keys, so a dynamic resource's state is keyed by the Python
+//! names; the provider object carries the table from Python name to schema name and maps both
+//! ways on every call (see `_provider.py`).
+
+use std::collections::BTreeMap;
+use std::fmt::{self, Write};
+
+use crate::docs::{description_lines, python_docstring};
+use crate::header::{CommentSyntax, Header};
+use crate::model::{Package, Property, PropertyType, Resource};
+
+mod resource;
+use crate::names;
+use crate::Language;
+
+/// The hand-written runtime modules, copied verbatim after the header.
+const RUNTIME_FILES: &[(&str, &str)] = &[
+    ("_rpc.py", include_str!("../runtime/_rpc.py")),
+    ("_provider.py", include_str!("../runtime/_provider.py")),
+    ("_utilities.py", include_str!("../runtime/_utilities.py")),
+];
+
+/// The `pulumi` versions the SDK supports: dynamic providers with `configure`. CI type-checks and
+/// runs against the lower bound.
+const PULUMI_REQUIREMENT: &str = "pulumi>=3.272.0,<4.0.0";
+
+/// The Python emitter.
+pub struct Python;
+
+impl Language for Python {
+    fn directory(&self) -> &'static str {
+        "python"
+    }
+
+    fn emit(&self, package: &Package, header: &Header) -> Result<BTreeMap<String, String>, fmt::Error> {
+        let module_directory = &package.python_package_name;
+        let mut files = BTreeMap::new();
+        for resource in &package.resources {
+            files.insert(format!("{module_directory}/{}.py", module_name(resource)), resource::resource_module(package, resource, header)?);
+        }
+        for (name, contents) in RUNTIME_FILES {
+            files.insert(format!("{module_directory}/{name}"), format!("{}{contents}", header.line(CommentSyntax::Hash)));
+        }
+        files.insert(format!("{module_directory}/__init__.py"), init_module(package, header)?);
+        // PEP 561 marker. Type checkers only test that it exists (and whether it says `partial`),
+        // so the header comment is harmless.
+        files.insert(format!("{module_directory}/py.typed"), header.line(CommentSyntax::Hash));
+        files.insert("pyproject.toml".to_string(), pyproject_toml(package, header)?);
+        files.insert("README.md".to_string(), readme(package, header)?);
+        Ok(files)
+    }
+}
+
+/// `ClientKey` → `client_key`.
+pub(super) fn module_name(resource: &Resource) -> String {
+    names::to_snake_case(&resource.class_name)
+}
+
+pub(super) fn python_name(property: &Property) -> String {
+    names::python_property_name(&property.name)
+}
+
+pub(super) fn string_literal(text: &str) -> String {
+    // A JSON string is a valid Python string literal for the text sdk-gen puts in one
+    // (names, tokens, messages): both escape `"` and `\` the same way.
+    serde_json::Value::String(text.to_string()).to_string()
+}
+
+pub(super) fn plain_type(property_type: &PropertyType) -> String {
+    match property_type {
+        PropertyType::String => "_builtins.str".to_string(),
+        PropertyType::Integer => "_builtins.int".to_string(),
+        PropertyType::Number => "_builtins.float".to_string(),
+        PropertyType::Boolean => "_builtins.bool".to_string(),
+        PropertyType::Any => "Any".to_string(),
+        PropertyType::Array(item) => format!("Sequence[{}]", plain_type(item)),
+        PropertyType::Map(value) => format!("Mapping[_builtins.str, {}]", plain_type(value)),
+    }
+}
+
+pub(super) fn input_type(property_type: &PropertyType) -> String {
+    match property_type {
+        PropertyType::Array(item) => format!("pulumi.Input[Sequence[pulumi.Input[{}]]]", plain_type(item)),
+        PropertyType::Map(value) => format!("pulumi.Input[Mapping[_builtins.str, pulumi.Input[{}]]]", plain_type(value)),
+        other => format!("pulumi.Input[{}]", plain_type(other)),
+    }
+}
+
+pub(super) fn output_type(property: &Property) -> String {
+    if property.required {
+        format!("pulumi.Output[{}]", plain_type(&property.property_type))
+    } else {
+        format!("pulumi.Output[Optional[{}]]", plain_type(&property.property_type))
+    }
+}
+
+pub(super) fn parameter_type(property: &Property, required: bool) -> String {
+    if required {
+        input_type(&property.property_type)
+    } else {
+        format!("Optional[{}]", input_type(&property.property_type))
+    }
+}
+
+/// `:param <type> <name>: <description>` lines, continuation lines indented.
+pub(super) fn param_doc_lines(properties: &[Property], required: impl Fn(&Property) -> bool) -> Vec<String> {
+    let mut lines = Vec::new();
+    for property in properties {
+        let description = property.description.as_deref().map(description_lines).unwrap_or_default();
+        let type_text = parameter_type(property, required(property)).replace("_builtins.", "");
+        let mut first = format!(":param {type_text} {}:", python_name(property));
+        let mut rest = description.iter();
+        if let Some(line) = rest.next() {
+            first.push(' ');
+            first.push_str(line);
+        }
+        lines.push(first);
+        for line in rest {
+            lines.push(if line.is_empty() { String::new() } else { format!("       {line}") });
+        }
+    }
+    lines
+}
+
+pub(super) fn property_docstring(indent: &str, property: &Property) -> String {
+    let mut lines = property.description.as_deref().map(description_lines).unwrap_or_default();
+    if let Some(message) = &property.deprecation_message {
+        lines.push(format!("Deprecated: {message}"));
+    }
+    python_docstring(indent, &lines)
+}
+
+fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error> {
+    let mut out = header.line(CommentSyntax::Hash);
+    writeln!(out)?;
+    if let Some(description) = &package.description {
+        out.push_str(&python_docstring("", &description_lines(description)));
+        writeln!(out)?;
+    }
+    writeln!(out, "from ._rpc import ProviderError")?;
+    let mut exported = vec!["ProviderError".to_string()];
+    for resource in &package.resources {
+        let class = &resource.class_name;
+        writeln!(out, "from .{} import {class}, {class}Args", module_name(resource))?;
+        exported.push(format!("{class}Args"));
+        exported.push(class.clone());
+    }
+    exported.sort();
+    writeln!(out)?;
+    writeln!(out, "__all__ = [")?;
+    for name in exported {
+        writeln!(out, "    {},", string_literal(&name))?;
+    }
+    writeln!(out, "]")?;
+    Ok(out)
+}
+
+fn pyproject_toml(package: &Package, header: &Header) -> Result<String, fmt::Error> {
+    let mut out = header.line(CommentSyntax::Hash);
+    writeln!(out)?;
+    writeln!(out, "[build-system]")?;
+    // Version 77 is the first to take an SPDX `license` string (PEP 639).
+    writeln!(out, "requires = [\"setuptools>=77\"]")?;
+    writeln!(out, "build-backend = \"setuptools.build_meta\"")?;
+    writeln!(out)?;
+    writeln!(out, "[project]")?;
+    // Hyphens and underscores are the same in a distribution name; the import name keeps `_`.
+    writeln!(out, "name = {}", string_literal(&package.python_package_name))?;
+    writeln!(out, "version = {}", string_literal(&package.version))?;
+    if let Some(description) = &package.description {
+        writeln!(out, "description = {}", string_literal(description))?;
+    }
+    if let Some(license) = &package.license {
+        writeln!(out, "license = {}", string_literal(license))?;
+    }
+    writeln!(out, "readme = \"README.md\"")?;
+    writeln!(out, "requires-python = \">=3.9\"")?;
+    writeln!(out, "dependencies = [{}]", string_literal(PULUMI_REQUIREMENT))?;
+    writeln!(out)?;
+    writeln!(out, "[tool.setuptools]")?;
+    writeln!(out, "packages = [{}]", string_literal(&package.python_package_name))?;
+    writeln!(out)?;
+    writeln!(out, "[tool.setuptools.package-data]")?;
+    writeln!(out, "{} = [\"py.typed\"]", string_literal(&package.python_package_name))?;
+    Ok(out)
+}
+
+fn readme(package: &Package, header: &Header) -> Result<String, fmt::Error> {
+    let mut out = header.line(CommentSyntax::Html);
+    writeln!(out)?;
+    writeln!(out, "# {}", package.python_package_name)?;
+    writeln!(out)?;
+    if let Some(description) = &package.description {
+        writeln!(out, "{description}")?;
+        writeln!(out)?;
+    }
+    writeln!(out, "Each resource is a Pulumi dynamic resource whose provider runs the `alicloud-kms-provider` binary,")?;
+    writeln!(out, "found through `ALICLOUD_KMS_PROVIDER_PATH` or else on `PATH`. Install with `pip install .`.")?;
+    writeln!(out)?;
+    writeln!(out, "Stack configuration is read from the `{}` namespace:", package.name)?;
+    writeln!(out)?;
+    for variable in &package.config_variables {
+        writeln!(out, "- `{}:{}`", package.name, variable.name)?;
+    }
+    writeln!(out)?;
+    writeln!(out, "Resources:")?;
+    writeln!(out)?;
+    for resource in &package.resources {
+        writeln!(out, "- `{}` (`{}`)", resource.class_name, resource.token)?;
+    }
+    Ok(out)
+}

@@ -1,0 +1,189 @@
+"""
+The Pulumi dynamic provider behind every resource class, translated to the provider binary's
+JSON-RPC methods.
+
+Python programs key a dynamic resource's properties by their snake_case names, so each call maps
+the keys to schema names on the way to the binary and back again on the way out (top-level keys
+only: values such as lists of policy names are data, not names). The resource type is sent
+explicitly, because a dynamic resource's URN carries the dynamic type, and ``__provider`` (the
+pickled provider Pulumi keeps in the inputs) is stripped before anything reaches the binary.
+
+An instance is pickled (with dill) into every resource's state and unpickled inside Pulumi's
+Python provider host, so it holds plain data only; the child process lives in this module, one
+per host process, and is started on first use.
+"""
+
+import json
+import re
+import threading
+from typing import Any, Mapping, Optional, Sequence
+
+import pulumi
+import pulumi.dynamic
+
+from ._rpc import ProviderError, ProviderProcess, TRANSPORT_ERROR_CODE, find_provider_binary
+
+PROVIDER_KEY = "__provider"
+"""The key under which Pulumi keeps the serialised provider in a dynamic resource's inputs."""
+
+_PATH_HEAD = re.compile(r"^([A-Za-z0-9_]+)(.*)$", re.DOTALL)
+
+_process_lock = threading.Lock()
+_process: Optional[ProviderProcess] = None
+
+
+def forward_log(severity: str, message: str, urn: Optional[str]) -> None:
+    """Sends one of the binary's log notifications to Pulumi's log, at the same severity."""
+    text = f"{urn}: {message}" if urn else message
+    if severity == "error":
+        pulumi.log.error(text)
+    elif severity == "warning":
+        pulumi.log.warn(text)
+    elif severity == "debug":
+        pulumi.log.debug(text)
+    else:
+        pulumi.log.info(text)
+
+
+def provider_process() -> ProviderProcess:
+    """The one child per provider host process, started lazily."""
+    global _process
+    with _process_lock:
+        if _process is None:
+            _process = ProviderProcess([find_provider_binary()], on_log=forward_log)
+        return _process
+
+
+def set_provider_process(process: Optional[ProviderProcess]) -> None:
+    """Replaces the shared child, e.g. with one a test controls."""
+    global _process
+    with _process_lock:
+        _process = process
+
+
+class DynamicProvider(pulumi.dynamic.ResourceProvider):
+    """The provider of one resource type."""
+
+    resource_type: str
+    """The schema token, e.g. ``alicloud-kms:index:ClientKey``."""
+
+    config_namespace: str
+    """The stack config namespace, e.g. ``alicloud-kms`` for ``alicloud-kms:region``."""
+
+    config_variables: list[str]
+    """The schema's config variable names."""
+
+    property_names: dict[str, str]
+    """Python name → schema name, for every property of the resource."""
+
+    def __init__(
+        self,
+        resource_type: str,
+        config_namespace: str,
+        config_variables: Sequence[str],
+        property_names: Mapping[str, str],
+    ) -> None:
+        super().__init__()
+        self.resource_type = resource_type
+        self.config_namespace = config_namespace
+        self.config_variables = list(config_variables)
+        self.property_names = dict(property_names)
+
+    def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
+        """
+        Stack config → ``configure``. Dynamic providers see the whole stack config with namespaces
+        kept (``alicloud-kms:region``); the binary wants its own keys (``alicloud-kms:config:region``).
+        ``acceptSecrets`` is false because values go back through a dynamic provider host, which
+        cannot carry secrets; the resource classes mark secret outputs instead.
+        """
+        variables: dict[str, str] = {}
+        for name in self.config_variables:
+            value = req.config.get(f"{self.config_namespace}:{name}")
+            if value is not None:
+                variables[f"{self.config_namespace}:config:{name}"] = value if isinstance(value, str) else json.dumps(value)
+        provider_process().configure({"variables": variables, "acceptSecrets": False})
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
+        result = self._call("check", {"olds": self.to_schema(_olds), "news": self.to_schema(news)})
+        failures = []
+        for failure in _list(result.get("failures")):
+            failure_object = failure if isinstance(failure, dict) else {}
+            failures.append(
+                pulumi.dynamic.CheckFailure(
+                    self.to_python_path(str(failure_object.get("property", ""))),
+                    str(failure_object.get("reason", "")),
+                )
+            )
+        return pulumi.dynamic.CheckResult(self.to_python(_object("check", result.get("inputs"))), failures)
+
+    def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
+        result = self._call("diff", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
+        changes = {"DIFF_SOME": True, "DIFF_NONE": False}.get(str(result.get("changes")))
+        replaces = result.get("replaces")
+        stables = result.get("stables")
+        return pulumi.dynamic.DiffResult(
+            changes=changes,
+            replaces=[self.to_python_path(str(path)) for path in replaces] if isinstance(replaces, list) else None,
+            stables=[self.to_python_path(str(path)) for path in stables] if isinstance(stables, list) else None,
+            delete_before_replace=result.get("deleteBeforeReplace") is True,
+        )
+
+    def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        result = self._call("create", {"properties": self.to_schema(props)})
+        return pulumi.dynamic.CreateResult(str(result.get("id", "")), self.to_python(_object("create", result.get("properties"))))
+
+    def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
+        result = self._call("read", {"id": id_, "properties": self.to_schema(props)})
+        read_id = str(result.get("id") or "")
+        if read_id == "":
+            # The resource is gone; an empty id tells the engine to drop it from the state.
+            return pulumi.dynamic.ReadResult("", {})
+        inputs = result.get("inputs")
+        return pulumi.dynamic.ReadResult(
+            read_id,
+            self.to_python(_object("read", result.get("properties"))),
+            self.to_python(inputs) if isinstance(inputs, dict) else None,
+        )
+
+    def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        result = self._call("update", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
+        return pulumi.dynamic.UpdateResult(self.to_python(_object("update", result.get("properties"))))
+
+    def delete(self, _id: str, _props: dict[str, Any]) -> None:
+        self._call("delete", {"id": _id, "properties": self.to_schema(_props)})
+
+    def to_schema(self, values: Optional[Mapping[str, Any]]) -> dict[str, Any]:
+        """Python keys → schema keys, without ``__provider``; unknown keys pass unchanged, so the
+        binary can name them in its check failures."""
+        return {self.property_names.get(key, key): value for key, value in (values or {}).items() if key != PROVIDER_KEY}
+
+    def to_python(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        """Schema keys → Python keys."""
+        schema_to_python = {schema: python for python, schema in self.property_names.items()}
+        return {schema_to_python.get(key, key): value for key, value in values.items()}
+
+    def to_python_path(self, path: str) -> str:
+        """Maps the leading property name of a property path (``policies[3]``, ``aapName``)."""
+        match = _PATH_HEAD.match(path)
+        if match is None:
+            return path
+        schema_to_python = {schema: python for python, schema in self.property_names.items()}
+        return schema_to_python.get(match.group(1), match.group(1)) + match.group(2)
+
+    def _call(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
+        result = provider_process().request(method, {"type": self.resource_type, **params})
+        return _object(method, result)
+
+
+def _object(method: str, value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ProviderError(
+            TRANSPORT_ERROR_CODE,
+            f"the provider binary sent a malformed `{method}` reply (expected an object)",
+            {"kind": "transport"},
+        )
+    return value
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

@@ -1,0 +1,281 @@
+"""
+Tests of the Python SDK's runtime helpers (`_rpc.py`, `_provider.py`) and generated classes that
+need no provider binary: JSON-RPC framing and multiplexing against a scripted child process over
+real pipes, name mapping, the pickled provider, and the resource classes under Pulumi's mocks.
+
+Run by scripts/test.d/30-sdk.sh with the SDK importable (pip-installed into a temporary target)
+and KMS_SDK_FIXTURES_DIR pointing at freshly generated fixture SDKs.
+"""
+
+import base64
+import json
+import os
+import stat
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Optional
+
+import dill
+import pulumi
+import pulumi.dynamic
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+
+import pulumi_alicloud_kms
+from pulumi_alicloud_kms import _provider, _rpc
+from pulumi_alicloud_kms.client_key import _PROVIDER as CLIENT_KEY_PROVIDER
+
+SCRIPTED_PROVIDER = Path(__file__).with_name("scripted_provider.py")
+
+
+def start_child(tmp_path: Path, script: dict[str, Any], logs: Optional[list[tuple[str, str, Optional[str]]]] = None) -> _rpc.ProviderProcess:
+    script_path = tmp_path / "script.json"
+    script_path.write_text(json.dumps(script))
+    env = dict(os.environ, SCRIPTED_PROVIDER_SCRIPT=str(script_path))
+    on_log = None if logs is None else (lambda severity, message, urn: logs.append((severity, message, urn)))
+    return _rpc.ProviderProcess([sys.executable, str(SCRIPTED_PROVIDER)], on_log=on_log, env=env)
+
+
+@pytest.fixture
+def child_factory(tmp_path: Path):
+    started: list[_rpc.ProviderProcess] = []
+
+    def factory(script: dict[str, Any], logs: Optional[list[tuple[str, str, Optional[str]]]] = None) -> _rpc.ProviderProcess:
+        process = start_child(tmp_path, script, logs)
+        started.append(process)
+        return process
+
+    yield factory
+    for process in started:
+        process.stop()
+    _provider.set_provider_process(None)
+
+
+def test_replies_reach_their_own_callers_when_answered_out_of_order(child_factory) -> None:
+    process = child_factory({"hold": {"method": "slow", "count": 4}})
+    results: dict[int, Any] = {}
+
+    def call(number: int) -> None:
+        results[number] = process.request("slow", {"number": number})
+
+    threads = [threading.Thread(target=call, args=(number,)) for number in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(results) == [0, 1, 2, 3]
+    for number, result in results.items():
+        assert result["params"] == {"number": number}
+
+
+def test_configure_goes_first_even_when_nobody_called_it(child_factory) -> None:
+    process = child_factory({})
+    result = process.request("check", {"type": "t"})
+    assert result["history"] == ["configure", "check"]
+
+
+def test_configure_parameters_are_sent_as_given(child_factory) -> None:
+    process = child_factory({})
+    reply = process.configure({"variables": {"alicloud-kms:config:region": "cn-hangzhou"}, "acceptSecrets": False})
+    assert reply["params"] == {"variables": {"alicloud-kms:config:region": "cn-hangzhou"}, "acceptSecrets": False}
+    assert process.request("check", {})["history"] == ["configure", "check"]
+
+
+def test_a_json_rpc_error_becomes_a_provider_error_with_the_binarys_message(child_factory) -> None:
+    message = "kms rejected CreateClientKey: Forbidden.AapNotFound (RequestId: 5B1F-AB)"
+    process = child_factory({"replies": {"create": {"error": {"code": -32052, "message": message, "data": {"kind": "kms_service", "requestId": "5B1F-AB"}}}}})
+    with pytest.raises(_rpc.ProviderError) as raised:
+        process.request("create", {})
+    assert str(raised.value) == message
+    assert raised.value.code == -32052
+    assert raised.value.kind == "kms_service"
+    assert raised.value.data["requestId"] == "5B1F-AB"
+
+
+def test_log_notifications_and_junk_lines_reach_the_log_callback(child_factory) -> None:
+    logs: list[tuple[str, str, Optional[str]]] = []
+    process = child_factory(
+        {"junk_first": True, "logs": {"create": [{"severity": "warning", "message": "retrying", "urn": "urn:x"}]}},
+        logs,
+    )
+    process.request("create", {})
+    assert ("warning", "retrying", "urn:x") in logs
+    assert any("not JSON" in message for _, message, _ in logs)
+
+
+def test_a_dead_child_fails_its_request_and_the_next_request_starts_a_new_one(child_factory) -> None:
+    process = child_factory({"exit_on": {"crash": 3}})
+    process.configure({"variables": {"alicloud-kms:config:region": "cn-beijing"}, "acceptSecrets": False})
+    with pytest.raises(_rpc.ProviderError) as raised:
+        process.request("crash", {})
+    assert "exited (exit code 3) before answering `crash`" in str(raised.value)
+    assert raised.value.kind == "transport"
+    # The new child gets the remembered configure before the request.
+    assert process.request("check", {})["history"] == ["configure", "check"]
+
+
+def test_the_binary_is_found_through_the_variable_then_path(tmp_path: Path) -> None:
+    binary = tmp_path / "alicloud-kms-provider"
+    binary.write_text("#!/bin/sh\n")
+    binary.chmod(binary.stat().st_mode | stat.S_IXUSR)
+    assert _rpc.find_provider_binary({"PATH": str(tmp_path)}) == str(binary)
+    assert _rpc.find_provider_binary({"ALICLOUD_KMS_PROVIDER_PATH": str(binary), "PATH": ""}) == str(binary)
+    with pytest.raises(_rpc.ProviderError, match="is not an executable file"):
+        _rpc.find_provider_binary({"ALICLOUD_KMS_PROVIDER_PATH": str(tmp_path / "missing")})
+    with pytest.raises(_rpc.ProviderError, match="set ALICLOUD_KMS_PROVIDER_PATH to its path or put it on PATH"):
+        _rpc.find_provider_binary({"PATH": str(tmp_path / "empty")})
+
+
+def test_check_maps_names_both_ways_and_strips_the_provider(child_factory) -> None:
+    reply = {
+        "inputs": {"aapName": "my-aap", "password": "p"},
+        "failures": [{"property": "notAfter", "reason": "must be later than notBefore"}],
+    }
+    process = child_factory({"replies": {"check": {"result": reply}}, "logs": {"check": []}})
+    _provider.set_provider_process(process)
+    result = CLIENT_KEY_PROVIDER.check({}, {"aap_name": "my-aap", "password": "p", "__provider": "pickled"})
+    assert result.inputs == {"aap_name": "my-aap", "password": "p"}
+    assert [(failure.property, failure.reason) for failure in result.failures] == [("not_after", "must be later than notBefore")]
+
+
+def test_requests_carry_schema_names_and_the_resource_type(child_factory) -> None:
+    process = child_factory({})
+    _provider.set_provider_process(process)
+    echoed = process.request("noop", {})  # starts the child and configures it
+    assert echoed["history"] == ["configure", "noop"]
+    sent = CLIENT_KEY_PROVIDER._call("create", {"properties": CLIENT_KEY_PROVIDER.to_schema({"aap_name": "a", "private_key_data_file": "/k", "__provider": "x"})})
+    assert sent["params"] == {"type": "alicloud-kms:index:ClientKey", "properties": {"aapName": "a", "privateKeyDataFile": "/k"}}
+
+
+def test_diff_read_and_delete_translate_their_replies(child_factory) -> None:
+    process = child_factory(
+        {
+            "replies": {
+                "diff": {"result": {"changes": "DIFF_SOME", "replaces": ["aapName", "policies[0]"], "deleteBeforeReplace": False}},
+                "read": {"result": {"id": "", "properties": {}}},
+                "delete": {"result": {}},
+            }
+        }
+    )
+    _provider.set_provider_process(process)
+    diff = CLIENT_KEY_PROVIDER.diff("KAAP.1", {"aap_name": "a"}, {"aap_name": "b"})
+    assert diff.changes is True
+    assert diff.replaces == ["aap_name", "policies[0]"]
+    assert diff.delete_before_replace is False
+    gone = CLIENT_KEY_PROVIDER.read("KAAP.1", {"aap_name": "a"})
+    assert (gone.id, gone.outs) == ("", {})
+    CLIENT_KEY_PROVIDER.delete("KAAP.1", {"aap_name": "a"})
+
+
+def test_configure_sends_the_namespaced_stack_config(child_factory) -> None:
+    process = child_factory({})
+    _provider.set_provider_process(process)
+    config = pulumi.dynamic.Config(
+        {"alicloud-kms:region": "cn-shanghai", "alicloud-kms:secretKey": "s3cret", "other:region": "ignored"}, "project"
+    )
+    CLIENT_KEY_PROVIDER.configure(pulumi.dynamic.ConfigureRequest(config))
+    assert process.request("noop", {})["history"] == ["configure", "noop"]
+    assert process._configure_params == {
+        "variables": {"alicloud-kms:config:region": "cn-shanghai", "alicloud-kms:config:secretKey": "s3cret"},
+        "acceptSecrets": False,
+    }
+
+
+def test_the_provider_survives_pickling_as_pulumi_does_it() -> None:
+    restored = dill.loads(base64.b64decode(serialize_provider(CLIENT_KEY_PROVIDER)))
+    assert type(restored) is _provider.DynamicProvider
+    assert restored.resource_type == "alicloud-kms:index:ClientKey"
+    assert restored.property_names["private_key_data_file"] == "privateKeyDataFile"
+
+
+def test_log_forwarding_uses_pulumi_log_at_the_same_severity(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[str, str]] = []
+    for severity in ("debug", "info", "warn", "error"):
+        monkeypatch.setattr(pulumi.log, severity, lambda message, severity=severity: seen.append((severity, message)))
+    _provider.forward_log("warning", "slow down", "urn:pulumi:s::p::t::n")
+    _provider.forward_log("error", "broken", None)
+    _provider.forward_log("info", "hello", None)
+    assert seen == [("warn", "urn:pulumi:s::p::t::n: slow down"), ("error", "broken"), ("info", "hello")]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Records what each resource registers and answers with fixed outputs."""
+
+    def __init__(self, outputs: dict[str, Any]) -> None:
+        self.registered: list[pulumi.runtime.MockResourceArgs] = []
+        self.outputs = outputs
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[Optional[str], dict[Any, Any]]:
+        self.registered.append(args)
+        state = {key: value for key, value in args.inputs.items() if key != "__provider"}
+        return args.name + "-id", {**state, **self.outputs}
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[Any, Any], Optional[list[tuple[str, str]]]]:
+        return {}, None
+
+
+def run_under_mocks(mocks: RecordingMocks, program: Any) -> None:
+    pulumi.runtime.set_mocks(mocks, project="project", stack="stack", preview=False)
+    try:
+        program()
+    finally:
+        pulumi.runtime.settings.reset_options()
+
+
+def test_client_key_registers_a_dynamic_resource_with_snake_case_inputs() -> None:
+    mocks = RecordingMocks({"create_time": "2024-01-01T00:00:00Z", "not_before": "2024-01-01T00:00:00Z", "not_after": "2029-01-01T00:00:00Z"})
+    observed: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        key = pulumi_alicloud_kms.ClientKey("key", aap_name="my-aap", password="Passw0rd!", private_key_data_file="/tmp/key.json")
+        return pulumi.Output.all(key.aap_name, key.create_time, key.password, key.id).apply(lambda values: observed.update(values=values))
+
+    run_under_mocks(mocks, program)
+    (registered,) = mocks.registered
+    assert registered.typ == "pulumi-python:dynamic/alicloud-kms:ClientKey"
+    assert sorted(registered.inputs) == ["__provider", "aap_name", "password", "private_key_data_file"]
+    assert observed["values"] == ["my-aap", "2024-01-01T00:00:00Z", "Passw0rd!", "key-id"]
+
+
+def test_application_access_point_accepts_the_args_form_and_resolves_lists() -> None:
+    mocks = RecordingMocks({})
+    observed: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        args = pulumi_alicloud_kms.ApplicationAccessPointArgs(application_access_point_name="aap", policies=["p1", "p2"])
+        point = pulumi_alicloud_kms.ApplicationAccessPoint("aap", args)
+        return point.policies.apply(lambda policies: observed.update(policies=policies))
+
+    run_under_mocks(mocks, program)
+    assert observed["policies"] == ["p1", "p2"]
+    assert mocks.registered[0].inputs["application_access_point_name"] == "aap"
+
+
+def test_a_missing_required_input_is_a_type_error() -> None:
+    with pytest.raises(TypeError, match="Missing required property 'password'"):
+        pulumi_alicloud_kms.ClientKey("key", aap_name="my-aap")
+
+
+def test_keyword_named_properties_work_at_run_time() -> None:
+    fixtures = os.environ.get("KMS_SDK_FIXTURES_DIR")
+    assert fixtures, "KMS_SDK_FIXTURES_DIR must point at the generated fixture SDKs"
+    sys.path.insert(0, str(Path(fixtures) / "keywords-and-text" / "python"))
+    import keywords_sdk  # type: ignore[import-not-found]
+
+    mocks = RecordingMocks({})
+    observed: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program() -> Any:
+        reserved = keywords_sdk.Reserved("r", class_="c", default="d", secret_value="s", dict="x", isinstance=True, str="y", pulumi_="p", opts_="o")
+        return pulumi.Output.all(reserved.class_, reserved.dict, reserved.opts_).apply(lambda values: observed.update(values=values))
+
+    run_under_mocks(mocks, program)
+    inputs = mocks.registered[0].inputs
+    assert {"class_", "default", "secret_value", "dict", "isinstance", "str", "pulumi_", "opts_"} <= set(inputs)
+    assert observed["values"] == ["c", "x", "o"]
+    provider = keywords_sdk.reserved._PROVIDER
+    assert provider.to_schema({"class_": 1, "resource_name_": 2, "pulumi_": 3}) == {"class": 1, "resourceName": 2, "pulumi": 3}

@@ -37,8 +37,8 @@ fn problem(status: StatusCode, message: String) -> Response {
     (status, Json(json!({ "error": message }))).into_response()
 }
 
-fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, Response> {
-    serde_json::from_slice(body).map_err(|error| problem(StatusCode::BAD_REQUEST, format!("invalid JSON body: {error}")))
+fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response>> {
+    serde_json::from_slice(body).map_err(|error| Box::new(problem(StatusCode::BAD_REQUEST, format!("invalid JSON body: {error}"))))
 }
 
 async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
@@ -53,7 +53,7 @@ async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
 async fn set_fault(State(shared): State<Arc<Shared>>, Path(target): Path<String>, body: Bytes) -> Response {
     let spec: FaultSpec = match parse_json(&body) {
         Ok(spec) => spec,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     match shared.set_fault(&target, spec) {
         Ok(()) => Json(json!({ "faults": shared.faults() })).into_response(),
@@ -99,7 +99,7 @@ async fn delete_access_point(State(shared): State<Arc<Shared>>, Path(name): Path
 async fn update_access_point(State(shared): State<Arc<Shared>>, Path(name): Path<String>, body: Bytes) -> Response {
     let patch: AccessPointPatch = match parse_json(&body) {
         Ok(patch) => patch,
-        Err(response) => return response,
+        Err(response) => return *response,
     };
     if shared.update_access_point(&name, patch) {
         let updated = shared.access_points().into_iter().find(|access_point| access_point.name == name);

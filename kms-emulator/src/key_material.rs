@@ -16,7 +16,6 @@ use rsa::pkcs1::EncodeRsaPublicKey as _;
 use rsa::pkcs8::EncodePrivateKey as _;
 use rsa::sha2::Sha256;
 use rsa::signature::{SignatureEncoding as _, Signer as _};
-use rsa::Generate as _;
 use sha1::{Digest as _, Sha1};
 
 use crate::rules;
@@ -54,12 +53,15 @@ struct SharedKeyPair {
     subject_key_identifier: Vec<u8>,
 }
 
+/// `RSA_2048`, the only algorithm KMS offers for client keys.
+const RSA_KEY_BITS: usize = 2048;
+
 static SHARED_KEY_PAIR: OnceLock<Result<SharedKeyPair, String>> = OnceLock::new();
 
 fn shared_key_pair() -> Result<&'static SharedKeyPair, KeyMaterialError> {
     SHARED_KEY_PAIR
         .get_or_init(|| {
-            let private_key = rsa::PrivateKey::generate();
+            let private_key = rsa::PrivateKey::new(&mut rand::rng(), RSA_KEY_BITS).map_err(|error| error.to_string())?;
             let private_key_pkcs8_der = private_key.to_pkcs8_der().map_err(|error| error.to_string())?.as_bytes().to_vec();
             let public_key_pkcs1_der =
                 private_key.to_public_key().to_pkcs1_der().map_err(|error| error.to_string())?.as_bytes().to_vec();
@@ -157,6 +159,7 @@ fn to_offset_date_time(time: DateTime<Utc>) -> Result<time::OffsetDateTime, KeyM
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rsa::traits::PublicKeyParts as _;
 
     #[test]
     fn the_pkcs12_opens_with_the_password_and_holds_the_certificate() {
@@ -164,6 +167,7 @@ mod tests {
         let not_after = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
         let issued = issue_client_key("KAAP.test", not_before, not_after, "YouPassword123!").unwrap();
         assert!(issued.certificate_pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
+        assert_eq!(shared_key_pair().unwrap().signing_key.as_ref().size() * 8, 2048, "an RSA-2048 key");
 
         let opened = KeyStore::from_pkcs12(&issued.pkcs12_der, "YouPassword123!", p12_keystore::Pkcs12ImportPolicy::Relaxed)
             .expect("opens with the password");

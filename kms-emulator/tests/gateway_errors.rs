@@ -137,7 +137,7 @@ fn unknown_actions_versions_and_paths_are_api_not_found() {
     let mut params = client.unsigned("ListPolicies", &[("Version", "2020-01-01")]);
     client.sign("POST", &mut params);
     client.send("POST", &params, None).assert_error(404, "InvalidApi.NotFound");
-    let request = format!("GET /other?Action=ListPolicies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    let request = "GET /other?Action=ListPolicies HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
     send_raw(emulator.addr(), request.as_bytes()).assert_error(404, "InvalidApi.NotFound");
 }
 

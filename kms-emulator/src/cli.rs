@@ -61,6 +61,9 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
                 let text = value()?;
                 let (target, assignments) =
                     text.split_once(':').ok_or_else(|| format!("--fault {text:?} must be ACTION:KEY=VALUE[,KEY=VALUE]..."))?;
+                if target != crate::faults::ALL_ACTIONS && crate::actions::Action::from_name(target).is_none() {
+                    return Err(format!("--fault {text:?}: unknown action {target:?}; use an action name or '*'"));
+                }
                 let spec = FaultSpec::parse_assignments(assignments).map_err(|error| format!("--fault {text:?}: {error}"))?;
                 config.faults.insert(target.to_owned(), spec);
             }
@@ -116,6 +119,7 @@ mod tests {
         let config = run(&["--fault", "*:throttle_ratio=0.5"]).unwrap();
         assert_eq!(config.faults["*"].throttle_ratio, 0.5);
         assert!(run(&["--fault", "throttle_ratio=0.5"]).is_err());
+        assert!(run(&["--fault", "Nope:throttle_ratio=0.5"]).is_err());
         assert!(run(&["--listen"]).is_err());
         assert!(run(&["--bogus"]).is_err());
         assert!(run(&["--credential", "nosecret"]).is_err());

@@ -27,13 +27,26 @@
 //! // ... the emulator stops when `emulator` is dropped, or with `emulator.shutdown()`.
 //! ```
 //!
+//! # Command line
+//!
+//! `kms-emulator [--listen ADDR] [--credential ID:SECRET[:TOKEN]]... [--state FILE] [--region R]
+//! [--account-id ID] [--fault ACTION:KEY=VALUE,...]... [--no-control] [--nonce-capacity N]`.
+//! `--listen` defaults to `127.0.0.1:0`; the default credential is
+//! `demo-access-key-id:demo-access-key-secret`; `ID:SECRET:TOKEN` is an STS credential whose
+//! requests must carry `SecurityToken=TOKEN`. The first stdout line is exactly
+//! `listening on http://HOST:PORT`; logs go to stderr. See [`cli::USAGE`].
+//!
 //! # Test hooks
 //!
 //! The handle sets and clears faults per action ([`Emulator::set_fault`]), inspects resources
 //! ([`Emulator::client_keys`], [`Emulator::access_points`], ...) and changes them behind the API's
 //! back to simulate drift ([`Emulator::delete_client_key`], [`Emulator::delete_access_point`],
 //! [`Emulator::update_access_point`]). The same operations are served over HTTP under
-//! `/__emulator/` (see the README).
+//! `/__emulator/`: `GET health`, `GET|DELETE faults`, `PUT|POST|DELETE faults/{action or *}`
+//! (body: a [`FaultSpec`] as JSON), `GET calls`, `GET client-keys`, `DELETE client-keys/{id}`,
+//! `GET application-access-points`, `PATCH|DELETE application-access-points/{name}` (body:
+//! an [`AccessPointPatch`] as JSON), `GET policies`, `GET network-rules`. The README has the
+//! answers' shapes.
 
 pub mod actions;
 pub mod cli;

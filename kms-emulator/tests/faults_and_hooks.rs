@@ -245,3 +245,22 @@ async fn the_async_start_serves_and_stops_on_drop() {
     }
     assert!(refused, "the listener closed");
 }
+
+#[test]
+fn a_hanging_call_does_not_block_other_clients_and_shutdown_cuts_it() {
+    let emulator = start();
+    let client = Client::demo(emulator.addr());
+    emulator.set_fault("CreateApplicationAccessPoint", FaultSpec { hang_ratio: 1.0, hang_ms: 600_000, ..FaultSpec::default() }).unwrap();
+    let hanging_client = client.clone();
+    let hanging = std::thread::spawn(move || hanging_client.call("CreateApplicationAccessPoint", &[("Name", "aap_stuck"), ("Policies", "[\"p\"]")]));
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while emulator.call_count(Action::CreateApplicationAccessPoint) == 0 {
+        assert!(Instant::now() < deadline, "the hanging call never arrived");
+        std::thread::yield_now();
+    }
+    client.call("ListPolicies", &[]).ok();
+    assert!(!hanging.is_finished(), "the first call is still waiting for its answer");
+    emulator.shutdown();
+    let reply = hanging.join().unwrap();
+    assert!(matches!(reply, Reply::Dropped), "shutdown closes the hanging connection: {reply:?}");
+}

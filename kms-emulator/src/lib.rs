@@ -1,1 +1,252 @@
-//! A local, strict stand-in for the Alibaba Cloud KMS OpenAPI.
+//! A local, strict stand-in for the Alibaba Cloud KMS OpenAPI (version 2016-01-20), limited to the
+//! application-access family: client keys, application access points (AAPs), permission policies
+//! and network rules.
+//!
+//! It checks what the real gateway checks (RPC signature v1.0 / HMAC-SHA1, timestamp window,
+//! nonce replay, access keys, STS tokens), enforces the service's rules, answers in the API's
+//! exact JSON shapes and error format, returns real PKCS#12 client keys, and can inject faults.
+//! The README of this crate has the full list of behaviours and the choices made where the real
+//! service's behaviour is unconfirmed (all in [`rules`]).
+//!
+//! # Starting one
+//!
+//! From async code:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), kms_emulator::StartError> {
+//! let emulator = kms_emulator::Emulator::start(kms_emulator::Config::default()).await?;
+//! println!("KMS at {}", emulator.endpoint()); // http://127.0.0.1:PORT
+//! # Ok(()) }
+//! ```
+//!
+//! From plain (sync) test code, with its own runtime on a background thread:
+//!
+//! ```no_run
+//! let emulator = kms_emulator::Emulator::start_blocking(kms_emulator::Config::default()).unwrap();
+//! let host_and_port = emulator.addr();
+//! // ... the emulator stops when `emulator` is dropped, or with `emulator.shutdown()`.
+//! ```
+//!
+//! # Command line
+//!
+//! `kms-emulator [--listen ADDR] [--credential ID:SECRET[:TOKEN]]... [--state FILE] [--region R]
+//! [--account-id ID] [--fault ACTION:KEY=VALUE,...]... [--no-control] [--nonce-capacity N]`.
+//! `--listen` defaults to `127.0.0.1:0`; the default credential is
+//! `demo-access-key-id:demo-access-key-secret`; `ID:SECRET:TOKEN` is an STS credential whose
+//! requests must carry `SecurityToken=TOKEN`. The first stdout line is exactly
+//! `listening on http://HOST:PORT`; logs go to stderr. See [`cli::USAGE`].
+//!
+//! # Test hooks
+//!
+//! The handle sets and clears faults per action ([`Emulator::set_fault`]), inspects resources
+//! ([`Emulator::client_keys`], [`Emulator::access_points`], ...) and changes them behind the API's
+//! back to simulate drift ([`Emulator::delete_client_key`], [`Emulator::delete_access_point`],
+//! [`Emulator::update_access_point`]). The same operations are served over HTTP under
+//! `/__emulator/`: `GET health`, `GET|DELETE faults`, `PUT|POST|DELETE faults/{action or *}`
+//! (body: a [`FaultSpec`] as JSON), `GET calls`, `GET client-keys`, `DELETE client-keys/{id}`,
+//! `GET application-access-points`, `PATCH|DELETE application-access-points/{name}` (body:
+//! an [`AccessPointPatch`] as JSON), `GET policies`, `GET network-rules`. The README has the
+//! answers' shapes.
+
+pub mod actions;
+pub mod cli;
+pub mod config;
+mod control;
+pub mod error;
+pub mod faults;
+pub mod gateway;
+mod ids;
+pub mod key_material;
+pub mod nonce;
+pub mod params;
+pub mod rules;
+mod server;
+mod shared;
+pub mod signature;
+mod state_file;
+pub mod store;
+pub mod validation;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+pub use actions::Action;
+pub use config::{Config, Credential, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET};
+pub use control::PREFIX as CONTROL_PREFIX;
+pub use error::{ApiError, FaultError, StartError};
+pub use faults::{FaultSpec, ALL_ACTIONS};
+pub use shared::AccessPointPatch;
+pub use store::{AccessPoint, ClientKey, NetworkRule, Policy};
+
+use shared::Shared;
+
+/// A running emulator. It stops when dropped (or on [`Emulator::shutdown`]); the blocking variant
+/// also joins its background thread then.
+pub struct Emulator {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    background: Option<std::thread::JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator").field("addr", &self.addr).finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Starts an emulator on the current tokio runtime and returns once it is listening.
+    pub async fn start(config: Config) -> Result<Emulator, StartError> {
+        let shared = Arc::new(Shared::new(&config)?);
+        let listener = bind(&config.listen).await?;
+        let addr = local_addr(&listener, &config.listen)?;
+        let (shutdown, shutdown_receiver) = watch::channel(false);
+        tokio::spawn(server::serve(listener, shared.clone(), shutdown_receiver));
+        tracing::info!(%addr, "kms emulator listening");
+        Ok(Emulator { addr, shared, shutdown, background: None })
+    }
+
+    /// Starts an emulator on its own runtime (two worker threads) on a background thread, for
+    /// code that is not async; returns once it is listening.
+    pub fn start_blocking(config: Config) -> Result<Emulator, StartError> {
+        let shared = Arc::new(Shared::new(&config)?);
+        let (shutdown, shutdown_receiver) = watch::channel(false);
+        let (ready_sender, ready_receiver) = std::sync::mpsc::channel::<Result<SocketAddr, StartError>>();
+        let server_shared = shared.clone();
+        let listen = config.listen.clone();
+        let background = std::thread::Builder::new()
+            .name("kms-emulator".to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                    Ok(runtime) => runtime,
+                    Err(error) => {
+                        let _ = ready_sender.send(Err(StartError::Runtime(error.to_string())));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let listener = match bind(&listen).await {
+                        Ok(listener) => listener,
+                        Err(error) => {
+                            let _ = ready_sender.send(Err(error));
+                            return;
+                        }
+                    };
+                    match local_addr(&listener, &listen) {
+                        Ok(addr) => {
+                            let _ = ready_sender.send(Ok(addr));
+                        }
+                        Err(error) => {
+                            let _ = ready_sender.send(Err(error));
+                            return;
+                        }
+                    }
+                    server::serve(listener, server_shared, shutdown_receiver).await;
+                });
+            })
+            .map_err(|error| StartError::Runtime(error.to_string()))?;
+        let addr = ready_receiver
+            .recv()
+            .map_err(|_| StartError::Runtime("the emulator thread ended before listening".to_owned()))??;
+        tracing::info!(%addr, "kms emulator listening");
+        Ok(Emulator { addr, shared, shutdown, background: Some(background) })
+    }
+
+    /// The address it listens on, e.g. `127.0.0.1:41234`.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:41234`.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops serving: the listener closes and open connections are cut.
+    pub fn shutdown(self) {
+        drop(self);
+    }
+
+    /// Sets (replaces) the fault specification of one action, or of every action with `"*"`.
+    pub fn set_fault(&self, target: &str, spec: FaultSpec) -> Result<(), FaultError> {
+        self.shared.set_fault(target, spec)
+    }
+
+    /// Removes the fault specification of one action (or of `"*"`); true if there was one.
+    pub fn clear_fault(&self, target: &str) -> Result<bool, FaultError> {
+        self.shared.clear_fault(target)
+    }
+
+    /// Removes every fault specification.
+    pub fn clear_faults(&self) {
+        self.shared.clear_faults();
+    }
+
+    /// The active fault specifications by action name (or `"*"`).
+    pub fn faults(&self) -> BTreeMap<String, FaultSpec> {
+        self.shared.faults()
+    }
+
+    /// How many authenticated calls of `action` arrived (faulted ones included).
+    pub fn call_count(&self, action: Action) -> u64 {
+        self.shared.call_count(action)
+    }
+
+    /// Client keys, oldest first (id, AAP, validity, create time, certificate).
+    pub fn client_keys(&self) -> Vec<ClientKey> {
+        self.shared.client_keys()
+    }
+
+    /// AAPs, oldest first (name, policies, description, authentication method).
+    pub fn access_points(&self) -> Vec<AccessPoint> {
+        self.shared.access_points()
+    }
+
+    /// Permission policies, oldest first.
+    pub fn policies(&self) -> Vec<Policy> {
+        self.shared.policies()
+    }
+
+    /// Network rules, oldest first.
+    pub fn network_rules(&self) -> Vec<NetworkRule> {
+        self.shared.network_rules()
+    }
+
+    /// Deletes a client key behind the API's back; false if there was none.
+    pub fn delete_client_key(&self, client_key_id: &str) -> bool {
+        self.shared.delete_client_key(client_key_id)
+    }
+
+    /// Deletes an AAP and its client keys behind the API's back; false if there was none.
+    pub fn delete_access_point(&self, name: &str) -> bool {
+        self.shared.delete_access_point(name)
+    }
+
+    /// Changes an AAP's policies and/or description behind the API's back (no validation);
+    /// false if there is no such AAP.
+    pub fn update_access_point(&self, name: &str, patch: AccessPointPatch) -> bool {
+        self.shared.update_access_point(name, patch)
+    }
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(background) = self.background.take() {
+            let _ = background.join();
+        }
+    }
+}
+
+async fn bind(listen: &str) -> Result<TcpListener, StartError> {
+    TcpListener::bind(listen).await.map_err(|source| StartError::Bind { address: listen.to_owned(), source })
+}
+
+fn local_addr(listener: &TcpListener, listen: &str) -> Result<SocketAddr, StartError> {
+    listener.local_addr().map_err(|source| StartError::Bind { address: listen.to_owned(), source })
+}

@@ -1,0 +1,128 @@
+//! The `kms-emulator` command line.
+
+use std::path::PathBuf;
+
+use crate::config::{Config, Credential};
+use crate::faults::FaultSpec;
+
+/// Usage text for `--help` and argument errors.
+pub const USAGE: &str = "\
+usage: kms-emulator [--listen ADDR] [--credential ID:SECRET[:TOKEN]]... [--state FILE]
+                    [--region REGION] [--account-id ID] [--fault ACTION:KEY=VALUE[,KEY=VALUE]...]...
+                    [--no-control] [--nonce-capacity N]
+
+  --listen ADDR         address to listen on (default 127.0.0.1:0, a free port)
+  --credential ...      an accepted access key; repeatable; ID:SECRET:TOKEN is an STS credential whose
+                        requests must carry SecurityToken=TOKEN
+                        (default demo-access-key-id:demo-access-key-secret)
+  --state FILE          keep resources in this JSON file across restarts
+  --region REGION       region in ARNs and HostId (default cn-hangzhou)
+  --account-id ID       account id in ARNs (default 1234567890123456)
+  --fault SPEC          a fault active from the start; ACTION is an action name or '*', keys are
+                        latency_ms, throttle_ratio, server_error_ratio, server_error_status,
+                        drop_after_commit_ratio, hang_ratio, hang_ms, times
+                        (e.g. --fault 'CreateClientKey:drop_after_commit_ratio=1,times=1')
+  --no-control          do not serve the /__emulator/ control endpoint
+  --nonce-capacity N    remember at most N signature nonces (default 500000)
+
+The first line on stdout is `listening on http://HOST:PORT`; logs go to stderr (RUST_LOG filters).
+";
+
+/// What the command line asks for.
+#[derive(Debug)]
+pub enum Command {
+    /// Run an emulator with this configuration.
+    Run(Config),
+    /// Print the usage text.
+    Help,
+}
+
+/// Parses the arguments (without the program name).
+pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
+    let mut config = Config::default();
+    let mut credentials = Vec::new();
+    let mut args = args.into_iter();
+    while let Some(flag) = args.next() {
+        let (name, inline_value) = match flag.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            _ => (flag.clone(), None),
+        };
+        let mut value = || -> Result<String, String> {
+            inline_value.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"))
+        };
+        match name.as_str() {
+            "--help" | "-h" => return Ok(Command::Help),
+            "--listen" => config.listen = value()?,
+            "--credential" => credentials.push(Credential::parse(&value()?)?),
+            "--state" => config.state_file = Some(PathBuf::from(value()?)),
+            "--region" => config.region = non_empty(&name, value()?)?,
+            "--account-id" => config.account_id = non_empty(&name, value()?)?,
+            "--fault" => {
+                let text = value()?;
+                let (target, assignments) =
+                    text.split_once(':').ok_or_else(|| format!("--fault {text:?} must be ACTION:KEY=VALUE[,KEY=VALUE]..."))?;
+                if target != crate::faults::ALL_ACTIONS && crate::actions::Action::from_name(target).is_none() {
+                    return Err(format!("--fault {text:?}: unknown action {target:?}; use an action name or '*'"));
+                }
+                let spec = FaultSpec::parse_assignments(assignments).map_err(|error| format!("--fault {text:?}: {error}"))?;
+                config.faults.insert(target.to_owned(), spec);
+            }
+            "--no-control" => config.control_endpoint = false,
+            "--nonce-capacity" => {
+                config.nonce_capacity = value()?.parse().map_err(|_| "--nonce-capacity needs a whole number".to_owned())?;
+            }
+            other => return Err(format!("unknown argument {other:?}")),
+        }
+    }
+    if !credentials.is_empty() {
+        config.credentials = credentials;
+    }
+    Ok(Command::Run(config))
+}
+
+fn non_empty(flag: &str, value: String) -> Result<String, String> {
+    if value.is_empty() {
+        Err(format!("{flag} cannot be empty"))
+    } else {
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Result<Config, String> {
+        match parse_args(args.iter().map(|arg| arg.to_string()))? {
+            Command::Run(config) => Ok(config),
+            Command::Help => Err("help".into()),
+        }
+    }
+
+    #[test]
+    fn defaults_are_the_documented_ones() {
+        let config = run(&[]).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:0");
+        assert_eq!(config.credentials, vec![Credential::demo()]);
+        assert!(config.state_file.is_none());
+    }
+
+    #[test]
+    fn repeated_credentials_replace_the_demo_one() {
+        let config = run(&["--credential", "a:b", "--credential=STS.c:d:e", "--listen", "127.0.0.1:9"]).unwrap();
+        assert_eq!(config.credentials, vec![Credential::new("a", "b"), Credential::sts("STS.c", "d", "e")]);
+        assert_eq!(config.listen, "127.0.0.1:9");
+    }
+
+    #[test]
+    fn faults_parse_and_errors_are_reported() {
+        let config = run(&["--fault", "*:throttle_ratio=0.5"]).unwrap();
+        assert_eq!(config.faults["*"].throttle_ratio, 0.5);
+        assert!(run(&["--fault", "throttle_ratio=0.5"]).is_err());
+        assert!(run(&["--fault", "Nope:throttle_ratio=0.5"]).is_err());
+        assert!(run(&["--listen"]).is_err());
+        assert!(run(&["--bogus"]).is_err());
+        assert!(run(&["--credential", "nosecret"]).is_err());
+        assert_eq!(run(&["--help"]).unwrap_err(), "help");
+    }
+}

@@ -18,6 +18,9 @@ use alicloud_kms_provider::kms::signer;
 use serde_json::json;
 
 const RANDOM_CASES: usize = 5000;
+
+/// One signing input: HTTP method, AccessKey secret, parameters.
+type SigningCase = (String, String, Vec<(String, String)>);
 const DEFAULT_SEED: u64 = 0x5EED_2016_0120_0001;
 
 /// A small deterministic generator (xorshift64*); a test needs repeatability, not quality.
@@ -87,7 +90,7 @@ fn random_text(random: &mut Xorshift, max_pieces: usize) -> String {
         .collect()
 }
 
-fn random_case(random: &mut Xorshift) -> (String, String, Vec<(String, String)>) {
+fn random_case(random: &mut Xorshift) -> SigningCase {
     let method = random
         .pick(&["GET", "POST", "POST", "GET", "", "PUT"])
         .to_string();
@@ -146,7 +149,7 @@ struct OracleAnswer {
     signature: String,
 }
 
-fn ask_oracle(cases: &[(String, String, Vec<(String, String)>)]) -> Vec<OracleAnswer> {
+fn ask_oracle(cases: &[SigningCase]) -> Vec<OracleAnswer> {
     let oracle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/kms_signing_oracle.py");
     let mut child = Command::new(python_path())
         .arg(&oracle)
@@ -184,7 +187,7 @@ fn ask_oracle(cases: &[(String, String, Vec<(String, String)>)]) -> Vec<OracleAn
     answers
 }
 
-fn fixture_cases() -> Vec<(String, String, Vec<(String, String)>)> {
+fn fixture_cases() -> Vec<SigningCase> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/signing");
     let mut folders: Vec<_> = std::fs::read_dir(&root)
         .expect("fixtures")

@@ -89,8 +89,9 @@ pub(crate) fn decode_reply<T: KmsResponse>(
             code,
             message: scrub(string_field(&object, &["Message", "message"])).unwrap_or_default(),
             request_id,
-            host_id: string_field(&object, &["HostId", "hostId"]),
-            recommend: scrub(string_field(&object, &["Recommend", "recommend"])),
+            host_id: string_field(&object, &["HostId", "hostId"]).map(String::into_boxed_str),
+            recommend: scrub(string_field(&object, &["Recommend", "recommend"]))
+                .map(String::into_boxed_str),
             http_status,
         });
     }

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -209,7 +210,7 @@ impl Client {
     /// Builds one signed attempt with a fresh timestamp and nonce.
     fn build_request(&self, action: Action, action_parameters: &[(String, String)]) -> WireRequest {
         let stamps = &self.inner.options.stamp_source;
-        let timestamp = stamps.utc_now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+        let timestamp = format_timestamp(stamps.utc_now());
         let nonce = stamps.fresh_nonce();
         let credentials = &self.inner.config.credentials;
         let common = CommonParameters {
@@ -258,6 +259,20 @@ fn deadline_error(
         last_failure: last.map(ToString::to_string),
         last_request_id: last.and_then(|failure| failure.request_id().map(str::to_owned)),
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, the only `Timestamp` format the gateway accepts (written out by hand:
+/// a strftime pattern is re-parsed on every call).
+fn format_timestamp(time: DateTime<Utc>) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
 }
 
 /// Every form in which a secret may come back in a service message: as it is, percent-encoded

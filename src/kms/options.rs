@@ -36,7 +36,13 @@ impl StampSource for SystemStampSource {
     fn fresh_nonce(&self) -> String {
         let mut bytes = [0u8; 16];
         random_bytes(&mut bytes);
-        bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+        const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut nonce = String::with_capacity(32);
+        for byte in bytes {
+            nonce.push(char::from(LOWER_HEX[usize::from(byte >> 4)]));
+            nonce.push(char::from(LOWER_HEX[usize::from(byte & 0x0F)]));
+        }
+        nonce
     }
 
     fn jitter_fraction(&self) -> f64 {
@@ -150,5 +156,24 @@ impl std::fmt::Debug for CallOptions {
             .field("cancelled", &self.cancellation.is_cancelled())
             .field("observer", &self.observer.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_nonces_are_32_lower_hex_digits_and_differ() {
+        let stamps = SystemStampSource;
+        let first = stamps.fresh_nonce();
+        let second = stamps.fresh_nonce();
+        assert_eq!(first.len(), 32);
+        assert!(first
+            .bytes()
+            .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte)));
+        assert_ne!(first, second);
+        let jitter = stamps.jitter_fraction();
+        assert!((0.0..=1.0).contains(&jitter));
     }
 }

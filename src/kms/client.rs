@@ -1,0 +1,322 @@
+//! The caller-facing client: builds each attempt (fresh timestamp and nonce, signed), sends it,
+//! decodes the reply, and runs the retry loop under the call's deadline and cancellation token.
+//!
+//! `Client` is an `Arc` around one `reqwest` client, so clones are cheap and share one
+//! keep-alive connection pool; it can be used from many tasks at once.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Timelike, Utc};
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::kms::credentials::ResolvedConfig;
+use crate::kms::error::KmsError;
+use crate::kms::operations::Action;
+pub use crate::kms::options::{
+    CallOptions, ClientOptions, RetryObserver, StampSource, SystemStampSource,
+    DEFAULT_OPERATION_TIMEOUT,
+};
+use crate::kms::response::{decode_reply, KmsResponse};
+use crate::kms::retry::{classify_failure, RetryDecision, RetryEvent};
+use crate::kms::signer::{percent_encode, sign, CommonParameters};
+use crate::kms::transport::{HttpMethod, Transport, WireRequest};
+
+/// Action parameters whose values are secrets, scrubbed from service messages.
+const SECRET_PARAMETER_NAMES: &[&str] = &["Password"];
+
+/// The KMS client. Cheap to clone; clones share the connection pool.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<ClientInner>,
+}
+
+struct ClientInner {
+    config: ResolvedConfig,
+    options: ClientOptions,
+    transport: Transport,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Client")
+            .field("config", &self.inner.config)
+            .field("options", &self.inner.options)
+            .finish()
+    }
+}
+
+/// The result of one attempt that did not end the call by itself.
+enum AttemptInterrupted {
+    Cancelled,
+    DeadlinePassed,
+}
+
+impl Client {
+    /// A client with the default options.
+    pub fn new(config: ResolvedConfig) -> Result<Self, KmsError> {
+        Self::with_options(config, ClientOptions::default())
+    }
+
+    /// A client with explicit options (tests shorten the backoff and inject stamps).
+    pub fn with_options(config: ResolvedConfig, options: ClientOptions) -> Result<Self, KmsError> {
+        let transport = Transport::new(&config, options.connect_timeout, options.read_timeout)?;
+        Ok(Self {
+            inner: Arc::new(ClientInner {
+                config,
+                options,
+                transport,
+            }),
+        })
+    }
+
+    /// The configuration the client was built with.
+    pub fn config(&self) -> &ResolvedConfig {
+        &self.inner.config
+    }
+
+    /// Calls `action` with the parameters of `request`, retrying as `retry` describes.
+    pub(crate) async fn call<Request: Serialize, Response: KmsResponse>(
+        &self,
+        action: Action,
+        request: &Request,
+        options: &CallOptions,
+    ) -> Result<Response, KmsError> {
+        let action_name = action.name();
+        let action_parameters = request_parameters(request);
+        let credentials = &self.inner.config.credentials;
+        let secret_strings = secret_forms(
+            std::iter::once(credentials.access_key_secret.expose_secret())
+                .chain(
+                    credentials
+                        .security_token
+                        .as_ref()
+                        .map(|token| token.expose_secret()),
+                )
+                .chain(
+                    action_parameters
+                        .iter()
+                        .filter(|(name, _)| SECRET_PARAMETER_NAMES.contains(&name.as_str()))
+                        .map(|(_, value)| value.as_str()),
+                ),
+        );
+        let secrets: Vec<&str> = secret_strings.iter().map(String::as_str).collect();
+
+        let policy = &self.inner.options.retry_policy;
+        let mut attempts = 0u32;
+        let mut last_failure: Option<KmsError> = None;
+        loop {
+            if options.cancellation.is_cancelled() {
+                return Err(KmsError::Cancelled {
+                    action: action_name,
+                    attempts,
+                    request_in_flight: false,
+                });
+            }
+            if Instant::now() >= options.deadline {
+                return Err(deadline_error(
+                    action_name,
+                    attempts,
+                    false,
+                    last_failure.as_ref(),
+                ));
+            }
+            attempts += 1;
+            let wire_request = self.build_request(action, &action_parameters);
+            let attempt = tokio::select! {
+                biased;
+                () = options.cancellation.cancelled() => Err(AttemptInterrupted::Cancelled),
+                () = tokio::time::sleep_until(options.deadline) => Err(AttemptInterrupted::DeadlinePassed),
+                result = self.inner.transport.send(wire_request) => Ok(result),
+            };
+            let failure = match attempt {
+                Ok(Ok(reply)) => {
+                    match decode_reply::<Response>(action_name, reply.status, &reply.body, &secrets)
+                    {
+                        Ok(response) => return Ok(response),
+                        Err(failure) => failure,
+                    }
+                }
+                Ok(Err(failure)) => failure,
+                Err(interrupted) => {
+                    let error = match interrupted {
+                        AttemptInterrupted::Cancelled => KmsError::Cancelled {
+                            action: action_name,
+                            attempts,
+                            request_in_flight: true,
+                        },
+                        AttemptInterrupted::DeadlinePassed => {
+                            deadline_error(action_name, attempts, true, last_failure.as_ref())
+                        }
+                    };
+                    // The abandoned attempt may have reached the service; for a create that
+                    // leaves the outcome unknown.
+                    return Err(if action.is_idempotent() {
+                        error
+                    } else {
+                        KmsError::OutcomeUnknown {
+                            action: action_name,
+                            cause: Box::new(error),
+                        }
+                    });
+                }
+            };
+
+            let time_left = options.deadline.saturating_duration_since(Instant::now());
+            let jitter = self.inner.options.stamp_source.jitter_fraction();
+            let decision = policy.decide(
+                classify_failure(&failure),
+                action.idempotency(),
+                attempts,
+                time_left,
+                jitter,
+            );
+            match decision {
+                RetryDecision::Stop => return Err(failure),
+                RetryDecision::StopOutcomeUnknown => {
+                    return Err(KmsError::OutcomeUnknown {
+                        action: action_name,
+                        cause: Box::new(failure),
+                    });
+                }
+                RetryDecision::StopDeadlineTooClose => {
+                    return Err(deadline_error(action_name, attempts, false, Some(&failure)));
+                }
+                RetryDecision::RetryAfter(delay) => {
+                    let event = RetryEvent {
+                        action: action_name,
+                        attempt: attempts,
+                        delay,
+                        reason: failure.to_string(),
+                    };
+                    tracing::info!(action = action_name, attempt = attempts, delay_ms = delay.as_millis() as u64, reason = %event.reason, "retrying kms call");
+                    if let Some(observer) = &options.observer {
+                        observer(&event);
+                    }
+                    tokio::select! {
+                        biased;
+                        () = options.cancellation.cancelled() => {
+                            return Err(KmsError::Cancelled { action: action_name, attempts, request_in_flight: false });
+                        }
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                    last_failure = Some(failure);
+                }
+            }
+        }
+    }
+
+    /// Builds one signed attempt with a fresh timestamp and nonce.
+    fn build_request(&self, action: Action, action_parameters: &[(String, String)]) -> WireRequest {
+        let stamps = &self.inner.options.stamp_source;
+        let timestamp = format_timestamp(stamps.utc_now());
+        let nonce = stamps.fresh_nonce();
+        let credentials = &self.inner.config.credentials;
+        let common = CommonParameters {
+            action: action.name(),
+            access_key_id: &credentials.access_key_id,
+            security_token: credentials
+                .security_token
+                .as_ref()
+                .map(|token| token.expose_secret()),
+            timestamp: &timestamp,
+            signature_nonce: &nonce,
+        }
+        .to_parameters();
+        let secret = credentials.access_key_secret.expose_secret();
+        let (method, in_body) = action.placement();
+        let mut signed: Vec<(String, String)> = common.clone();
+        signed.extend(action_parameters.iter().cloned());
+        let signature = sign(method.as_str(), &signed, secret).signature;
+        let (mut query_parameters, form_body) = if in_body {
+            (common, Some(encode_pairs(action_parameters)))
+        } else {
+            // Reads sent as POST still carry an empty form body, as tea-rpc sends them.
+            let body = (method == HttpMethod::Post).then(String::new);
+            (signed, body)
+        };
+        query_parameters.push(("Signature".to_owned(), signature));
+        WireRequest {
+            action: action.name(),
+            method,
+            query: encode_pairs(&query_parameters),
+            form_body,
+        }
+    }
+}
+
+fn deadline_error(
+    action: &'static str,
+    attempts: u32,
+    in_flight: bool,
+    last: Option<&KmsError>,
+) -> KmsError {
+    KmsError::DeadlineExceeded {
+        action,
+        attempts,
+        request_in_flight: in_flight,
+        last_failure: last.map(ToString::to_string),
+        last_request_id: last.and_then(|failure| failure.request_id().map(str::to_owned)),
+    }
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, the only `Timestamp` format the gateway accepts (written out by hand:
+/// a strftime pattern is re-parsed on every call).
+fn format_timestamp(time: DateTime<Utc>) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
+}
+
+/// Every form in which a secret may come back in a service message: as it is, percent-encoded
+/// once (as in a URL) and twice (as in an echoed string to sign), longest first so a longer form
+/// is replaced before a shorter one inside it.
+fn secret_forms<'a>(secrets: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut forms = Vec::new();
+    for secret in secrets.filter(|secret| !secret.is_empty()) {
+        let once = percent_encode(secret);
+        let twice = percent_encode(&once);
+        forms.extend([twice, once, secret.to_owned()]);
+    }
+    forms.sort_by(|left, right| right.len().cmp(&left.len()).then_with(|| left.cmp(right)));
+    forms.dedup();
+    forms
+}
+
+/// `k=v&k=v` with both sides percent-encoded (valid as a query and as a form body).
+fn encode_pairs(pairs: &[(String, String)]) -> String {
+    let mut encoded = String::new();
+    for (index, (key, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            encoded.push('&');
+        }
+        encoded.push_str(&percent_encode(key));
+        encoded.push('=');
+        encoded.push_str(&percent_encode(value));
+    }
+    encoded
+}
+
+/// Flattens a request struct into wire parameters: its serde field names are the API's, strings
+/// go as they are, numbers and booleans as text, absent fields not at all.
+pub(crate) fn request_parameters<Request: Serialize>(request: &Request) -> Vec<(String, String)> {
+    let value = serde_json::to_value(request).expect("request structs serialise to JSON");
+    let serde_json::Value::Object(fields) = value else {
+        unreachable!("request structs are JSON objects");
+    };
+    fields
+        .into_iter()
+        .filter_map(|(name, value)| match value {
+            serde_json::Value::Null => None,
+            serde_json::Value::String(text) => Some((name, text)),
+            other => Some((name, other.to_string())),
+        })
+        .collect()
+}

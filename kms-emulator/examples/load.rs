@@ -29,22 +29,41 @@ fn signed_query(action: &str, extra: &[(&str, &str)], method: &str, nonce: &str)
     .iter()
     .map(|(key, value)| ((*key).to_owned(), (*value).to_owned()))
     .collect();
-    params.insert("Timestamp".into(), chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string());
+    params.insert(
+        "Timestamp".into(),
+        chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    );
     for (key, value) in extra {
         params.insert((*key).to_owned(), (*value).to_owned());
     }
     let signature = sign(DEMO_ACCESS_KEY_SECRET, &string_to_sign(method, &params));
     params.insert("Signature".into(), signature);
-    params.iter().map(|(key, value)| format!("{}={}", percent_encode(key), percent_encode(value))).collect::<Vec<_>>().join("&")
+    params
+        .iter()
+        .map(|(key, value)| format!("{}={}", percent_encode(key), percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// Sends one request on a keep-alive connection and reads the answer; returns status and body.
-fn round_trip(writer: &mut TcpStream, reader: &mut BufReader<TcpStream>, method: &str, query: &str) -> std::io::Result<(u16, String)> {
-    write!(writer, "{method} /?{query} HTTP/1.1\r\nHost: kms\r\nContent-Length: 0\r\n\r\n")?;
+fn round_trip(
+    writer: &mut TcpStream,
+    reader: &mut BufReader<TcpStream>,
+    method: &str,
+    query: &str,
+) -> std::io::Result<(u16, String)> {
+    write!(
+        writer,
+        "{method} /?{query} HTTP/1.1\r\nHost: kms\r\nContent-Length: 0\r\n\r\n"
+    )?;
     writer.flush()?;
     let mut line = String::new();
     reader.read_line(&mut line)?;
-    let status: u16 = line.split(' ').nth(1).and_then(|code| code.parse().ok()).ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
+    let status: u16 = line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .ok_or_else(|| std::io::Error::other(format!("bad status line {line:?}")))?;
     let mut content_length = 0;
     loop {
         line.clear();
@@ -99,18 +118,31 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut writer, mut reader) = connect(addr)?;
     let aap = format!("bench_{}", std::process::id());
     let policies = "[\"bench\"]";
-    let query = signed_query("CreateApplicationAccessPoint", &[("Name", &aap), ("Policies", policies)], "POST", &format!("setup-1-{aap}"));
+    let query = signed_query(
+        "CreateApplicationAccessPoint",
+        &[("Name", &aap), ("Policies", policies)],
+        "POST",
+        &format!("setup-1-{aap}"),
+    );
     let (status, body) = round_trip(&mut writer, &mut reader, "POST", &query)?;
     if status != 200 && !body.contains("Rejected.ResourceExist") {
         return Err(format!("cannot create the AAP: {status} {body}").into());
     }
-    let query = signed_query("CreateClientKey", &[("AapName", &aap), ("Password", "Bench-Password-1")], "POST", &format!("setup-2-{aap}"));
+    let query = signed_query(
+        "CreateClientKey",
+        &[("AapName", &aap), ("Password", "Bench-Password-1")],
+        "POST",
+        &format!("setup-2-{aap}"),
+    );
     let (status, body) = round_trip(&mut writer, &mut reader, "POST", &query)?;
     if status != 200 {
         return Err(format!("cannot create the client key: {status} {body}").into());
     }
     let created: serde_json::Value = serde_json::from_str(&body)?;
-    let key_id = created["ClientKeyId"].as_str().ok_or("no ClientKeyId")?.to_owned();
+    let key_id = created["ClientKeyId"]
+        .as_str()
+        .ok_or("no ClientKeyId")?
+        .to_owned();
 
     let stop = Arc::new(AtomicBool::new(false));
     let failures = Arc::new(AtomicU64::new(0));
@@ -130,7 +162,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 while !stop.load(Ordering::Relaxed) {
                     sequence += 1;
                     let nonce = format!("load-{}-{worker}-{sequence}", std::process::id());
-                    let query = signed_query("GetClientKey", &[("ClientKeyId", &key_id)], "GET", &nonce);
+                    let query =
+                        signed_query("GetClientKey", &[("ClientKeyId", &key_id)], "GET", &nonce);
                     let sent = Instant::now();
                     match round_trip(&mut writer, &mut reader, "GET", &query) {
                         Ok((200, _)) => latencies.push(sent.elapsed()),
@@ -149,16 +182,42 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect();
     std::thread::sleep(Duration::from_secs(seconds));
     stop.store(true, Ordering::Relaxed);
-    let mut latencies: Vec<Duration> = workers.into_iter().flat_map(|worker| worker.join().unwrap_or_default()).collect();
+    let mut latencies: Vec<Duration> = workers
+        .into_iter()
+        .flat_map(|worker| worker.join().unwrap_or_default())
+        .collect();
     let elapsed = started.elapsed();
     latencies.sort_unstable();
     let percentile = |p: f64| {
-        latencies.get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1))).copied().unwrap_or_default()
+        latencies
+            .get(((latencies.len() as f64 * p) as usize).min(latencies.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
     };
     let mut stdout = std::io::stdout().lock();
-    writeln!(stdout, "GetClientKey, {clients} keep-alive clients, {:.1} s", elapsed.as_secs_f64())?;
-    writeln!(stdout, "requests ok: {}, failures: {}", latencies.len(), failures.load(Ordering::Relaxed))?;
-    writeln!(stdout, "throughput: {:.0} requests/s", latencies.len() as f64 / elapsed.as_secs_f64())?;
-    writeln!(stdout, "latency p50 {:?}, p90 {:?}, p99 {:?}, max {:?}", percentile(0.50), percentile(0.90), percentile(0.99), latencies.last().copied().unwrap_or_default())?;
+    writeln!(
+        stdout,
+        "GetClientKey, {clients} keep-alive clients, {:.1} s",
+        elapsed.as_secs_f64()
+    )?;
+    writeln!(
+        stdout,
+        "requests ok: {}, failures: {}",
+        latencies.len(),
+        failures.load(Ordering::Relaxed)
+    )?;
+    writeln!(
+        stdout,
+        "throughput: {:.0} requests/s",
+        latencies.len() as f64 / elapsed.as_secs_f64()
+    )?;
+    writeln!(
+        stdout,
+        "latency p50 {:?}, p90 {:?}, p99 {:?}, max {:?}",
+        percentile(0.50),
+        percentile(0.90),
+        percentile(0.99),
+        latencies.last().copied().unwrap_or_default()
+    )?;
     Ok(())
 }

@@ -44,11 +44,16 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         let (name, inline_value) = match flag.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            Some((name, value)) if name.starts_with("--") => {
+                (name.to_owned(), Some(value.to_owned()))
+            }
             _ => (flag.clone(), None),
         };
         let mut value = || -> Result<String, String> {
-            inline_value.clone().or_else(|| args.next()).ok_or_else(|| format!("{name} needs a value"))
+            inline_value
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| format!("{name} needs a value"))
         };
         match name.as_str() {
             "--help" | "-h" => return Ok(Command::Help),
@@ -59,17 +64,25 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
             "--account-id" => config.account_id = non_empty(&name, value()?)?,
             "--fault" => {
                 let text = value()?;
-                let (target, assignments) =
-                    text.split_once(':').ok_or_else(|| format!("--fault {text:?} must be ACTION:KEY=VALUE[,KEY=VALUE]..."))?;
-                if target != crate::faults::ALL_ACTIONS && crate::actions::Action::from_name(target).is_none() {
-                    return Err(format!("--fault {text:?}: unknown action {target:?}; use an action name or '*'"));
+                let (target, assignments) = text.split_once(':').ok_or_else(|| {
+                    format!("--fault {text:?} must be ACTION:KEY=VALUE[,KEY=VALUE]...")
+                })?;
+                if target != crate::faults::ALL_ACTIONS
+                    && crate::actions::Action::from_name(target).is_none()
+                {
+                    return Err(format!(
+                        "--fault {text:?}: unknown action {target:?}; use an action name or '*'"
+                    ));
                 }
-                let spec = FaultSpec::parse_assignments(assignments).map_err(|error| format!("--fault {text:?}: {error}"))?;
+                let spec = FaultSpec::parse_assignments(assignments)
+                    .map_err(|error| format!("--fault {text:?}: {error}"))?;
                 config.faults.insert(target.to_owned(), spec);
             }
             "--no-control" => config.control_endpoint = false,
             "--nonce-capacity" => {
-                config.nonce_capacity = value()?.parse().map_err(|_| "--nonce-capacity needs a whole number".to_owned())?;
+                config.nonce_capacity = value()?
+                    .parse()
+                    .map_err(|_| "--nonce-capacity needs a whole number".to_owned())?;
             }
             other => return Err(format!("unknown argument {other:?}")),
         }
@@ -109,8 +122,21 @@ mod tests {
 
     #[test]
     fn repeated_credentials_replace_the_demo_one() {
-        let config = run(&["--credential", "a:b", "--credential=STS.c:d:e", "--listen", "127.0.0.1:9"]).unwrap();
-        assert_eq!(config.credentials, vec![Credential::new("a", "b"), Credential::sts("STS.c", "d", "e")]);
+        let config = run(&[
+            "--credential",
+            "a:b",
+            "--credential=STS.c:d:e",
+            "--listen",
+            "127.0.0.1:9",
+        ])
+        .unwrap();
+        assert_eq!(
+            config.credentials,
+            vec![
+                Credential::new("a", "b"),
+                Credential::sts("STS.c", "d", "e")
+            ]
+        );
         assert_eq!(config.listen, "127.0.0.1:9");
     }
 

@@ -26,11 +26,19 @@ pub struct Credential {
 impl Credential {
     /// A long-term access key.
     pub fn new(access_key_id: impl Into<String>, access_key_secret: impl Into<String>) -> Self {
-        Credential { access_key_id: access_key_id.into(), access_key_secret: access_key_secret.into(), security_token: None }
+        Credential {
+            access_key_id: access_key_id.into(),
+            access_key_secret: access_key_secret.into(),
+            security_token: None,
+        }
     }
 
     /// An STS credential: id, secret and the token requests must carry.
-    pub fn sts(access_key_id: impl Into<String>, access_key_secret: impl Into<String>, security_token: impl Into<String>) -> Self {
+    pub fn sts(
+        access_key_id: impl Into<String>,
+        access_key_secret: impl Into<String>,
+        security_token: impl Into<String>,
+    ) -> Self {
         Credential {
             access_key_id: access_key_id.into(),
             access_key_secret: access_key_secret.into(),
@@ -50,7 +58,9 @@ impl Credential {
         let secret = parts.next().unwrap_or_default();
         let token = parts.next();
         if id.is_empty() || secret.is_empty() || token.is_some_and(str::is_empty) {
-            return Err("a credential must be ID:SECRET or ID:SECRET:TOKEN with non-empty parts".to_owned());
+            return Err(
+                "a credential must be ID:SECRET or ID:SECRET:TOKEN with non-empty parts".to_owned(),
+            );
         }
         Ok(match token {
             Some(token) => Self::sts(id, secret, token),
@@ -65,7 +75,10 @@ impl fmt::Debug for Credential {
         f.debug_struct("Credential")
             .field("access_key_id", &self.access_key_id)
             .field("access_key_secret", &"<redacted>")
-            .field("security_token", &self.security_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "<redacted>"),
+            )
             .finish()
     }
 }
@@ -114,8 +127,14 @@ mod tests {
 
     #[test]
     fn parses_long_term_and_sts_credentials() {
-        assert_eq!(Credential::parse("id:secret").unwrap(), Credential::new("id", "secret"));
-        assert_eq!(Credential::parse("STS.id:secret:tok:en").unwrap(), Credential::sts("STS.id", "secret", "tok:en"));
+        assert_eq!(
+            Credential::parse("id:secret").unwrap(),
+            Credential::new("id", "secret")
+        );
+        assert_eq!(
+            Credential::parse("STS.id:secret:tok:en").unwrap(),
+            Credential::sts("STS.id", "secret", "tok:en")
+        );
         assert!(Credential::parse("id").is_err());
         assert!(Credential::parse("id:").is_err());
         assert!(Credential::parse("id:secret:").is_err());
@@ -123,7 +142,10 @@ mod tests {
 
     #[test]
     fn debug_redacts_the_secret_and_token() {
-        let text = format!("{:?}", Credential::sts("STS.id", "very-secret", "the-token"));
+        let text = format!(
+            "{:?}",
+            Credential::sts("STS.id", "very-secret", "the-token")
+        );
         assert!(text.contains("STS.id"));
         assert!(!text.contains("very-secret"));
         assert!(!text.contains("the-token"));

@@ -23,12 +23,18 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
     Router::new()
         .route("/health", get(|| async { Json(json!({ "status": "ok" })) }))
         .route("/faults", get(list_faults).delete(clear_faults))
-        .route("/faults/{target}", put(set_fault).post(set_fault).delete(clear_fault))
+        .route(
+            "/faults/{target}",
+            put(set_fault).post(set_fault).delete(clear_fault),
+        )
         .route("/calls", get(call_counts))
         .route("/client-keys", get(client_keys))
         .route("/client-keys/{id}", delete(delete_client_key))
         .route("/application-access-points", get(access_points))
-        .route("/application-access-points/{name}", delete(delete_access_point).patch(update_access_point))
+        .route(
+            "/application-access-points/{name}",
+            delete(delete_access_point).patch(update_access_point),
+        )
         .route("/policies", get(policies))
         .route("/network-rules", get(network_rules))
 }
@@ -38,7 +44,12 @@ fn problem(status: StatusCode, message: String) -> Response {
 }
 
 fn parse_json<T: DeserializeOwned>(body: &Bytes) -> Result<T, Box<Response>> {
-    serde_json::from_slice(body).map_err(|error| Box::new(problem(StatusCode::BAD_REQUEST, format!("invalid JSON body: {error}"))))
+    serde_json::from_slice(body).map_err(|error| {
+        Box::new(problem(
+            StatusCode::BAD_REQUEST,
+            format!("invalid JSON body: {error}"),
+        ))
+    })
 }
 
 async fn list_faults(State(shared): State<Arc<Shared>>) -> Response {
@@ -50,7 +61,11 @@ async fn clear_faults(State(shared): State<Arc<Shared>>) -> Response {
     Json(json!({ "faults": shared.faults() })).into_response()
 }
 
-async fn set_fault(State(shared): State<Arc<Shared>>, Path(target): Path<String>, body: Bytes) -> Response {
+async fn set_fault(
+    State(shared): State<Arc<Shared>>,
+    Path(target): Path<String>,
+    body: Bytes,
+) -> Response {
     let spec: FaultSpec = match parse_json(&body) {
         Ok(spec) => spec,
         Err(response) => return *response,
@@ -63,7 +78,9 @@ async fn set_fault(State(shared): State<Arc<Shared>>, Path(target): Path<String>
 
 async fn clear_fault(State(shared): State<Arc<Shared>>, Path(target): Path<String>) -> Response {
     match shared.clear_fault(&target) {
-        Ok(cleared) => Json(json!({ "cleared": cleared, "faults": shared.faults() })).into_response(),
+        Ok(cleared) => {
+            Json(json!({ "cleared": cleared, "faults": shared.faults() })).into_response()
+        }
         Err(error) => problem(StatusCode::BAD_REQUEST, error.to_string()),
     }
 }
@@ -88,24 +105,40 @@ async fn access_points(State(shared): State<Arc<Shared>>) -> Response {
     Json(json!({ "application_access_points": shared.access_points() })).into_response()
 }
 
-async fn delete_access_point(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+async fn delete_access_point(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+) -> Response {
     if shared.delete_access_point(&name) {
         Json(json!({ "deleted": name })).into_response()
     } else {
-        problem(StatusCode::NOT_FOUND, format!("no application access point {name:?}"))
+        problem(
+            StatusCode::NOT_FOUND,
+            format!("no application access point {name:?}"),
+        )
     }
 }
 
-async fn update_access_point(State(shared): State<Arc<Shared>>, Path(name): Path<String>, body: Bytes) -> Response {
+async fn update_access_point(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
     let patch: AccessPointPatch = match parse_json(&body) {
         Ok(patch) => patch,
         Err(response) => return *response,
     };
     if shared.update_access_point(&name, patch) {
-        let updated = shared.access_points().into_iter().find(|access_point| access_point.name == name);
+        let updated = shared
+            .access_points()
+            .into_iter()
+            .find(|access_point| access_point.name == name);
         Json(json!({ "updated": updated })).into_response()
     } else {
-        problem(StatusCode::NOT_FOUND, format!("no application access point {name:?}"))
+        problem(
+            StatusCode::NOT_FOUND,
+            format!("no application access point {name:?}"),
+        )
     }
 }
 

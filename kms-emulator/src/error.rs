@@ -18,19 +18,31 @@ pub struct ApiError {
 
 impl ApiError {
     fn new(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
-        ApiError { status, code: code.into(), message: message.into() }
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
     }
 
     /// `MissingParameter` (400): an action parameter is absent or empty.
     pub fn missing_parameter(name: &str) -> Self {
-        Self::new(400, "MissingParameter", format!("The parameter \"{name}\" is needed but not provided."))
+        Self::new(
+            400,
+            "MissingParameter",
+            format!("The parameter \"{name}\" is needed but not provided."),
+        )
     }
 
     /// A gateway-level common parameter is absent: `Missing<Name>` (400), or `MissingParameter`
     /// depending on [`rules::GATEWAY_MISSING_USES_NAMED_CODE`].
     pub fn missing_common_parameter(name: &str) -> Self {
         if rules::GATEWAY_MISSING_USES_NAMED_CODE {
-            Self::new(400, format!("Missing{name}"), format!("{name} is mandatory for this action."))
+            Self::new(
+                400,
+                format!("Missing{name}"),
+                format!("{name} is mandatory for this action."),
+            )
         } else {
             Self::missing_parameter(name)
         }
@@ -38,17 +50,29 @@ impl ApiError {
 
     /// `InvalidParameter` (400) with a sentence saying what is wrong.
     pub fn invalid_parameter(name: &str, why: &str) -> Self {
-        Self::new(400, "InvalidParameter", format!("The specified parameter \"{name}\" is not valid. {why}"))
+        Self::new(
+            400,
+            "InvalidParameter",
+            format!("The specified parameter \"{name}\" is not valid. {why}"),
+        )
     }
 
     /// `Forbidden.ResourceNotFound` (404).
     pub fn resource_not_found(kind: &str, name: &str) -> Self {
-        Self::new(404, "Forbidden.ResourceNotFound", format!("The resource is not found. {kind} \"{name}\" does not exist."))
+        Self::new(
+            404,
+            "Forbidden.ResourceNotFound",
+            format!("The resource is not found. {kind} \"{name}\" does not exist."),
+        )
     }
 
     /// `Rejected.ResourceExist` (409).
     pub fn resource_exists(kind: &str, name: &str) -> Self {
-        Self::new(409, "Rejected.ResourceExist", format!("The resource already exists. {kind} \"{name}\" already exists."))
+        Self::new(
+            409,
+            "Rejected.ResourceExist",
+            format!("The resource already exists. {kind} \"{name}\" already exists."),
+        )
     }
 
     /// The resource cannot be deleted because others still depend on it.
@@ -62,13 +86,21 @@ impl ApiError {
 
     /// Throttling, as chosen in [`rules::THROTTLING_CODE`].
     pub fn throttled() -> Self {
-        Self::new(rules::THROTTLING_STATUS, rules::THROTTLING_CODE, rules::THROTTLING_MESSAGE)
+        Self::new(
+            rules::THROTTLING_STATUS,
+            rules::THROTTLING_CODE,
+            rules::THROTTLING_MESSAGE,
+        )
     }
 
     /// A server-side failure with the given 5xx status.
     pub fn server_error(status: u16) -> Self {
         if status == 503 {
-            Self::new(503, "ServiceUnavailableTemporary", "Service Unavailable Temporary.")
+            Self::new(
+                503,
+                "ServiceUnavailableTemporary",
+                "Service Unavailable Temporary.",
+            )
         } else {
             Self::new(status, "InternalFailure", "Internal Failure.")
         }
@@ -85,22 +117,38 @@ impl ApiError {
 
     /// `InvalidTimeStamp.Format` (400).
     pub fn timestamp_format() -> Self {
-        Self::new(400, "InvalidTimeStamp.Format", "Specified time stamp or date value is not well formatted.")
+        Self::new(
+            400,
+            "InvalidTimeStamp.Format",
+            "Specified time stamp or date value is not well formatted.",
+        )
     }
 
     /// `InvalidTimeStamp.Expired` (400).
     pub fn timestamp_expired() -> Self {
-        Self::new(400, "InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+        Self::new(
+            400,
+            "InvalidTimeStamp.Expired",
+            "Specified time stamp or date value is expired.",
+        )
     }
 
     /// `SignatureNonceUsed` (400).
     pub fn nonce_used() -> Self {
-        Self::new(400, "SignatureNonceUsed", "Specified signature nonce was used already.")
+        Self::new(
+            400,
+            "SignatureNonceUsed",
+            "Specified signature nonce was used already.",
+        )
     }
 
     /// `InvalidAccessKeyId.NotFound`.
     pub fn access_key_not_found() -> Self {
-        Self::new(rules::ACCESS_KEY_NOT_FOUND_STATUS, "InvalidAccessKeyId.NotFound", "Specified access key is not found.")
+        Self::new(
+            rules::ACCESS_KEY_NOT_FOUND_STATUS,
+            "InvalidAccessKeyId.NotFound",
+            "Specified access key is not found.",
+        )
     }
 
     /// `MissingSecurityToken` (400): the access key is an STS key but no token was sent.
@@ -110,27 +158,47 @@ impl ApiError {
 
     /// `InvalidSecurityToken.MismatchWithAccessKey` (400).
     pub fn security_token_mismatch() -> Self {
-        Self::new(400, "InvalidSecurityToken.MismatchWithAccessKey", "Specified SecurityToken mismatch with the AccessKey.")
+        Self::new(
+            400,
+            "InvalidSecurityToken.MismatchWithAccessKey",
+            "Specified SecurityToken mismatch with the AccessKey.",
+        )
     }
 
     /// `InvalidApi.NotFound` (404): unknown action, version or path.
     pub fn api_not_found() -> Self {
-        Self::new(404, "InvalidApi.NotFound", "Specified api is not found,please check your url and method.")
+        Self::new(
+            404,
+            "InvalidApi.NotFound",
+            "Specified api is not found,please check your url and method.",
+        )
     }
 
     /// `UnsupportedHTTPMethod` (403).
     pub fn unsupported_method() -> Self {
-        Self::new(403, "UnsupportedHTTPMethod", "This http method is not supported.")
+        Self::new(
+            403,
+            "UnsupportedHTTPMethod",
+            "This http method is not supported.",
+        )
     }
 
     /// `InvalidSignatureMethod` (400).
     pub fn invalid_signature_method() -> Self {
-        Self::new(400, "InvalidSignatureMethod", "Specified signature method is not valid.")
+        Self::new(
+            400,
+            "InvalidSignatureMethod",
+            "Specified signature method is not valid.",
+        )
     }
 
     /// `IncompleteSignature` (400) with a sentence saying what is wrong.
     pub fn incomplete_signature(why: &str) -> Self {
-        Self::new(400, "IncompleteSignature", format!("The request signature does not conform to Alibaba Cloud standards. {why}"))
+        Self::new(
+            400,
+            "IncompleteSignature",
+            format!("The request signature does not conform to Alibaba Cloud standards. {why}"),
+        )
     }
 
     /// `ParseRequestParameterException` (400, or 413 for a body over the limit).

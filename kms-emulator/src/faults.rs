@@ -52,23 +52,33 @@ impl FaultSpec {
         ];
         for (name, ratio) in ratios {
             if !(0.0..=1.0).contains(&ratio) {
-                return Err(FaultError::Invalid(format!("{name} must be between 0 and 1, got {ratio}")));
+                return Err(FaultError::Invalid(format!(
+                    "{name} must be between 0 and 1, got {ratio}"
+                )));
             }
         }
         let sum: f64 = ratios.iter().map(|(_, ratio)| ratio).sum();
         if sum > 1.0 + 1e-9 {
-            return Err(FaultError::Invalid(format!("the ratios add up to {sum}, more than 1")));
+            return Err(FaultError::Invalid(format!(
+                "the ratios add up to {sum}, more than 1"
+            )));
         }
         if let Some(status) = self.server_error_status {
             if !(500..=599).contains(&status) {
-                return Err(FaultError::Invalid(format!("server_error_status must be a 5xx status, got {status}")));
+                return Err(FaultError::Invalid(format!(
+                    "server_error_status must be a 5xx status, got {status}"
+                )));
             }
         }
         if self.hang_ratio > 0.0 && self.hang_ms == 0 {
-            return Err(FaultError::Invalid("hang_ratio needs hang_ms, the length of the hang".to_owned()));
+            return Err(FaultError::Invalid(
+                "hang_ratio needs hang_ms, the length of the hang".to_owned(),
+            ));
         }
         if self.times == Some(0) {
-            return Err(FaultError::Invalid("times must be at least 1 (clear the fault instead)".to_owned()));
+            return Err(FaultError::Invalid(
+                "times must be at least 1 (clear the fault instead)".to_owned(),
+            ));
         }
         Ok(())
     }
@@ -80,14 +90,15 @@ impl FaultSpec {
             let (key, value) = assignment
                 .split_once('=')
                 .ok_or_else(|| FaultError::Invalid(format!("{assignment:?} is not key=value")))?;
-            let number: serde_json::Number = value
-                .trim()
-                .parse()
-                .map_err(|_| FaultError::Invalid(format!("the value of {key} must be a number, got {value:?}")))?;
+            let number: serde_json::Number = value.trim().parse().map_err(|_| {
+                FaultError::Invalid(format!(
+                    "the value of {key} must be a number, got {value:?}"
+                ))
+            })?;
             object.insert(key.trim().to_owned(), serde_json::Value::Number(number));
         }
-        let spec: FaultSpec =
-            serde_json::from_value(serde_json::Value::Object(object)).map_err(|error| FaultError::Invalid(error.to_string()))?;
+        let spec: FaultSpec = serde_json::from_value(serde_json::Value::Object(object))
+            .map_err(|error| FaultError::Invalid(error.to_string()))?;
         spec.validate()?;
         Ok(spec)
     }
@@ -151,11 +162,21 @@ impl FaultTable {
     /// Decides the fate of one call of `action`, given a uniform random `draw` in `[0, 1)`. The
     /// action's own specification wins over the `*` one; a `times` budget is spent by the call.
     pub fn decide(&mut self, action: &str, draw: f64) -> FaultDecision {
-        let key = if self.specs.contains_key(action) { action } else { ALL_ACTIONS };
-        let Some(spec) = self.specs.get_mut(key) else {
-            return FaultDecision { latency: Duration::ZERO, outcome: FaultOutcome::Proceed };
+        let key = if self.specs.contains_key(action) {
+            action
+        } else {
+            ALL_ACTIONS
         };
-        let decision = FaultDecision { latency: Duration::from_millis(spec.latency_ms), outcome: pick_outcome(spec, draw) };
+        let Some(spec) = self.specs.get_mut(key) else {
+            return FaultDecision {
+                latency: Duration::ZERO,
+                outcome: FaultOutcome::Proceed,
+            };
+        };
+        let decision = FaultDecision {
+            latency: Duration::from_millis(spec.latency_ms),
+            outcome: pick_outcome(spec, draw),
+        };
         if let Some(times) = spec.times.as_mut() {
             *times -= 1;
             if *times == 0 {
@@ -202,12 +223,41 @@ mod tests {
     #[test]
     fn action_spec_wins_over_the_wildcard_and_times_expires_it() {
         let mut table = FaultTable::default();
-        table.set("*", FaultSpec { throttle_ratio: 1.0, ..FaultSpec::default() }).unwrap();
-        table.set("GetClientKey", FaultSpec { server_error_ratio: 1.0, times: Some(2), ..FaultSpec::default() }).unwrap();
-        assert_eq!(table.decide("GetClientKey", 0.5).outcome, FaultOutcome::ServerError(500));
-        assert_eq!(table.decide("GetClientKey", 0.5).outcome, FaultOutcome::ServerError(500));
-        assert_eq!(table.decide("GetClientKey", 0.5).outcome, FaultOutcome::Throttle);
-        assert_eq!(table.decide("DeleteClientKey", 0.0).outcome, FaultOutcome::Throttle);
+        table
+            .set(
+                "*",
+                FaultSpec {
+                    throttle_ratio: 1.0,
+                    ..FaultSpec::default()
+                },
+            )
+            .unwrap();
+        table
+            .set(
+                "GetClientKey",
+                FaultSpec {
+                    server_error_ratio: 1.0,
+                    times: Some(2),
+                    ..FaultSpec::default()
+                },
+            )
+            .unwrap();
+        assert_eq!(
+            table.decide("GetClientKey", 0.5).outcome,
+            FaultOutcome::ServerError(500)
+        );
+        assert_eq!(
+            table.decide("GetClientKey", 0.5).outcome,
+            FaultOutcome::ServerError(500)
+        );
+        assert_eq!(
+            table.decide("GetClientKey", 0.5).outcome,
+            FaultOutcome::Throttle
+        );
+        assert_eq!(
+            table.decide("DeleteClientKey", 0.0).outcome,
+            FaultOutcome::Throttle
+        );
     }
 
     #[test]
@@ -221,7 +271,10 @@ mod tests {
             drop_after_commit_ratio: 0.125,
             ..FaultSpec::default()
         };
-        assert_eq!(pick_outcome(&spec, 0.1), FaultOutcome::Hang(Duration::from_millis(10)));
+        assert_eq!(
+            pick_outcome(&spec, 0.1),
+            FaultOutcome::Hang(Duration::from_millis(10))
+        );
         assert_eq!(pick_outcome(&spec, 0.3), FaultOutcome::Throttle);
         assert_eq!(pick_outcome(&spec, 0.6), FaultOutcome::ServerError(503));
         assert_eq!(pick_outcome(&spec, 0.8), FaultOutcome::DropAfterCommit);
@@ -231,13 +284,33 @@ mod tests {
     #[test]
     fn invalid_specs_and_targets_are_refused() {
         let mut table = FaultTable::default();
-        assert!(matches!(table.set("Nope", FaultSpec::default()), Err(FaultError::UnknownAction(_))));
+        assert!(matches!(
+            table.set("Nope", FaultSpec::default()),
+            Err(FaultError::UnknownAction(_))
+        ));
         for bad in [
-            FaultSpec { throttle_ratio: 1.5, ..FaultSpec::default() },
-            FaultSpec { throttle_ratio: 0.6, server_error_ratio: 0.6, ..FaultSpec::default() },
-            FaultSpec { hang_ratio: 1.0, ..FaultSpec::default() },
-            FaultSpec { server_error_status: Some(404), server_error_ratio: 1.0, ..FaultSpec::default() },
-            FaultSpec { times: Some(0), ..FaultSpec::default() },
+            FaultSpec {
+                throttle_ratio: 1.5,
+                ..FaultSpec::default()
+            },
+            FaultSpec {
+                throttle_ratio: 0.6,
+                server_error_ratio: 0.6,
+                ..FaultSpec::default()
+            },
+            FaultSpec {
+                hang_ratio: 1.0,
+                ..FaultSpec::default()
+            },
+            FaultSpec {
+                server_error_status: Some(404),
+                server_error_ratio: 1.0,
+                ..FaultSpec::default()
+            },
+            FaultSpec {
+                times: Some(0),
+                ..FaultSpec::default()
+            },
         ] {
             assert!(matches!(table.set("*", bad), Err(FaultError::Invalid(_))));
         }
@@ -245,8 +318,17 @@ mod tests {
 
     #[test]
     fn parses_command_line_assignments() {
-        let spec = FaultSpec::parse_assignments("throttle_ratio=0.5,latency_ms=20,times=3").unwrap();
-        assert_eq!(spec, FaultSpec { throttle_ratio: 0.5, latency_ms: 20, times: Some(3), ..FaultSpec::default() });
+        let spec =
+            FaultSpec::parse_assignments("throttle_ratio=0.5,latency_ms=20,times=3").unwrap();
+        assert_eq!(
+            spec,
+            FaultSpec {
+                throttle_ratio: 0.5,
+                latency_ms: 20,
+                times: Some(3),
+                ..FaultSpec::default()
+            }
+        );
         assert!(FaultSpec::parse_assignments("bogus=1").is_err());
         assert!(FaultSpec::parse_assignments("throttle_ratio").is_err());
         assert!(FaultSpec::parse_assignments("throttle_ratio=x").is_err());

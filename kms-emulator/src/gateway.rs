@@ -59,13 +59,24 @@ impl Gateway {
     /// A gateway trusting `credentials` and remembering at most `nonce_capacity` nonces.
     pub fn new(credentials: &[Credential], nonce_capacity: usize) -> Self {
         Gateway {
-            credentials: credentials.iter().map(|credential| (credential.access_key_id.clone(), credential.clone())).collect(),
-            nonces: Mutex::new(NonceCache::new(Duration::from_secs(rules::NONCE_TTL_SECONDS), nonce_capacity)),
+            credentials: credentials
+                .iter()
+                .map(|credential| (credential.access_key_id.clone(), credential.clone()))
+                .collect(),
+            nonces: Mutex::new(NonceCache::new(
+                Duration::from_secs(rules::NONCE_TTL_SECONDS),
+                nonce_capacity,
+            )),
         }
     }
 
     /// Runs every gateway check; `now` is the wall clock, `instant` the monotonic one.
-    pub fn admit(&self, request: &RawRequest<'_>, now: DateTime<Utc>, instant: Instant) -> Result<Admitted, ApiError> {
+    pub fn admit(
+        &self,
+        request: &RawRequest<'_>,
+        now: DateTime<Utc>,
+        instant: Instant,
+    ) -> Result<Admitted, ApiError> {
         if request.path != "/" {
             return Err(ApiError::api_not_found());
         }
@@ -74,7 +85,9 @@ impl Gateway {
         }
         let params = decode_params(request)?;
         if !params.contains_key(signature::SIGNATURE_PARAMETER)
-            && request.authorization.is_some_and(|value| value.trim_start().starts_with("ACS3-"))
+            && request
+                .authorization
+                .is_some_and(|value| value.trim_start().starts_with("ACS3-"))
         {
             return Err(ApiError::incomplete_signature(
                 "This endpoint accepts only signature version 1.0 (HMAC-SHA1, the SDKs' \"v2\"): set signature_algorithm=\"v2\".",
@@ -94,13 +107,18 @@ impl Gateway {
             return Err(ApiError::invalid_signature_method());
         }
         if common(&params, "SignatureVersion")? != "1.0" {
-            return Err(ApiError::incomplete_signature("SignatureVersion must be 1.0."));
+            return Err(ApiError::incomplete_signature(
+                "SignatureVersion must be 1.0.",
+            ));
         }
         let timestamp = common(&params, "Timestamp")?;
         let nonce = if rules::NONCE_REQUIRED {
             Some(common(&params, "SignatureNonce")?)
         } else {
-            params.get("SignatureNonce").map(String::as_str).filter(|nonce| !nonce.is_empty())
+            params
+                .get("SignatureNonce")
+                .map(String::as_str)
+                .filter(|nonce| !nonce.is_empty())
         };
 
         let request_time = parse_api_time(timestamp).ok_or_else(ApiError::timestamp_format)?;
@@ -108,15 +126,27 @@ impl Gateway {
             return Err(ApiError::timestamp_expired());
         }
 
-        let credential = self.credentials.get(access_key_id).ok_or_else(ApiError::access_key_not_found)?;
+        let credential = self
+            .credentials
+            .get(access_key_id)
+            .ok_or_else(ApiError::access_key_not_found)?;
         let string_to_sign = signature::string_to_sign(request.method, &params);
-        if !signature::verify(&credential.access_key_secret, &string_to_sign, given_signature) {
+        if !signature::verify(
+            &credential.access_key_secret,
+            &string_to_sign,
+            given_signature,
+        ) {
             return Err(ApiError::signature_does_not_match(&string_to_sign));
         }
-        let given_token = params.get("SecurityToken").map(String::as_str).filter(|token| !token.is_empty());
+        let given_token = params
+            .get("SecurityToken")
+            .map(String::as_str)
+            .filter(|token| !token.is_empty());
         match (&credential.security_token, given_token) {
             (Some(_), None) => return Err(ApiError::security_token_missing()),
-            (Some(expected), Some(given)) if expected != given => return Err(ApiError::security_token_mismatch()),
+            (Some(expected), Some(given)) if expected != given => {
+                return Err(ApiError::security_token_mismatch())
+            }
             (None, Some(_)) => return Err(ApiError::security_token_mismatch()),
             _ => {}
         }
@@ -142,13 +172,18 @@ fn common<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
 
 fn decode_params(request: &RawRequest<'_>) -> Result<Params, ApiError> {
     let mut params = Params::new();
-    let unparsable = |error: crate::params::ParamError| ApiError::unparsable_request(400, &format!("{error}."));
+    let unparsable =
+        |error: crate::params::ParamError| ApiError::unparsable_request(400, &format!("{error}."));
     if let Some(query) = request.query {
         decode_form_into(query.as_bytes(), "query string", &mut params).map_err(unparsable)?;
     }
     if !request.body.is_empty() {
         let is_form = request.content_type.is_some_and(|value| {
-            value.split(';').next().is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/x-www-form-urlencoded"))
+            value.split(';').next().is_some_and(|media_type| {
+                media_type
+                    .trim()
+                    .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+            })
         });
         if !is_form {
             return Err(ApiError::unparsable_request(

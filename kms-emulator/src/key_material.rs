@@ -11,7 +11,9 @@ use std::sync::OnceLock;
 use chrono::{DateTime, Utc};
 use p12_keystore::{KeyStore, KeyStoreEntry, PrivateKeyChain};
 use rand::Rng as _;
-use rcgen::{CertificateParams, DistinguishedName, DnType, KeyIdMethod, KeyUsagePurpose, SerialNumber};
+use rcgen::{
+    CertificateParams, DistinguishedName, DnType, KeyIdMethod, KeyUsagePurpose, SerialNumber,
+};
 use rsa::pkcs1::EncodeRsaPublicKey as _;
 use rsa::pkcs8::EncodePrivateKey as _;
 use rsa::sha2::Sha256;
@@ -42,7 +44,9 @@ pub struct IssuedClientKey {
 
 impl std::fmt::Debug for IssuedClientKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuedClientKey").field("pkcs12_der", &"<redacted>").finish_non_exhaustive()
+        f.debug_struct("IssuedClientKey")
+            .field("pkcs12_der", &"<redacted>")
+            .finish_non_exhaustive()
     }
 }
 
@@ -61,10 +65,19 @@ static SHARED_KEY_PAIR: OnceLock<Result<SharedKeyPair, String>> = OnceLock::new(
 fn shared_key_pair() -> Result<&'static SharedKeyPair, KeyMaterialError> {
     SHARED_KEY_PAIR
         .get_or_init(|| {
-            let private_key = rsa::PrivateKey::new(&mut rand::rng(), RSA_KEY_BITS).map_err(|error| error.to_string())?;
-            let private_key_pkcs8_der = private_key.to_pkcs8_der().map_err(|error| error.to_string())?.as_bytes().to_vec();
-            let public_key_pkcs1_der =
-                private_key.to_public_key().to_pkcs1_der().map_err(|error| error.to_string())?.as_bytes().to_vec();
+            let private_key = rsa::PrivateKey::new(&mut rand::rng(), RSA_KEY_BITS)
+                .map_err(|error| error.to_string())?;
+            let private_key_pkcs8_der = private_key
+                .to_pkcs8_der()
+                .map_err(|error| error.to_string())?
+                .as_bytes()
+                .to_vec();
+            let public_key_pkcs1_der = private_key
+                .to_public_key()
+                .to_pkcs1_der()
+                .map_err(|error| error.to_string())?
+                .as_bytes()
+                .to_vec();
             // RFC 5280 §4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
             let subject_key_identifier = Sha1::digest(&public_key_pkcs1_der).to_vec();
             Ok(SharedKeyPair {
@@ -75,7 +88,9 @@ fn shared_key_pair() -> Result<&'static SharedKeyPair, KeyMaterialError> {
             })
         })
         .as_ref()
-        .map_err(|reason| KeyMaterialError::Certificate(format!("cannot generate the RSA key pair: {reason}")))
+        .map_err(|reason| {
+            KeyMaterialError::Certificate(format!("cannot generate the RSA key pair: {reason}"))
+        })
 }
 
 /// Generates the shared RSA key pair now if it does not exist yet (e.g. at start-up, so the
@@ -97,7 +112,10 @@ impl rcgen::PublicKeyData for SharedKeyPair {
 
 impl rcgen::SigningKey for SharedKeyPair {
     fn sign(&self, message: &[u8]) -> Result<Vec<u8>, rcgen::Error> {
-        self.signing_key.try_sign(message).map(|signature| signature.to_vec()).map_err(|_| rcgen::Error::RemoteKeyError)
+        self.signing_key
+            .try_sign(message)
+            .map(|signature| signature.to_vec())
+            .map_err(|_| rcgen::Error::RemoteKeyError)
     }
 }
 
@@ -123,19 +141,26 @@ pub fn issue_client_key(
     serial[0] &= 0x7f; // A positive INTEGER.
     params.serial_number = Some(SerialNumber::from_slice(&serial));
     params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
-    params.key_identifier_method = KeyIdMethod::PreSpecified(key_pair.subject_key_identifier.clone());
-    let certificate = params.self_signed(key_pair).map_err(|error| KeyMaterialError::Certificate(error.to_string()))?;
+    params.key_identifier_method =
+        KeyIdMethod::PreSpecified(key_pair.subject_key_identifier.clone());
+    let certificate = params
+        .self_signed(key_pair)
+        .map_err(|error| KeyMaterialError::Certificate(error.to_string()))?;
     let certificate_der = certificate.der().to_vec();
 
     let mut key_store = KeyStore::new();
     let private_key = p12_keystore::PrivateKey::from_der(&key_pair.private_key_pkcs8_der)
         .map_err(|error| KeyMaterialError::Pkcs12(error.to_string()))?;
-    let certificate_entry =
-        p12_keystore::Certificate::from_der(&certificate_der).map_err(|error| KeyMaterialError::Pkcs12(error.to_string()))?;
+    let certificate_entry = p12_keystore::Certificate::from_der(&certificate_der)
+        .map_err(|error| KeyMaterialError::Pkcs12(error.to_string()))?;
     let local_key_id = key_pair.subject_key_identifier.clone();
     key_store.add_entry(
         client_key_id,
-        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(local_key_id, private_key, [certificate_entry])),
+        KeyStoreEntry::PrivateKeyChain(PrivateKeyChain::new(
+            local_key_id,
+            private_key,
+            [certificate_entry],
+        )),
     );
     let pkcs12_der = key_store
         .writer(password)
@@ -148,12 +173,18 @@ pub fn issue_client_key(
     if !rules::PUBLIC_KEY_PEM_REAL_NEWLINES {
         certificate_pem = certificate_pem.replace('\n', "\\n");
     }
-    Ok(IssuedClientKey { certificate_pem, pkcs12_der })
+    Ok(IssuedClientKey {
+        certificate_pem,
+        pkcs12_der,
+    })
 }
 
 fn to_offset_date_time(time: DateTime<Utc>) -> Result<time::OffsetDateTime, KeyMaterialError> {
-    time::OffsetDateTime::from_unix_timestamp(time.timestamp())
-        .map_err(|_| KeyMaterialError::Certificate(format!("{time} is outside the range a certificate can hold")))
+    time::OffsetDateTime::from_unix_timestamp(time.timestamp()).map_err(|_| {
+        KeyMaterialError::Certificate(format!(
+            "{time} is outside the range a certificate can hold"
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -165,17 +196,36 @@ mod tests {
     fn the_pkcs12_opens_with_the_password_and_holds_the_certificate() {
         let not_before = DateTime::from_timestamp(1_700_000_000, 0).unwrap();
         let not_after = DateTime::from_timestamp(1_800_000_000, 0).unwrap();
-        let issued = issue_client_key("KAAP.test", not_before, not_after, "YouPassword123!").unwrap();
-        assert!(issued.certificate_pem.starts_with("-----BEGIN CERTIFICATE-----\n"));
-        assert_eq!(shared_key_pair().unwrap().signing_key.as_ref().size() * 8, 2048, "an RSA-2048 key");
+        let issued =
+            issue_client_key("KAAP.test", not_before, not_after, "YouPassword123!").unwrap();
+        assert!(issued
+            .certificate_pem
+            .starts_with("-----BEGIN CERTIFICATE-----\n"));
+        assert_eq!(
+            shared_key_pair().unwrap().signing_key.as_ref().size() * 8,
+            2048,
+            "an RSA-2048 key"
+        );
 
-        let opened = KeyStore::from_pkcs12(&issued.pkcs12_der, "YouPassword123!", p12_keystore::Pkcs12ImportPolicy::Relaxed)
-            .expect("opens with the password");
+        let opened = KeyStore::from_pkcs12(
+            &issued.pkcs12_der,
+            "YouPassword123!",
+            p12_keystore::Pkcs12ImportPolicy::Relaxed,
+        )
+        .expect("opens with the password");
         let (_, chain) = opened.private_key_chain().expect("holds a key chain");
-        assert_eq!(chain.key().as_der(), shared_key_pair().unwrap().private_key_pkcs8_der.as_slice());
+        assert_eq!(
+            chain.key().as_der(),
+            shared_key_pair().unwrap().private_key_pkcs8_der.as_slice()
+        );
         assert_eq!(chain.certs().len(), 1);
         assert!(chain.certs()[0].subject().contains("KAAP.test"));
 
-        assert!(KeyStore::from_pkcs12(&issued.pkcs12_der, "WrongPassword1!", p12_keystore::Pkcs12ImportPolicy::Relaxed).is_err());
+        assert!(KeyStore::from_pkcs12(
+            &issued.pkcs12_der,
+            "WrongPassword1!",
+            p12_keystore::Pkcs12ImportPolicy::Relaxed
+        )
+        .is_err());
     }
 }

@@ -95,7 +95,9 @@ pub struct Emulator {
 
 impl std::fmt::Debug for Emulator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Emulator").field("addr", &self.addr).finish_non_exhaustive()
+        f.debug_struct("Emulator")
+            .field("addr", &self.addr)
+            .finish_non_exhaustive()
     }
 }
 
@@ -108,7 +110,12 @@ impl Emulator {
         let (shutdown, shutdown_receiver) = watch::channel(false);
         tokio::spawn(server::serve(listener, shared.clone(), shutdown_receiver));
         tracing::info!(%addr, "kms emulator listening");
-        Ok(Emulator { addr, shared, shutdown, background: None })
+        Ok(Emulator {
+            addr,
+            shared,
+            shutdown,
+            background: None,
+        })
     }
 
     /// Starts an emulator on its own runtime (two worker threads) on a background thread, for
@@ -116,13 +123,18 @@ impl Emulator {
     pub fn start_blocking(config: Config) -> Result<Emulator, StartError> {
         let shared = Arc::new(Shared::new(&config)?);
         let (shutdown, shutdown_receiver) = watch::channel(false);
-        let (ready_sender, ready_receiver) = std::sync::mpsc::channel::<Result<SocketAddr, StartError>>();
+        let (ready_sender, ready_receiver) =
+            std::sync::mpsc::channel::<Result<SocketAddr, StartError>>();
         let server_shared = shared.clone();
         let listen = config.listen.clone();
         let background = std::thread::Builder::new()
             .name("kms-emulator".to_owned())
             .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+                let runtime = match tokio::runtime::Builder::new_multi_thread()
+                    .worker_threads(2)
+                    .enable_all()
+                    .build()
+                {
                     Ok(runtime) => runtime,
                     Err(error) => {
                         let _ = ready_sender.send(Err(StartError::Runtime(error.to_string())));
@@ -150,11 +162,16 @@ impl Emulator {
                 });
             })
             .map_err(|error| StartError::Runtime(error.to_string()))?;
-        let addr = ready_receiver
-            .recv()
-            .map_err(|_| StartError::Runtime("the emulator thread ended before listening".to_owned()))??;
+        let addr = ready_receiver.recv().map_err(|_| {
+            StartError::Runtime("the emulator thread ended before listening".to_owned())
+        })??;
         tracing::info!(%addr, "kms emulator listening");
-        Ok(Emulator { addr, shared, shutdown, background: Some(background) })
+        Ok(Emulator {
+            addr,
+            shared,
+            shutdown,
+            background: Some(background),
+        })
     }
 
     /// The address it listens on, e.g. `127.0.0.1:41234`.
@@ -244,9 +261,17 @@ impl Drop for Emulator {
 }
 
 async fn bind(listen: &str) -> Result<TcpListener, StartError> {
-    TcpListener::bind(listen).await.map_err(|source| StartError::Bind { address: listen.to_owned(), source })
+    TcpListener::bind(listen)
+        .await
+        .map_err(|source| StartError::Bind {
+            address: listen.to_owned(),
+            source,
+        })
 }
 
 fn local_addr(listener: &TcpListener, listen: &str) -> Result<SocketAddr, StartError> {
-    listener.local_addr().map_err(|source| StartError::Bind { address: listen.to_owned(), source })
+    listener.local_addr().map_err(|source| StartError::Bind {
+        address: listen.to_owned(),
+        source,
+    })
 }

@@ -11,7 +11,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
 
@@ -28,7 +29,10 @@ fn main() -> ExitCode {
         }
     };
 
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("kms-emulator: cannot start the async runtime: {error}");
@@ -46,7 +50,10 @@ fn main() -> ExitCode {
             }
         };
         let mut stdout = std::io::stdout().lock();
-        if writeln!(stdout, "listening on {}", emulator.endpoint()).and_then(|()| stdout.flush()).is_err() {
+        if writeln!(stdout, "listening on {}", emulator.endpoint())
+            .and_then(|()| stdout.flush())
+            .is_err()
+        {
             eprintln!("kms-emulator: cannot write to stdout");
             return ExitCode::FAILURE;
         }

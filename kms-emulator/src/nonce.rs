@@ -20,13 +20,20 @@ pub struct NonceCache {
 impl NonceCache {
     /// An empty cache.
     pub fn new(ttl: Duration, capacity: usize) -> Self {
-        NonceCache { ttl, capacity: capacity.max(1), seen: HashSet::new(), order: VecDeque::new() }
+        NonceCache {
+            ttl,
+            capacity: capacity.max(1),
+            seen: HashSet::new(),
+            order: VecDeque::new(),
+        }
     }
 
     /// Records `nonce` for `access_key_id` at `now`; false if it was already used.
     pub fn check_and_insert(&mut self, access_key_id: &str, nonce: &str, now: Instant) -> bool {
         while let Some((seen_at, _)) = self.order.front() {
-            if now.saturating_duration_since(*seen_at) < self.ttl && self.order.len() < self.capacity {
+            if now.saturating_duration_since(*seen_at) < self.ttl
+                && self.order.len() < self.capacity
+            {
                 break;
             }
             if let Some((_, key)) = self.order.pop_front() {

@@ -45,7 +45,11 @@ pub enum ParamError {
 
 /// Decodes `input` with form semantics (`+` is a space, `%XY` a byte) and adds each pair to
 /// `into`, refusing duplicates as [`rules::REJECT_DUPLICATE_PARAMETERS`] says.
-pub fn decode_form_into(input: &[u8], source_name: &'static str, into: &mut Params) -> Result<(), ParamError> {
+pub fn decode_form_into(
+    input: &[u8],
+    source_name: &'static str,
+    into: &mut Params,
+) -> Result<(), ParamError> {
     let mut offset = 0;
     for pair in input.split(|&byte| byte == b'&') {
         let pair_offset = offset;
@@ -74,7 +78,11 @@ pub fn decode_form_into(input: &[u8], source_name: &'static str, into: &mut Para
     Ok(())
 }
 
-fn decode_component(raw: &[u8], source_name: &'static str, base_offset: usize) -> Result<String, ParamError> {
+fn decode_component(
+    raw: &[u8],
+    source_name: &'static str,
+    base_offset: usize,
+) -> Result<String, ParamError> {
     let mut bytes = Vec::with_capacity(raw.len());
     let mut index = 0;
     while index < raw.len() {
@@ -87,7 +95,10 @@ fn decode_component(raw: &[u8], source_name: &'static str, base_offset: usize) -
                 let high = raw.get(index + 1).and_then(|&c| hex_value(c));
                 let low = raw.get(index + 2).and_then(|&c| hex_value(c));
                 let (Some(high), Some(low)) = (high, low) else {
-                    return Err(ParamError::MalformedEscape { source_name, offset: base_offset + index });
+                    return Err(ParamError::MalformedEscape {
+                        source_name,
+                        offset: base_offset + index,
+                    });
                 };
                 bytes.push(high << 4 | low);
                 index += 3;
@@ -140,19 +151,34 @@ mod tests {
 
     #[test]
     fn malformed_escapes_are_refused() {
-        assert!(matches!(decode("a=%zz"), Err(ParamError::MalformedEscape { offset: 2, .. })));
-        assert!(matches!(decode("a=%4"), Err(ParamError::MalformedEscape { .. })));
-        assert!(matches!(decode("a=%"), Err(ParamError::MalformedEscape { .. })));
+        assert!(matches!(
+            decode("a=%zz"),
+            Err(ParamError::MalformedEscape { offset: 2, .. })
+        ));
+        assert!(matches!(
+            decode("a=%4"),
+            Err(ParamError::MalformedEscape { .. })
+        ));
+        assert!(matches!(
+            decode("a=%"),
+            Err(ParamError::MalformedEscape { .. })
+        ));
     }
 
     #[test]
     fn invalid_utf8_is_refused() {
-        assert!(matches!(decode("a=%FF%FE"), Err(ParamError::InvalidUtf8 { .. })));
+        assert!(matches!(
+            decode("a=%FF%FE"),
+            Err(ParamError::InvalidUtf8 { .. })
+        ));
     }
 
     #[test]
     fn duplicates_and_empty_names_are_refused() {
-        assert_eq!(decode("a=1&a=1"), Err(ParamError::Duplicate { name: "a".into() }));
+        assert_eq!(
+            decode("a=1&a=1"),
+            Err(ParamError::Duplicate { name: "a".into() })
+        );
         assert!(matches!(decode("=1"), Err(ParamError::EmptyName { .. })));
     }
 }

@@ -70,6 +70,11 @@ pub const ALLOW_EMPTY_POLICY_LIST: bool = false;
 /// The Terraform provider's acceptance tests use names that do not exist and pass, so no.
 pub const VALIDATE_REFERENCED_NAMES_EXIST: bool = false;
 
+/// Whether the policy names listed by an AAP must follow the name syntax above. They are not
+/// required to exist ([`VALIDATE_REFERENCED_NAMES_EXIST`]), so the service has no reason to parse
+/// them; only emptiness and length are checked, and any other characters round-trip unchanged.
+pub const CHECK_REFERENCED_POLICY_NAME_SYNTAX: bool = false;
+
 /// Whether deleting an AAP that still has client keys is rejected (true) or allowed (false, the
 /// client keys are then deleted with it).
 pub const REJECT_DELETING_ACCESS_POINT_WITH_CLIENT_KEYS: bool = true;

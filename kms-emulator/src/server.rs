@@ -53,7 +53,11 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 
 /// Serves connections from `listener` until `shutdown` turns true; open connections are then
 /// aborted.
-pub(crate) async fn serve(listener: TcpListener, shared: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+pub(crate) async fn serve(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let router = router(shared);
     let mut connections = JoinSet::new();
     loop {
@@ -108,11 +112,23 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
     let body = match axum::body::to_bytes(body, rules::MAX_BODY_BYTES).await {
         Ok(body) => body,
         Err(_) => {
-            let why = format!("The request body is larger than {} bytes.", rules::MAX_BODY_BYTES);
-            return error_response(&shared, &request_id, &ApiError::unparsable_request(413, &why));
+            let why = format!(
+                "The request body is larger than {} bytes.",
+                rules::MAX_BODY_BYTES
+            );
+            return error_response(
+                &shared,
+                &request_id,
+                &ApiError::unparsable_request(413, &why),
+            );
         }
     };
-    let header_text = |name: header::HeaderName| parts.headers.get(name).and_then(|value| value.to_str().ok());
+    let header_text = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
     let raw = RawRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -138,15 +154,21 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
             tracing::debug!(action = action.name(), %request_id, "hang fault: closing the connection without an answer");
             return dropped_connection();
         }
-        FaultOutcome::Throttle => return error_response(&shared, &request_id, &ApiError::throttled()),
-        FaultOutcome::ServerError(status) => return error_response(&shared, &request_id, &ApiError::server_error(status)),
+        FaultOutcome::Throttle => {
+            return error_response(&shared, &request_id, &ApiError::throttled())
+        }
+        FaultOutcome::ServerError(status) => {
+            return error_response(&shared, &request_id, &ApiError::server_error(status))
+        }
         FaultOutcome::Proceed | FaultOutcome::DropAfterCommit => {}
     }
 
     let params = admitted.params;
     let result = if action.is_cpu_heavy() {
         let worker_shared = shared.clone();
-        match tokio::task::spawn_blocking(move || worker_shared.service().dispatch(action, &params)).await {
+        match tokio::task::spawn_blocking(move || worker_shared.service().dispatch(action, &params))
+            .await
+        {
             Ok(result) => result,
             Err(error) => {
                 tracing::error!(action = action.name(), %error, "action handler failed");
@@ -176,10 +198,14 @@ fn dropped_connection() -> Response {
 }
 
 fn json_response(status: StatusCode, request_id: &str, body: &Map<String, Value>) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| unreachable!("a JSON map always serialises"));
+    let bytes =
+        serde_json::to_vec(body).unwrap_or_else(|_| unreachable!("a JSON map always serialises"));
     let mut response = (status, bytes).into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json;charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json;charset=utf-8"),
+    );
     if let Ok(value) = HeaderValue::from_str(request_id) {
         headers.insert("x-acs-request-id", value);
     }
@@ -200,9 +226,11 @@ pub(crate) fn error_response(shared: &Shared, request_id: &str, error: &ApiError
     body.insert("Message".to_owned(), Value::String(error.message.clone()));
     body.insert(
         "Recommend".to_owned(),
-        Value::String(format!("https://api.aliyun.com/troubleshoot?q={}&product=Kms&requestId={request_id}", error.code)),
+        Value::String(format!(
+            "https://api.aliyun.com/troubleshoot?q={}&product=Kms&requestId={request_id}",
+            error.code
+        )),
     );
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     json_response(status, request_id, &body)
 }
-

@@ -41,7 +41,9 @@ pub(crate) struct Shared {
 impl Shared {
     pub(crate) fn new(config: &Config) -> Result<Self, StartError> {
         if config.credentials.is_empty() {
-            return Err(StartError::Config("at least one credential is needed".to_owned()));
+            return Err(StartError::Config(
+                "at least one credential is needed".to_owned(),
+            ));
         }
         let state_file = config.state_file.clone().map(StateFile::new);
         let store = match &state_file {
@@ -50,7 +52,9 @@ impl Shared {
         };
         let mut faults = FaultTable::default();
         for (target, spec) in &config.faults {
-            faults.set(target, spec.clone()).map_err(|error| StartError::Config(error.to_string()))?;
+            faults
+                .set(target, spec.clone())
+                .map_err(|error| StartError::Config(error.to_string()))?;
         }
         Ok(Shared {
             gateway: Gateway::new(&config.credentials, config.nonce_capacity),
@@ -66,7 +70,11 @@ impl Shared {
     }
 
     pub(crate) fn service(&self) -> Service<'_> {
-        Service { store: &self.store, region: &self.region, account_id: &self.account_id }
+        Service {
+            store: &self.store,
+            region: &self.region,
+            account_id: &self.account_id,
+        }
     }
 
     /// Writes the state file, if there is one. A failure is logged, not fatal: the request
@@ -121,7 +129,10 @@ impl Shared {
     }
 
     pub(crate) fn call_counts(&self) -> BTreeMap<String, u64> {
-        Action::ALL.iter().map(|action| (action.name().to_owned(), self.call_count(*action))).collect()
+        Action::ALL
+            .iter()
+            .map(|action| (action.name().to_owned(), self.call_count(*action)))
+            .collect()
     }
 
     pub(crate) fn call_count(&self, action: Action) -> u64 {
@@ -129,19 +140,40 @@ impl Shared {
     }
 
     pub(crate) fn client_keys(&self) -> Vec<ClientKey> {
-        self.read_store(|store| store.client_keys_in_order(None).into_iter().cloned().collect())
+        self.read_store(|store| {
+            store
+                .client_keys_in_order(None)
+                .into_iter()
+                .cloned()
+                .collect()
+        })
     }
 
     pub(crate) fn access_points(&self) -> Vec<AccessPoint> {
-        self.read_store(|store| in_creation_order(store.access_points.values(), |r| r.sequence).into_iter().cloned().collect())
+        self.read_store(|store| {
+            in_creation_order(store.access_points.values(), |r| r.sequence)
+                .into_iter()
+                .cloned()
+                .collect()
+        })
     }
 
     pub(crate) fn policies(&self) -> Vec<Policy> {
-        self.read_store(|store| in_creation_order(store.policies.values(), |r| r.sequence).into_iter().cloned().collect())
+        self.read_store(|store| {
+            in_creation_order(store.policies.values(), |r| r.sequence)
+                .into_iter()
+                .cloned()
+                .collect()
+        })
     }
 
     pub(crate) fn network_rules(&self) -> Vec<NetworkRule> {
-        self.read_store(|store| in_creation_order(store.network_rules.values(), |r| r.sequence).into_iter().cloned().collect())
+        self.read_store(|store| {
+            in_creation_order(store.network_rules.values(), |r| r.sequence)
+                .into_iter()
+                .cloned()
+                .collect()
+        })
     }
 
     pub(crate) fn delete_client_key(&self, id: &str) -> bool {

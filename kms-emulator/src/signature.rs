@@ -50,12 +50,20 @@ pub fn canonicalized_query_string(params: &BTreeMap<String, String>) -> String {
 
 /// `METHOD&%2F&percent_encode(canonicalized query string)`.
 pub fn string_to_sign(http_method: &str, params: &BTreeMap<String, String>) -> String {
-    format!("{http_method}&{}&{}", percent_encode("/"), percent_encode(&canonicalized_query_string(params)))
+    format!(
+        "{http_method}&{}&{}",
+        percent_encode("/"),
+        percent_encode(&canonicalized_query_string(params))
+    )
 }
 
 /// `Base64(HMAC-SHA1(key = secret + "&", data = string_to_sign))`.
 pub fn sign(access_key_secret: &str, string_to_sign: &str) -> String {
-    base64::engine::general_purpose::STANDARD.encode(mac_over(access_key_secret, string_to_sign).finalize().into_bytes())
+    base64::engine::general_purpose::STANDARD.encode(
+        mac_over(access_key_secret, string_to_sign)
+            .finalize()
+            .into_bytes(),
+    )
 }
 
 /// Whether `given` (as sent, base64) is the signature of `string_to_sign` under the secret. The
@@ -64,7 +72,9 @@ pub fn verify(access_key_secret: &str, string_to_sign: &str, given: &str) -> boo
     let Ok(given_bytes) = base64::engine::general_purpose::STANDARD.decode(given) else {
         return false;
     };
-    mac_over(access_key_secret, string_to_sign).verify_slice(&given_bytes).is_ok()
+    mac_over(access_key_secret, string_to_sign)
+        .verify_slice(&given_bytes)
+        .is_ok()
 }
 
 fn mac_over(access_key_secret: &str, string_to_sign: &str) -> Hmac<Sha1> {
@@ -82,7 +92,10 @@ mod tests {
     #[test]
     fn percent_encode_keeps_unreserved_and_encodes_the_rest_in_upper_case() {
         assert_eq!(percent_encode("aZ09-_.~"), "aZ09-_.~");
-        assert_eq!(percent_encode(" *+/=&!'()%"), "%20%2A%2B%2F%3D%26%21%27%28%29%25");
+        assert_eq!(
+            percent_encode(" *+/=&!'()%"),
+            "%20%2A%2B%2F%3D%26%21%27%28%29%25"
+        );
         assert_eq!(percent_encode("测"), "%E6%B5%8B");
     }
 
@@ -91,7 +104,10 @@ mod tests {
         let params = BTreeMap::from([("test".to_owned(), "ok".to_owned())]);
         let sts = string_to_sign("", &params);
         assert_eq!(sts, "&%2F&test%3Dok");
-        assert_eq!(sign("accessKeySecret", &sts), "jHx/oHoHNrbVfhncHEvPdHXZwHU=");
+        assert_eq!(
+            sign("accessKeySecret", &sts),
+            "jHx/oHoHNrbVfhncHEvPdHXZwHU="
+        );
     }
 
     #[test]

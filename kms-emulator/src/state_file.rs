@@ -30,29 +30,47 @@ pub struct StateFile {
 impl StateFile {
     /// A state file at `path` (nothing is read or written yet).
     pub fn new(path: PathBuf) -> Self {
-        StateFile { path, write_lock: Mutex::new(()) }
+        StateFile {
+            path,
+            write_lock: Mutex::new(()),
+        }
     }
 
     /// The resources saved at `path`; an absent file is an empty account.
     pub fn load(&self) -> Result<Store, StartError> {
-        let failure = |reason: String| StartError::StateFile { path: self.path.display().to_string(), reason };
+        let failure = |reason: String| StartError::StateFile {
+            path: self.path.display().to_string(),
+            reason,
+        };
         let text = match std::fs::read_to_string(&self.path) {
             Ok(text) => text,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Store::default()),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Store::default())
+            }
             Err(error) => return Err(failure(error.to_string())),
         };
-        let document: StateDocument = serde_json::from_str(&text).map_err(|error| failure(error.to_string()))?;
+        let document: StateDocument =
+            serde_json::from_str(&text).map_err(|error| failure(error.to_string()))?;
         if document.format != FORMAT {
-            return Err(failure(format!("unknown format {:?}, expected {FORMAT:?}", document.format)));
+            return Err(failure(format!(
+                "unknown format {:?}, expected {FORMAT:?}",
+                document.format
+            )));
         }
         Ok(document.store)
     }
 
     /// Saves a snapshot of `store`.
     pub fn save(&self, store: &RwLock<Store>) -> std::io::Result<()> {
-        let _writer = self.write_lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let _writer = self
+            .write_lock
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         let snapshot = store.read().unwrap_or_else(PoisonError::into_inner).clone();
-        let document = StateDocument { format: FORMAT.to_owned(), store: snapshot };
+        let document = StateDocument {
+            format: FORMAT.to_owned(),
+            store: snapshot,
+        };
         let text = serde_json::to_vec_pretty(&document).map_err(std::io::Error::other)?;
         let temporary = temporary_path(&self.path);
         {
@@ -70,7 +88,10 @@ impl StateFile {
 }
 
 fn temporary_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|name| name.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|name| name.to_os_string())
+        .unwrap_or_default();
     name.push(format!(".tmp-{}", std::process::id()));
     path.with_file_name(name)
 }
@@ -82,7 +103,8 @@ mod tests {
 
     #[test]
     fn saves_and_loads_and_refuses_garbage() {
-        let directory = std::env::temp_dir().join(format!("kms-emulator-state-test-{}", std::process::id()));
+        let directory =
+            std::env::temp_dir().join(format!("kms-emulator-state-test-{}", std::process::id()));
         std::fs::create_dir_all(&directory).unwrap();
         let path = directory.join("state.json");
         let state_file = StateFile::new(path.clone());
@@ -91,13 +113,22 @@ mod tests {
         let mut store = Store::default();
         store.access_points.insert(
             "aap".into(),
-            AccessPoint { name: "aap".into(), authentication_method: "ClientKey".into(), policies: vec!["p".into()], description: String::new(), sequence: 1 },
+            AccessPoint {
+                name: "aap".into(),
+                authentication_method: "ClientKey".into(),
+                policies: vec!["p".into()],
+                description: String::new(),
+                sequence: 1,
+            },
         );
         state_file.save(&RwLock::new(store.clone())).unwrap();
         assert_eq!(state_file.load().unwrap(), store);
 
         std::fs::write(&path, "{not json").unwrap();
-        assert!(matches!(state_file.load(), Err(StartError::StateFile { .. })));
+        assert!(matches!(
+            state_file.load(),
+            Err(StartError::StateFile { .. })
+        ));
         std::fs::remove_dir_all(&directory).unwrap();
     }
 }

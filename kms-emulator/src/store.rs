@@ -98,8 +98,11 @@ impl Store {
 
     /// Client keys, oldest first, optionally only those of one AAP.
     pub fn client_keys_in_order(&self, aap_name: Option<&str>) -> Vec<&ClientKey> {
-        let mut keys: Vec<&ClientKey> =
-            self.client_keys.values().filter(|key| aap_name.is_none_or(|name| key.aap_name == name)).collect();
+        let mut keys: Vec<&ClientKey> = self
+            .client_keys
+            .values()
+            .filter(|key| aap_name.is_none_or(|name| key.aap_name == name))
+            .collect();
         keys.sort_by_key(|key| key.sequence);
         keys
     }
@@ -115,7 +118,10 @@ impl Store {
 }
 
 /// Sorts records by creation order.
-pub fn in_creation_order<'a, T>(records: impl Iterator<Item = &'a T>, sequence: impl Fn(&T) -> u64) -> Vec<&'a T>
+pub fn in_creation_order<'a, T>(
+    records: impl Iterator<Item = &'a T>,
+    sequence: impl Fn(&T) -> u64,
+) -> Vec<&'a T>
 where
     T: 'a,
 {

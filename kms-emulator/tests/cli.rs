@@ -29,11 +29,16 @@ fn spawn(args: &[&str]) -> Running {
         .spawn()
         .expect("spawn kms-emulator");
     let mut first_line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut first_line).unwrap();
-    let url = first_line.strip_suffix('\n').and_then(|line| line.strip_prefix("listening on http://")).unwrap_or_else(|| {
-        let _ = child.kill();
-        panic!("unexpected first line {first_line:?}")
-    });
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first_line)
+        .unwrap();
+    let url = first_line
+        .strip_suffix('\n')
+        .and_then(|line| line.strip_prefix("listening on http://"))
+        .unwrap_or_else(|| {
+            let _ = child.kill();
+            panic!("unexpected first line {first_line:?}")
+        });
     let addr: SocketAddr = url.parse().expect("HOST:PORT");
     Running { child, addr }
 }
@@ -48,47 +53,104 @@ fn prints_the_listening_line_and_serves_the_demo_credential() {
 
 #[test]
 fn credentials_replace_the_demo_pair() {
-    let running = spawn(&["--credential", "my-id:my-secret", "--credential", "STS.tmp:tmp-secret:tok", "--region", "eu-central-1"]);
-    Client::demo(running.addr).call("ListPolicies", &[]).assert_error(404, "InvalidAccessKeyId.NotFound");
-    let client = Client { addr: running.addr, access_key_id: "my-id".into(), access_key_secret: "my-secret".into(), security_token: None };
-    let created = client.call("CreateApplicationAccessPoint", &[("Name", "aap"), ("Policies", "[\"p\"]")]).ok().clone();
-    assert_eq!(created["Arn"], "acs:kms:eu-central-1:1234567890123456:applicationaccesspoint/aap");
-    let sts = Client { addr: running.addr, access_key_id: "STS.tmp".into(), access_key_secret: "tmp-secret".into(), security_token: Some("tok".into()) };
+    let running = spawn(&[
+        "--credential",
+        "my-id:my-secret",
+        "--credential",
+        "STS.tmp:tmp-secret:tok",
+        "--region",
+        "eu-central-1",
+    ]);
+    Client::demo(running.addr)
+        .call("ListPolicies", &[])
+        .assert_error(404, "InvalidAccessKeyId.NotFound");
+    let client = Client {
+        addr: running.addr,
+        access_key_id: "my-id".into(),
+        access_key_secret: "my-secret".into(),
+        security_token: None,
+    };
+    let created = client
+        .call(
+            "CreateApplicationAccessPoint",
+            &[("Name", "aap"), ("Policies", "[\"p\"]")],
+        )
+        .ok()
+        .clone();
+    assert_eq!(
+        created["Arn"],
+        "acs:kms:eu-central-1:1234567890123456:applicationaccesspoint/aap"
+    );
+    let sts = Client {
+        addr: running.addr,
+        access_key_id: "STS.tmp".into(),
+        access_key_secret: "tmp-secret".into(),
+        security_token: Some("tok".into()),
+    };
     sts.call("ListPolicies", &[]).ok();
 }
 
 #[test]
 fn the_state_file_survives_a_restart() {
-    let directory = std::env::temp_dir().join(format!("kms-emulator-cli-state-{}", std::process::id()));
+    let directory =
+        std::env::temp_dir().join(format!("kms-emulator-cli-state-{}", std::process::id()));
     std::fs::create_dir_all(&directory).unwrap();
     let state = directory.join("state.json");
     let state_arg = state.to_str().unwrap();
     let key_id = {
         let running = spawn(&["--state", state_arg]);
         let client = Client::demo(running.addr);
-        client.call("CreateApplicationAccessPoint", &[("Name", "kept"), ("Policies", "[\"p\"]")]).ok();
-        let created = client.call("CreateClientKey", &[("AapName", "kept"), ("Password", "YouPassword123!")]).ok().clone();
+        client
+            .call(
+                "CreateApplicationAccessPoint",
+                &[("Name", "kept"), ("Policies", "[\"p\"]")],
+            )
+            .ok();
+        let created = client
+            .call(
+                "CreateClientKey",
+                &[("AapName", "kept"), ("Password", "YouPassword123!")],
+            )
+            .ok()
+            .clone();
         created["ClientKeyId"].as_str().unwrap().to_owned()
     };
     let running = spawn(&["--state", state_arg]);
     let client = Client::demo(running.addr);
-    client.call("DescribeApplicationAccessPoint", &[("Name", "kept")]).ok();
-    let key = client.get("GetClientKey", &[("ClientKeyId", &key_id)]).ok().clone();
+    client
+        .call("DescribeApplicationAccessPoint", &[("Name", "kept")])
+        .ok();
+    let key = client
+        .get("GetClientKey", &[("ClientKeyId", &key_id)])
+        .ok()
+        .clone();
     assert_eq!(key["AapName"], "kept");
-    client.call("CreateApplicationAccessPoint", &[("Name", "kept"), ("Policies", "[\"p\"]")]).assert_error(409, "Rejected.ResourceExist");
+    client
+        .call(
+            "CreateApplicationAccessPoint",
+            &[("Name", "kept"), ("Policies", "[\"p\"]")],
+        )
+        .assert_error(409, "Rejected.ResourceExist");
     drop(running);
     let text = std::fs::read_to_string(&state).unwrap();
-    assert!(!text.contains("YouPassword123!"), "the password is never stored");
+    assert!(
+        !text.contains("YouPassword123!"),
+        "the password is never stored"
+    );
     std::fs::remove_dir_all(&directory).unwrap();
 }
 
 #[test]
 fn a_corrupt_state_file_stops_the_start_with_a_clear_error() {
-    let directory = std::env::temp_dir().join(format!("kms-emulator-cli-corrupt-{}", std::process::id()));
+    let directory =
+        std::env::temp_dir().join(format!("kms-emulator-cli-corrupt-{}", std::process::id()));
     std::fs::create_dir_all(&directory).unwrap();
     let state = directory.join("state.json");
     std::fs::write(&state, "{broken").unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_kms-emulator")).args(["--state", state.to_str().unwrap()]).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .args(["--state", state.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     assert!(output.stdout.is_empty(), "nothing on stdout");
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot load the state file"));
@@ -97,14 +159,25 @@ fn a_corrupt_state_file_stops_the_start_with_a_clear_error() {
 
 #[test]
 fn bad_arguments_exit_with_usage_and_status_2() {
-    for args in [&["--bogus"][..], &["--credential", "no-secret"], &["--fault", "Nope:throttle_ratio=1"], &["--listen"]] {
-        let output = Command::new(env!("CARGO_BIN_EXE_kms-emulator")).args(args).output().unwrap();
+    for args in [
+        &["--bogus"][..],
+        &["--credential", "no-secret"],
+        &["--fault", "Nope:throttle_ratio=1"],
+        &["--listen"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+            .args(args)
+            .output()
+            .unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
         assert!(output.stdout.is_empty(), "{args:?}");
         assert!(stderr.contains("kms-emulator:"), "{args:?}: {stderr}");
     }
-    let help = Command::new(env!("CARGO_BIN_EXE_kms-emulator")).arg("--help").output().unwrap();
+    let help = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .arg("--help")
+        .output()
+        .unwrap();
     assert!(help.status.success());
     assert!(String::from_utf8_lossy(&help.stdout).contains("--credential"));
 }
@@ -113,7 +186,10 @@ fn bad_arguments_exit_with_usage_and_status_2() {
 fn a_busy_listen_address_is_reported() {
     let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = taken.local_addr().unwrap().to_string();
-    let output = Command::new(env!("CARGO_BIN_EXE_kms-emulator")).args(["--listen", &address]).output().unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_kms-emulator"))
+        .args(["--listen", &address])
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen on"));
 }

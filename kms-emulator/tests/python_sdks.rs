@@ -8,7 +8,10 @@ use std::process::Command;
 use kms_emulator::{Config, Credential, Emulator};
 
 fn repository_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the crate sits in the repository").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the crate sits in the repository")
+        .to_path_buf()
 }
 
 fn python() -> PathBuf {
@@ -19,26 +22,53 @@ fn python() -> PathBuf {
         .arg(repository_root().join("scripts/ensure-python-env.sh"))
         .output()
         .expect("run scripts/ensure-python-env.sh");
-    assert!(output.status.success(), "ensure-python-env.sh failed: {}", String::from_utf8_lossy(&output.stderr));
-    PathBuf::from(String::from_utf8(output.stdout).expect("a UTF-8 path").trim())
+    assert!(
+        output.status.success(),
+        "ensure-python-env.sh failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    PathBuf::from(
+        String::from_utf8(output.stdout)
+            .expect("a UTF-8 path")
+            .trim(),
+    )
 }
 
 #[test]
 fn official_python_sdks_drive_the_emulator() {
     let sts = Credential::sts("STS.sdk-tester", "sts-sdk-secret", "CAIS+sdk/token=");
-    let config = Config { credentials: vec![Credential::demo(), sts.clone()], ..Config::default() };
+    let config = Config {
+        credentials: vec![Credential::demo(), sts.clone()],
+        ..Config::default()
+    };
     let emulator = Emulator::start_blocking(config).expect("start the emulator");
     let output = Command::new(python())
-        .args(["-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/python/test_official_sdks.py"])
+        .args([
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "tests/python/test_official_sdks.py",
+        ])
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
         .env("KMS_EMULATOR_HOST", emulator.addr().to_string())
         .env("KMS_EMULATOR_STS_ID", &sts.access_key_id)
         .env("KMS_EMULATOR_STS_SECRET", &sts.access_key_secret)
-        .env("KMS_EMULATOR_STS_TOKEN", sts.security_token.as_deref().unwrap_or_default())
+        .env(
+            "KMS_EMULATOR_STS_TOKEN",
+            sts.security_token.as_deref().unwrap_or_default(),
+        )
         .output()
         .expect("run pytest");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "the Python SDK tests failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("8 passed"), "expected all 8 Python tests to run:\n{stdout}");
+    assert!(
+        output.status.success(),
+        "the Python SDK tests failed:\n{stdout}\n{stderr}"
+    );
+    assert!(
+        stdout.contains("8 passed"),
+        "expected all 8 Python tests to run:\n{stdout}"
+    );
 }

@@ -27,11 +27,16 @@ struct VectorFile {
 
 fn vectors() -> Vec<Vector> {
     let text = include_str!("data/signature_vectors.json");
-    serde_json::from_str::<VectorFile>(text).expect("vector file parses").vectors
+    serde_json::from_str::<VectorFile>(text)
+        .expect("vector file parses")
+        .vectors
 }
 
 fn vector(name_prefix: &str) -> Vector {
-    vectors().into_iter().find(|vector| vector.name.starts_with(name_prefix)).expect("vector exists")
+    vectors()
+        .into_iter()
+        .find(|vector| vector.name.starts_with(name_prefix))
+        .expect("vector exists")
 }
 
 #[test]
@@ -41,9 +46,18 @@ fn every_vector_gives_the_documented_string_to_sign_and_signature() {
     for vector in all {
         let computed = string_to_sign(&vector.method, &vector.params);
         if let Some(expected) = &vector.string_to_sign {
-            assert_eq!(&computed, expected, "string to sign of vector {}", vector.name);
+            assert_eq!(
+                &computed, expected,
+                "string to sign of vector {}",
+                vector.name
+            );
         }
-        assert_eq!(sign(&vector.secret, &computed), vector.signature, "signature of vector {}", vector.name);
+        assert_eq!(
+            sign(&vector.secret, &computed),
+            vector.signature,
+            "signature of vector {}",
+            vector.name
+        );
         assert!(verify(&vector.secret, &computed, &vector.signature));
         assert!(!verify("wrong", &computed, &vector.signature));
     }
@@ -54,7 +68,10 @@ fn the_signature_parameter_itself_is_never_signed() {
     let vector = vector("F ");
     let mut with_signature = vector.params.clone();
     with_signature.insert("Signature".into(), vector.signature.clone());
-    assert_eq!(string_to_sign("GET", &with_signature), vector.string_to_sign.unwrap());
+    assert_eq!(
+        string_to_sign("GET", &with_signature),
+        vector.string_to_sign.unwrap()
+    );
 }
 
 fn at_vector_time() -> chrono::DateTime<chrono::Utc> {
@@ -74,18 +91,31 @@ fn gateway_admits_the_old_core_get_url_verbatim() {
         body: b"",
         authorization: None,
     };
-    let admitted = gateway.admit(&request, at_vector_time(), Instant::now()).expect("admitted");
+    let admitted = gateway
+        .admit(&request, at_vector_time(), Instant::now())
+        .expect("admitted");
     assert_eq!(admitted.action, Action::GetClientKey);
     assert_eq!(admitted.params["SignatureType"], "");
     // The same request again is a replay.
-    assert_eq!(gateway.admit(&request, at_vector_time(), Instant::now()).unwrap_err().code, "SignatureNonceUsed");
+    assert_eq!(
+        gateway
+            .admit(&request, at_vector_time(), Instant::now())
+            .unwrap_err()
+            .code,
+        "SignatureNonceUsed"
+    );
 }
 
 fn form_encode(params: &BTreeMap<String, String>) -> String {
     // Form encoding as Go's url.Values does it: space as '+'.
     params
         .iter()
-        .map(|(key, value)| format!("{key}={}", kms_emulator::signature::percent_encode(value).replace("%20", "+")))
+        .map(|(key, value)| {
+            format!(
+                "{key}={}",
+                kms_emulator::signature::percent_encode(value).replace("%20", "+")
+            )
+        })
         .collect::<Vec<_>>()
         .join("&")
 }
@@ -94,14 +124,25 @@ fn form_encode(params: &BTreeMap<String, String>) -> String {
 fn gateway_admits_tea_rpc_shaped_post_with_action_parameters_in_the_body() {
     let vector = vector("C ");
     let body_keys = ["AapName", "NotAfter", "NotBefore", "Password"];
-    let mut query: BTreeMap<String, String> =
-        vector.params.iter().filter(|(key, _)| !body_keys.contains(&key.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut query: BTreeMap<String, String> = vector
+        .params
+        .iter()
+        .filter(|(key, _)| !body_keys.contains(&key.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     query.insert("Signature".into(), vector.signature.clone());
-    let body: BTreeMap<String, String> =
-        vector.params.iter().filter(|(key, _)| body_keys.contains(&key.as_str())).map(|(k, v)| (k.clone(), v.clone())).collect();
+    let body: BTreeMap<String, String> = vector
+        .params
+        .iter()
+        .filter(|(key, _)| body_keys.contains(&key.as_str()))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let query_text = form_encode(&query);
     let body_text = form_encode(&body);
-    assert!(body_text.contains('+'), "the space in the password travels as '+'");
+    assert!(
+        body_text.contains('+'),
+        "the space in the password travels as '+'"
+    );
     let gateway = Gateway::new(&[Credential::new("testid", "testsecret")], 100);
     let request = RawRequest {
         method: "POST",
@@ -111,7 +152,9 @@ fn gateway_admits_tea_rpc_shaped_post_with_action_parameters_in_the_body() {
         body: body_text.as_bytes(),
         authorization: None,
     };
-    let admitted = gateway.admit(&request, at_vector_time(), Instant::now()).expect("admitted");
+    let admitted = gateway
+        .admit(&request, at_vector_time(), Instant::now())
+        .expect("admitted");
     assert_eq!(admitted.action, Action::CreateClientKey);
     assert_eq!(admitted.params["Password"], "Ab1!@#$%^&*?_-~ +/=");
 }
@@ -132,12 +175,20 @@ fn gateway_admits_pop_core_shaped_post_with_everything_in_the_body_and_an_sts_to
         body: body.as_bytes(),
         authorization: None,
     };
-    let admitted = gateway.admit(&request, at_vector_time(), Instant::now()).expect("admitted");
+    let admitted = gateway
+        .admit(&request, at_vector_time(), Instant::now())
+        .expect("admitted");
     assert_eq!(admitted.params["Description"], "测试 aap*~");
 
-    let wrong_token = Gateway::new(&[Credential::sts("STS.testid", "test/secret+key=", "other")], 100);
+    let wrong_token = Gateway::new(
+        &[Credential::sts("STS.testid", "test/secret+key=", "other")],
+        100,
+    );
     assert_eq!(
-        wrong_token.admit(&request, at_vector_time(), Instant::now()).unwrap_err().code,
+        wrong_token
+            .admit(&request, at_vector_time(), Instant::now())
+            .unwrap_err()
+            .code,
         "InvalidSecurityToken.MismatchWithAccessKey"
     );
 }
@@ -147,16 +198,34 @@ fn the_timestamp_window_is_fifteen_minutes_either_way() {
     let vector = vector("F ");
     let mut params = vector.params.clone();
     params.insert("Signature".into(), vector.signature.clone());
-    let query = params.iter().map(|(k, v)| format!("{k}={}", kms_emulator::signature::percent_encode(v))).collect::<Vec<_>>().join("&");
-    let request = RawRequest { method: "GET", path: "/", query: Some(&query), content_type: None, body: b"", authorization: None };
+    let query = params
+        .iter()
+        .map(|(k, v)| format!("{k}={}", kms_emulator::signature::percent_encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let request = RawRequest {
+        method: "GET",
+        path: "/",
+        query: Some(&query),
+        content_type: None,
+        body: b"",
+        authorization: None,
+    };
     let minutes = chrono::Duration::minutes;
-    for (offset, admitted) in [(minutes(-15), true), (minutes(15), true), (minutes(-16), false), (minutes(16), false)] {
+    for (offset, admitted) in [
+        (minutes(-15), true),
+        (minutes(15), true),
+        (minutes(-16), false),
+        (minutes(16), false),
+    ] {
         let gateway = Gateway::new(&[Credential::new("testid", "testsecret")], 100);
         let result = gateway.admit(&request, at_vector_time() + offset, Instant::now());
         match (admitted, result) {
             (true, Ok(_)) => {}
             (false, Err(error)) => assert_eq!(error.code, "InvalidTimeStamp.Expired"),
-            (expected, result) => panic!("offset {offset}: expected admitted={expected}, got {result:?}"),
+            (expected, result) => {
+                panic!("offset {offset}: expected admitted={expected}, got {result:?}")
+            }
         }
     }
 }

@@ -7,7 +7,9 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::rules;
 use crate::store::{in_creation_order, AccessPoint, Store};
-use crate::validation::{access_point_policies, check_name, compact_json_list, optional, paging, required};
+use crate::validation::{
+    access_point_policies, check_name, compact_json_list, optional, paging, required,
+};
 
 /// The only authentication method KMS offers for AAPs.
 const AUTHENTICATION_METHOD: &str = "ClientKey";
@@ -26,7 +28,10 @@ fn fields(service: &Service<'_>, access_point: &AccessPoint) -> Value {
 
 fn check_policies_exist(store: &Store, policies: &[String]) -> Result<(), ApiError> {
     if rules::VALIDATE_REFERENCED_NAMES_EXIST {
-        if let Some(missing) = policies.iter().find(|name| !store.policies.contains_key(*name)) {
+        if let Some(missing) = policies
+            .iter()
+            .find(|name| !store.policies.contains_key(*name))
+        {
             return Err(ApiError::resource_not_found("Policy", missing));
         }
     }
@@ -37,9 +42,13 @@ pub(super) fn create(service: &Service<'_>, params: &Params) -> Result<ActionOut
     let name = required(params, "Name")?;
     check_name("Name", name)?;
     let policies = access_point_policies(required(params, "Policies")?)?;
-    let authentication_method = optional(params, "AuthenticationMethod").unwrap_or(AUTHENTICATION_METHOD);
+    let authentication_method =
+        optional(params, "AuthenticationMethod").unwrap_or(AUTHENTICATION_METHOD);
     if authentication_method != AUTHENTICATION_METHOD {
-        return Err(ApiError::invalid_parameter("AuthenticationMethod", "The only supported value is ClientKey."));
+        return Err(ApiError::invalid_parameter(
+            "AuthenticationMethod",
+            "The only supported value is ClientKey.",
+        ));
     }
     let description = optional(params, "Description").unwrap_or_default();
 
@@ -64,13 +73,18 @@ pub(super) fn create(service: &Service<'_>, params: &Params) -> Result<ActionOut
 pub(super) fn describe(service: &Service<'_>, params: &Params) -> Result<ActionOutput, ApiError> {
     let name = required(params, "Name")?;
     let store = service.read_store();
-    let record = store.access_points.get(name).ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
+    let record = store
+        .access_points
+        .get(name)
+        .ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
     Ok(ActionOutput::read(fields(service, record)))
 }
 
 pub(super) fn update(service: &Service<'_>, params: &Params) -> Result<ActionOutput, ApiError> {
     let name = required(params, "Name")?;
-    let policies = optional(params, "Policies").map(access_point_policies).transpose()?;
+    let policies = optional(params, "Policies")
+        .map(access_point_policies)
+        .transpose()?;
     let description = optional(params, "Description");
 
     let mut store = service.write_store();
@@ -80,7 +94,10 @@ pub(super) fn update(service: &Service<'_>, params: &Params) -> Result<ActionOut
     if let Some(policies) = &policies {
         check_policies_exist(&store, policies)?;
     }
-    let record = store.access_points.get_mut(name).ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
+    let record = store
+        .access_points
+        .get_mut(name)
+        .ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
     if let Some(policies) = policies {
         record.policies = policies;
     }
@@ -96,9 +113,17 @@ pub(super) fn delete(service: &Service<'_>, params: &Params) -> Result<ActionOut
     if !store.access_points.contains_key(name) {
         return Err(ApiError::resource_not_found(KIND, name));
     }
-    let key_count = store.client_keys.values().filter(|key| key.aap_name == name).count();
+    let key_count = store
+        .client_keys
+        .values()
+        .filter(|key| key.aap_name == name)
+        .count();
     if key_count > 0 && rules::REJECT_DELETING_ACCESS_POINT_WITH_CLIENT_KEYS {
-        return Err(ApiError::resource_in_use(KIND, name, &format!("still has {key_count} client key(s); delete them first")));
+        return Err(ApiError::resource_in_use(
+            KIND,
+            name,
+            &format!("still has {key_count} client key(s); delete them first"),
+        ));
     }
     store.remove_access_point_and_keys(name);
     Ok(ActionOutput::changed(json!({})))

@@ -24,20 +24,27 @@ pub(super) fn create(service: &Service<'_>, params: &Params) -> Result<ActionOut
     let now = Utc::now().trunc_subsecs(0);
     let (not_before, not_after) = validity(params, now)?;
     if !service.read_store().access_points.contains_key(aap_name) {
-        return Err(ApiError::resource_not_found("ApplicationAccessPoint", aap_name));
+        return Err(ApiError::resource_not_found(
+            "ApplicationAccessPoint",
+            aap_name,
+        ));
     }
 
     let id = format!("KAAP.{}", crate::ids::uuid_v4());
     // Key material is built without holding the lock: it takes milliseconds.
-    let issued = key_material::issue_client_key(&id, not_before, not_after, password).map_err(|error| {
-        tracing::error!(%error, "cannot issue client key material");
-        ApiError::server_error(500)
-    })?;
+    let issued =
+        key_material::issue_client_key(&id, not_before, not_after, password).map_err(|error| {
+            tracing::error!(%error, "cannot issue client key material");
+            ApiError::server_error(500)
+        })?;
 
     let mut store = service.write_store();
     // The AAP may have been deleted while the key material was being built.
     if !store.access_points.contains_key(aap_name) {
-        return Err(ApiError::resource_not_found("ApplicationAccessPoint", aap_name));
+        return Err(ApiError::resource_not_found(
+            "ApplicationAccessPoint",
+            aap_name,
+        ));
     }
     let sequence = store.take_sequence();
     let record = ClientKey {
@@ -61,29 +68,48 @@ pub(super) fn create(service: &Service<'_>, params: &Params) -> Result<ActionOut
 }
 
 /// `NotBefore`/`NotAfter`: both or neither (then creation time and five years later).
-fn validity(params: &Params, now: DateTime<Utc>) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
+fn validity(
+    params: &Params,
+    now: DateTime<Utc>,
+) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError> {
     let given_before = optional(params, "NotBefore").filter(|text| !text.is_empty());
     let given_after = optional(params, "NotAfter").filter(|text| !text.is_empty());
     let (not_before, not_after) = match (given_before, given_after) {
         (None, None) => {
             let months = Months::new(12 * rules::DEFAULT_CLIENT_KEY_VALIDITY_YEARS.unsigned_abs());
-            let not_after = now.checked_add_months(months).ok_or_else(|| ApiError::server_error(500))?;
+            let not_after = now
+                .checked_add_months(months)
+                .ok_or_else(|| ApiError::server_error(500))?;
             return Ok((now, not_after));
         }
         (Some(_), None) => {
-            return Err(ApiError::invalid_parameter("NotAfter", "If you configure NotBefore, you must configure NotAfter."));
+            return Err(ApiError::invalid_parameter(
+                "NotAfter",
+                "If you configure NotBefore, you must configure NotAfter.",
+            ));
         }
         (None, Some(_)) => {
-            return Err(ApiError::invalid_parameter("NotBefore", "If you configure NotAfter, you must configure NotBefore."));
+            return Err(ApiError::invalid_parameter(
+                "NotBefore",
+                "If you configure NotAfter, you must configure NotBefore.",
+            ));
         }
-        (Some(before), Some(after)) => (time_parameter("NotBefore", before)?, time_parameter("NotAfter", after)?),
+        (Some(before), Some(after)) => (
+            time_parameter("NotBefore", before)?,
+            time_parameter("NotAfter", after)?,
+        ),
     };
     if rules::REQUIRE_NOT_BEFORE_BEFORE_NOT_AFTER && not_before >= not_after {
-        return Err(ApiError::invalid_parameter("NotAfter", "NotAfter must be later than NotBefore."));
+        return Err(ApiError::invalid_parameter(
+            "NotAfter",
+            "NotAfter must be later than NotBefore.",
+        ));
     }
     if let Some((shortest, longest)) = rules::CLIENT_KEY_VALIDITY_YEARS {
         let in_range = |years: i64| {
-            u32::try_from(12 * years).ok().and_then(|months| not_before.checked_add_months(Months::new(months)))
+            u32::try_from(12 * years)
+                .ok()
+                .and_then(|months| not_before.checked_add_months(Months::new(months)))
         };
         let too_short = in_range(shortest).is_some_and(|limit| not_after < limit);
         let too_long = in_range(longest).is_some_and(|limit| not_after > limit);
@@ -113,7 +139,10 @@ fn key_fields(key: &ClientKey) -> Value {
 pub(super) fn get(service: &Service<'_>, params: &Params) -> Result<ActionOutput, ApiError> {
     let id = required(params, "ClientKeyId")?;
     let store = service.read_store();
-    let key = store.client_keys.get(id).ok_or_else(|| ApiError::resource_not_found("ClientKey", id))?;
+    let key = store
+        .client_keys
+        .get(id)
+        .ok_or_else(|| ApiError::resource_not_found("ClientKey", id))?;
     Ok(ActionOutput::read(key_fields(key)))
 }
 
@@ -134,10 +163,16 @@ pub(super) fn list(service: &Service<'_>, params: &Params) -> Result<ActionOutpu
     };
     let store = service.read_store();
     if let Some(name) = aap_name {
-        if rules::LIST_CLIENT_KEYS_REQUIRES_EXISTING_ACCESS_POINT && !store.access_points.contains_key(name) {
+        if rules::LIST_CLIENT_KEYS_REQUIRES_EXISTING_ACCESS_POINT
+            && !store.access_points.contains_key(name)
+        {
             return Err(ApiError::resource_not_found("ApplicationAccessPoint", name));
         }
     }
-    let keys: Vec<Value> = store.client_keys_in_order(aap_name).into_iter().map(key_fields).collect();
+    let keys: Vec<Value> = store
+        .client_keys_in_order(aap_name)
+        .into_iter()
+        .map(key_fields)
+        .collect();
     Ok(ActionOutput::read(json!({ "ClientKeys": keys })))
 }

@@ -72,7 +72,10 @@ actions!(
 impl Action {
     /// Position in [`Action::ALL`], for per-action counters.
     pub fn index(self) -> usize {
-        Action::ALL.iter().position(|&action| action == self).unwrap_or_else(|| unreachable!("ALL lists every action"))
+        Action::ALL
+            .iter()
+            .position(|&action| action == self)
+            .unwrap_or_else(|| unreachable!("ALL lists every action"))
     }
 
     /// Whether the action does CPU-heavy work (key material) and should run off the async
@@ -103,11 +106,17 @@ pub struct ActionOutput {
 
 impl ActionOutput {
     fn read(body: Value) -> Self {
-        ActionOutput { body: into_map(body), mutated: false }
+        ActionOutput {
+            body: into_map(body),
+            mutated: false,
+        }
     }
 
     fn changed(body: Value) -> Self {
-        ActionOutput { body: into_map(body), mutated: true }
+        ActionOutput {
+            body: into_map(body),
+            mutated: true,
+        }
     }
 }
 

@@ -7,7 +7,9 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::rules;
 use crate::store::{in_creation_order, NetworkRule};
-use crate::validation::{check_name, compact_json_list, optional, paging, required, source_private_ips};
+use crate::validation::{
+    check_name, compact_json_list, optional, paging, required, source_private_ips,
+};
 
 /// The only network rule type KMS offers.
 const RULE_TYPE: &str = "Private";
@@ -18,7 +20,10 @@ pub(super) fn create(service: &Service<'_>, params: &Params) -> Result<ActionOut
     check_name("Name", name)?;
     let rule_type = required(params, "Type")?;
     if rule_type != RULE_TYPE {
-        return Err(ApiError::invalid_parameter("Type", "The only supported value is Private."));
+        return Err(ApiError::invalid_parameter(
+            "Type",
+            "The only supported value is Private.",
+        ));
     }
     let addresses = source_private_ips(required(params, "SourcePrivateIp")?)?;
     let description = optional(params, "Description").unwrap_or_default();
@@ -49,7 +54,10 @@ pub(super) fn create(service: &Service<'_>, params: &Params) -> Result<ActionOut
 pub(super) fn describe(service: &Service<'_>, params: &Params) -> Result<ActionOutput, ApiError> {
     let name = required(params, "Name")?;
     let store = service.read_store();
-    let record = store.network_rules.get(name).ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
+    let record = store
+        .network_rules
+        .get(name)
+        .ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
     // The SDK's DescribeNetworkRule model has no Name field.
     Ok(ActionOutput::read(json!({
         "Arn": service.arn("network", &record.name),
@@ -61,13 +69,21 @@ pub(super) fn describe(service: &Service<'_>, params: &Params) -> Result<ActionO
 
 pub(super) fn update(service: &Service<'_>, params: &Params) -> Result<ActionOutput, ApiError> {
     let name = required(params, "Name")?;
-    let addresses = optional(params, "SourcePrivateIp").map(source_private_ips).transpose()?;
+    let addresses = optional(params, "SourcePrivateIp")
+        .map(source_private_ips)
+        .transpose()?;
     let description = optional(params, "Description");
     if params.contains_key("Type") {
-        return Err(ApiError::invalid_parameter("Type", "The type of a network rule cannot be changed."));
+        return Err(ApiError::invalid_parameter(
+            "Type",
+            "The type of a network rule cannot be changed.",
+        ));
     }
     let mut store = service.write_store();
-    let record = store.network_rules.get_mut(name).ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
+    let record = store
+        .network_rules
+        .get_mut(name)
+        .ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
     if let Some(addresses) = addresses {
         record.source_private_ip = addresses;
     }
@@ -84,8 +100,16 @@ pub(super) fn delete(service: &Service<'_>, params: &Params) -> Result<ActionOut
         return Err(ApiError::resource_not_found(KIND, name));
     }
     if rules::REJECT_DELETING_REFERENCED_POLICY_OR_RULE {
-        if let Some(user) = store.policies.values().find(|policy| policy.network_rules.iter().any(|rule| rule == name)) {
-            return Err(ApiError::resource_in_use(KIND, name, &format!("is used by policy \"{}\"", user.name)));
+        if let Some(user) = store
+            .policies
+            .values()
+            .find(|policy| policy.network_rules.iter().any(|rule| rule == name))
+        {
+            return Err(ApiError::resource_in_use(
+                KIND,
+                name,
+                &format!("is used by policy \"{}\"", user.name),
+            ));
         }
     }
     store.network_rules.remove(name);

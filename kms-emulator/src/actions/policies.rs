@@ -8,7 +8,8 @@ use crate::params::Params;
 use crate::rules;
 use crate::store::{in_creation_order, Policy, Store};
 use crate::validation::{
-    access_control_rules, check_name, compact_json_list, optional, paging, policy_permissions, policy_resources, required,
+    access_control_rules, check_name, compact_json_list, optional, paging, policy_permissions,
+    policy_resources, required,
 };
 
 const KIND: &str = "Policy";
@@ -19,7 +20,10 @@ fn access_control_rules_text(policy: &Policy) -> String {
 
 fn check_rules_exist(store: &Store, network_rules: &[String]) -> Result<(), ApiError> {
     if rules::VALIDATE_REFERENCED_NAMES_EXIST {
-        if let Some(missing) = network_rules.iter().find(|name| !store.network_rules.contains_key(*name)) {
+        if let Some(missing) = network_rules
+            .iter()
+            .find(|name| !store.network_rules.contains_key(*name))
+        {
             return Err(ApiError::resource_not_found("NetworkRule", missing));
         }
     }
@@ -71,7 +75,10 @@ pub(super) fn create(service: &Service<'_>, params: &Params) -> Result<ActionOut
 pub(super) fn describe(service: &Service<'_>, params: &Params) -> Result<ActionOutput, ApiError> {
     let name = required(params, "Name")?;
     let store = service.read_store();
-    let record = store.policies.get(name).ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
+    let record = store
+        .policies
+        .get(name)
+        .ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
     // DescribePolicy returns Permissions and Resources as real JSON arrays.
     Ok(ActionOutput::read(json!({
         "AccessControlRules": access_control_rules_text(record),
@@ -86,12 +93,21 @@ pub(super) fn describe(service: &Service<'_>, params: &Params) -> Result<ActionO
 
 pub(super) fn update(service: &Service<'_>, params: &Params) -> Result<ActionOutput, ApiError> {
     let name = required(params, "Name")?;
-    let permissions = optional(params, "Permissions").map(policy_permissions).transpose()?;
-    let resources = optional(params, "Resources").map(policy_resources).transpose()?;
-    let network_rules = optional(params, "AccessControlRules").map(access_control_rules).transpose()?;
+    let permissions = optional(params, "Permissions")
+        .map(policy_permissions)
+        .transpose()?;
+    let resources = optional(params, "Resources")
+        .map(policy_resources)
+        .transpose()?;
+    let network_rules = optional(params, "AccessControlRules")
+        .map(access_control_rules)
+        .transpose()?;
     let description = optional(params, "Description");
     if params.contains_key("KmsInstance") {
-        return Err(ApiError::invalid_parameter("KmsInstance", "The scope of a policy cannot be changed."));
+        return Err(ApiError::invalid_parameter(
+            "KmsInstance",
+            "The scope of a policy cannot be changed.",
+        ));
     }
 
     let mut store = service.write_store();
@@ -101,7 +117,10 @@ pub(super) fn update(service: &Service<'_>, params: &Params) -> Result<ActionOut
     if let Some(network_rules) = &network_rules {
         check_rules_exist(&store, network_rules)?;
     }
-    let record = store.policies.get_mut(name).ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
+    let record = store
+        .policies
+        .get_mut(name)
+        .ok_or_else(|| ApiError::resource_not_found(KIND, name))?;
     if let Some(permissions) = permissions {
         record.permissions = permissions;
     }
@@ -124,8 +143,16 @@ pub(super) fn delete(service: &Service<'_>, params: &Params) -> Result<ActionOut
         return Err(ApiError::resource_not_found(KIND, name));
     }
     if rules::REJECT_DELETING_REFERENCED_POLICY_OR_RULE {
-        if let Some(user) = store.access_points.values().find(|access_point| access_point.policies.iter().any(|p| p == name)) {
-            return Err(ApiError::resource_in_use(KIND, name, &format!("is bound to application access point \"{}\"", user.name)));
+        if let Some(user) = store
+            .access_points
+            .values()
+            .find(|access_point| access_point.policies.iter().any(|p| p == name))
+        {
+            return Err(ApiError::resource_in_use(
+                KIND,
+                name,
+                &format!("is bound to application access point \"{}\"", user.name),
+            ));
         }
     }
     store.policies.remove(name);
@@ -137,7 +164,10 @@ pub(super) fn list(service: &Service<'_>, params: &Params) -> Result<ActionOutpu
     let store = service.read_store();
     let all = in_creation_order(store.policies.values(), |record| record.sequence);
     let total = all.len();
-    let items: Vec<Value> = page(all, page_number, page_size).into_iter().map(|record| json!({ "Name": record.name })).collect();
+    let items: Vec<Value> = page(all, page_number, page_size)
+        .into_iter()
+        .map(|record| json!({ "Name": record.name }))
+        .collect();
     Ok(ActionOutput::read(json!({
         "Policies": { "Policy": items },
         "PageNumber": page_number,

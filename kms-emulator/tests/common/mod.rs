@@ -17,7 +17,12 @@ use serde_json::Value;
 #[derive(Debug)]
 pub enum Reply {
     /// An HTTP response.
-    Answered { status: u16, headers: Vec<(String, String)>, body: Value, text: String },
+    Answered {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Value,
+        text: String,
+    },
     /// The connection was closed without a response.
     Dropped,
 }
@@ -44,18 +49,35 @@ impl Reply {
     /// Asserts a success and returns the body.
     pub fn ok(&self) -> &Value {
         assert_eq!(self.status(), 200, "expected success, got {self:?}");
-        assert!(self.body().get("Code").is_none(), "a success body carries no Code: {self:?}");
-        assert!(self.body()["RequestId"].is_string(), "a success body carries a RequestId: {self:?}");
+        assert!(
+            self.body().get("Code").is_none(),
+            "a success body carries no Code: {self:?}"
+        );
+        assert!(
+            self.body()["RequestId"].is_string(),
+            "a success body carries a RequestId: {self:?}"
+        );
         self.body()
     }
 
     /// Asserts an error answer with this status and code, in the documented error format.
     pub fn assert_error(&self, status: u16, code: &str) -> &Value {
-        assert_eq!((self.status(), self.code()), (status, code), "unexpected answer {self:?}");
-        let body = self.body().as_object().expect("an error body is a JSON object");
+        assert_eq!(
+            (self.status(), self.code()),
+            (status, code),
+            "unexpected answer {self:?}"
+        );
+        let body = self
+            .body()
+            .as_object()
+            .expect("an error body is a JSON object");
         let mut keys: Vec<&str> = body.keys().map(String::as_str).collect();
         keys.sort_unstable();
-        assert_eq!(keys, ["Code", "HostId", "Message", "Recommend", "RequestId"], "error body fields");
+        assert_eq!(
+            keys,
+            ["Code", "HostId", "Message", "Recommend", "RequestId"],
+            "error body fields"
+        );
         self.body()
     }
 
@@ -67,7 +89,9 @@ impl Reply {
 /// Sends raw bytes and reads until the server closes the connection.
 pub fn send_raw(addr: SocketAddr, request: &[u8]) -> Reply {
     let mut stream = TcpStream::connect(addr).expect("connect to the emulator");
-    stream.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
     // The server may answer (and close) before reading a huge body: ignore write errors.
     let _ = stream.write_all(request);
     let mut received = Vec::new();
@@ -83,15 +107,30 @@ fn parse_response(received: &[u8]) -> Reply {
     let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
     let mut lines = head.lines();
     let status_line = lines.next().unwrap_or_default();
-    let status: u16 = status_line.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or_else(|| panic!("bad status line {status_line:?}"));
+    let status: u16 = status_line
+        .split(' ')
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("bad status line {status_line:?}"));
     let headers: Vec<(String, String)> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
-    let chunked = headers.iter().any(|(name, value)| name == "transfer-encoding" && value.contains("chunked"));
-    let body_text = if chunked { dechunk(body) } else { body.to_owned() };
+    let chunked = headers
+        .iter()
+        .any(|(name, value)| name == "transfer-encoding" && value.contains("chunked"));
+    let body_text = if chunked {
+        dechunk(body)
+    } else {
+        body.to_owned()
+    };
     let body = serde_json::from_str(&body_text).unwrap_or(Value::Null);
-    Reply::Answered { status, headers, body, text: body_text }
+    Reply::Answered {
+        status,
+        headers,
+        body,
+        text: body_text,
+    }
 }
 
 fn dechunk(mut body: &str) -> String {
@@ -109,14 +148,25 @@ fn dechunk(mut body: &str) -> String {
 
 /// Form-encodes parameters for a URL or body.
 pub fn encode_params(params: &BTreeMap<String, String>) -> String {
-    params.iter().map(|(key, value)| format!("{}={}", percent_encode(key), percent_encode(value))).collect::<Vec<_>>().join("&")
+    params
+        .iter()
+        .map(|(key, value)| format!("{}={}", percent_encode(key), percent_encode(value)))
+        .collect::<Vec<_>>()
+        .join("&")
 }
 
 /// A unique nonce for this process.
 pub fn fresh_nonce() -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    format!("{}-{nanos}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed))
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}-{nanos}-{}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// The current time in the API format.
@@ -189,9 +239,21 @@ impl Client {
     }
 
     /// Sends already-built parameters in the query string, with an optional form body.
-    pub fn send(&self, method: &str, query: &BTreeMap<String, String>, form_body: Option<&str>) -> Reply {
-        let target = if query.is_empty() { "/".to_owned() } else { format!("/?{}", encode_params(query)) };
-        let mut request = format!("{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n", self.addr);
+    pub fn send(
+        &self,
+        method: &str,
+        query: &BTreeMap<String, String>,
+        form_body: Option<&str>,
+    ) -> Reply {
+        let target = if query.is_empty() {
+            "/".to_owned()
+        } else {
+            format!("/?{}", encode_params(query))
+        };
+        let mut request = format!(
+            "{method} {target} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
+            self.addr
+        );
         let body = form_body.unwrap_or("");
         if form_body.is_some() {
             request.push_str("Content-Type: application/x-www-form-urlencoded\r\n");
@@ -203,10 +265,17 @@ impl Client {
 
 /// Starts an emulator with the default configuration.
 pub fn start() -> kms_emulator::Emulator {
-    kms_emulator::Emulator::start_blocking(kms_emulator::Config::default()).expect("start the emulator")
+    kms_emulator::Emulator::start_blocking(kms_emulator::Config::default())
+        .expect("start the emulator")
 }
 
 /// Creates an AAP with one policy.
 pub fn create_access_point(client: &Client, name: &str) -> Value {
-    client.call("CreateApplicationAccessPoint", &[("Name", name), ("Policies", "[\"policy_a\"]")]).ok().clone()
+    client
+        .call(
+            "CreateApplicationAccessPoint",
+            &[("Name", name), ("Policies", "[\"policy_a\"]")],
+        )
+        .ok()
+        .clone()
 }

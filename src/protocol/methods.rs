@@ -13,7 +13,8 @@ use crate::resources::{CreateRequest, DeleteRequest, ReadRequest, UpdateRequest}
 use super::params::ParamReader;
 use super::test_hooks::register_test_hooks;
 use super::types::{
-    CheckReply, ConfigureReply, CreateReply, DiffReply, EmptyReply, PluginInfoReply, ReadReply, UpdateReply,
+    CheckReply, ConfigureReply, CreateReply, DiffReply, EmptyReply, PluginInfoReply, ReadReply,
+    UpdateReply,
 };
 
 /// The methods of the wire contract (`cancel` is normally sent as a notification).
@@ -48,72 +49,98 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
     // test of this module would catch.
     let registered = "every method name is registered once";
 
-    module.register_method("getPluginInfo", |_, provider, _| -> MethodResult<_> {
-        Ok(PluginInfoReply { version: provider.version() })
-    })
-    .expect(registered);
-
-    module.register_method("getSchema", |params, provider, _| get_schema(params, provider)).expect(registered);
-
-    module.register_method("checkConfig", |params, provider, _| -> MethodResult<CheckReply> {
-        reply(|| {
-            let mut reader = ParamReader::parse("checkConfig", params.as_str())?;
-            let _olds = reader.property_map("olds")?;
-            let news = reader.property_map("news")?.unwrap_or_default();
-            Ok(provider.check_config(news).into())
+    module
+        .register_method("getPluginInfo", |_, provider, _| -> MethodResult<_> {
+            Ok(PluginInfoReply {
+                version: provider.version(),
+            })
         })
-    })
-    .expect(registered);
+        .expect(registered);
 
-    module.register_method("configure", |params, provider, _| -> MethodResult<ConfigureReply> {
-        reply(|| {
-            let mut reader = ParamReader::parse("configure", params.as_str())?;
-            let request = ConfigureRequest { variables: reader.string_map("variables")?, args: reader.property_map("args")? };
-            // The engine's `acceptSecrets` needs no answer beyond ours: this provider reads secrets
-            // in both forms, and always marks the secrets it returns.
-            reader.optional_bool("acceptSecrets")?;
-            provider.configure(request)?;
-            Ok(ConfigureReply { accept_secrets: true, supports_preview: true, accept_resources: false, accept_outputs: false })
+    module
+        .register_method("getSchema", |params, provider, _| {
+            get_schema(params, provider)
         })
-    })
-    .expect(registered);
+        .expect(registered);
 
-    module.register_method("check", |params, provider, _| -> MethodResult<CheckReply> {
-        reply(|| {
-            let mut reader = ParamReader::parse("check", params.as_str())?;
-            let (resource_type, _urn) = reader.resource_type()?;
-            let request = CheckRequest {
-                resource_type,
-                olds: reader.property_map("olds")?,
-                news: reader.required_property_map("news")?,
-            };
-            Ok(provider.check(request)?.into())
+    module
+        .register_method(
+            "checkConfig",
+            |params, provider, _| -> MethodResult<CheckReply> {
+                reply(|| {
+                    let mut reader = ParamReader::parse("checkConfig", params.as_str())?;
+                    let _olds = reader.property_map("olds")?;
+                    let news = reader.property_map("news")?.unwrap_or_default();
+                    Ok(provider.check_config(news).into())
+                })
+            },
+        )
+        .expect(registered);
+
+    module
+        .register_method(
+            "configure",
+            |params, provider, _| -> MethodResult<ConfigureReply> {
+                reply(|| {
+                    let mut reader = ParamReader::parse("configure", params.as_str())?;
+                    let request = ConfigureRequest {
+                        variables: reader.string_map("variables")?,
+                        args: reader.property_map("args")?,
+                    };
+                    // The engine's `acceptSecrets` needs no answer beyond ours: this provider reads secrets
+                    // in both forms, and always marks the secrets it returns.
+                    reader.optional_bool("acceptSecrets")?;
+                    provider.configure(request)?;
+                    Ok(ConfigureReply {
+                        accept_secrets: true,
+                        supports_preview: true,
+                        accept_resources: false,
+                        accept_outputs: false,
+                    })
+                })
+            },
+        )
+        .expect(registered);
+
+    module
+        .register_method("check", |params, provider, _| -> MethodResult<CheckReply> {
+            reply(|| {
+                let mut reader = ParamReader::parse("check", params.as_str())?;
+                let (resource_type, _urn) = reader.resource_type()?;
+                let request = CheckRequest {
+                    resource_type,
+                    olds: reader.property_map("olds")?,
+                    news: reader.required_property_map("news")?,
+                };
+                Ok(provider.check(request)?.into())
+            })
         })
-    })
-    .expect(registered);
+        .expect(registered);
 
-    module.register_method("diff", |params, provider, _| -> MethodResult<DiffReply> {
-        reply(|| {
-            let mut reader = ParamReader::parse("diff", params.as_str())?;
-            let (resource_type, _urn) = reader.resource_type()?;
-            let request = DiffRequest {
-                resource_type,
-                id: reader.required_id()?,
-                olds: reader.required_property_map("olds")?,
-                news: reader.required_property_map("news")?,
-                old_inputs: reader.property_map("oldInputs")?,
-                ignore_changes: reader.string_list("ignoreChanges")?,
-            };
-            Ok(provider.diff(request)?.into())
+    module
+        .register_method("diff", |params, provider, _| -> MethodResult<DiffReply> {
+            reply(|| {
+                let mut reader = ParamReader::parse("diff", params.as_str())?;
+                let (resource_type, _urn) = reader.resource_type()?;
+                let request = DiffRequest {
+                    resource_type,
+                    id: reader.required_id()?,
+                    olds: reader.required_property_map("olds")?,
+                    news: reader.required_property_map("news")?,
+                    old_inputs: reader.property_map("oldInputs")?,
+                    ignore_changes: reader.string_list("ignoreChanges")?,
+                };
+                Ok(provider.diff(request)?.into())
+            })
         })
-    })
-    .expect(registered);
+        .expect(registered);
 
-    module.register_method("cancel", |_, provider, _| -> MethodResult<EmptyReply> {
-        provider.cancel();
-        Ok(EmptyReply {})
-    })
-    .expect(registered);
+    module
+        .register_method("cancel", |_, provider, _| -> MethodResult<EmptyReply> {
+            provider.cancel();
+            Ok(EmptyReply {})
+        })
+        .expect(registered);
 
     module
         .register_async_method("create", |params, provider, _| async move {
@@ -121,7 +148,9 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
         })
         .expect(registered);
     module
-        .register_async_method("read", |params, provider, _| async move { reply_async(read(params, provider)).await })
+        .register_async_method("read", |params, provider, _| async move {
+            reply_async(read(params, provider)).await
+        })
         .expect(registered);
     module
         .register_async_method("update", |params, provider, _| async move {
@@ -157,7 +186,10 @@ fn get_schema(params: Params<'_>, provider: &Provider) -> MethodResult<Box<RawVa
     })
 }
 
-async fn create(params: Params<'static>, provider: Arc<Provider>) -> Result<CreateReply, ProviderError> {
+async fn create(
+    params: Params<'static>,
+    provider: Arc<Provider>,
+) -> Result<CreateReply, ProviderError> {
     let mut reader = ParamReader::parse("create", params.as_str())?;
     let (resource_type, urn) = reader.resource_type()?;
     let request = CreateRequest {
@@ -169,7 +201,10 @@ async fn create(params: Params<'static>, provider: Arc<Provider>) -> Result<Crea
     Ok(provider.create(&resource_type, request).await?.into())
 }
 
-async fn read(params: Params<'static>, provider: Arc<Provider>) -> Result<ReadReply, ProviderError> {
+async fn read(
+    params: Params<'static>,
+    provider: Arc<Provider>,
+) -> Result<ReadReply, ProviderError> {
     let mut reader = ParamReader::parse("read", params.as_str())?;
     let (resource_type, urn) = reader.resource_type()?;
     let request = ReadRequest {
@@ -182,7 +217,10 @@ async fn read(params: Params<'static>, provider: Arc<Provider>) -> Result<ReadRe
     Ok(provider.read(&resource_type, request).await?.into())
 }
 
-async fn update(params: Params<'static>, provider: Arc<Provider>) -> Result<UpdateReply, ProviderError> {
+async fn update(
+    params: Params<'static>,
+    provider: Arc<Provider>,
+) -> Result<UpdateReply, ProviderError> {
     let mut reader = ParamReader::parse("update", params.as_str())?;
     let (resource_type, urn) = reader.resource_type()?;
     let request = UpdateRequest {
@@ -196,10 +234,15 @@ async fn update(params: Params<'static>, provider: Arc<Provider>) -> Result<Upda
         ignore_changes: reader.string_list("ignoreChanges")?,
     };
     let result = provider.update(&resource_type, request).await?;
-    Ok(UpdateReply { properties: result.properties })
+    Ok(UpdateReply {
+        properties: result.properties,
+    })
 }
 
-async fn delete(params: Params<'static>, provider: Arc<Provider>) -> Result<EmptyReply, ProviderError> {
+async fn delete(
+    params: Params<'static>,
+    provider: Arc<Provider>,
+) -> Result<EmptyReply, ProviderError> {
     let mut reader = ParamReader::parse("delete", params.as_str())?;
     let (resource_type, urn) = reader.resource_type()?;
     let request = DeleteRequest {
@@ -219,13 +262,19 @@ fn reply<T>(body: impl FnOnce() -> Result<T, ProviderError>) -> MethodResult<T> 
     body().map_err(|error| log_and_convert(&error))
 }
 
-async fn reply_async<T>(body: impl std::future::Future<Output = Result<T, ProviderError>>) -> MethodResult<T> {
+async fn reply_async<T>(
+    body: impl std::future::Future<Output = Result<T, ProviderError>>,
+) -> MethodResult<T> {
     body.await.map_err(|error| log_and_convert(&error))
 }
 
 fn log_and_convert(error: &ProviderError) -> ErrorObjectOwned {
     // The message is safe to log: provider error messages never contain secrets.
-    tracing::debug!(code = error.code(), kind = error.kind(), "request failed: {error}");
+    tracing::debug!(
+        code = error.code(),
+        kind = error.kind(),
+        "request failed: {error}"
+    );
     error.to_error_object()
 }
 
@@ -237,7 +286,10 @@ mod tests {
 
     #[test]
     fn the_module_serves_every_method_of_the_contract_and_no_other() {
-        let provider = Provider::new(ProviderOptions { engine_log: EngineLog::discard(), working_directory: ".".into() });
+        let provider = Provider::new(ProviderOptions {
+            engine_log: EngineLog::discard(),
+            working_directory: ".".into(),
+        });
         let module = rpc_module(provider, ProtocolOptions::default());
         let mut served: Vec<&str> = module.method_names().collect();
         served.sort_unstable();

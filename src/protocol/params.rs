@@ -44,7 +44,11 @@ impl ParamReader {
                         json_type(&other)
                     )))
                 }
-                Err(_) => return Err(ParamsError(format!("params of {method} are not valid JSON"))),
+                Err(_) => {
+                    return Err(ParamsError(format!(
+                        "params of {method} are not valid JSON"
+                    )))
+                }
             },
         };
         Ok(ParamReader { method, fields })
@@ -58,7 +62,11 @@ impl ParamReader {
     }
 
     fn wrong_type(&self, name: &str, expected: &str, actual: &Value) -> ParamsError {
-        ParamsError(format!("{name} in the params of {} must be {expected}, not {}", self.method, json_type(actual)))
+        ParamsError(format!(
+            "{name} in the params of {} must be {expected}, not {}",
+            self.method,
+            json_type(actual)
+        ))
     }
 
     /// An object of property values (`news`, `olds`, `properties`, ...), if present.
@@ -66,7 +74,10 @@ impl ParamReader {
         match self.take(name) {
             None => Ok(None),
             Some(Value::Object(fields)) => Ok(Some(
-                fields.into_iter().map(|(key, value)| (key, PropertyValue::from_wire(value))).collect(),
+                fields
+                    .into_iter()
+                    .map(|(key, value)| (key, PropertyValue::from_wire(value)))
+                    .collect(),
             )),
             Some(other) => Err(self.wrong_type(name, "an object of property values", &other)),
         }
@@ -75,7 +86,10 @@ impl ParamReader {
     /// An object of property values that must be present.
     pub fn required_property_map(&mut self, name: &str) -> Result<PropertyMap, ParamsError> {
         self.property_map(name)?.ok_or_else(|| {
-            ParamsError(format!("{} needs {name} (an object of property values) in its params", self.method))
+            ParamsError(format!(
+                "{} needs {name} (an object of property values) in its params",
+                self.method
+            ))
         })
     }
 
@@ -167,7 +181,9 @@ impl ParamReader {
     /// the URN if there is one.
     pub fn resource_type(&mut self) -> Result<(String, Option<String>), ParamsError> {
         let urn = self.optional_string("urn")?;
-        let explicit = self.optional_string("type")?.filter(|token| !token.is_empty());
+        let explicit = self
+            .optional_string("type")?
+            .filter(|token| !token.is_empty());
         let from_urn = urn.as_deref().map(resource_type_from_urn).transpose()?;
         let token = match (explicit, from_urn) {
             (Some(explicit), Some(from_urn)) if explicit != from_urn => {
@@ -191,13 +207,19 @@ impl ParamReader {
 /// The resource type of a Pulumi URN: `urn:pulumi:<stack>::<project>::[<parent type>$]<type>::<name>`.
 pub fn resource_type_from_urn(urn: &str) -> Result<&str, ParamsError> {
     let malformed = || {
-        ParamsError("urn is not a Pulumi URN of the form urn:pulumi:stack::project::type::name".to_owned())
+        ParamsError(
+            "urn is not a Pulumi URN of the form urn:pulumi:stack::project::type::name".to_owned(),
+        )
     };
     let rest = urn.strip_prefix("urn:pulumi:").ok_or_else(malformed)?;
     // The name (the last part) may itself contain "::", so split only three times.
     let mut parts = rest.splitn(4, "::");
-    let (_stack, _project, qualified_type, _name) =
-        (parts.next(), parts.next(), parts.next().ok_or_else(malformed)?, parts.next().ok_or_else(malformed)?);
+    let (_stack, _project, qualified_type, _name) = (
+        parts.next(),
+        parts.next(),
+        parts.next().ok_or_else(malformed)?,
+        parts.next().ok_or_else(malformed)?,
+    );
     let resource_type = qualified_type.rsplit('$').next().unwrap_or(qualified_type);
     if resource_type.is_empty() {
         return Err(malformed());
@@ -223,25 +245,39 @@ mod tests {
     #[test]
     fn urns_name_their_type() {
         let table = [
-            ("urn:pulumi:dev::proj::alicloud-kms:index:ClientKey::key", Ok("alicloud-kms:index:ClientKey")),
+            (
+                "urn:pulumi:dev::proj::alicloud-kms:index:ClientKey::key",
+                Ok("alicloud-kms:index:ClientKey"),
+            ),
             (
                 "urn:pulumi:dev::proj::pulumi:pulumi:Stack$alicloud-kms:index:ClientKey::a::b",
                 Ok("alicloud-kms:index:ClientKey"),
             ),
-            ("urn:pulumi:dev::proj::alicloud-kms:index:ClientKey", Err(())),
+            (
+                "urn:pulumi:dev::proj::alicloud-kms:index:ClientKey",
+                Err(()),
+            ),
             ("urn:other:dev::proj::t::n", Err(())),
             ("", Err(())),
         ];
         for (urn, expected) in table {
-            assert_eq!(resource_type_from_urn(urn).map_err(|_| ()), expected, "{urn}");
+            assert_eq!(
+                resource_type_from_urn(urn).map_err(|_| ()),
+                expected,
+                "{urn}"
+            );
         }
     }
 
     #[test]
     fn messages_name_the_field_but_never_quote_a_value() {
-        let mut reader = ParamReader::parse("check", Some(r#"{"news": "hunter2hunter2", "type": 7}"#)).unwrap();
+        let mut reader =
+            ParamReader::parse("check", Some(r#"{"news": "hunter2hunter2", "type": 7}"#)).unwrap();
         let error = reader.property_map("news").unwrap_err();
-        assert_eq!(error.to_string(), "news in the params of check must be an object of property values, not a string");
+        assert_eq!(
+            error.to_string(),
+            "news in the params of check must be an object of property values, not a string"
+        );
         let error = reader.resource_type().unwrap_err();
         assert!(!error.to_string().contains('7'), "{error}");
     }
@@ -249,7 +285,10 @@ mod tests {
     #[test]
     fn positional_params_are_refused() {
         let error = ParamReader::parse("diff", Some("[1, 2]")).err().unwrap();
-        assert_eq!(error.to_string(), "params of diff must be an object with named fields, not an array");
+        assert_eq!(
+            error.to_string(),
+            "params of diff must be an object with named fields, not an array"
+        );
     }
 
     #[test]
@@ -267,7 +306,10 @@ mod tests {
         let mut reader = ParamReader::parse("create", Some(r#"{"timeout": 0}"#)).unwrap();
         assert_eq!(reader.optional_timeout().unwrap(), None);
         let mut reader = ParamReader::parse("create", Some(r#"{"timeout": 1.5}"#)).unwrap();
-        assert_eq!(reader.optional_timeout().unwrap(), Some(Duration::from_millis(1500)));
+        assert_eq!(
+            reader.optional_timeout().unwrap(),
+            Some(Duration::from_millis(1500))
+        );
         let mut reader = ParamReader::parse("create", Some(r#"{"timeout": -1}"#)).unwrap();
         assert!(reader.optional_timeout().is_err());
     }

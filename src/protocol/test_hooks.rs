@@ -52,7 +52,9 @@ pub(super) fn register_test_hooks(module: &mut RpcModule<Provider>) {
             let mut reader = ParamReader::parse("test/log", params.as_str())
                 .map_err(|error| ProviderError::from(error).to_error_object())?;
             let read = |reader: &mut ParamReader, name| {
-                reader.optional_string(name).map_err(|error| ProviderError::from(error).to_error_object())
+                reader
+                    .optional_string(name)
+                    .map_err(|error| ProviderError::from(error).to_error_object())
             };
             let severity = match read(&mut reader, "severity")?.as_deref() {
                 Some("debug") => LogSeverity::Debug,
@@ -69,9 +71,12 @@ pub(super) fn register_test_hooks(module: &mut RpcModule<Provider>) {
 
     // Panics inside a handler, to show the transport answers -32603 and keeps serving.
     module
-        .register_method("test/panic", |_, _, _| -> Result<EmptyReply, ErrorObjectOwned> {
-            panic!("the test/panic hook panics on purpose")
-        })
+        .register_method(
+            "test/panic",
+            |_, _, _| -> Result<EmptyReply, ErrorObjectOwned> {
+                panic!("the test/panic hook panics on purpose")
+            },
+        )
         .expect(registered);
 }
 

@@ -21,7 +21,10 @@ pub struct CheckFailureReply {
 
 impl From<CheckFailure> for CheckFailureReply {
     fn from(failure: CheckFailure) -> CheckFailureReply {
-        CheckFailureReply { property: failure.property, reason: failure.reason }
+        CheckFailureReply {
+            property: failure.property,
+            reason: failure.reason,
+        }
     }
 }
 
@@ -34,7 +37,10 @@ pub struct CheckReply {
 
 impl From<CheckOutcome> for CheckReply {
     fn from(outcome: CheckOutcome) -> CheckReply {
-        CheckReply { inputs: outcome.inputs, failures: outcome.failures.into_iter().map(Into::into).collect() }
+        CheckReply {
+            inputs: outcome.inputs,
+            failures: outcome.failures.into_iter().map(Into::into).collect(),
+        }
     }
 }
 
@@ -70,7 +76,11 @@ pub struct DiffReply {
 impl From<DiffOutcome> for DiffReply {
     fn from(outcome: DiffOutcome) -> DiffReply {
         DiffReply {
-            changes: if outcome.has_changes { "DIFF_SOME" } else { "DIFF_NONE" },
+            changes: if outcome.has_changes {
+                "DIFF_SOME"
+            } else {
+                "DIFF_NONE"
+            },
             replaces: outcome.replaces,
             stables: outcome.stables,
             delete_before_replace: outcome.delete_before_replace,
@@ -78,7 +88,15 @@ impl From<DiffOutcome> for DiffReply {
             detailed_diff: outcome
                 .detailed_diff
                 .into_iter()
-                .map(|(path, diff)| (path, PropertyDiffReply { kind: diff.kind.as_str(), input_diff: diff.input_diff }))
+                .map(|(path, diff)| {
+                    (
+                        path,
+                        PropertyDiffReply {
+                            kind: diff.kind.as_str(),
+                            input_diff: diff.input_diff,
+                        },
+                    )
+                })
                 .collect(),
             has_detailed_diff: true,
         }
@@ -93,7 +111,10 @@ pub struct CreateReply {
 
 impl From<CreateResult> for CreateReply {
     fn from(result: CreateResult) -> CreateReply {
-        CreateReply { id: result.id, properties: result.properties }
+        CreateReply {
+            id: result.id,
+            properties: result.properties,
+        }
     }
 }
 
@@ -108,8 +129,20 @@ pub struct ReadReply {
 impl From<ReadResult> for ReadReply {
     fn from(result: ReadResult) -> ReadReply {
         match result {
-            ReadResult::Found { id, properties, inputs } => ReadReply { id, properties, inputs },
-            ReadResult::Gone => ReadReply { id: String::new(), properties: PropertyMap::new(), inputs: PropertyMap::new() },
+            ReadResult::Found {
+                id,
+                properties,
+                inputs,
+            } => ReadReply {
+                id,
+                properties,
+                inputs,
+            },
+            ReadResult::Gone => ReadReply {
+                id: String::new(),
+                properties: PropertyMap::new(),
+                inputs: PropertyMap::new(),
+            },
         }
     }
 }
@@ -134,7 +167,11 @@ pub struct LogParams {
 
 impl From<LogEntry> for LogParams {
     fn from(entry: LogEntry) -> LogParams {
-        LogParams { severity: entry.severity.as_str(), message: entry.message, urn: entry.urn }
+        LogParams {
+            severity: entry.severity.as_str(),
+            message: entry.message,
+            urn: entry.urn,
+        }
     }
 }
 
@@ -151,16 +188,34 @@ mod tests {
             properties: PropertyMap::from([("policies".to_owned(), PropertyValue::Array(vec![]))]),
             inputs: PropertyMap::new(),
         });
-        assert_eq!(serde_json::to_value(read).unwrap(), json!({"id": "aap", "properties": {"policies": []}, "inputs": {}}));
+        assert_eq!(
+            serde_json::to_value(read).unwrap(),
+            json!({"id": "aap", "properties": {"policies": []}, "inputs": {}})
+        );
         let gone = ReadReply::from(ReadResult::Gone);
-        assert_eq!(serde_json::to_value(gone).unwrap(), json!({"id": "", "properties": {}, "inputs": {}}));
-        let configure = ConfigureReply { accept_secrets: true, supports_preview: true, accept_resources: false, accept_outputs: false };
+        assert_eq!(
+            serde_json::to_value(gone).unwrap(),
+            json!({"id": "", "properties": {}, "inputs": {}})
+        );
+        let configure = ConfigureReply {
+            accept_secrets: true,
+            supports_preview: true,
+            accept_resources: false,
+            accept_outputs: false,
+        };
         assert_eq!(
             serde_json::to_value(configure).unwrap(),
             json!({"acceptSecrets": true, "supportsPreview": true, "acceptResources": false, "acceptOutputs": false})
         );
-        let log = LogParams::from(LogEntry { severity: LogSeverity::Warning, message: "slow".into(), urn: None });
-        assert_eq!(serde_json::to_value(log).unwrap(), json!({"severity": "warning", "message": "slow"}));
+        let log = LogParams::from(LogEntry {
+            severity: LogSeverity::Warning,
+            message: "slow".into(),
+            urn: None,
+        });
+        assert_eq!(
+            serde_json::to_value(log).unwrap(),
+            json!({"severity": "warning", "message": "slow"})
+        );
         assert_eq!(serde_json::to_value(EmptyReply {}).unwrap(), json!({}));
     }
 }

@@ -21,7 +21,11 @@ pub fn is_engine_metadata(name: &str) -> bool {
 }
 
 /// Checks a resource's new inputs: the schema first, then the resource's rules.
-pub fn check_resource(resource: ResourceType, schema: &ObjectSchema, news: PropertyMap) -> CheckOutcome {
+pub fn check_resource(
+    resource: ResourceType,
+    schema: &ObjectSchema,
+    news: PropertyMap,
+) -> CheckOutcome {
     let mut outcome = check_against_schema(schema, resource.name(), news);
     resource.check_inputs(&mut outcome.inputs, &mut outcome.failures);
     mark_secrets(schema, &mut outcome.inputs);
@@ -32,7 +36,11 @@ pub fn check_resource(resource: ResourceType, schema: &ObjectSchema, news: Prope
 /// types and required inputs. `subject` names the object in messages ("ClientKey").
 ///
 /// Secrets are not marked here but by [`mark_secrets`], after the rules have normalised values.
-pub fn check_against_schema(schema: &ObjectSchema, subject: &str, news: PropertyMap) -> CheckOutcome {
+pub fn check_against_schema(
+    schema: &ObjectSchema,
+    subject: &str,
+    news: PropertyMap,
+) -> CheckOutcome {
     let mut inputs = PropertyMap::new();
     let mut failures = Vec::new();
     for (name, value) in news {
@@ -52,7 +60,10 @@ pub fn check_against_schema(schema: &ObjectSchema, subject: &str, news: Property
     }
     for required in &schema.required_inputs {
         if !inputs.contains_key(required) {
-            failures.push(CheckFailure::new(required, format!("{required} is required; set it on the {subject}")));
+            failures.push(CheckFailure::new(
+                required,
+                format!("{required} is required; set it on the {subject}"),
+            ));
         }
     }
     CheckOutcome { inputs, failures }
@@ -62,7 +73,10 @@ pub fn check_against_schema(schema: &ObjectSchema, subject: &str, news: Property
 /// so the engine keeps it encrypted in state. Unknown values stay as they are.
 pub fn mark_secrets(schema: &ObjectSchema, inputs: &mut PropertyMap) {
     for (name, value) in inputs.iter_mut() {
-        let is_secret = schema.inputs.get(name).is_some_and(|property| property.secret);
+        let is_secret = schema
+            .inputs
+            .get(name)
+            .is_some_and(|property| property.secret);
         if is_secret && !value.is_unknown() && !value.is_secret() {
             let plain = std::mem::replace(value, PropertyValue::Null);
             *value = plain.into_secret();
@@ -74,12 +88,16 @@ fn unknown_property_failure(schema: &ObjectSchema, subject: &str, name: &str) ->
     if schema.outputs.contains_key(name) {
         return CheckFailure::new(
             name,
-            format!("{name} is an output of {subject}, set by the provider; remove it from the inputs"),
+            format!(
+                "{name} is an output of {subject}, set by the provider; remove it from the inputs"
+            ),
         );
     }
     let known = schema.inputs.keys().map(String::as_str);
     let reason = match closest_name(name, known.clone()) {
-        Some(suggestion) => format!("unknown property {name} on the {subject}; did you mean {suggestion}?"),
+        Some(suggestion) => {
+            format!("unknown property {name} on the {subject}; did you mean {suggestion}?")
+        }
         None => format!(
             "unknown property {name} on the {subject}; the properties are {}",
             known.collect::<Vec<_>>().join(", ")
@@ -89,7 +107,12 @@ fn unknown_property_failure(schema: &ObjectSchema, subject: &str, name: &str) ->
 }
 
 /// Verifies a value against its schema type; an unknown value fits any type.
-fn check_type(path: &str, value: &PropertyValue, expected: &PropertyType, failures: &mut Vec<CheckFailure>) {
+fn check_type(
+    path: &str,
+    value: &PropertyValue,
+    expected: &PropertyType,
+    failures: &mut Vec<CheckFailure>,
+) {
     let value = value.unwrap_secret();
     let fits = match (expected, value) {
         (_, PropertyValue::Unknown(_)) | (PropertyType::Any, _) => true,
@@ -97,7 +120,9 @@ fn check_type(path: &str, value: &PropertyValue, expected: &PropertyType, failur
         (PropertyType::Boolean, PropertyValue::Bool(_)) => true,
         (PropertyType::Number, PropertyValue::Number(_)) => true,
         (PropertyType::Integer, PropertyValue::Number(number)) => {
-            number.is_i64() || number.is_u64() || number.as_f64().is_some_and(|float| float.fract() == 0.0)
+            number.is_i64()
+                || number.is_u64()
+                || number.as_f64().is_some_and(|float| float.fract() == 0.0)
         }
         (PropertyType::Array(item_type), PropertyValue::Array(items)) => {
             for (position, item) in items.iter().enumerate() {
@@ -116,7 +141,11 @@ fn check_type(path: &str, value: &PropertyValue, expected: &PropertyType, failur
     if !fits {
         failures.push(CheckFailure::new(
             path,
-            format!("{path} must be {}, not {}", expected.describe(), value.type_description()),
+            format!(
+                "{path} must be {}, not {}",
+                expected.describe(),
+                value.type_description()
+            ),
         ));
     }
 }

@@ -26,7 +26,10 @@ pub fn check_config(news: PropertyMap) -> CheckOutcome {
     let mut engine_entries = PropertyMap::new();
     let mut settings = PropertyMap::new();
     for (key, value) in news {
-        let name = key.strip_prefix(CONFIG_KEY_PREFIX).map(str::to_owned).unwrap_or(key);
+        let name = key
+            .strip_prefix(CONFIG_KEY_PREFIX)
+            .map(str::to_owned)
+            .unwrap_or(key);
         if ENGINE_CONFIG_KEYS.contains(&name.as_str()) || is_engine_metadata(&name) {
             engine_entries.insert(name, value);
         } else {
@@ -52,9 +55,14 @@ pub fn settings_from_configure(
         match key.strip_prefix(CONFIG_KEY_PREFIX) {
             // Decoding the text as a wire string recognises the unknown sentinel.
             Some(name) => {
-                merged.insert(name.to_owned(), PropertyValue::from_wire(serde_json::Value::String(text.clone())));
+                merged.insert(
+                    name.to_owned(),
+                    PropertyValue::from_wire(serde_json::Value::String(text.clone())),
+                );
             }
-            None => tracing::debug!(key = %key, "ignoring a configuration variable of another package"),
+            None => {
+                tracing::debug!(key = %key, "ignoring a configuration variable of another package")
+            }
         }
     }
     for (name, value) in args.unwrap_or_default() {
@@ -64,7 +72,10 @@ pub fn settings_from_configure(
     if !outcome.failures.is_empty() {
         return Err(outcome.failures);
     }
-    let mut settings = ProviderSettings { configured: true, ..ProviderSettings::default() };
+    let mut settings = ProviderSettings {
+        configured: true,
+        ..ProviderSettings::default()
+    };
     for (name, value) in &outcome.inputs {
         let slot = match name.as_str() {
             "region" => &mut settings.region,
@@ -109,7 +120,10 @@ fn check_setting_rules(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure
                 ));
             }
         } else if name == "endpoint" && text.chars().any(char::is_whitespace) {
-            failures.push(CheckFailure::new("endpoint", "endpoint must be a host or host:port without spaces"));
+            failures.push(CheckFailure::new(
+                "endpoint",
+                "endpoint must be a host or host:port without spaces",
+            ));
         }
     }
 }
@@ -126,8 +140,14 @@ mod tests {
     #[test]
     fn args_win_over_variables_and_secrets_are_unwrapped() {
         let variables = BTreeMap::from([
-            ("alicloud-kms:config:region".to_owned(), "cn-shanghai".to_owned()),
-            ("alicloud-kms:config:accessKey".to_owned(), "from-variables".to_owned()),
+            (
+                "alicloud-kms:config:region".to_owned(),
+                "cn-shanghai".to_owned(),
+            ),
+            (
+                "alicloud-kms:config:accessKey".to_owned(),
+                "from-variables".to_owned(),
+            ),
             ("aws:region".to_owned(), "us-east-1".to_owned()),
         ]);
         let args = properties(json!({
@@ -159,12 +179,21 @@ mod tests {
     fn invalid_settings_are_all_reported() {
         let failures = settings_from_configure(
             &BTreeMap::new(),
-            Some(properties(json!({"protocol": "ftp", "region": " ", "regoin": "x"}))),
+            Some(properties(
+                json!({"protocol": "ftp", "region": " ", "regoin": "x"}),
+            )),
         )
         .unwrap_err();
-        let properties: Vec<&str> = failures.iter().map(|failure| failure.property.as_str()).collect();
+        let properties: Vec<&str> = failures
+            .iter()
+            .map(|failure| failure.property.as_str())
+            .collect();
         assert_eq!(properties, vec!["regoin", "protocol", "region"]);
-        assert!(failures[0].reason.contains("did you mean region?"), "{}", failures[0].reason);
+        assert!(
+            failures[0].reason.contains("did you mean region?"),
+            "{}",
+            failures[0].reason
+        );
     }
 
     #[test]

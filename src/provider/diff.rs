@@ -44,7 +44,10 @@ impl DiffKind {
     }
 
     pub const fn is_replace(self) -> bool {
-        matches!(self, DiffKind::AddReplace | DiffKind::DeleteReplace | DiffKind::UpdateReplace)
+        matches!(
+            self,
+            DiffKind::AddReplace | DiffKind::DeleteReplace | DiffKind::UpdateReplace
+        )
     }
 
     const fn replacing(self) -> DiffKind {
@@ -89,12 +92,16 @@ pub struct DiffInputs<'a> {
     pub ignore_changes: &'a [String],
 }
 
-pub fn diff_resource(resource: ResourceType, schema: &ObjectSchema, inputs: DiffInputs<'_>) -> DiffOutcome {
+pub fn diff_resource(
+    resource: ResourceType,
+    schema: &ObjectSchema,
+    inputs: DiffInputs<'_>,
+) -> DiffOutcome {
     let rules = resource.rules();
-    let import_shaped = rules
-        .write_only_inputs
-        .iter()
-        .any(|property| schema.required_inputs.contains(*property) && set_value(schema, inputs.olds, property).is_none());
+    let import_shaped = rules.write_only_inputs.iter().any(|property| {
+        schema.required_inputs.contains(*property)
+            && set_value(schema, inputs.olds, property).is_none()
+    });
 
     let mut detailed_diff = BTreeMap::new();
     for (name, property) in &schema.inputs {
@@ -105,7 +112,11 @@ pub fn diff_resource(resource: ResourceType, schema: &ObjectSchema, inputs: Diff
         let new = set_value(schema, inputs.news, name);
         let kind = match (old, new) {
             (None, None) => continue,
-            (None, Some(_)) if import_shaped && rules.write_only_inputs.contains(&name.as_str()) => continue,
+            (None, Some(_))
+                if import_shaped && rules.write_only_inputs.contains(&name.as_str()) =>
+            {
+                continue
+            }
             (None, Some(_)) => DiffKind::Add,
             (Some(_), None) if schema.is_filled_by_cloud(name) => continue,
             (Some(_), None) => DiffKind::Delete,
@@ -113,19 +124,34 @@ pub fn diff_resource(resource: ResourceType, schema: &ObjectSchema, inputs: Diff
             (Some(old), Some(new)) if equivalent(rules, name, old, new) => continue,
             (Some(_), Some(_)) => DiffKind::Update,
         };
-        let kind = if property.replace_on_changes { kind.replacing() } else { kind };
-        detailed_diff.insert(name.clone(), PropertyDiff { kind, input_diff: false });
+        let kind = if property.replace_on_changes {
+            kind.replacing()
+        } else {
+            kind
+        };
+        detailed_diff.insert(
+            name.clone(),
+            PropertyDiff {
+                kind,
+                input_diff: false,
+            },
+        );
     }
 
     let diffs: Vec<String> = detailed_diff.keys().cloned().collect();
-    let replaces: Vec<String> =
-        detailed_diff.iter().filter(|(_, diff)| diff.kind.is_replace()).map(|(name, _)| name.clone()).collect();
+    let replaces: Vec<String> = detailed_diff
+        .iter()
+        .filter(|(_, diff)| diff.kind.is_replace())
+        .map(|(name, _)| name.clone())
+        .collect();
     // Without a replacement, the properties that would force one are, by definition, unchanged.
     let stables = if replaces.is_empty() {
         schema
             .inputs
             .iter()
-            .filter(|(name, property)| property.replace_on_changes && !detailed_diff.contains_key(*name))
+            .filter(|(name, property)| {
+                property.replace_on_changes && !detailed_diff.contains_key(*name)
+            })
             .map(|(name, _)| name.clone())
             .collect()
     } else {
@@ -145,7 +171,11 @@ pub fn diff_resource(resource: ResourceType, schema: &ObjectSchema, inputs: Diff
 /// holds: the identity property is unchanged, or unknown (it may turn out unchanged). This is
 /// answered whether or not this diff replaces, because the engine may force a replacement itself
 /// (`replaceOnChanges`, `--target-replace`) and then relies on this flag.
-fn replacement_would_collide(rules: &ResourceRules, schema: &ObjectSchema, inputs: DiffInputs<'_>) -> bool {
+fn replacement_would_collide(
+    rules: &ResourceRules,
+    schema: &ObjectSchema,
+    inputs: DiffInputs<'_>,
+) -> bool {
     let Some(identity) = rules.identity_property else {
         return false;
     };
@@ -164,7 +194,11 @@ fn replacement_would_collide(rules: &ResourceRules, schema: &ObjectSchema, input
 
 /// The value of a property if it is set. Null is never set; for an optional input, neither is an
 /// empty string or an empty array, which the cloud reports for "none" (an AAP's description).
-fn set_value<'a>(schema: &ObjectSchema, map: &'a PropertyMap, name: &str) -> Option<&'a PropertyValue> {
+fn set_value<'a>(
+    schema: &ObjectSchema,
+    map: &'a PropertyMap,
+    name: &str,
+) -> Option<&'a PropertyValue> {
     let value = map.get(name)?;
     let is_empty = match value.unwrap_secret() {
         PropertyValue::Null => true,
@@ -177,7 +211,8 @@ fn set_value<'a>(schema: &ObjectSchema, map: &'a PropertyMap, name: &str) -> Opt
 
 fn is_ignored(name: &str, ignore_changes: &[String]) -> bool {
     ignore_changes.iter().any(|path| {
-        path.strip_prefix(name).is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+        path.strip_prefix(name)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
     })
 }
 
@@ -185,7 +220,9 @@ fn is_ignored(name: &str, ignore_changes: &[String]) -> bool {
 fn equivalent(rules: &ResourceRules, name: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
     if rules.time_properties.contains(&name) {
         if let (Some(old_text), Some(new_text)) = (old.as_str(), new.as_str()) {
-            if let (Ok(old_time), Ok(new_time)) = (parse_timestamp(old_text), parse_timestamp(new_text)) {
+            if let (Ok(old_time), Ok(new_time)) =
+                (parse_timestamp(old_text), parse_timestamp(new_text))
+            {
                 return old_time == new_time;
             }
         }
@@ -203,7 +240,10 @@ fn same_items_in_any_order(old: &[PropertyValue], new: &[PropertyValue]) -> bool
         return false;
     }
     let sorted_texts = |items: &[PropertyValue]| {
-        let mut texts: Vec<String> = items.iter().map(|item| strip_secrets(item).to_wire().to_string()).collect();
+        let mut texts: Vec<String> = items
+            .iter()
+            .map(|item| strip_secrets(item).to_wire().to_string())
+            .collect();
         texts.sort();
         texts
     };
@@ -215,13 +255,19 @@ fn equal_ignoring_secrets(left: &PropertyValue, right: &PropertyValue) -> bool {
     match (left.unwrap_secret(), right.unwrap_secret()) {
         (PropertyValue::Array(left_items), PropertyValue::Array(right_items)) => {
             left_items.len() == right_items.len()
-                && left_items.iter().zip(right_items).all(|(left, right)| equal_ignoring_secrets(left, right))
+                && left_items
+                    .iter()
+                    .zip(right_items)
+                    .all(|(left, right)| equal_ignoring_secrets(left, right))
         }
         (PropertyValue::Object(left_map), PropertyValue::Object(right_map)) => {
             left_map.len() == right_map.len()
-                && left_map.iter().zip(right_map).all(|((left_name, left), (right_name, right))| {
-                    left_name == right_name && equal_ignoring_secrets(left, right)
-                })
+                && left_map
+                    .iter()
+                    .zip(right_map)
+                    .all(|((left_name, left), (right_name, right))| {
+                        left_name == right_name && equal_ignoring_secrets(left, right)
+                    })
         }
         (left, right) => left == right,
     }
@@ -229,10 +275,14 @@ fn equal_ignoring_secrets(left: &PropertyValue, right: &PropertyValue) -> bool {
 
 fn strip_secrets(value: &PropertyValue) -> PropertyValue {
     match value.unwrap_secret() {
-        PropertyValue::Array(items) => PropertyValue::Array(items.iter().map(strip_secrets).collect()),
-        PropertyValue::Object(map) => {
-            PropertyValue::Object(map.iter().map(|(name, value)| (name.clone(), strip_secrets(value))).collect())
+        PropertyValue::Array(items) => {
+            PropertyValue::Array(items.iter().map(strip_secrets).collect())
         }
+        PropertyValue::Object(map) => PropertyValue::Object(
+            map.iter()
+                .map(|(name, value)| (name.clone(), strip_secrets(value)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

@@ -38,7 +38,10 @@ pub enum ProviderError {
     InvalidParams { message: String },
 
     /// `configure` got settings that fail validation.
-    #[error("invalid provider configuration: {}; fix the alicloud-kms:config settings", describe_failures(failures))]
+    #[error(
+        "invalid provider configuration: {}; fix the alicloud-kms:config settings",
+        describe_failures(failures)
+    )]
     InvalidConfiguration { failures: Vec<CheckFailure> },
 
     /// A resource operation failed.
@@ -48,7 +51,9 @@ pub enum ProviderError {
 
 impl ProviderError {
     pub fn invalid_params(message: impl Into<String>) -> ProviderError {
-        ProviderError::InvalidParams { message: message.into() }
+        ProviderError::InvalidParams {
+            message: message.into(),
+        }
     }
 
     /// The JSON-RPC error code.
@@ -97,9 +102,14 @@ impl ProviderError {
     fn details(&self) -> Map<String, Value> {
         let details = match self {
             ProviderError::InvalidParams { .. } => json!({}),
-            ProviderError::InvalidConfiguration { failures } => json!({ "failures": failures_json(failures) }),
+            ProviderError::InvalidConfiguration { failures } => {
+                json!({ "failures": failures_json(failures) })
+            }
             ProviderError::Resource(error) => match error {
-                ResourceError::NotImplemented { resource, operation } => {
+                ResourceError::NotImplemented {
+                    resource,
+                    operation,
+                } => {
                     json!({ "resource": resource, "operation": operation })
                 }
                 ResourceError::Configuration { .. } => json!({}),
@@ -111,22 +121,35 @@ impl ProviderError {
                     "recommend": failure.recommend,
                 }),
                 ResourceError::KmsUnreachable { action, .. } => json!({ "action": action }),
-                ResourceError::KmsInvalidResponse { action, request_id, .. } => {
+                ResourceError::KmsInvalidResponse {
+                    action, request_id, ..
+                } => {
                     json!({ "action": action, "requestId": request_id })
                 }
-                ResourceError::DeadlineExceeded { operation, timeout, .. } => {
+                ResourceError::DeadlineExceeded {
+                    operation, timeout, ..
+                } => {
                     json!({ "operation": operation, "timeoutSeconds": timeout.as_secs_f64() })
                 }
                 ResourceError::Cancelled { operation, .. } => json!({ "operation": operation }),
-                ResourceError::ResourceInitFailed { id, properties, reasons, .. } => json!({
+                ResourceError::ResourceInitFailed {
+                    id,
+                    properties,
+                    reasons,
+                    ..
+                } => json!({
                     "id": id,
                     // The properties keep their secret markers, so the engine stores them safely.
                     "properties": serde_json::to_value(properties).unwrap_or(Value::Null),
                     "reasons": reasons,
                 }),
-                ResourceError::InvalidInputs { failures, .. } => json!({ "failures": failures_json(failures) }),
+                ResourceError::InvalidInputs { failures, .. } => {
+                    json!({ "failures": failures_json(failures) })
+                }
                 ResourceError::LocalIo { path, .. } => json!({ "path": path }),
-                ResourceError::AmbiguousCreate { candidate_ids, .. } => json!({ "candidateIds": candidate_ids }),
+                ResourceError::AmbiguousCreate { candidate_ids, .. } => {
+                    json!({ "candidateIds": candidate_ids })
+                }
             },
         };
         match details {
@@ -146,12 +169,19 @@ impl ProviderError {
 
 fn failures_json(failures: &[CheckFailure]) -> Value {
     Value::Array(
-        failures.iter().map(|failure| json!({ "property": failure.property, "reason": failure.reason })).collect(),
+        failures
+            .iter()
+            .map(|failure| json!({ "property": failure.property, "reason": failure.reason }))
+            .collect(),
     )
 }
 
 fn describe_failures(failures: &[CheckFailure]) -> String {
-    failures.iter().map(|failure| failure.reason.as_str()).collect::<Vec<_>>().join("; ")
+    failures
+        .iter()
+        .map(|failure| failure.reason.as_str())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -168,7 +198,11 @@ mod tests {
     #[test]
     fn every_kind_maps_to_its_code_and_data() {
         let table: Vec<(ProviderError, i32, Value)> = vec![
-            (ProviderError::invalid_params("id is required"), -32602, json!({"kind": "invalid_params"})),
+            (
+                ProviderError::invalid_params("id is required"),
+                -32602,
+                json!({"kind": "invalid_params"}),
+            ),
             (
                 ResourceError::not_implemented("ClientKey", Operation::Create).into(),
                 -32050,
@@ -215,8 +249,11 @@ mod tests {
                        "reasons": ["the key file could not be written"]}),
             ),
             (
-                ResourceError::AmbiguousCreate { message: "two keys appeared".into(), candidate_ids: vec!["KAAP.1".into()] }
-                    .into(),
+                ResourceError::AmbiguousCreate {
+                    message: "two keys appeared".into(),
+                    candidate_ids: vec!["KAAP.1".into()],
+                }
+                .into(),
                 -32060,
                 json!({"kind": "ambiguous_create", "candidateIds": ["KAAP.1"]}),
             ),

@@ -18,8 +18,9 @@ use std::sync::{Arc, RwLock};
 use tokio_util::sync::CancellationToken;
 
 use crate::resources::{
-    CreateRequest, CreateResult, DeleteRequest, EngineLog, OperationContext, PropertyMap, ProviderSettings,
-    ReadRequest, ReadResult, ResourceError, ResourceType, UpdateRequest, UpdateResult,
+    CreateRequest, CreateResult, DeleteRequest, EngineLog, OperationContext, PropertyMap,
+    ProviderSettings, ReadRequest, ReadResult, ResourceError, ResourceType, UpdateRequest,
+    UpdateResult,
 };
 
 pub use check::CheckOutcome;
@@ -106,13 +107,19 @@ impl Provider {
         let settings = config::settings_from_configure(&request.variables, request.args)
             .map_err(|failures| ProviderError::InvalidConfiguration { failures })?;
         tracing::debug!(settings = ?settings, "configured");
-        *self.settings.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
         Ok(())
     }
 
     /// The settings `configure` stored.
     pub fn settings(&self) -> Arc<ProviderSettings> {
-        self.settings.read().unwrap_or_else(|poisoned| poisoned.into_inner()).clone()
+        self.settings
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
     }
 
     /// `check`: needs no credentials and works before `configure`.
@@ -138,13 +145,22 @@ impl Provider {
         ))
     }
 
-    pub async fn create(&self, resource_type: &str, mut request: CreateRequest) -> Result<CreateResult, ProviderError> {
+    pub async fn create(
+        &self,
+        resource_type: &str,
+        mut request: CreateRequest,
+    ) -> Result<CreateResult, ProviderError> {
         let (resource, schema) = resolve_resource(resource_type)?;
-        request.properties = checked_inputs(resource, schema, std::mem::take(&mut request.properties))?;
+        request.properties =
+            checked_inputs(resource, schema, std::mem::take(&mut request.properties))?;
         Ok(resource.create(&self.operation_context(), request).await?)
     }
 
-    pub async fn read(&self, resource_type: &str, request: ReadRequest) -> Result<ReadResult, ProviderError> {
+    pub async fn read(
+        &self,
+        resource_type: &str,
+        request: ReadRequest,
+    ) -> Result<ReadResult, ProviderError> {
         let (resource, schema) = resolve_resource(resource_type)?;
         if let Some(properties) = &request.properties {
             ensure_state_belongs_to(resource, schema, properties, "properties")?;
@@ -155,14 +171,22 @@ impl Provider {
         Ok(resource.read(&self.operation_context(), request).await?)
     }
 
-    pub async fn update(&self, resource_type: &str, mut request: UpdateRequest) -> Result<UpdateResult, ProviderError> {
+    pub async fn update(
+        &self,
+        resource_type: &str,
+        mut request: UpdateRequest,
+    ) -> Result<UpdateResult, ProviderError> {
         let (resource, schema) = resolve_resource(resource_type)?;
         ensure_state_belongs_to(resource, schema, &request.olds, "olds")?;
         request.news = checked_inputs(resource, schema, std::mem::take(&mut request.news))?;
         Ok(resource.update(&self.operation_context(), request).await?)
     }
 
-    pub async fn delete(&self, resource_type: &str, request: DeleteRequest) -> Result<(), ProviderError> {
+    pub async fn delete(
+        &self,
+        resource_type: &str,
+        request: DeleteRequest,
+    ) -> Result<(), ProviderError> {
         let (resource, schema) = resolve_resource(resource_type)?;
         ensure_state_belongs_to(resource, schema, &request.properties, "properties")?;
         Ok(resource.delete(&self.operation_context(), request).await?)
@@ -199,7 +223,10 @@ impl Provider {
 /// `alicloud:kms/clientKey:ClientKey`).
 fn resolve_resource(token: &str) -> Result<(ResourceType, &'static ObjectSchema), ProviderError> {
     let resource = ResourceType::from_token(token).ok_or_else(|| {
-        let managed: Vec<&str> = ResourceType::ALL.iter().map(|resource| resource.token()).collect();
+        let managed: Vec<&str> = ResourceType::ALL
+            .iter()
+            .map(|resource| resource.token())
+            .collect();
         let last_segment = token.rsplit([':', '/']).next().unwrap_or(token);
         let hint = ResourceType::ALL
             .iter()
@@ -213,19 +240,29 @@ fn resolve_resource(token: &str) -> Result<(ResourceType, &'static ObjectSchema)
     })?;
     // Every resource type has a schema entry; a unit test holds the two lists together.
     let schema = package_schema().resource(resource.token()).ok_or_else(|| {
-        ProviderError::invalid_params(format!("resource type {token} has no schema entry in this provider build"))
+        ProviderError::invalid_params(format!(
+            "resource type {token} has no schema entry in this provider build"
+        ))
     })?;
     Ok((resource, schema))
 }
 
 /// Runs `check` on inputs that reach create or update: the engine normally checked them, but a
 /// client that skipped `check` must not get invalid inputs to the cloud.
-fn checked_inputs(resource: ResourceType, schema: &ObjectSchema, inputs: PropertyMap) -> Result<PropertyMap, ProviderError> {
+fn checked_inputs(
+    resource: ResourceType,
+    schema: &ObjectSchema,
+    inputs: PropertyMap,
+) -> Result<PropertyMap, ProviderError> {
     let outcome = check_resource(resource, schema, inputs);
     if outcome.failures.is_empty() {
         Ok(outcome.inputs)
     } else {
-        Err(ResourceError::InvalidInputs { resource: resource.name(), failures: outcome.failures }.into())
+        Err(ResourceError::InvalidInputs {
+            resource: resource.name(),
+            failures: outcome.failures,
+        }
+        .into())
     }
 }
 
@@ -267,7 +304,10 @@ fn ensure_inputs_belong_to(
 }
 
 fn foreign_names(map: &PropertyMap, is_known: impl Fn(&str) -> bool) -> Vec<&str> {
-    map.keys().map(String::as_str).filter(|name| !is_engine_metadata(name) && !is_known(name)).collect()
+    map.keys()
+        .map(String::as_str)
+        .filter(|name| !is_engine_metadata(name) && !is_known(name))
+        .collect()
 }
 
 #[cfg(test)]
@@ -278,7 +318,9 @@ mod tests {
     fn every_resource_type_has_a_schema_entry_and_every_schema_entry_a_resource_type() {
         let schema = package_schema();
         for resource in ResourceType::ALL {
-            let entry = schema.resource(resource.token()).unwrap_or_else(|| panic!("{} has no schema", resource.token()));
+            let entry = schema
+                .resource(resource.token())
+                .unwrap_or_else(|| panic!("{} has no schema", resource.token()));
             let rules = resource.rules();
             let named = rules
                 .write_only_inputs
@@ -287,11 +329,18 @@ mod tests {
                 .chain(rules.unordered_properties)
                 .chain(rules.identity_property.iter());
             for property in named {
-                assert!(entry.inputs.contains_key(*property), "{}: {property} is not an input", resource.token());
+                assert!(
+                    entry.inputs.contains_key(*property),
+                    "{}: {property} is not an input",
+                    resource.token()
+                );
             }
         }
         for token in schema.resources.keys() {
-            assert!(ResourceType::from_token(token).is_some(), "{token} has no resource module");
+            assert!(
+                ResourceType::from_token(token).is_some(),
+                "{token} has no resource module"
+            );
         }
     }
 
@@ -308,6 +357,9 @@ mod tests {
 
     #[test]
     fn the_schema_version_is_the_crate_version() {
-        assert_eq!(package_schema().version.as_deref(), Some(env!("CARGO_PKG_VERSION")));
+        assert_eq!(
+            package_schema().version.as_deref(),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
     }
 }

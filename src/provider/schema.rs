@@ -97,7 +97,8 @@ pub struct PackageSchema {
 
 impl PackageSchema {
     pub fn parse(text: &str) -> Result<PackageSchema, SchemaError> {
-        let raw: RawPackage = serde_json::from_str(text).map_err(|error| SchemaError(error.to_string()))?;
+        let raw: RawPackage =
+            serde_json::from_str(text).map_err(|error| SchemaError(error.to_string()))?;
         let provider = match raw.provider {
             Some(provider) => convert_object(provider)?,
             None => ObjectSchema::default(),
@@ -107,7 +108,12 @@ impl PackageSchema {
             .into_iter()
             .map(|(token, resource)| Ok((token, convert_object(resource)?)))
             .collect::<Result<_, SchemaError>>()?;
-        Ok(PackageSchema { name: raw.name, version: raw.version, provider, resources })
+        Ok(PackageSchema {
+            name: raw.name,
+            version: raw.version,
+            provider,
+            resources,
+        })
     }
 
     pub fn resource(&self, token: &str) -> Option<&ObjectSchema> {
@@ -119,7 +125,9 @@ impl PackageSchema {
 pub fn package_schema() -> &'static PackageSchema {
     static SCHEMA: OnceLock<PackageSchema> = OnceLock::new();
     // The schema is compiled in and a unit test parses it, so failing here is a build defect.
-    SCHEMA.get_or_init(|| PackageSchema::parse(SCHEMA_TEXT).expect("the embedded schema/schema.json parses"))
+    SCHEMA.get_or_init(|| {
+        PackageSchema::parse(SCHEMA_TEXT).expect("the embedded schema/schema.json parses")
+    })
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -190,11 +198,13 @@ fn convert_property(raw: &RawProperty) -> Result<PropertySchema, SchemaError> {
 fn convert_type(raw: &RawProperty) -> Result<PropertyType, SchemaError> {
     if let Some(reference) = &raw.reference {
         // Object types defined elsewhere are not looked into; `check` accepts any value there.
-        return Ok(if reference.ends_with("#/Any") || reference.contains("#/types/") {
-            PropertyType::Any
-        } else {
-            return Err(SchemaError(format!("unsupported $ref {reference}")));
-        });
+        return Ok(
+            if reference.ends_with("#/Any") || reference.contains("#/types/") {
+                PropertyType::Any
+            } else {
+                return Err(SchemaError(format!("unsupported $ref {reference}")));
+            },
+        );
     }
     match raw.type_name.as_deref() {
         Some("string") => Ok(PropertyType::String),
@@ -202,7 +212,10 @@ fn convert_type(raw: &RawProperty) -> Result<PropertyType, SchemaError> {
         Some("integer") => Ok(PropertyType::Integer),
         Some("number") => Ok(PropertyType::Number),
         Some("array") => {
-            let items = raw.items.as_deref().ok_or_else(|| SchemaError("an array property without items".into()))?;
+            let items = raw
+                .items
+                .as_deref()
+                .ok_or_else(|| SchemaError("an array property without items".into()))?;
             Ok(PropertyType::Array(Box::new(convert_type(items)?)))
         }
         Some("object") => match raw.additional_properties.as_deref() {
@@ -227,15 +240,26 @@ mod tests {
         assert!(client_key.is_filled_by_cloud("notBefore"));
         assert!(!client_key.is_filled_by_cloud("password"));
         assert!(!client_key.is_filled_by_cloud("createTime"));
-        let aap = schema.resource("alicloud-kms:index:ApplicationAccessPoint").unwrap();
-        assert_eq!(aap.inputs["policies"].property_type, PropertyType::Array(Box::new(PropertyType::String)));
+        let aap = schema
+            .resource("alicloud-kms:index:ApplicationAccessPoint")
+            .unwrap();
+        assert_eq!(
+            aap.inputs["policies"].property_type,
+            PropertyType::Array(Box::new(PropertyType::String))
+        );
         assert!(!aap.inputs["policies"].replace_on_changes);
         assert!(schema.provider.inputs["secretKey"].secret);
     }
 
     #[test]
     fn types_describe_themselves_for_messages() {
-        assert_eq!(PropertyType::Array(Box::new(PropertyType::String)).describe(), "an array of strings");
-        assert_eq!(PropertyType::Map(Box::new(PropertyType::Any)).describe(), "an object of values");
+        assert_eq!(
+            PropertyType::Array(Box::new(PropertyType::String)).describe(),
+            "an array of strings"
+        );
+        assert_eq!(
+            PropertyType::Map(Box::new(PropertyType::Any)).describe(),
+            "an object of values"
+        );
     }
 }

@@ -5,18 +5,34 @@
 /// Tried in order: the same name in another case; the camelCase form of a snake_case name
 /// (Terraform users write `aap_name` for `aapName`); then the smallest edit distance, allowed to
 /// grow with the name (at most a third of its length, and at least two edits).
-pub fn closest_name<'a>(unknown: &str, known: impl IntoIterator<Item = &'a str> + Clone) -> Option<&'a str> {
-    if let Some(same_ignoring_case) = known.clone().into_iter().find(|name| name.eq_ignore_ascii_case(unknown)) {
+pub fn closest_name<'a>(
+    unknown: &str,
+    known: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<&'a str> {
+    if let Some(same_ignoring_case) = known
+        .clone()
+        .into_iter()
+        .find(|name| name.eq_ignore_ascii_case(unknown))
+    {
         return Some(same_ignoring_case);
     }
     let camel = snake_to_camel(unknown);
-    if let Some(camel_match) = known.clone().into_iter().find(|name| name.eq_ignore_ascii_case(&camel)) {
+    if let Some(camel_match) = known
+        .clone()
+        .into_iter()
+        .find(|name| name.eq_ignore_ascii_case(&camel))
+    {
         return Some(camel_match);
     }
     let budget = (unknown.chars().count() / 3).max(2);
     known
         .into_iter()
-        .map(|name| (edit_distance(&unknown.to_ascii_lowercase(), &name.to_ascii_lowercase()), name))
+        .map(|name| {
+            (
+                edit_distance(&unknown.to_ascii_lowercase(), &name.to_ascii_lowercase()),
+                name,
+            )
+        })
         .filter(|(distance, _)| *distance <= budget)
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, name)| name)
@@ -46,8 +62,11 @@ fn edit_distance(left: &str, right: &str) -> usize {
     for (left_index, left_character) in left.chars().enumerate() {
         current[0] = left_index + 1;
         for (right_index, right_character) in right.iter().enumerate() {
-            let substitution = previous[right_index] + usize::from(left_character != *right_character);
-            current[right_index + 1] = substitution.min(previous[right_index + 1] + 1).min(current[right_index] + 1);
+            let substitution =
+                previous[right_index] + usize::from(left_character != *right_character);
+            current[right_index + 1] = substitution
+                .min(previous[right_index + 1] + 1)
+                .min(current[right_index] + 1);
         }
         std::mem::swap(&mut previous, &mut current);
     }
@@ -58,7 +77,13 @@ fn edit_distance(left: &str, right: &str) -> usize {
 mod tests {
     use super::*;
 
-    const CLIENT_KEY_INPUTS: [&str; 5] = ["aapName", "notAfter", "notBefore", "password", "privateKeyDataFile"];
+    const CLIENT_KEY_INPUTS: [&str; 5] = [
+        "aapName",
+        "notAfter",
+        "notBefore",
+        "password",
+        "privateKeyDataFile",
+    ];
 
     #[test]
     fn suggestions_table() {
@@ -73,7 +98,11 @@ mod tests {
             ("x", None),
         ];
         for (unknown, expected) in table {
-            assert_eq!(closest_name(unknown, CLIENT_KEY_INPUTS), expected, "{unknown}");
+            assert_eq!(
+                closest_name(unknown, CLIENT_KEY_INPUTS),
+                expected,
+                "{unknown}"
+            );
         }
     }
 

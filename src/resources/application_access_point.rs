@@ -9,7 +9,8 @@ use std::collections::BTreeMap;
 use super::context::OperationContext;
 use super::error::{CheckFailure, Operation, ResourceError};
 use super::operations::{
-    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest, UpdateResult,
+    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
+    UpdateResult,
 };
 use super::property::{PropertyMap, PropertyValue};
 use super::{check_not_blank, ResourceRules};
@@ -51,7 +52,10 @@ pub fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) 
         };
         let path = format!("policies[{position}]");
         if name.trim().is_empty() {
-            failures.push(CheckFailure::new(&path, format!("{path} must not be empty")));
+            failures.push(CheckFailure::new(
+                &path,
+                format!("{path} must not be empty"),
+            ));
             continue;
         }
         // A repeated name would bind the same policy twice; KMS's answer to that is UNCONFIRMED,
@@ -68,25 +72,46 @@ pub fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) 
 }
 
 /// Creates the AAP (CreateApplicationAccessPoint with `AuthenticationMethod=ClientKey`).
-pub async fn create(context: &OperationContext, request: CreateRequest) -> Result<CreateResult, ResourceError> {
+pub async fn create(
+    context: &OperationContext,
+    request: CreateRequest,
+) -> Result<CreateResult, ResourceError> {
     let _ = (context, request);
-    Err(ResourceError::not_implemented(RULES.name, Operation::Create))
+    Err(ResourceError::not_implemented(
+        RULES.name,
+        Operation::Create,
+    ))
 }
 
 /// Reads the AAP (DescribeApplicationAccessPoint); gone when KMS says it does not exist.
-pub async fn read(context: &OperationContext, request: ReadRequest) -> Result<ReadResult, ResourceError> {
+pub async fn read(
+    context: &OperationContext,
+    request: ReadRequest,
+) -> Result<ReadResult, ResourceError> {
     let _ = (context, request);
     Err(ResourceError::not_implemented(RULES.name, Operation::Read))
 }
 
 /// Changes the policies and the description in place (UpdateApplicationAccessPoint).
-pub async fn update(context: &OperationContext, request: UpdateRequest) -> Result<UpdateResult, ResourceError> {
+pub async fn update(
+    context: &OperationContext,
+    request: UpdateRequest,
+) -> Result<UpdateResult, ResourceError> {
     let _ = (context, request);
-    Err(ResourceError::not_implemented(RULES.name, Operation::Update))
+    Err(ResourceError::not_implemented(
+        RULES.name,
+        Operation::Update,
+    ))
 }
 
 /// Deletes the AAP (DeleteApplicationAccessPoint); an AAP that is already gone counts as deleted.
-pub async fn delete(context: &OperationContext, request: DeleteRequest) -> Result<(), ResourceError> {
+pub async fn delete(
+    context: &OperationContext,
+    request: DeleteRequest,
+) -> Result<(), ResourceError> {
     let _ = (context, request);
-    Err(ResourceError::not_implemented(RULES.name, Operation::Delete))
+    Err(ResourceError::not_implemented(
+        RULES.name,
+        Operation::Delete,
+    ))
 }

@@ -10,7 +10,8 @@
 use super::context::OperationContext;
 use super::error::{CheckFailure, Operation, ResourceError};
 use super::operations::{
-    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest, UpdateResult,
+    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
+    UpdateResult,
 };
 use super::property::{PropertyMap, PropertyValue};
 use super::timestamp::{normalise_timestamp, NORMALISED_TIME_FORMAT};
@@ -61,17 +62,26 @@ pub fn password_problems(password: &str) -> Vec<String> {
     }
     let disallowed = password
         .chars()
-        .filter(|character| !character.is_ascii_alphanumeric() && !PASSWORD_SPECIAL_CHARACTERS.contains(*character))
+        .filter(|character| {
+            !character.is_ascii_alphanumeric() && !PASSWORD_SPECIAL_CHARACTERS.contains(*character)
+        })
         .count();
     if disallowed > 0 {
         problems.push(format!(
             "password may only contain letters, digits and {PASSWORD_SPECIAL_CHARACTERS}, but {disallowed} of its characters are none of these"
         ));
     }
-    let has_letter = password.chars().any(|character| character.is_ascii_alphabetic());
+    let has_letter = password
+        .chars()
+        .any(|character| character.is_ascii_alphabetic());
     let has_digit = password.chars().any(|character| character.is_ascii_digit());
-    let has_special = password.chars().any(|character| PASSWORD_SPECIAL_CHARACTERS.contains(character));
-    let kinds = [has_letter, has_digit, has_special].into_iter().filter(|present| *present).count();
+    let has_special = password
+        .chars()
+        .any(|character| PASSWORD_SPECIAL_CHARACTERS.contains(character));
+    let kinds = [has_letter, has_digit, has_special]
+        .into_iter()
+        .filter(|present| *present)
+        .count();
     if kinds < 2 {
         problems.push(format!(
             "password must mix at least two of these kinds of characters: letters, digits, special characters ({PASSWORD_SPECIAL_CHARACTERS})"
@@ -87,10 +97,16 @@ fn check_validity_period(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailu
     let has_not_before = is_set("notBefore");
     let has_not_after = is_set("notAfter");
     if has_not_before && !has_not_after {
-        failures.push(CheckFailure::new("notAfter", validity_pair_reason("notAfter", "notBefore")));
+        failures.push(CheckFailure::new(
+            "notAfter",
+            validity_pair_reason("notAfter", "notBefore"),
+        ));
     }
     if has_not_after && !has_not_before {
-        failures.push(CheckFailure::new("notBefore", validity_pair_reason("notBefore", "notAfter")));
+        failures.push(CheckFailure::new(
+            "notBefore",
+            validity_pair_reason("notBefore", "notAfter"),
+        ));
     }
     let not_before = normalise_time_input(inputs, "notBefore", failures);
     let not_after = normalise_time_input(inputs, "notAfter", failures);
@@ -112,7 +128,11 @@ fn validity_pair_reason(missing: &str, present: &str) -> String {
 }
 
 /// Normalises one known time input in place and returns the normalised text.
-fn normalise_time_input(inputs: &mut PropertyMap, property: &str, failures: &mut Vec<CheckFailure>) -> Option<String> {
+fn normalise_time_input(
+    inputs: &mut PropertyMap,
+    property: &str,
+    failures: &mut Vec<CheckFailure>,
+) -> Option<String> {
     let value = inputs.get_mut(property)?;
     let text = value.as_str()?;
     match normalise_timestamp(text) {
@@ -131,28 +151,49 @@ fn normalise_time_input(inputs: &mut PropertyMap, property: &str, failures: &mut
 }
 
 /// Creates the client key (CreateClientKey), writes the private key file, reads `createTime`.
-pub async fn create(context: &OperationContext, request: CreateRequest) -> Result<CreateResult, ResourceError> {
+pub async fn create(
+    context: &OperationContext,
+    request: CreateRequest,
+) -> Result<CreateResult, ResourceError> {
     let _ = (context, request);
-    Err(ResourceError::not_implemented(RULES.name, Operation::Create))
+    Err(ResourceError::not_implemented(
+        RULES.name,
+        Operation::Create,
+    ))
 }
 
 /// Reads the client key (GetClientKey); gone when KMS says it does not exist.
-pub async fn read(context: &OperationContext, request: ReadRequest) -> Result<ReadResult, ResourceError> {
+pub async fn read(
+    context: &OperationContext,
+    request: ReadRequest,
+) -> Result<ReadResult, ResourceError> {
     let _ = (context, request);
     Err(ResourceError::not_implemented(RULES.name, Operation::Read))
 }
 
 /// A client key cannot be changed in place; `diff` always answers replace for a changed input, so
 /// an engine only calls this when it was told nothing changes.
-pub async fn update(context: &OperationContext, request: UpdateRequest) -> Result<UpdateResult, ResourceError> {
+pub async fn update(
+    context: &OperationContext,
+    request: UpdateRequest,
+) -> Result<UpdateResult, ResourceError> {
     let _ = (context, request);
-    Err(ResourceError::not_implemented(RULES.name, Operation::Update))
+    Err(ResourceError::not_implemented(
+        RULES.name,
+        Operation::Update,
+    ))
 }
 
 /// Deletes the client key (DeleteClientKey); a key that is already gone counts as deleted.
-pub async fn delete(context: &OperationContext, request: DeleteRequest) -> Result<(), ResourceError> {
+pub async fn delete(
+    context: &OperationContext,
+    request: DeleteRequest,
+) -> Result<(), ResourceError> {
     let _ = (context, request);
-    Err(ResourceError::not_implemented(RULES.name, Operation::Delete))
+    Err(ResourceError::not_implemented(
+        RULES.name,
+        Operation::Delete,
+    ))
 }
 
 #[cfg(test)]
@@ -180,12 +221,18 @@ mod tests {
             let problems = password_problems(password);
             assert_eq!(problems.len(), *expected, "{password:?}: {problems:?}");
             for problem in &problems {
-                assert!(password.is_empty() || !problem.contains(password), "{problem}");
+                assert!(
+                    password.is_empty() || !problem.contains(password),
+                    "{problem}"
+                );
             }
         }
         let long = format!("a1{}", "b".repeat(62));
         assert!(password_problems(&long).is_empty());
         let too_long = format!("a1{}", "b".repeat(63));
-        assert_eq!(password_problems(&too_long), vec!["password must be 8 to 64 characters long, not 65"]);
+        assert_eq!(
+            password_problems(&too_long),
+            vec!["password must be 8 to 64 characters long, not 65"]
+        );
     }
 }

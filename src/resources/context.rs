@@ -87,7 +87,9 @@ pub struct EngineLog {
 
 impl EngineLog {
     pub fn new(sink: impl Fn(LogEntry) + Send + Sync + 'static) -> EngineLog {
-        EngineLog { sink: Arc::new(sink) }
+        EngineLog {
+            sink: Arc::new(sink),
+        }
     }
 
     /// A log that drops every message, for tests that do not look at them.
@@ -96,7 +98,11 @@ impl EngineLog {
     }
 
     pub fn log(&self, severity: LogSeverity, message: impl Into<String>, urn: Option<&str>) {
-        (self.sink)(LogEntry { severity, message: message.into(), urn: urn.map(str::to_owned) });
+        (self.sink)(LogEntry {
+            severity,
+            message: message.into(),
+            urn: urn.map(str::to_owned),
+        });
     }
 
     pub fn info(&self, message: impl Into<String>, urn: Option<&str>) {
@@ -156,7 +162,10 @@ mod tests {
         };
         let printed = format!("{settings:?}");
         assert!(!printed.contains("very-secret"), "{printed}");
-        assert!(printed.contains("secret_key: Some(\"<redacted>\")"), "{printed}");
+        assert!(
+            printed.contains("secret_key: Some(\"<redacted>\")"),
+            "{printed}"
+        );
         assert!(printed.contains("LTAI-access"), "{printed}");
     }
 

@@ -20,7 +20,10 @@ pub struct CheckFailure {
 
 impl CheckFailure {
     pub fn new(property: impl Into<String>, reason: impl Into<String>) -> CheckFailure {
-        CheckFailure { property: property.into(), reason: reason.into() }
+        CheckFailure {
+            property: property.into(),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -48,7 +51,10 @@ impl Operation {
 pub enum ResourceError {
     /// The operation is not available in this provider version. Nothing was changed.
     #[error("{operation} of {resource} is not implemented in this provider version yet; nothing was changed")]
-    NotImplemented { resource: &'static str, operation: &'static str },
+    NotImplemented {
+        resource: &'static str,
+        operation: &'static str,
+    },
 
     /// The provider configuration is missing or invalid (credentials, region, endpoint).
     #[error("{message}")]
@@ -64,16 +70,30 @@ pub enum ResourceError {
     KmsUnreachable { action: String, message: String },
 
     /// KMS answered, but not with what its API promises.
-    #[error("KMS sent an unexpected reply to {action}: {message}{}", request_id_suffix(request_id))]
-    KmsInvalidResponse { action: String, message: String, request_id: Option<String> },
+    #[error(
+        "KMS sent an unexpected reply to {action}: {message}{}",
+        request_id_suffix(request_id)
+    )]
+    KmsInvalidResponse {
+        action: String,
+        message: String,
+        request_id: Option<String>,
+    },
 
     /// The operation's deadline (the engine's `timeout`, or the default) passed.
     #[error("{operation} did not finish within {}s; {message}", timeout.as_secs())]
-    DeadlineExceeded { operation: &'static str, timeout: Duration, message: String },
+    DeadlineExceeded {
+        operation: &'static str,
+        timeout: Duration,
+        message: String,
+    },
 
     /// The engine sent `cancel` while the operation was waiting.
     #[error("{operation} was cancelled by the engine; {message}")]
-    Cancelled { operation: &'static str, message: String },
+    Cancelled {
+        operation: &'static str,
+        message: String,
+    },
 
     /// The resource was created but could not be fully initialised; the engine keeps it in state
     /// (with these properties) and the next run updates or replaces it.
@@ -86,8 +106,14 @@ pub enum ResourceError {
     },
 
     /// Inputs that fail the resource's rules reached create or update (the engine skipped `check`).
-    #[error("the inputs of {resource} are invalid: {}; fix them (the same rules run in check)", describe_failures(failures))]
-    InvalidInputs { resource: &'static str, failures: Vec<CheckFailure> },
+    #[error(
+        "the inputs of {resource} are invalid: {}; fix them (the same rules run in check)",
+        describe_failures(failures)
+    )]
+    InvalidInputs {
+        resource: &'static str,
+        failures: Vec<CheckFailure>,
+    },
 
     /// A local file operation failed (for example writing the private key file).
     #[error("{message}")]
@@ -96,12 +122,18 @@ pub enum ResourceError {
     /// A create may have taken effect although its reply was lost, and the provider could not
     /// tell which of these keys (if any) it made.
     #[error("{message}")]
-    AmbiguousCreate { message: String, candidate_ids: Vec<String> },
+    AmbiguousCreate {
+        message: String,
+        candidate_ids: Vec<String>,
+    },
 }
 
 /// What KMS said when it refused a request.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("KMS refused {action}: {code}: {message} (RequestId {request_id}){}", recommend_suffix(recommend))]
+#[error(
+    "KMS refused {action}: {code}: {message} (RequestId {request_id}){}",
+    recommend_suffix(recommend)
+)]
 pub struct KmsServiceFailure {
     /// The API action, such as `CreateClientKey`.
     pub action: String,
@@ -116,7 +148,10 @@ pub struct KmsServiceFailure {
 
 impl ResourceError {
     pub fn not_implemented(resource: &'static str, operation: Operation) -> ResourceError {
-        ResourceError::NotImplemented { resource, operation: operation.as_str() }
+        ResourceError::NotImplemented {
+            resource,
+            operation: operation.as_str(),
+        }
     }
 }
 
@@ -135,7 +170,11 @@ fn request_id_suffix(request_id: &Option<String>) -> String {
 }
 
 fn describe_failures(failures: &[CheckFailure]) -> String {
-    failures.iter().map(|failure| format!("{}: {}", failure.property, failure.reason)).collect::<Vec<_>>().join("; ")
+    failures
+        .iter()
+        .map(|failure| format!("{}: {}", failure.property, failure.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[cfg(test)]
@@ -164,7 +203,10 @@ mod tests {
             assert!(!message.ends_with('.'), "{message}");
             // Lower-case, unless the message opens with an acronym such as KMS.
             let first = message.chars().next().unwrap();
-            assert!(first.is_lowercase() || message.starts_with("KMS "), "{message}");
+            assert!(
+                first.is_lowercase() || message.starts_with("KMS "),
+                "{message}"
+            );
         }
     }
 

@@ -16,7 +16,8 @@ pub mod timestamp;
 pub use context::{EngineLog, LogEntry, LogSeverity, OperationContext, ProviderSettings};
 pub use error::{CheckFailure, KmsServiceFailure, Operation, ResourceError};
 pub use operations::{
-    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest, UpdateResult,
+    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
+    UpdateResult,
 };
 pub use property::{PropertyMap, PropertyValue, UnknownKind};
 
@@ -47,10 +48,15 @@ pub enum ResourceType {
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 2] = [ResourceType::ApplicationAccessPoint, ResourceType::ClientKey];
+    pub const ALL: [ResourceType; 2] = [
+        ResourceType::ApplicationAccessPoint,
+        ResourceType::ClientKey,
+    ];
 
     pub fn from_token(token: &str) -> Option<ResourceType> {
-        ResourceType::ALL.into_iter().find(|resource| resource.token() == token)
+        ResourceType::ALL
+            .into_iter()
+            .find(|resource| resource.token() == token)
     }
 
     pub fn rules(self) -> &'static ResourceRules {
@@ -72,35 +78,61 @@ impl ResourceType {
     /// unknown (preview) or secret; rules skip what they cannot see and normalise in place.
     pub fn check_inputs(self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
         match self {
-            ResourceType::ApplicationAccessPoint => application_access_point::check_inputs(inputs, failures),
+            ResourceType::ApplicationAccessPoint => {
+                application_access_point::check_inputs(inputs, failures)
+            }
             ResourceType::ClientKey => client_key::check_inputs(inputs, failures),
         }
     }
 
-    pub async fn create(self, context: &OperationContext, request: CreateRequest) -> Result<CreateResult, ResourceError> {
+    pub async fn create(
+        self,
+        context: &OperationContext,
+        request: CreateRequest,
+    ) -> Result<CreateResult, ResourceError> {
         match self {
-            ResourceType::ApplicationAccessPoint => application_access_point::create(context, request).await,
+            ResourceType::ApplicationAccessPoint => {
+                application_access_point::create(context, request).await
+            }
             ResourceType::ClientKey => client_key::create(context, request).await,
         }
     }
 
-    pub async fn read(self, context: &OperationContext, request: ReadRequest) -> Result<ReadResult, ResourceError> {
+    pub async fn read(
+        self,
+        context: &OperationContext,
+        request: ReadRequest,
+    ) -> Result<ReadResult, ResourceError> {
         match self {
-            ResourceType::ApplicationAccessPoint => application_access_point::read(context, request).await,
+            ResourceType::ApplicationAccessPoint => {
+                application_access_point::read(context, request).await
+            }
             ResourceType::ClientKey => client_key::read(context, request).await,
         }
     }
 
-    pub async fn update(self, context: &OperationContext, request: UpdateRequest) -> Result<UpdateResult, ResourceError> {
+    pub async fn update(
+        self,
+        context: &OperationContext,
+        request: UpdateRequest,
+    ) -> Result<UpdateResult, ResourceError> {
         match self {
-            ResourceType::ApplicationAccessPoint => application_access_point::update(context, request).await,
+            ResourceType::ApplicationAccessPoint => {
+                application_access_point::update(context, request).await
+            }
             ResourceType::ClientKey => client_key::update(context, request).await,
         }
     }
 
-    pub async fn delete(self, context: &OperationContext, request: DeleteRequest) -> Result<(), ResourceError> {
+    pub async fn delete(
+        self,
+        context: &OperationContext,
+        request: DeleteRequest,
+    ) -> Result<(), ResourceError> {
         match self {
-            ResourceType::ApplicationAccessPoint => application_access_point::delete(context, request).await,
+            ResourceType::ApplicationAccessPoint => {
+                application_access_point::delete(context, request).await
+            }
             ResourceType::ClientKey => client_key::delete(context, request).await,
         }
     }
@@ -108,10 +140,17 @@ impl ResourceType {
 
 /// Reports a known string input that is empty or blank. Shared by the resources, whose names and
 /// paths must never be blank.
-pub(crate) fn check_not_blank(inputs: &PropertyMap, property: &str, failures: &mut Vec<CheckFailure>) {
+pub(crate) fn check_not_blank(
+    inputs: &PropertyMap,
+    property: &str,
+    failures: &mut Vec<CheckFailure>,
+) {
     if let Some(text) = inputs.get(property).and_then(PropertyValue::as_str) {
         if text.trim().is_empty() {
-            failures.push(CheckFailure::new(property, format!("{property} must not be empty")));
+            failures.push(CheckFailure::new(
+                property,
+                format!("{property} must not be empty"),
+            ));
         }
     }
 }

@@ -45,7 +45,11 @@ pub struct ReadRequest {
 #[derive(Clone, Debug)]
 pub enum ReadResult {
     /// The resource exists; `inputs` are the inputs that would produce it, as `check` returns them.
-    Found { id: String, properties: PropertyMap, inputs: PropertyMap },
+    Found {
+        id: String,
+        properties: PropertyMap,
+        inputs: PropertyMap,
+    },
     /// The resource no longer exists (the engine removes it from state).
     Gone,
 }

@@ -72,7 +72,9 @@ impl UnknownKind {
         if text.len() != 36 {
             return None;
         }
-        UnknownKind::ALL.into_iter().find(|kind| kind.sentinel() == text)
+        UnknownKind::ALL
+            .into_iter()
+            .find(|kind| kind.sentinel() == text)
     }
 }
 
@@ -121,11 +123,16 @@ impl PropertyValue {
             PropertyValue::String(text) => Value::String(text.clone()),
             PropertyValue::Array(items) => Value::Array(items.iter().map(Self::to_wire).collect()),
             PropertyValue::Object(map) => Value::Object(
-                map.iter().map(|(name, value)| (name.clone(), value.to_wire())).collect(),
+                map.iter()
+                    .map(|(name, value)| (name.clone(), value.to_wire()))
+                    .collect(),
             ),
             PropertyValue::Secret(inner) => {
                 let mut object = Map::new();
-                object.insert(SIGNATURE_KEY.to_owned(), Value::String(SECRET_SIGNATURE.to_owned()));
+                object.insert(
+                    SIGNATURE_KEY.to_owned(),
+                    Value::String(SECRET_SIGNATURE.to_owned()),
+                );
                 object.insert("value".to_owned(), inner.to_wire());
                 Value::Object(object)
             }
@@ -220,7 +227,10 @@ fn decode_object(mut object: Map<String, Value>) -> PropertyValue {
     let signature = match object.get(SIGNATURE_KEY) {
         None => {
             return PropertyValue::Object(
-                object.into_iter().map(|(name, value)| (name, PropertyValue::from_wire(value))).collect(),
+                object
+                    .into_iter()
+                    .map(|(name, value)| (name, PropertyValue::from_wire(value)))
+                    .collect(),
             )
         }
         Some(Value::String(signature)) => signature.as_str(),
@@ -346,9 +356,15 @@ mod tests {
     #[test]
     fn output_values_become_their_value_secret_or_unknown() {
         let known = json!({SIGNATURE_KEY: OUTPUT_VALUE_SIGNATURE, "value": "a"});
-        assert_eq!(PropertyValue::from_wire(known), PropertyValue::String("a".into()));
+        assert_eq!(
+            PropertyValue::from_wire(known),
+            PropertyValue::String("a".into())
+        );
         let secret = json!({SIGNATURE_KEY: OUTPUT_VALUE_SIGNATURE, "value": "a", "secret": true});
-        assert_eq!(PropertyValue::from_wire(secret), PropertyValue::String("a".into()).into_secret());
+        assert_eq!(
+            PropertyValue::from_wire(secret),
+            PropertyValue::String("a".into()).into_secret()
+        );
         let unknown = json!({SIGNATURE_KEY: OUTPUT_VALUE_SIGNATURE, "dependencies": []});
         assert!(PropertyValue::from_wire(unknown).is_unknown());
     }
@@ -363,7 +379,8 @@ mod tests {
 
     #[test]
     fn debug_never_prints_string_text() {
-        let value = PropertyValue::from_wire(json!({"password": "hunter2hunter2", "list": ["abc"]}));
+        let value =
+            PropertyValue::from_wire(json!({"password": "hunter2hunter2", "list": ["abc"]}));
         let printed = format!("{value:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
         assert!(!printed.contains("abc"), "{printed}");
@@ -375,6 +392,8 @@ mod tests {
     fn with_string_keeps_the_secret_wrapper() {
         let secret = PropertyValue::String("a".into()).into_secret();
         assert!(secret.with_string("b".into()).is_secret());
-        assert!(!PropertyValue::String("a".into()).with_string("b".into()).is_secret());
+        assert!(!PropertyValue::String("a".into())
+            .with_string("b".into())
+            .is_secret());
     }
 }

@@ -21,8 +21,9 @@ pub struct TimestampError {
 
 /// Parses an RFC 3339 time and returns it in UTC with the fraction of a second dropped.
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, TimestampError> {
-    let parsed = DateTime::parse_from_rfc3339(text.trim())
-        .map_err(|error| TimestampError { reason: error.to_string() })?;
+    let parsed = DateTime::parse_from_rfc3339(text.trim()).map_err(|error| TimestampError {
+        reason: error.to_string(),
+    })?;
     let utc = parsed.with_timezone(&Utc);
     // A leap second (`:60`) is stored by chrono as a nanosecond count past one second; dropping
     // the nanoseconds turns it into `:59`, the last second KMS can represent.
@@ -54,15 +55,28 @@ mod tests {
             ("2023-12-31T23:59:60Z", "2023-12-31T23:59:59Z"),
         ];
         for (input, expected) in table {
-            assert_eq!(normalise_timestamp(input).as_deref(), Ok(expected), "{input}");
+            assert_eq!(
+                normalise_timestamp(input).as_deref(),
+                Ok(expected),
+                "{input}"
+            );
         }
     }
 
     #[test]
     fn rejects_what_is_not_rfc3339() {
-        for input in ["", "2023-09-01", "2023-09-01T14:11:22", "yesterday", "2023-13-01T00:00:00Z"] {
+        for input in [
+            "",
+            "2023-09-01",
+            "2023-09-01T14:11:22",
+            "yesterday",
+            "2023-13-01T00:00:00Z",
+        ] {
             let error = normalise_timestamp(input).unwrap_err();
-            assert!(error.to_string().starts_with("is not an RFC 3339 time"), "{error}");
+            assert!(
+                error.to_string().starts_with("is not an RFC 3339 time"),
+                "{error}"
+            );
         }
     }
 }

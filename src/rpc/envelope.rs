@@ -35,27 +35,37 @@ pub enum Message<'a> {
     /// A call that gets a reply. `id` is the raw id, echoed as sent.
     Request { id: &'a RawValue, method: String },
     /// A call without `id`: run it, reply nothing.
-    Notification { method: String, params: Option<&'a RawValue> },
+    Notification {
+        method: String,
+        params: Option<&'a RawValue>,
+    },
     /// Not a valid request; `id` is the raw id when it could be read.
-    Invalid { id: Option<&'a RawValue>, code: i32, message: String },
+    Invalid {
+        id: Option<&'a RawValue>,
+        code: i32,
+        message: String,
+    },
 }
 
 /// Classifies one JSON text (a line, or one element of a batch).
 pub fn classify(text: &str) -> Message<'_> {
     let envelope: RawEnvelope<'_> = match serde_json::from_str(text) {
         Ok(envelope) => envelope,
-        Err(error) if error.is_data() => {
-            return Message::Invalid {
-                id: None,
-                code: INVALID_REQUEST,
-                message: "a request must be a JSON object with jsonrpc, method and optional id and params".into(),
-            }
-        }
+        Err(error) if error.is_data() => return Message::Invalid {
+            id: None,
+            code: INVALID_REQUEST,
+            message:
+                "a request must be a JSON object with jsonrpc, method and optional id and params"
+                    .into(),
+        },
         Err(error) => {
             return Message::Invalid {
                 id: None,
                 code: PARSE_ERROR,
-                message: format!("the message is not valid JSON ({}); send one JSON-RPC message per line", describe(&error)),
+                message: format!(
+                    "the message is not valid JSON ({}); send one JSON-RPC message per line",
+                    describe(&error)
+                ),
             }
         }
     };
@@ -64,15 +74,26 @@ pub fn classify(text: &str) -> Message<'_> {
         Some(raw) => match id_problem(raw) {
             None => Some(raw),
             Some((echo, problem)) => {
-                return Message::Invalid { id: echo.then_some(raw), code: INVALID_REQUEST, message: problem.into() }
+                return Message::Invalid {
+                    id: echo.then_some(raw),
+                    code: INVALID_REQUEST,
+                    message: problem.into(),
+                }
             }
         },
     };
-    let invalid = |message: &str| Message::Invalid { id, code: INVALID_REQUEST, message: message.into() };
+    let invalid = |message: &str| Message::Invalid {
+        id,
+        code: INVALID_REQUEST,
+        message: message.into(),
+    };
     if envelope.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
         return invalid("jsonrpc must be \"2.0\"");
     }
-    let method = match envelope.method.map(|raw| serde_json::from_str::<String>(raw.get())) {
+    let method = match envelope
+        .method
+        .map(|raw| serde_json::from_str::<String>(raw.get()))
+    {
         Some(Ok(method)) => method,
         _ => return invalid("method must be a string naming the method to call"),
     };
@@ -123,12 +144,23 @@ pub fn notification_as_request(method: &str, params: Option<&RawValue>) -> Strin
         #[serde(skip_serializing_if = "Option::is_none")]
         params: Option<&'a RawValue>,
     }
-    serde_json::to_string(&Request { jsonrpc: "2.0", id: None, method, params })
-        .expect("a request of strings and raw JSON serialises")
+    serde_json::to_string(&Request {
+        jsonrpc: "2.0",
+        id: None,
+        method,
+        params,
+    })
+    .expect("a request of strings and raw JSON serialises")
 }
 
 /// An error reply. `data` always holds `kind`, plus `extra` members.
-pub fn error_reply(id: Option<&RawValue>, code: i32, message: &str, kind: &str, extra: Value) -> String {
+pub fn error_reply(
+    id: Option<&RawValue>,
+    code: i32,
+    message: &str,
+    kind: &str,
+    extra: Value,
+) -> String {
     #[derive(Serialize)]
     struct ErrorReply<'a> {
         jsonrpc: &'static str,
@@ -145,8 +177,16 @@ pub fn error_reply(id: Option<&RawValue>, code: i32, message: &str, kind: &str, 
     if let (Value::Object(data), Value::Object(extra)) = (&mut data, extra) {
         data.extend(extra);
     }
-    serde_json::to_string(&ErrorReply { jsonrpc: "2.0", id, error: ErrorBody { code, message, data } })
-        .expect("an error reply of strings and raw JSON serialises")
+    serde_json::to_string(&ErrorReply {
+        jsonrpc: "2.0",
+        id,
+        error: ErrorBody {
+            code,
+            message,
+            data,
+        },
+    })
+    .expect("an error reply of strings and raw JSON serialises")
 }
 
 /// The `data.kind` of a transport error code.
@@ -172,14 +212,32 @@ mod tests {
 
     #[test]
     fn classification_table() {
-        assert!(matches!(classify(r#"{"jsonrpc":"2.0","id":1,"method":"check"}"#), Message::Request { .. }));
-        assert!(matches!(classify(r#"{"jsonrpc":"2.0","id":null,"method":"check"}"#), Message::Request { .. }));
-        assert!(matches!(classify(r#"{"jsonrpc":"2.0","id":"a","method":"x","params":{}}"#), Message::Request { .. }));
-        assert!(matches!(classify(r#"{"jsonrpc":"2.0","method":"cancel"}"#), Message::Notification { .. }));
-        assert!(matches!(classify(r#"{"jsonrpc":"2.0","method":"cancel","params":null}"#), Message::Notification { params: None, .. }));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":1,"method":"check"}"#),
+            Message::Request { .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":null,"method":"check"}"#),
+            Message::Request { .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","id":"a","method":"x","params":{}}"#),
+            Message::Request { .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","method":"cancel"}"#),
+            Message::Notification { .. }
+        ));
+        assert!(matches!(
+            classify(r#"{"jsonrpc":"2.0","method":"cancel","params":null}"#),
+            Message::Notification { params: None, .. }
+        ));
         let table = [
             (r#"{"jsonrpc":"2.0","id":1,"method":"x""#, PARSE_ERROR),
-            (r#"{"jsonrpc":"2.0","id":1,"method":"x"} trailing"#, PARSE_ERROR),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"x"} trailing"#,
+                PARSE_ERROR,
+            ),
             ("not json", PARSE_ERROR),
             ("42", INVALID_REQUEST),
             (r#""text""#, INVALID_REQUEST),
@@ -187,11 +245,20 @@ mod tests {
             (r#"{"jsonrpc":"1.0","id":1,"method":"x"}"#, INVALID_REQUEST),
             (r#"{"jsonrpc":"2.0","id":1}"#, INVALID_REQUEST),
             (r#"{"jsonrpc":"2.0","id":1,"method":7}"#, INVALID_REQUEST),
-            (r#"{"jsonrpc":"2.0","id":1,"method":"x","params":5}"#, INVALID_REQUEST),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"method":"x","params":5}"#,
+                INVALID_REQUEST,
+            ),
             (r#"{"jsonrpc":"2.0","id":{},"method":"x"}"#, INVALID_REQUEST),
             (r#"{"jsonrpc":"2.0","id":-1,"method":"x"}"#, INVALID_REQUEST),
-            (r#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#, INVALID_REQUEST),
-            (r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"x"}"#, INVALID_REQUEST),
+            (
+                r#"{"jsonrpc":"2.0","id":1.5,"method":"x"}"#,
+                INVALID_REQUEST,
+            ),
+            (
+                r#"{"jsonrpc":"2.0","id":1,"id":2,"method":"x"}"#,
+                INVALID_REQUEST,
+            ),
         ];
         for (text, code) in table {
             assert_eq!(code_of(classify(text)), Some(code), "{text}");
@@ -209,13 +276,22 @@ mod tests {
     #[test]
     fn error_replies_carry_a_kind_and_echo_the_raw_id() {
         let id = RawValue::from_string("\"abc\"".to_owned()).unwrap();
-        let reply = error_reply(Some(&id), METHOD_NOT_FOUND, "unknown method", "method_not_found", json!({"method": "x"}));
+        let reply = error_reply(
+            Some(&id),
+            METHOD_NOT_FOUND,
+            "unknown method",
+            "method_not_found",
+            json!({"method": "x"}),
+        );
         assert_eq!(
             reply,
             r#"{"jsonrpc":"2.0","id":"abc","error":{"code":-32601,"message":"unknown method","data":{"kind":"method_not_found","method":"x"}}}"#
         );
         let reply = error_reply(None, PARSE_ERROR, "bad", "parse_error", Value::Null);
-        assert!(reply.starts_with(r#"{"jsonrpc":"2.0","id":null,"#), "{reply}");
+        assert!(
+            reply.starts_with(r#"{"jsonrpc":"2.0","id":null,"#),
+            "{reply}"
+        );
     }
 
     #[test]

@@ -10,7 +10,9 @@ use tokio::sync::mpsc;
 pub enum InputLine {
     Text(Vec<u8>),
     /// A line longer than the limit; its bytes were read and dropped. `length` is what was seen.
-    TooLong { length: usize },
+    TooLong {
+        length: usize,
+    },
 }
 
 /// Reads `input` line by line until end of input and sends each line on. Runs on its own thread
@@ -34,10 +36,11 @@ pub fn read_lines(input: impl Read, max_line_bytes: usize, lines: mpsc::Sender<I
         if available.is_empty() {
             break;
         }
-        let (chunk_length, consumed, ends_line) = match available.iter().position(|byte| *byte == b'\n') {
-            Some(newline) => (newline, newline + 1, true),
-            None => (available.len(), available.len(), false),
-        };
+        let (chunk_length, consumed, ends_line) =
+            match available.iter().position(|byte| *byte == b'\n') {
+                Some(newline) => (newline, newline + 1, true),
+                None => (available.len(), available.len(), false),
+            };
         match skipped_length.as_mut() {
             Some(length) => *length += chunk_length,
             None if line.len() + chunk_length > max_line_bytes => {
@@ -58,7 +61,11 @@ pub fn read_lines(input: impl Read, max_line_bytes: usize, lines: mpsc::Sender<I
 }
 
 /// Sends the finished line (or its too-long marker). False when the receiver is gone.
-fn send_line(lines: &mpsc::Sender<InputLine>, line: &mut Vec<u8>, skipped_length: &mut Option<usize>) -> bool {
+fn send_line(
+    lines: &mpsc::Sender<InputLine>,
+    line: &mut Vec<u8>,
+    skipped_length: &mut Option<usize>,
+) -> bool {
     let message = match skipped_length.take() {
         Some(length) => InputLine::TooLong { length },
         None => {
@@ -91,7 +98,10 @@ mod tests {
 
     #[test]
     fn splits_on_newlines_and_keeps_a_last_line_without_one() {
-        assert_eq!(lines_of(b"a\nbb\r\n\nccc", 100), vec![text("a"), text("bb"), text(""), text("ccc")]);
+        assert_eq!(
+            lines_of(b"a\nbb\r\n\nccc", 100),
+            vec![text("a"), text("bb"), text(""), text("ccc")]
+        );
         assert_eq!(lines_of(b"", 100), vec![]);
     }
 
@@ -104,7 +114,12 @@ mod tests {
         let lines = lines_of(&input, 10);
         assert_eq!(
             lines,
-            vec![text("short"), InputLine::TooLong { length: 200_000 }, text("after"), InputLine::TooLong { length: 11 }]
+            vec![
+                text("short"),
+                InputLine::TooLong { length: 200_000 },
+                text("after"),
+                InputLine::TooLong { length: 11 }
+            ]
         );
     }
 

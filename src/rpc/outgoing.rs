@@ -46,11 +46,18 @@ impl ClientNotifier {
             method: &'a str,
             params: &'a P,
         }
-        match serde_json::to_string(&Notification { jsonrpc: "2.0", method, params }) {
+        match serde_json::to_string(&Notification {
+            jsonrpc: "2.0",
+            method,
+            params,
+        }) {
             Ok(line) => {
                 let _ = self.sender.send(Outgoing::Line(line));
             }
-            Err(error) => tracing::error!(method, "a notification could not be encoded and was dropped: {error}"),
+            Err(error) => tracing::error!(
+                method,
+                "a notification could not be encoded and was dropped: {error}"
+            ),
         }
     }
 }
@@ -63,7 +70,9 @@ pub struct OutgoingQueue {
 
 impl OutgoingQueue {
     pub(super) fn reply_sender(&self) -> ReplySender {
-        ReplySender { sender: self.sender.clone() }
+        ReplySender {
+            sender: self.sender.clone(),
+        }
     }
 }
 
@@ -71,14 +80,22 @@ impl OutgoingQueue {
 /// first, so the provider can be built with the notifier before the server starts.
 pub fn outgoing_queue() -> (ClientNotifier, OutgoingQueue) {
     let (sender, receiver) = mpsc::unbounded_channel();
-    (ClientNotifier { sender: sender.clone() }, OutgoingQueue { sender, receiver })
+    (
+        ClientNotifier {
+            sender: sender.clone(),
+        },
+        OutgoingQueue { sender, receiver },
+    )
 }
 
 /// The writer loop (on its own thread). Lines are written through a buffer that is flushed
 /// whenever the queue runs empty: under load many replies share one write, and no reply waits for
 /// a later one. After a write error the loop keeps draining the queue, so senders never pile up,
 /// and reports the error when it finishes.
-pub(super) fn write_lines(output: impl Write, mut receiver: mpsc::UnboundedReceiver<Outgoing>) -> io::Result<()> {
+pub(super) fn write_lines(
+    output: impl Write,
+    mut receiver: mpsc::UnboundedReceiver<Outgoing>,
+) -> io::Result<()> {
     let mut writer = BufWriter::with_capacity(64 * 1024, output);
     let mut first_error: Option<io::Error> = None;
     while let Some(message) = receiver.blocking_recv() {
@@ -92,7 +109,13 @@ pub(super) fn write_lines(output: impl Write, mut receiver: mpsc::UnboundedRecei
         let written = writer
             .write_all(line.as_bytes())
             .and_then(|()| writer.write_all(b"\n"))
-            .and_then(|()| if receiver.is_empty() { writer.flush() } else { Ok(()) });
+            .and_then(|()| {
+                if receiver.is_empty() {
+                    writer.flush()
+                } else {
+                    Ok(())
+                }
+            });
         if let Err(error) = written {
             tracing::error!("writing to the output failed; further replies are dropped: {error}");
             first_error = Some(error);

@@ -17,8 +17,8 @@ use tokio::sync::{mpsc, Semaphore};
 use tokio::task::JoinSet;
 
 use super::envelope::{
-    classify, error_reply, kind_of, notification_as_request, Message, INTERNAL_ERROR, INVALID_REQUEST,
-    METHOD_NOT_FOUND, PARSE_ERROR,
+    classify, error_reply, kind_of, notification_as_request, Message, INTERNAL_ERROR,
+    INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
 };
 use super::framing::{read_lines, InputLine};
 use super::outgoing::{write_lines, OutgoingQueue, ReplySender};
@@ -36,7 +36,11 @@ pub struct ServerOptions {
 
 impl Default for ServerOptions {
     fn default() -> ServerOptions {
-        ServerOptions { max_line_bytes: 16 * 1024 * 1024, max_in_flight: 4096, max_batch_length: 1000 }
+        ServerOptions {
+            max_line_bytes: 16 * 1024 * 1024,
+            max_in_flight: 4096,
+            max_batch_length: 1000,
+        }
     }
 }
 
@@ -77,7 +81,11 @@ pub async fn serve(
     let dispatcher = Arc::new(Dispatcher { methods, options });
     let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
     while let Some(line) = lines.recv().await {
-        let permit = in_flight.clone().acquire_owned().await.expect("the semaphore is never closed");
+        let permit = in_flight
+            .clone()
+            .acquire_owned()
+            .await
+            .expect("the semaphore is never closed");
         let dispatcher = dispatcher.clone();
         let replies = replies.clone();
         tokio::spawn(async move {
@@ -90,12 +98,18 @@ pub async fn serve(
 
     // End of input: every permit back means every request has been answered.
     let all_permits = u32::try_from(options.max_in_flight).unwrap_or(u32::MAX);
-    let _drained = in_flight.acquire_many(all_permits).await.expect("the semaphore is never closed");
+    let _drained = in_flight
+        .acquire_many(all_permits)
+        .await
+        .expect("the semaphore is never closed");
     tracing::debug!("end of input; every request answered");
     finish_writer(&replies, writer).await
 }
 
-async fn finish_writer(replies: &ReplySender, writer: thread::JoinHandle<io::Result<()>>) -> Result<(), TransportError> {
+async fn finish_writer(
+    replies: &ReplySender,
+    writer: thread::JoinHandle<io::Result<()>>,
+) -> Result<(), TransportError> {
     replies.finish();
     match tokio::task::spawn_blocking(move || writer.join()).await {
         Ok(Ok(Ok(()))) => Ok(()),
@@ -119,7 +133,13 @@ impl Dispatcher {
                     "the message is {length} bytes long, more than the {} bytes a line may hold; it was skipped",
                     self.options.max_line_bytes
                 );
-                return Some(error_reply(None, INVALID_REQUEST, &message, "request_too_large", json!({})));
+                return Some(error_reply(
+                    None,
+                    INVALID_REQUEST,
+                    &message,
+                    "request_too_large",
+                    json!({}),
+                ));
             }
         };
         let text = match std::str::from_utf8(&bytes) {
@@ -129,7 +149,13 @@ impl Dispatcher {
                     "the message is not valid UTF-8 (bad byte at offset {}); send one JSON-RPC message per line",
                     error.valid_up_to()
                 );
-                return Some(error_reply(None, PARSE_ERROR, &message, kind_of(PARSE_ERROR), json!({})));
+                return Some(error_reply(
+                    None,
+                    PARSE_ERROR,
+                    &message,
+                    kind_of(PARSE_ERROR),
+                    json!({}),
+                ));
             }
         };
         let text = text.trim_matches([' ', '\t', '\r', '\n']);
@@ -150,7 +176,13 @@ impl Dispatcher {
             Err(_) => return self.handle_message(text).await,
         };
         if elements.is_empty() {
-            return Some(error_reply(None, INVALID_REQUEST, "an empty batch holds no request", kind_of(INVALID_REQUEST), json!({})));
+            return Some(error_reply(
+                None,
+                INVALID_REQUEST,
+                "an empty batch holds no request",
+                kind_of(INVALID_REQUEST),
+                json!({}),
+            ));
         }
         if elements.len() > self.options.max_batch_length {
             let message = format!(
@@ -158,7 +190,13 @@ impl Dispatcher {
                 elements.len(),
                 self.options.max_batch_length
             );
-            return Some(error_reply(None, INVALID_REQUEST, &message, kind_of(INVALID_REQUEST), json!({})));
+            return Some(error_reply(
+                None,
+                INVALID_REQUEST,
+                &message,
+                kind_of(INVALID_REQUEST),
+                json!({}),
+            ));
         }
         // The messages of a batch run concurrently, like separate lines; the replies are
         // collected in the order they finish, which JSON-RPC allows.
@@ -186,7 +224,9 @@ impl Dispatcher {
 /// The reply to one message (not a batch), if it needs one.
 async fn handle_message(methods: &Methods, text: &str) -> Option<String> {
     match classify(text) {
-        Message::Invalid { id, code, message } => Some(error_reply(id, code, &message, kind_of(code), json!({}))),
+        Message::Invalid { id, code, message } => {
+            Some(error_reply(id, code, &message, kind_of(code), json!({})))
+        }
         Message::Request { id, method } => {
             if methods.method(&method).is_none() {
                 return Some(method_not_found(id, &method, methods));
@@ -217,10 +257,18 @@ async fn call(methods: &Methods, request: &str, id: Option<&RawValue>) -> String
         Ok(Err(error)) => {
             // The message was classified as a request already, so jsonrpsee should accept it.
             tracing::error!("jsonrpsee refused a request the transport accepted: {error}");
-            error_reply(id, INTERNAL_ERROR, "the request could not be dispatched", kind_of(INTERNAL_ERROR), json!({}))
+            error_reply(
+                id,
+                INTERNAL_ERROR,
+                "the request could not be dispatched",
+                kind_of(INTERNAL_ERROR),
+                json!({}),
+            )
         }
         Err(()) => {
-            tracing::error!("a method handler panicked; the request is answered with an internal error");
+            tracing::error!(
+                "a method handler panicked; the request is answered with an internal error"
+            );
             error_reply(
                 id,
                 INTERNAL_ERROR,
@@ -233,10 +281,23 @@ async fn call(methods: &Methods, request: &str, id: Option<&RawValue>) -> String
 }
 
 fn method_not_found(id: &RawValue, method: &str, methods: &Methods) -> String {
-    let mut known: Vec<&str> = methods.method_names().filter(|name| !name.starts_with("test/")).collect();
+    let mut known: Vec<&str> = methods
+        .method_names()
+        .filter(|name| !name.starts_with("test/"))
+        .collect();
     known.sort_unstable();
-    let message = format!("unknown method {:?}; this provider answers {}", truncated(method), known.join(", "));
-    error_reply(Some(id), METHOD_NOT_FOUND, &message, kind_of(METHOD_NOT_FOUND), json!({ "method": truncated(method) }))
+    let message = format!(
+        "unknown method {:?}; this provider answers {}",
+        truncated(method),
+        known.join(", ")
+    );
+    error_reply(
+        Some(id),
+        METHOD_NOT_FOUND,
+        &message,
+        kind_of(METHOD_NOT_FOUND),
+        json!({ "method": truncated(method) }),
+    )
 }
 
 /// A method name cut to a length that is safe to echo.

@@ -103,12 +103,15 @@ pub fn diff_resource(
             && set_value(schema, inputs.olds, property).is_none()
     });
 
+    // The id of a name-identified resource is its name: it stands in for a state without one.
+    let id_as_name = PropertyValue::String(inputs.id.to_owned());
     let mut detailed_diff = BTreeMap::new();
     for (name, property) in &schema.inputs {
         if is_ignored(name, inputs.ignore_changes) {
             continue;
         }
-        let old = set_value(schema, inputs.olds, name);
+        let old = set_value(schema, inputs.olds, name)
+            .or_else(|| (rules.identity_property == Some(name.as_str())).then_some(&id_as_name));
         let new = set_value(schema, inputs.news, name);
         let kind = match (old, new) {
             (None, None) => continue,

@@ -4,7 +4,8 @@
 ///
 /// Tried in order: the same name in another case; the camelCase form of a snake_case name
 /// (Terraform users write `aap_name` for `aapName`); then the smallest edit distance, allowed to
-/// grow with the name (at most a third of its length, and at least two edits).
+/// grow with the name (at most half its length, and at least two edits, so that `policy` finds
+/// `policies`).
 pub fn closest_name<'a>(
     unknown: &str,
     known: impl IntoIterator<Item = &'a str> + Clone,
@@ -24,7 +25,7 @@ pub fn closest_name<'a>(
     {
         return Some(camel_match);
     }
-    let budget = (unknown.chars().count() / 3).max(2);
+    let budget = (unknown.chars().count() / 2).max(2);
     known
         .into_iter()
         .map(|name| {
@@ -95,6 +96,7 @@ mod tests {
             ("private_key_data_file", Some("privateKeyDataFile")),
             ("privateKeyFile", Some("privateKeyDataFile")),
             ("colour", None),
+            ("kms", None),
             ("x", None),
         ];
         for (unknown, expected) in table {

@@ -67,8 +67,13 @@ pub fn password_problems(password: &str) -> Vec<String> {
         })
         .count();
     if disallowed > 0 {
+        let characters = if disallowed == 1 {
+            "character"
+        } else {
+            "characters"
+        };
         problems.push(format!(
-            "password may only contain letters, digits and {PASSWORD_SPECIAL_CHARACTERS}, but {disallowed} of its characters are none of these"
+            "password may only contain letters, digits and {PASSWORD_SPECIAL_CHARACTERS} (it has {disallowed} other {characters})"
         ));
     }
     let has_letter = password

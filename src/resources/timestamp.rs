@@ -12,17 +12,19 @@ use chrono::{DateTime, SecondsFormat, Timelike, Utc};
 /// The format every normalised time has, for messages.
 pub const NORMALISED_TIME_FORMAT: &str = "YYYY-MM-DDTHH:MM:SSZ";
 
-/// A time that is not RFC 3339. The message says what was expected, never echoes the input.
+/// A time that is not RFC 3339. The message says what was expected and never echoes the input;
+/// the parser's own explanation ("premature end of input") helps less than an example, so it is
+/// kept only for debugging.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("is not an RFC 3339 time such as 2023-09-01T14:11:22Z ({reason})")]
+#[error("is not an RFC 3339 time such as 2023-09-01T14:11:22Z or 2023-09-01T22:11:22+08:00")]
 pub struct TimestampError {
-    reason: String,
+    parser_reason: String,
 }
 
 /// Parses an RFC 3339 time and returns it in UTC with the fraction of a second dropped.
 pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, TimestampError> {
     let parsed = DateTime::parse_from_rfc3339(text.trim()).map_err(|error| TimestampError {
-        reason: error.to_string(),
+        parser_reason: error.to_string(),
     })?;
     let utc = parsed.with_timezone(&Utc);
     // A leap second (`:60`) is stored by chrono as a nanosecond count past one second; dropping

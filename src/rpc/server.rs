@@ -238,7 +238,10 @@ async fn handle_message(methods: &Methods, text: &str) -> Option<String> {
         }
         Message::Notification { method, params } => {
             if methods.method(&method).is_none() {
-                tracing::warn!(method = %truncated(&method), "ignored a notification for an unknown method");
+                tracing::warn!(
+                    length = method.len(),
+                    "ignored a notification for an unknown method"
+                );
                 return None;
             }
             let request = notification_as_request(&method, params);
@@ -280,32 +283,37 @@ async fn call(methods: &Methods, request: &str, id: Option<&RawValue>) -> String
     }
 }
 
+/// The reply to an unknown method. The name the client sent is not echoed (it is free text from
+/// the client, and nothing the client sends is repeated unless it is needed); a method that
+/// differs only in case is suggested.
 fn method_not_found(id: &RawValue, method: &str, methods: &Methods) -> String {
     let mut known: Vec<&str> = methods
         .method_names()
         .filter(|name| !name.starts_with("test/"))
         .collect();
     known.sort_unstable();
+    let suggestion = known
+        .iter()
+        .find(|name| name.eq_ignore_ascii_case(method))
+        .copied();
+    let hint = suggestion
+        .map(|name| format!("did you mean {name}? "))
+        .unwrap_or_default();
     let message = format!(
-        "unknown method {:?}; this provider answers {}",
-        truncated(method),
+        "unknown method; {hint}this provider answers {} (names are case-sensitive)",
         known.join(", ")
     );
+    let data = match suggestion {
+        Some(name) => json!({ "suggestion": name }),
+        None => json!({}),
+    };
     error_reply(
         Some(id),
         METHOD_NOT_FOUND,
         &message,
         kind_of(METHOD_NOT_FOUND),
-        json!({ "method": truncated(method) }),
+        data,
     )
-}
-
-/// A method name cut to a length that is safe to echo.
-fn truncated(method: &str) -> &str {
-    match method.char_indices().nth(100) {
-        Some((end, _)) => &method[..end],
-        None => method,
-    }
 }
 
 /// Polls a future and turns a panic into `Err(())`.

@@ -5,10 +5,13 @@
 use std::io::{self, BufWriter, Write};
 
 use serde::Serialize;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, OwnedSemaphorePermit};
 
 pub(super) enum Outgoing {
-    Line(String),
+    /// A line, and for a reply the in-flight permit of its request: the permit is released only
+    /// once the line is written, so a client that stops reading stdout makes the server stop
+    /// reading stdin, instead of piling up replies in memory.
+    Line(String, Option<OwnedSemaphorePermit>),
     /// Flush and stop; sent once every reply has been queued.
     Finish,
 }
@@ -20,9 +23,9 @@ pub(super) struct ReplySender {
 }
 
 impl ReplySender {
-    pub(super) fn send(&self, line: String) {
+    pub(super) fn send(&self, line: String, permit: OwnedSemaphorePermit) {
         // The writer only goes away after `Finish`, which is sent after the last reply.
-        let _ = self.sender.send(Outgoing::Line(line));
+        let _ = self.sender.send(Outgoing::Line(line, Some(permit)));
     }
 
     pub(super) fn finish(&self) {
@@ -52,7 +55,7 @@ impl ClientNotifier {
             params,
         }) {
             Ok(line) => {
-                let _ = self.sender.send(Outgoing::Line(line));
+                let _ = self.sender.send(Outgoing::Line(line, None));
             }
             Err(error) => tracing::error!(
                 method,
@@ -99,8 +102,9 @@ pub(super) fn write_lines(
     let mut writer = BufWriter::with_capacity(64 * 1024, output);
     let mut first_error: Option<io::Error> = None;
     while let Some(message) = receiver.blocking_recv() {
-        let line = match message {
-            Outgoing::Line(line) => line,
+        // The permit (if any) is dropped at the end of this iteration, after the write.
+        let (line, _permit) = match message {
+            Outgoing::Line(line, permit) => (line, permit),
             Outgoing::Finish => break,
         };
         if first_error.is_some() {

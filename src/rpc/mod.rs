@@ -7,6 +7,7 @@
 //! notifications (run, never answered), `-32600` for an empty batch or an over-long line, and a
 //! `-32603` reply when a handler panics.
 
+mod dispatch;
 mod envelope;
 mod framing;
 mod outgoing;

@@ -1,1 +1,365 @@
-//! Placeholder; filled in by its issue.
+//! The provider: dispatch by resource type, the schema-driven `check` and `diff` engine, the
+//! configuration, and the single mapping from errors to JSON-RPC errors (`error`).
+//!
+//! It knows the resources and the schema, not the wire: `protocol` decodes params into the
+//! requests below and encodes the outcomes.
+
+pub mod check;
+pub mod config;
+pub mod diff;
+pub mod error;
+pub mod schema;
+pub mod suggest;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use tokio_util::sync::CancellationToken;
+
+use crate::resources::{
+    CreateRequest, CreateResult, DeleteRequest, EngineLog, OperationContext, PropertyMap,
+    ProviderSettings, ReadRequest, ReadResult, ResourceError, ResourceType, UpdateRequest,
+    UpdateResult,
+};
+
+pub use check::CheckOutcome;
+pub use diff::{DiffInputs, DiffKind, DiffOutcome, PropertyDiff};
+pub use error::ProviderError;
+
+use check::{check_resource, is_engine_metadata};
+use schema::{package_schema, ObjectSchema};
+
+/// `check`: validate and normalise a resource's new inputs.
+#[derive(Clone, Debug)]
+pub struct CheckRequest {
+    /// The resource type token (from the URN or the explicit `type`).
+    pub resource_type: String,
+    /// The last checked inputs; not used by the rules (defaults here are deterministic).
+    pub olds: Option<PropertyMap>,
+    pub news: PropertyMap,
+}
+
+/// `diff`: compare the old state with new checked inputs.
+#[derive(Clone, Debug)]
+pub struct DiffRequest {
+    pub resource_type: String,
+    pub id: String,
+    pub olds: PropertyMap,
+    pub news: PropertyMap,
+    /// The last inputs. Accepted for completeness; the engine compares against the state.
+    pub old_inputs: Option<PropertyMap>,
+    pub ignore_changes: Vec<String>,
+}
+
+/// `configure`: Pulumi's `variables` (keys `alicloud-kms:config:<name>`) and `args` (plain names).
+#[derive(Clone, Debug, Default)]
+pub struct ConfigureRequest {
+    pub variables: BTreeMap<String, String>,
+    pub args: Option<PropertyMap>,
+}
+
+/// What the provider is built with.
+#[derive(Clone, Debug)]
+pub struct ProviderOptions {
+    /// Where `log` notifications for the engine go.
+    pub engine_log: EngineLog,
+    /// The directory relative paths are resolved against.
+    pub working_directory: PathBuf,
+}
+
+/// The provider state shared by all requests.
+#[derive(Debug)]
+pub struct Provider {
+    settings: RwLock<Arc<ProviderSettings>>,
+    cancellation: CancellationToken,
+    engine_log: EngineLog,
+    working_directory: Arc<Path>,
+}
+
+impl Provider {
+    pub fn new(options: ProviderOptions) -> Provider {
+        Provider {
+            settings: RwLock::new(Arc::new(ProviderSettings::default())),
+            cancellation: CancellationToken::new(),
+            engine_log: options.engine_log,
+            working_directory: options.working_directory.into(),
+        }
+    }
+
+    /// The provider version (`getPluginInfo`), which is also the schema's version.
+    pub fn version(&self) -> &'static str {
+        env!("CARGO_PKG_VERSION")
+    }
+
+    /// The published schema, byte for byte.
+    pub fn schema_text(&self) -> &'static str {
+        schema::SCHEMA_TEXT
+    }
+
+    /// `checkConfig`: validation failures are data. `olds` are not needed.
+    pub fn check_config(&self, news: PropertyMap) -> CheckOutcome {
+        config::check_config(news)
+    }
+
+    /// `configure`: store the explicit settings for the resource operations.
+    pub fn configure(&self, request: ConfigureRequest) -> Result<(), ProviderError> {
+        let settings = config::settings_from_configure(&request.variables, request.args)
+            .map_err(|failures| ProviderError::InvalidConfiguration { failures })?;
+        tracing::debug!(settings = ?settings, "configured");
+        *self
+            .settings
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
+        Ok(())
+    }
+
+    /// The settings `configure` stored.
+    pub fn settings(&self) -> Arc<ProviderSettings> {
+        self.settings
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// `check`: needs no credentials and works before `configure`.
+    pub fn check(&self, request: CheckRequest) -> Result<CheckOutcome, ProviderError> {
+        let (resource, schema) = resolve_resource(&request.resource_type)?;
+        Ok(check_resource(resource, schema, request.news))
+    }
+
+    /// `diff`: needs no credentials and works before `configure`.
+    pub fn diff(&self, request: DiffRequest) -> Result<DiffOutcome, ProviderError> {
+        let (resource, schema) = resolve_resource(&request.resource_type)?;
+        ensure_state_belongs_to(resource, schema, &request.olds, "olds")?;
+        ensure_inputs_belong_to(resource, schema, &request.news, "news")?;
+        Ok(diff::diff_resource(
+            resource,
+            schema,
+            DiffInputs {
+                id: &request.id,
+                olds: &request.olds,
+                news: &request.news,
+                ignore_changes: &request.ignore_changes,
+            },
+        ))
+    }
+
+    pub async fn create(
+        &self,
+        resource_type: &str,
+        mut request: CreateRequest,
+    ) -> Result<CreateResult, ProviderError> {
+        let (resource, schema) = resolve_resource(resource_type)?;
+        request.properties =
+            checked_inputs(resource, schema, std::mem::take(&mut request.properties))?;
+        Ok(resource.create(&self.operation_context(), request).await?)
+    }
+
+    pub async fn read(
+        &self,
+        resource_type: &str,
+        request: ReadRequest,
+    ) -> Result<ReadResult, ProviderError> {
+        let (resource, schema) = resolve_resource(resource_type)?;
+        if let Some(properties) = &request.properties {
+            ensure_state_belongs_to(resource, schema, properties, "properties")?;
+        }
+        if let Some(inputs) = &request.inputs {
+            ensure_inputs_belong_to(resource, schema, inputs, "inputs")?;
+        }
+        Ok(resource.read(&self.operation_context(), request).await?)
+    }
+
+    pub async fn update(
+        &self,
+        resource_type: &str,
+        mut request: UpdateRequest,
+    ) -> Result<UpdateResult, ProviderError> {
+        let (resource, schema) = resolve_resource(resource_type)?;
+        ensure_state_belongs_to(resource, schema, &request.olds, "olds")?;
+        request.news = checked_inputs(resource, schema, std::mem::take(&mut request.news))?;
+        Ok(resource.update(&self.operation_context(), request).await?)
+    }
+
+    pub async fn delete(
+        &self,
+        resource_type: &str,
+        request: DeleteRequest,
+    ) -> Result<(), ProviderError> {
+        let (resource, schema) = resolve_resource(resource_type)?;
+        ensure_state_belongs_to(resource, schema, &request.properties, "properties")?;
+        Ok(resource.delete(&self.operation_context(), request).await?)
+    }
+
+    /// `cancel`: trips the provider-wide token; operations waiting on the cloud end promptly with
+    /// a `cancelled` error. It stays tripped: the engine sends it when it is shutting down.
+    pub fn cancel(&self) {
+        tracing::info!("cancel received; in-flight operations stop waiting");
+        self.cancellation.cancel();
+    }
+
+    pub fn cancellation_token(&self) -> CancellationToken {
+        self.cancellation.clone()
+    }
+
+    pub fn engine_log(&self) -> &EngineLog {
+        &self.engine_log
+    }
+
+    /// What a resource operation gets besides its request.
+    pub fn operation_context(&self) -> OperationContext {
+        OperationContext {
+            settings: self.settings(),
+            cancellation: self.cancellation.clone(),
+            engine_log: self.engine_log.clone(),
+            working_directory: self.working_directory.clone(),
+        }
+    }
+}
+
+/// The resource and its schema for a type token, or an `invalid_params` error that names the
+/// types this provider manages (and the closest one, for a near miss such as pulumi-alicloud's
+/// `alicloud:kms/clientKey:ClientKey`).
+fn resolve_resource(token: &str) -> Result<(ResourceType, &'static ObjectSchema), ProviderError> {
+    let resource = ResourceType::from_token(token).ok_or_else(|| {
+        let managed: Vec<&str> = ResourceType::ALL
+            .iter()
+            .map(|resource| resource.token())
+            .collect();
+        let last_segment = token.rsplit([':', '/']).next().unwrap_or(token);
+        let hint = ResourceType::ALL
+            .iter()
+            .find(|resource| resource.name().eq_ignore_ascii_case(last_segment))
+            .map(|resource| format!("did you mean {}? ", resource.token()))
+            .unwrap_or_default();
+        ProviderError::invalid_params(format!(
+            "unknown resource type {token:?}; {hint}this provider manages {}",
+            managed.join(" and ")
+        ))
+    })?;
+    // Every resource type has a schema entry; a unit test holds the two lists together.
+    let schema = package_schema().resource(resource.token()).ok_or_else(|| {
+        ProviderError::invalid_params(format!(
+            "resource type {token} has no schema entry in this provider build"
+        ))
+    })?;
+    Ok((resource, schema))
+}
+
+/// Runs `check` on inputs that reach create or update: the engine normally checked them, but a
+/// client that skipped `check` must not get invalid inputs to the cloud.
+fn checked_inputs(
+    resource: ResourceType,
+    schema: &ObjectSchema,
+    inputs: PropertyMap,
+) -> Result<PropertyMap, ProviderError> {
+    let outcome = check_resource(resource, schema, inputs);
+    if outcome.failures.is_empty() {
+        Ok(outcome.inputs)
+    } else {
+        Err(ResourceError::InvalidInputs {
+            resource: resource.name(),
+            failures: outcome.failures,
+        }
+        .into())
+    }
+}
+
+/// A state must hold only properties of its resource type; anything else means the engine sent
+/// the state of another resource (or garbage), which no operation should act on.
+fn ensure_state_belongs_to(
+    resource: ResourceType,
+    schema: &ObjectSchema,
+    state: &PropertyMap,
+    field: &str,
+) -> Result<(), ProviderError> {
+    let foreign = foreign_names(state, |name| schema.knows_property(name));
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(ProviderError::invalid_params(format!(
+        "{field} holds properties that a {} does not have ({}); is this the state of another resource type?",
+        resource.name(),
+        foreign.join(", ")
+    )))
+}
+
+/// Inputs passed to diff or read must be inputs of the resource type (outputs are tolerated).
+fn ensure_inputs_belong_to(
+    resource: ResourceType,
+    schema: &ObjectSchema,
+    inputs: &PropertyMap,
+    field: &str,
+) -> Result<(), ProviderError> {
+    let foreign = foreign_names(inputs, |name| schema.knows_property(name));
+    if foreign.is_empty() {
+        return Ok(());
+    }
+    Err(ProviderError::invalid_params(format!(
+        "{field} holds properties that a {} does not have ({}); pass the inputs that check returned",
+        resource.name(),
+        foreign.join(", ")
+    )))
+}
+
+fn foreign_names(map: &PropertyMap, is_known: impl Fn(&str) -> bool) -> Vec<&str> {
+    map.keys()
+        .map(String::as_str)
+        .filter(|name| !is_engine_metadata(name) && !is_known(name))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_resource_type_has_a_schema_entry_and_every_schema_entry_a_resource_type() {
+        let schema = package_schema();
+        for resource in ResourceType::ALL {
+            let entry = schema
+                .resource(resource.token())
+                .unwrap_or_else(|| panic!("{} has no schema", resource.token()));
+            let rules = resource.rules();
+            let named = rules
+                .write_only_inputs
+                .iter()
+                .chain(rules.time_properties)
+                .chain(rules.unordered_properties)
+                .chain(rules.identity_property.iter());
+            for property in named {
+                assert!(
+                    entry.inputs.contains_key(*property),
+                    "{}: {property} is not an input",
+                    resource.token()
+                );
+            }
+        }
+        for token in schema.resources.keys() {
+            assert!(
+                ResourceType::from_token(token).is_some(),
+                "{token} has no resource module"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_types_name_the_managed_ones_and_suggest_the_closest() {
+        let error = resolve_resource("alicloud:kms/clientKey:ClientKey").unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "unknown resource type \"alicloud:kms/clientKey:ClientKey\"; did you mean alicloud-kms:index:ClientKey? \
+             this provider manages alicloud-kms:index:ApplicationAccessPoint and alicloud-kms:index:ClientKey"
+        );
+        assert_eq!(error.code(), error::codes::INVALID_PARAMS);
+    }
+
+    #[test]
+    fn the_schema_version_is_the_crate_version() {
+        assert_eq!(
+            package_schema().version.as_deref(),
+            Some(env!("CARGO_PKG_VERSION"))
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! The schema-driven `check`: unknown property names (with a suggestion), types, required inputs
+//! and secrets, read from the schema; then the resource's own rules. Every failure is collected and
+//! returned as data, never as an error.
+
+use crate::resources::{CheckFailure, PropertyMap, PropertyValue, ResourceType};
+
+use super::schema::{ObjectSchema, PropertyType};
+use super::suggest::closest_name;
+
+/// The checked inputs and every failure found.
+#[derive(Clone, Debug, Default)]
+pub struct CheckOutcome {
+    pub inputs: PropertyMap,
+    pub failures: Vec<CheckFailure>,
+}
+
+/// True for the names an engine adds to inputs for its own use (`__defaults`, `__provider`):
+/// they are passed through untouched instead of being reported as unknown properties.
+pub fn is_engine_metadata(name: &str) -> bool {
+    name.starts_with("__")
+}
+
+/// Checks a resource's new inputs: the schema first, then the resource's rules.
+pub fn check_resource(
+    resource: ResourceType,
+    schema: &ObjectSchema,
+    news: PropertyMap,
+) -> CheckOutcome {
+    let mut outcome = check_against_schema(schema, resource.name(), news);
+    resource.check_inputs(&mut outcome.inputs, &mut outcome.failures);
+    mark_secrets(schema, &mut outcome.inputs);
+    outcome
+}
+
+/// The checks every object gets from its schema: names, nulls (dropped: null means absent),
+/// types and required inputs. `subject` names the object in messages ("ClientKey").
+///
+/// Secrets are not marked here but by [`mark_secrets`], after the rules have normalised values.
+pub fn check_against_schema(
+    schema: &ObjectSchema,
+    subject: &str,
+    news: PropertyMap,
+) -> CheckOutcome {
+    let mut inputs = PropertyMap::new();
+    let mut failures = Vec::new();
+    for (name, value) in news {
+        if is_engine_metadata(&name) {
+            inputs.insert(name, value);
+            continue;
+        }
+        let Some(property) = schema.inputs.get(&name) else {
+            failures.push(unknown_property_failure(schema, subject, &name));
+            continue;
+        };
+        if value.is_null() {
+            continue;
+        }
+        check_type(&name, &value, &property.property_type, &mut failures);
+        inputs.insert(name, value);
+    }
+    for required in &schema.required_inputs {
+        if !inputs.contains_key(required) {
+            failures.push(CheckFailure::new(
+                required,
+                format!("{required} is required; set it on the {subject}"),
+            ));
+        }
+    }
+    CheckOutcome { inputs, failures }
+}
+
+/// Wraps every known value of a secret property as a secret, whether or not it arrived wrapped,
+/// so the engine keeps it encrypted in state. Unknown values stay as they are.
+pub fn mark_secrets(schema: &ObjectSchema, inputs: &mut PropertyMap) {
+    for (name, value) in inputs.iter_mut() {
+        let is_secret = schema
+            .inputs
+            .get(name)
+            .is_some_and(|property| property.secret);
+        if is_secret && !value.is_unknown() && !value.is_secret() {
+            let plain = std::mem::replace(value, PropertyValue::Null);
+            *value = plain.into_secret();
+        }
+    }
+}
+
+fn unknown_property_failure(schema: &ObjectSchema, subject: &str, name: &str) -> CheckFailure {
+    if schema.outputs.contains_key(name) {
+        return CheckFailure::new(
+            name,
+            format!(
+                "{name} is an output of {subject}, set by the provider; remove it from the inputs"
+            ),
+        );
+    }
+    let known = schema.inputs.keys().map(String::as_str);
+    let reason = match closest_name(name, known.clone()) {
+        Some(suggestion) => {
+            format!("unknown property {name} on the {subject}; did you mean {suggestion}?")
+        }
+        None => format!(
+            "unknown property {name} on the {subject}; the properties are {}",
+            known.collect::<Vec<_>>().join(", ")
+        ),
+    };
+    CheckFailure::new(name, reason)
+}
+
+/// Verifies a value against its schema type; an unknown value fits any type.
+fn check_type(
+    path: &str,
+    value: &PropertyValue,
+    expected: &PropertyType,
+    failures: &mut Vec<CheckFailure>,
+) {
+    let value = value.unwrap_secret();
+    let fits = match (expected, value) {
+        (_, PropertyValue::Unknown(_)) | (PropertyType::Any, _) => true,
+        (PropertyType::String, PropertyValue::String(_)) => true,
+        (PropertyType::Boolean, PropertyValue::Bool(_)) => true,
+        (PropertyType::Number, PropertyValue::Number(_)) => true,
+        (PropertyType::Integer, PropertyValue::Number(number)) => {
+            number.is_i64()
+                || number.is_u64()
+                || number.as_f64().is_some_and(|float| float.fract() == 0.0)
+        }
+        (PropertyType::Array(item_type), PropertyValue::Array(items)) => {
+            for (position, item) in items.iter().enumerate() {
+                check_type(&format!("{path}[{position}]"), item, item_type, failures);
+            }
+            true
+        }
+        (PropertyType::Map(value_type), PropertyValue::Object(entries)) => {
+            for (key, entry) in entries {
+                check_type(&format!("{path}.{key}"), entry, value_type, failures);
+            }
+            true
+        }
+        _ => false,
+    };
+    if !fits {
+        failures.push(CheckFailure::new(
+            path,
+            format!(
+                "{path} must be {}, not {}",
+                expected.describe(),
+                value.type_description()
+            ),
+        ));
+    }
+}

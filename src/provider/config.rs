@@ -1,0 +1,212 @@
+//! The provider's own configuration: `checkConfig` (validation as data) and `configure` (the
+//! settings the resource operations get).
+//!
+//! Only what is explicit is stored: `args` over `variables`, secrets unwrapped. Falling back to
+//! the environment and to `~/.aliyun/config.json` is the KMS client's job (`kms::credentials`), so
+//! that one place owns the precedence rules.
+
+use std::collections::BTreeMap;
+
+use crate::resources::{CheckFailure, PropertyMap, PropertyValue, ProviderSettings};
+
+use super::check::{check_against_schema, is_engine_metadata, mark_secrets, CheckOutcome};
+use super::schema::package_schema;
+
+/// The prefix of the provider's keys in Pulumi's `variables` (`alicloud-kms:config:region`).
+pub const CONFIG_KEY_PREFIX: &str = "alicloud-kms:config:";
+
+/// Keys an engine adds to the provider's inputs itself; they are not settings of this provider.
+const ENGINE_CONFIG_KEYS: [&str; 2] = ["version", "pluginDownloadURL"];
+
+const SUBJECT: &str = "provider configuration";
+
+/// Validates the provider's inputs, as `checkConfig` receives them (plain names; prefixed names
+/// are accepted too). Engine keys (`version`) pass through untouched.
+pub fn check_config(news: PropertyMap) -> CheckOutcome {
+    let mut engine_entries = PropertyMap::new();
+    let mut settings = PropertyMap::new();
+    for (key, value) in news {
+        let name = key
+            .strip_prefix(CONFIG_KEY_PREFIX)
+            .map(str::to_owned)
+            .unwrap_or(key);
+        if ENGINE_CONFIG_KEYS.contains(&name.as_str()) || is_engine_metadata(&name) {
+            engine_entries.insert(name, value);
+        } else {
+            settings.insert(name, value);
+        }
+    }
+    let schema = &package_schema().provider;
+    let mut outcome = check_against_schema(schema, SUBJECT, settings);
+    check_setting_rules(&mut outcome.inputs, &mut outcome.failures);
+    mark_secrets(schema, &mut outcome.inputs);
+    outcome.inputs.extend(engine_entries);
+    outcome
+}
+
+/// Builds the settings from `configure`'s `variables` and `args` (`args` win), with the same
+/// validation as `checkConfig`; any failure makes the whole configuration invalid.
+pub fn settings_from_configure(
+    variables: &BTreeMap<String, String>,
+    args: Option<PropertyMap>,
+) -> Result<ProviderSettings, Vec<CheckFailure>> {
+    let mut merged = PropertyMap::new();
+    for (key, text) in variables {
+        match key.strip_prefix(CONFIG_KEY_PREFIX) {
+            // Decoding the text as a wire string recognises the unknown sentinel.
+            Some(name) => {
+                merged.insert(
+                    name.to_owned(),
+                    PropertyValue::from_wire(serde_json::Value::String(text.clone())),
+                );
+            }
+            None => {
+                tracing::debug!(key = %key, "ignoring a configuration variable of another package")
+            }
+        }
+    }
+    for (name, value) in args.unwrap_or_default() {
+        merged.insert(name, value);
+    }
+    let outcome = check_config(merged);
+    if !outcome.failures.is_empty() {
+        return Err(outcome.failures);
+    }
+    let mut settings = ProviderSettings {
+        configured: true,
+        ..ProviderSettings::default()
+    };
+    for (name, value) in &outcome.inputs {
+        let slot = match name.as_str() {
+            "region" => &mut settings.region,
+            "accessKey" => &mut settings.access_key,
+            "secretKey" => &mut settings.secret_key,
+            "securityToken" => &mut settings.security_token,
+            "endpoint" => &mut settings.endpoint,
+            "protocol" => &mut settings.protocol,
+            _ => continue,
+        };
+        if value.is_unknown() {
+            settings.unknown_settings.push(name.clone());
+        } else {
+            *slot = value.as_str().map(str::to_owned);
+        }
+    }
+    Ok(settings)
+}
+
+/// What can be validated without the network: `protocol` is HTTPS or HTTP (normalised to upper
+/// case), and no setting is blank.
+fn check_setting_rules(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+    for (name, value) in inputs.iter_mut() {
+        let Some(text) = value.as_str() else {
+            continue;
+        };
+        if text.trim().is_empty() {
+            failures.push(CheckFailure::new(
+                name,
+                format!("{name} must not be empty; leave it out to use the environment or ~/.aliyun/config.json"),
+            ));
+            continue;
+        }
+        if name == "protocol" {
+            let upper = text.trim().to_ascii_uppercase();
+            if upper == "HTTPS" || upper == "HTTP" {
+                *value = value.with_string(upper);
+            } else {
+                failures.push(CheckFailure::new(
+                    "protocol",
+                    format!("protocol must be HTTPS or HTTP, not {text:?}; HTTP is only sensible for a local emulator"),
+                ));
+            }
+        } else if name == "endpoint" && text.chars().any(char::is_whitespace) {
+            failures.push(CheckFailure::new(
+                "endpoint",
+                "endpoint must be a host or host:port without spaces",
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn properties(value: serde_json::Value) -> PropertyMap {
+        serde_json::from_value(value).unwrap()
+    }
+
+    #[test]
+    fn args_win_over_variables_and_secrets_are_unwrapped() {
+        let variables = BTreeMap::from([
+            (
+                "alicloud-kms:config:region".to_owned(),
+                "cn-shanghai".to_owned(),
+            ),
+            (
+                "alicloud-kms:config:accessKey".to_owned(),
+                "from-variables".to_owned(),
+            ),
+            ("aws:region".to_owned(), "us-east-1".to_owned()),
+        ]);
+        let args = properties(json!({
+            "accessKey": "from-args",
+            "secretKey": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "s3cr3t"},
+            "protocol": "http",
+        }));
+        let settings = settings_from_configure(&variables, Some(args)).unwrap();
+        assert!(settings.configured);
+        assert_eq!(settings.region.as_deref(), Some("cn-shanghai"));
+        assert_eq!(settings.access_key.as_deref(), Some("from-args"));
+        assert_eq!(settings.secret_key.as_deref(), Some("s3cr3t"));
+        assert_eq!(settings.protocol.as_deref(), Some("HTTP"));
+        assert_eq!(settings.endpoint, None);
+    }
+
+    #[test]
+    fn unknown_settings_are_listed_not_stored() {
+        let variables = BTreeMap::from([(
+            "alicloud-kms:config:endpoint".to_owned(),
+            "04da6b54-80e4-46f7-96ec-b56ff0331ba9".to_owned(),
+        )]);
+        let settings = settings_from_configure(&variables, None).unwrap();
+        assert_eq!(settings.endpoint, None);
+        assert_eq!(settings.unknown_settings, vec!["endpoint".to_owned()]);
+    }
+
+    #[test]
+    fn invalid_settings_are_all_reported() {
+        let failures = settings_from_configure(
+            &BTreeMap::new(),
+            Some(properties(
+                json!({"protocol": "ftp", "region": " ", "regoin": "x"}),
+            )),
+        )
+        .unwrap_err();
+        let properties: Vec<&str> = failures
+            .iter()
+            .map(|failure| failure.property.as_str())
+            .collect();
+        assert_eq!(properties, vec!["regoin", "protocol", "region"]);
+        assert!(
+            failures[0].reason.contains("did you mean region?"),
+            "{}",
+            failures[0].reason
+        );
+    }
+
+    #[test]
+    fn check_config_passes_engine_keys_and_marks_secrets() {
+        let outcome = check_config(properties(json!({
+            "version": "0.1.0",
+            "alicloud-kms:config:secretKey": "s3cr3t",
+            "securityToken": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
+        })));
+        assert!(outcome.failures.is_empty(), "{:?}", outcome.failures);
+        assert!(outcome.inputs["secretKey"].is_secret());
+        assert!(outcome.inputs["securityToken"].is_unknown());
+        assert!(!outcome.inputs["securityToken"].is_secret());
+        assert_eq!(outcome.inputs["version"].as_str(), Some("0.1.0"));
+    }
+}

@@ -43,7 +43,10 @@ pub fn parse(schema_text: &str) -> Result<PackageSpec, Diagnostic> {
 
 /// Binds a parsed schema, returning every problem when there is at least one.
 pub fn bind(spec: &PackageSpec) -> Result<Package, Vec<Diagnostic>> {
-    let mut binder = Binder { spec, diagnostics: Vec::new() };
+    let mut binder = Binder {
+        spec,
+        diagnostics: Vec::new(),
+    };
     let package = binder.bind_package();
     if binder.diagnostics.is_empty() {
         Ok(package)
@@ -59,7 +62,10 @@ struct Binder<'a> {
 
 impl Binder<'_> {
     fn report(&mut self, path: impl Into<String>, message: impl Into<String>) {
-        self.diagnostics.push(Diagnostic { path: path.into(), message: message.into() });
+        self.diagnostics.push(Diagnostic {
+            path: path.into(),
+            message: message.into(),
+        });
     }
 
     fn bind_package(&mut self) -> Package {
@@ -72,7 +78,10 @@ impl Binder<'_> {
         }
         let version = spec.version.clone().unwrap_or_default();
         if version.is_empty() {
-            self.report("#/version", "the package needs a version: the npm and Python packages are published under it");
+            self.report(
+                "#/version",
+                "the package needs a version: the npm and Python packages are published under it",
+            );
         }
         let nodejs_package_name = spec
             .language
@@ -121,7 +130,9 @@ impl Binder<'_> {
         let mut class_tokens: BTreeMap<String, &str> = BTreeMap::new();
         for (token, resource_spec) in &spec.resources {
             let path = format!("#/resources/{}", escape_pointer(token));
-            let Some(resource) = self.bind_resource(&path, token, resource_spec) else { continue };
+            let Some(resource) = self.bind_resource(&path, token, resource_spec) else {
+                continue;
+            };
             if let Some(other) = class_tokens.insert(resource.class_name.clone(), token) {
                 self.report(
                     path,
@@ -146,21 +157,38 @@ impl Binder<'_> {
     fn bind_resource(&mut self, path: &str, token: &str, spec: &ResourceSpec) -> Option<Resource> {
         let parts: Vec<&str> = token.split(':').collect();
         let [package, _module, member] = parts.as_slice() else {
-            self.report(path, format!("resource token `{token}` must look like `<package>:<module>:<Name>`"));
+            self.report(
+                path,
+                format!("resource token `{token}` must look like `<package>:<module>:<Name>`"),
+            );
             return None;
         };
         if *package != self.spec.name {
-            self.report(path, format!("resource token `{token}` must start with the package name `{}`", self.spec.name));
+            self.report(
+                path,
+                format!(
+                    "resource token `{token}` must start with the package name `{}`",
+                    self.spec.name
+                ),
+            );
         }
         if !is_pascal_identifier(member) {
             self.report(path, format!("resource name `{member}` must be a PascalCase identifier (a capital letter, then letters and digits)"));
             return None;
         }
         if let Some(problem) = names::class_name_problem(member) {
-            self.report(path, format!("resource name {problem}; rename the resource"));
+            self.report(
+                path,
+                format!("resource name {problem}; rename the resource"),
+            );
         }
 
-        let outputs = self.bind_properties(&format!("{path}/properties"), &spec.properties, &spec.required, &format!("{path}/required"));
+        let outputs = self.bind_properties(
+            &format!("{path}/properties"),
+            &spec.properties,
+            &spec.required,
+            &format!("{path}/required"),
+        );
         let inputs = self.bind_properties(
             &format!("{path}/inputProperties"),
             &spec.input_properties,
@@ -168,8 +196,19 @@ impl Binder<'_> {
             &format!("{path}/requiredInputs"),
         );
         let state = match &spec.state_inputs {
-            Some(state_inputs) => self.bind_properties(&format!("{path}/stateInputs/properties"), &state_inputs.properties, &[], ""),
-            None => outputs.iter().map(|output| Property { required: false, ..output.clone() }).collect(),
+            Some(state_inputs) => self.bind_properties(
+                &format!("{path}/stateInputs/properties"),
+                &state_inputs.properties,
+                &[],
+                "",
+            ),
+            None => outputs
+                .iter()
+                .map(|output| Property {
+                    required: false,
+                    ..output.clone()
+                })
+                .collect(),
         };
 
         for input in &inputs {
@@ -182,7 +221,12 @@ impl Binder<'_> {
                 }
             }
         }
-        let schema_names: BTreeSet<&str> = outputs.iter().chain(&inputs).chain(&state).map(|property| property.name.as_str()).collect();
+        let schema_names: BTreeSet<&str> = outputs
+            .iter()
+            .chain(&inputs)
+            .chain(&state)
+            .map(|property| property.name.as_str())
+            .collect();
         let mut python_names: BTreeMap<String, &str> = BTreeMap::new();
         for schema_name in schema_names {
             let python_name = names::python_property_name(schema_name);
@@ -211,14 +255,19 @@ impl Binder<'_> {
     ) -> Vec<Property> {
         for (index, name) in required.iter().enumerate() {
             if !specs.contains_key(name) {
-                self.report(format!("{required_path}/{index}"), format!("required property `{name}` is not defined in the sibling properties"));
+                self.report(
+                    format!("{required_path}/{index}"),
+                    format!("required property `{name}` is not defined in the sibling properties"),
+                );
             }
         }
         let mut properties = Vec::new();
         for (name, spec) in specs {
             let property_path = format!("{path}/{}", escape_pointer(name));
             self.check_property_name(&property_path, name);
-            let Some(property_type) = self.bind_type(&property_path, spec) else { continue };
+            let Some(property_type) = self.bind_type(&property_path, spec) else {
+                continue;
+            };
             properties.push(Property {
                 name: name.clone(),
                 property_type,
@@ -234,7 +283,12 @@ impl Binder<'_> {
 
     fn check_property_name(&mut self, path: &str, name: &str) {
         if RESERVED_PROPERTY_NAMES.contains(&name) {
-            self.report(path, format!("property name `{name}` is reserved by Pulumi on every resource; rename it"));
+            self.report(
+                path,
+                format!(
+                    "property name `{name}` is reserved by Pulumi on every resource; rename it"
+                ),
+            );
         } else if !is_camel_identifier(name) {
             self.report(path, format!("property name `{name}` must be a lowerCamelCase identifier (a lowercase letter, then letters and digits)"));
         }
@@ -257,7 +311,9 @@ impl Binder<'_> {
                 "number" => Some(PropertyType::Number),
                 "boolean" => Some(PropertyType::Boolean),
                 "array" => match &spec.items {
-                    Some(items) => self.bind_type(&format!("{path}/items"), items).map(|item| PropertyType::Array(Box::new(item))),
+                    Some(items) => self
+                        .bind_type(&format!("{path}/items"), items)
+                        .map(|item| PropertyType::Array(Box::new(item))),
                     None => {
                         self.report(path, "an array property needs `items`");
                         None
@@ -296,7 +352,12 @@ impl Binder<'_> {
             if self.spec.types.contains_key(token) {
                 self.report(path, format!("type `{token}` is defined, but sdk-gen does not support object or enum types yet"));
             } else {
-                self.report(path, format!("`{reference}` does not resolve: there is no type `{token}` in `#/types`"));
+                self.report(
+                    path,
+                    format!(
+                        "`{reference}` does not resolve: there is no type `{token}` in `#/types`"
+                    ),
+                );
             }
         } else {
             self.report(path, format!("`{reference}` is not supported: only `pulumi.json#/Any`, `pulumi.json#/Json` and `#/types/...` references are"));
@@ -312,7 +373,9 @@ pub fn escape_pointer(segment: &str) -> String {
 
 fn is_package_name(name: &str) -> bool {
     let mut characters = name.chars();
-    characters.next().is_some_and(|first| first.is_ascii_alphabetic())
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic())
         && characters.all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
@@ -328,24 +391,36 @@ fn is_npm_package_name(name: &str) -> bool {
 }
 
 fn is_npm_name_part(part: &str) -> bool {
-    !part.is_empty() && part.len() <= 214 && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._~".contains(c))
+    !part.is_empty()
+        && part.len() <= 214
+        && part
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "-._~".contains(c))
 }
 
 fn is_python_package_name(name: &str) -> bool {
     let mut characters = name.chars();
-    characters.next().is_some_and(|first| first.is_ascii_lowercase() || first == '_')
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_lowercase() || first == '_')
         && characters.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
         && !names::is_python_keyword(name)
 }
 
 fn is_pascal_identifier(name: &str) -> bool {
     let mut characters = name.chars();
-    characters.next().is_some_and(|first| first.is_ascii_uppercase()) && characters.all(|c| c.is_ascii_alphanumeric())
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_uppercase())
+        && characters.all(|c| c.is_ascii_alphanumeric())
 }
 
 fn is_camel_identifier(name: &str) -> bool {
     let mut characters = name.chars();
-    characters.next().is_some_and(|first| first.is_ascii_lowercase()) && characters.all(|c| c.is_ascii_alphanumeric())
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_lowercase())
+        && characters.all(|c| c.is_ascii_alphanumeric())
 }
 
 #[cfg(test)]
@@ -393,6 +468,10 @@ mod tests {
     fn a_shape_error_names_line_and_column() {
         let diagnostic = parse("{\"name\": 3}").unwrap_err();
         assert_eq!(diagnostic.path, "#");
-        assert!(diagnostic.message.contains("line 1, column 10"), "{}", diagnostic.message);
+        assert!(
+            diagnostic.message.contains("line 1, column 10"),
+            "{}",
+            diagnostic.message
+        );
     }
 }

@@ -6,7 +6,10 @@
 
 /// The lines of a description, with trailing blank lines and trailing spaces removed.
 pub fn description_lines(description: &str) -> Vec<String> {
-    let mut lines: Vec<String> = description.lines().map(|line| line.trim_end().to_string()).collect();
+    let mut lines: Vec<String> = description
+        .lines()
+        .map(|line| line.trim_end().to_string())
+        .collect();
     while lines.last().is_some_and(|line| line.is_empty()) {
         lines.pop();
     }

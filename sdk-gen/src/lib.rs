@@ -45,7 +45,11 @@ pub enum GenerateError {
 }
 
 fn render_diagnostics(diagnostics: &[Diagnostic]) -> String {
-    diagnostics.iter().map(|diagnostic| format!("  {diagnostic}")).collect::<Vec<_>>().join("\n")
+    diagnostics
+        .iter()
+        .map(|diagnostic| format!("  {diagnostic}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// One target SDK. Each implementation lives in its own module and writes its files with
@@ -55,7 +59,11 @@ pub trait Language {
     fn directory(&self) -> &'static str;
 
     /// Every file of the SDK, as path relative to `directory()` → contents.
-    fn emit(&self, package: &Package, header: &Header) -> Result<BTreeMap<String, String>, fmt::Error>;
+    fn emit(
+        &self,
+        package: &Package,
+        header: &Header,
+    ) -> Result<BTreeMap<String, String>, fmt::Error>;
 }
 
 /// The SDKs sdk-gen writes, in output order.
@@ -64,8 +72,12 @@ pub fn languages() -> Vec<Box<dyn Language>> {
 }
 
 /// Parses, binds and emits `schema_text`.
-pub fn generate(schema_text: &str, options: &Options) -> Result<BTreeMap<PathBuf, String>, GenerateError> {
-    let spec = bind::parse(schema_text).map_err(|diagnostic| GenerateError::Schema(vec![diagnostic]))?;
+pub fn generate(
+    schema_text: &str,
+    options: &Options,
+) -> Result<BTreeMap<PathBuf, String>, GenerateError> {
+    let spec =
+        bind::parse(schema_text).map_err(|diagnostic| GenerateError::Schema(vec![diagnostic]))?;
     let package = bind::bind(&spec).map_err(GenerateError::Schema)?;
     Ok(emit(&package, options)?)
 }

@@ -26,7 +26,11 @@ struct Arguments {
 }
 
 fn parse_arguments(arguments: impl Iterator<Item = String>) -> Result<Arguments, String> {
-    let mut parsed = Arguments { schema: PathBuf::from("schema/schema.json"), out: PathBuf::from("sdk"), check: false };
+    let mut parsed = Arguments {
+        schema: PathBuf::from("schema/schema.json"),
+        out: PathBuf::from("sdk"),
+        check: false,
+    };
     let mut arguments = arguments.peekable();
     while let Some(argument) = arguments.next() {
         match argument.as_str() {
@@ -45,9 +49,19 @@ fn parse_arguments(arguments: impl Iterator<Item = String>) -> Result<Arguments,
 fn schema_label(schema: &Path) -> String {
     let relative = std::env::current_dir()
         .ok()
-        .and_then(|directory| std::path::absolute(schema).ok()?.strip_prefix(directory).ok().map(Path::to_path_buf))
+        .and_then(|directory| {
+            std::path::absolute(schema)
+                .ok()?
+                .strip_prefix(directory)
+                .ok()
+                .map(Path::to_path_buf)
+        })
         .unwrap_or_else(|| schema.to_path_buf());
-    relative.components().map(|component| component.as_os_str().to_string_lossy()).collect::<Vec<_>>().join("/")
+    relative
+        .components()
+        .map(|component| component.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 fn main() -> ExitCode {
@@ -64,11 +78,16 @@ fn main() -> ExitCode {
     let schema_text = match std::fs::read_to_string(&arguments.schema) {
         Ok(text) => text,
         Err(error) => {
-            eprintln!("sdk-gen: cannot read the schema {}: {error}", arguments.schema.display());
+            eprintln!(
+                "sdk-gen: cannot read the schema {}: {error}",
+                arguments.schema.display()
+            );
             return ExitCode::from(2);
         }
     };
-    let options = Options { schema_label: schema_label(&arguments.schema) };
+    let options = Options {
+        schema_label: schema_label(&arguments.schema),
+    };
     let files = match generate(&schema_text, &options) {
         Ok(files) => files,
         Err(error @ GenerateError::Schema(_)) => {
@@ -97,10 +116,18 @@ fn check(out: &Path, files: &std::collections::BTreeMap<PathBuf, String>) -> Exi
     };
     let comparison = tree::compare(files, &on_disk);
     if comparison.is_clean() {
-        eprintln!("sdk-gen: {} is up to date ({} files)", out.display(), files.len());
+        eprintln!(
+            "sdk-gen: {} is up to date ({} files)",
+            out.display(),
+            files.len()
+        );
         return ExitCode::SUCCESS;
     }
-    for (label, paths) in [("stale", &comparison.stale), ("missing", &comparison.missing), ("extra", &comparison.extra)] {
+    for (label, paths) in [
+        ("stale", &comparison.stale),
+        ("missing", &comparison.missing),
+        ("extra", &comparison.extra),
+    ] {
         for path in paths {
             eprintln!("{label}: {}", out.join(path).display());
         }

@@ -49,7 +49,9 @@ pub struct Resource {
 impl Resource {
     /// Outputs that are not inputs: the SDK seeds them so the engine resolves them.
     pub fn output_only(&self) -> impl Iterator<Item = &Property> {
-        self.outputs.iter().filter(|output| !self.inputs.iter().any(|input| input.name == output.name))
+        self.outputs
+            .iter()
+            .filter(|output| !self.inputs.iter().any(|input| input.name == output.name))
     }
 
     /// Names of every property that is secret as an input or an output, sorted and unique.

@@ -30,14 +30,75 @@ const PYTHON_GENERATED_NAMES: &[&str] = &["resource_name", "opts", "args", "pulu
 /// TypeScript's reserved words plus the strict-mode and contextual words that cannot name a
 /// class or a variable (ECMAScript 2023 §12.7.2, TypeScript's `SyntaxKind` keywords).
 const TYPESCRIPT_RESERVED_WORDS: &[&str] = &[
-    "any", "arguments", "as", "async", "await", "boolean", "break", "case", "catch", "class",
-    "const", "constructor", "continue", "debugger", "declare", "default", "delete", "do", "else",
-    "enum", "eval", "export", "extends", "false", "finally", "for", "from", "function", "get",
-    "if", "implements", "import", "in", "instanceof", "interface", "let", "module", "never",
-    "new", "null", "number", "object", "of", "package", "private", "protected", "public",
-    "readonly", "require", "return", "set", "static", "string", "super", "switch", "symbol",
-    "this", "throw", "true", "try", "type", "typeof", "undefined", "unknown", "var", "void",
-    "while", "with", "yield",
+    "any",
+    "arguments",
+    "as",
+    "async",
+    "await",
+    "boolean",
+    "break",
+    "case",
+    "catch",
+    "class",
+    "const",
+    "constructor",
+    "continue",
+    "debugger",
+    "declare",
+    "default",
+    "delete",
+    "do",
+    "else",
+    "enum",
+    "eval",
+    "export",
+    "extends",
+    "false",
+    "finally",
+    "for",
+    "from",
+    "function",
+    "get",
+    "if",
+    "implements",
+    "import",
+    "in",
+    "instanceof",
+    "interface",
+    "let",
+    "module",
+    "never",
+    "new",
+    "null",
+    "number",
+    "object",
+    "of",
+    "package",
+    "private",
+    "protected",
+    "public",
+    "readonly",
+    "require",
+    "return",
+    "set",
+    "static",
+    "string",
+    "super",
+    "switch",
+    "symbol",
+    "this",
+    "throw",
+    "true",
+    "try",
+    "type",
+    "typeof",
+    "undefined",
+    "unknown",
+    "var",
+    "void",
+    "while",
+    "with",
+    "yield",
 ];
 
 /// Global names the generated TypeScript and Python modules rely on; a resource class with one
@@ -88,7 +149,11 @@ fn is_plural_acronym_tail(next: Option<char>, after_next: Option<char>) -> bool 
 
 /// `privateKeyDataFile` → `private_key_data_file`; `SHA256Hash` → `sha256_hash`.
 pub fn to_snake_case(name: &str) -> String {
-    split_words(name).iter().map(|word| word.to_lowercase()).collect::<Vec<_>>().join("_")
+    split_words(name)
+        .iter()
+        .map(|word| word.to_lowercase())
+        .collect::<Vec<_>>()
+        .join("_")
 }
 
 /// `aap_name` → `aapName`, `ClientKey` → `clientKey`; a camelCase name is returned unchanged.
@@ -106,7 +171,10 @@ pub fn to_camel_case(name: &str) -> String {
 
 /// `clientKey` → `ClientKey`, `aap_name` → `AapName`.
 pub fn to_pascal_case(name: &str) -> String {
-    split_words(name).iter().map(|word| capitalize_first(word)).collect()
+    split_words(name)
+        .iter()
+        .map(|word| capitalize_first(word))
+        .collect()
 }
 
 fn capitalize_first(word: &str) -> String {
@@ -121,7 +189,10 @@ fn capitalize_first(word: &str) -> String {
 /// underscore when the result is a Python keyword or a name the generated code needs (PEP 8's
 /// `class_` convention).
 pub fn python_property_name(schema_name: &str) -> String {
-    if let Some((_, frozen)) = FROZEN_PYTHON_NAMES.iter().find(|(from, _)| *from == schema_name) {
+    if let Some((_, frozen)) = FROZEN_PYTHON_NAMES
+        .iter()
+        .find(|(from, _)| *from == schema_name)
+    {
         return (*frozen).to_string();
     }
     escape_python_identifier(&to_snake_case(schema_name))
@@ -164,7 +235,9 @@ pub fn class_name_problem(class_name: &str) -> Option<String> {
         return Some(format!("`{class_name}` is a TypeScript reserved word"));
     }
     if GLOBAL_NAMES_USED_BY_GENERATED_CODE.contains(&class_name) {
-        return Some(format!("`{class_name}` would shadow a global the generated code uses"));
+        return Some(format!(
+            "`{class_name}` would shadow a global the generated code uses"
+        ));
     }
     None
 }
@@ -176,8 +249,18 @@ mod tests {
     /// (schema name, snake, camel, Pascal). Acronym rows come from Pulumi's `PyName` table.
     const NAME_TABLE: &[(&str, &str, &str, &str)] = &[
         ("aapName", "aap_name", "aapName", "AapName"),
-        ("privateKeyDataFile", "private_key_data_file", "privateKeyDataFile", "PrivateKeyDataFile"),
-        ("applicationAccessPointName", "application_access_point_name", "applicationAccessPointName", "ApplicationAccessPointName"),
+        (
+            "privateKeyDataFile",
+            "private_key_data_file",
+            "privateKeyDataFile",
+            "PrivateKeyDataFile",
+        ),
+        (
+            "applicationAccessPointName",
+            "application_access_point_name",
+            "applicationAccessPointName",
+            "ApplicationAccessPointName",
+        ),
         ("keyId", "key_id", "keyId", "KeyId"),
         ("policies", "policies", "policies", "Policies"),
         ("ClientKey", "client_key", "clientKey", "ClientKey"),
@@ -203,13 +286,23 @@ mod tests {
             // spelling must give the same result as converting the original.
             assert_eq!(to_camel_case(snake), *camel, "to_camel_case({snake})");
             assert_eq!(to_pascal_case(snake), *pascal, "to_pascal_case({snake})");
-            assert_eq!(to_pascal_case(camel), *pascal, "to_pascal_case({camel}) from {schema}");
+            assert_eq!(
+                to_pascal_case(camel),
+                *pascal,
+                "to_pascal_case({camel}) from {schema}"
+            );
         }
     }
 
     #[test]
     fn camel_case_names_round_trip_through_snake_case_when_they_have_no_acronyms() {
-        for name in ["aapName", "privateKeyDataFile", "notBefore", "createTime", "policies"] {
+        for name in [
+            "aapName",
+            "privateKeyDataFile",
+            "notBefore",
+            "createTime",
+            "policies",
+        ] {
             assert_eq!(to_camel_case(&to_snake_case(name)), name);
         }
     }
@@ -231,7 +324,11 @@ mod tests {
             ("isNot", "is_not"),
         ];
         for (schema, python) in table {
-            assert_eq!(python_property_name(schema), python, "python_property_name({schema})");
+            assert_eq!(
+                python_property_name(schema),
+                python,
+                "python_property_name({schema})"
+            );
         }
     }
 
@@ -246,7 +343,9 @@ mod tests {
 
     #[test]
     fn class_names_that_break_either_sdk_are_reported() {
-        assert!(class_name_problem("None").unwrap().contains("Python keyword"));
+        assert!(class_name_problem("None")
+            .unwrap()
+            .contains("Python keyword"));
         assert!(class_name_problem("Error").unwrap().contains("shadow"));
         assert_eq!(class_name_problem("ClientKey"), None);
     }

@@ -10,8 +10,15 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 /// Directory names inside an SDK tree that hold build output or caches, never generated files.
-const IGNORED_DIRECTORY_NAMES: &[&str] =
-    &["node_modules", "bin", "__pycache__", ".mypy_cache", ".pytest_cache", "build", "dist"];
+const IGNORED_DIRECTORY_NAMES: &[&str] = &[
+    "node_modules",
+    "bin",
+    "__pycache__",
+    ".mypy_cache",
+    ".pytest_cache",
+    "build",
+    "dist",
+];
 
 /// Directory name suffixes of build output (`pulumi_alicloud_kms.egg-info`).
 const IGNORED_DIRECTORY_SUFFIXES: &[&str] = &[".egg-info"];
@@ -35,8 +42,11 @@ impl Comparison {
 
 /// The top-level directories (`nodejs`, `python`) a set of generated paths lives in.
 pub fn top_directories(files: &BTreeMap<PathBuf, String>) -> Vec<PathBuf> {
-    let mut directories: Vec<PathBuf> =
-        files.keys().filter_map(|path| path.components().next()).map(|component| PathBuf::from(component.as_os_str())).collect();
+    let mut directories: Vec<PathBuf> = files
+        .keys()
+        .filter_map(|path| path.components().next())
+        .map(|component| PathBuf::from(component.as_os_str()))
+        .collect();
     directories.dedup();
     directories
 }
@@ -51,7 +61,11 @@ pub fn read_tree(root: &Path, directories: &[PathBuf]) -> io::Result<BTreeMap<Pa
     Ok(files)
 }
 
-fn collect_files(root: &Path, directory: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) -> io::Result<()> {
+fn collect_files(
+    root: &Path,
+    directory: &Path,
+    files: &mut BTreeMap<PathBuf, Vec<u8>>,
+) -> io::Result<()> {
     let entries = match fs::read_dir(directory) {
         Ok(entries) => entries,
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(()),
@@ -63,12 +77,17 @@ fn collect_files(root: &Path, directory: &Path, files: &mut BTreeMap<PathBuf, Ve
         let name = entry.file_name().to_string_lossy().into_owned();
         if entry.file_type()?.is_dir() {
             let ignored = IGNORED_DIRECTORY_NAMES.contains(&name.as_str())
-                || IGNORED_DIRECTORY_SUFFIXES.iter().any(|suffix| name.ends_with(suffix));
+                || IGNORED_DIRECTORY_SUFFIXES
+                    .iter()
+                    .any(|suffix| name.ends_with(suffix));
             if !ignored {
                 collect_files(root, &path, files)?;
             }
         } else {
-            let relative = path.strip_prefix(root).map_err(io::Error::other)?.to_path_buf();
+            let relative = path
+                .strip_prefix(root)
+                .map_err(io::Error::other)?
+                .to_path_buf();
             files.insert(relative, fs::read(&path)?);
         }
     }
@@ -76,16 +95,25 @@ fn collect_files(root: &Path, directory: &Path, files: &mut BTreeMap<PathBuf, Ve
 }
 
 /// Compares a fresh generation with what is on disk.
-pub fn compare(generated: &BTreeMap<PathBuf, String>, on_disk: &BTreeMap<PathBuf, Vec<u8>>) -> Comparison {
+pub fn compare(
+    generated: &BTreeMap<PathBuf, String>,
+    on_disk: &BTreeMap<PathBuf, Vec<u8>>,
+) -> Comparison {
     let mut comparison = Comparison::default();
     for (path, contents) in generated {
         match on_disk.get(path) {
             None => comparison.missing.push(path.clone()),
-            Some(bytes) if bytes.as_slice() != contents.as_bytes() => comparison.stale.push(path.clone()),
+            Some(bytes) if bytes.as_slice() != contents.as_bytes() => {
+                comparison.stale.push(path.clone())
+            }
             Some(_) => {}
         }
     }
-    comparison.extra = on_disk.keys().filter(|path| !generated.contains_key(*path)).cloned().collect();
+    comparison.extra = on_disk
+        .keys()
+        .filter(|path| !generated.contains_key(*path))
+        .cloned()
+        .collect();
     comparison
 }
 

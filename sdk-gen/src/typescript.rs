@@ -18,7 +18,10 @@ use crate::Language;
 const RUNTIME_FILES: &[(&str, &str)] = &[
     ("rpc.ts", include_str!("runtime/rpc.ts")),
     ("bridge.ts", include_str!("runtime/bridge.ts")),
-    ("dynamicProvider.ts", include_str!("runtime/dynamicProvider.ts")),
+    (
+        "dynamicProvider.ts",
+        include_str!("runtime/dynamicProvider.ts"),
+    ),
 ];
 
 /// The `@pulumi/pulumi` range the SDK needs: dynamic providers with `configure` and the typed
@@ -33,13 +36,23 @@ impl Language for TypeScript {
         "nodejs"
     }
 
-    fn emit(&self, package: &Package, header: &Header) -> Result<BTreeMap<String, String>, fmt::Error> {
+    fn emit(
+        &self,
+        package: &Package,
+        header: &Header,
+    ) -> Result<BTreeMap<String, String>, fmt::Error> {
         let mut files = BTreeMap::new();
         for resource in &package.resources {
-            files.insert(format!("{}.ts", module_name(resource)), resource_module(package, resource, header)?);
+            files.insert(
+                format!("{}.ts", module_name(resource)),
+                resource_module(package, resource, header)?,
+            );
         }
         for (name, contents) in RUNTIME_FILES {
-            files.insert((*name).to_string(), format!("{}{contents}", header.line(CommentSyntax::DoubleSlash)));
+            files.insert(
+                (*name).to_string(),
+                format!("{}{contents}", header.line(CommentSyntax::DoubleSlash)),
+            );
         }
         files.insert("index.ts".to_string(), index_module(package, header)?);
         files.insert("package.json".to_string(), package_json(package, header));
@@ -70,7 +83,10 @@ fn plain_type(property_type: &PropertyType) -> String {
 fn input_type(property_type: &PropertyType) -> String {
     match property_type {
         PropertyType::Array(item) => format!("pulumi.Input<pulumi.Input<{}>[]>", input_inner(item)),
-        PropertyType::Map(value) => format!("pulumi.Input<{{[key: string]: pulumi.Input<{}>}}>", input_inner(value)),
+        PropertyType::Map(value) => format!(
+            "pulumi.Input<{{[key: string]: pulumi.Input<{}>}}>",
+            input_inner(value)
+        ),
         other => format!("pulumi.Input<{}>", plain_type(other)),
     }
 }
@@ -94,7 +110,11 @@ fn wrap_union(type_text: &str) -> String {
 }
 
 fn property_doc(indent: &str, property: &Property) -> String {
-    let mut lines = property.description.as_deref().map(description_lines).unwrap_or_default();
+    let mut lines = property
+        .description
+        .as_deref()
+        .map(description_lines)
+        .unwrap_or_default();
     if let Some(message) = &property.deprecation_message {
         lines.push(format!("@deprecated {message}"));
     }
@@ -106,23 +126,37 @@ fn string_literal(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
 }
 
-fn resource_module(package: &Package, resource: &Resource, header: &Header) -> Result<String, fmt::Error> {
+fn resource_module(
+    package: &Package,
+    resource: &Resource,
+    header: &Header,
+) -> Result<String, fmt::Error> {
     let class = &resource.class_name;
     let mut out = header.line(CommentSyntax::DoubleSlash);
     writeln!(out)?;
     writeln!(out, "import * as pulumi from \"@pulumi/pulumi\";")?;
-    writeln!(out, "import {{ dynamicProvider }} from \"./dynamicProvider\";")?;
+    writeln!(
+        out,
+        "import {{ dynamicProvider }} from \"./dynamicProvider\";"
+    )?;
     writeln!(out)?;
     write_provider_constant(&mut out, package, resource)?;
     writeln!(out)?;
 
-    let mut class_doc = resource.description.as_deref().map(description_lines).unwrap_or_default();
+    let mut class_doc = resource
+        .description
+        .as_deref()
+        .map(description_lines)
+        .unwrap_or_default();
     if let Some(message) = &resource.deprecation_message {
         class_doc.push(String::new());
         class_doc.push(format!("@deprecated {message}"));
     }
     out.push_str(&jsdoc("", &class_doc));
-    writeln!(out, "export class {class} extends pulumi.dynamic.Resource {{")?;
+    writeln!(
+        out,
+        "export class {class} extends pulumi.dynamic.Resource {{"
+    )?;
     out.push_str(&jsdoc(
         "    ",
         &[
@@ -139,13 +173,23 @@ fn resource_module(package: &Package, resource: &Resource, header: &Header) -> R
         out,
         "    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: {class}State, opts?: pulumi.CustomResourceOptions): {class} {{"
     )?;
-    writeln!(out, "        return new {class}(name, <any>state, {{ ...opts, id: id }});")?;
+    writeln!(
+        out,
+        "        return new {class}(name, <any>state, {{ ...opts, id: id }});"
+    )?;
     writeln!(out, "    }}")?;
     writeln!(out)?;
     writeln!(out, "    /** The schema token of this resource, sent to the provider binary with every call. */")?;
-    writeln!(out, "    public static readonly schemaToken = {};", string_literal(&resource.token))?;
+    writeln!(
+        out,
+        "    public static readonly schemaToken = {};",
+        string_literal(&resource.token)
+    )?;
     writeln!(out)?;
-    writeln!(out, "    /** @internal The type Pulumi registers: a Node dynamic resource. */")?;
+    writeln!(
+        out,
+        "    /** @internal The type Pulumi registers: a Node dynamic resource. */"
+    )?;
     writeln!(
         out,
         "    public static readonly __pulumiType = {};",
@@ -159,56 +203,106 @@ fn resource_module(package: &Package, resource: &Resource, header: &Header) -> R
             "when multiple copies of the Pulumi SDK have been loaded into the same process.".to_string(),
         ],
     ));
-    writeln!(out, "    public static isInstance(obj: any): obj is {class} {{")?;
+    writeln!(
+        out,
+        "    public static isInstance(obj: any): obj is {class} {{"
+    )?;
     writeln!(out, "        if (obj === undefined || obj === null) {{")?;
     writeln!(out, "            return false;")?;
     writeln!(out, "        }}")?;
-    writeln!(out, "        return obj[\"__pulumiType\"] === {class}.__pulumiType;")?;
+    writeln!(
+        out,
+        "        return obj[\"__pulumiType\"] === {class}.__pulumiType;"
+    )?;
     writeln!(out, "    }}")?;
 
     for output in &resource.outputs {
         writeln!(out)?;
         out.push_str(&property_doc("    ", output));
-        let is_output_only = !resource.inputs.iter().any(|input| input.name == output.name);
+        let is_output_only = !resource
+            .inputs
+            .iter()
+            .any(|input| input.name == output.name);
         let marker = if is_output_only { "/*out*/ " } else { "" };
         let value_type = if output.required {
             plain_type(&output.property_type)
         } else {
             format!("{} | undefined", plain_type(&output.property_type))
         };
-        writeln!(out, "    declare public {marker}readonly {}: pulumi.Output<{value_type}>;", output.name)?;
+        writeln!(
+            out,
+            "    declare public {marker}readonly {}: pulumi.Output<{value_type}>;",
+            output.name
+        )?;
     }
 
     writeln!(out)?;
     out.push_str(&jsdoc(
         "    ",
         &[
-            format!("Creates a {class} resource with the given unique name, arguments, and options."),
+            format!(
+                "Creates a {class} resource with the given unique name, arguments, and options."
+            ),
             String::new(),
             "@param name The _unique_ name of the resource.".to_string(),
             "@param args The arguments to use to populate this resource's properties.".to_string(),
             "@param opts A bag of options that control this resource's behavior.".to_string(),
         ],
     ));
-    let args_optional = if resource.inputs.iter().any(|input| input.required) { "" } else { "?" };
+    let args_optional = if resource.inputs.iter().any(|input| input.required) {
+        ""
+    } else {
+        "?"
+    };
     writeln!(out, "    constructor(name: string, args{args_optional}: {class}Args, opts?: pulumi.CustomResourceOptions)")?;
     writeln!(out, "    constructor(name: string, argsOrState?: {class}Args | {class}State, opts?: pulumi.CustomResourceOptions) {{")?;
     writeln!(out, "        const resourceInputs: pulumi.Inputs = {{}};")?;
     writeln!(out, "        opts = opts || {{}};")?;
     writeln!(out, "        if (opts.id) {{")?;
-    writeln!(out, "            const state = argsOrState as {class}State | undefined;")?;
+    writeln!(
+        out,
+        "            const state = argsOrState as {class}State | undefined;"
+    )?;
     for property in &resource.state {
-        writeln!(out, "            resourceInputs[{}] = state?.{};", string_literal(&property.name), property.name)?;
+        writeln!(
+            out,
+            "            resourceInputs[{}] = state?.{};",
+            string_literal(&property.name),
+            property.name
+        )?;
     }
-    let state_names: Vec<&str> = resource.state.iter().map(|property| property.name.as_str()).collect();
-    for output in resource.outputs.iter().filter(|output| !state_names.contains(&output.name.as_str())) {
-        writeln!(out, "            resourceInputs[{}] = undefined /*out*/;", string_literal(&output.name))?;
+    let state_names: Vec<&str> = resource
+        .state
+        .iter()
+        .map(|property| property.name.as_str())
+        .collect();
+    for output in resource
+        .outputs
+        .iter()
+        .filter(|output| !state_names.contains(&output.name.as_str()))
+    {
+        writeln!(
+            out,
+            "            resourceInputs[{}] = undefined /*out*/;",
+            string_literal(&output.name)
+        )?;
     }
     writeln!(out, "        }} else {{")?;
-    writeln!(out, "            const args = argsOrState as {class}Args | undefined;")?;
+    writeln!(
+        out,
+        "            const args = argsOrState as {class}Args | undefined;"
+    )?;
     for input in resource.inputs.iter().filter(|input| input.required) {
-        writeln!(out, "            if (args?.{} === undefined && !opts.urn) {{", input.name)?;
-        writeln!(out, "                throw new Error({});", string_literal(&format!("Missing required property '{}'", input.name)))?;
+        writeln!(
+            out,
+            "            if (args?.{} === undefined && !opts.urn) {{",
+            input.name
+        )?;
+        writeln!(
+            out,
+            "                throw new Error({});",
+            string_literal(&format!("Missing required property '{}'", input.name))
+        )?;
         writeln!(out, "            }}")?;
     }
     for input in &resource.inputs {
@@ -220,18 +314,30 @@ fn resource_module(package: &Package, resource: &Resource, header: &Header) -> R
                 name = input.name
             )?;
         } else {
-            writeln!(out, "            resourceInputs[{key}] = args?.{};", input.name)?;
+            writeln!(
+                out,
+                "            resourceInputs[{key}] = args?.{};",
+                input.name
+            )?;
         }
     }
     for output in resource.output_only() {
-        writeln!(out, "            resourceInputs[{}] = undefined /*out*/;", string_literal(&output.name))?;
+        writeln!(
+            out,
+            "            resourceInputs[{}] = undefined /*out*/;",
+            string_literal(&output.name)
+        )?;
     }
     writeln!(out, "        }}")?;
     let secrets = resource.secret_property_names();
     if !secrets.is_empty() {
         let list: Vec<String> = secrets.iter().map(|name| string_literal(name)).collect();
         writeln!(out, "        // Secret outputs are marked by the engine: a dynamic provider cannot return secrets itself.")?;
-        writeln!(out, "        opts = pulumi.mergeOptions(opts, {{ additionalSecretOutputs: [{}] }});", list.join(", "))?;
+        writeln!(
+            out,
+            "        opts = pulumi.mergeOptions(opts, {{ additionalSecretOutputs: [{}] }});",
+            list.join(", ")
+        )?;
     }
     writeln!(
         out,
@@ -249,7 +355,12 @@ fn resource_module(package: &Package, resource: &Resource, header: &Header) -> R
         &format!("Input properties used for looking up and filtering {class} resources."),
         &resource.state,
     )?;
-    write_interface(&mut out, &format!("{class}Args"), &format!("The set of arguments for constructing a {class} resource."), &resource.inputs)?;
+    write_interface(
+        &mut out,
+        &format!("{class}Args"),
+        &format!("The set of arguments for constructing a {class} resource."),
+        &resource.inputs,
+    )?;
     Ok(out)
 }
 
@@ -258,19 +369,48 @@ fn provider_constant_name(resource: &Resource) -> String {
 }
 
 /// The provider object every instance of the class shares, so the SDK serialises it only once.
-fn write_provider_constant(out: &mut String, package: &Package, resource: &Resource) -> fmt::Result {
+fn write_provider_constant(
+    out: &mut String,
+    package: &Package,
+    resource: &Resource,
+) -> fmt::Result {
     writeln!(out, "// One provider object per resource type: @pulumi/pulumi caches its serialised form per object.")?;
-    writeln!(out, "const {} = dynamicProvider({{", provider_constant_name(resource))?;
-    writeln!(out, "    resourceType: {},", string_literal(&resource.token))?;
-    writeln!(out, "    configNamespace: {},", string_literal(&package.name))?;
-    let variables: Vec<String> = package.config_variables.iter().map(|variable| string_literal(&variable.name)).collect();
+    writeln!(
+        out,
+        "const {} = dynamicProvider({{",
+        provider_constant_name(resource)
+    )?;
+    writeln!(
+        out,
+        "    resourceType: {},",
+        string_literal(&resource.token)
+    )?;
+    writeln!(
+        out,
+        "    configNamespace: {},",
+        string_literal(&package.name)
+    )?;
+    let variables: Vec<String> = package
+        .config_variables
+        .iter()
+        .map(|variable| string_literal(&variable.name))
+        .collect();
     writeln!(out, "    configVariables: [{}],", variables.join(", "))?;
-    writeln!(out, "    bridgeModule: {},", string_literal(&format!("{}/bin/bridge", package.nodejs_package_name)))?;
+    writeln!(
+        out,
+        "    bridgeModule: {},",
+        string_literal(&format!("{}/bin/bridge", package.nodejs_package_name))
+    )?;
     writeln!(out, "    bridgePath: require.resolve(\"./bridge\"),")?;
     writeln!(out, "}});")
 }
 
-fn write_interface(out: &mut String, name: &str, doc: &str, properties: &[Property]) -> fmt::Result {
+fn write_interface(
+    out: &mut String,
+    name: &str,
+    doc: &str,
+    properties: &[Property],
+) -> fmt::Result {
     writeln!(out)?;
     out.push_str(&jsdoc("", &[doc.to_string()]));
     writeln!(out, "export interface {name} {{")?;
@@ -280,7 +420,12 @@ fn write_interface(out: &mut String, name: &str, doc: &str, properties: &[Proper
         }
         out.push_str(&property_doc("    ", property));
         let optional = if property.required { "" } else { "?" };
-        writeln!(out, "    {}{optional}: {};", property.name, input_type(&property.property_type))?;
+        writeln!(
+            out,
+            "    {}{optional}: {};",
+            property.name,
+            input_type(&property.property_type)
+        )?;
     }
     writeln!(out, "}}")
 }
@@ -290,7 +435,11 @@ fn index_module(package: &Package, header: &Header) -> Result<String, fmt::Error
     writeln!(out)?;
     for resource in &package.resources {
         let class = &resource.class_name;
-        writeln!(out, "export {{ {class}, {class}Args, {class}State }} from \"./{}\";", module_name(resource))?;
+        writeln!(
+            out,
+            "export {{ {class}, {class}Args, {class}State }} from \"./{}\";",
+            module_name(resource)
+        )?;
     }
     writeln!(out, "export {{ ProviderError }} from \"./rpc\";")?;
     Ok(out)
@@ -362,9 +511,16 @@ fn readme(package: &Package, header: &Header) -> Result<String, fmt::Error> {
         writeln!(out)?;
     }
     writeln!(out, "Each resource is a Pulumi dynamic resource whose provider runs the `alicloud-kms-provider` binary,")?;
-    writeln!(out, "found through `ALICLOUD_KMS_PROVIDER_PATH` or else on `PATH`. Build with `npm run build`.")?;
+    writeln!(
+        out,
+        "found through `ALICLOUD_KMS_PROVIDER_PATH` or else on `PATH`. Build with `npm run build`."
+    )?;
     writeln!(out)?;
-    writeln!(out, "Stack configuration is read from the `{}` namespace:", package.name)?;
+    writeln!(
+        out,
+        "Stack configuration is read from the `{}` namespace:",
+        package.name
+    )?;
     writeln!(out)?;
     for variable in &package.config_variables {
         writeln!(out, "- `{}:{}`", package.name, variable.name)?;

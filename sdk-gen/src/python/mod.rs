@@ -35,20 +35,39 @@ impl Language for Python {
         "python"
     }
 
-    fn emit(&self, package: &Package, header: &Header) -> Result<BTreeMap<String, String>, fmt::Error> {
+    fn emit(
+        &self,
+        package: &Package,
+        header: &Header,
+    ) -> Result<BTreeMap<String, String>, fmt::Error> {
         let module_directory = &package.python_package_name;
         let mut files = BTreeMap::new();
         for resource in &package.resources {
-            files.insert(format!("{module_directory}/{}.py", module_name(resource)), resource::resource_module(package, resource, header)?);
+            files.insert(
+                format!("{module_directory}/{}.py", module_name(resource)),
+                resource::resource_module(package, resource, header)?,
+            );
         }
         for (name, contents) in RUNTIME_FILES {
-            files.insert(format!("{module_directory}/{name}"), format!("{}{contents}", header.line(CommentSyntax::Hash)));
+            files.insert(
+                format!("{module_directory}/{name}"),
+                format!("{}{contents}", header.line(CommentSyntax::Hash)),
+            );
         }
-        files.insert(format!("{module_directory}/__init__.py"), init_module(package, header)?);
+        files.insert(
+            format!("{module_directory}/__init__.py"),
+            init_module(package, header)?,
+        );
         // PEP 561 marker. Type checkers only test that it exists (and whether it says `partial`),
         // so the header comment is harmless.
-        files.insert(format!("{module_directory}/py.typed"), header.line(CommentSyntax::Hash));
-        files.insert("pyproject.toml".to_string(), pyproject_toml(package, header)?);
+        files.insert(
+            format!("{module_directory}/py.typed"),
+            header.line(CommentSyntax::Hash),
+        );
+        files.insert(
+            "pyproject.toml".to_string(),
+            pyproject_toml(package, header)?,
+        );
         files.insert("README.md".to_string(), readme(package, header)?);
         Ok(files)
     }
@@ -83,8 +102,13 @@ pub(super) fn plain_type(property_type: &PropertyType) -> String {
 
 pub(super) fn input_type(property_type: &PropertyType) -> String {
     match property_type {
-        PropertyType::Array(item) => format!("pulumi.Input[Sequence[pulumi.Input[{}]]]", plain_type(item)),
-        PropertyType::Map(value) => format!("pulumi.Input[Mapping[_builtins.str, pulumi.Input[{}]]]", plain_type(value)),
+        PropertyType::Array(item) => {
+            format!("pulumi.Input[Sequence[pulumi.Input[{}]]]", plain_type(item))
+        }
+        PropertyType::Map(value) => format!(
+            "pulumi.Input[Mapping[_builtins.str, pulumi.Input[{}]]]",
+            plain_type(value)
+        ),
         other => format!("pulumi.Input[{}]", plain_type(other)),
     }
 }
@@ -93,7 +117,10 @@ pub(super) fn output_type(property: &Property) -> String {
     if property.required {
         format!("pulumi.Output[{}]", plain_type(&property.property_type))
     } else {
-        format!("pulumi.Output[Optional[{}]]", plain_type(&property.property_type))
+        format!(
+            "pulumi.Output[Optional[{}]]",
+            plain_type(&property.property_type)
+        )
     }
 }
 
@@ -106,10 +133,17 @@ pub(super) fn parameter_type(property: &Property, required: bool) -> String {
 }
 
 /// `:param <type> <name>: <description>` lines, continuation lines indented.
-pub(super) fn param_doc_lines(properties: &[Property], required: impl Fn(&Property) -> bool) -> Vec<String> {
+pub(super) fn param_doc_lines(
+    properties: &[Property],
+    required: impl Fn(&Property) -> bool,
+) -> Vec<String> {
     let mut lines = Vec::new();
     for property in properties {
-        let description = property.description.as_deref().map(description_lines).unwrap_or_default();
+        let description = property
+            .description
+            .as_deref()
+            .map(description_lines)
+            .unwrap_or_default();
         let type_text = parameter_type(property, required(property)).replace("_builtins.", "");
         let mut first = format!(":param {type_text} {}:", python_name(property));
         let mut rest = description.iter();
@@ -119,14 +153,22 @@ pub(super) fn param_doc_lines(properties: &[Property], required: impl Fn(&Proper
         }
         lines.push(first);
         for line in rest {
-            lines.push(if line.is_empty() { String::new() } else { format!("       {line}") });
+            lines.push(if line.is_empty() {
+                String::new()
+            } else {
+                format!("       {line}")
+            });
         }
     }
     lines
 }
 
 pub(super) fn property_docstring(indent: &str, property: &Property) -> String {
-    let mut lines = property.description.as_deref().map(description_lines).unwrap_or_default();
+    let mut lines = property
+        .description
+        .as_deref()
+        .map(description_lines)
+        .unwrap_or_default();
     if let Some(message) = &property.deprecation_message {
         lines.push(format!("Deprecated: {message}"));
     }
@@ -144,7 +186,11 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
     let mut exported = vec!["ProviderError".to_string()];
     for resource in &package.resources {
         let class = &resource.class_name;
-        writeln!(out, "from .{} import {class}, {class}Args", module_name(resource))?;
+        writeln!(
+            out,
+            "from .{} import {class}, {class}Args",
+            module_name(resource)
+        )?;
         exported.push(format!("{class}Args"));
         exported.push(class.clone());
     }
@@ -168,7 +214,11 @@ fn pyproject_toml(package: &Package, header: &Header) -> Result<String, fmt::Err
     writeln!(out)?;
     writeln!(out, "[project]")?;
     // Hyphens and underscores are the same in a distribution name; the import name keeps `_`.
-    writeln!(out, "name = {}", string_literal(&package.python_package_name))?;
+    writeln!(
+        out,
+        "name = {}",
+        string_literal(&package.python_package_name)
+    )?;
     writeln!(out, "version = {}", string_literal(&package.version))?;
     if let Some(description) = &package.description {
         writeln!(out, "description = {}", string_literal(description))?;
@@ -178,13 +228,25 @@ fn pyproject_toml(package: &Package, header: &Header) -> Result<String, fmt::Err
     }
     writeln!(out, "readme = \"README.md\"")?;
     writeln!(out, "requires-python = \">=3.9\"")?;
-    writeln!(out, "dependencies = [{}]", string_literal(PULUMI_REQUIREMENT))?;
+    writeln!(
+        out,
+        "dependencies = [{}]",
+        string_literal(PULUMI_REQUIREMENT)
+    )?;
     writeln!(out)?;
     writeln!(out, "[tool.setuptools]")?;
-    writeln!(out, "packages = [{}]", string_literal(&package.python_package_name))?;
+    writeln!(
+        out,
+        "packages = [{}]",
+        string_literal(&package.python_package_name)
+    )?;
     writeln!(out)?;
     writeln!(out, "[tool.setuptools.package-data]")?;
-    writeln!(out, "{} = [\"py.typed\"]", string_literal(&package.python_package_name))?;
+    writeln!(
+        out,
+        "{} = [\"py.typed\"]",
+        string_literal(&package.python_package_name)
+    )?;
     Ok(out)
 }
 
@@ -200,7 +262,11 @@ fn readme(package: &Package, header: &Header) -> Result<String, fmt::Error> {
     writeln!(out, "Each resource is a Pulumi dynamic resource whose provider runs the `alicloud-kms-provider` binary,")?;
     writeln!(out, "found through `ALICLOUD_KMS_PROVIDER_PATH` or else on `PATH`. Install with `pip install .`.")?;
     writeln!(out)?;
-    writeln!(out, "Stack configuration is read from the `{}` namespace:", package.name)?;
+    writeln!(
+        out,
+        "Stack configuration is read from the `{}` namespace:",
+        package.name
+    )?;
     writeln!(out)?;
     for variable in &package.config_variables {
         writeln!(out, "- `{}:{}`", package.name, variable.name)?;

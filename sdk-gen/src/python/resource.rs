@@ -4,28 +4,47 @@
 
 use std::fmt::{self, Write};
 
-use super::{output_type, param_doc_lines, parameter_type, property_docstring, python_name, string_literal};
+use super::{
+    output_type, param_doc_lines, parameter_type, property_docstring, python_name, string_literal,
+};
 use crate::docs::{description_lines, python_docstring};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property, Resource};
 use crate::names;
 
-pub(super) fn resource_module(package: &Package, resource: &Resource, header: &Header) -> Result<String, fmt::Error> {
+pub(super) fn resource_module(
+    package: &Package,
+    resource: &Resource,
+    header: &Header,
+) -> Result<String, fmt::Error> {
     let class = &resource.class_name;
     let mut out = header.line(CommentSyntax::Hash);
     writeln!(out)?;
     writeln!(out, "import builtins as _builtins")?;
-    writeln!(out, "from typing import Any, Mapping, Optional, Sequence, cast, overload")?;
+    writeln!(
+        out,
+        "from typing import Any, Mapping, Optional, Sequence, cast, overload"
+    )?;
     writeln!(out)?;
     writeln!(out, "import pulumi")?;
     writeln!(out, "import pulumi.dynamic")?;
     writeln!(out)?;
     writeln!(out, "from . import _provider, _utilities")?;
     writeln!(out)?;
-    writeln!(out, "__all__ = [{}, {}]", string_literal(&format!("{class}Args")), string_literal(class))?;
+    writeln!(
+        out,
+        "__all__ = [{}, {}]",
+        string_literal(&format!("{class}Args")),
+        string_literal(class)
+    )?;
     writeln!(out)?;
     write_provider_constant(&mut out, package, resource)?;
-    write_input_type(&mut out, &format!("{class}Args"), &format!("The set of arguments for constructing a {class} resource."), &resource.inputs)?;
+    write_input_type(
+        &mut out,
+        &format!("{class}Args"),
+        &format!("The set of arguments for constructing a {class} resource."),
+        &resource.inputs,
+    )?;
     write_input_type(
         &mut out,
         &format!("_{class}State"),
@@ -36,26 +55,55 @@ pub(super) fn resource_module(package: &Package, resource: &Resource, header: &H
     Ok(out)
 }
 
-fn write_provider_constant(out: &mut String, package: &Package, resource: &Resource) -> fmt::Result {
+fn write_provider_constant(
+    out: &mut String,
+    package: &Package,
+    resource: &Resource,
+) -> fmt::Result {
     writeln!(out)?;
     writeln!(out, "# One provider per resource type; it is pickled into every resource's state, so it holds only")?;
     writeln!(out, "# plain data (see _provider.py).")?;
     writeln!(out, "_PROVIDER = _provider.DynamicProvider(")?;
-    writeln!(out, "    resource_type={},", string_literal(&resource.token))?;
-    writeln!(out, "    config_namespace={},", string_literal(&package.name))?;
-    let variables: Vec<String> = package.config_variables.iter().map(|variable| string_literal(&variable.name)).collect();
+    writeln!(
+        out,
+        "    resource_type={},",
+        string_literal(&resource.token)
+    )?;
+    writeln!(
+        out,
+        "    config_namespace={},",
+        string_literal(&package.name)
+    )?;
+    let variables: Vec<String> = package
+        .config_variables
+        .iter()
+        .map(|variable| string_literal(&variable.name))
+        .collect();
     writeln!(out, "    config_variables=[{}],", variables.join(", "))?;
     writeln!(out, "    property_names={{")?;
     for name in resource.all_property_names() {
-        writeln!(out, "        {}: {},", string_literal(&names::python_property_name(name)), string_literal(name))?;
+        writeln!(
+            out,
+            "        {}: {},",
+            string_literal(&names::python_property_name(name)),
+            string_literal(name)
+        )?;
     }
     writeln!(out, "    }},")?;
     writeln!(out, ")")
 }
 
 /// An `@pulumi.input_type` class (the `Args` of a resource, or its `_State`).
-fn write_input_type(out: &mut String, class: &str, doc: &str, properties: &[Property]) -> fmt::Result {
-    let mut ordered: Vec<&Property> = properties.iter().filter(|property| property.required).collect();
+fn write_input_type(
+    out: &mut String,
+    class: &str,
+    doc: &str,
+    properties: &[Property],
+) -> fmt::Result {
+    let mut ordered: Vec<&Property> = properties
+        .iter()
+        .filter(|property| property.required)
+        .collect();
     ordered.extend(properties.iter().filter(|property| !property.required));
     writeln!(out)?;
     writeln!(out)?;
@@ -67,8 +115,17 @@ fn write_input_type(out: &mut String, class: &str, doc: &str, properties: &[Prop
         writeln!(out, "    def __init__(__self__, *,")?;
         for (index, property) in ordered.iter().enumerate() {
             let default = if property.required { "" } else { " = None" };
-            let end = if index + 1 == ordered.len() { ") -> None:" } else { "," };
-            writeln!(out, "                 {}: {}{default}{end}", python_name(property), parameter_type(property, property.required))?;
+            let end = if index + 1 == ordered.len() {
+                ") -> None:"
+            } else {
+                ","
+            };
+            writeln!(
+                out,
+                "                 {}: {}{default}{end}",
+                python_name(property),
+                parameter_type(property, property.required)
+            )?;
         }
     }
     let mut doc_lines = vec![doc.to_string(), String::new()];
@@ -78,10 +135,18 @@ fn write_input_type(out: &mut String, class: &str, doc: &str, properties: &[Prop
     for property in &ordered {
         let name = python_name(property);
         if property.required {
-            writeln!(out, "        pulumi.set(__self__, {}, {name})", string_literal(&name))?;
+            writeln!(
+                out,
+                "        pulumi.set(__self__, {}, {name})",
+                string_literal(&name)
+            )?;
         } else {
             writeln!(out, "        if {name} is not None:")?;
-            writeln!(out, "            pulumi.set(__self__, {}, {name})", string_literal(&name))?;
+            writeln!(
+                out,
+                "            pulumi.set(__self__, {}, {name})",
+                string_literal(&name)
+            )?;
         }
     }
     for property in &ordered {
@@ -92,11 +157,19 @@ fn write_input_type(out: &mut String, class: &str, doc: &str, properties: &[Prop
         write_getter_decorator(out, property)?;
         writeln!(out, "    def {name}(self) -> {value_type}:")?;
         out.push_str(&property_docstring("        ", property));
-        writeln!(out, "        return cast({value_type}, pulumi.get(self, {}))", string_literal(&name))?;
+        writeln!(
+            out,
+            "        return cast({value_type}, pulumi.get(self, {}))",
+            string_literal(&name)
+        )?;
         writeln!(out)?;
         writeln!(out, "    @{name}.setter")?;
         writeln!(out, "    def {name}(self, value: {value_type}) -> None:")?;
-        writeln!(out, "        pulumi.set(self, {}, value)", string_literal(&name))?;
+        writeln!(
+            out,
+            "        pulumi.set(self, {}, value)",
+            string_literal(&name)
+        )?;
     }
     Ok(())
 }
@@ -105,7 +178,11 @@ fn write_getter_decorator(out: &mut String, property: &Property) -> fmt::Result 
     if python_name(property) == property.name {
         writeln!(out, "    @pulumi.getter")
     } else {
-        writeln!(out, "    @pulumi.getter(name={})", string_literal(&property.name))
+        writeln!(
+            out,
+            "    @pulumi.getter(name={})",
+            string_literal(&property.name)
+        )
     }
 }
 
@@ -113,11 +190,20 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     let class = &resource.class_name;
     let mut inputs: Vec<&Property> = resource.inputs.iter().collect();
     inputs.sort_by_key(|property| python_name(property));
-    let description = resource.description.as_deref().map(description_lines).unwrap_or_default();
+    let description = resource
+        .description
+        .as_deref()
+        .map(description_lines)
+        .unwrap_or_default();
 
     writeln!(out)?;
     writeln!(out)?;
-    writeln!(out, "class {class}(pulumi.dynamic.Resource, module={}, name={}):", string_literal(&package.name), string_literal(class))?;
+    writeln!(
+        out,
+        "class {class}(pulumi.dynamic.Resource, module={}, name={}):",
+        string_literal(&package.name),
+        string_literal(class)
+    )?;
     let mut class_doc = description.clone();
     if let Some(message) = &resource.deprecation_message {
         class_doc.push(String::new());
@@ -125,8 +211,15 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     }
     out.push_str(&python_docstring("    ", &class_doc));
     writeln!(out)?;
-    writeln!(out, "    #: The schema token of this resource, sent to the provider binary with every call.")?;
-    writeln!(out, "    schema_token: _builtins.str = {}", string_literal(&resource.token))?;
+    writeln!(
+        out,
+        "    #: The schema token of this resource, sent to the provider binary with every call."
+    )?;
+    writeln!(
+        out,
+        "    schema_token: _builtins.str = {}",
+        string_literal(&resource.token)
+    )?;
 
     // The keyword form: ClientKey("name", aap_name=..., opts=...).
     writeln!(out)?;
@@ -134,13 +227,28 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     writeln!(out, "    def __init__(__self__,")?;
     writeln!(out, "                 resource_name: _builtins.str,")?;
     if inputs.is_empty() {
-        writeln!(out, "                 opts: Optional[pulumi.ResourceOptions] = None) -> None:")?;
+        writeln!(
+            out,
+            "                 opts: Optional[pulumi.ResourceOptions] = None) -> None:"
+        )?;
     } else {
-        writeln!(out, "                 opts: Optional[pulumi.ResourceOptions] = None,")?;
+        writeln!(
+            out,
+            "                 opts: Optional[pulumi.ResourceOptions] = None,"
+        )?;
         writeln!(out, "                 *,")?;
         for (index, input) in inputs.iter().enumerate() {
-            let end = if index + 1 == inputs.len() { ") -> None:" } else { "," };
-            writeln!(out, "                 {}: {} = None{end}", python_name(input), parameter_type(input, false))?;
+            let end = if index + 1 == inputs.len() {
+                ") -> None:"
+            } else {
+                ","
+            };
+            writeln!(
+                out,
+                "                 {}: {} = None{end}",
+                python_name(input),
+                parameter_type(input, false)
+            )?;
         }
     }
     let mut doc = description.clone();
@@ -158,11 +266,16 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     writeln!(out, "    def __init__(__self__,")?;
     writeln!(out, "                 resource_name: _builtins.str,")?;
     writeln!(out, "                 args: {class}Args,")?;
-    writeln!(out, "                 opts: Optional[pulumi.ResourceOptions] = None) -> None:")?;
+    writeln!(
+        out,
+        "                 opts: Optional[pulumi.ResourceOptions] = None) -> None:"
+    )?;
     let mut doc = description.clone();
     doc.push(String::new());
     doc.push(":param str resource_name: The name of the resource.".to_string());
-    doc.push(format!(":param {class}Args args: The arguments to use to populate this resource's properties."));
+    doc.push(format!(
+        ":param {class}Args args: The arguments to use to populate this resource's properties."
+    ));
     doc.push(":param pulumi.ResourceOptions opts: Options for the resource.".to_string());
     out.push_str(&python_docstring("        ", &doc));
     writeln!(out, "        ...")?;
@@ -171,9 +284,15 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     writeln!(out, "    def __init__(__self__, resource_name: _builtins.str, *args: Any, **kwargs: Any) -> None:")?;
     writeln!(out, "        resource_args, opts = _utilities.get_resource_args_opts({class}Args, pulumi.ResourceOptions, *args, **kwargs)")?;
     writeln!(out, "        if resource_args is not None:")?;
-    writeln!(out, "            __self__._internal_init(resource_name, opts, **resource_args.__dict__)")?;
+    writeln!(
+        out,
+        "            __self__._internal_init(resource_name, opts, **resource_args.__dict__)"
+    )?;
     writeln!(out, "        else:")?;
-    writeln!(out, "            __self__._internal_init(resource_name, *args, **kwargs)")?;
+    writeln!(
+        out,
+        "            __self__._internal_init(resource_name, *args, **kwargs)"
+    )?;
 
     write_internal_init(out, resource, &inputs)?;
     write_get(out, resource)?;
@@ -183,9 +302,17 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
         writeln!(out, "    @_builtins.property")?;
         write_getter_decorator(out, output)?;
         let value_type = output_type(output);
-        writeln!(out, "    def {}(self) -> {value_type}:", python_name(output))?;
+        writeln!(
+            out,
+            "    def {}(self) -> {value_type}:",
+            python_name(output)
+        )?;
         out.push_str(&property_docstring("        ", output));
-        writeln!(out, "        return cast({value_type}, pulumi.get(self, {}))", string_literal(&python_name(output)))?;
+        writeln!(
+            out,
+            "        return cast({value_type}, pulumi.get(self, {}))",
+            string_literal(&python_name(output))
+        )?;
     }
     Ok(())
 }
@@ -194,13 +321,27 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
     writeln!(out)?;
     writeln!(out, "    def _internal_init(__self__,")?;
     writeln!(out, "                       resource_name: _builtins.str,")?;
-    writeln!(out, "                       opts: Optional[pulumi.ResourceOptions] = None,")?;
+    writeln!(
+        out,
+        "                       opts: Optional[pulumi.ResourceOptions] = None,"
+    )?;
     for input in inputs {
-        writeln!(out, "                       {}: {} = None,", python_name(input), parameter_type(input, false))?;
+        writeln!(
+            out,
+            "                       {}: {} = None,",
+            python_name(input),
+            parameter_type(input, false)
+        )?;
     }
-    writeln!(out, "                       __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:")?;
+    writeln!(
+        out,
+        "                       __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:"
+    )?;
     writeln!(out, "        opts = opts or pulumi.ResourceOptions()")?;
-    writeln!(out, "        if not _builtins.isinstance(opts, pulumi.ResourceOptions):")?;
+    writeln!(
+        out,
+        "        if not _builtins.isinstance(opts, pulumi.ResourceOptions):"
+    )?;
     writeln!(out, "            raise _builtins.TypeError(\"Expected resource options to be a ResourceOptions instance\")")?;
     writeln!(out, "        _props: _builtins.dict[_builtins.str, Any]")?;
     writeln!(out, "        if opts.id is None:")?;
@@ -210,20 +351,42 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
         "                raise _builtins.TypeError(\"__props__ is only valid when passed in combination with a valid opts.id to get an existing resource\")"
     )?;
     for input in inputs.iter().filter(|input| input.required) {
-        writeln!(out, "            if {} is None and not opts.urn:", python_name(input))?;
-        writeln!(out, "                raise _builtins.TypeError({})", string_literal(&format!("Missing required property '{}'", python_name(input))))?;
+        writeln!(
+            out,
+            "            if {} is None and not opts.urn:",
+            python_name(input)
+        )?;
+        writeln!(
+            out,
+            "                raise _builtins.TypeError({})",
+            string_literal(&format!(
+                "Missing required property '{}'",
+                python_name(input)
+            ))
+        )?;
     }
     writeln!(out, "            _props = {{}}")?;
     for input in inputs {
         let name = python_name(input);
         if input.secret {
-            writeln!(out, "            _props[{}] = None if {name} is None else pulumi.Output.secret({name})", string_literal(&name))?;
+            writeln!(
+                out,
+                "            _props[{}] = None if {name} is None else pulumi.Output.secret({name})",
+                string_literal(&name)
+            )?;
         } else {
-            writeln!(out, "            _props[{}] = {name}", string_literal(&name))?;
+            writeln!(
+                out,
+                "            _props[{}] = {name}",
+                string_literal(&name)
+            )?;
         }
     }
     writeln!(out, "        else:")?;
-    writeln!(out, "            _props = _builtins.dict(__props__ or {{}})")?;
+    writeln!(
+        out,
+        "            _props = _builtins.dict(__props__ or {{}})"
+    )?;
     writeln!(out, "        # Every output needs a key, even one without a value yet, for Pulumi to resolve it.")?;
     writeln!(out, "        for output_name in (")?;
     for output in &resource.outputs {
@@ -231,7 +394,11 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
     }
     writeln!(out, "        ):")?;
     writeln!(out, "            _props.setdefault(output_name, None)")?;
-    let secrets: Vec<String> = resource.secret_property_names().iter().map(|name| string_literal(&names::python_property_name(name))).collect();
+    let secrets: Vec<String> = resource
+        .secret_property_names()
+        .iter()
+        .map(|name| string_literal(&names::python_property_name(name)))
+        .collect();
     if !secrets.is_empty() {
         writeln!(out, "        # Secret outputs are marked by the engine: a dynamic provider cannot return secrets itself.")?;
         writeln!(
@@ -240,7 +407,10 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
             secrets.join(", ")
         )?;
     }
-    writeln!(out, "        super().__init__(_PROVIDER, resource_name, _props, opts)")
+    writeln!(
+        out,
+        "        super().__init__(_PROVIDER, resource_name, _props, opts)"
+    )
 }
 
 fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
@@ -250,34 +420,63 @@ fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
     writeln!(out, "    def get(resource_name: _builtins.str,")?;
     writeln!(out, "            id: pulumi.Input[_builtins.str],")?;
     if resource.state.is_empty() {
-        writeln!(out, "            opts: Optional[pulumi.ResourceOptions] = None) -> \"{class}\":")?;
+        writeln!(
+            out,
+            "            opts: Optional[pulumi.ResourceOptions] = None) -> \"{class}\":"
+        )?;
     } else {
-        writeln!(out, "            opts: Optional[pulumi.ResourceOptions] = None,")?;
+        writeln!(
+            out,
+            "            opts: Optional[pulumi.ResourceOptions] = None,"
+        )?;
         writeln!(out, "            *,")?;
         for (index, property) in resource.state.iter().enumerate() {
-            let end = if index + 1 == resource.state.len() { format!(") -> \"{class}\":") } else { ",".to_string() };
-            writeln!(out, "            {}: {} = None{end}", python_name(property), parameter_type(property, false))?;
+            let end = if index + 1 == resource.state.len() {
+                format!(") -> \"{class}\":")
+            } else {
+                ",".to_string()
+            };
+            writeln!(
+                out,
+                "            {}: {} = None{end}",
+                python_name(property),
+                parameter_type(property, false)
+            )?;
         }
     }
     let mut doc = vec![
-        format!("Gets an existing {class} resource's state with the given name, id, and optional extra"),
+        format!(
+            "Gets an existing {class} resource's state with the given name, id, and optional extra"
+        ),
         "properties used to qualify the lookup.".to_string(),
         String::new(),
         ":param str resource_name: The unique name of the resulting resource.".to_string(),
-        ":param pulumi.Input[str] id: The unique provider ID of the resource to lookup.".to_string(),
+        ":param pulumi.Input[str] id: The unique provider ID of the resource to lookup."
+            .to_string(),
         ":param pulumi.ResourceOptions opts: Options for the resource.".to_string(),
     ];
     doc.extend(param_doc_lines(&resource.state, |_| false));
     out.push_str(&python_docstring("        ", &doc));
-    writeln!(out, "        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))")?;
-    writeln!(out, "        _props: _builtins.dict[_builtins.str, Any] = {{}}")?;
+    writeln!(
+        out,
+        "        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))"
+    )?;
+    writeln!(
+        out,
+        "        _props: _builtins.dict[_builtins.str, Any] = {{}}"
+    )?;
     for property in &resource.state {
         let name = python_name(property);
         writeln!(out, "        _props[{}] = {name}", string_literal(&name))?;
     }
-    writeln!(out, "        # Calling _internal_init directly keeps the public overloads free of __props__.")?;
+    writeln!(
+        out,
+        "        # Calling _internal_init directly keeps the public overloads free of __props__."
+    )?;
     writeln!(out, "        resource = {class}.__new__({class})")?;
-    writeln!(out, "        resource._internal_init(resource_name, opts, __props__=_props)")?;
+    writeln!(
+        out,
+        "        resource._internal_init(resource_name, opts, __props__=_props)"
+    )?;
     writeln!(out, "        return resource")
 }
-

@@ -14,13 +14,15 @@ pub mod suggest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
+use crate::kms::{ClientOptions, RetryPolicy};
 use crate::resources::{
-    CreateRequest, CreateResult, DeleteRequest, EngineLog, OperationContext, PropertyMap,
-    ProviderSettings, ReadRequest, ReadResult, ResourceError, ResourceType, UpdateRequest,
-    UpdateResult,
+    CreateRequest, CreateResult, CreateTracker, DeleteRequest, EngineLog, KmsAccess,
+    OperationContext, PropertyMap, ProviderSettings, ReadRequest, ReadResult, ResourceError,
+    ResourceType, UpdateRequest, UpdateResult,
 };
 
 pub use check::CheckOutcome;
@@ -68,10 +70,20 @@ pub struct ProviderOptions {
     pub working_directory: PathBuf,
 }
 
+/// The environment variable that turns the test hooks on (the same one `protocol` reads).
+const TEST_HOOKS_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_HOOKS";
+
+/// With the test hooks on, the first KMS retry waits this many milliseconds instead of a second
+/// (later waits double, up to twice that), so that fault tests stay short. Ignored otherwise.
+pub const TEST_RETRY_DELAY_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS";
+
 /// The provider state shared by all requests.
 #[derive(Debug)]
 pub struct Provider {
-    settings: RwLock<Arc<ProviderSettings>>,
+    /// The settings of the last `configure` and their KMS client (built on first use).
+    kms: RwLock<Arc<KmsAccess>>,
+    client_options: ClientOptions,
+    client_key_creates: Arc<CreateTracker>,
     cancellation: CancellationToken,
     engine_log: EngineLog,
     working_directory: Arc<Path>,
@@ -79,8 +91,14 @@ pub struct Provider {
 
 impl Provider {
     pub fn new(options: ProviderOptions) -> Provider {
+        let client_options = client_options_from_environment();
         Provider {
-            settings: RwLock::new(Arc::new(ProviderSettings::default())),
+            kms: RwLock::new(Arc::new(KmsAccess::new(
+                Arc::new(ProviderSettings::default()),
+                client_options.clone(),
+            ))),
+            client_options,
+            client_key_creates: Arc::new(CreateTracker::new()),
             cancellation: CancellationToken::new(),
             engine_log: options.engine_log,
             working_directory: options.working_directory.into(),
@@ -107,25 +125,39 @@ impl Provider {
         let settings = config::settings_from_configure(&request.variables, request.args)
             .map_err(|failures| ProviderError::InvalidConfiguration { failures })?;
         tracing::debug!(settings = ?settings, "configured");
+        // A new configuration gets a new client (built on first use); operations in flight keep
+        // the one they started with.
+        let access = KmsAccess::new(Arc::new(settings), self.client_options.clone());
         *self
-            .settings
+            .kms
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(access);
         Ok(())
     }
 
     /// The settings `configure` stored.
     pub fn settings(&self) -> Arc<ProviderSettings> {
-        self.settings
+        self.kms_access().settings().clone()
+    }
+
+    fn kms_access(&self) -> Arc<KmsAccess> {
+        self.kms
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
     }
 
-    /// `check`: needs no credentials and works before `configure`.
+    /// `check`: needs no credentials and works before `configure`. Besides the rules of the
+    /// inputs, it checks what it can of this machine (the key file's directory).
     pub fn check(&self, request: CheckRequest) -> Result<CheckOutcome, ProviderError> {
         let (resource, schema) = resolve_resource(&request.resource_type)?;
-        Ok(check_resource(resource, schema, request.news))
+        let mut outcome = check_resource(resource, schema, request.news);
+        resource.check_local(
+            &outcome.inputs,
+            &self.working_directory,
+            &mut outcome.failures,
+        );
+        Ok(outcome)
     }
 
     /// `diff`: needs no credentials and works before `configure`.
@@ -209,13 +241,36 @@ impl Provider {
 
     /// What a resource operation gets besides its request.
     pub fn operation_context(&self) -> OperationContext {
+        let kms = self.kms_access();
         OperationContext {
-            settings: self.settings(),
+            settings: kms.settings().clone(),
+            kms,
+            client_key_creates: self.client_key_creates.clone(),
             cancellation: self.cancellation.clone(),
             engine_log: self.engine_log.clone(),
             working_directory: self.working_directory.clone(),
         }
     }
+}
+
+/// The KMS client options: the defaults (retries wait 1 s, then 2, 4, ... up to 20 s), unless
+/// the test hooks are on and [`TEST_RETRY_DELAY_VARIABLE`] asks for shorter waits.
+fn client_options_from_environment() -> ClientOptions {
+    let mut options = ClientOptions::default();
+    let hooks_on = std::env::var_os(TEST_HOOKS_VARIABLE).is_some_and(|value| value == "1");
+    let test_delay = std::env::var(TEST_RETRY_DELAY_VARIABLE)
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    if let (true, Some(milliseconds)) = (hooks_on, test_delay) {
+        let initial_delay = Duration::from_millis(milliseconds);
+        options.retry_policy = RetryPolicy {
+            initial_delay,
+            max_delay: initial_delay * 2,
+            ..RetryPolicy::default()
+        };
+        tracing::warn!(milliseconds, "test hook: short KMS retry waits");
+    }
+    options
 }
 
 /// The resource and its schema for a type token, or an `invalid_params` error that names the

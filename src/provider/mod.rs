@@ -8,17 +8,17 @@ pub mod check;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod kms_options;
 pub mod schema;
 pub mod suggest;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::kms::{ClientOptions, RetryPolicy};
+use crate::kms::ClientOptions;
 use crate::resources::{
     CreateRequest, CreateResult, CreateTracker, DeleteRequest, EngineLog, KmsAccess,
     OperationContext, PropertyMap, ProviderSettings, ReadRequest, ReadResult, ResourceError,
@@ -30,6 +30,7 @@ pub use diff::{DiffInputs, DiffKind, DiffOutcome, PropertyDiff};
 pub use error::ProviderError;
 
 use check::{check_resource, is_engine_metadata};
+use kms_options::client_options_from_environment;
 use schema::{package_schema, ObjectSchema};
 
 /// `check`: validate and normalise a resource's new inputs.
@@ -69,13 +70,6 @@ pub struct ProviderOptions {
     /// The directory relative paths are resolved against.
     pub working_directory: PathBuf,
 }
-
-/// The environment variable that turns the test hooks on (the same one `protocol` reads).
-const TEST_HOOKS_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_HOOKS";
-
-/// With the test hooks on, the first KMS retry waits this many milliseconds instead of a second
-/// (later waits double, up to twice that), so that fault tests stay short. Ignored otherwise.
-pub const TEST_RETRY_DELAY_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS";
 
 /// The provider state shared by all requests.
 #[derive(Debug)]
@@ -251,26 +245,6 @@ impl Provider {
             working_directory: self.working_directory.clone(),
         }
     }
-}
-
-/// The KMS client options: the defaults (retries wait 1 s, then 2, 4, ... up to 20 s), unless
-/// the test hooks are on and [`TEST_RETRY_DELAY_VARIABLE`] asks for shorter waits.
-fn client_options_from_environment() -> ClientOptions {
-    let mut options = ClientOptions::default();
-    let hooks_on = std::env::var_os(TEST_HOOKS_VARIABLE).is_some_and(|value| value == "1");
-    let test_delay = std::env::var(TEST_RETRY_DELAY_VARIABLE)
-        .ok()
-        .and_then(|text| text.trim().parse::<u64>().ok());
-    if let (true, Some(milliseconds)) = (hooks_on, test_delay) {
-        let initial_delay = Duration::from_millis(milliseconds);
-        options.retry_policy = RetryPolicy {
-            initial_delay,
-            max_delay: initial_delay * 2,
-            ..RetryPolicy::default()
-        };
-        tracing::warn!(milliseconds, "test hook: short KMS retry waits");
-    }
-    options
 }
 
 /// The resource and its schema for a type token, or an `invalid_params` error that names the

@@ -4,6 +4,7 @@
 //! KMS identifies an AAP by its name, which is also the resource id: a new name replaces the AAP,
 //! while the policies and the description change in place.
 
+mod inputs;
 mod operations;
 
 use std::collections::BTreeMap;

@@ -45,8 +45,8 @@ pub(super) async fn create(
         Some(text) => Some(stage_key_file(context, text).await?),
         None => {
             context.engine_log.warning(
-                "privateKeyDataFile is not set: the private key of the new client key is not kept anywhere \
-                 (KMS returns it only once); the key can authenticate nobody unless you create another with privateKeyDataFile",
+                "privateKeyDataFile is not set, so the private key of the new client key is not kept anywhere, and KMS \
+                 returns it only once: no application can use this key; set privateKeyDataFile to keep the private key",
                 urn,
             );
             None

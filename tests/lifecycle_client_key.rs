@@ -382,3 +382,36 @@ fn refresh_after_out_of_band_drift_reports_what_kms_holds() {
     assert_eq!(gone["id"], "");
     harness.finish(&[PASSWORD, &private_data]);
 }
+
+#[test]
+fn no_secret_reaches_stderr_even_at_trace_level_during_real_kms_calls() {
+    let mut harness = Harness::start_with(&[("RUST_LOG", "trace")]);
+    harness.create_access_point("aap", &["p"]);
+    // A throttled attempt too, so that retries are logged.
+    fault(
+        &harness.emulator,
+        "CreateClientKey",
+        kms_emulator::FaultSpec {
+            throttle_ratio: 1.0,
+            ..once()
+        },
+    );
+    let (_, inputs) = seed_inputs(&mut harness);
+    let created = harness.provider.result(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+    );
+    let private_data = key_file_private_data(&harness.path("key.json"));
+    harness.provider.result(
+        "delete",
+        json!({"urn": urn(KEY_TYPE, "key"), "id": created["id"], "properties": created["properties"]}),
+    );
+    let stderr = harness.provider.stderr_text();
+    assert!(
+        stderr.contains("TRACE") || stderr.contains("DEBUG"),
+        "trace logging is on"
+    );
+    // `finish` fails the test if the password, the private key data or the access key secret
+    // appear on stderr, or outside a secret wrapper on stdout.
+    harness.finish(&[PASSWORD, &private_data, "demo-access-key-secret"]);
+}

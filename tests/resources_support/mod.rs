@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
-use kms_emulator::{Config, Emulator};
+use kms_emulator::{Config, Emulator, FaultSpec};
 use serde_json::{json, Value};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_alicloud-kms-provider");
@@ -400,4 +400,55 @@ pub fn directory_names(path: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
+}
+
+// ---- faults ----
+
+/// Sets a fault on one action of the emulator.
+pub fn fault(emulator: &Emulator, action: &str, spec: FaultSpec) {
+    emulator.set_fault(action, spec).unwrap();
+}
+
+/// A fault spec that applies to the next call only.
+pub fn once() -> FaultSpec {
+    FaultSpec {
+        times: Some(1),
+        ..FaultSpec::default()
+    }
+}
+
+/// Checked ClientKey inputs with the seed's password and validity, on the access point `aap`.
+pub fn seed_key_inputs(harness: &mut Harness, key_file: &str) -> Value {
+    harness.check(
+        KEY_TYPE,
+        "key",
+        json!({"aapName": "aap", "password": PASSWORD, "notBefore": "2023-09-01T14:11:22Z",
+               "notAfter": "2028-09-01T14:11:22Z", "privateKeyDataFile": key_file}),
+    )
+}
+
+/// The key file holds the only key in the emulator; returns its private key data.
+pub fn assert_one_key_matching_the_file(harness: &Harness, id: &str, key_file: &str) -> String {
+    let keys = harness.emulator.client_keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0].id, id);
+    let parsed: Value =
+        serde_json::from_str(&std::fs::read_to_string(harness.path(key_file)).unwrap()).unwrap();
+    assert_eq!(parsed["KeyId"], id);
+    parsed["PrivateKeyData"].as_str().unwrap().to_owned()
+}
+
+/// The retry warnings about `action`.
+pub fn retry_logs<'a>(harness: &'a Harness, action: &str) -> Vec<&'a Value> {
+    harness
+        .provider
+        .logs
+        .iter()
+        .filter(|log| {
+            log["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{action} attempt "))
+        })
+        .collect()
 }

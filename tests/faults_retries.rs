@@ -1,64 +1,16 @@
-//! Faults injected by the emulator, through the real binary: throttling and 5xx retried to
-//! success (with `log` notifications), a hang that ends at the deadline, a create whose reply is
-//! lost after it committed, concurrent lost creates on one access point (which must never delete
-//! a key another create made), and `cancel` ending waits.
+//! Faults injected by the emulator on calls that may be repeated, through the real binary:
+//! throttling and 5xx retried to success (each retry announced by a `log` warning), a hang that
+//! ends at the deadline, and `cancel` ending waits at once, including the real first wait of about
+//! a second.
 //!
 //! The provider runs with the test hook that shortens retry waits to 20 ms, except where a test
-//! says otherwise (the real first wait is a second).
+//! says otherwise.
 
 mod resources_support;
 
-use std::collections::BTreeSet;
-use std::fs;
-
 use kms_emulator::{Action, FaultSpec};
 use resources_support::*;
-use serde_json::{json, Value};
-
-fn fault(emulator: &kms_emulator::Emulator, action: &str, spec: FaultSpec) {
-    emulator.set_fault(action, spec).unwrap();
-}
-
-fn once() -> FaultSpec {
-    FaultSpec {
-        times: Some(1),
-        ..FaultSpec::default()
-    }
-}
-
-fn seed_key_inputs(harness: &mut Harness, key_file: &str) -> Value {
-    harness.check(
-        KEY_TYPE,
-        "key",
-        json!({"aapName": "aap", "password": PASSWORD, "notBefore": "2023-09-01T14:11:22Z",
-               "notAfter": "2028-09-01T14:11:22Z", "privateKeyDataFile": key_file}),
-    )
-}
-
-/// The key file holds the only key in the emulator.
-fn assert_one_key_matching_the_file(harness: &Harness, id: &str, key_file: &str) -> String {
-    let keys = harness.emulator.client_keys();
-    assert_eq!(keys.len(), 1, "{keys:?}");
-    assert_eq!(keys[0].id, id);
-    let parsed: Value =
-        serde_json::from_str(&fs::read_to_string(harness.path(key_file)).unwrap()).unwrap();
-    assert_eq!(parsed["KeyId"], id);
-    parsed["PrivateKeyData"].as_str().unwrap().to_owned()
-}
-
-fn retry_logs<'a>(harness: &'a Harness, action: &str) -> Vec<&'a Value> {
-    harness
-        .provider
-        .logs
-        .iter()
-        .filter(|log| {
-            log["message"]
-                .as_str()
-                .unwrap()
-                .starts_with(&format!("{action} attempt "))
-        })
-        .collect()
-}
+use serde_json::json;
 
 #[test]
 fn throttling_and_5xx_on_idempotent_calls_are_retried_to_success() {
@@ -146,177 +98,6 @@ fn throttling_and_5xx_on_idempotent_calls_are_retried_to_success() {
         assert!(message.contains("request id "), "{message}");
     }
     harness.finish(&[PASSWORD, &private_data]);
-}
-
-#[test]
-fn a_5xx_on_a_create_is_resolved_by_looking_and_created_once() {
-    let mut harness = Harness::start();
-    fault(
-        &harness.emulator,
-        "CreateApplicationAccessPoint",
-        FaultSpec {
-            server_error_ratio: 1.0,
-            ..once()
-        },
-    );
-    let aap = harness.create_access_point("aap", &["p"]);
-    assert_eq!(aap["id"], "aap");
-    assert_eq!(harness.emulator.access_points().len(), 1);
-    assert_eq!(
-        harness
-            .emulator
-            .call_count(Action::CreateApplicationAccessPoint),
-        2
-    );
-
-    fault(
-        &harness.emulator,
-        "CreateClientKey",
-        FaultSpec {
-            server_error_ratio: 1.0,
-            ..once()
-        },
-    );
-    let inputs = seed_key_inputs(&mut harness, "key.json");
-    let created = harness.provider.result(
-        "create",
-        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
-    );
-    let private_data =
-        assert_one_key_matching_the_file(&harness, created["id"].as_str().unwrap(), "key.json");
-    assert_eq!(harness.emulator.call_count(Action::CreateClientKey), 2);
-    assert_eq!(harness.emulator.call_count(Action::ListClientKeys), 1);
-    let explained = harness.provider.logs.iter().any(|log| {
-        log["message"]
-            .as_str()
-            .unwrap()
-            .contains("no key was made, so the provider creates the client key again")
-    });
-    assert!(explained, "{:?}", harness.provider.logs);
-    harness.finish(&[PASSWORD, &private_data]);
-}
-
-#[test]
-fn commit_then_drop_on_create_client_key_ends_with_exactly_one_key_matching_the_file() {
-    let mut harness = Harness::start();
-    harness.create_access_point("aap", &["p"]);
-    fault(
-        &harness.emulator,
-        "CreateClientKey",
-        FaultSpec {
-            drop_after_commit_ratio: 1.0,
-            ..once()
-        },
-    );
-    let inputs = seed_key_inputs(&mut harness, "key.json");
-    let created = harness.provider.result(
-        "create",
-        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
-    );
-    let id = created["id"].as_str().unwrap();
-    let private_data = assert_one_key_matching_the_file(&harness, id, "key.json");
-    assert_eq!(harness.emulator.call_count(Action::CreateClientKey), 2);
-    assert_eq!(harness.emulator.call_count(Action::DeleteClientKey), 1);
-    let deleted_lost = harness.provider.logs.iter().any(|log| {
-        log["message"]
-            .as_str()
-            .unwrap()
-            .contains("was deleted because its private key was lost with the reply")
-    });
-    assert!(deleted_lost, "{:?}", harness.provider.logs);
-    harness.finish(&[PASSWORD, &private_data]);
-}
-
-#[test]
-fn commit_then_drop_on_create_access_point_adopts_the_exact_match() {
-    let mut harness = Harness::start();
-    fault(
-        &harness.emulator,
-        "CreateApplicationAccessPoint",
-        FaultSpec {
-            drop_after_commit_ratio: 1.0,
-            ..once()
-        },
-    );
-    let created = harness.create_access_point("aap", &["p1", "p2"]);
-    assert_eq!(created["id"], "aap");
-    assert_eq!(created["properties"]["policies"], json!(["p1", "p2"]));
-    assert_eq!(
-        harness
-            .emulator
-            .call_count(Action::CreateApplicationAccessPoint),
-        1
-    );
-    let adopted = harness.provider.logs.iter().any(|log| {
-        log["severity"] == "warning" && log["message"].as_str().unwrap().contains("adopting it")
-    });
-    assert!(adopted, "{:?}", harness.provider.logs);
-    harness.finish(&[]);
-}
-
-#[test]
-fn concurrent_lost_creates_on_one_access_point_never_delete_another_creates_key() {
-    let mut harness = Harness::start();
-    harness.create_access_point("aap", &["p"]);
-    fault(
-        &harness.emulator,
-        "CreateClientKey",
-        FaultSpec {
-            drop_after_commit_ratio: 1.0,
-            times: Some(2),
-            ..FaultSpec::default()
-        },
-    );
-    let inputs = harness.check(
-        KEY_TYPE,
-        "key",
-        json!({"aapName": "aap", "password": PASSWORD}),
-    );
-    // Three creates at once; the first two to arrive lose their replies.
-    let ids: Vec<u64> = (0..3)
-        .map(|index| {
-            harness.provider.send(
-                "create",
-                json!({"urn": urn(KEY_TYPE, &format!("key{index}")), "properties": inputs}),
-            )
-        })
-        .collect();
-    let replies: Vec<Value> = ids.iter().map(|id| harness.provider.reply(*id)).collect();
-
-    let in_kms: BTreeSet<String> = harness
-        .emulator
-        .client_keys()
-        .into_iter()
-        .map(|key| key.id)
-        .collect();
-    let mut accounted = BTreeSet::new();
-    for reply in &replies {
-        if let Some(result) = reply.get("result") {
-            let id = result["id"].as_str().unwrap().to_owned();
-            assert!(
-                in_kms.contains(&id),
-                "a successful create's key was deleted: {reply}"
-            );
-            accounted.insert(id);
-        } else {
-            let error = &reply["error"];
-            assert_eq!(error["code"], -32060, "{reply}");
-            let candidates = error["data"]["candidateIds"].as_array().unwrap();
-            assert!(!candidates.is_empty(), "{reply}");
-            for candidate in candidates {
-                let candidate = candidate.as_str().unwrap();
-                assert!(in_kms.contains(candidate), "{reply}");
-                assert!(
-                    error["message"].as_str().unwrap().contains(candidate),
-                    "{reply}"
-                );
-                accounted.insert(candidate.to_owned());
-            }
-        }
-    }
-    // Every key in KMS belongs to a successful create or is named by an error.
-    assert_eq!(accounted, in_kms, "{replies:?}");
-    harness.finish(&[PASSWORD]);
 }
 
 #[test]
@@ -464,4 +245,12 @@ fn cancel_during_an_in_flight_create_says_a_key_may_exist_and_how_to_find_it() {
         "{message}"
     );
     harness.finish(&[PASSWORD]);
+}
+
+#[test]
+fn the_retry_hook_is_gated_by_the_same_variable_as_the_other_test_hooks() {
+    assert_eq!(
+        alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE,
+        alicloud_kms_provider::protocol::TEST_HOOKS_VARIABLE
+    );
 }

@@ -39,6 +39,9 @@ fn main() -> ExitCode {
     }
 }
 
+const USAGE: &str =
+    "options: --provider PATH, --emulator PATH, --workdir DIR, --aap-name NAME, --destroy, --cloud";
+
 struct Arguments {
     provider: PathBuf,
     emulator: PathBuf,
@@ -71,10 +74,7 @@ fn parse_arguments() -> Result<Arguments, String> {
             "--aap-name" => arguments.aap_name = value("--aap-name")?,
             "--destroy" => arguments.destroy = true,
             "--cloud" => arguments.cloud = true,
-            other => return Err(format!(
-                "unknown argument {other:?}; use --provider PATH, --emulator PATH, --workdir DIR, \
-                     --aap-name NAME, --destroy, --cloud"
-            )),
+            other => return Err(format!("unknown argument {other:?}; {USAGE}")),
         }
     }
     Ok(arguments)

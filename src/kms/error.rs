@@ -225,6 +225,21 @@ impl KmsError {
         }
     }
 
+    /// What the user should do about a `Service` error (or one that caused an unknown outcome),
+    /// the same advice its `Display` ends with; `None` for other errors.
+    pub fn service_hint(&self) -> Option<String> {
+        match self {
+            KmsError::Service {
+                action,
+                code,
+                http_status,
+                ..
+            } => Some(hint_for_code(action, code, *http_status)),
+            KmsError::OutcomeUnknown { cause, .. } => cause.service_hint(),
+            _ => None,
+        }
+    }
+
     /// The action the error is about (`None` only for `ClientSetup`).
     pub fn action(&self) -> Option<&'static str> {
         match self {

@@ -73,6 +73,7 @@ impl ProviderError {
                 ResourceError::InvalidInputs { .. } => codes::INVALID_INPUTS,
                 ResourceError::LocalIo { .. } => codes::LOCAL_IO,
                 ResourceError::AmbiguousCreate { .. } => codes::AMBIGUOUS_CREATE,
+                ResourceError::InvalidId { .. } => codes::INVALID_PARAMS,
             },
         }
     }
@@ -94,6 +95,7 @@ impl ProviderError {
                 ResourceError::InvalidInputs { .. } => "invalid_inputs",
                 ResourceError::LocalIo { .. } => "local_io",
                 ResourceError::AmbiguousCreate { .. } => "ambiguous_create",
+                ResourceError::InvalidId { .. } => "invalid_params",
             },
         }
     }
@@ -146,7 +148,15 @@ impl ProviderError {
                 ResourceError::InvalidInputs { failures, .. } => {
                     json!({ "failures": failures_json(failures) })
                 }
-                ResourceError::LocalIo { path, .. } => json!({ "path": path }),
+                ResourceError::LocalIo {
+                    path,
+                    client_key_id,
+                    ..
+                } => match client_key_id {
+                    Some(id) => json!({ "path": path, "clientKeyId": id }),
+                    None => json!({ "path": path }),
+                },
+                ResourceError::InvalidId { .. } => json!({}),
                 ResourceError::AmbiguousCreate { candidate_ids, .. } => {
                     json!({ "candidateIds": candidate_ids })
                 }

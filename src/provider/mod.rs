@@ -8,6 +8,7 @@ pub mod check;
 pub mod config;
 pub mod diff;
 pub mod error;
+pub mod kms_options;
 pub mod schema;
 pub mod suggest;
 
@@ -17,10 +18,11 @@ use std::sync::{Arc, RwLock};
 
 use tokio_util::sync::CancellationToken;
 
+use crate::kms::ClientOptions;
 use crate::resources::{
-    CreateRequest, CreateResult, DeleteRequest, EngineLog, OperationContext, PropertyMap,
-    ProviderSettings, ReadRequest, ReadResult, ResourceError, ResourceType, UpdateRequest,
-    UpdateResult,
+    CreateRequest, CreateResult, CreateTracker, DeleteRequest, EngineLog, KmsAccess,
+    OperationContext, PropertyMap, ProviderSettings, ReadRequest, ReadResult, ResourceError,
+    ResourceType, UpdateRequest, UpdateResult,
 };
 
 pub use check::CheckOutcome;
@@ -28,6 +30,7 @@ pub use diff::{DiffInputs, DiffKind, DiffOutcome, PropertyDiff};
 pub use error::ProviderError;
 
 use check::{check_resource, is_engine_metadata};
+use kms_options::client_options_from_environment;
 use schema::{package_schema, ObjectSchema};
 
 /// `check`: validate and normalise a resource's new inputs.
@@ -71,7 +74,10 @@ pub struct ProviderOptions {
 /// The provider state shared by all requests.
 #[derive(Debug)]
 pub struct Provider {
-    settings: RwLock<Arc<ProviderSettings>>,
+    /// The settings of the last `configure` and their KMS client (built on first use).
+    kms: RwLock<Arc<KmsAccess>>,
+    client_options: ClientOptions,
+    client_key_creates: Arc<CreateTracker>,
     cancellation: CancellationToken,
     engine_log: EngineLog,
     working_directory: Arc<Path>,
@@ -79,8 +85,14 @@ pub struct Provider {
 
 impl Provider {
     pub fn new(options: ProviderOptions) -> Provider {
+        let client_options = client_options_from_environment();
         Provider {
-            settings: RwLock::new(Arc::new(ProviderSettings::default())),
+            kms: RwLock::new(Arc::new(KmsAccess::new(
+                Arc::new(ProviderSettings::default()),
+                client_options.clone(),
+            ))),
+            client_options,
+            client_key_creates: Arc::new(CreateTracker::new()),
             cancellation: CancellationToken::new(),
             engine_log: options.engine_log,
             working_directory: options.working_directory.into(),
@@ -107,25 +119,39 @@ impl Provider {
         let settings = config::settings_from_configure(&request.variables, request.args)
             .map_err(|failures| ProviderError::InvalidConfiguration { failures })?;
         tracing::debug!(settings = ?settings, "configured");
+        // A new configuration gets a new client (built on first use); operations in flight keep
+        // the one they started with.
+        let access = KmsAccess::new(Arc::new(settings), self.client_options.clone());
         *self
-            .settings
+            .kms
             .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(settings);
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Arc::new(access);
         Ok(())
     }
 
     /// The settings `configure` stored.
     pub fn settings(&self) -> Arc<ProviderSettings> {
-        self.settings
+        self.kms_access().settings().clone()
+    }
+
+    fn kms_access(&self) -> Arc<KmsAccess> {
+        self.kms
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
             .clone()
     }
 
-    /// `check`: needs no credentials and works before `configure`.
+    /// `check`: needs no credentials and works before `configure`. Besides the rules of the
+    /// inputs, it checks what it can of this machine (the key file's directory).
     pub fn check(&self, request: CheckRequest) -> Result<CheckOutcome, ProviderError> {
         let (resource, schema) = resolve_resource(&request.resource_type)?;
-        Ok(check_resource(resource, schema, request.news))
+        let mut outcome = check_resource(resource, schema, request.news);
+        resource.check_local(
+            &outcome.inputs,
+            &self.working_directory,
+            &mut outcome.failures,
+        );
+        Ok(outcome)
     }
 
     /// `diff`: needs no credentials and works before `configure`.
@@ -209,8 +235,11 @@ impl Provider {
 
     /// What a resource operation gets besides its request.
     pub fn operation_context(&self) -> OperationContext {
+        let kms = self.kms_access();
         OperationContext {
-            settings: self.settings(),
+            settings: kms.settings().clone(),
+            kms,
+            client_key_creates: self.client_key_creates.clone(),
             cancellation: self.cancellation.clone(),
             engine_log: self.engine_log.clone(),
             working_directory: self.working_directory.clone(),

@@ -1,11 +1,17 @@
-//! What a resource operation gets besides its request: the provider settings, the provider-wide
-//! cancellation token, a handle to send log messages to the engine, and the working directory.
+//! What a resource operation gets besides its request: the provider settings and their shared KMS
+//! client, the provider-wide cancellation token, a handle to send log messages to the engine, the
+//! working directory, and what the process knows about the client-key creates it runs.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
+
+use crate::kms::ClientOptions;
+
+use super::client_key::tracker::CreateTracker;
+use super::kms_access::KmsAccess;
 
 /// The provider configuration exactly as the engine gave it (`configure`): `args` over
 /// `variables`, secrets unwrapped. Nothing here is resolved against the environment or the CLI
@@ -125,6 +131,11 @@ impl fmt::Debug for EngineLog {
 pub struct OperationContext {
     /// The settings `configure` stored (all `None` and `configured: false` before it runs).
     pub settings: Arc<ProviderSettings>,
+    /// The KMS client of those settings, built on first use and shared until the next `configure`.
+    pub kms: Arc<KmsAccess>,
+    /// The client-key creates of this process, so that an ambiguous create never deletes a key
+    /// another create made.
+    pub client_key_creates: Arc<CreateTracker>,
     /// Tripped by the engine's `cancel` notification; long waits select on it and end with
     /// `ResourceError::Cancelled`.
     pub cancellation: CancellationToken,
@@ -138,8 +149,11 @@ pub struct OperationContext {
 impl OperationContext {
     /// A context for tests: default settings, a fresh token, a discarding log.
     pub fn for_tests(working_directory: PathBuf) -> OperationContext {
+        let settings = Arc::new(ProviderSettings::default());
         OperationContext {
-            settings: Arc::new(ProviderSettings::default()),
+            kms: Arc::new(KmsAccess::new(settings.clone(), ClientOptions::default())),
+            client_key_creates: Arc::new(CreateTracker::new()),
+            settings,
             cancellation: CancellationToken::new(),
             engine_log: EngineLog::discard(),
             working_directory: working_directory.into(),

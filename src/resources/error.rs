@@ -81,7 +81,7 @@ pub enum ResourceError {
     },
 
     /// The operation's deadline (the engine's `timeout`, or the default) passed.
-    #[error("{operation} did not finish within {}s; {message}", timeout.as_secs())]
+    #[error("{operation} did not finish within its timeout of {}; {message}", describe_seconds(*timeout))]
     DeadlineExceeded {
         operation: &'static str,
         timeout: Duration,
@@ -117,7 +117,21 @@ pub enum ResourceError {
 
     /// A local file operation failed (for example writing the private key file).
     #[error("{message}")]
-    LocalIo { path: String, message: String },
+    LocalIo {
+        path: String,
+        message: String,
+        /// The client key the failure is about, when one exists in KMS that the user must know of
+        /// (a key whose private key could not be kept, and which could not be deleted again).
+        client_key_id: Option<String>,
+    },
+
+    /// The id of a `read`, `update` or `delete` cannot be an id of this resource type, or
+    /// disagrees with the state. Nothing was sent to KMS.
+    #[error("{message}")]
+    InvalidId {
+        resource: &'static str,
+        message: String,
+    },
 
     /// A create may have taken effect although its reply was lost, and the provider could not
     /// tell which of these keys (if any) it made.
@@ -166,6 +180,15 @@ fn request_id_suffix(request_id: &Option<String>) -> String {
     match request_id {
         Some(id) if !id.is_empty() => format!(" (RequestId {id})"),
         _ => String::new(),
+    }
+}
+
+/// `300s`, or `1.5s` for a timeout that is not a whole number of seconds.
+fn describe_seconds(duration: Duration) -> String {
+    if duration.subsec_nanos() == 0 {
+        format!("{}s", duration.as_secs())
+    } else {
+        format!("{:.1}s", duration.as_secs_f64())
     }
 }
 

@@ -9,12 +9,18 @@ pub mod application_access_point;
 pub mod client_key;
 pub mod context;
 pub mod error;
+pub mod kms_access;
+pub mod kms_call;
 pub mod operations;
 pub mod property;
 pub mod timestamp;
 
+use std::path::Path;
+
+pub use client_key::tracker::CreateTracker;
 pub use context::{EngineLog, LogEntry, LogSeverity, OperationContext, ProviderSettings};
 pub use error::{CheckFailure, KmsServiceFailure, Operation, ResourceError};
+pub use kms_access::KmsAccess;
 pub use operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
@@ -82,6 +88,20 @@ impl ResourceType {
                 application_access_point::check_inputs(inputs, failures)
             }
             ResourceType::ClientKey => client_key::check_inputs(inputs, failures),
+        }
+    }
+
+    /// The checks of `check` that look at this machine rather than at the inputs alone (the key
+    /// file's directory). Not run again by `create`, which checks for real before calling KMS.
+    pub fn check_local(
+        self,
+        inputs: &PropertyMap,
+        working_directory: &Path,
+        failures: &mut Vec<CheckFailure>,
+    ) {
+        match self {
+            ResourceType::ApplicationAccessPoint => {}
+            ResourceType::ClientKey => client_key::check_local(inputs, working_directory, failures),
         }
     }
 

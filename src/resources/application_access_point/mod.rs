@@ -4,10 +4,13 @@
 //! KMS identifies an AAP by its name, which is also the resource id: a new name replaces the AAP,
 //! while the policies and the description change in place.
 
+mod inputs;
+mod operations;
+
 use std::collections::BTreeMap;
 
 use super::context::OperationContext;
-use super::error::{CheckFailure, Operation, ResourceError};
+use super::error::{CheckFailure, ResourceError};
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
@@ -76,11 +79,7 @@ pub async fn create(
     context: &OperationContext,
     request: CreateRequest,
 ) -> Result<CreateResult, ResourceError> {
-    let _ = (context, request);
-    Err(ResourceError::not_implemented(
-        RULES.name,
-        Operation::Create,
-    ))
+    operations::create(context, request).await
 }
 
 /// Reads the AAP (DescribeApplicationAccessPoint); gone when KMS says it does not exist.
@@ -88,8 +87,7 @@ pub async fn read(
     context: &OperationContext,
     request: ReadRequest,
 ) -> Result<ReadResult, ResourceError> {
-    let _ = (context, request);
-    Err(ResourceError::not_implemented(RULES.name, Operation::Read))
+    operations::read(context, request).await
 }
 
 /// Changes the policies and the description in place (UpdateApplicationAccessPoint).
@@ -97,11 +95,7 @@ pub async fn update(
     context: &OperationContext,
     request: UpdateRequest,
 ) -> Result<UpdateResult, ResourceError> {
-    let _ = (context, request);
-    Err(ResourceError::not_implemented(
-        RULES.name,
-        Operation::Update,
-    ))
+    operations::update(context, request).await
 }
 
 /// Deletes the AAP (DeleteApplicationAccessPoint); an AAP that is already gone counts as deleted.
@@ -109,9 +103,5 @@ pub async fn delete(
     context: &OperationContext,
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
-    let _ = (context, request);
-    Err(ResourceError::not_implemented(
-        RULES.name,
-        Operation::Delete,
-    ))
+    operations::delete(context, request).await
 }

@@ -7,8 +7,18 @@
 //! imported key has no `password` and no `privateKeyDataFile` in its state, which the diff engine
 //! must not mistake for a change (`write_only_inputs`).
 
+mod create;
+pub mod key_file;
+mod lifecycle;
+mod reconcile;
+pub mod tracker;
+
+use std::path::Path;
+
+use crate::kms::SecretString;
+
 use super::context::OperationContext;
-use super::error::{CheckFailure, Operation, ResourceError};
+use super::error::{CheckFailure, ResourceError};
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
@@ -155,16 +165,134 @@ fn normalise_time_input(
     }
 }
 
+/// The checks of `check` that look at the local file system: the directory of
+/// `privateKeyDataFile` must exist and be writable, and the path must not be a directory. Only
+/// what can be known without writing is checked (`create` makes sure by creating the temporary
+/// file before it calls KMS).
+pub fn check_local(
+    inputs: &PropertyMap,
+    working_directory: &Path,
+    failures: &mut Vec<CheckFailure>,
+) {
+    let Some(text) = inputs
+        .get("privateKeyDataFile")
+        .and_then(PropertyValue::as_str)
+        .filter(|text| !text.trim().is_empty())
+    else {
+        return;
+    };
+    let reason = match key_file::resolve_path(text, working_directory) {
+        Ok(target) => key_file::unwritable_reason(&target)
+            .map(|reason| format!("privateKeyDataFile cannot be written: {reason}")),
+        Err(reason) => Some(reason),
+    };
+    if let Some(reason) = reason {
+        failures.push(CheckFailure::new("privateKeyDataFile", reason));
+    }
+}
+
+/// The checked inputs of a client key, as the operations use them.
+#[derive(Clone, Debug)]
+pub(crate) struct ClientKeyInputs {
+    pub aap_name: String,
+    pub password: SecretString,
+    pub not_before: Option<String>,
+    pub not_after: Option<String>,
+    pub private_key_data_file: Option<String>,
+}
+
+impl ClientKeyInputs {
+    /// Reads checked inputs. Every value must be known (outside a preview the engine resolves
+    /// them); an unknown one is an `invalid_inputs` error.
+    pub fn from_properties(properties: &PropertyMap) -> Result<ClientKeyInputs, ResourceError> {
+        let mut failures = Vec::new();
+        let mut text = |property: &str, required: bool| -> Option<String> {
+            match properties.get(property) {
+                None => {
+                    if required {
+                        failures.push(CheckFailure::new(
+                            property,
+                            format!("{property} is required; set it on the ClientKey"),
+                        ));
+                    }
+                    None
+                }
+                Some(value) if value.is_null() => None,
+                Some(value) => match value.as_str() {
+                    Some(text) => Some(text.to_owned()),
+                    None if value.is_unknown() => {
+                        failures.push(CheckFailure::new(
+                            property,
+                            format!("{property} is unknown; it must be known when the key is created (only a preview may leave it unknown)"),
+                        ));
+                        None
+                    }
+                    None => {
+                        failures.push(CheckFailure::new(
+                            property,
+                            format!(
+                                "{property} must be a string, not {}",
+                                value.type_description()
+                            ),
+                        ));
+                        None
+                    }
+                },
+            }
+        };
+        let aap_name = text("aapName", true);
+        let password = text("password", true);
+        let not_before = text("notBefore", false);
+        let not_after = text("notAfter", false);
+        let private_key_data_file = text("privateKeyDataFile", false);
+        match (aap_name, password) {
+            (Some(aap_name), Some(password)) if failures.is_empty() => Ok(ClientKeyInputs {
+                aap_name,
+                password: SecretString::new(password),
+                not_before,
+                not_after,
+                private_key_data_file,
+            }),
+            _ => Err(ResourceError::InvalidInputs {
+                resource: RULES.name,
+                failures,
+            }),
+        }
+    }
+}
+
+/// Checks that `id` can be a client key id (`KAAP.` and a UUID-like tail), before anything is
+/// sent to KMS: a read with the id of another resource type would otherwise look like a deleted
+/// key and drop it from the state.
+pub(crate) fn check_client_key_id(id: &str) -> Result<(), ResourceError> {
+    let tail = id.strip_prefix(CLIENT_KEY_ID_PREFIX).unwrap_or_default();
+    let plausible = !tail.is_empty()
+        && tail.len() <= 64
+        && tail
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || character == '-');
+    if plausible {
+        return Ok(());
+    }
+    Err(ResourceError::InvalidId {
+        resource: RULES.name,
+        message: format!(
+            "{id:?} is not a ClientKey id: ClientKey ids are the ClientKeyId KMS generates, such as \
+             KAAP.66abf237-63f6-4625-b8cf-47e1086e0000; pass that (an ApplicationAccessPoint is \
+             identified by its name instead)"
+        ),
+    })
+}
+
+/// The prefix of every client key id.
+pub const CLIENT_KEY_ID_PREFIX: &str = "KAAP.";
+
 /// Creates the client key (CreateClientKey), writes the private key file, reads `createTime`.
 pub async fn create(
     context: &OperationContext,
     request: CreateRequest,
 ) -> Result<CreateResult, ResourceError> {
-    let _ = (context, request);
-    Err(ResourceError::not_implemented(
-        RULES.name,
-        Operation::Create,
-    ))
+    create::create(context, request).await
 }
 
 /// Reads the client key (GetClientKey); gone when KMS says it does not exist.
@@ -172,8 +300,7 @@ pub async fn read(
     context: &OperationContext,
     request: ReadRequest,
 ) -> Result<ReadResult, ResourceError> {
-    let _ = (context, request);
-    Err(ResourceError::not_implemented(RULES.name, Operation::Read))
+    lifecycle::read(context, request).await
 }
 
 /// A client key cannot be changed in place; `diff` always answers replace for a changed input, so
@@ -182,23 +309,16 @@ pub async fn update(
     context: &OperationContext,
     request: UpdateRequest,
 ) -> Result<UpdateResult, ResourceError> {
-    let _ = (context, request);
-    Err(ResourceError::not_implemented(
-        RULES.name,
-        Operation::Update,
-    ))
+    lifecycle::update(context, request).await
 }
 
-/// Deletes the client key (DeleteClientKey); a key that is already gone counts as deleted.
+/// Deletes the client key (DeleteClientKey); a key that is already gone counts as deleted. Then
+/// removes the private key file if it still holds this key.
 pub async fn delete(
     context: &OperationContext,
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
-    let _ = (context, request);
-    Err(ResourceError::not_implemented(
-        RULES.name,
-        Operation::Delete,
-    ))
+    lifecycle::delete(context, request).await
 }
 
 #[cfg(test)]

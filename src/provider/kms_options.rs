@@ -1,0 +1,33 @@
+//! The options of the KMS client the provider builds: the defaults, except where a test hook
+//! asks for shorter retry waits.
+
+use std::time::Duration;
+
+use crate::kms::{ClientOptions, RetryPolicy};
+
+/// The environment variable that turns the test hooks on (the same one `protocol` reads).
+pub const TEST_HOOKS_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_HOOKS";
+
+/// With the test hooks on, the first KMS retry waits this many milliseconds instead of a second
+/// (later waits double, up to twice that), so that fault tests stay short. Ignored otherwise.
+pub const TEST_RETRY_DELAY_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS";
+
+/// The KMS client options: the defaults (retries wait 1 s, then 2, 4, ... up to 20 s), unless
+/// the test hooks are on and [`TEST_RETRY_DELAY_VARIABLE`] asks for shorter waits.
+pub fn client_options_from_environment() -> ClientOptions {
+    let mut options = ClientOptions::default();
+    let hooks_on = std::env::var_os(TEST_HOOKS_VARIABLE).is_some_and(|value| value == "1");
+    let test_delay = std::env::var(TEST_RETRY_DELAY_VARIABLE)
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    if let (true, Some(milliseconds)) = (hooks_on, test_delay) {
+        let initial_delay = Duration::from_millis(milliseconds);
+        options.retry_policy = RetryPolicy {
+            initial_delay,
+            max_delay: initial_delay * 2,
+            ..RetryPolicy::default()
+        };
+        tracing::warn!(milliseconds, "test hook: short KMS retry waits");
+    }
+    options
+}

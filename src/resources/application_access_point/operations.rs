@@ -1,0 +1,292 @@
+//! The operations of an application access point: create (CreateApplicationAccessPoint with
+//! `AuthenticationMethod=ClientKey`), read (Describe), update (the policies and the description,
+//! in place) and delete. The id is the name.
+//!
+//! A create whose reply was lost is resolved by describing the name: an AAP with exactly the
+//! requested policies and description is adopted (with a warning), no AAP means nothing was made
+//! and the create is tried once more, anything else is an `ambiguous_create` error.
+
+use crate::kms::{
+    CreateApplicationAccessPointRequest, KmsError, UpdateApplicationAccessPointRequest,
+    CLIENT_KEY_AUTHENTICATION,
+};
+
+use super::super::context::OperationContext;
+use super::super::error::{CheckFailure, Operation, ResourceError};
+use super::super::kms_call::{with_note, KmsCall};
+use super::super::operations::{
+    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
+    UpdateResult,
+};
+use super::super::property::PropertyValue;
+use super::inputs::{
+    check_access_point_id, import_command, known_outputs, properties_of, AccessPointInputs,
+};
+use super::RULES;
+
+pub(super) async fn create(
+    context: &OperationContext,
+    request: CreateRequest,
+) -> Result<CreateResult, ResourceError> {
+    if request.preview {
+        // Every output is an input; the id (the name) is ignored in a preview.
+        return Ok(CreateResult {
+            id: String::new(),
+            properties: known_outputs(request.properties),
+        });
+    }
+    let inputs = AccessPointInputs::from_properties(&request.properties)?;
+    let urn = request.urn.as_deref();
+    let client = context.kms.client()?;
+    let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
+    let create_request = CreateApplicationAccessPointRequest {
+        name: inputs.name.clone(),
+        policies: inputs.policies.clone(),
+        authentication_method: CLIENT_KEY_AUTHENTICATION.to_owned(),
+        description: inputs.description.clone(),
+    };
+    let mut tried_again = false;
+    loop {
+        let error = match client
+            .create_application_access_point(&create_request, &call.options())
+            .await
+        {
+            Ok(created) => {
+                let id = if created.name.is_empty() {
+                    inputs.name.clone()
+                } else {
+                    created.name.clone()
+                };
+                return Ok(CreateResult {
+                    id,
+                    properties: properties_of(&created),
+                });
+            }
+            Err(error) if error.is_outcome_unknown() => error,
+            Err(error) => return Err(create_refused(&call, &inputs.name, error)),
+        };
+        if error.is_cancelled() {
+            return Err(with_note(
+                call.error(error),
+                &format!(
+                    "the access point {} may have been created before the cancellation; if it exists, adopt it with \
+                     `{}`",
+                    inputs.name,
+                    import_command(urn, &inputs.name)
+                ),
+            ));
+        }
+        let may_try_again = !tried_again && !call.deadline_passed() && !call.is_cancelled();
+        let lost = error.to_string();
+        match client
+            .describe_application_access_point(&inputs.name, &call.cleanup_options())
+            .await
+        {
+            Ok(existing) if inputs.matches(&existing) => {
+                call.engine_log().warning(
+                    format!(
+                        "the reply to CreateApplicationAccessPoint was lost, and an access point {} with exactly the \
+                         requested policies and description exists: adopting it",
+                        inputs.name
+                    ),
+                    urn,
+                );
+                return Ok(CreateResult {
+                    id: existing.name.clone(),
+                    properties: properties_of(&existing),
+                });
+            }
+            Ok(_) => {
+                return Err(ResourceError::AmbiguousCreate {
+                    message: format!(
+                        "{lost}; an access point {} exists, but with other policies or another description, so \
+                         it may not be the one this create made; adopt it with `{}` or delete it, then run the \
+                         update again",
+                        inputs.name,
+                        import_command(urn, &inputs.name)
+                    ),
+                    candidate_ids: vec![inputs.name.clone()],
+                });
+            }
+            Err(describe_error) if describe_error.is_not_found() => {
+                if may_try_again {
+                    call.engine_log().warning(
+                        format!(
+                            "{lost}; no access point {} exists, so the provider creates it again",
+                            inputs.name
+                        ),
+                        urn,
+                    );
+                    tried_again = true;
+                    continue;
+                }
+                return Err(with_note(
+                    call.error(error),
+                    &format!(
+                        "no access point {} was created (DescribeApplicationAccessPoint finds none); run the update \
+                         again",
+                        inputs.name
+                    ),
+                ));
+            }
+            Err(describe_error) => {
+                return Err(ResourceError::AmbiguousCreate {
+                    message: format!(
+                        "{lost}; checking whether the access point {} exists failed too ({}); if it exists, adopt \
+                         it with `{}`, otherwise run the update again",
+                        inputs.name,
+                        call.error(describe_error),
+                        import_command(urn, &inputs.name)
+                    ),
+                    candidate_ids: vec![inputs.name.clone()],
+                });
+            }
+        }
+    }
+}
+
+fn create_refused(call: &KmsCall, name: &str, error: KmsError) -> ResourceError {
+    let hint = match error.service_code() {
+        Some("Rejected.ResourceExist") => Some(format!(
+            "an application access point named {name} already exists; adopt it with `{}`, or choose another name",
+            import_command(call.urn(), name)
+        )),
+        _ => error.service_hint(),
+    };
+    call.error_with_hint(error, hint)
+}
+
+pub(super) async fn read(
+    context: &OperationContext,
+    request: ReadRequest,
+) -> Result<ReadResult, ResourceError> {
+    check_access_point_id(&request.id, request.properties.as_ref())?;
+    let client = context.kms.client()?;
+    let call = KmsCall::start(
+        context,
+        Operation::Read,
+        request.urn.as_deref(),
+        request.timeout,
+    );
+    match client
+        .describe_application_access_point(&request.id, &call.options())
+        .await
+    {
+        Ok(access_point) => {
+            let properties = properties_of(&access_point);
+            Ok(ReadResult::Found {
+                id: request.id,
+                inputs: properties.clone(),
+                properties,
+            })
+        }
+        Err(error) if error.is_not_found() => Ok(ReadResult::Gone),
+        Err(error) => Err(call.error(error)),
+    }
+}
+
+pub(super) async fn update(
+    context: &OperationContext,
+    request: UpdateRequest,
+) -> Result<UpdateResult, ResourceError> {
+    check_access_point_id(&request.id, Some(&request.olds))?;
+    if let Some(name) = request
+        .news
+        .get("applicationAccessPointName")
+        .and_then(PropertyValue::as_str)
+    {
+        if name != request.id {
+            return Err(ResourceError::InvalidInputs {
+                resource: RULES.name,
+                failures: vec![CheckFailure::new(
+                    "applicationAccessPointName",
+                    format!(
+                        "applicationAccessPointName cannot change in place (from {} to {name}): a new name replaces \
+                         the access point; diff asks for that replacement",
+                        request.id
+                    ),
+                )],
+            });
+        }
+    }
+    if request.preview {
+        return Ok(UpdateResult {
+            properties: known_outputs(request.news),
+        });
+    }
+    let inputs = AccessPointInputs::from_properties(&request.news)?;
+    let client = context.kms.client()?;
+    let call = KmsCall::start(
+        context,
+        Operation::Update,
+        request.urn.as_deref(),
+        request.timeout,
+    );
+    let had_description = request
+        .olds
+        .get("description")
+        .and_then(PropertyValue::as_str)
+        .is_some_and(|text| !text.is_empty());
+    // An empty description clears one the program no longer sets.
+    let description = match &inputs.description {
+        Some(text) => Some(text.clone()),
+        None if had_description => Some(String::new()),
+        None => None,
+    };
+    let update_request = UpdateApplicationAccessPointRequest {
+        name: request.id.clone(),
+        description,
+        policies: Some(inputs.policies.clone()),
+    };
+    if let Err(error) = client
+        .update_application_access_point(&update_request, &call.options())
+        .await
+    {
+        let hint = if error.is_not_found() {
+            Some(format!(
+                "the access point {} no longer exists; run a refresh to drop it from the state, and the next update \
+                 creates it again",
+                request.id
+            ))
+        } else {
+            error.service_hint()
+        };
+        return Err(call.error_with_hint(error, hint));
+    }
+    Ok(UpdateResult {
+        properties: known_outputs(request.news),
+    })
+}
+
+pub(super) async fn delete(
+    context: &OperationContext,
+    request: DeleteRequest,
+) -> Result<(), ResourceError> {
+    check_access_point_id(&request.id, Some(&request.properties))?;
+    let urn = request.urn.as_deref();
+    let client = context.kms.client()?;
+    let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
+    match client
+        .delete_application_access_point(&request.id, &call.options())
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_not_found() => {
+            context
+                .engine_log
+                .info(format!("access point {} was already gone", request.id), urn);
+            Ok(())
+        }
+        Err(error) => {
+            let hint = match error.service_code() {
+                Some(code) if code.starts_with("Rejected.ResourceInUse") => Some(format!(
+                    "the access point {} still has client keys; delete its ClientKey resources first (`aliyun kms \
+                     ListClientKeys --AapName {}` lists them), then delete the access point",
+                    request.id, request.id
+                )),
+                _ => error.service_hint(),
+            };
+            Err(call.error_with_hint(error, hint))
+        }
+    }
+}

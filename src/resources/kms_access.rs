@@ -1,0 +1,150 @@
+//! The KMS client of one provider configuration, built on first use and shared by every operation
+//! until the next `configure`.
+//!
+//! Building the client resolves the credentials (provider config, then the environment, then
+//! `~/.aliyun/config.json`) and opens a connection pool. Doing that once per configuration rather
+//! than once per operation keeps connections alive across operations (200 pipelined creates reuse
+//! a handful of connections) and reads the profile file once. A resolution that fails is not
+//! remembered: the next operation tries again, so fixing the environment or the profile file does
+//! not need a new provider process.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use crate::kms::{self, ClientOptions, ClientSettings, ProcessEnvironment, SecretString};
+
+use super::context::ProviderSettings;
+use super::error::ResourceError;
+
+/// The settings of one `configure`, and the client built from them on first use.
+pub struct KmsAccess {
+    settings: Arc<ProviderSettings>,
+    client_options: ClientOptions,
+    client: Mutex<Option<kms::Client>>,
+}
+
+impl KmsAccess {
+    pub fn new(settings: Arc<ProviderSettings>, client_options: ClientOptions) -> KmsAccess {
+        KmsAccess {
+            settings,
+            client_options,
+            client: Mutex::new(None),
+        }
+    }
+
+    /// The settings `configure` stored.
+    pub fn settings(&self) -> &Arc<ProviderSettings> {
+        &self.settings
+    }
+
+    /// The shared client, built on first use. A `configuration` error (-32051) says what is
+    /// missing and names every place that was looked in.
+    pub fn client(&self) -> Result<kms::Client, ResourceError> {
+        let mut slot = self
+            .client
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(client) = slot.as_ref() {
+            return Ok(client.clone());
+        }
+        let client = self.build_client()?;
+        *slot = Some(client.clone());
+        Ok(client)
+    }
+
+    fn build_client(&self) -> Result<kms::Client, ResourceError> {
+        let settings = &self.settings;
+        if !settings.unknown_settings.is_empty() {
+            return Err(ResourceError::Configuration {
+                message: format!(
+                    "the provider settings {} are not known yet (they come from another resource's outputs); \
+                     KMS can only be called once they are known, so run the update after those resources exist",
+                    settings.unknown_settings.join(", ")
+                ),
+            });
+        }
+        let client_settings = ClientSettings {
+            region: settings.region.clone(),
+            access_key: settings.access_key.clone(),
+            secret_key: settings.secret_key.clone().map(SecretString::new),
+            security_token: settings.security_token.clone().map(SecretString::new),
+            endpoint: settings.endpoint.clone(),
+            protocol: settings.protocol.clone(),
+        };
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let config = kms::resolve(&client_settings, &ProcessEnvironment, home.as_deref()).map_err(
+            |error| ResourceError::Configuration {
+                message: error.to_string(),
+            },
+        )?;
+        tracing::info!(
+            credentials = %config.credentials_source,
+            endpoint = %config.endpoint,
+            "kms client ready"
+        );
+        kms::Client::with_options(config, self.client_options.clone()).map_err(|error| {
+            ResourceError::Configuration {
+                message: error.to_string(),
+            }
+        })
+    }
+}
+
+/// The settings' own `Debug` redacts the secrets; the client is only said to exist or not.
+impl fmt::Debug for KmsAccess {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let built = self
+            .client
+            .lock()
+            .map(|slot| slot.is_some())
+            .unwrap_or(false);
+        formatter
+            .debug_struct("KmsAccess")
+            .field("settings", &self.settings)
+            .field("client_options", &self.client_options)
+            .field("client_built", &built)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_settings_are_a_configuration_error_naming_them() {
+        let settings = ProviderSettings {
+            configured: true,
+            unknown_settings: vec!["region".into()],
+            ..ProviderSettings::default()
+        };
+        let access = KmsAccess::new(Arc::new(settings), ClientOptions::default());
+        let error = access.client().unwrap_err();
+        assert!(
+            matches!(&error, ResourceError::Configuration { message } if message.contains("region")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn explicit_settings_build_one_shared_client() {
+        let settings = ProviderSettings {
+            configured: true,
+            region: Some("cn-hangzhou".into()),
+            access_key: Some("id".into()),
+            secret_key: Some("very-secret".into()),
+            endpoint: Some("127.0.0.1:9".into()),
+            protocol: Some("HTTP".into()),
+            ..ProviderSettings::default()
+        };
+        let access = KmsAccess::new(Arc::new(settings), ClientOptions::default());
+        let first = access.client().unwrap();
+        let second = access.client().unwrap();
+        assert_eq!(first.config().endpoint, "127.0.0.1:9");
+        assert_eq!(second.config().endpoint, "127.0.0.1:9");
+        let printed = format!("{access:?}");
+        assert!(!printed.contains("very-secret"), "{printed}");
+        assert!(printed.contains("client_built: true"), "{printed}");
+    }
+}

@@ -1,0 +1,232 @@
+//! Creates whose reply is lost or whose follow-up fails, through the real binary against the
+//! emulator: a 5xx or a commit-then-drop on CreateClientKey ends with exactly one key and the file
+//! matching it; an access point created despite a dropped reply is adopted; concurrent lost creates
+//! on one access point never delete a key another create made; a failed read-back keeps the key as
+//! `resource_init_failed`.
+
+mod resources_support;
+
+use std::collections::BTreeSet;
+
+use kms_emulator::{Action, FaultSpec};
+use resources_support::*;
+use serde_json::{json, Value};
+
+#[test]
+fn a_5xx_on_a_create_is_resolved_by_looking_and_created_once() {
+    let mut harness = Harness::start();
+    fault(
+        &harness.emulator,
+        "CreateApplicationAccessPoint",
+        FaultSpec {
+            server_error_ratio: 1.0,
+            ..once()
+        },
+    );
+    let aap = harness.create_access_point("aap", &["p"]);
+    assert_eq!(aap["id"], "aap");
+    assert_eq!(harness.emulator.access_points().len(), 1);
+    assert_eq!(
+        harness
+            .emulator
+            .call_count(Action::CreateApplicationAccessPoint),
+        2
+    );
+
+    fault(
+        &harness.emulator,
+        "CreateClientKey",
+        FaultSpec {
+            server_error_ratio: 1.0,
+            ..once()
+        },
+    );
+    let inputs = seed_key_inputs(&mut harness, "key.json");
+    let created = harness.provider.result(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+    );
+    let private_data =
+        assert_one_key_matching_the_file(&harness, created["id"].as_str().unwrap(), "key.json");
+    assert_eq!(harness.emulator.call_count(Action::CreateClientKey), 2);
+    assert_eq!(harness.emulator.call_count(Action::ListClientKeys), 1);
+    let explained = harness.provider.logs.iter().any(|log| {
+        log["message"]
+            .as_str()
+            .unwrap()
+            .contains("no key was made, so the provider creates the client key again")
+    });
+    assert!(explained, "{:?}", harness.provider.logs);
+    harness.finish(&[PASSWORD, &private_data]);
+}
+
+#[test]
+fn commit_then_drop_on_create_client_key_ends_with_exactly_one_key_matching_the_file() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    fault(
+        &harness.emulator,
+        "CreateClientKey",
+        FaultSpec {
+            drop_after_commit_ratio: 1.0,
+            ..once()
+        },
+    );
+    let inputs = seed_key_inputs(&mut harness, "key.json");
+    let created = harness.provider.result(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+    );
+    let id = created["id"].as_str().unwrap();
+    let private_data = assert_one_key_matching_the_file(&harness, id, "key.json");
+    assert_eq!(harness.emulator.call_count(Action::CreateClientKey), 2);
+    assert_eq!(harness.emulator.call_count(Action::DeleteClientKey), 1);
+    let deleted_lost = harness.provider.logs.iter().any(|log| {
+        log["message"]
+            .as_str()
+            .unwrap()
+            .contains("was deleted because its private key was lost with the reply")
+    });
+    assert!(deleted_lost, "{:?}", harness.provider.logs);
+    harness.finish(&[PASSWORD, &private_data]);
+}
+
+#[test]
+fn commit_then_drop_on_create_access_point_adopts_the_exact_match() {
+    let mut harness = Harness::start();
+    fault(
+        &harness.emulator,
+        "CreateApplicationAccessPoint",
+        FaultSpec {
+            drop_after_commit_ratio: 1.0,
+            ..once()
+        },
+    );
+    let created = harness.create_access_point("aap", &["p1", "p2"]);
+    assert_eq!(created["id"], "aap");
+    assert_eq!(created["properties"]["policies"], json!(["p1", "p2"]));
+    assert_eq!(
+        harness
+            .emulator
+            .call_count(Action::CreateApplicationAccessPoint),
+        1
+    );
+    let adopted = harness.provider.logs.iter().any(|log| {
+        log["severity"] == "warning" && log["message"].as_str().unwrap().contains("adopting it")
+    });
+    assert!(adopted, "{:?}", harness.provider.logs);
+    harness.finish(&[]);
+}
+
+#[test]
+fn concurrent_lost_creates_on_one_access_point_never_delete_another_creates_key() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    fault(
+        &harness.emulator,
+        "CreateClientKey",
+        FaultSpec {
+            drop_after_commit_ratio: 1.0,
+            times: Some(2),
+            ..FaultSpec::default()
+        },
+    );
+    let inputs = harness.check(
+        KEY_TYPE,
+        "key",
+        json!({"aapName": "aap", "password": PASSWORD}),
+    );
+    // Three creates at once; the first two to arrive lose their replies.
+    let ids: Vec<u64> = (0..3)
+        .map(|index| {
+            harness.provider.send(
+                "create",
+                json!({"urn": urn(KEY_TYPE, &format!("key{index}")), "properties": inputs}),
+            )
+        })
+        .collect();
+    let replies: Vec<Value> = ids.iter().map(|id| harness.provider.reply(*id)).collect();
+
+    let in_kms: BTreeSet<String> = harness
+        .emulator
+        .client_keys()
+        .into_iter()
+        .map(|key| key.id)
+        .collect();
+    let mut accounted = BTreeSet::new();
+    for reply in &replies {
+        if let Some(result) = reply.get("result") {
+            let id = result["id"].as_str().unwrap().to_owned();
+            assert!(
+                in_kms.contains(&id),
+                "a successful create's key was deleted: {reply}"
+            );
+            accounted.insert(id);
+        } else {
+            let error = &reply["error"];
+            assert_eq!(error["code"], -32060, "{reply}");
+            let candidates = error["data"]["candidateIds"].as_array().unwrap();
+            assert!(!candidates.is_empty(), "{reply}");
+            for candidate in candidates {
+                let candidate = candidate.as_str().unwrap();
+                assert!(in_kms.contains(candidate), "{reply}");
+                assert!(
+                    error["message"].as_str().unwrap().contains(candidate),
+                    "{reply}"
+                );
+                accounted.insert(candidate.to_owned());
+            }
+        }
+    }
+    // Every key in KMS belongs to a successful create or is named by an error.
+    assert_eq!(accounted, in_kms, "{replies:?}");
+    harness.finish(&[PASSWORD]);
+}
+
+#[test]
+fn a_failed_read_back_after_create_keeps_the_key_as_resource_init_failed() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    fault(
+        &harness.emulator,
+        "GetClientKey",
+        FaultSpec {
+            server_error_ratio: 1.0,
+            ..FaultSpec::default()
+        },
+    );
+    let inputs = seed_key_inputs(&mut harness, "key.json");
+    let error = harness.provider.error(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+    );
+    assert_eq!(error["code"], -32057, "{error}");
+    let data = &error["data"];
+    assert_eq!(data["kind"], "resource_init_failed");
+    let id = data["id"].as_str().unwrap();
+    let private_data = assert_one_key_matching_the_file(&harness, id, "key.json");
+    // The properties known so far, without unknowns: the engine keeps the key in its state.
+    assert_eq!(
+        data["properties"],
+        json!({"aapName": "aap", "password": secret(PASSWORD), "notBefore": "2023-09-01T14:11:22Z",
+               "notAfter": "2028-09-01T14:11:22Z", "privateKeyDataFile": "key.json"})
+    );
+    let reason = data["reasons"][0].as_str().unwrap();
+    assert!(reason.contains("GetClientKey"), "{reason}");
+    assert!(reason.contains("RequestId "), "{reason}");
+    assert!(error["message"].as_str().unwrap().starts_with(&format!(
+        "ClientKey {id} was created but is not fully initialised"
+    )));
+
+    // Once KMS answers again, a refresh fills in createTime.
+    harness.emulator.clear_faults();
+    let read = harness.provider.result(
+        "read",
+        json!({"urn": urn(KEY_TYPE, "key"), "id": id, "properties": data["properties"], "inputs": inputs}),
+    );
+    assert_eq!(
+        read["properties"]["createTime"],
+        harness.emulator.client_keys()[0].create_time
+    );
+    harness.finish(&[PASSWORD, &private_data]);
+}

@@ -1,0 +1,454 @@
+//! Shared helpers of the resource tests: the real provider binary in a working directory of its
+//! own, spoken to like an engine (replies matched by id, `log` notifications collected), next to an
+//! in-process KMS emulator; and the checks every session ends with (no secret on stderr, the
+//! password on stdout only inside a secret wrapper, the private key data nowhere on stdout).
+
+#![allow(dead_code)] // Each test file uses a different subset.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::thread::{self, JoinHandle};
+use std::time::Duration;
+
+use kms_emulator::{Config, Emulator, FaultSpec};
+use serde_json::{json, Value};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_alicloud-kms-provider");
+
+/// How long a test waits for one line before calling it a hang: a failure detector, never a
+/// synchronisation (a healthy run answers in milliseconds, a retried one in seconds).
+pub const HANG_TIMEOUT: Duration = Duration::from_secs(90);
+
+pub const PASSWORD: &str = "YouPassword123!";
+pub const AAP_TYPE: &str = "alicloud-kms:index:ApplicationAccessPoint";
+pub const KEY_TYPE: &str = "alicloud-kms:index:ClientKey";
+pub const SECRET_SIGNATURE_KEY: &str = "4dabf18193072939515e22adb298388d";
+pub const SECRET_SIGNATURE: &str = "1b47061264138c4ac30d75fd1eb44270";
+pub const UNKNOWN: &str = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+pub fn urn(resource_type: &str, name: &str) -> String {
+    format!("urn:pulumi:dev::quickstart::{resource_type}::{name}")
+}
+
+pub fn secret(value: &str) -> Value {
+    json!({SECRET_SIGNATURE_KEY: SECRET_SIGNATURE, "value": value})
+}
+
+/// The value inside a secret wrapper, or the value itself.
+pub fn unwrap_secret(value: &Value) -> &Value {
+    match value.get(SECRET_SIGNATURE_KEY) {
+        Some(_) => &value["value"],
+        None => value,
+    }
+}
+
+/// The provider binary, running in its own working directory.
+pub struct ProviderSession {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<Result<String, String>>,
+    reader: Option<JoinHandle<()>>,
+    stderr: Arc<Mutex<Vec<u8>>>,
+    stderr_reader: Option<JoinHandle<()>>,
+    next_id: u64,
+    replies: HashMap<u64, Value>,
+    /// Every `log` notification received so far, in order.
+    pub logs: Vec<Value>,
+    /// Every stdout line received so far (for the secret checks).
+    pub stdout: Vec<String>,
+}
+
+impl ProviderSession {
+    /// Starts the binary in `working_directory`, with the test hooks on, short retry waits, and
+    /// `environment` on top.
+    pub fn start(working_directory: &Path, environment: &[(&str, &str)]) -> ProviderSession {
+        let mut command = Command::new(BINARY);
+        command
+            .current_dir(working_directory)
+            .env_remove("RUST_LOG")
+            .env("ALICLOUD_KMS_PROVIDER_TEST_HOOKS", "1")
+            .env("ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS", "20")
+            // Credentials come from the provider config in these tests, never from the machine.
+            .env("HOME", working_directory)
+            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+            .env_remove("ALICLOUD_ACCESS_KEY")
+            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+            .env_remove("ALICLOUD_SECRET_KEY")
+            .env_remove("ALIBABA_CLOUD_REGION")
+            .env_remove("ALICLOUD_REGION")
+            .env_remove("ALIBABA_CLOUD_ENDPOINT_KMS")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        for (name, value) in environment {
+            command.env(name, value);
+        }
+        let mut child = command.spawn().expect("the provider binary starts");
+        let stdout = child.stdout.take().unwrap();
+        let (sender, lines) = mpsc::channel();
+        let reader = thread::spawn(move || {
+            let mut reader = BufReader::new(stdout);
+            loop {
+                let mut line = Vec::new();
+                match reader.read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => return,
+                    Ok(_) => {
+                        let decoded = if line.last() == Some(&b'\n') {
+                            String::from_utf8(line)
+                                .map(|text| text.trim_end().to_owned())
+                                .map_err(|_| "stdout carried bytes that are not UTF-8".to_owned())
+                        } else {
+                            Err("stdout ended with a partial line".to_owned())
+                        };
+                        if sender.send(decoded).is_err() {
+                            return;
+                        }
+                    }
+                }
+            }
+        });
+        let mut stderr_pipe = child.stderr.take().unwrap();
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        let stderr_reader = thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(count) = stderr_pipe.read(&mut buffer) {
+                if count == 0 {
+                    return;
+                }
+                sink.lock().unwrap().extend_from_slice(&buffer[..count]);
+            }
+        });
+        ProviderSession {
+            stdin: child.stdin.take(),
+            child,
+            lines,
+            reader: Some(reader),
+            stderr,
+            stderr_reader: Some(stderr_reader),
+            next_id: 0,
+            replies: HashMap::new(),
+            logs: Vec::new(),
+            stdout: Vec::new(),
+        }
+    }
+
+    pub fn send_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(line.as_bytes()).unwrap();
+        stdin.write_all(b"\n").unwrap();
+        stdin.flush().unwrap();
+    }
+
+    /// Sends a request without waiting; returns its id.
+    pub fn send(&mut self, method: &str, params: Value) -> u64 {
+        self.next_id += 1;
+        let id = self.next_id;
+        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.send_line(&message.to_string());
+        id
+    }
+
+    /// Sends a notification (no id, no reply).
+    pub fn notify(&mut self, method: &str) {
+        self.send_line(&json!({"jsonrpc": "2.0", "method": method}).to_string());
+    }
+
+    /// Reads one stdout message: a `log` notification is stored in `logs`, a reply in `replies`.
+    fn read_one(&mut self) {
+        let line = match self.lines.recv_timeout(HANG_TIMEOUT) {
+            Ok(Ok(line)) => line,
+            Ok(Err(problem)) => panic!("{problem}"),
+            Err(RecvTimeoutError::Timeout) => panic!(
+                "no line on stdout within {HANG_TIMEOUT:?}; stderr:\n{}",
+                self.stderr_text()
+            ),
+            Err(RecvTimeoutError::Disconnected) => panic!(
+                "stdout closed while a line was expected; stderr:\n{}",
+                self.stderr_text()
+            ),
+        };
+        let message: Value = serde_json::from_str(&line)
+            .unwrap_or_else(|error| panic!("stdout line is not JSON ({error}): {line:.300}"));
+        self.stdout.push(line);
+        if message["method"] == "log" {
+            self.logs.push(message["params"].clone());
+        } else {
+            let id = message["id"]
+                .as_u64()
+                .unwrap_or_else(|| panic!("a reply without a numeric id: {message}"));
+            self.replies.insert(id, message);
+        }
+    }
+
+    /// The whole reply to request `id`, reading (and keeping) whatever comes before it.
+    pub fn reply(&mut self, id: u64) -> Value {
+        loop {
+            if let Some(reply) = self.replies.remove(&id) {
+                return reply;
+            }
+            self.read_one();
+        }
+    }
+
+    /// Reads until a `log` notification satisfies `matches` (or one already did), and returns it.
+    pub fn wait_for_log(&mut self, matches: impl Fn(&Value) -> bool) -> Value {
+        let mut seen = 0;
+        loop {
+            if let Some(found) = self.logs[seen..].iter().find(|log| matches(log)) {
+                return found.clone();
+            }
+            seen = self.logs.len();
+            self.read_one();
+        }
+    }
+
+    /// Sends a request and returns its whole reply.
+    pub fn call(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send(method, params);
+        self.reply(id)
+    }
+
+    /// Sends a request and returns its `result`, failing the test on an error.
+    pub fn result(&mut self, method: &str, params: Value) -> Value {
+        let reply = self.call(method, params);
+        match reply.get("result") {
+            Some(result) => result.clone(),
+            None => panic!("{method} answered an error: {reply}"),
+        }
+    }
+
+    /// Sends a request and returns its `error`, failing the test on a result.
+    pub fn error(&mut self, method: &str, params: Value) -> Value {
+        let reply = self.call(method, params);
+        match reply.get("error") {
+            Some(error) => error.clone(),
+            None => panic!("{method} succeeded but an error was expected: {reply}"),
+        }
+    }
+
+    pub fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+    }
+
+    /// Logs about one resource.
+    pub fn logs_about(&self, urn: &str) -> Vec<&Value> {
+        self.logs.iter().filter(|log| log["urn"] == urn).collect()
+    }
+
+    /// Closes stdin, waits for the exit, checks that no secret leaked, and returns the status.
+    pub fn finish(mut self, secrets: &[&str]) -> ExitStatus {
+        self.stdin.take();
+        loop {
+            match self.lines.recv_timeout(HANG_TIMEOUT) {
+                Ok(Ok(line)) => self.stdout.push(line),
+                Ok(Err(problem)) => panic!("{problem}"),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => {
+                    let _ = self.child.kill();
+                    panic!("the provider did not exit after stdin closed");
+                }
+            }
+        }
+        let status = self.child.wait().unwrap();
+        self.reader.take().unwrap().join().unwrap();
+        self.stderr_reader.take().unwrap().join().unwrap();
+        let stderr = self.stderr_text();
+        for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
+            assert!(
+                !stderr.contains(secret),
+                "a secret reached stderr:\n{stderr}"
+            );
+        }
+        for line in &self.stdout {
+            let value: Value = serde_json::from_str(line).unwrap();
+            for secret in secrets {
+                assert_secret_only_wrapped(&value, false, secret, line);
+            }
+        }
+        status
+    }
+}
+
+impl Drop for ProviderSession {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A string holding `secret` may appear only as the value of a secret wrapper.
+fn assert_secret_only_wrapped(value: &Value, inside_secret: bool, secret: &str, line: &str) {
+    match value {
+        Value::String(text) => assert!(
+            inside_secret || !text.contains(secret),
+            "a secret appeared outside a secret wrapper on stdout: {line:.400}"
+        ),
+        Value::Array(items) => {
+            for item in items {
+                assert_secret_only_wrapped(item, inside_secret, secret, line);
+            }
+        }
+        Value::Object(map) => {
+            let is_secret = map.get(SECRET_SIGNATURE_KEY) == Some(&json!(SECRET_SIGNATURE));
+            for item in map.values() {
+                assert_secret_only_wrapped(item, inside_secret || is_secret, secret, line);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// An emulator, a provider configured for it, and the provider's working directory.
+pub struct Harness {
+    pub emulator: Emulator,
+    pub provider: ProviderSession,
+    pub directory: tempfile::TempDir,
+}
+
+impl Harness {
+    /// Starts both and configures the provider for the emulator.
+    pub fn start() -> Harness {
+        Harness::start_with(&[])
+    }
+
+    pub fn start_with(environment: &[(&str, &str)]) -> Harness {
+        let emulator = Emulator::start_blocking(Config::default()).expect("the emulator starts");
+        let directory = tempfile::tempdir().unwrap();
+        let mut provider = ProviderSession::start(directory.path(), environment);
+        let reply = provider.result("configure", configure_params(&emulator));
+        assert_eq!(reply["supportsPreview"], true, "{reply}");
+        Harness {
+            emulator,
+            provider,
+            directory,
+        }
+    }
+
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.directory.path().join(relative)
+    }
+
+    /// Creates an AAP directly in the emulator's API through the provider (check + create).
+    pub fn create_access_point(&mut self, name: &str, policies: &[&str]) -> Value {
+        let inputs = self.check(
+            AAP_TYPE,
+            name,
+            json!({"applicationAccessPointName": name, "policies": policies}),
+        );
+        self.provider.result(
+            "create",
+            json!({"urn": urn(AAP_TYPE, name), "properties": inputs}),
+        )
+    }
+
+    /// `check` that must pass; returns the checked inputs.
+    pub fn check(&mut self, resource_type: &str, name: &str, news: Value) -> Value {
+        let result = self.provider.result(
+            "check",
+            json!({"urn": urn(resource_type, name), "olds": {}, "news": news}),
+        );
+        assert_eq!(result["failures"], json!([]), "{result}");
+        result["inputs"].clone()
+    }
+
+    /// Finishes the provider session (with the secret checks) and returns the emulator.
+    pub fn finish(self, secrets: &[&str]) -> Emulator {
+        let status = self.provider.finish(secrets);
+        assert!(status.success(), "{status:?}");
+        self.emulator
+    }
+}
+
+/// `configure` params for the emulator with its demo credential.
+pub fn configure_params(emulator: &Emulator) -> Value {
+    json!({
+        "variables": {"alicloud-kms:config:region": "cn-hangzhou"},
+        "args": {
+            "endpoint": emulator.addr().to_string(),
+            "protocol": "HTTP",
+            "accessKey": "demo-access-key-id",
+            "secretKey": secret("demo-access-key-secret"),
+        },
+        "acceptSecrets": true,
+    })
+}
+
+/// The private key data of a key file (to check it never appears anywhere else).
+pub fn key_file_private_data(path: &Path) -> String {
+    let text =
+        std::fs::read_to_string(path).unwrap_or_else(|error| panic!("{}: {error}", path.display()));
+    let parsed: Value = serde_json::from_str(&text).unwrap();
+    parsed["PrivateKeyData"].as_str().unwrap().to_owned()
+}
+
+/// The mode bits of a file.
+pub fn file_mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+/// The names in a directory, sorted.
+pub fn directory_names(path: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(path)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+// ---- faults ----
+
+/// Sets a fault on one action of the emulator.
+pub fn fault(emulator: &Emulator, action: &str, spec: FaultSpec) {
+    emulator.set_fault(action, spec).unwrap();
+}
+
+/// A fault spec that applies to the next call only.
+pub fn once() -> FaultSpec {
+    FaultSpec {
+        times: Some(1),
+        ..FaultSpec::default()
+    }
+}
+
+/// Checked ClientKey inputs with the seed's password and validity, on the access point `aap`.
+pub fn seed_key_inputs(harness: &mut Harness, key_file: &str) -> Value {
+    harness.check(
+        KEY_TYPE,
+        "key",
+        json!({"aapName": "aap", "password": PASSWORD, "notBefore": "2023-09-01T14:11:22Z",
+               "notAfter": "2028-09-01T14:11:22Z", "privateKeyDataFile": key_file}),
+    )
+}
+
+/// The key file holds the only key in the emulator; returns its private key data.
+pub fn assert_one_key_matching_the_file(harness: &Harness, id: &str, key_file: &str) -> String {
+    let keys = harness.emulator.client_keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0].id, id);
+    let parsed: Value =
+        serde_json::from_str(&std::fs::read_to_string(harness.path(key_file)).unwrap()).unwrap();
+    assert_eq!(parsed["KeyId"], id);
+    parsed["PrivateKeyData"].as_str().unwrap().to_owned()
+}
+
+/// The retry warnings about `action`.
+pub fn retry_logs<'a>(harness: &'a Harness, action: &str) -> Vec<&'a Value> {
+    harness
+        .provider
+        .logs
+        .iter()
+        .filter(|log| {
+            log["message"]
+                .as_str()
+                .unwrap()
+                .starts_with(&format!("{action} attempt "))
+        })
+        .collect()
+}

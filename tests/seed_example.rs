@@ -1,0 +1,136 @@
+//! The seed example (`../shared/seed/alicloud_kms_client_key.md`), translated to our protocol:
+//! the access point `terraform-example` with policies `["aa"]` and description `"aa"`, and a
+//! client key with password `YouPassword123!`, validity 2023-09-01T14:11:22Z to
+//! 2028-09-01T14:11:22Z and private key file `./private_key_data_file.txt`. It runs through the
+//! quickstart's own driver and the real binary, against an in-process emulator: create, then a
+//! second pass (refresh + diff) that finds no changes, then (second test) delete.
+
+// The cloud target of the driver cannot run here (no credentials, no network), so it is unused.
+#[allow(dead_code)]
+#[path = "../examples/quickstart/driver.rs"]
+mod driver;
+
+use std::fs;
+
+use driver::{Options, Step, Target};
+use kms_emulator::{Config, Emulator};
+use serde_json::Value;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_alicloud-kms-provider");
+
+fn options(emulator: &Emulator, directory: &std::path::Path, destroy: bool) -> Options {
+    Options {
+        provider_binary: BINARY.into(),
+        working_directory: directory.to_path_buf(),
+        target: Target::Emulator {
+            endpoint: emulator.addr().to_string(),
+        },
+        aap_name: driver::SEED_AAP_NAME.to_owned(),
+        destroy,
+    }
+}
+
+fn step(resource: &str, operation: &str, id: &str) -> Step {
+    Step {
+        resource: resource.to_owned(),
+        operation: operation.to_owned(),
+        id: id.to_owned(),
+    }
+}
+
+#[test]
+fn the_seed_example_creates_both_resources_and_a_second_pass_changes_nothing() {
+    let emulator = Emulator::start_blocking(Config::default()).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let mut output = Vec::new();
+    let report = driver::run(&options(&emulator, directory.path(), false), &mut output)
+        .unwrap_or_else(|error| panic!("{error}\n{}", String::from_utf8_lossy(&output)));
+    let key_id = report.client_key_id.as_str();
+    assert_eq!(
+        report.steps,
+        [
+            step("ApplicationAccessPoint", "preview create", "(none yet)"),
+            step("ApplicationAccessPoint", "create", "terraform-example"),
+            step("ClientKey", "preview create", "(none yet)"),
+            step("ClientKey", "create", key_id),
+            step("ApplicationAccessPoint", "refresh", "terraform-example"),
+            step(
+                "ApplicationAccessPoint",
+                "diff: no changes",
+                "terraform-example"
+            ),
+            step("ClientKey", "refresh", key_id),
+            step("ClientKey", "diff: no changes", key_id),
+        ]
+    );
+
+    let access_points = emulator.access_points();
+    assert_eq!(access_points.len(), 1);
+    assert_eq!(access_points[0].name, "terraform-example");
+    assert_eq!(access_points[0].policies, ["aa"]);
+    assert_eq!(access_points[0].description, "aa");
+    let keys = emulator.client_keys();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].id, key_id);
+    assert_eq!(keys[0].aap_name, "terraform-example");
+    assert_eq!(keys[0].not_before, driver::SEED_NOT_BEFORE);
+    assert_eq!(keys[0].not_after, driver::SEED_NOT_AFTER);
+
+    assert_eq!(
+        report.key_file,
+        directory.path().join("private_key_data_file.txt")
+    );
+    let key_file: Value =
+        serde_json::from_str(&fs::read_to_string(&report.key_file).unwrap()).unwrap();
+    assert_eq!(key_file["KeyId"], key_id);
+    let private_data = key_file["PrivateKeyData"].as_str().unwrap();
+
+    let printed = String::from_utf8(output).unwrap();
+    assert!(
+        printed.contains(&format!(
+            "ClientKey                create           {key_id}"
+        )),
+        "{printed}"
+    );
+    assert!(!printed.contains(driver::SEED_PASSWORD), "{printed}");
+    assert!(
+        !printed.contains(private_data),
+        "the private key reached the output"
+    );
+}
+
+#[test]
+fn the_seed_example_with_destroy_leaves_nothing_behind() {
+    let emulator = Emulator::start_blocking(Config::default()).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    let mut output = Vec::new();
+    let report = driver::run(&options(&emulator, directory.path(), true), &mut output)
+        .unwrap_or_else(|error| panic!("{error}\n{}", String::from_utf8_lossy(&output)));
+    let last_two: Vec<&str> = report.steps[report.steps.len() - 2..]
+        .iter()
+        .map(|step| step.operation.as_str())
+        .collect();
+    assert_eq!(last_two, ["delete", "delete"]);
+    assert!(emulator.client_keys().is_empty());
+    assert!(emulator.access_points().is_empty());
+    assert!(!report.key_file.exists());
+    assert!(fs::read_dir(directory.path()).unwrap().next().is_none());
+}
+
+#[test]
+fn a_failing_step_is_reported_with_the_providers_reason() {
+    let emulator = Emulator::start_blocking(Config::default()).unwrap();
+    let directory = tempfile::tempdir().unwrap();
+    // The access point exists already: the create fails, and the driver says why.
+    let mut output = Vec::new();
+    driver::run(&options(&emulator, directory.path(), false), &mut output).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let error = driver::run(&options(&emulator, other.path(), false), &mut Vec::new()).unwrap_err();
+    assert!(error.starts_with("create failed (-32052)"), "{error}");
+    assert!(
+        error.contains(
+            "pulumi import alicloud-kms:index:ApplicationAccessPoint AAP0 terraform-example"
+        ),
+        "{error}"
+    );
+}

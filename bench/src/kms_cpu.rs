@@ -1,0 +1,255 @@
+//! Client-side CPU per signed KMS call: the provider's Rust client (`kms-bench kms-client`, in
+//! both tokio runtime flavours) against the official Python SDK (`alibabacloud-kms20160120`,
+//! `signature_algorithm="v2"`), making the same `GetClientKey` call against the same emulator.
+//!
+//! Each client runs as its own process, warms up (imports, connection, first calls), then
+//! measures its own CPU time (`getrusage(RUSAGE_SELF)`: user and system, all threads) across the
+//! measured calls only, and prints one JSON line. The emulator runs in its own process, so its CPU is charged to neither client.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use alicloud_kms_provider::kms::{self, CallOptions};
+use serde::{Deserialize, Serialize};
+
+use crate::emulator::Emulator;
+use crate::BenchError;
+
+/// What one client run reports.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct ClientRun {
+    pub calls: u64,
+    pub cpu_seconds: f64,
+    pub user_seconds: f64,
+    pub system_seconds: f64,
+    pub wall_seconds: f64,
+}
+
+impl ClientRun {
+    pub fn cpu_per_call(&self) -> f64 {
+        self.cpu_seconds / self.calls as f64
+    }
+}
+
+/// The runtime flavour of the Rust client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Flavour {
+    CurrentThread,
+    MultiThread,
+}
+
+impl Flavour {
+    pub fn name(self) -> &'static str {
+        match self {
+            Flavour::CurrentThread => "current-thread",
+            Flavour::MultiThread => "multi-thread",
+        }
+    }
+}
+
+/// `kms-bench kms-client <host:port> <client key id> <warm-up calls> <calls> <flavour>`: runs in
+/// the measured child process.
+pub fn client_main(arguments: &[String]) -> Result<(), BenchError> {
+    let usage = "usage: kms-bench kms-client <host:port> <client key id> <warm-up calls> <calls> <current-thread|multi-thread>";
+    let [endpoint, key_id, warmup, calls, flavour] = arguments else {
+        return Err(BenchError::new(usage));
+    };
+    let warmup: u64 = warmup.parse().map_err(|_| BenchError::new(usage))?;
+    let calls: u64 = calls.parse().map_err(|_| BenchError::new(usage))?;
+    let runtime = match flavour.as_str() {
+        "current-thread" => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build(),
+        "multi-thread" => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build(),
+        _ => return Err(BenchError::new(usage)),
+    }
+    .map_err(|error| BenchError::new(format!("cannot start a runtime: {error}")))?;
+    let emulator_config = Emulator::config_for(endpoint);
+    let run = runtime.block_on(async move {
+        let client = kms::Client::new(emulator_config)
+            .map_err(|error| BenchError::new(error.to_string()))?;
+        let options = CallOptions::new();
+        let one_call = |client: &kms::Client| {
+            let client = client.clone();
+            let options = options.clone();
+            let key_id = key_id.clone();
+            async move {
+                let reply = client
+                    .get_client_key(&key_id, &options)
+                    .await
+                    .map_err(|error| BenchError::new(format!("GetClientKey failed: {error}")))?;
+                if reply.client_key.client_key_id != key_id {
+                    return Err(BenchError::new("GetClientKey answered another key"));
+                }
+                Ok::<(), BenchError>(())
+            }
+        };
+        for _ in 0..warmup {
+            one_call(&client).await?;
+        }
+        let before = CpuSample::now()?;
+        let started = Instant::now();
+        for _ in 0..calls {
+            one_call(&client).await?;
+        }
+        let wall_seconds = started.elapsed().as_secs_f64();
+        let after = CpuSample::now()?;
+        Ok::<ClientRun, BenchError>(ClientRun {
+            calls,
+            cpu_seconds: after.cpu_seconds - before.cpu_seconds,
+            user_seconds: after.user_seconds - before.user_seconds,
+            system_seconds: after.system_seconds - before.system_seconds,
+            wall_seconds,
+        })
+    })?;
+    let line = serde_json::to_string(&run).expect("a ClientRun serialises");
+    use std::io::Write;
+    writeln!(std::io::stdout(), "{line}").map_err(|error| BenchError::new(error.to_string()))
+}
+
+/// This process's CPU time so far (every thread, exited ones included), as `getrusage` reports it.
+struct CpuSample {
+    cpu_seconds: f64,
+    user_seconds: f64,
+    system_seconds: f64,
+}
+
+impl CpuSample {
+    fn now() -> Result<CpuSample, BenchError> {
+        use nix::sys::resource::{getrusage, UsageWho};
+        let usage = getrusage(UsageWho::RUSAGE_SELF)
+            .map_err(|error| BenchError::new(format!("getrusage failed: {error}")))?;
+        let seconds =
+            |time: nix::sys::time::TimeVal| time.tv_sec() as f64 + time.tv_usec() as f64 * 1e-6;
+        let user_seconds = seconds(usage.user_time());
+        let system_seconds = seconds(usage.system_time());
+        Ok(CpuSample {
+            cpu_seconds: user_seconds + system_seconds,
+            user_seconds,
+            system_seconds,
+        })
+    }
+}
+
+/// How to run each client.
+pub struct Clients {
+    pub harness: PathBuf,
+    pub python: Option<PathBuf>,
+    pub python_client: PathBuf,
+}
+
+/// Runs one client process and parses its report.
+pub fn run_client(command: &mut Command) -> Result<ClientRun, BenchError> {
+    let output = command
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|error| BenchError::new(format!("cannot start a benchmark client: {error}")))?;
+    if !output.status.success() {
+        return Err(BenchError::new(format!(
+            "a benchmark client failed with {}",
+            output.status
+        )));
+    }
+    let text = String::from_utf8_lossy(&output.stdout);
+    let line = text.lines().last().unwrap_or("");
+    serde_json::from_str(line)
+        .map_err(|error| BenchError::new(format!("a benchmark client printed {line:?}: {error}")))
+}
+
+impl Clients {
+    pub fn rust(
+        &self,
+        emulator: &Emulator,
+        key_id: &str,
+        warmup: u64,
+        calls: u64,
+        flavour: Flavour,
+    ) -> Command {
+        let mut command = Command::new(&self.harness);
+        command.args([
+            "kms-client",
+            &emulator.address,
+            key_id,
+            &warmup.to_string(),
+            &calls.to_string(),
+            flavour.name(),
+        ]);
+        command
+    }
+
+    pub fn python(
+        &self,
+        emulator: &Emulator,
+        key_id: &str,
+        warmup: u64,
+        calls: u64,
+    ) -> Option<Command> {
+        let python = self.python.as_ref()?;
+        let mut command = Command::new(python);
+        command.arg(&self.python_client).args([
+            &emulator.address,
+            key_id,
+            &warmup.to_string(),
+            &calls.to_string(),
+        ]);
+        Some(command)
+    }
+}
+
+/// Syscalls per call of a client command, from `strace -f -c` over a run with `warmup` calls and
+/// one with `warmup + calls` (the difference, so start-up is left out). `None` without strace.
+pub fn syscalls_per_call(
+    make: impl Fn(u64) -> Command,
+    warmup: u64,
+    calls: u64,
+    scratch: &Path,
+) -> Result<Option<f64>, BenchError> {
+    if Command::new("strace")
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
+        return Ok(None);
+    }
+    let count = |total_calls: u64, name: &str| -> Result<f64, BenchError> {
+        let inner = make(total_calls);
+        let summary = scratch.join(name);
+        let mut command = Command::new("strace");
+        command
+            .args(["-f", "-qq", "-c", "-o"])
+            .arg(&summary)
+            .arg(inner.get_program())
+            .args(inner.get_args());
+        for (key, value) in inner.get_envs() {
+            match value {
+                Some(value) => command.env(key, value),
+                None => command.env_remove(key),
+            };
+        }
+        command.stdout(Stdio::null());
+        let status = command
+            .status()
+            .map_err(|error| BenchError::new(format!("cannot run strace: {error}")))?;
+        if !status.success() {
+            return Err(BenchError::new(format!(
+                "a client under strace failed with {status}"
+            )));
+        }
+        let text = std::fs::read_to_string(&summary)
+            .map_err(|error| BenchError::new(error.to_string()))?;
+        text.lines()
+            .find(|line| line.trim_end().ends_with(" total"))
+            .and_then(|line| line.split_whitespace().nth(3))
+            .and_then(|calls| calls.parse::<f64>().ok())
+            .ok_or_else(|| BenchError::new(format!("unexpected strace summary: {text}")))
+    };
+    let small = count(warmup, "strace-small.txt")?;
+    let big = count(warmup + calls, "strace-big.txt")?;
+    Ok(Some((big - small) / calls as f64))
+}

@@ -1,0 +1,421 @@
+//! `kms-bench run`: every measurement in one run, on one machine, then the table.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::emulator::Emulator;
+use crate::fanout::{self, FanOut, FanOutFaults};
+use crate::kms_cpu::{run_client, syscalls_per_call, ClientRun, Clients, Flavour};
+use crate::machine::Machine;
+use crate::protocol::{self, MemoryFigures};
+use crate::stdio::{request_line, ProviderCommand};
+use crate::{callgrind, emulator_load, report, stats, BenchError, Options};
+
+/// A figure: measured, or why not (`Err` holds the reason shown in the table).
+pub type Measured<T> = Result<T, String>;
+
+/// The locations a run needs.
+pub struct Paths {
+    pub root: PathBuf,
+    pub provider: PathBuf,
+    pub emulator: PathBuf,
+    pub load: PathBuf,
+    pub harness: PathBuf,
+    pub python: Option<PathBuf>,
+    pub scratch: PathBuf,
+}
+
+impl Paths {
+    pub fn new(options: &Options) -> Result<Paths, BenchError> {
+        let release = options.root.join("target/release");
+        let provider = release.join("alicloud-kms-provider");
+        if !provider.exists() {
+            return Err(BenchError::new(format!(
+                "{} is missing; build it first (scripts/bench.sh does)",
+                provider.display()
+            )));
+        }
+        let scratch = std::env::temp_dir().join(format!("kms-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&scratch).map_err(|error| {
+            BenchError::new(format!("cannot create {}: {error}", scratch.display()))
+        })?;
+        Ok(Paths {
+            root: options.root.clone(),
+            provider,
+            emulator: release.join("kms-emulator"),
+            load: release.join("examples/load"),
+            harness: std::env::current_exe().map_err(|error| BenchError::new(error.to_string()))?,
+            python: options.python.clone(),
+            scratch,
+        })
+    }
+
+    pub fn provider_command(&self) -> ProviderCommand {
+        ProviderCommand::new(&self.provider)
+    }
+
+    pub fn clients(&self) -> Clients {
+        Clients {
+            harness: self.harness.clone(),
+            python: self.python.clone(),
+            python_client: self.root.join("bench/python/kms_client.py"),
+        }
+    }
+}
+
+impl Drop for Paths {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.scratch);
+    }
+}
+
+/// The KMS CPU comparison: the best (lowest CPU per call) of several rounds per client.
+pub struct KmsCpu {
+    pub rust_current_thread: ClientRun,
+    pub rust_multi_thread: ClientRun,
+    pub python: Measured<ClientRun>,
+    pub syscalls_rust: Option<f64>,
+    pub syscalls_python: Option<f64>,
+}
+
+/// Instruction counts under callgrind.
+pub struct Instructions {
+    /// Spawn, one `getSchema`, end of input, exit.
+    pub cold_start: u64,
+    /// Per pipelined `check`/`diff` request.
+    pub per_check_or_diff: f64,
+    /// Per signed `GetClientKey` call of the Rust client (current-thread runtime).
+    pub per_kms_call: f64,
+}
+
+/// Everything one run measured.
+pub struct Figures {
+    pub machine: Machine,
+    pub load_after: String,
+    pub binary_bytes: Measured<u64>,
+    pub cold_start: Measured<Vec<f64>>,
+    pub throughput: Measured<Vec<f64>>,
+    pub memory: Measured<MemoryFigures>,
+    pub fan_out: Measured<FanOut>,
+    pub fan_out_throttled: Measured<FanOut>,
+    pub kms_cpu: Measured<KmsCpu>,
+    pub emulator_load: Measured<emulator_load::EmulatorLoad>,
+    pub python_host: Measured<Value>,
+    pub instructions: Measured<Instructions>,
+}
+
+/// Sizes of each run.
+pub struct Sizes {
+    pub spawns: usize,
+    pub throughput_requests: u64,
+    pub throughput_rounds: usize,
+    pub kms_rounds: usize,
+    pub rust_calls: u64,
+    pub python_calls: u64,
+    pub load_seconds: u32,
+    pub host_starts: u32,
+    pub host_ops: u32,
+}
+
+impl Sizes {
+    pub fn full() -> Sizes {
+        Sizes {
+            spawns: 300,
+            throughput_requests: 100_000,
+            throughput_rounds: 3,
+            kms_rounds: 3,
+            rust_calls: 30_000,
+            python_calls: 1_500,
+            load_seconds: 5,
+            host_starts: 10,
+            host_ops: 200,
+        }
+    }
+
+    pub fn quick() -> Sizes {
+        Sizes {
+            spawns: 50,
+            throughput_requests: 20_000,
+            throughput_rounds: 1,
+            kms_rounds: 1,
+            rust_calls: 2_000,
+            python_calls: 300,
+            load_seconds: 2,
+            host_starts: 3,
+            host_ops: 40,
+        }
+    }
+}
+
+fn say(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "--> {message}");
+}
+
+fn step<T>(name: &str, measure: impl FnOnce() -> Result<T, BenchError>) -> Measured<T> {
+    say(name);
+    measure().map_err(|error| {
+        say(&format!("{name} failed: {error}"));
+        format!("failed: {error}")
+    })
+}
+
+/// Measures everything, writes the table; `Ok(false)` when a measurement failed.
+pub fn run_all(options: &Options) -> Result<bool, BenchError> {
+    let paths = Paths::new(options)?;
+    let sizes = if options.quick {
+        Sizes::quick()
+    } else {
+        Sizes::full()
+    };
+    let machine = Machine::describe();
+    let command = paths.provider_command();
+
+    let binary_bytes = step("release binary size", || binary_size(&paths.provider));
+    let cold_start = step("cold start", || {
+        protocol::cold_start(&command, sizes.spawns)
+    });
+    let throughput = step("check + diff throughput", || {
+        protocol::throughput(&command, sizes.throughput_requests, sizes.throughput_rounds)
+    });
+    let memory = step("peak RSS with 1,000 requests in flight", || {
+        protocol::peak_memory(&command, 1000, Duration::from_millis(1500))
+    });
+
+    let emulator = Emulator::start(&paths.emulator)?;
+    let fan_out_faults = FanOutFaults {
+        latency_ms: 20,
+        throttle_ratio: 0.0,
+    };
+    let fan_out = step("fan-out: 200 creates, 20 ms latency", || {
+        fanout::fan_out(&command, &emulator, 200, &fan_out_faults, "latency")
+    });
+    let throttled_faults = FanOutFaults {
+        latency_ms: 20,
+        throttle_ratio: 0.3,
+    };
+    let fan_out_throttled = step(
+        "fan-out: 200 creates, 20 ms latency, 30 % throttled",
+        || fanout::fan_out(&command, &emulator, 200, &throttled_faults, "throttled"),
+    );
+    let kms_cpu = step("KMS client CPU per signed call vs the Python SDK", || {
+        measure_kms_cpu(&paths, &emulator, &sizes, true)
+    });
+    let emulator_load = step("emulator GetClientKey throughput, 32 clients", || {
+        emulator_load::run(&paths.load, &emulator.address, 32, sizes.load_seconds)
+    });
+    let python_host = step("Python SDK inside the pulumi.dynamic host", || {
+        python_host(&paths, &emulator, &sizes)
+    });
+    let instructions = step("instruction counts (callgrind)", || {
+        measure_instructions(&paths, &emulator)
+    });
+    drop(emulator);
+
+    let figures = Figures {
+        machine,
+        load_after: crate::machine::load_average(),
+        binary_bytes,
+        cold_start,
+        throughput,
+        memory,
+        fan_out,
+        fan_out_throttled,
+        kms_cpu,
+        emulator_load,
+        python_host,
+        instructions,
+    };
+    let markdown = report::markdown(&figures, options.quick);
+    let out = options
+        .out
+        .clone()
+        .unwrap_or_else(|| paths.root.join("BENCHMARKS.md"));
+    std::fs::write(&out, &markdown)
+        .map_err(|error| BenchError::new(format!("cannot write {}: {error}", out.display())))?;
+    {
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{}", report::table(&figures));
+    }
+    say(&format!("wrote {}", out.display()));
+    Ok(!report::any_failed(&figures))
+}
+
+pub fn binary_size(path: &Path) -> Result<u64, BenchError> {
+    std::fs::metadata(path)
+        .map(|metadata| metadata.len())
+        .map_err(|error| BenchError::new(format!("cannot read {}: {error}", path.display())))
+}
+
+/// Runs each client `rounds` times, alternating, and keeps each one's best round.
+/// With `count_syscalls`, also counts syscalls per call under strace (when it is installed).
+pub fn measure_kms_cpu(
+    paths: &Paths,
+    emulator: &Emulator,
+    sizes: &Sizes,
+    count_syscalls: bool,
+) -> Result<KmsCpu, BenchError> {
+    let key_id = emulator.create_key("bench_kms_cpu")?;
+    let clients = paths.clients();
+    let best = |runs: &[ClientRun]| -> ClientRun {
+        *runs
+            .iter()
+            .min_by(|left, right| left.cpu_per_call().total_cmp(&right.cpu_per_call()))
+            .expect("at least one round")
+    };
+    let (mut current, mut multi, mut python) = (Vec::new(), Vec::new(), Vec::new());
+    let mut python_error = None;
+    for _ in 0..sizes.kms_rounds {
+        current.push(run_client(&mut clients.rust(
+            emulator,
+            &key_id,
+            300,
+            sizes.rust_calls,
+            Flavour::CurrentThread,
+        ))?);
+        multi.push(run_client(&mut clients.rust(
+            emulator,
+            &key_id,
+            300,
+            sizes.rust_calls,
+            Flavour::MultiThread,
+        ))?);
+        match clients.python(emulator, &key_id, 100, sizes.python_calls) {
+            Some(mut command) => match run_client(&mut command) {
+                Ok(run) => python.push(run),
+                Err(error) => python_error = Some(error.to_string()),
+            },
+            None => {
+                python_error =
+                    Some("no Python environment (run scripts/ensure-python-env.sh)".to_owned())
+            }
+        }
+    }
+    let python = match python_error {
+        Some(error) => Err(error),
+        None => Ok(best(&python)),
+    };
+    if !count_syscalls {
+        return Ok(KmsCpu {
+            rust_current_thread: best(&current),
+            rust_multi_thread: best(&multi),
+            python,
+            syscalls_rust: None,
+            syscalls_python: None,
+        });
+    }
+    let syscalls_rust = syscalls_per_call(
+        |calls| clients.rust(emulator, &key_id, 0, calls, Flavour::CurrentThread),
+        100,
+        2000,
+        &paths.scratch,
+    )?;
+    let syscalls_python = match python {
+        Ok(_) => syscalls_per_call(
+            |calls| {
+                clients
+                    .python(emulator, &key_id, 0, calls)
+                    .expect("python is there")
+            },
+            50,
+            500,
+            &paths.scratch,
+        )?,
+        Err(_) => None,
+    };
+    Ok(KmsCpu {
+        rust_current_thread: best(&current),
+        rust_multi_thread: best(&multi),
+        python,
+        syscalls_rust,
+        syscalls_python,
+    })
+}
+
+fn python_host(paths: &Paths, emulator: &Emulator, sizes: &Sizes) -> Result<Value, BenchError> {
+    let python = paths.python.as_ref().ok_or_else(|| {
+        BenchError::new("no Python environment (run scripts/ensure-python-env.sh)")
+    })?;
+    let output = Command::new(python)
+        .arg(paths.root.join("bench/python/dynamic_host.py"))
+        .arg("--provider")
+        .arg(&paths.provider)
+        .arg("--sdk")
+        .arg(paths.root.join("sdk/python"))
+        .args(["--endpoint", &emulator.address])
+        .args([
+            "--host-starts",
+            &sizes.host_starts.to_string(),
+            "--ops",
+            &sizes.host_ops.to_string(),
+        ])
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .map_err(|error| BenchError::new(format!("cannot run {}: {error}", python.display())))?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(BenchError::new(format!(
+            "dynamic_host.py failed with {}: {text}",
+            output.status
+        )));
+    }
+    serde_json::from_str(text.lines().last().unwrap_or(""))
+        .map_err(|error| BenchError::new(format!("dynamic_host.py printed {text:?}: {error}")))
+}
+
+/// Instruction counts of the cold start, of a check/diff request and of a signed KMS call.
+pub fn measure_instructions(
+    paths: &Paths,
+    emulator: &Emulator,
+) -> Result<Instructions, BenchError> {
+    if !callgrind::available() {
+        return Err(BenchError::new("valgrind is not installed"));
+    }
+    let provider = paths.provider_command().command();
+    let input = |requests: u64, name: &str| -> Result<PathBuf, BenchError> {
+        let mut text = request_line(0, "getSchema", &serde_json::json!({}));
+        let templates = protocol::check_and_diff_requests();
+        for (id, (method, params)) in (1..=requests).zip(templates.iter().cycle()) {
+            text.push_str(&request_line(id, method, params));
+        }
+        let path = paths.scratch.join(name);
+        std::fs::write(&path, text).map_err(|error| BenchError::new(error.to_string()))?;
+        Ok(path)
+    };
+    let cold_start = callgrind::instructions(&provider, Some(&input(0, "cold.jsonl")?))?;
+    let requests = 2000;
+    let with_requests =
+        callgrind::instructions(&provider, Some(&input(requests, "requests.jsonl")?))?;
+    let per_check_or_diff = with_requests.saturating_sub(cold_start) as f64 / requests as f64;
+
+    let key_id = emulator.create_key("bench_callgrind")?;
+    let clients = paths.clients();
+    let calls = 300;
+    let small = callgrind::instructions(
+        &clients.rust(emulator, &key_id, 20, 0, Flavour::CurrentThread),
+        None,
+    )?;
+    let big = callgrind::instructions(
+        &clients.rust(emulator, &key_id, 20, calls, Flavour::CurrentThread),
+        None,
+    )?;
+    Ok(Instructions {
+        cold_start,
+        per_check_or_diff,
+        per_kms_call: big.saturating_sub(small) as f64 / calls as f64,
+    })
+}
+
+/// The ratio `python / rust` of CPU per call.
+pub fn cpu_ratio(python: &ClientRun, rust: &ClientRun) -> f64 {
+    python.cpu_per_call() / rust.cpu_per_call()
+}
+
+/// Cold start median and p90, for the report.
+pub fn cold_start_summary(samples: &[f64]) -> (f64, f64) {
+    (stats::median(samples), stats::percentile(samples, 90.0))
+}

@@ -41,8 +41,10 @@ impl std::fmt::Display for BenchError {
 impl std::error::Error for BenchError {}
 
 const USAGE: &str = "usage:
-  kms-bench run [--root DIR] [--python PATH] [--out FILE] [--quick]
-      measure everything, print the table, write it to FILE (default BENCHMARKS.md in DIR)
+  kms-bench run [--root DIR] [--python PATH] [--out FILE] [--quick] [--provider BIN] [--only STEPS]
+      measure everything, print the table, write it to FILE (default BENCHMARKS.md in DIR);
+      --provider measures another build of the binary, --only a comma-separated subset of
+      size,cold-start,throughput,rss,fan-out,kms-cpu,emulator,python-host,instructions
   kms-bench budget [--root DIR] [--python PATH]
       measure the counts and ratios that have budgets; exit 1 when one is past its budget
   kms-bench kms-client <host:port> <client key id> <warm-up calls> <calls> <current-thread|multi-thread>
@@ -55,6 +57,10 @@ DIR/target/release (scripts/bench.sh builds them). PATH is the Python of scripts
 /// Options of `run` and `budget`.
 pub struct Options {
     pub root: PathBuf,
+    /// Another provider binary to measure (e.g. an older build, for a before/after comparison).
+    pub provider: Option<PathBuf>,
+    /// Only these steps (names as in `run::STEPS`); all when empty.
+    pub only: Vec<String>,
     pub python: Option<PathBuf>,
     pub out: Option<PathBuf>,
     pub quick: bool,
@@ -65,6 +71,8 @@ fn parse_options(arguments: &[String]) -> Result<Options, BenchError> {
     let mut python = std::env::var_os("KMS_TEST_PYTHON").map(PathBuf::from);
     let mut out = None;
     let mut quick = false;
+    let mut provider = None;
+    let mut only = Vec::new();
     let mut rest = arguments.iter();
     while let Some(flag) = rest.next() {
         let mut value = || {
@@ -77,6 +85,8 @@ fn parse_options(arguments: &[String]) -> Result<Options, BenchError> {
             "--python" => python = Some(PathBuf::from(value()?)),
             "--out" => out = Some(PathBuf::from(value()?)),
             "--quick" => quick = true,
+            "--provider" => provider = Some(PathBuf::from(value()?)),
+            "--only" => only = value()?.split(',').map(str::to_owned).collect(),
             other => {
                 return Err(BenchError::new(format!(
                     "unknown argument {other}\n{USAGE}"
@@ -96,6 +106,8 @@ fn parse_options(arguments: &[String]) -> Result<Options, BenchError> {
     }
     Ok(Options {
         root,
+        provider,
+        only,
         python,
         out,
         quick,

@@ -31,7 +31,10 @@ pub struct Paths {
 impl Paths {
     pub fn new(options: &Options) -> Result<Paths, BenchError> {
         let release = options.root.join("target/release");
-        let provider = release.join("alicloud-kms-provider");
+        let provider = options
+            .provider
+            .clone()
+            .unwrap_or_else(|| release.join("alicloud-kms-provider"));
         if !provider.exists() {
             return Err(BenchError::new(format!(
                 "{} is missing; build it first (scripts/bench.sh does)",
@@ -155,7 +158,15 @@ fn say(message: &str) {
     let _ = writeln!(std::io::stderr(), "--> {message}");
 }
 
-fn step<T>(name: &str, measure: impl FnOnce() -> Result<T, BenchError>) -> Measured<T> {
+fn step<T>(
+    only: &[String],
+    key: &str,
+    name: &str,
+    measure: impl FnOnce() -> Result<T, BenchError>,
+) -> Measured<T> {
+    if !only.is_empty() && !only.iter().any(|wanted| wanted == key) {
+        return Err("skipped (--only)".to_owned());
+    }
     say(name);
     measure().map_err(|error| {
         say(&format!("{name} failed: {error}"));
@@ -173,46 +184,69 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
     };
     let machine = Machine::describe();
     let command = paths.provider_command();
+    let only = options.only.as_slice();
 
-    let binary_bytes = step("release binary size", || binary_size(&paths.provider));
-    let cold_start = step("cold start", || {
+    let binary_bytes = step(only, "size", "release binary size", || {
+        binary_size(&paths.provider)
+    });
+    let cold_start = step(only, "cold-start", "cold start", || {
         protocol::cold_start(&command, sizes.spawns)
     });
-    let throughput = step("check + diff throughput", || {
+    let throughput = step(only, "throughput", "check + diff throughput", || {
         protocol::throughput(&command, sizes.throughput_requests, sizes.throughput_rounds)
     });
-    let memory = step("peak RSS with 1,000 requests in flight", || {
-        protocol::peak_memory(&command, 1000, Duration::from_millis(1500))
-    });
+    let memory = step(
+        only,
+        "rss",
+        "peak RSS with 1,000 requests in flight",
+        || protocol::peak_memory(&command, 1000, Duration::from_millis(1500)),
+    );
 
     let emulator = Emulator::start(&paths.emulator)?;
     let fan_out_faults = FanOutFaults {
         latency_ms: 20,
         throttle_ratio: 0.0,
     };
-    let fan_out = step("fan-out: 200 creates, 20 ms latency", || {
-        fanout::fan_out(&command, &emulator, 200, &fan_out_faults, "latency")
-    });
+    let fan_out = step(
+        only,
+        "fan-out",
+        "fan-out: 200 creates, 20 ms latency",
+        || fanout::fan_out(&command, &emulator, 200, &fan_out_faults, "latency"),
+    );
     let throttled_faults = FanOutFaults {
         latency_ms: 20,
         throttle_ratio: 0.3,
     };
     let fan_out_throttled = step(
+        only,
+        "fan-out",
         "fan-out: 200 creates, 20 ms latency, 30 % throttled",
         || fanout::fan_out(&command, &emulator, 200, &throttled_faults, "throttled"),
     );
-    let kms_cpu = step("KMS client CPU per signed call vs the Python SDK", || {
-        measure_kms_cpu(&paths, &emulator, &sizes, true)
-    });
-    let emulator_load = step("emulator GetClientKey throughput, 32 clients", || {
-        emulator_load::run(&paths.load, &emulator.address, 32, sizes.load_seconds)
-    });
-    let python_host = step("Python SDK inside the pulumi.dynamic host", || {
-        python_host(&paths, &emulator, &sizes)
-    });
-    let instructions = step("instruction counts (callgrind)", || {
-        measure_instructions(&paths, &emulator)
-    });
+    let kms_cpu = step(
+        only,
+        "kms-cpu",
+        "KMS client CPU per signed call vs the Python SDK",
+        || measure_kms_cpu(&paths, &emulator, &sizes, true),
+    );
+    let emulator_load = step(
+        only,
+        "emulator",
+        "emulator GetClientKey throughput, 32 clients",
+        || emulator_load::run(&paths.load, &emulator.address, 32, sizes.load_seconds),
+    );
+    let python_host = step(
+        only,
+        "python-host",
+        "Python SDK inside the pulumi.dynamic host",
+        || python_host(&paths, &emulator, &sizes),
+    );
+    let instructions = step(
+        only,
+        "instructions",
+        "instruction counts (callgrind)",
+        || measure_instructions(&paths, &emulator),
+    );
     drop(emulator);
 
     let figures = Figures {

@@ -386,6 +386,7 @@ pub fn markdown(figures: &Figures, quick: bool) -> String {
     text.push_str(&table(figures));
     text.push_str(NOTES);
     text.push_str(&budget::markdown_section());
+    text.push_str(RUNNING);
     text
 }
 
@@ -394,6 +395,21 @@ const MISSED_THROUGHPUT: &str = "see the notes on throughput";
 const MISSED_FAN_OUT: &str = "see the notes on fan-out";
 const MISSED_RSS: &str = "see the notes on memory";
 const MISSED_CPU_RATIO: &str = "this machine was loaded differently from the runs the notes describe; see the notes on the KMS client";
+
+/// How to run the harness, beyond the one command.
+const RUNNING: &str = "
+## Running it
+
+- `./scripts/bench.sh`: builds the release binaries, runs everything (about 2 minutes once built),
+  rewrites this file. `--quick` takes fewer samples, for trying things out.
+- `./scripts/bench.sh --budget`: the budgets only; exit 1 when one is past its limit.
+- Before/after a change: keep the old binary, then
+  `target/release/kms-bench run --provider OLD_BINARY --only cold-start,throughput,rss --out /tmp/old.md`
+  (steps: `size`, `cold-start`, `throughput`, `rss`, `fan-out`, `kms-cpu`, `emulator`,
+  `python-host`, `instructions`).
+- Needs Linux (`/proc`), Python from `scripts/ensure-python-env.sh` (the official KMS SDK and
+  `pulumi`), valgrind for the instruction counts; strace, when installed, adds the syscall counts.
+";
 
 /// How to read the figures, what was changed for them, and why a target is missed when it is.
 /// Counts quoted here are callgrind's, which do not move between runs.

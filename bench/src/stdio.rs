@@ -206,15 +206,6 @@ pub fn error_code(reply: &Value) -> Option<i64> {
         .and_then(Value::as_i64)
 }
 
-/// The error message of a reply, if it is an error.
-pub fn error_message(reply: &Value) -> String {
-    reply
-        .pointer("/error/message")
-        .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_owned()
-}
-
 /// `VmHWM` (peak resident set) and `VmRSS` of a process, in bytes, from `/proc/<pid>/status`.
 pub fn memory_of(pid: u32) -> Result<(u64, u64), BenchError> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))

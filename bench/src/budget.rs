@@ -161,7 +161,7 @@ pub fn check(options: &Options) -> Result<bool, BenchError> {
     say("KMS client CPU per signed call vs the Python SDK");
     let mut sizes = Sizes::quick();
     sizes.kms_rounds = 3;
-    let kms = run::measure_kms_cpu(&paths, &emulator, &sizes, false)?;
+    let kms = crate::kms_cpu::measure_kms_cpu(&paths, &emulator, &sizes, false)?;
     let python = kms.python.map_err(|reason| {
         BenchError::new(format!("the CPU ratio needs the Python SDK: {reason}"))
     })?;

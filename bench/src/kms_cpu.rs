@@ -14,6 +14,7 @@ use alicloud_kms_provider::kms::{self, CallOptions};
 use serde::{Deserialize, Serialize};
 
 use crate::emulator::Emulator;
+use crate::run::{Measured, Paths, Sizes};
 use crate::BenchError;
 
 /// What one client run reports.
@@ -252,4 +253,98 @@ pub fn syscalls_per_call(
     let small = count(warmup, "strace-small.txt")?;
     let big = count(warmup + calls, "strace-big.txt")?;
     Ok(Some((big - small) / calls as f64))
+}
+
+/// The KMS CPU comparison: the best (lowest CPU per call) of several rounds per client.
+pub struct KmsCpu {
+    pub rust_current_thread: ClientRun,
+    pub rust_multi_thread: ClientRun,
+    pub python: Measured<ClientRun>,
+    pub syscalls_rust: Option<f64>,
+    pub syscalls_python: Option<f64>,
+}
+
+/// Runs each client `rounds` times, alternating, and keeps each one's best round.
+/// With `count_syscalls`, also counts syscalls per call under strace (when it is installed).
+pub fn measure_kms_cpu(
+    paths: &Paths,
+    emulator: &Emulator,
+    sizes: &Sizes,
+    count_syscalls: bool,
+) -> Result<KmsCpu, BenchError> {
+    let key_id = emulator.create_key("bench_kms_cpu")?;
+    let clients = paths.clients();
+    let best = |runs: &[ClientRun]| -> ClientRun {
+        *runs
+            .iter()
+            .min_by(|left, right| left.cpu_per_call().total_cmp(&right.cpu_per_call()))
+            .expect("at least one round")
+    };
+    let (mut current, mut multi, mut python) = (Vec::new(), Vec::new(), Vec::new());
+    let mut python_error = None;
+    for _ in 0..sizes.kms_rounds {
+        current.push(run_client(&mut clients.rust(
+            emulator,
+            &key_id,
+            300,
+            sizes.rust_calls,
+            Flavour::CurrentThread,
+        ))?);
+        multi.push(run_client(&mut clients.rust(
+            emulator,
+            &key_id,
+            300,
+            sizes.rust_calls,
+            Flavour::MultiThread,
+        ))?);
+        match clients.python(emulator, &key_id, 100, sizes.python_calls) {
+            Some(mut command) => match run_client(&mut command) {
+                Ok(run) => python.push(run),
+                Err(error) => python_error = Some(error.to_string()),
+            },
+            None => {
+                python_error =
+                    Some("no Python environment (run scripts/ensure-python-env.sh)".to_owned())
+            }
+        }
+    }
+    let python = match python_error {
+        Some(error) => Err(error),
+        None => Ok(best(&python)),
+    };
+    if !count_syscalls {
+        return Ok(KmsCpu {
+            rust_current_thread: best(&current),
+            rust_multi_thread: best(&multi),
+            python,
+            syscalls_rust: None,
+            syscalls_python: None,
+        });
+    }
+    let syscalls_rust = syscalls_per_call(
+        |calls| clients.rust(emulator, &key_id, 0, calls, Flavour::CurrentThread),
+        100,
+        2000,
+        &paths.scratch,
+    )?;
+    let syscalls_python = match python {
+        Ok(_) => syscalls_per_call(
+            |calls| {
+                clients
+                    .python(emulator, &key_id, 0, calls)
+                    .expect("python is there")
+            },
+            50,
+            500,
+            &paths.scratch,
+        )?,
+        Err(_) => None,
+    };
+    Ok(KmsCpu {
+        rust_current_thread: best(&current),
+        rust_multi_thread: best(&multi),
+        python,
+        syscalls_rust,
+        syscalls_python,
+    })
 }

@@ -1,18 +1,17 @@
 //! `kms-bench run`: every measurement in one run, on one machine, then the table.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::emulator::Emulator;
 use crate::fanout::{self, FanOut, FanOutFaults};
-use crate::kms_cpu::{run_client, syscalls_per_call, ClientRun, Clients, Flavour};
+use crate::kms_cpu::{ClientRun, Clients, Flavour};
 use crate::machine::Machine;
 use crate::protocol::{self, MemoryFigures};
 use crate::stdio::{request_line, ProviderCommand};
-use crate::{callgrind, emulator_load, report, stats, BenchError, Options};
+use crate::{callgrind, emulator_load, kms_cpu, python_host, report, stats, BenchError, Options};
 
 /// A figure: measured, or why not (`Err` holds the reason shown in the table).
 pub type Measured<T> = Result<T, String>;
@@ -75,15 +74,6 @@ impl Drop for Paths {
     }
 }
 
-/// The KMS CPU comparison: the best (lowest CPU per call) of several rounds per client.
-pub struct KmsCpu {
-    pub rust_current_thread: ClientRun,
-    pub rust_multi_thread: ClientRun,
-    pub python: Measured<ClientRun>,
-    pub syscalls_rust: Option<f64>,
-    pub syscalls_python: Option<f64>,
-}
-
 /// Instruction counts under callgrind.
 pub struct Instructions {
     /// Spawn, one `getSchema`, end of input, exit.
@@ -104,7 +94,7 @@ pub struct Figures {
     pub memory: Measured<MemoryFigures>,
     pub fan_out: Measured<FanOut>,
     pub fan_out_throttled: Measured<FanOut>,
-    pub kms_cpu: Measured<KmsCpu>,
+    pub kms_cpu: Measured<kms_cpu::KmsCpu>,
     pub emulator_load: Measured<emulator_load::EmulatorLoad>,
     pub python_host: Measured<Value>,
     pub instructions: Measured<Instructions>,
@@ -227,7 +217,7 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         only,
         "kms-cpu",
         "KMS client CPU per signed call vs the Python SDK",
-        || measure_kms_cpu(&paths, &emulator, &sizes, true),
+        || kms_cpu::measure_kms_cpu(&paths, &emulator, &sizes, true),
     );
     let emulator_load = step(
         only,
@@ -239,7 +229,7 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         only,
         "python-host",
         "Python SDK inside the pulumi.dynamic host",
-        || python_host(&paths, &emulator, &sizes),
+        || python_host::python_host(&paths, &emulator, &sizes),
     );
     let instructions = step(
         only,
@@ -282,123 +272,6 @@ pub fn binary_size(path: &Path) -> Result<u64, BenchError> {
     std::fs::metadata(path)
         .map(|metadata| metadata.len())
         .map_err(|error| BenchError::new(format!("cannot read {}: {error}", path.display())))
-}
-
-/// Runs each client `rounds` times, alternating, and keeps each one's best round.
-/// With `count_syscalls`, also counts syscalls per call under strace (when it is installed).
-pub fn measure_kms_cpu(
-    paths: &Paths,
-    emulator: &Emulator,
-    sizes: &Sizes,
-    count_syscalls: bool,
-) -> Result<KmsCpu, BenchError> {
-    let key_id = emulator.create_key("bench_kms_cpu")?;
-    let clients = paths.clients();
-    let best = |runs: &[ClientRun]| -> ClientRun {
-        *runs
-            .iter()
-            .min_by(|left, right| left.cpu_per_call().total_cmp(&right.cpu_per_call()))
-            .expect("at least one round")
-    };
-    let (mut current, mut multi, mut python) = (Vec::new(), Vec::new(), Vec::new());
-    let mut python_error = None;
-    for _ in 0..sizes.kms_rounds {
-        current.push(run_client(&mut clients.rust(
-            emulator,
-            &key_id,
-            300,
-            sizes.rust_calls,
-            Flavour::CurrentThread,
-        ))?);
-        multi.push(run_client(&mut clients.rust(
-            emulator,
-            &key_id,
-            300,
-            sizes.rust_calls,
-            Flavour::MultiThread,
-        ))?);
-        match clients.python(emulator, &key_id, 100, sizes.python_calls) {
-            Some(mut command) => match run_client(&mut command) {
-                Ok(run) => python.push(run),
-                Err(error) => python_error = Some(error.to_string()),
-            },
-            None => {
-                python_error =
-                    Some("no Python environment (run scripts/ensure-python-env.sh)".to_owned())
-            }
-        }
-    }
-    let python = match python_error {
-        Some(error) => Err(error),
-        None => Ok(best(&python)),
-    };
-    if !count_syscalls {
-        return Ok(KmsCpu {
-            rust_current_thread: best(&current),
-            rust_multi_thread: best(&multi),
-            python,
-            syscalls_rust: None,
-            syscalls_python: None,
-        });
-    }
-    let syscalls_rust = syscalls_per_call(
-        |calls| clients.rust(emulator, &key_id, 0, calls, Flavour::CurrentThread),
-        100,
-        2000,
-        &paths.scratch,
-    )?;
-    let syscalls_python = match python {
-        Ok(_) => syscalls_per_call(
-            |calls| {
-                clients
-                    .python(emulator, &key_id, 0, calls)
-                    .expect("python is there")
-            },
-            50,
-            500,
-            &paths.scratch,
-        )?,
-        Err(_) => None,
-    };
-    Ok(KmsCpu {
-        rust_current_thread: best(&current),
-        rust_multi_thread: best(&multi),
-        python,
-        syscalls_rust,
-        syscalls_python,
-    })
-}
-
-fn python_host(paths: &Paths, emulator: &Emulator, sizes: &Sizes) -> Result<Value, BenchError> {
-    let python = paths.python.as_ref().ok_or_else(|| {
-        BenchError::new("no Python environment (run scripts/ensure-python-env.sh)")
-    })?;
-    let output = Command::new(python)
-        .arg(paths.root.join("bench/python/dynamic_host.py"))
-        .arg("--provider")
-        .arg(&paths.provider)
-        .arg("--sdk")
-        .arg(paths.root.join("sdk/python"))
-        .args(["--endpoint", &emulator.address])
-        .args([
-            "--host-starts",
-            &sizes.host_starts.to_string(),
-            "--ops",
-            &sizes.host_ops.to_string(),
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|error| BenchError::new(format!("cannot run {}: {error}", python.display())))?;
-    let text = String::from_utf8_lossy(&output.stdout);
-    if !output.status.success() {
-        return Err(BenchError::new(format!(
-            "dynamic_host.py failed with {}: {text}",
-            output.status
-        )));
-    }
-    serde_json::from_str(text.lines().last().unwrap_or(""))
-        .map_err(|error| BenchError::new(format!("dynamic_host.py printed {text:?}: {error}")))
 }
 
 /// Instruction counts of the cold start, of a check/diff request and of a signed KMS call.

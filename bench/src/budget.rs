@@ -49,11 +49,11 @@ pub const PEAK_RSS: Budget = Budget {
     basis: "the issue's target (20 MB); varies by well under 1 MB between runs",
 };
 pub const CPU_RATIO: Budget = Budget {
-    name: "Python SDK CPU / Rust client CPU per KMS call (provider's runtime)",
-    limit: 5.0,
+    name: "Python SDK CPU / Rust client CPU per KMS call (provider's runtime, other core busy)",
+    limit: 8.0,
     direction: Direction::AtLeast,
     unit: "×",
-    basis: "measured 23–27× when set (11× in one run on a busy machine): only a client that lost most of its lead fails; the instruction count below is the precise guard",
+    basis: "measured with the other core kept busy, 23–27× when set (10–12× on an idle VM, see the notes): only a client that lost two thirds of its lead fails; the instruction count below is the precise guard",
 };
 pub const COLD_START_INSTRUCTIONS: Budget = Budget {
     name: "instructions: spawn, getSchema, exit",
@@ -161,7 +161,9 @@ pub fn check(options: &Options) -> Result<bool, BenchError> {
     say("KMS client CPU per signed call vs the Python SDK");
     let mut sizes = Sizes::quick();
     sizes.kms_rounds = 3;
-    let kms = crate::kms_cpu::measure_kms_cpu(&paths, &emulator, &sizes, false)?;
+    // With the other core kept busy: the ratio then does not depend on whether the VM's cores
+    // happen to go idle between request and reply (see the notes), so the margin can be wider.
+    let kms = crate::kms_cpu::measure_kms_cpu(&paths, &emulator, &sizes, false, true)?;
     let python = kms.python.map_err(|reason| {
         BenchError::new(format!("the CPU ratio needs the Python SDK: {reason}"))
     })?;

@@ -262,17 +262,30 @@ pub struct KmsCpu {
     pub python: Measured<ClientRun>,
     pub syscalls_rust: Option<f64>,
     pub syscalls_python: Option<f64>,
+    /// How busy the whole machine was while the clients ran (0–1 of all cores, from
+    /// `/proc/stat`): the clients and the emulator account for about one core of two, so much
+    /// more means something else was running too.
+    pub machine_busy: Option<f64>,
 }
 
 /// Runs each client `rounds` times, alternating, and keeps each one's best round.
 /// With `count_syscalls`, also counts syscalls per call under strace (when it is installed).
+/// With `busy_neighbour`, a thread of the harness spins on a core meanwhile, so the cores never go
+/// idle: see `Spinner`.
 pub fn measure_kms_cpu(
     paths: &Paths,
     emulator: &Emulator,
     sizes: &Sizes,
     count_syscalls: bool,
+    busy_neighbour: bool,
 ) -> Result<KmsCpu, BenchError> {
-    let key_id = emulator.create_key("bench_kms_cpu")?;
+    let key_id = emulator.create_key(if busy_neighbour {
+        "bench_kms_cpu_busy"
+    } else {
+        "bench_kms_cpu"
+    })?;
+    let spinner = busy_neighbour.then(Spinner::start);
+    let ticks_before = crate::machine::cpu_ticks();
     let clients = paths.clients();
     let best = |runs: &[ClientRun]| -> ClientRun {
         *runs
@@ -308,6 +321,8 @@ pub fn measure_kms_cpu(
             }
         }
     }
+    let machine_busy = crate::machine::busy_fraction(ticks_before, crate::machine::cpu_ticks());
+    drop(spinner);
     let python = match python_error {
         Some(error) => Err(error),
         None => Ok(best(&python)),
@@ -319,6 +334,7 @@ pub fn measure_kms_cpu(
             python,
             syscalls_rust: None,
             syscalls_python: None,
+            machine_busy,
         });
     }
     let syscalls_rust = syscalls_per_call(
@@ -346,5 +362,40 @@ pub fn measure_kms_cpu(
         python,
         syscalls_rust,
         syscalls_python,
+        machine_busy,
     })
+}
+
+/// A thread that keeps one core busy until dropped. On an otherwise idle virtual machine a client
+/// that sleeps for each reply lets its core go idle, and waking it costs tens of microseconds
+/// (charged to the client); with a neighbour spinning, the cores stay awake, as on a busy machine.
+struct Spinner {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Spinner {
+    fn start() -> Spinner {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::hint::spin_loop();
+            }
+        });
+        Spinner {
+            stop,
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for Spinner {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
 }

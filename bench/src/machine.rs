@@ -57,3 +57,26 @@ pub fn command_line_output(program: &str, arguments: &[&str]) -> String {
         .and_then(|text| text.lines().next().map(str::to_owned))
         .unwrap_or_else(|| "unknown".to_owned())
 }
+
+/// `(busy, total)` clock ticks of all cores so far, from the `cpu` line of `/proc/stat`.
+pub fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let fields: Vec<u64> = stat
+        .lines()
+        .find(|line| line.starts_with("cpu "))?
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|field| field.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal ...; idle and iowait are not busy.
+    let total: u64 = fields.iter().take(8).sum();
+    let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
+}
+
+/// The share of all cores that was busy between two `cpu_ticks` samples.
+pub fn busy_fraction(before: Option<(u64, u64)>, after: Option<(u64, u64)>) -> Option<f64> {
+    let ((busy_before, total_before), (busy_after, total_after)) = (before?, after?);
+    let total = total_after.checked_sub(total_before)?;
+    (total > 0).then(|| busy_after.saturating_sub(busy_before) as f64 / total as f64)
+}

@@ -95,6 +95,8 @@ pub struct Figures {
     pub fan_out: Measured<FanOut>,
     pub fan_out_throttled: Measured<FanOut>,
     pub kms_cpu: Measured<kms_cpu::KmsCpu>,
+    /// The same with a spinning neighbour thread, so no core goes idle.
+    pub kms_cpu_busy: Measured<kms_cpu::KmsCpu>,
     pub emulator_load: Measured<emulator_load::EmulatorLoad>,
     pub python_host: Measured<Value>,
     pub instructions: Measured<Instructions>,
@@ -217,7 +219,13 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         only,
         "kms-cpu",
         "KMS client CPU per signed call vs the Python SDK",
-        || kms_cpu::measure_kms_cpu(&paths, &emulator, &sizes, true),
+        || kms_cpu::measure_kms_cpu(&paths, &emulator, &sizes, true, false),
+    );
+    let kms_cpu_busy = step(
+        only,
+        "kms-cpu",
+        "the same with the other core kept busy",
+        || kms_cpu::measure_kms_cpu(&paths, &emulator, &sizes, false, true),
     );
     let emulator_load = step(
         only,
@@ -249,6 +257,7 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         fan_out,
         fan_out_throttled,
         kms_cpu,
+        kms_cpu_busy,
         emulator_load,
         python_host,
         instructions,

@@ -16,7 +16,7 @@ threads. Before/after, measured with this harness (`kms-bench run --provider <ol
 
 | figure | multi-thread (before) | current-thread (after) |
 |---|---|---|
-| KMS client CPU per signed call, idle VM | 87 µs | 50–53 µs |
+| KMS client CPU per signed call, idle VM | 81–87 µs | 50–53 µs |
 | KMS client CPU per signed call, other core busy | 26–58 µs | 18–21 µs |
 | Python SDK CPU / Rust CPU per call, idle VM / other core busy | 6–7× / 10–18× | 10–12× / 23–27× |
 | cold start, median | 1.49 / 1.61 ms | 1.41 / 1.40 ms (two fewer threads to start) |
@@ -30,7 +30,7 @@ one for it: it stays at twice the target, while the KMS cost per call, which eve
 **KMS client (CPU per signed call).** Both clients make the same signed `GetClientKey` call, one
 after another, on a keep-alive connection to the emulator; each measures only its own process
 (`getrusage`), after warming up, so neither start-up nor the emulator's work is counted. The
-Python SDK spends ~470–540 µs per call, nearly all of it in user space (the Tea/darabonba request
+Python SDK spends ~470–570 µs per call, nearly all of it in user space (the Tea/darabonba request
 pipeline, `requests`/`urllib3`, building the response model). The Rust client, on the
 current-thread runtime the provider uses:
 
@@ -68,7 +68,7 @@ current-thread runtime the provider uses:
 binary and libc, page faults, three thread starts. The Python dynamic-provider host needs ~150–200 ms
 to import `pulumi` and `grpc` before it prints its port.
 
-**Python SDK in the `pulumi.dynamic` host.** The host adds ~0.7 ms to every operation (gRPC in
+**Python SDK in the `pulumi.dynamic` host.** The host adds ~0.7–1 ms to every operation (gRPC in
 and out, the host's Python dispatch, our `_provider.py` name mapping and the JSON-RPC hop); the
 binary's own `check` is ~20–80 µs of that path, measured from Python over the pipe. The provider's
 start-up inside the host (~15–30 ms) is unpickling it (`dill`), our module's import and spawning the

@@ -68,11 +68,13 @@ current-thread runtime the provider uses:
 binary and libc, page faults, three thread starts. The Python dynamic-provider host needs ~150–200 ms
 to import `pulumi` and `grpc` before it prints its port.
 
-**Python SDK in the `pulumi.dynamic` host.** The host adds ~0.7–1 ms to every operation (gRPC in
+**Python SDK in the `pulumi.dynamic` host.** The host adds 0.7–1 ms to every operation (gRPC in
 and out, the host's Python dispatch, our `_provider.py` name mapping and the JSON-RPC hop); the
-binary's own `check` is ~20–80 µs of that path, measured from Python over the pipe. The provider's
-start-up inside the host (~15–30 ms) is unpickling it (`dill`), our module's import and spawning the
-binary, after the host's own start-up.
+binary's own `check`, measured from Python over the pipe, is a small part of that path (the
+table's row). Like the KMS client, both sides of that row wait for a reply from another process,
+so they move with the idle-VM wake-up cost too. The provider's start-up inside the host (~15–30 ms)
+is unpickling it (`dill`), our module's import and spawning the binary, after the host's own
+start-up.
 
 **Fan-out and `create` through the host.** Written against the wire contract and waiting for the
 resource operations (issue 5): today `create` answers `-32050 not_implemented`, and the rows say

@@ -16,7 +16,7 @@ threads. Before/after, measured with this harness (`kms-bench run --provider <ol
 
 | figure | multi-thread (before) | current-thread (after) |
 |---|---|---|
-| KMS client CPU per signed call, idle VM | 81–87 µs | 50–53 µs |
+| KMS client CPU per signed call, idle VM | 79–87 µs | 49–53 µs |
 | KMS client CPU per signed call, other core busy | 26–58 µs | 18–21 µs |
 | Python SDK CPU / Rust CPU per call, idle VM / other core busy | 6–7× / 10–18× | 10–12× / 23–27× |
 | cold start, median | 1.49 / 1.61 ms | 1.41 / 1.40 ms (two fewer threads to start) |
@@ -37,7 +37,7 @@ current-thread runtime the provider uses:
 - **On a busy machine ~18–21 µs, 23–27× less than Python: target met.** 5 syscalls per call
   (strace: `getrandom` for the nonce, `writev`, `epoll_wait`, `recvfrom`, one more `epoll_wait`),
   against the Python SDK's 7; kernel time 3–5 µs.
-- **On an otherwise idle VM ~50 µs, 10–12× less: target missed.** While a client waits ~30–80 µs
+- **On an otherwise idle VM ~49–53 µs, 10–12× less: target missed.** While a client waits ~30–80 µs
   for the emulator's reply, its core has nothing to run and goes idle; waking it (an interrupt
   into a halted virtual CPU, cold caches) costs tens of microseconds, charged to the client as
   system and user time. Both clients pay it on every call, but it doubles the Rust client's cost

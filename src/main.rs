@@ -22,7 +22,13 @@ use tracing_subscriber::Layer;
 
 fn main() -> ExitCode {
     init_logging();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One runtime thread. The provider is I/O bound: a request is a few microseconds of JSON work
+    // and then, for a resource operation, a wait on KMS. A multi-thread runtime spends more CPU
+    // than that on waking workers across threads (futex, epoll) for every reply: the KMS client
+    // costs 2-3x less CPU per call on a current-thread runtime (BENCHMARKS.md), start-up spawns two
+    // fewer threads, and concurrency is unchanged (every request is its own task; stdin and stdout
+    // have their own threads, blocking file work goes to tokio's blocking pool).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -19,7 +19,10 @@ pub use crate::kms::options::{
 };
 use crate::kms::response::{decode_reply, KmsResponse};
 use crate::kms::retry::{classify_failure, RetryDecision, RetryEvent};
-use crate::kms::signer::{percent_encode, sign, CommonParameters};
+use crate::kms::signer::{
+    canonical_query, percent_encode, percent_encode_into, signature, string_to_sign,
+    CommonParameters,
+};
 use crate::kms::transport::{HttpMethod, Transport, WireRequest};
 
 /// Action parameters whose values are secrets, scrubbed from service messages.
@@ -35,6 +38,9 @@ struct ClientInner {
     config: ResolvedConfig,
     options: ClientOptions,
     transport: Transport,
+    /// `secret_forms` of the credentials, worked out once: most calls have no secret of their
+    /// own, and this is then all the scrubbing list they need.
+    credential_secret_forms: Vec<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -62,11 +68,13 @@ impl Client {
     /// A client with explicit options (tests shorten the backoff and inject stamps).
     pub fn with_options(config: ResolvedConfig, options: ClientOptions) -> Result<Self, KmsError> {
         let transport = Transport::new(&config, options.connect_timeout, options.read_timeout)?;
+        let credential_secret_forms = secret_forms(credential_secrets(&config));
         Ok(Self {
             inner: Arc::new(ClientInner {
                 config,
                 options,
                 transport,
+                credential_secret_forms,
             }),
         })
     }
@@ -85,22 +93,18 @@ impl Client {
     ) -> Result<Response, KmsError> {
         let action_name = action.name();
         let action_parameters = request_parameters(request);
-        let credentials = &self.inner.config.credentials;
-        let secret_strings = secret_forms(
-            std::iter::once(credentials.access_key_secret.expose_secret())
-                .chain(
-                    credentials
-                        .security_token
-                        .as_ref()
-                        .map(|token| token.expose_secret()),
-                )
-                .chain(
-                    action_parameters
-                        .iter()
-                        .filter(|(name, _)| SECRET_PARAMETER_NAMES.contains(&name.as_str()))
-                        .map(|(_, value)| value.as_str()),
-                ),
-        );
+        let action_secrets: Vec<&str> = action_parameters
+            .iter()
+            .filter(|(name, _)| SECRET_PARAMETER_NAMES.contains(&name.as_str()))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        let secret_strings: std::borrow::Cow<'_, [String]> = if action_secrets.is_empty() {
+            std::borrow::Cow::Borrowed(&self.inner.credential_secret_forms)
+        } else {
+            std::borrow::Cow::Owned(secret_forms(
+                credential_secrets(&self.inner.config).chain(action_secrets),
+            ))
+        };
         let secrets: Vec<&str> = secret_strings.iter().map(String::as_str).collect();
 
         let policy = &self.inner.options.retry_policy;
@@ -226,24 +230,41 @@ impl Client {
         .to_parameters();
         let secret = credentials.access_key_secret.expose_secret();
         let (method, in_body) = action.placement();
-        let mut signed: Vec<(String, String)> = common.clone();
-        signed.extend(action_parameters.iter().cloned());
-        let signature = sign(method.as_str(), &signed, secret).signature;
-        let (mut query_parameters, form_body) = if in_body {
-            (common, Some(encode_pairs(action_parameters)))
+        // Every parameter is percent-encoded once: the canonical query (sorted, encoded, joined)
+        // is also a valid wire query, so when everything travels in the query it is sent as is.
+        let signed: Vec<(&str, &str)> = common
+            .iter()
+            .chain(action_parameters)
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect();
+        let canonical = canonical_query(&signed);
+        let signature = signature(secret, &string_to_sign(method.as_str(), &canonical));
+        let (mut query, form_body) = if in_body {
+            (encode_pairs(&common), Some(encode_pairs(action_parameters)))
         } else {
             // Reads sent as POST still carry an empty form body, as tea-rpc sends them.
-            let body = (method == HttpMethod::Post).then(String::new);
-            (signed, body)
+            (canonical, (method == HttpMethod::Post).then(String::new))
         };
-        query_parameters.push(("Signature".to_owned(), signature));
+        query.push_str("&Signature=");
+        percent_encode_into(&mut query, &signature);
         WireRequest {
             action: action.name(),
             method,
-            query: encode_pairs(&query_parameters),
+            query,
             form_body,
         }
     }
+}
+
+/// The credentials' secrets: the AccessKey secret and the STS token, when there is one.
+fn credential_secrets(config: &ResolvedConfig) -> impl Iterator<Item = &str> {
+    let credentials = &config.credentials;
+    std::iter::once(credentials.access_key_secret.expose_secret()).chain(
+        credentials
+            .security_token
+            .as_ref()
+            .map(|token| token.expose_secret()),
+    )
 }
 
 fn deadline_error(
@@ -292,14 +313,18 @@ fn secret_forms<'a>(secrets: impl Iterator<Item = &'a str>) -> Vec<String> {
 
 /// `k=v&k=v` with both sides percent-encoded (valid as a query and as a form body).
 fn encode_pairs(pairs: &[(String, String)]) -> String {
-    let mut encoded = String::new();
+    let length: usize = pairs
+        .iter()
+        .map(|(key, value)| key.len() + value.len() + 2)
+        .sum();
+    let mut encoded = String::with_capacity(length + length / 2 + 64);
     for (index, (key, value)) in pairs.iter().enumerate() {
         if index > 0 {
             encoded.push('&');
         }
-        encoded.push_str(&percent_encode(key));
+        percent_encode_into(&mut encoded, key);
         encoded.push('=');
-        encoded.push_str(&percent_encode(value));
+        percent_encode_into(&mut encoded, value);
     }
     encoded
 }

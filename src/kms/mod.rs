@@ -42,9 +42,8 @@
 //! The retry observer runs on the calling task, before each backoff wait; it should only hand the
 //! event on (for example to a `log` notification), never block.
 //!
-//! Benchmark (client CPU per signed call, against the official Python SDK):
-//! `cargo build --release --example kms_signed_call_bench` then
-//! `.venv/bin/python tests/python/kms_bench_signed_call.py`.
+//! Benchmark (client CPU per signed call, against the official Python SDK): `./scripts/bench.sh`
+//! (the harness in `bench/`; figures in `BENCHMARKS.md`).
 //!
 //! Invariants: the signer never reads the clock or a random source; every attempt gets a fresh
 //! timestamp and nonce; a create is never repeated after a failure that may have let it take

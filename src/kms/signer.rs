@@ -38,8 +38,15 @@ pub const RESPONSE_FORMAT: &str = "json";
 /// So a space is `%20` (never `+`), `*` is `%2A` and `~` stays `~`. The same encoding is valid in
 /// a URL query and in an `application/x-www-form-urlencoded` body, so the transport uses it too.
 pub fn percent_encode(input: &str) -> String {
-    const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
     let mut encoded = String::with_capacity(input.len() + input.len() / 2);
+    percent_encode_into(&mut encoded, input);
+    encoded
+}
+
+/// [`percent_encode`], appending to `encoded` (the client builds a whole query this way without
+/// an allocation per key and value).
+pub fn percent_encode_into(encoded: &mut String, input: &str) {
+    const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
     for &byte in input.as_bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
             encoded.push(char::from(byte));
@@ -49,7 +56,6 @@ pub fn percent_encode(input: &str) -> String {
             encoded.push(char::from(UPPER_HEX[usize::from(byte & 0x0F)]));
         }
     }
-    encoded
 }
 
 /// Builds the canonicalized query string: parameters sorted by key (then value, so the result is
@@ -63,14 +69,18 @@ pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(parameters: &[(K, V)]) -> S
         .collect();
     // Byte order of UTF-8 equals code point order, which is what the reference SDKs sort by.
     sorted.sort_unstable();
-    let mut canonical = String::new();
+    let length: usize = sorted
+        .iter()
+        .map(|(key, value)| key.len() + value.len() + 2)
+        .sum();
+    let mut canonical = String::with_capacity(length + length / 2);
     for (index, (key, value)) in sorted.into_iter().enumerate() {
         if index > 0 {
             canonical.push('&');
         }
-        canonical.push_str(&percent_encode(key));
+        percent_encode_into(&mut canonical, key);
         canonical.push('=');
-        canonical.push_str(&percent_encode(value));
+        percent_encode_into(&mut canonical, value);
     }
     canonical
 }

@@ -32,6 +32,6 @@ else
   # The provider is built on its own, as a user builds it: cargo unifies the features of the
   # dependencies of every package in one invocation, and the emulator's would make it bigger.
   cargo build --release --locked -p alicloud-kms-provider --bin alicloud-kms-provider
-  cargo build --release --locked -p kms-bench -p kms-emulator --bin kms-emulator --example load
+  cargo build --release --locked -p kms-bench -p kms-emulator --bin kms-bench --bin kms-emulator --example load
 fi
 exec target/release/kms-bench "$mode" --root "$root" --python "$python" "${args[@]+"${args[@]}"}"

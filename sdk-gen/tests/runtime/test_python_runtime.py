@@ -21,6 +21,8 @@ import pulumi
 import pulumi.dynamic
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
 import pulumi_alicloud_kms
 from pulumi_alicloud_kms import _provider, _rpc
@@ -146,6 +148,16 @@ def test_requests_carry_schema_names_and_the_resource_type(child_factory) -> Non
     assert echoed["history"] == ["configure", "noop"]
     sent = CLIENT_KEY_PROVIDER._call("create", {"properties": CLIENT_KEY_PROVIDER.to_schema({"aap_name": "a", "private_key_data_file": "/k", "__provider": "x"})})
     assert sent["params"] == {"type": "alicloud-kms:index:ClientKey", "properties": {"aapName": "a", "privateKeyDataFile": "/k"}}
+
+
+def test_unknowns_from_the_provider_host_reach_the_binary_as_the_sentinel(child_factory) -> None:
+    # Pulumi's Python provider host turns the unknown sentinel of a preview into Unknown objects,
+    # which JSON cannot carry; the binary gets the sentinel string back, however deep.
+    process = child_factory({})
+    _provider.set_provider_process(process)
+    sent = CLIENT_KEY_PROVIDER._call("check", {"news": CLIENT_KEY_PROVIDER.to_schema({"aap_name": Unknown(), "not_before": [{"at": Unknown()}], "__provider": "x"})})
+    assert sent["params"] == {"type": "alicloud-kms:index:ClientKey", "news": {"aapName": UNKNOWN, "notBefore": [{"at": UNKNOWN}]}}
+    assert UNKNOWN == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
 
 def test_diff_read_and_delete_translate_their_replies(child_factory) -> None:

@@ -9,6 +9,12 @@ only: values such as lists of policy names are data, not names). The resource ty
 explicitly, because a dynamic resource's URN carries the dynamic type, and ``__provider`` (the
 pickled provider Pulumi keeps in the inputs) is stripped before anything reaches the binary.
 
+During a preview the engine sends values that are not known yet as Pulumi's unknown sentinel
+string, and Pulumi's Python provider host turns that string into a ``pulumi.output.Unknown``
+object before calling ``check`` or ``diff``. Such objects are sent to the binary as the sentinel
+string again (which it returns unchanged where it echoes a value), and the host hands the string
+back to the engine, which reads it as unknown.
+
 An instance is pickled (with dill) into every resource's state and unpickled inside Pulumi's
 Python provider host, so it holds plain data only; the child process lives in this module, one
 per host process, and is started on first use.
@@ -21,6 +27,8 @@ from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi.dynamic
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
 from ._rpc import ProviderError, ProviderProcess, TRANSPORT_ERROR_CODE, find_provider_binary
 
@@ -155,8 +163,8 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
 
     def to_schema(self, values: Optional[Mapping[str, Any]]) -> dict[str, Any]:
         """Python keys → schema keys, without ``__provider``; unknown keys pass unchanged, so the
-        binary can name them in its check failures."""
-        return {self.property_names.get(key, key): value for key, value in (values or {}).items() if key != PROVIDER_KEY}
+        binary can name them in its check failures. Unknown values become the sentinel string."""
+        return {self.property_names.get(key, key): to_wire(value) for key, value in (values or {}).items() if key != PROVIDER_KEY}
 
     def to_python(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Schema keys → Python keys."""
@@ -174,6 +182,17 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
     def _call(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         result = provider_process().request(method, {"type": self.resource_type, **params})
         return _object(method, result)
+
+
+def to_wire(value: Any) -> Any:
+    """A value as JSON can carry it: every ``pulumi.output.Unknown``, however deep, becomes the unknown sentinel."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: to_wire(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_wire(item) for item in value]
+    return value
 
 
 def _object(method: str, value: Any) -> dict[str, Any]:

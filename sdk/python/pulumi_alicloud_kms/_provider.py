@@ -15,6 +15,13 @@ object before calling ``check`` or ``diff``. Such objects are sent to the binary
 string again (which it returns unchanged where it echoes a value), and the host hands the string
 back to the engine, which reads it as unknown.
 
+When the binary answers ``-32057 resource_init_failed`` (the resource exists, but was not fully
+initialised, e.g. a client key whose read-back failed), the engine must keep it in its state, or
+the resource is lost to it. Pulumi's Node provider host has a partial-failure reply for that;
+the Python host has none (any exception drops the resource), so ``create`` and ``update`` log
+the binary's message as an error through ``pulumi.log`` and return the resource as the binary
+describes it; a refresh or the next update completes it.
+
 An instance is pickled (with dill) into every resource's state and unpickled inside Pulumi's
 Python provider host, so it holds plain data only; the child process lives in this module, one
 per host process, and is started on first use.
@@ -34,6 +41,9 @@ from ._rpc import ProviderError, ProviderProcess, TRANSPORT_ERROR_CODE, find_pro
 
 PROVIDER_KEY = "__provider"
 """The key under which Pulumi keeps the serialised provider in a dynamic resource's inputs."""
+
+RESOURCE_INIT_FAILED_CODE = -32057
+"""The binary's code for "created, but not fully initialised": the error carries ``id`` and ``properties``."""
 
 _PATH_HEAD = re.compile(r"^([A-Za-z0-9_]+)(.*)$", re.DOTALL)
 
@@ -138,7 +148,10 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        result = self._call("create", {"properties": self.to_schema(props)})
+        try:
+            result = self._call("create", {"properties": self.to_schema(props)})
+        except ProviderError as error:
+            result = self._kept_after_init_failure(error)
         return pulumi.dynamic.CreateResult(str(result.get("id", "")), self.to_python(_object("create", result.get("properties"))))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
@@ -155,7 +168,10 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        result = self._call("update", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
+        try:
+            result = self._call("update", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
+        except ProviderError as error:
+            result = self._kept_after_init_failure(error)
         return pulumi.dynamic.UpdateResult(self.to_python(_object("update", result.get("properties"))))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -178,6 +194,18 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
             return path
         schema_to_python = {schema: python for python, schema in self.property_names.items()}
         return schema_to_python.get(match.group(1), match.group(1)) + match.group(2)
+
+    def _kept_after_init_failure(self, error: ProviderError) -> dict[str, Any]:
+        """
+        For ``resource_init_failed``: the error logged, and the resource as the binary describes
+        it (``{"id", "properties"}``), so the engine keeps it. Any other error is raised again.
+        """
+        id_ = error.data.get("id")
+        properties = error.data.get("properties")
+        if error.code != RESOURCE_INIT_FAILED_CODE or not isinstance(id_, str) or not id_ or not isinstance(properties, dict):
+            raise error
+        pulumi.log.error(f"{error}; it is kept in the state (a Python dynamic provider cannot report a partial failure): run `pulumi refresh` to complete it")
+        return {"id": id_, "properties": properties}
 
     def _call(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         result = provider_process().request(method, {"type": self.resource_type, **params})

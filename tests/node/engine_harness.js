@@ -33,6 +33,7 @@ const grpc = fromPulumi("@grpc/grpc-js");
 const structpb = fromPulumi("google-protobuf/google/protobuf/struct_pb");
 const providerGrpc = require(path.join(pulumiDirectory, "proto", "provider_grpc_pb"));
 const providerPb = require(path.join(pulumiDirectory, "proto", "provider_pb"));
+const statusPb = require(path.join(pulumiDirectory, "proto", "status_pb"));
 
 const secretSignatureKey = "4dabf18193072939515e22adb298388d";
 /** The engine's sentinel for a string that is not known yet (previews). */
@@ -224,7 +225,7 @@ const proxyVariables = ["http_proxy", "https_proxy", "all_proxy", "grpc_proxy", 
  * (so everything the binary knows comes from `configure`), HOME an empty directory (no
  * ~/.aliyun/config.json), and no proxy settings (all traffic is loopback).
  */
-function scrubbedEnvironment(home) {
+function scrubbedEnvironment(home, extra = {}) {
     const environment = {};
     for (const [key, value] of Object.entries(process.env)) {
         if (!/^(ALIBABA_CLOUD_|ALICLOUD_)/.test(key) && !proxyVariables.includes(key.toLowerCase())) {
@@ -233,7 +234,31 @@ function scrubbedEnvironment(home) {
     }
     environment.HOME = home;
     environment.ALICLOUD_KMS_PROVIDER_PATH = requiredPath("ALICLOUD_KMS_PROVIDER_PATH");
-    return environment;
+    return { ...environment, ...extra };
+}
+
+/**
+ * The binary's test hook for short KMS retry waits (10 ms instead of 1 s, doubling up to 20 ms),
+ * so a test that injects a lasting fault does not wait a minute and a half for the retries to end.
+ */
+const fastRetries = { ALICLOUD_KMS_PROVIDER_TEST_HOOKS: "1", ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS: "10" };
+
+/**
+ * The ErrorResourceInitFailed detail of a gRPC error (what the Node host sends for a partial
+ * failure, in `grpc-status-details-bin`), as `{id, properties, reasons}`; undefined without one.
+ */
+function resourceInitFailure(error) {
+    const [details] = error.metadata?.get("grpc-status-details-bin") ?? [];
+    if (details === undefined) {
+        return undefined;
+    }
+    for (const detail of statusPb.Status.deserializeBinary(details).getDetailsList()) {
+        const failure = detail.unpack(providerPb.ErrorResourceInitFailed.deserializeBinary, "pulumirpc.ErrorResourceInitFailed");
+        if (failure !== null) {
+            return { id: failure.getId(), properties: failure.getProperties().toJavaScript(), reasons: failure.getReasonsList() };
+        }
+    }
+    return undefined;
 }
 
 /**
@@ -259,7 +284,7 @@ class ProviderHost {
         const script = path.join(pulumiDirectory, "cmd", "dynamic-provider", "index.js");
         const child = childProcess.spawn(process.execPath, [script, "127.0.0.1:1"], {
             cwd: directory,
-            env: scrubbedEnvironment(path.join(directory, "home")),
+            env: scrubbedEnvironment(path.join(directory, "home"), fastRetries),
             stdio: ["ignore", "pipe", stderr],
             detached: true,
         });
@@ -517,6 +542,7 @@ module.exports = {
     pulumi,
     register,
     removeDirectory,
+    resourceInitFailure,
     scrubbedEnvironment,
     secret,
     stackConfig,

@@ -274,4 +274,39 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         const remaining = await emulator.clientKeys();
         assert.ok([...ids].every((id) => !remaining.has(id)));
     });
+    test("a client key whose read-back failed is a partial failure the engine keeps", async () => {
+        // The key is created and its file written, but reading it back fails: the binary answers
+        // resource_init_failed, and the Node host passes it on as ErrorResourceInitFailed with
+        // the id and the properties (__provider included), which the engine keeps in its state.
+        assert.equal((await emulator.control("PUT", "faults/GetClientKey", { server_error_ratio: 1.0 })).status, 200);
+        const { urn, inputs } = await harness.register(sdk.ClientKey, "half-made", clientKeyArgs("engine-keys", "./half-made.json"));
+        let failure;
+        try {
+            const checked = await engine.check(urn, {}, inputs);
+            await assert.rejects(engine.create(urn, checked.inputs), (error) => {
+                assert.equal(error.code, harness.grpcStatus.UNKNOWN);
+                assert.match(error.details, /^ClientKey KAAP\.[0-9a-f-]+ was created but is not fully initialised/);
+                failure = harness.resourceInitFailure(error);
+                return true;
+            });
+        } finally {
+            assert.equal((await emulator.control("DELETE", "faults/GetClientKey")).status, 200);
+        }
+        assert.ok(failure !== undefined, "the error carries ErrorResourceInitFailed");
+        assert.match(failure.id, /^KAAP\./);
+        assert.equal(failure.properties.__provider, inputs.__provider);
+        assert.equal(failure.properties.aapName, "engine-keys");
+        assert.equal(failure.properties.createTime, undefined);
+        assert.deepEqual(failure.properties.password, secret(password));
+        assert.match(failure.reasons[0], /GetClientKey/);
+        assert.ok((await emulator.clientKeys()).has(failure.id));
+        assert.equal(keyFile("half-made.json").KeyId, failure.id);
+
+        // What the engine keeps is enough to refresh and delete the key.
+        const read = await engine.read(urn, failure.id, failure.properties, inputs);
+        assert.equal(read.id, failure.id);
+        assert.equal(read.outputs.createTime, (await emulator.clientKeys()).get(failure.id).create_time);
+        await engine.delete(urn, failure.id, inputs, read.outputs);
+        assert.equal((await emulator.clientKeys()).has(failure.id), false);
+    });
 });

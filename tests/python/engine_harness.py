@@ -164,6 +164,11 @@ class Emulator:
         self._log.close()
 
 
+FAST_RETRIES = {"ALICLOUD_KMS_PROVIDER_TEST_HOOKS": "1", "ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS": "10"}
+"""The binary's test hook for short KMS retry waits (10 ms instead of 1 s, doubling up to 20 ms),
+so a test that injects a lasting fault does not wait a minute and a half for the retries to end."""
+
+
 def scrubbed_environment(home: Path, **extra: str) -> dict[str, str]:
     """
     The environment of a provider host: credentials and regions of the outer environment removed

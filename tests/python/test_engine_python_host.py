@@ -26,6 +26,7 @@ from pulumi.runtime.rpc import UNKNOWN
 import pulumi_alicloud_kms
 from pulumi_alicloud_kms import application_access_point, client_key
 from engine_harness import (
+    FAST_RETRIES,
     Emulator,
     Engine,
     ProviderHost,
@@ -67,7 +68,7 @@ def host(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     directory = tmp_path_factory.mktemp("python-host")
     (directory / "home").mkdir()
     (directory / "program").mkdir()
-    process = start_python_host(directory / "program", scrubbed_environment(directory / "home"), directory / "host.stderr")
+    process = start_python_host(directory / "program", scrubbed_environment(directory / "home", **FAST_RETRIES), directory / "host.stderr")
     try:
         engine = Engine(process.stub, "pulumi-python")
         configured = engine.configure(stack_config(emulator))
@@ -329,3 +330,29 @@ def test_the_engine_may_create_and_delete_client_keys_in_parallel(host: Host, em
             assert key_file(host, f"{name}.json")["KeyId"] == resource.id
         list(pool.map(lambda resource: host.engine.delete(resource.urn, resource.id, resource.inputs, resource.outputs), deployed.values()))
     assert not ids & set(emulator.client_keys())
+
+
+def test_a_client_key_whose_read_back_failed_is_kept_for_a_refresh_to_complete(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+    # The key is created and its file written, but reading it back fails: the binary answers
+    # resource_init_failed, which the Python host cannot pass on, so our provider reports the key
+    # as created (the engine keeps it) and logs the error; a refresh completes it.
+    assert emulator.control("PUT", "faults/GetClientKey", {"server_error_ratio": 1.0})[0] == 200
+    try:
+        urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "half-made", **client_key_args("engine-keys", "./half-made.json"))
+        deployed = deploy(host.engine, urn, inputs)
+    finally:
+        assert emulator.control("DELETE", "faults/GetClientKey")[0] == 200
+    assert deployed.id in emulator.client_keys()
+    assert "create_time" not in deployed.outputs
+    assert deployed.outputs["aap_name"] == "engine-keys"
+    assert key_file(host, "half-made.json")["KeyId"] == deployed.id
+    stderr = host.process.stderr()
+    assert f"error: ClientKey {deployed.id} was created but is not fully initialised" in stderr
+    assert "GetClientKey" in stderr and "pulumi refresh" in stderr
+    assert PASSWORD not in stderr
+
+    read_id, read_outputs, _ = host.engine.read(urn, deployed.id, deployed.outputs, deployed.inputs)
+    assert read_id == deployed.id
+    assert read_outputs["create_time"] == emulator.client_keys()[deployed.id]["create_time"]
+    host.engine.delete(urn, deployed.id, deployed.inputs, read_outputs)
+    assert deployed.id not in emulator.client_keys()

@@ -20,8 +20,10 @@ tsc() { node "$KMS_TEST_NODE_MODULES/typescript/bin/tsc" "$@"; }
 say() { printf -- '--> %s\n' "$*" >&2; }
 
 say "cargo build: alicloud-kms-provider and kms-emulator (debug)"
-cargo build --quiet --locked -p alicloud-kms-provider --bin alicloud-kms-provider
-cargo build --quiet --locked -p kms-emulator --bin kms-emulator
+# The same selection as 10-cargo.sh's cargo test, so features resolve the same way and this is
+# a no-op after it (building only the two binaries would resolve some dependencies' features
+# differently and compile them again).
+cargo build --quiet --locked --workspace --all-targets
 ALICLOUD_KMS_PROVIDER_PATH="$root/target/debug/alicloud-kms-provider"
 KMS_EMULATOR_PATH="$root/target/debug/kms-emulator"
 export ALICLOUD_KMS_PROVIDER_PATH KMS_EMULATOR_PATH

@@ -276,7 +276,8 @@ function programDirectory(prefix) {
 /**
  * @pulumi/pulumi's dynamic-provider host (what `pulumi-resource-pulumi-nodejs` runs), started
  * with an engine address as its one argument, in its own process group so that stopping it stops
- * the provider binary it spawned too. Its first stdout line is the port.
+ * the provider binary it spawned too, and with the binary's short-retry test hook (for the test
+ * that injects a lasting fault). Its first stdout line is the port.
  */
 class ProviderHost {
     static async start(directory, stderrPath) {

@@ -68,6 +68,7 @@ def host(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     directory = tmp_path_factory.mktemp("python-host")
     (directory / "home").mkdir()
     (directory / "program").mkdir()
+    # Short KMS retry waits in the binary, for the test that injects a lasting fault.
     process = start_python_host(directory / "program", scrubbed_environment(directory / "home", **FAST_RETRIES), directory / "host.stderr")
     try:
         engine = Engine(process.stub, "pulumi-python")

@@ -8,6 +8,19 @@ only: values such as lists of policy names are data, not names). The resource ty
 explicitly, because a dynamic resource's URN carries the dynamic type, and ``__provider`` (the
 pickled provider Pulumi keeps in the inputs) is stripped before anything reaches the binary.
 
+During a preview the engine sends values that are not known yet as Pulumi's unknown sentinel
+string, and Pulumi's Python provider host turns that string into a ``pulumi.output.Unknown``
+object before calling ``check`` or ``diff``. Such objects are sent to the binary as the sentinel
+string again (which it returns unchanged where it echoes a value), and the host hands the string
+back to the engine, which reads it as unknown.
+
+When the binary answers ``-32057 resource_init_failed`` (the resource exists, but was not fully
+initialised, e.g. a client key whose read-back failed), the engine must keep it in its state, or
+the resource is lost to it. Pulumi's Node provider host has a partial-failure reply for that;
+the Python host has none (any exception drops the resource), so ``create`` and ``update`` log
+the binary's message as an error through ``pulumi.log`` and return the resource as the binary
+describes it; a refresh or the next update completes it.
+
 An instance is pickled (with dill) into every resource's state and unpickled inside Pulumi's
 Python provider host, so it holds plain data only; the child process lives in this module, one
 per host process, and is started on first use.
@@ -20,11 +33,16 @@ from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi.dynamic
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
 from ._rpc import ProviderError, ProviderProcess, TRANSPORT_ERROR_CODE, find_provider_binary
 
 PROVIDER_KEY = "__provider"
 """The key under which Pulumi keeps the serialised provider in a dynamic resource's inputs."""
+
+RESOURCE_INIT_FAILED_CODE = -32057
+"""The binary's code for "created, but not fully initialised": the error carries ``id`` and ``properties``."""
 
 _PATH_HEAD = re.compile(r"^([A-Za-z0-9_]+)(.*)$", re.DOTALL)
 
@@ -129,7 +147,10 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
-        result = self._call("create", {"properties": self.to_schema(props)})
+        try:
+            result = self._call("create", {"properties": self.to_schema(props)})
+        except ProviderError as error:
+            result = self._kept_after_init_failure(error)
         return pulumi.dynamic.CreateResult(str(result.get("id", "")), self.to_python(_object("create", result.get("properties"))))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
@@ -146,7 +167,10 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
-        result = self._call("update", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
+        try:
+            result = self._call("update", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
+        except ProviderError as error:
+            result = self._kept_after_init_failure(error)
         return pulumi.dynamic.UpdateResult(self.to_python(_object("update", result.get("properties"))))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
@@ -154,8 +178,8 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
 
     def to_schema(self, values: Optional[Mapping[str, Any]]) -> dict[str, Any]:
         """Python keys → schema keys, without ``__provider``; unknown keys pass unchanged, so the
-        binary can name them in its check failures."""
-        return {self.property_names.get(key, key): value for key, value in (values or {}).items() if key != PROVIDER_KEY}
+        binary can name them in its check failures. Unknown values become the sentinel string."""
+        return {self.property_names.get(key, key): to_wire(value) for key, value in (values or {}).items() if key != PROVIDER_KEY}
 
     def to_python(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Schema keys → Python keys."""
@@ -170,9 +194,32 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         schema_to_python = {schema: python for python, schema in self.property_names.items()}
         return schema_to_python.get(match.group(1), match.group(1)) + match.group(2)
 
+    def _kept_after_init_failure(self, error: ProviderError) -> dict[str, Any]:
+        """
+        For ``resource_init_failed``: the error logged, and the resource as the binary describes
+        it (``{"id", "properties"}``), so the engine keeps it. Any other error is raised again.
+        """
+        id_ = error.data.get("id")
+        properties = error.data.get("properties")
+        if error.code != RESOURCE_INIT_FAILED_CODE or not isinstance(id_, str) or not id_ or not isinstance(properties, dict):
+            raise error
+        pulumi.log.error(f"{error}; it is kept in the state (a Python dynamic provider cannot report a partial failure): run `pulumi refresh` to complete it")
+        return {"id": id_, "properties": properties}
+
     def _call(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
         result = provider_process().request(method, {"type": self.resource_type, **params})
         return _object(method, result)
+
+
+def to_wire(value: Any) -> Any:
+    """A value as JSON can carry it: every ``pulumi.output.Unknown``, however deep, becomes the unknown sentinel."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if isinstance(value, dict):
+        return {key: to_wire(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_wire(item) for item in value]
+    return value
 
 
 def _object(method: str, value: Any) -> dict[str, Any]:

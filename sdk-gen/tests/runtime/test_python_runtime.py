@@ -21,6 +21,8 @@ import pulumi
 import pulumi.dynamic
 import pytest
 from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from pulumi.runtime.rpc import UNKNOWN
 
 import pulumi_alicloud_kms
 from pulumi_alicloud_kms import _provider, _rpc
@@ -148,6 +150,16 @@ def test_requests_carry_schema_names_and_the_resource_type(child_factory) -> Non
     assert sent["params"] == {"type": "alicloud-kms:index:ClientKey", "properties": {"aapName": "a", "privateKeyDataFile": "/k"}}
 
 
+def test_unknowns_from_the_provider_host_reach_the_binary_as_the_sentinel(child_factory) -> None:
+    # Pulumi's Python provider host turns the unknown sentinel of a preview into Unknown objects,
+    # which JSON cannot carry; the binary gets the sentinel string back, however deep.
+    process = child_factory({})
+    _provider.set_provider_process(process)
+    sent = CLIENT_KEY_PROVIDER._call("check", {"news": CLIENT_KEY_PROVIDER.to_schema({"aap_name": Unknown(), "not_before": [{"at": Unknown()}], "__provider": "x"})})
+    assert sent["params"] == {"type": "alicloud-kms:index:ClientKey", "news": {"aapName": UNKNOWN, "notBefore": [{"at": UNKNOWN}]}}
+    assert UNKNOWN == "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
+
+
 def test_diff_read_and_delete_translate_their_replies(child_factory) -> None:
     process = child_factory(
         {
@@ -187,6 +199,33 @@ def test_the_provider_survives_pickling_as_pulumi_does_it() -> None:
     assert type(restored) is _provider.DynamicProvider
     assert restored.resource_type == "alicloud-kms:index:ClientKey"
     assert restored.property_names["private_key_data_file"] == "privateKeyDataFile"
+
+
+def test_a_resource_that_failed_to_initialise_is_kept_and_its_error_logged(child_factory, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Python host drops a resource whose create raised, so a created-but-not-initialised one
+    # comes back as created, with the binary's message logged as an error.
+    message = "ClientKey KAAP.1 was created but is not fully initialised: reading it back (GetClientKey) failed"
+    data = {"kind": "resource_init_failed", "id": "KAAP.1", "properties": {"aapName": "a", "privateKeyDataFile": "/k"}, "reasons": ["read-back failed"]}
+    process = child_factory({"replies": {"create": {"error": {"code": -32057, "message": message, "data": data}}}})
+    _provider.set_provider_process(process)
+    errors: list[str] = []
+    monkeypatch.setattr(pulumi.log, "error", errors.append)
+    result = CLIENT_KEY_PROVIDER.create({"aap_name": "a", "private_key_data_file": "/k"})
+    assert (result.id, result.outs) == ("KAAP.1", {"aap_name": "a", "private_key_data_file": "/k"})
+    (logged,) = errors
+    assert logged.startswith(message) and "pulumi refresh" in logged
+
+
+def test_other_errors_and_an_init_failure_without_an_id_still_raise(child_factory) -> None:
+    replies = {
+        "create": {"error": {"code": -32057, "message": "no id", "data": {"kind": "resource_init_failed", "properties": {}}}},
+        "update": {"error": {"code": -32052, "message": "kms said no", "data": {"kind": "kms_service", "id": "KAAP.1", "properties": {}}}},
+    }
+    _provider.set_provider_process(child_factory({"replies": replies}))
+    with pytest.raises(_rpc.ProviderError, match="no id"):
+        CLIENT_KEY_PROVIDER.create({"aap_name": "a"})
+    with pytest.raises(_rpc.ProviderError, match="kms said no"):
+        CLIENT_KEY_PROVIDER.update("KAAP.1", {"aap_name": "a"}, {"aap_name": "b"})
 
 
 def test_log_forwarding_uses_pulumi_log_at_the_same_severity(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The SDKs inside the real Pulumi hosts, end to end to a local KMS emulator:
+#  - engine-level tests: the dynamic-provider hosts of the `pulumi` PyPI package
+#    (python -m pulumi.dynamic) and of @pulumi/pulumi (cmd/dynamic-provider) driven over gRPC the
+#    way the engine drives them, with the providers our SDKs serialise;
+#  - program tests: the seed example as a Python and a TypeScript program using our SDKs, run
+#    under Pulumi's mocks, the mock loading the serialised provider and calling it.
+# Builds the provider and the emulator (debug), installs sdk/python into a temporary directory and
+# compiles sdk/nodejs into a temporary program directory, so the worktree gets no build output.
+# Needs KMS_TEST_PYTHON and KMS_TEST_NODE_MODULES (scripts/test.sh exports them).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+cd "$root"
+: "${KMS_TEST_PYTHON:?run scripts/ensure-python-env.sh and export KMS_TEST_PYTHON}"
+: "${KMS_TEST_NODE_MODULES:?run scripts/ensure-node-env.sh and export KMS_TEST_NODE_MODULES}"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export PYTHONDONTWRITEBYTECODE=1
+tsc() { node "$KMS_TEST_NODE_MODULES/typescript/bin/tsc" "$@"; }
+say() { printf -- '--> %s\n' "$*" >&2; }
+
+say "cargo build: alicloud-kms-provider and kms-emulator (debug)"
+# The same selection as 10-cargo.sh's cargo test, so features resolve the same way and this is
+# a no-op after it (building only the two binaries would resolve some dependencies' features
+# differently and compile them again).
+cargo build --quiet --locked --workspace --all-targets
+ALICLOUD_KMS_PROVIDER_PATH="$root/target/debug/alicloud-kms-provider"
+KMS_EMULATOR_PATH="$root/target/debug/kms-emulator"
+export ALICLOUD_KMS_PROVIDER_PATH KMS_EMULATOR_PATH
+
+say "pip install: sdk/python into a temporary site directory"
+cp -r sdk/python "$work/python-sdk"
+"$KMS_TEST_PYTHON" -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation \
+  --target "$work/site" "$work/python-sdk"
+
+say "tsc: sdk/nodejs into a program directory's node_modules, then the seed program against it"
+# The program directory looks like a user's: node_modules holds the test packages (@pulumi/pulumi,
+# typescript, ...) and our package pulumi-alicloud-kms, compiled to JavaScript.
+program="$work/node-program"
+mkdir -p "$program/node_modules"
+for entry in "$KMS_TEST_NODE_MODULES"/* "$KMS_TEST_NODE_MODULES"/.bin; do
+  ln -s "$entry" "$program/node_modules/"
+done
+cp -r sdk/nodejs "$work/nodejs-sdk"
+ln -s "$program/node_modules" "$work/nodejs-sdk/node_modules"
+package="$program/node_modules/pulumi-alicloud-kms"
+(cd "$work/nodejs-sdk" && tsc -p . --outDir "$package/bin")
+cp sdk/nodejs/package.json "$package/"
+cp tests/node/seed_program.ts "$program/"
+(cd "$program" && tsc --strict --noEmitOnError --target es2020 --module commonjs --moduleResolution node \
+  --types node seed_program.ts)
+
+say "pytest: the Python host and the Python program"
+PYTHONPATH="$work/site" "$KMS_TEST_PYTHON" -m pytest -q -p no:cacheprovider \
+  tests/python/test_engine_python_host.py tests/python/test_program_python.py
+
+say "node --test: the Node host and the TypeScript program"
+KMS_SDK_NODEJS_MODULES="$program/node_modules" KMS_SDK_NODEJS_SEED_PROGRAM="$program/seed_program.js" \
+  node --test tests/node/engine_host.test.js tests/node/program.test.js

@@ -1,0 +1,107 @@
+// Program test of the TypeScript SDK: the seed example as a TypeScript Pulumi program
+// (seed_program.ts, compiled by scripts/test.d/40-engine.sh against the SDK; its path comes in
+// KMS_SDK_NODEJS_SEED_PROGRAM) runs under Pulumi's mocks. The mock does the engine's and the
+// provider host's part for each registration: it evaluates the `__provider` text our SDK
+// registered (with require-from-string, as cmd/dynamic-provider does), configures it once with the
+// stack config, then calls its check and create, which run the real binary against a local
+// emulator. The program's outputs, the key file and the emulator's state are checked.
+
+"use strict";
+
+const assert = require("node:assert/strict");
+const fs = require("node:fs");
+const path = require("node:path");
+const { test } = require("node:test");
+
+const harness = require("./engine_harness");
+
+const password = "YouPassword123!";
+
+test("the seed example runs end to end from a TypeScript program", async () => {
+    const program = process.env.KMS_SDK_NODEJS_SEED_PROGRAM;
+    assert.ok(program && fs.existsSync(program), "KMS_SDK_NODEJS_SEED_PROGRAM must name the compiled seed program");
+    const directory = harness.programDirectory("node-program-");
+    const emulator = await harness.Emulator.start(path.join(directory, "kms-emulator.log"));
+    const savedEnvironment = { ...process.env };
+    const savedDirectory = process.cwd();
+    try {
+        // The SDK spawns the binary from this process: it inherits the working directory (a
+        // relative key file lands there) and an environment without outer credentials.
+        const environment = harness.scrubbedEnvironment(path.join(directory, "home"));
+        process.chdir(directory);
+        for (const key of Object.keys(process.env)) {
+            delete process.env[key];
+        }
+        Object.assign(process.env, environment);
+
+        const config = harness.stackConfig(emulator);
+        const providers = new Map();
+        const created = [];
+        harness.mockState.onResource = async (args) => {
+            assert.match(args.type, /^pulumi-nodejs:dynamic\/alicloud-kms:/);
+            // The engine sends no secrets to a dynamic provider host (it does not accept them).
+            const news = harness.stripSecrets(args.inputs);
+            let provider = providers.get(news.__provider);
+            if (provider === undefined) {
+                provider = harness.loadProvider(news.__provider);
+                await provider.configure({ config: harness.dynamicProviderConfig(config) });
+                providers.set(news.__provider, provider);
+            }
+            const checked = await provider.check({}, news);
+            assert.deepEqual(checked.failures, []);
+            const result = await provider.create(checked.inputs);
+            created.push([args.type, result.id]);
+            return { id: result.id, state: result.outs };
+        };
+        await harness.installMocks();
+
+        const outputs = require(program);
+        const values = {};
+        for (const [name, output] of Object.entries(outputs)) {
+            values[name] = await harness.valueOf(output);
+        }
+        const passwordIsSecret = await outputs.clientKeyPassword.isSecret;
+
+        assert.deepEqual(created.map(([type]) => type), [
+            "pulumi-nodejs:dynamic/alicloud-kms:ApplicationAccessPoint",
+            "pulumi-nodejs:dynamic/alicloud-kms:ClientKey",
+        ]);
+        assert.match(values.clientKeyId, /^KAAP\./);
+        assert.deepEqual(values, {
+            accessPointId: "terraform-example",
+            accessPointName: "terraform-example",
+            accessPointPolicies: ["aa"],
+            accessPointDescription: "aa",
+            clientKeyId: values.clientKeyId,
+            clientKeyAapName: "terraform-example",
+            clientKeyNotBefore: "2023-09-01T14:11:22Z",
+            clientKeyNotAfter: "2028-09-01T14:11:22Z",
+            clientKeyCreateTime: values.clientKeyCreateTime,
+            clientKeyPrivateKeyDataFile: "./private_key_data_file.txt",
+            clientKeyPassword: password,
+        });
+        // The binary returns the password as a secret, so the program's output is one.
+        assert.equal(passwordIsSecret, true);
+
+        const key = (await emulator.clientKeys()).get(values.clientKeyId);
+        assert.equal(key.aap_name, "terraform-example");
+        assert.equal(key.create_time, values.clientKeyCreateTime);
+        const point = (await emulator.accessPoints()).get("terraform-example");
+        assert.deepEqual([point.policies, point.description], [["aa"], "aa"]);
+
+        const keyFile = path.join(directory, "private_key_data_file.txt");
+        assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+        const written = JSON.parse(fs.readFileSync(keyFile, "utf8"));
+        assert.equal(written.KeyId, values.clientKeyId);
+        assert.match(written.PrivateKeyData, /^[A-Za-z0-9+/]{1000,}={0,2}$/);
+    } finally {
+        process.chdir(savedDirectory);
+        for (const key of Object.keys(process.env)) {
+            delete process.env[key];
+        }
+        Object.assign(process.env, savedEnvironment);
+        harness.stopSdkProcess();
+        await emulator.stop();
+        harness.removeDirectory(directory);
+    }
+});

@@ -1,0 +1,34 @@
+// The seed example (../shared/seed/alicloud_kms_client_key.md) as a TypeScript Pulumi program
+// using our SDK: an application access point and a client key in it, whose aapName is the access
+// point's output. program.test.js compiles it (tsc --strict, in a program directory whose
+// node_modules holds the SDK) and runs it under Pulumi's mocks.
+
+import * as kms from "pulumi-alicloud-kms";
+
+const name = "terraform-example";
+
+const aap0 = new kms.ApplicationAccessPoint("AAP0", {
+    policies: ["aa"],
+    description: "aa",
+    applicationAccessPointName: name,
+});
+
+const clientKey = new kms.ClientKey("default", {
+    aapName: aap0.applicationAccessPointName,
+    password: "YouPassword123!",
+    notBefore: "2023-09-01T14:11:22Z",
+    notAfter: "2028-09-01T14:11:22Z",
+    privateKeyDataFile: "./private_key_data_file.txt",
+});
+
+export const accessPointId = aap0.id;
+export const accessPointName = aap0.applicationAccessPointName;
+export const accessPointPolicies = aap0.policies;
+export const accessPointDescription = aap0.description;
+export const clientKeyId = clientKey.id;
+export const clientKeyAapName = clientKey.aapName;
+export const clientKeyNotBefore = clientKey.notBefore;
+export const clientKeyNotAfter = clientKey.notAfter;
+export const clientKeyCreateTime = clientKey.createTime;
+export const clientKeyPrivateKeyDataFile = clientKey.privateKeyDataFile;
+export const clientKeyPassword = clientKey.password;

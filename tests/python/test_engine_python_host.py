@@ -1,0 +1,359 @@
+"""
+Engine-level tests of the Python SDK: Pulumi's real Python dynamic-provider host
+(``python -u -m pulumi.dynamic``, what ``pulumi-resource-pulumi-python`` runs) is driven over gRPC
+the way the engine drives it (Configure, then Check, Diff, Create, Read, Update, Delete), with the
+inputs our SDK's classes register in a program, ``__provider`` included. The host unpickles our
+provider, which spawns the real ``alicloud-kms-provider`` binary, which talks to a local
+``kms-emulator``. One host and one emulator serve the whole module.
+
+What the engine does around the host (config in ``args``, secrets removed for a provider that
+does not accept them, the secret bit put back on outputs) is modelled in ``engine_harness.Engine``.
+"""
+
+import json
+import stat
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+import grpc
+import pytest
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.runtime.proto import provider_pb2
+from pulumi.runtime.rpc import UNKNOWN
+
+import pulumi_alicloud_kms
+from pulumi_alicloud_kms import application_access_point, client_key
+from engine_harness import (
+    FAST_RETRIES,
+    Emulator,
+    Engine,
+    ProviderHost,
+    RecordingMocks,
+    is_secret,
+    run_program,
+    scrubbed_environment,
+    secret,
+    stack_config,
+    start_python_host,
+    urn_of,
+    without_provider,
+)
+
+PASSWORD = "YouPassword123!"
+NOT_BEFORE = "2023-09-01T14:11:22Z"
+NOT_AFTER = "2028-09-01T14:11:22Z"
+
+
+@dataclass
+class Host:
+    process: ProviderHost
+    engine: Engine
+    configured: provider_pb2.ConfigureResponse
+    program_directory: Path
+    """The host's working directory: where a relative ``private_key_data_file`` lands."""
+
+
+@dataclass
+class Deployed:
+    urn: str
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+
+@pytest.fixture(scope="module")
+def host(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
+    directory = tmp_path_factory.mktemp("python-host")
+    (directory / "home").mkdir()
+    (directory / "program").mkdir()
+    # Short KMS retry waits in the binary, for the test that injects a lasting fault.
+    process = start_python_host(directory / "program", scrubbed_environment(directory / "home", **FAST_RETRIES), directory / "host.stderr")
+    try:
+        engine = Engine(process.stub, "pulumi-python")
+        configured = engine.configure(stack_config(emulator))
+        yield Host(process, engine, configured, directory / "program")
+    finally:
+        process.stop()
+
+
+def register(resource_class: Any, name: str, **args: Any) -> tuple[str, str, dict[str, Any]]:
+    """Runs a one-resource program with our SDK under mocks; returns the URN, the type and the inputs it registers."""
+    mocks = RecordingMocks()
+    run_program(mocks, lambda: resource_class(name, **args).urn)
+    (registration,) = mocks.registered
+    return urn_of(registration.typ, name), registration.typ, dict(registration.inputs)
+
+
+def client_key_args(aap_name: str, private_key_data_file: str, password: str = PASSWORD) -> dict[str, Any]:
+    return {
+        "aap_name": aap_name,
+        "password": password,
+        "not_before": NOT_BEFORE,
+        "not_after": NOT_AFTER,
+        "private_key_data_file": private_key_data_file,
+    }
+
+
+def deploy(engine: Engine, urn: str, inputs: dict[str, Any]) -> Deployed:
+    """What ``pulumi up`` does for a new resource: Check, then Create with the checked inputs."""
+    checked = engine.check(urn, {}, inputs)
+    assert checked.failures == []
+    id_, outputs = engine.create(urn, checked.inputs)
+    return Deployed(urn, id_, checked.inputs, outputs)
+
+
+@pytest.fixture(scope="module")
+def access_point(host: Host, emulator: Emulator) -> Iterator[Deployed]:
+    """The access point the client key tests create their keys in."""
+    urn, _, inputs = register(pulumi_alicloud_kms.ApplicationAccessPoint, "keys-aap", application_access_point_name="engine-keys", policies=["aa"])
+    deployed = deploy(host.engine, urn, inputs)
+    yield deployed
+    if not any(key["aap_name"] == "engine-keys" for key in emulator.client_keys().values()):
+        host.engine.delete(urn, deployed.id, deployed.inputs, deployed.outputs)
+
+
+def key_file(host: Host, name: str) -> dict[str, Any]:
+    path = host.program_directory / name
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    contents: dict[str, Any] = json.loads(path.read_text())
+    return contents
+
+
+def test_configure_is_answered_like_any_dynamic_provider(host: Host) -> None:
+    # The host unwraps the config and answers for itself: no secrets, no previews. The engine
+    # therefore strips secrets from everything it sends afterwards (modelled by Engine).
+    assert host.configured.acceptSecrets is False
+    assert host.configured.supportsPreview is False
+    assert host.engine.accept_secrets is False
+
+
+def test_the_program_registers_our_pickled_provider_as_a_secret() -> None:
+    urn, type_token, inputs = register(pulumi_alicloud_kms.ClientKey, "key", **client_key_args("terraform-example", "./private_key_data_file.txt"))
+    assert type_token == "pulumi-python:dynamic/alicloud-kms:ClientKey"
+    assert urn.endswith("::pulumi-python:dynamic/alicloud-kms:ClientKey::key")
+    assert inputs["__provider"] == secret(serialize_provider(client_key._PROVIDER))
+    assert inputs["password"] == secret(PASSWORD)
+    assert without_provider(inputs) == {
+        "aap_name": "terraform-example",
+        "password": secret(PASSWORD),
+        "not_before": NOT_BEFORE,
+        "not_after": NOT_AFTER,
+        "private_key_data_file": "./private_key_data_file.txt",
+    }
+    _, _, point_inputs = register(pulumi_alicloud_kms.ApplicationAccessPoint, "aap", application_access_point_name="a", policies=["p"])
+    assert point_inputs["__provider"] == secret(serialize_provider(application_access_point._PROVIDER))
+
+
+def test_application_access_point_create_read_update_replace_and_delete(host: Host, emulator: Emulator) -> None:
+    engine = host.engine
+    urn, _, inputs = register(pulumi_alicloud_kms.ApplicationAccessPoint, "aap", application_access_point_name="engine-aap", policies=["aa"], description="aa")
+    deployed = deploy(engine, urn, inputs)
+    assert deployed.id == "engine-aap"
+    assert without_provider(deployed.outputs) == {"application_access_point_name": "engine-aap", "policies": ["aa"], "description": "aa"}
+    assert deployed.outputs["__provider"] == inputs["__provider"]
+    assert emulator.access_points()["engine-aap"]["policies"] == ["aa"]
+
+    # Refresh: unchanged.
+    read_id, read_outputs, read_inputs = engine.read(urn, deployed.id, deployed.outputs, deployed.inputs)
+    assert read_id == "engine-aap"
+    assert without_provider(read_outputs) == without_provider(deployed.outputs)
+    assert without_provider(read_inputs) == {"application_access_point_name": "engine-aap", "policies": ["aa"], "description": "aa"}
+
+    # Same program again: no change.
+    unchanged = engine.check(urn, deployed.inputs, inputs)
+    assert engine.diff(urn, deployed.id, deployed.inputs, deployed.outputs, unchanged.inputs).changes == provider_pb2.DiffResponse.DIFF_NONE
+
+    # New policies: an update in place.
+    _, _, more_policies = register(pulumi_alicloud_kms.ApplicationAccessPoint, "aap", application_access_point_name="engine-aap", policies=["aa", "bb"], description="aa")
+    checked = engine.check(urn, deployed.inputs, more_policies)
+    assert checked.failures == []
+    diff = engine.diff(urn, deployed.id, deployed.inputs, deployed.outputs, checked.inputs)
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(diff.replaces) == []
+    updated = engine.update(urn, deployed.id, deployed.inputs, deployed.outputs, checked.inputs)
+    assert updated["policies"] == ["aa", "bb"]
+    assert emulator.access_points()["engine-aap"]["policies"] == ["aa", "bb"]
+
+    # A new name: a replacement. The new name cannot collide with the old one, so the engine may
+    # create the new access point before it deletes the old one.
+    _, _, renamed = register(pulumi_alicloud_kms.ApplicationAccessPoint, "aap", application_access_point_name="engine-aap-renamed", policies=["aa", "bb"], description="aa")
+    checked_rename = engine.check(urn, checked.inputs, renamed)
+    diff = engine.diff(urn, deployed.id, checked.inputs, updated, checked_rename.inputs)
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(diff.replaces) == ["application_access_point_name"]
+    assert diff.deleteBeforeReplace is False
+    replacement_id, replacement_outputs = engine.create(urn, checked_rename.inputs)
+    assert replacement_id == "engine-aap-renamed"
+    engine.delete(urn, deployed.id, checked.inputs, updated)
+    points = emulator.access_points()
+    assert "engine-aap" not in points
+    assert points["engine-aap-renamed"]["policies"] == ["aa", "bb"]
+
+    engine.delete(urn, replacement_id, checked_rename.inputs, replacement_outputs)
+    assert "engine-aap-renamed" not in emulator.access_points()
+
+
+def test_a_bad_client_key_is_a_check_failure_naming_the_python_property(host: Host) -> None:
+    urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "bad-key", aap_name="engine-keys", password="short", not_before=NOT_AFTER, not_after=NOT_BEFORE)
+    checked = host.engine.check(urn, {}, inputs)
+    properties = [property_ for property_, _ in checked.failures]
+    assert properties == ["password", "password", "not_after"]
+    reasons = [reason for _, reason in checked.failures]
+    assert reasons[0] == "password must be 8 to 64 characters long, not 5"
+    assert "at least two" in reasons[1]
+    assert "must be later than" in reasons[2]
+    assert not any("short" in reason for reason in reasons)
+
+
+def test_client_key_create_writes_the_key_file_then_read_diff_and_delete(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+    engine = host.engine
+    urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "key", **client_key_args("engine-keys", "./private_key_data_file.txt"))
+    deployed = deploy(engine, urn, inputs)
+    assert deployed.id.startswith("KAAP.")
+    assert without_provider(deployed.outputs) == {
+        "aap_name": "engine-keys",
+        "password": secret(PASSWORD),
+        "not_before": NOT_BEFORE,
+        "not_after": NOT_AFTER,
+        "private_key_data_file": "./private_key_data_file.txt",
+        "create_time": deployed.outputs["create_time"],
+    }
+    assert emulator.client_keys()[deployed.id]["aap_name"] == "engine-keys"
+    written = key_file(host, "private_key_data_file.txt")
+    assert written["KeyId"] == deployed.id
+    assert len(written["PrivateKeyData"]) > 1000
+    # The binary's log notification went through pulumi.log (the host has no engine to talk to,
+    # so it lands on stderr, which the engine shows), and no secret went anywhere near it.
+    stderr = host.process.stderr()
+    assert f"wrote the private key of client key {deployed.id}" in stderr
+    assert PASSWORD not in stderr
+    assert written["PrivateKeyData"] not in stderr
+
+    read_id, read_outputs, _ = engine.read(urn, deployed.id, deployed.outputs, deployed.inputs)
+    assert read_id == deployed.id
+    assert without_provider(read_outputs) == without_provider(deployed.outputs)
+    again = engine.check(urn, deployed.inputs, inputs)
+    assert engine.diff(urn, deployed.id, deployed.inputs, read_outputs, again.inputs).changes == provider_pb2.DiffResponse.DIFF_NONE
+
+    engine.delete(urn, deployed.id, deployed.inputs, read_outputs)
+    assert deployed.id not in emulator.client_keys()
+    assert not (host.program_directory / "private_key_data_file.txt").exists()
+
+
+def test_a_changed_client_key_input_replaces_it_new_key_first(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+    engine = host.engine
+    urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "rotated", **client_key_args("engine-keys", "./rotated.json"))
+    old = deploy(engine, urn, inputs)
+
+    _, _, other_aap = register(pulumi_alicloud_kms.ClientKey, "rotated", **client_key_args("engine-other", "./rotated.json"))
+    diff = engine.diff(urn, old.id, old.inputs, old.outputs, engine.check(urn, old.inputs, other_aap).inputs)
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(diff.replaces) == ["aap_name"]
+
+    _, _, new_password = register(pulumi_alicloud_kms.ClientKey, "rotated", **client_key_args("engine-keys", "./rotated.json", password="Rotated-Passw0rd"))
+    checked = engine.check(urn, old.inputs, new_password)
+    diff = engine.diff(urn, old.id, old.inputs, old.outputs, checked.inputs)
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(diff.replaces) == ["password"]
+    assert diff.deleteBeforeReplace is False
+
+    # Create-before-delete, as the engine replaces by default.
+    new_id, new_outputs = engine.create(urn, checked.inputs)
+    assert new_id != old.id
+    assert is_secret(new_outputs["password"])
+    assert key_file(host, "rotated.json")["KeyId"] == new_id
+    engine.delete(urn, old.id, old.inputs, old.outputs)
+    keys = emulator.client_keys()
+    assert old.id not in keys and new_id in keys
+    # The file holds the new key, so deleting the old one left it alone.
+    assert key_file(host, "rotated.json")["KeyId"] == new_id
+
+    engine.delete(urn, new_id, checked.inputs, new_outputs)
+    assert not (host.program_directory / "rotated.json").exists()
+
+
+def test_refresh_finds_a_client_key_deleted_out_of_band(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+    engine = host.engine
+    urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "drifted", **client_key_args("engine-keys", "./drifted.json"))
+    deployed = deploy(engine, urn, inputs)
+    status, answer = emulator.control("DELETE", f"client-keys/{deployed.id}")
+    assert (status, answer) == (200, {"deleted": deployed.id})
+
+    read_id, _, _ = engine.read(urn, deployed.id, deployed.outputs, deployed.inputs)
+    assert read_id == ""
+
+
+def test_a_kms_error_reaches_the_engine_with_the_binarys_message(host: Host, access_point: Deployed) -> None:
+    urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "orphan", **client_key_args("engine-no-such-aap", "./orphan.json"))
+    checked = host.engine.check(urn, {}, inputs)
+    assert checked.failures == []
+    with pytest.raises(grpc.RpcError) as raised:
+        host.engine.create(urn, checked.inputs)
+    error: Any = raised.value
+    assert error.code() == grpc.StatusCode.UNKNOWN
+    assert "ProviderError" in error.details()
+    assert "Forbidden.ResourceNotFound" in error.details()
+    assert "RequestId" in error.details()
+    assert PASSWORD not in error.details()
+    assert not (host.program_directory / "orphan.json").exists()
+
+
+def test_a_preview_keeps_an_access_point_name_that_is_not_known_yet(host: Host, access_point: Deployed) -> None:
+    # During a preview the access point of a new client key does not exist yet, so the engine
+    # sends its name as the unknown sentinel; check keeps it, and against an existing key, diff
+    # plans a replacement.
+    urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "previewed", **client_key_args("engine-keys", "./previewed.json"))
+    checked = host.engine.check(urn, {}, {**inputs, "aap_name": UNKNOWN})
+    assert checked.failures == []
+    assert checked.inputs["aap_name"] == UNKNOWN
+    assert checked.inputs["password"] == secret(PASSWORD)
+
+    deployed = deploy(host.engine, urn, inputs)
+    diff = host.engine.diff(urn, deployed.id, deployed.inputs, deployed.outputs, checked.inputs)
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+    assert list(diff.replaces) == ["aap_name"]
+    host.engine.delete(urn, deployed.id, deployed.inputs, deployed.outputs)
+
+
+def test_the_engine_may_create_and_delete_client_keys_in_parallel(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+    # The engine runs independent resources at once and the host serves them from a thread
+    # pool; our provider multiplexes them over its one child.
+    names = [f"parallel-{number}" for number in range(8)]
+    registered = {name: register(pulumi_alicloud_kms.ClientKey, name, **client_key_args("engine-keys", f"./{name}.json")) for name in names}
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        deployed = dict(zip(names, pool.map(lambda name: deploy(host.engine, registered[name][0], registered[name][2]), names)))
+        ids = {resource.id for resource in deployed.values()}
+        assert len(ids) == len(names)
+        assert ids <= set(emulator.client_keys())
+        for name, resource in deployed.items():
+            assert key_file(host, f"{name}.json")["KeyId"] == resource.id
+        list(pool.map(lambda resource: host.engine.delete(resource.urn, resource.id, resource.inputs, resource.outputs), deployed.values()))
+    assert not ids & set(emulator.client_keys())
+
+
+def test_a_client_key_whose_read_back_failed_is_kept_for_a_refresh_to_complete(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+    # The key is created and its file written, but reading it back fails: the binary answers
+    # resource_init_failed, which the Python host cannot pass on, so our provider reports the key
+    # as created (the engine keeps it) and logs the error; a refresh completes it.
+    assert emulator.control("PUT", "faults/GetClientKey", {"server_error_ratio": 1.0})[0] == 200
+    try:
+        urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "half-made", **client_key_args("engine-keys", "./half-made.json"))
+        deployed = deploy(host.engine, urn, inputs)
+    finally:
+        assert emulator.control("DELETE", "faults/GetClientKey")[0] == 200
+    assert deployed.id in emulator.client_keys()
+    assert "create_time" not in deployed.outputs
+    assert deployed.outputs["aap_name"] == "engine-keys"
+    assert key_file(host, "half-made.json")["KeyId"] == deployed.id
+    stderr = host.process.stderr()
+    assert f"error: ClientKey {deployed.id} was created but is not fully initialised" in stderr
+    assert "GetClientKey" in stderr and "pulumi refresh" in stderr
+    assert PASSWORD not in stderr
+
+    read_id, read_outputs, _ = host.engine.read(urn, deployed.id, deployed.outputs, deployed.inputs)
+    assert read_id == deployed.id
+    assert read_outputs["create_time"] == emulator.client_keys()[deployed.id]["create_time"]
+    host.engine.delete(urn, deployed.id, deployed.inputs, read_outputs)
+    assert deployed.id not in emulator.client_keys()

@@ -8,4 +8,10 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
 : "${KMS_TEST_PYTHON:?run scripts/ensure-python-env.sh and export KMS_TEST_PYTHON}"
+# The instruction counts need valgrind (on the CI machines already; installed if not).
+if ! command -v valgrind >/dev/null; then
+  echo "60-bench-budget: installing valgrind (Debian package)" >&2
+  if [ "$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq valgrind >&2
+  else sudo -n apt-get update -qq && sudo -n apt-get install -y -qq valgrind >&2; fi
+fi
 exec ./scripts/bench.sh --budget

@@ -102,24 +102,26 @@ fn rows(figures: &Figures) -> Vec<Row> {
             (format!("{} requests/s", show_count(rate)), verdict(rate >= THROUGHPUT_TARGET, MISSED_THROUGHPUT))
         },
     ));
-    for (figure, fan_out, target, met_target) in [
+    for (figure, fan_out, target, met_target, faults) in [
         (
             "Fan-out: 200 pipelined ClientKey `create`s, 20 ms latency",
             &figures.fan_out,
             "≤ 0.5 s",
             true,
+            "`latency_ms=20`",
         ),
         (
             "Fan-out, throttled: the same with 30 % of CreateClientKey calls throttled",
             &figures.fan_out_throttled,
             "– (reported)",
             false,
+            "`latency_ms=20` and `throttle_ratio=0.3`",
         ),
     ] {
         rows.push(measured(
             figure,
             target,
-            "the emulator started by the harness with `latency_ms=20` (and `throttle_ratio=0.3`) on CreateClientKey; `configure` with `endpoint`/`protocol: HTTP` and the demo credential, one AAP, then 200 `create`s written at once on one stdio pipe; wall time to the last reply; calls counted by the emulator",
+            &format!("the emulator started by the harness with {faults} on CreateClientKey; `configure` with `endpoint`/`protocol: HTTP` and the demo credential, one AAP, then 200 `create`s written at once on one stdio pipe; wall time to the last reply; calls counted by the emulator"),
             fan_out,
             |outcome| match outcome {
                 FanOut::Measured { creates, wall, emulator_calls, peak_rss_bytes } => (

@@ -224,7 +224,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     """
     A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
-    KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half.
+    KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
     A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 
@@ -255,7 +255,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         """
         A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
-        KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half.
+        KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
         A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 
@@ -287,7 +287,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         """
         A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
-        KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half.
+        KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
         A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 

@@ -5,23 +5,29 @@
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
+// The child-process layer is shared with the protocol tests; see its module comment.
+#[path = "../common/process.rs"]
+mod process;
+
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::process::ExitStatus;
 
 use kms_emulator::{Config, Emulator, FaultSpec};
+use process::{parse_stdout_line, ProviderProcess};
 use serde_json::{json, Value};
 
-pub const BINARY: &str = env!("CARGO_BIN_EXE_alicloud-kms-provider");
-
-/// How long a test waits for one line before calling it a hang: a failure detector, never a
-/// synchronisation (a healthy run answers in milliseconds, a retried one in seconds).
-pub const HANG_TIMEOUT: Duration = Duration::from_secs(90);
+/// What the provider could find on the machine: these tests give credentials, region and
+/// endpoint through the provider config only, so the child never sees these variables.
+const MACHINE_SETTINGS: [&str; 7] = [
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALICLOUD_ACCESS_KEY",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALICLOUD_SECRET_KEY",
+    "ALIBABA_CLOUD_REGION",
+    "ALICLOUD_REGION",
+    "ALIBABA_CLOUD_ENDPOINT_KMS",
+];
 
 pub const PASSWORD: &str = "YouPassword123!";
 pub const AAP_TYPE: &str = "alicloud-kms:index:ApplicationAccessPoint";
@@ -46,14 +52,9 @@ pub fn unwrap_secret(value: &Value) -> &Value {
     }
 }
 
-/// The provider binary, running in its own working directory.
+/// The provider binary, running in its own working directory, spoken to like an engine.
 pub struct ProviderSession {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    lines: Receiver<Result<String, String>>,
-    reader: Option<JoinHandle<()>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
-    stderr_reader: Option<JoinHandle<()>>,
+    process: ProviderProcess,
     next_id: u64,
     replies: HashMap<u64, Value>,
     /// Every `log` notification received so far, in order.
@@ -63,73 +64,21 @@ pub struct ProviderSession {
 }
 
 impl ProviderSession {
-    /// Starts the binary in `working_directory`, with the test hooks on, short retry waits, and
-    /// `environment` on top.
+    /// Starts the binary in `working_directory`, with the test hooks on, short retry waits, no
+    /// settings from the machine, and `environment` on top.
     pub fn start(working_directory: &Path, environment: &[(&str, &str)]) -> ProviderSession {
-        let mut command = Command::new(BINARY);
+        let mut command = ProviderProcess::command();
         command
             .current_dir(working_directory)
-            .env_remove("RUST_LOG")
-            .env("ALICLOUD_KMS_PROVIDER_TEST_HOOKS", "1")
             .env("ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS", "20")
             // Credentials come from the provider config in these tests, never from the machine.
-            .env("HOME", working_directory)
-            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
-            .env_remove("ALICLOUD_ACCESS_KEY")
-            .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
-            .env_remove("ALICLOUD_SECRET_KEY")
-            .env_remove("ALIBABA_CLOUD_REGION")
-            .env_remove("ALICLOUD_REGION")
-            .env_remove("ALIBABA_CLOUD_ENDPOINT_KMS")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        for (name, value) in environment {
-            command.env(name, value);
+            .env("HOME", working_directory);
+        for name in MACHINE_SETTINGS {
+            command.env_remove(name);
         }
-        let mut child = command.spawn().expect("the provider binary starts");
-        let stdout = child.stdout.take().unwrap();
-        let (sender, lines) = mpsc::channel();
-        let reader = thread::spawn(move || {
-            let mut reader = BufReader::new(stdout);
-            loop {
-                let mut line = Vec::new();
-                match reader.read_until(b'\n', &mut line) {
-                    Ok(0) | Err(_) => return,
-                    Ok(_) => {
-                        let decoded = if line.last() == Some(&b'\n') {
-                            String::from_utf8(line)
-                                .map(|text| text.trim_end().to_owned())
-                                .map_err(|_| "stdout carried bytes that are not UTF-8".to_owned())
-                        } else {
-                            Err("stdout ended with a partial line".to_owned())
-                        };
-                        if sender.send(decoded).is_err() {
-                            return;
-                        }
-                    }
-                }
-            }
-        });
-        let mut stderr_pipe = child.stderr.take().unwrap();
-        let stderr = Arc::new(Mutex::new(Vec::new()));
-        let sink = stderr.clone();
-        let stderr_reader = thread::spawn(move || {
-            let mut buffer = [0u8; 8192];
-            while let Ok(count) = stderr_pipe.read(&mut buffer) {
-                if count == 0 {
-                    return;
-                }
-                sink.lock().unwrap().extend_from_slice(&buffer[..count]);
-            }
-        });
+        command.envs(environment.iter().copied());
         ProviderSession {
-            stdin: child.stdin.take(),
-            child,
-            lines,
-            reader: Some(reader),
-            stderr,
-            stderr_reader: Some(stderr_reader),
+            process: ProviderProcess::start(command),
             next_id: 0,
             replies: HashMap::new(),
             logs: Vec::new(),
@@ -138,42 +87,28 @@ impl ProviderSession {
     }
 
     pub fn send_line(&mut self, line: &str) {
-        let stdin = self.stdin.as_mut().expect("stdin is open");
-        stdin.write_all(line.as_bytes()).unwrap();
-        stdin.write_all(b"\n").unwrap();
-        stdin.flush().unwrap();
+        self.process.send_line(line);
     }
 
     /// Sends a request without waiting; returns its id.
     pub fn send(&mut self, method: &str, params: Value) -> u64 {
         self.next_id += 1;
         let id = self.next_id;
-        let message = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        self.send_line(&message.to_string());
+        self.process
+            .send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         id
     }
 
     /// Sends a notification (no id, no reply).
     pub fn notify(&mut self, method: &str) {
-        self.send_line(&json!({"jsonrpc": "2.0", "method": method}).to_string());
+        self.process
+            .send(&json!({"jsonrpc": "2.0", "method": method}));
     }
 
     /// Reads one stdout message: a `log` notification is stored in `logs`, a reply in `replies`.
     fn read_one(&mut self) {
-        let line = match self.lines.recv_timeout(HANG_TIMEOUT) {
-            Ok(Ok(line)) => line,
-            Ok(Err(problem)) => panic!("{problem}"),
-            Err(RecvTimeoutError::Timeout) => panic!(
-                "no line on stdout within {HANG_TIMEOUT:?}; stderr:\n{}",
-                self.stderr_text()
-            ),
-            Err(RecvTimeoutError::Disconnected) => panic!(
-                "stdout closed while a line was expected; stderr:\n{}",
-                self.stderr_text()
-            ),
-        };
-        let message: Value = serde_json::from_str(&line)
-            .unwrap_or_else(|error| panic!("stdout line is not JSON ({error}): {line:.300}"));
+        let line = self.process.receive_line();
+        let message = parse_stdout_line(&line);
         self.stdout.push(line);
         if message["method"] == "log" {
             self.logs.push(message["params"].clone());
@@ -232,7 +167,7 @@ impl ProviderSession {
     }
 
     pub fn stderr_text(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+        self.process.stderr_text()
     }
 
     /// Logs about one resource.
@@ -241,43 +176,23 @@ impl ProviderSession {
     }
 
     /// Closes stdin, waits for the exit, checks that no secret leaked, and returns the status.
-    pub fn finish(mut self, secrets: &[&str]) -> ExitStatus {
-        self.stdin.take();
-        loop {
-            match self.lines.recv_timeout(HANG_TIMEOUT) {
-                Ok(Ok(line)) => self.stdout.push(line),
-                Ok(Err(problem)) => panic!("{problem}"),
-                Err(RecvTimeoutError::Disconnected) => break,
-                Err(RecvTimeoutError::Timeout) => {
-                    let _ = self.child.kill();
-                    panic!("the provider did not exit after stdin closed");
-                }
-            }
-        }
-        let status = self.child.wait().unwrap();
-        self.reader.take().unwrap().join().unwrap();
-        self.stderr_reader.take().unwrap().join().unwrap();
-        let stderr = self.stderr_text();
+    pub fn finish(self, secrets: &[&str]) -> ExitStatus {
+        let mut stdout = self.stdout;
+        let (status, unread, stderr) = self.process.finish();
+        stdout.extend(unread);
         for secret in secrets.iter().filter(|secret| !secret.is_empty()) {
             assert!(
                 !stderr.contains(secret),
                 "a secret reached stderr:\n{stderr}"
             );
         }
-        for line in &self.stdout {
+        for line in &stdout {
             let value: Value = serde_json::from_str(line).unwrap();
             for secret in secrets {
                 assert_secret_only_wrapped(&value, false, secret, line);
             }
         }
         status
-    }
-}
-
-impl Drop for ProviderSession {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -50,12 +50,10 @@ fn a_5xx_on_a_create_is_resolved_by_looking_and_created_once() {
         assert_one_key_matching_the_file(&harness, created["id"].as_str().unwrap(), "key.json");
     assert_eq!(harness.emulator.call_count(Action::CreateClientKey), 2);
     assert_eq!(harness.emulator.call_count(Action::ListClientKeys), 1);
-    let explained = harness.provider.logs.iter().any(|log| {
-        log["message"]
-            .as_str()
-            .unwrap()
-            .contains("no key was made, so the provider creates the client key again")
-    });
+    let explained = harness.provider.has_log(
+        None,
+        "no key was made, so the provider creates the client key again",
+    );
     assert!(explained, "{:?}", harness.provider.logs);
     harness.finish(&[PASSWORD, &private_data]);
 }
@@ -81,12 +79,10 @@ fn commit_then_drop_on_create_client_key_ends_with_exactly_one_key_matching_the_
     let private_data = assert_one_key_matching_the_file(&harness, id, "key.json");
     assert_eq!(harness.emulator.call_count(Action::CreateClientKey), 2);
     assert_eq!(harness.emulator.call_count(Action::DeleteClientKey), 1);
-    let deleted_lost = harness.provider.logs.iter().any(|log| {
-        log["message"]
-            .as_str()
-            .unwrap()
-            .contains("was deleted because its private key was lost with the reply")
-    });
+    let deleted_lost = harness.provider.has_log(
+        None,
+        "was deleted because its private key was lost with the reply",
+    );
     assert!(deleted_lost, "{:?}", harness.provider.logs);
     harness.finish(&[PASSWORD, &private_data]);
 }
@@ -111,9 +107,7 @@ fn commit_then_drop_on_create_access_point_adopts_the_exact_match() {
             .call_count(Action::CreateApplicationAccessPoint),
         1
     );
-    let adopted = harness.provider.logs.iter().any(|log| {
-        log["severity"] == "warning" && log["message"].as_str().unwrap().contains("adopting it")
-    });
+    let adopted = harness.provider.has_log(Some("warning"), "adopting it");
     assert!(adopted, "{:?}", harness.provider.logs);
     harness.finish(&[]);
 }

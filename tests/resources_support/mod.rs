@@ -175,6 +175,15 @@ impl ProviderSession {
         self.logs.iter().filter(|log| log["urn"] == urn).collect()
     }
 
+    /// Whether some log so far has a message containing `fragment`, and `severity` when one is
+    /// given.
+    pub fn has_log(&self, severity: Option<&str>, fragment: &str) -> bool {
+        self.logs.iter().any(|log| {
+            severity.is_none_or(|severity| log["severity"] == severity)
+                && log["message"].as_str().unwrap().contains(fragment)
+        })
+    }
+
     /// Closes stdin, waits for the exit, checks that no secret leaked, and returns the status.
     pub fn finish(self, secrets: &[&str]) -> ExitStatus {
         let mut stdout = self.stdout;

@@ -7,13 +7,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-: "${KMS_TEST_PYTHON:?run scripts/ensure-python-env.sh and export KMS_TEST_PYTHON}"
-: "${KMS_TEST_NODE_MODULES:?run scripts/ensure-node-env.sh and export KMS_TEST_NODE_MODULES}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export PYTHONDONTWRITEBYTECODE=1
-tsc() { node "$KMS_TEST_NODE_MODULES/typescript/bin/tsc" "$@"; }
-say() { printf -- '--> %s\n' "$*" >&2; }
+# shellcheck source=../lib/sdk-test-env.sh
+source scripts/lib/sdk-test-env.sh
 
 say "sdk-gen --check: the committed SDKs equal a fresh generation"
 cargo run --quiet --locked -p sdk-gen -- --schema schema/schema.json --out sdk --check

@@ -11,13 +11,8 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"
-: "${KMS_TEST_PYTHON:?run scripts/ensure-python-env.sh and export KMS_TEST_PYTHON}"
-: "${KMS_TEST_NODE_MODULES:?run scripts/ensure-node-env.sh and export KMS_TEST_NODE_MODULES}"
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export PYTHONDONTWRITEBYTECODE=1
-tsc() { node "$KMS_TEST_NODE_MODULES/typescript/bin/tsc" "$@"; }
-say() { printf -- '--> %s\n' "$*" >&2; }
+# shellcheck source=../lib/sdk-test-env.sh
+source scripts/lib/sdk-test-env.sh
 
 say "cargo build: alicloud-kms-provider and kms-emulator (debug)"
 # The same selection as 10-cargo.sh's cargo test, so features resolve the same way and this is

@@ -1,4 +1,4 @@
-//! The signing test vectors of the reference (§7.3, A to G), one folder each under
+//! The signing test vectors of docs/kms-api.md (§7, A to G), one folder each under
 //! `tests/fixtures/signing/`, checked stage by stage: canonical query, string to sign, signature.
 //!
 //! Each file holds its value exactly (a single trailing newline, if an editor adds one, is

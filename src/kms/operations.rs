@@ -4,7 +4,7 @@
 //! constant.
 //!
 //! Methods follow the official SDKs; the placement follows tea-rpc, the client the Terraform
-//! provider uses (see `docs/kms-api.md`, "How requests travel"): mutations put their parameters in
+//! provider uses (docs/kms-api.md §2): mutations put their parameters in
 //! a form body and the common parameters and `Signature` in the query, while reads put everything
 //! in the query (Describe and List with an empty form body). Keeping a password out of the URL
 //! also keeps it out of any proxy or server access log.

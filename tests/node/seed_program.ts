@@ -1,4 +1,4 @@
-// The seed example (../shared/seed/alicloud_kms_client_key.md) as a TypeScript Pulumi program
+// The seed example (docs/kms-api.md §5.5) as a TypeScript Pulumi program
 // using our SDK: an application access point and a client key in it, whose aapName is the access
 // point's output. program.test.js compiles it (tsc --strict, in a program directory whose
 // node_modules holds the SDK) and runs it under Pulumi's mocks.

@@ -61,7 +61,7 @@ fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
 ///
 /// Letters are the ASCII letters (the Chinese documentation says "English upper- and lower-case");
 /// upper and lower case count as one kind, the reading of the rule that rejects the least. Both
-/// choices are UNCONFIRMED against the live service (see the KMS reference, section 5.1).
+/// choices are UNCONFIRMED against the live service (see docs/kms-api.md §5.1).
 pub fn password_problems(password: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let length = password.chars().count();

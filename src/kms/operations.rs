@@ -32,8 +32,11 @@ pub struct Action {
 }
 
 impl Action {
-    /// A POST whose action parameters go in the form body (creates, updates, deletes).
-    const fn mutation(name: &'static str, idempotency: Idempotency) -> Action {
+    /// A POST whose action parameters go in the form body (creates, updates, deletes). A
+    /// resource may declare an action only it calls in its own folder, with this or
+    /// [`Action::read`], and call it through the crate's `Client::call` with its own serde
+    /// request and response types.
+    pub const fn mutation(name: &'static str, idempotency: Idempotency) -> Action {
         Action {
             name,
             method: HttpMethod::Post,
@@ -43,7 +46,7 @@ impl Action {
     }
 
     /// A read whose parameters go in the query, sent with `method`.
-    const fn read(name: &'static str, method: HttpMethod) -> Action {
+    pub const fn read(name: &'static str, method: HttpMethod) -> Action {
         Action {
             name,
             method,

@@ -267,7 +267,7 @@ fn resolve_resource<'r>(
             .unwrap_or_default();
         ProviderError::invalid_params(format!(
             "unknown resource type {token:?}; {hint}this provider manages {}",
-            managed.join(" and ")
+            natural_list(&managed)
         ))
     })?;
     // Every resource type has a schema entry; a unit test holds the two lists together.
@@ -279,6 +279,15 @@ fn resolve_resource<'r>(
             ))
         })?;
     Ok((resource, schema))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn natural_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// Runs `check` on inputs that reach create or update: the engine normally checked them, but a
@@ -382,11 +391,19 @@ mod tests {
     fn unknown_types_name_the_managed_ones_and_suggest_the_closest() {
         let error =
             resolve_resource(&Registry::new(), "alicloud:kms/clientKey:ClientKey").unwrap_err();
+        let managed: Vec<&str> = crate::resources::registry::registered_rules()
+            .map(|rules| rules.token)
+            .collect();
         assert_eq!(
             error.to_string(),
-            "unknown resource type \"alicloud:kms/clientKey:ClientKey\"; did you mean alicloud-kms:index:ClientKey? \
-             this provider manages alicloud-kms:index:ApplicationAccessPoint and alicloud-kms:index:ClientKey"
+            format!(
+                "unknown resource type \"alicloud:kms/clientKey:ClientKey\"; did you mean alicloud-kms:index:ClientKey? \
+                 this provider manages {}",
+                natural_list(&managed)
+            )
         );
+        assert_eq!(natural_list(&["a", "b"]), "a and b");
+        assert_eq!(natural_list(&["a", "b", "c"]), "a, b and c");
         assert_eq!(error.code(), error::codes::INVALID_PARAMS);
     }
 

@@ -3,13 +3,22 @@
 //! them.
 //!
 //! To add a resource: write `resources/<name>/` with a type that implements [`Resource`], add its
-//! line to [`registry::RESOURCES`], its entry to `schema/schema.json` (then regenerate `sdk/`), a
-//! check table and a diff table under `tests/tables/`, and its documentation. Nothing else names
-//! a resource: the generic `check` and `diff` engine in `provider`, the wire in `protocol` and the
-//! table tests find it through the registry.
+//! two lines below (its `mod` and its line in [`RESOURCES`]), its entry to `schema/schema.json`
+//! (then regenerate `sdk/`), a check table and a diff table under `tests/tables/`, and its
+//! documentation. Nothing else names a resource: the generic `check` and `diff` engine in
+//! `provider`, the wire in `protocol` and the table tests find it through the registry.
 
+// The resources, one folder each.
 pub mod application_access_point;
 pub mod client_key;
+
+/// Every resource this provider manages, one line each.
+pub const RESOURCES: &[Registration] = &[
+    Registration::of::<application_access_point::ApplicationAccessPoint>(),
+    Registration::of::<client_key::ClientKey>(),
+];
+
+// What the resources share.
 pub mod context;
 pub mod error;
 pub mod kms_access;
@@ -28,7 +37,7 @@ pub use operations::{
     UpdateResult,
 };
 pub use property::{PropertyMap, PropertyValue, UnknownKind};
-pub use registry::{RegisteredResource, Registry};
+pub use registry::{RegisteredResource, Registration, Registry};
 pub use resource::Resource;
 
 /// What the generic diff engine needs to know about a resource beyond its schema.

@@ -1,16 +1,15 @@
-//! The one list of the resources this provider manages ([`RESOURCES`], one line per resource),
+//! The machinery behind the list of resources ([`super::RESOURCES`], in `resources/mod.rs`, one
+//! line per resource): a [`Registration`] per line, the [`Registry`] a provider builds from them,
 //! and the object-safe face ([`RegisteredResource`]) through which the provider drives a
 //! [`Resource`] without knowing its type.
 //!
 //! `provider` looks a type token up here and calls the five operations and the rules through
-//! `RegisteredResource`; no code outside a resource's folder names a resource.
+//! `RegisteredResource`; no code outside a resource's folder and the list names a resource.
 
 use std::future::Future;
 use std::path::Path;
 use std::pin::Pin;
 
-use super::application_access_point::ApplicationAccessPoint;
-use super::client_key::ClientKey;
 use super::context::OperationContext;
 use super::error::{CheckFailure, ResourceError};
 use super::operations::{
@@ -19,13 +18,7 @@ use super::operations::{
 };
 use super::property::PropertyMap;
 use super::resource::Resource;
-use super::ResourceRules;
-
-/// Every resource this provider manages. To add one, add its line.
-pub const RESOURCES: &[Registration] = &[
-    Registration::of::<ApplicationAccessPoint>(),
-    Registration::of::<ClientKey>(),
-];
+use super::{ResourceRules, RESOURCES};
 
 /// One line of [`RESOURCES`]: the rules of a resource type, and how to build its process state.
 #[derive(Clone, Copy)]

@@ -1,6 +1,6 @@
 //! The resources this provider manages: one folder per resource, whose type implements
-//! [`Resource`] (its rules, its input rules, its operations), and the [`registry`] that lists
-//! them.
+//! [`Resource`] (its rules, its input rules, its operations), and the list of them
+//! ([`RESOURCES`]) from which the provider builds its [`Registry`].
 //!
 //! To add a resource: write `resources/<name>/` with a type that implements [`Resource`], add its
 //! two lines below (its `mod` and its line in [`RESOURCES`]), its entry to `schema/schema.json`

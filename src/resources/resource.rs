@@ -29,8 +29,8 @@ use super::ResourceRules;
 /// value holds whatever the resource must remember between operations (the client key's create
 /// tracker, for example), and every operation borrows it.
 ///
-/// Register the type with one line in `resources/registry.rs`; give it a schema entry in
-/// `schema/schema.json` and a check table and a diff table under `tests/tables/`.
+/// Register the type in `resources/mod.rs` (its `mod` and its line in `RESOURCES`); give it a
+/// schema entry in `schema/schema.json` and a check table and a diff table under `tests/tables/`.
 pub trait Resource: Send + Sync + 'static {
     /// What the generic `check` and `diff` engine needs beyond the schema (token, name, identity,
     /// write-only, time and unordered properties).

@@ -2,7 +2,7 @@
 //! check → preview create → create → read → diff (no change) → preview update → update → diff
 //! (no change) → diff (replace) → delete → read (gone), for each row of a table; then import by
 //! name, refresh after out-of-band deletion and change, a name that is taken, and deleting an
-//! access point that still has client keys.
+//! access point that still has client keys (KMS deletes them with it).
 
 mod resources_support;
 
@@ -244,7 +244,7 @@ fn import_by_name_and_refresh_after_out_of_band_change_and_deletion() {
 }
 
 #[test]
-fn a_taken_name_suggests_import_and_an_access_point_with_keys_is_not_deleted() {
+fn a_taken_name_suggests_import() {
     let mut harness = Harness::start();
     harness.create_access_point("taken", &["p"]);
 
@@ -266,27 +266,52 @@ fn a_taken_name_suggests_import_and_an_access_point_with_keys_is_not_deleted() {
     );
     assert!(message.contains("RequestId "), "{message}");
     assert_eq!(harness.emulator.access_points()[0].policies, ["p"]);
+    harness.finish(&[]);
+}
 
+#[test]
+fn deleting_an_access_point_deletes_its_client_keys_which_then_read_as_gone() {
+    let mut harness = Harness::start();
+    harness.create_access_point("busy", &["p"]);
     let key_inputs = harness.assert_check_passes(
         KEY_TYPE,
         "key",
-        json!({"aapName": "taken", "password": PASSWORD}),
+        json!({"aapName": "busy", "password": PASSWORD, "privateKeyDataFile": "key.json"}),
     );
-    let key = harness.provider.result(
-        "create",
-        json!({"urn": urn(KEY_TYPE, "key"), "properties": key_inputs}),
-    );
-    let error = harness.provider.error(
+    let key_urn = urn(KEY_TYPE, "key");
+    let key = harness
+        .provider
+        .result("create", json!({"urn": key_urn, "properties": key_inputs}));
+    let key_id = key["id"].as_str().unwrap().to_owned();
+    assert!(harness.path("key.json").exists());
+
+    let deleted = harness.provider.result(
         "delete",
-        json!({"urn": urn(AAP_TYPE, "AAP0"), "id": "taken", "properties": {"applicationAccessPointName": "taken", "policies": ["p"]}}),
+        json!({"urn": urn(AAP_TYPE, "AAP0"), "id": "busy", "properties": {"applicationAccessPointName": "busy", "policies": ["p"]}}),
     );
-    assert_eq!(error["code"], -32052, "{error}");
-    let message = error["message"].as_str().unwrap();
+    assert_eq!(deleted, json!({}));
+    assert!(harness.emulator.access_points().is_empty());
     assert!(
-        message.contains("still has client keys; delete its ClientKey resources first"),
-        "{message}"
+        harness.emulator.client_keys().is_empty(),
+        "the keys went with the access point"
     );
-    assert_eq!(harness.emulator.access_points().len(), 1);
-    assert_eq!(harness.emulator.client_keys()[0].id, key["id"]);
+
+    // The key reads as gone (a refresh drops it), and deleting it still succeeds and removes its
+    // key file, which holds a key that no longer works.
+    let gone = harness.provider.result(
+        "read",
+        json!({"urn": key_urn, "id": key_id, "properties": key["properties"], "inputs": key_inputs}),
+    );
+    assert_eq!(gone, json!({"id": "", "properties": {}, "inputs": {}}));
+    let deleted = harness.provider.result(
+        "delete",
+        json!({"urn": key_urn, "id": key_id, "properties": key["properties"]}),
+    );
+    assert_eq!(deleted, json!({}));
+    assert!(harness.provider.has_log(
+        Some("info"),
+        &format!("client key {key_id} was already gone")
+    ));
+    assert!(!harness.path("key.json").exists());
     harness.finish(&[PASSWORD]);
 }

@@ -14,7 +14,7 @@ use serde::de::DeserializeOwned;
 use serde_json::json;
 
 use crate::faults::FaultSpec;
-use crate::shared::{AccessPointPatch, Shared};
+use crate::shared::{AccessPointPatch, NetworkRulePatch, PolicyPatch, Shared};
 
 /// Where the control endpoint lives.
 pub const PREFIX: &str = "/__emulator";
@@ -36,7 +36,15 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             delete(delete_access_point).patch(update_access_point),
         )
         .route("/policies", get(policies))
+        .route(
+            "/policies/{name}",
+            delete(delete_policy).patch(update_policy),
+        )
         .route("/network-rules", get(network_rules))
+        .route(
+            "/network-rules/{name}",
+            delete(delete_network_rule).patch(update_network_rule),
+        )
 }
 
 fn problem(status: StatusCode, message: String) -> Response {
@@ -148,4 +156,63 @@ async fn policies(State(shared): State<Arc<Shared>>) -> Response {
 
 async fn network_rules(State(shared): State<Arc<Shared>>) -> Response {
     Json(json!({ "network_rules": shared.network_rules() })).into_response()
+}
+
+async fn delete_policy(State(shared): State<Arc<Shared>>, Path(name): Path<String>) -> Response {
+    if shared.delete_policy(&name) {
+        Json(json!({ "deleted": name })).into_response()
+    } else {
+        problem(StatusCode::NOT_FOUND, format!("no policy {name:?}"))
+    }
+}
+
+async fn update_policy(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let patch: PolicyPatch = match parse_json(&body) {
+        Ok(patch) => patch,
+        Err(response) => return *response,
+    };
+    if shared.update_policy(&name, patch) {
+        let updated = shared
+            .policies()
+            .into_iter()
+            .find(|policy| policy.name == name);
+        Json(json!({ "updated": updated })).into_response()
+    } else {
+        problem(StatusCode::NOT_FOUND, format!("no policy {name:?}"))
+    }
+}
+
+async fn delete_network_rule(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+) -> Response {
+    if shared.delete_network_rule(&name) {
+        Json(json!({ "deleted": name })).into_response()
+    } else {
+        problem(StatusCode::NOT_FOUND, format!("no network rule {name:?}"))
+    }
+}
+
+async fn update_network_rule(
+    State(shared): State<Arc<Shared>>,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> Response {
+    let patch: NetworkRulePatch = match parse_json(&body) {
+        Ok(patch) => patch,
+        Err(response) => return *response,
+    };
+    if shared.update_network_rule(&name, patch) {
+        let updated = shared
+            .network_rules()
+            .into_iter()
+            .find(|rule| rule.name == name);
+        Json(json!({ "updated": updated })).into_response()
+    } else {
+        problem(StatusCode::NOT_FOUND, format!("no network rule {name:?}"))
+    }
 }

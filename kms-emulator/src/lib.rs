@@ -79,7 +79,7 @@ pub use config::{Config, Credential, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET}
 pub use control::PREFIX as CONTROL_PREFIX;
 pub use error::{ApiError, FaultError, StartError};
 pub use faults::{FaultSpec, ALL_ACTIONS};
-pub use shared::AccessPointPatch;
+pub use shared::{AccessPointPatch, NetworkRulePatch, PolicyPatch};
 pub use store::{AccessPoint, ClientKey, NetworkRule, Policy};
 
 use shared::Shared;
@@ -248,6 +248,30 @@ impl Emulator {
     /// false if there is no such AAP.
     pub fn update_access_point(&self, name: &str, patch: AccessPointPatch) -> bool {
         self.shared.update_access_point(name, patch)
+    }
+
+    /// Deletes a permission policy behind the API's back (even one an AAP lists); false if there
+    /// was none.
+    pub fn delete_policy(&self, name: &str) -> bool {
+        self.shared.delete_policy(name)
+    }
+
+    /// Changes a policy's permissions, resources, network rules and/or description behind the
+    /// API's back (no validation); false if there is no such policy.
+    pub fn update_policy(&self, name: &str, patch: PolicyPatch) -> bool {
+        self.shared.update_policy(name, patch)
+    }
+
+    /// Deletes a network rule behind the API's back (even one a policy names); false if there was
+    /// none.
+    pub fn delete_network_rule(&self, name: &str) -> bool {
+        self.shared.delete_network_rule(name)
+    }
+
+    /// Changes a rule's addresses and/or description behind the API's back (no validation);
+    /// false if there is no such rule.
+    pub fn update_network_rule(&self, name: &str, patch: NetworkRulePatch) -> bool {
+        self.shared.update_network_rule(name, patch)
     }
 }
 

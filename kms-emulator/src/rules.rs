@@ -75,15 +75,23 @@ pub const VALIDATE_REFERENCED_NAMES_EXIST: bool = false;
 /// them; only emptiness and length are checked, and any other characters round-trip unchanged.
 pub const CHECK_REFERENCED_POLICY_NAME_SYNTAX: bool = false;
 
-/// Whether deleting an AAP that still has client keys is rejected (true) or allowed (false, the
-/// client keys are then deleted with it).
-pub const REJECT_DELETING_ACCESS_POINT_WITH_CLIENT_KEYS: bool = true;
+// Deleting an AAP deletes its client keys: documented ("After an AAP is deleted, all the client
+// keys that are bound to the AAP are deleted", docs/kms-api.md §3.2), so not a choice here.
 
-/// Whether deleting a policy still named by an AAP, or a network rule still named by a policy,
-/// is rejected. Unenforced, consistent with [`VALIDATE_REFERENCED_NAMES_EXIST`].
-pub const REJECT_DELETING_REFERENCED_POLICY_OR_RULE: bool = false;
+/// Whether deleting a permission policy that an AAP still lists is rejected (true) or allowed
+/// (false, the AAP then names a policy that does not exist). The API reference tells callers to
+/// unbind the policy first without saying what the service does otherwise; rejecting is the
+/// stricter reading, and it makes an engine that deletes in the wrong order fail loudly instead
+/// of leaving an AAP with a dangling policy name.
+pub const REJECT_DELETING_BOUND_POLICY: bool = true;
 
-/// Code, status and message used when a deletion is rejected because the resource is in use.
+/// Whether deleting a network rule that a policy still names in its `AccessControlRules` is
+/// rejected (true) or allowed (false). Unconfirmed like [`REJECT_DELETING_BOUND_POLICY`], and
+/// decided the same way.
+pub const REJECT_DELETING_NAMED_NETWORK_RULE: bool = true;
+
+/// Code and status of a deletion rejected because the resource is in use (unconfirmed; the
+/// `Rejected.*` family is what KMS uses for refusals of this kind).
 pub const RESOURCE_IN_USE_CODE: &str = "Rejected.ResourceInUse";
 /// See [`RESOURCE_IN_USE_CODE`].
 pub const RESOURCE_IN_USE_STATUS: u16 = 409;

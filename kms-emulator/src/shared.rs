@@ -26,6 +26,30 @@ pub struct AccessPointPatch {
     pub description: Option<String>,
 }
 
+/// A change to a permission policy made behind the API's back (to simulate drift).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyPatch {
+    /// New permissions (not validated).
+    pub permissions: Option<Vec<String>>,
+    /// New resources (not validated).
+    pub resources: Option<Vec<String>>,
+    /// New network rule names of `AccessControlRules` (not validated).
+    pub network_rules: Option<Vec<String>>,
+    /// New description.
+    pub description: Option<String>,
+}
+
+/// A change to a network rule made behind the API's back (to simulate drift).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NetworkRulePatch {
+    /// New addresses (not validated).
+    pub source_private_ip: Option<Vec<String>>,
+    /// New description.
+    pub description: Option<String>,
+}
+
 pub(crate) struct Shared {
     pub(crate) gateway: Gateway,
     pub(crate) store: RwLock<Store>,
@@ -191,6 +215,50 @@ impl Shared {
             };
             if let Some(policies) = patch.policies {
                 record.policies = policies;
+            }
+            if let Some(description) = patch.description {
+                record.description = description;
+            }
+            true
+        })
+    }
+
+    pub(crate) fn delete_policy(&self, name: &str) -> bool {
+        self.change_store(|store| store.policies.remove(name).is_some())
+    }
+
+    pub(crate) fn update_policy(&self, name: &str, patch: PolicyPatch) -> bool {
+        self.change_store(|store| {
+            let Some(record) = store.policies.get_mut(name) else {
+                return false;
+            };
+            if let Some(permissions) = patch.permissions {
+                record.permissions = permissions;
+            }
+            if let Some(resources) = patch.resources {
+                record.resources = resources;
+            }
+            if let Some(network_rules) = patch.network_rules {
+                record.network_rules = network_rules;
+            }
+            if let Some(description) = patch.description {
+                record.description = description;
+            }
+            true
+        })
+    }
+
+    pub(crate) fn delete_network_rule(&self, name: &str) -> bool {
+        self.change_store(|store| store.network_rules.remove(name).is_some())
+    }
+
+    pub(crate) fn update_network_rule(&self, name: &str, patch: NetworkRulePatch) -> bool {
+        self.change_store(|store| {
+            let Some(record) = store.network_rules.get_mut(name) else {
+                return false;
+            };
+            if let Some(addresses) = patch.source_private_ip {
+                record.source_private_ip = addresses;
             }
             if let Some(description) = patch.description {
                 record.description = description;

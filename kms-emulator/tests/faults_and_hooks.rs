@@ -452,6 +452,72 @@ fn the_control_endpoint_inspects_and_changes_state() {
     assert_eq!(body["policies"], serde_json::json!([]));
     let (_, body) = control(&emulator, "GET", "/network-rules", None);
     assert_eq!(body["network_rules"], serde_json::json!([]));
+
+    // Policies and network rules drift and disappear the same way.
+    client
+        .call(
+            "CreateNetworkRule",
+            &[
+                ("Name", "rule_ctl"),
+                ("Type", "Private"),
+                ("SourcePrivateIp", "[\"10.0.0.1\"]"),
+            ],
+        )
+        .assert_ok();
+    client
+        .call(
+            "CreatePolicy",
+            &[
+                ("Name", "policy_ctl"),
+                (
+                    "Permissions",
+                    "[\"RbacPermission/Template/CryptoServiceKeyUser\"]",
+                ),
+                ("Resources", "[\"key/*\"]"),
+                ("AccessControlRules", "{\"NetworkRules\":[\"rule_ctl\"]}"),
+            ],
+        )
+        .assert_ok();
+    let (status, body) = control(
+        &emulator,
+        "PATCH",
+        "/network-rules/rule_ctl",
+        Some("{\"source_private_ip\":[\"10.9.9.9\"],\"description\":\"drift\"}"),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["updated"]["source_private_ip"],
+        serde_json::json!(["10.9.9.9"])
+    );
+    let (status, body) = control(
+        &emulator,
+        "PATCH",
+        "/policies/policy_ctl",
+        Some("{\"resources\":[\"secret/*\"],\"network_rules\":[]}"),
+    );
+    assert_eq!(status, 200, "{body}");
+    let described = client
+        .call("DescribePolicy", &[("Name", "policy_ctl")])
+        .assert_ok()
+        .clone();
+    assert_eq!(described["Resources"], serde_json::json!(["secret/*"]));
+    assert_eq!(described["AccessControlRules"], "{\"NetworkRules\":[]}");
+    let (status, _) = control(
+        &emulator,
+        "PATCH",
+        "/policies/policy_ctl",
+        Some("{\"bogus\":1}"),
+    );
+    assert_eq!(status, 400);
+    for route in ["/policies/policy_ctl", "/network-rules/rule_ctl"] {
+        let (status, _) = control(&emulator, "DELETE", route, None);
+        assert_eq!(status, 200, "{route}");
+        let (status, _) = control(&emulator, "DELETE", route, None);
+        assert_eq!(status, 404, "{route}");
+        let (status, _) = control(&emulator, "PATCH", route, Some("{}"));
+        assert_eq!(status, 404, "{route}");
+    }
+    assert!(emulator.policies().is_empty() && emulator.network_rules().is_empty());
 }
 
 #[test]

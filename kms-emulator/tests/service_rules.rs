@@ -440,22 +440,92 @@ fn access_point_rules_are_enforced() {
 }
 
 #[test]
-fn an_access_point_with_client_keys_cannot_be_deleted() {
+fn deleting_an_access_point_deletes_its_client_keys() {
     let emulator = start();
     let client = Client::demo(emulator.addr());
     create_access_point(&client, "aap_busy");
+    create_access_point(&client, "aap_other");
     let key = create_key(&client, "aap_busy", &[]);
+    let other = create_key(&client, "aap_other", &[]);
     client
         .call("DeleteApplicationAccessPoint", &[("Name", "aap_busy")])
-        .assert_error(409, "Rejected.ResourceInUse");
+        .assert_ok();
+    client
+        .get(
+            "GetClientKey",
+            &[("ClientKeyId", key["ClientKeyId"].as_str().unwrap())],
+        )
+        .assert_error(404, "Forbidden.ResourceNotFound");
+    client
+        .get(
+            "GetClientKey",
+            &[("ClientKeyId", other["ClientKeyId"].as_str().unwrap())],
+        )
+        .assert_ok();
+}
+
+#[test]
+fn a_policy_still_bound_or_a_rule_still_named_is_not_deleted() {
+    let emulator = start();
+    let client = Client::demo(emulator.addr());
     client
         .call(
-            "DeleteClientKey",
-            &[("ClientKeyId", key["ClientKeyId"].as_str().unwrap())],
+            "CreateNetworkRule",
+            &[
+                ("Name", "rule_busy"),
+                ("Type", "Private"),
+                ("SourcePrivateIp", "[\"10.0.0.1\"]"),
+            ],
         )
         .assert_ok();
     client
+        .call(
+            "CreatePolicy",
+            &[
+                ("Name", "policy_a"),
+                (
+                    "Permissions",
+                    "[\"RbacPermission/Template/CryptoServiceKeyUser\"]",
+                ),
+                ("Resources", "[\"key/*\"]"),
+                ("AccessControlRules", "{\"NetworkRules\":[\"rule_busy\"]}"),
+            ],
+        )
+        .assert_ok();
+    create_access_point(&client, "aap_busy");
+
+    let refused = client
+        .call("DeletePolicy", &[("Name", "policy_a")])
+        .assert_error(409, "Rejected.ResourceInUse")
+        .clone();
+    assert!(
+        refused["Message"]
+            .as_str()
+            .unwrap()
+            .contains("application access point \"aap_busy\""),
+        "{refused}"
+    );
+    let refused = client
+        .call("DeleteNetworkRule", &[("Name", "rule_busy")])
+        .assert_error(409, "Rejected.ResourceInUse")
+        .clone();
+    assert!(
+        refused["Message"]
+            .as_str()
+            .unwrap()
+            .contains("policy \"policy_a\""),
+        "{refused}"
+    );
+
+    // Unbound in order, each goes.
+    client
         .call("DeleteApplicationAccessPoint", &[("Name", "aap_busy")])
+        .assert_ok();
+    client
+        .call("DeletePolicy", &[("Name", "policy_a")])
+        .assert_ok();
+    client
+        .call("DeleteNetworkRule", &[("Name", "rule_busy")])
         .assert_ok();
 }
 

@@ -113,18 +113,7 @@ pub(super) fn delete(service: &Service<'_>, params: &Params) -> Result<ActionOut
     if !store.access_points.contains_key(name) {
         return Err(ApiError::resource_not_found(KIND, name));
     }
-    let key_count = store
-        .client_keys
-        .values()
-        .filter(|key| key.aap_name == name)
-        .count();
-    if key_count > 0 && rules::REJECT_DELETING_ACCESS_POINT_WITH_CLIENT_KEYS {
-        return Err(ApiError::resource_in_use(
-            KIND,
-            name,
-            &format!("still has {key_count} client key(s); delete them first"),
-        ));
-    }
+    // Documented: the client keys of a deleted AAP are deleted with it.
     store.remove_access_point_and_keys(name);
     Ok(ActionOutput::changed(json!({})))
 }

@@ -99,7 +99,7 @@ pub(super) fn delete(service: &Service<'_>, params: &Params) -> Result<ActionOut
     if !store.network_rules.contains_key(name) {
         return Err(ApiError::resource_not_found(KIND, name));
     }
-    if rules::REJECT_DELETING_REFERENCED_POLICY_OR_RULE {
+    if rules::REJECT_DELETING_NAMED_NETWORK_RULE {
         if let Some(user) = store
             .policies
             .values()

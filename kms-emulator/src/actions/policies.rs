@@ -142,7 +142,7 @@ pub(super) fn delete(service: &Service<'_>, params: &Params) -> Result<ActionOut
     if !store.policies.contains_key(name) {
         return Err(ApiError::resource_not_found(KIND, name));
     }
-    if rules::REJECT_DELETING_REFERENCED_POLICY_OR_RULE {
+    if rules::REJECT_DELETING_BOUND_POLICY {
         if let Some(user) = store
             .access_points
             .values()

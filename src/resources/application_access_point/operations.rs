@@ -267,16 +267,7 @@ pub(super) async fn delete(
                 .info(format!("access point {} was already gone", request.id), urn);
             Ok(())
         }
-        Err(error) => {
-            let hint = match error.service_code() {
-                Some(code) if code.starts_with("Rejected.ResourceInUse") => Some(format!(
-                    "the access point {} still has client keys; delete its ClientKey resources first (`aliyun kms \
-                     ListClientKeys --AapName {}` lists them), then delete the access point",
-                    request.id, request.id
-                )),
-                _ => error.service_hint(),
-            };
-            Err(call.error_with_hint(error, hint))
-        }
+        // KMS deletes the client keys of an access point with it (docs/kms-api.md §3.2).
+        Err(error) => Err(call.error(error)),
     }
 }

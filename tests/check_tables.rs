@@ -1,6 +1,6 @@
 //! `check` tables, one file per registered resource under `tests/tables/` (found by name:
 //! `check_<snake_case_name>.json`): valid inputs, each rule violated, several at once, unknown
-//! values and secrets. Each case goes through the method table (params decoding, the engine, the
+//! values, secrets and auto-naming (a case may send `olds`, `name` and `randomSeed` too). Each case goes through the method table (params decoding, the engine, the
 //! resource's rules, the encoding of the reply).
 
 mod common;
@@ -27,6 +27,18 @@ async fn run_check_table(file: &str, table: &Value) -> Vec<String> {
         match case.get("urn") {
             Some(urn) => params["urn"] = urn.clone(),
             None => params["type"] = json!(resource_type),
+        }
+        // What an engine sends besides the inputs: the last checked inputs, the resource name
+        // (Pulumi's `name`, without a URN; `resourceName` in the table, whose `name` is the
+        // case's) and the random seed of auto-naming.
+        for (field, param) in [
+            ("olds", "olds"),
+            ("resourceName", "name"),
+            ("randomSeed", "randomSeed"),
+        ] {
+            if let Some(value) = case.get(field) {
+                params[param] = expand_notation(value.clone());
+            }
         }
         let actual = provider.result("check", params).await;
         let expected = json!({

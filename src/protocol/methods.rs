@@ -10,7 +10,7 @@ use serde_json::value::RawValue;
 use crate::provider::{CheckRequest, ConfigureRequest, DiffRequest, Provider, ProviderError};
 use crate::resources::{CreateRequest, DeleteRequest, ReadRequest, UpdateRequest};
 
-use super::params::ParamReader;
+use super::params::{resource_name_from_urn, ParamReader};
 use super::test_hooks::register_test_hooks;
 use super::types::{
     CheckReply, ConfigureReply, CreateReply, DiffReply, EmptyReply, PluginInfoReply, ReadReply,
@@ -106,11 +106,19 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
         .register_method("check", |params, provider, _| -> MethodResult<CheckReply> {
             reply(|| {
                 let mut reader = ParamReader::parse("check", params.as_str())?;
-                let (resource_type, _urn) = reader.resource_type()?;
+                let (resource_type, urn) = reader.resource_type()?;
+                // The resource name (for auto-naming): the URN's last part, or Pulumi's `name`.
+                let name = reader.optional_string("name")?;
+                let resource_name = match urn.as_deref() {
+                    Some(urn) => Some(resource_name_from_urn(urn)?.to_owned()),
+                    None => name.filter(|name| !name.is_empty()),
+                };
                 let request = CheckRequest {
                     resource_type,
+                    resource_name,
                     olds: reader.property_map("olds")?,
                     news: reader.required_property_map("news")?,
+                    random_seed: reader.optional_base64_bytes("randomSeed")?,
                 };
                 Ok(provider.check(request)?.into())
             })

@@ -147,6 +147,26 @@ impl ParamReader {
         }
     }
 
+    /// Bytes sent as proto3 JSON sends them (standard base64), such as `randomSeed`; an empty
+    /// string counts as absent.
+    pub fn optional_base64_bytes(&mut self, name: &str) -> Result<Option<Vec<u8>>, ParamsError> {
+        use base64::Engine as _;
+        match self.take(name) {
+            None => Ok(None),
+            Some(Value::String(text)) if text.is_empty() => Ok(None),
+            Some(Value::String(text)) => base64::engine::general_purpose::STANDARD
+                .decode(text.as_bytes())
+                .map(Some)
+                .map_err(|_| {
+                    ParamsError(format!(
+                        "{name} in the params of {} must be base64 (as proto3 JSON sends bytes)",
+                        self.method
+                    ))
+                }),
+            Some(other) => Err(self.wrong_type(name, "a base64 string", &other)),
+        }
+    }
+
     /// An array of strings (`ignoreChanges`), empty if absent.
     pub fn string_list(&mut self, name: &str) -> Result<Vec<String>, ParamsError> {
         match self.take(name) {
@@ -206,6 +226,15 @@ impl ParamReader {
 
 /// The resource type of a Pulumi URN: `urn:pulumi:<stack>::<project>::[<parent type>$]<type>::<name>`.
 pub fn resource_type_from_urn(urn: &str) -> Result<&str, ParamsError> {
+    urn_parts(urn).map(|(resource_type, _)| resource_type)
+}
+
+/// The resource name of a Pulumi URN (its last part, which may itself contain `::`).
+pub fn resource_name_from_urn(urn: &str) -> Result<&str, ParamsError> {
+    urn_parts(urn).map(|(_, name)| name)
+}
+
+fn urn_parts(urn: &str) -> Result<(&str, &str), ParamsError> {
     let malformed = || {
         ParamsError(
             "urn is not a Pulumi URN of the form urn:pulumi:stack::project::type::name".to_owned(),
@@ -214,7 +243,7 @@ pub fn resource_type_from_urn(urn: &str) -> Result<&str, ParamsError> {
     let rest = urn.strip_prefix("urn:pulumi:").ok_or_else(malformed)?;
     // The name (the last part) may itself contain "::", so split only three times.
     let mut parts = rest.splitn(4, "::");
-    let (_stack, _project, qualified_type, _name) = (
+    let (_stack, _project, qualified_type, name) = (
         parts.next(),
         parts.next(),
         parts.next().ok_or_else(malformed)?,
@@ -224,7 +253,7 @@ pub fn resource_type_from_urn(urn: &str) -> Result<&str, ParamsError> {
     if resource_type.is_empty() {
         return Err(malformed());
     }
-    Ok(resource_type)
+    Ok((resource_type, name))
 }
 
 fn json_type(value: &Value) -> &'static str {
@@ -267,6 +296,36 @@ mod tests {
                 "{urn}"
             );
         }
+    }
+
+    #[test]
+    fn urns_name_their_resource() {
+        assert_eq!(
+            resource_name_from_urn(
+                "urn:pulumi:dev::proj::pulumi:pulumi:Stack$alicloud-kms:index:NetworkRule::a::b"
+            )
+            .unwrap(),
+            "a::b"
+        );
+        assert!(resource_name_from_urn("urn:pulumi:dev::proj::t").is_err());
+    }
+
+    #[test]
+    fn random_seeds_are_base64() {
+        let mut reader = ParamReader::parse(
+            "check",
+            Some(r#"{"randomSeed": "AQID", "other": "", "bad": "%%"}"#),
+        )
+        .unwrap();
+        assert_eq!(
+            reader.optional_base64_bytes("randomSeed").unwrap(),
+            Some(vec![1, 2, 3])
+        );
+        assert_eq!(reader.optional_base64_bytes("other").unwrap(), None);
+        assert_eq!(
+            reader.optional_base64_bytes("bad").unwrap_err().to_string(),
+            "bad in the params of check must be base64 (as proto3 JSON sends bytes)"
+        );
     }
 
     #[test]

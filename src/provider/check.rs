@@ -4,6 +4,7 @@
 
 use crate::resources::{CheckFailure, PropertyMap, PropertyValue, RegisteredResource};
 
+use super::autoname::{fill_auto_name, NamingContext};
 use super::schema::{ObjectSchema, PropertyType};
 use super::suggest::closest_name;
 
@@ -20,13 +21,19 @@ pub fn is_engine_metadata(name: &str) -> bool {
     name.starts_with("__")
 }
 
-/// Checks a resource's new inputs: the schema first, then the resource's rules.
+/// Checks a resource's new inputs: the schema first, then the auto-named input (when `naming` is
+/// given: a `check` from the engine, not the re-check of `create` and `update`), then the
+/// resource's rules.
 pub fn check_resource(
     resource: &dyn RegisteredResource,
     schema: &ObjectSchema,
     news: PropertyMap,
+    naming: Option<&NamingContext<'_>>,
 ) -> CheckOutcome {
     let mut outcome = check_against_schema(schema, resource.rules().name, news);
+    if let (Some(property), Some(naming)) = (resource.auto_named_property(), naming) {
+        fill_auto_name(property, &mut outcome.inputs, naming, &mut outcome.failures);
+    }
     resource.check_inputs(&mut outcome.inputs, &mut outcome.failures);
     mark_secrets(schema, &mut outcome.inputs);
     outcome

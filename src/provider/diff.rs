@@ -9,7 +9,9 @@
 //! - two times that are the same instant in whole seconds, whatever their offset or precision;
 //! - a write-only input (the password, the key file path) absent from an imported state. A state
 //!   is import-shaped when a *required* write-only input is missing from it: every state the
-//!   provider wrote itself has those.
+//!   provider wrote itself has those;
+//! - two values the resource reads as the same (`Resource::same_meaning`: a policy's access
+//!   control rules are JSON, compared as JSON).
 //!
 //! An unknown new value (preview) is a change: a replacement if the property replaces on change.
 
@@ -124,7 +126,7 @@ pub fn diff_resource(
             (Some(_), None) if schema.is_filled_by_cloud(name) => continue,
             (Some(_), None) => DiffKind::Delete,
             (Some(_), Some(new)) if new.contains_unknown() => DiffKind::Update,
-            (Some(old), Some(new)) if equivalent(rules, name, old, new) => continue,
+            (Some(old), Some(new)) if equivalent(resource, name, old, new) => continue,
             (Some(_), Some(_)) => DiffKind::Update,
         };
         let kind = if property.replace_on_changes {
@@ -164,7 +166,7 @@ pub fn diff_resource(
         has_changes: !diffs.is_empty(),
         replaces,
         stables,
-        delete_before_replace: replacement_would_collide(rules, schema, inputs),
+        delete_before_replace: replacement_would_collide(resource, schema, inputs),
         diffs,
         detailed_diff,
     }
@@ -175,11 +177,11 @@ pub fn diff_resource(
 /// answered whether or not this diff replaces, because the engine may force a replacement itself
 /// (`replaceOnChanges`, `--target-replace`) and then relies on this flag.
 fn replacement_would_collide(
-    rules: &ResourceRules,
+    resource: &dyn RegisteredResource,
     schema: &ObjectSchema,
     inputs: DiffInputs<'_>,
 ) -> bool {
-    let Some(identity) = rules.identity_property else {
+    let Some(identity) = resource.rules().identity_property else {
         return false;
     };
     let Some(new_name) = set_value(schema, inputs.news, identity) else {
@@ -189,7 +191,7 @@ fn replacement_would_collide(
         return true;
     }
     match set_value(schema, inputs.olds, identity) {
-        Some(old_name) => equivalent(rules, identity, old_name, new_name),
+        Some(old_name) => equivalent(resource, identity, old_name, new_name),
         // The id of a name-identified resource is its name.
         None => new_name.as_str() == Some(inputs.id),
     }
@@ -219,8 +221,24 @@ fn is_ignored(name: &str, ignore_changes: &[String]) -> bool {
     })
 }
 
-/// Whether two known values mean the same thing for this property.
-fn equivalent(rules: &ResourceRules, name: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
+/// Whether two known values mean the same thing for this property: by the rules (times,
+/// unordered lists, secrets), or by the resource's own reading (`Resource::same_meaning`).
+fn equivalent(
+    resource: &dyn RegisteredResource,
+    name: &str,
+    old: &PropertyValue,
+    new: &PropertyValue,
+) -> bool {
+    equivalent_by_rules(resource.rules(), name, old, new)
+        || resource.same_meaning(name, old.unwrap_secret(), new.unwrap_secret())
+}
+
+fn equivalent_by_rules(
+    rules: &ResourceRules,
+    name: &str,
+    old: &PropertyValue,
+    new: &PropertyValue,
+) -> bool {
     if rules.time_properties.contains(&name) {
         if let (Some(old_text), Some(new_text)) = (old.as_str(), new.as_str()) {
             if let (Ok(old_time), Ok(new_time)) =

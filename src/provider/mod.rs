@@ -4,6 +4,7 @@
 //! It knows the resources and the schema, not the wire: `protocol` decodes params into the
 //! requests below and encodes the outcomes.
 
+pub mod autoname;
 pub mod check;
 pub mod config;
 pub mod diff;
@@ -21,14 +22,15 @@ use tokio_util::sync::CancellationToken;
 use crate::kms::ClientOptions;
 use crate::resources::{
     CreateRequest, CreateResult, DeleteRequest, EngineLog, KmsAccess, OperationContext,
-    PropertyMap, ProviderSettings, ReadRequest, ReadResult, RegisteredResource, Registry,
-    ResourceError, UpdateRequest, UpdateResult,
+    PropertyMap, PropertyValue, ProviderSettings, ReadRequest, ReadResult, RegisteredResource,
+    Registry, ResourceError, UpdateRequest, UpdateResult,
 };
 
 pub use check::CheckOutcome;
 pub use diff::{DiffInputs, DiffKind, DiffOutcome, PropertyDiff};
 pub use error::ProviderError;
 
+use autoname::NamingContext;
 use check::{check_resource, is_engine_metadata};
 use kms_options::client_options_from_environment;
 use schema::{package_schema, ObjectSchema};
@@ -38,9 +40,13 @@ use schema::{package_schema, ObjectSchema};
 pub struct CheckRequest {
     /// The resource type token (from the URN or the explicit `type`).
     pub resource_type: String,
-    /// The last checked inputs; not used by the rules (defaults here are deterministic).
+    /// The resource's name in the program (from the URN or the `name` param), for auto-naming.
+    pub resource_name: Option<String>,
+    /// The last checked inputs: an auto-named input keeps its name from them.
     pub olds: Option<PropertyMap>,
     pub news: PropertyMap,
+    /// The engine's `randomSeed`, which makes a new auto-name deterministic.
+    pub random_seed: Option<Vec<u8>>,
 }
 
 /// `diff`: compare the old state with new checked inputs.
@@ -146,7 +152,17 @@ impl Provider {
     /// inputs, it checks what it can of this machine (the key file's directory).
     pub fn check(&self, request: CheckRequest) -> Result<CheckOutcome, ProviderError> {
         let (resource, schema) = resolve_resource(&self.resources, &request.resource_type)?;
-        let mut outcome = check_resource(resource, schema, request.news);
+        let name_input = request
+            .news
+            .get(autoname::RESOURCE_NAME_INPUT)
+            .and_then(PropertyValue::as_str)
+            .map(str::to_owned);
+        let naming = NamingContext {
+            resource_name: request.resource_name.as_deref().or(name_input.as_deref()),
+            olds: request.olds.as_ref(),
+            random_seed: request.random_seed.as_deref(),
+        };
+        let mut outcome = check_resource(resource, schema, request.news, Some(&naming));
         resource.check_local(
             &outcome.inputs,
             &self.working_directory,
@@ -297,7 +313,7 @@ fn checked_inputs(
     schema: &ObjectSchema,
     inputs: PropertyMap,
 ) -> Result<PropertyMap, ProviderError> {
-    let outcome = check_resource(resource, schema, inputs);
+    let outcome = check_resource(resource, schema, inputs, None);
     if outcome.failures.is_empty() {
         Ok(outcome.inputs)
     } else {

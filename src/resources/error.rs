@@ -133,6 +133,15 @@ pub enum ResourceError {
         message: String,
     },
 
+    /// A resource with the name the program asks for exists already, and the provider cannot
+    /// prove it made it (it found it before creating anything). Nothing was created or changed.
+    #[error("{message}")]
+    NameTaken {
+        resource: &'static str,
+        name: String,
+        message: String,
+    },
+
     /// A create may have taken effect although its reply was lost, and the provider could not
     /// tell which of these keys (if any) it made.
     #[error("{message}")]

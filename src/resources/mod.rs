@@ -23,11 +23,14 @@ pub mod context;
 pub mod error;
 pub mod kms_access;
 pub mod kms_call;
+pub mod named_create;
+pub mod named_resource;
 pub mod operations;
 pub mod property;
 pub mod registry;
 pub mod resource;
 pub mod timestamp;
+pub mod wire_lists;
 
 pub use context::{EngineLog, LogEntry, LogSeverity, OperationContext, ProviderSettings};
 pub use error::{CheckFailure, KmsServiceFailure, Operation, ResourceError};

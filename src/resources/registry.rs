@@ -16,7 +16,7 @@ use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
 };
-use super::property::PropertyMap;
+use super::property::{PropertyMap, PropertyValue};
 use super::resource::Resource;
 use super::{ResourceRules, RESOURCES};
 
@@ -56,6 +56,12 @@ pub type OperationFuture<'a, T> =
 /// then the resource's own method.
 pub trait RegisteredResource: Send + Sync {
     fn rules(&self) -> &'static ResourceRules;
+
+    /// [`Resource::AUTO_NAMED_PROPERTY`].
+    fn auto_named_property(&self) -> Option<&'static str>;
+
+    /// [`Resource::same_meaning`].
+    fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool;
 
     fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>);
 
@@ -100,6 +106,14 @@ impl std::fmt::Debug for dyn RegisteredResource + '_ {
 impl<R: Resource> RegisteredResource for R {
     fn rules(&self) -> &'static ResourceRules {
         const { &R::RULES }
+    }
+
+    fn auto_named_property(&self) -> Option<&'static str> {
+        R::AUTO_NAMED_PROPERTY
+    }
+
+    fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
+        Resource::same_meaning(self, property, old, new)
     }
 
     fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {

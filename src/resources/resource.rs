@@ -39,6 +39,13 @@ pub trait Resource: Send + Sync + 'static {
     /// The checked inputs as the operations use them (names, lists, secrets as `SecretString`).
     type Inputs: Send;
 
+    /// The optional input that names the resource in the cloud and that `check` fills in, as
+    /// Pulumi's auto-naming does, when the program leaves it out (`provider::autoname`: the
+    /// resource name, a dash and seven random hex digits, kept from one `check` to the next).
+    ///
+    /// Default: none (every name is the program's).
+    const AUTO_NAMED_PROPERTY: Option<&'static str> = None;
+
     /// The resource's process state, empty or not. Called once, when the provider starts.
     fn new() -> Self
     where
@@ -78,6 +85,16 @@ pub trait Resource: Send + Sync + 'static {
     fn check_id(&self, id: &str, state: Option<&PropertyMap>) -> Result<(), ResourceError> {
         let _ = (id, state);
         Ok(())
+    }
+
+    /// Whether two known values of `property` (secrets unwrapped) that differ by the generic
+    /// rules (equality, times as instants, unordered lists as sets) still mean the same, so that
+    /// `diff` shows no change: JSON text in another layout, for example.
+    ///
+    /// Default: never.
+    fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
+        let _ = (property, old, new);
+        false
     }
 
     /// The outputs a preview of `create` plans, from the checked inputs (which may hold

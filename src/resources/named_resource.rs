@@ -1,0 +1,283 @@
+//! What the resources that KMS identifies by a name the program chooses (a network rule, a
+//! permission policy) share: the id rule (the id is the name), reading their checked inputs, and
+//! the `pulumi import` command their errors suggest. Their create, with its ownership proof, is
+//! `named_create`.
+
+use super::error::{CheckFailure, ResourceError};
+use super::property::{PropertyMap, PropertyValue};
+use super::ResourceRules;
+
+/// Checks that `id` can be the name of a resource of `rules` (whose identity property names it)
+/// and agrees with the state.
+pub(crate) fn check_name_id(
+    rules: &ResourceRules,
+    id: &str,
+    state: Option<&PropertyMap>,
+) -> Result<(), ResourceError> {
+    let resource = rules.name;
+    let invalid = |message: String| ResourceError::InvalidId { resource, message };
+    let property = rules.identity_property.unwrap_or("name");
+    if id
+        .chars()
+        .any(|character| character.is_whitespace() || character.is_control())
+    {
+        return Err(invalid(format!(
+            "{id:?} is not a {resource} id: the id is its name ({property}), which has no spaces or control \
+             characters"
+        )));
+    }
+    if let Some(name) = state
+        .and_then(|state| state.get(property))
+        .and_then(PropertyValue::as_str)
+    {
+        if name != id {
+            return Err(invalid(format!(
+                "the id {id:?} and {property} {name:?} of the state disagree; the id of a {resource} is its name, so \
+                 pass the state that belongs to this id"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Reads checked inputs for an operation: every value must be known, and the required ones
+/// present. Failures are collected, and [`InputReader::finish`] turns them into one
+/// `invalid_inputs` error.
+pub(crate) struct InputReader<'a> {
+    rules: &'static ResourceRules,
+    properties: &'a PropertyMap,
+    failures: Vec<CheckFailure>,
+}
+
+impl<'a> InputReader<'a> {
+    pub(crate) fn new(
+        rules: &'static ResourceRules,
+        properties: &'a PropertyMap,
+    ) -> InputReader<'a> {
+        InputReader {
+            rules,
+            properties,
+            failures: Vec::new(),
+        }
+    }
+
+    fn known(&mut self, property: &str, required: bool) -> Option<&'a PropertyValue> {
+        match self
+            .properties
+            .get(property)
+            .filter(|value| !value.is_null())
+        {
+            Some(value) if value.contains_unknown() => {
+                self.failures.push(CheckFailure::new(
+                    property,
+                    format!("{property} is unknown; it must be known outside a preview"),
+                ));
+                None
+            }
+            Some(value) => Some(value),
+            None => {
+                if required {
+                    self.failures.push(CheckFailure::new(
+                        property,
+                        format!("{property} is required; set it on the {}", self.rules.name),
+                    ));
+                }
+                None
+            }
+        }
+    }
+
+    /// A required string.
+    pub(crate) fn string(&mut self, property: &str) -> String {
+        self.known(property, true)
+            .and_then(PropertyValue::as_str)
+            .map(str::to_owned)
+            .unwrap_or_default()
+    }
+
+    /// An optional string; an empty one counts as absent.
+    pub(crate) fn optional_string(&mut self, property: &str) -> Option<String> {
+        self.known(property, false)
+            .and_then(PropertyValue::as_str)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
+    }
+
+    /// A required list of strings.
+    pub(crate) fn strings(&mut self, property: &str) -> Vec<String> {
+        self.known(property, true)
+            .and_then(PropertyValue::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| item.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    pub(crate) fn finish<T>(self, inputs: T) -> Result<T, ResourceError> {
+        if self.failures.is_empty() {
+            Ok(inputs)
+        } else {
+            Err(ResourceError::InvalidInputs {
+                resource: self.rules.name,
+                failures: self.failures,
+            })
+        }
+    }
+}
+
+/// Whether two lists hold the same items, in any order.
+pub(crate) fn same_set(left: &[String], right: &[String]) -> bool {
+    let mut left: Vec<&String> = left.iter().collect();
+    let mut right: Vec<&String> = right.iter().collect();
+    left.sort();
+    right.sort();
+    left == right
+}
+
+/// Reports the items of a known list that repeat an earlier one (`property[2] repeats
+/// property[0] ("x")`), and blank items.
+pub(crate) fn check_distinct_items(
+    inputs: &PropertyMap,
+    property: &str,
+    noun: &str,
+    failures: &mut Vec<CheckFailure>,
+) {
+    let Some(items) = inputs.get(property).and_then(PropertyValue::as_array) else {
+        return;
+    };
+    let mut first_position: std::collections::BTreeMap<&str, usize> = Default::default();
+    for (position, item) in items.iter().enumerate() {
+        let Some(text) = item.as_str() else {
+            continue;
+        };
+        let path = format!("{property}[{position}]");
+        if text.trim().is_empty() {
+            failures.push(CheckFailure::new(
+                &path,
+                format!("{path} must not be empty"),
+            ));
+        } else if let Some(first) = first_position.get(text) {
+            failures.push(CheckFailure::new(
+                &path,
+                format!("{path} repeats {property}[{first}] (\"{text}\"); list each {noun} once"),
+            ));
+        } else {
+            first_position.insert(text, position);
+        }
+    }
+}
+
+/// The resource name of a URN, for the `pulumi import` suggestions, or a placeholder.
+pub(crate) fn resource_name_of(urn: Option<&str>) -> &str {
+    urn.and_then(|urn| urn.rsplit("::").next())
+        .filter(|name| !name.is_empty() && !name.starts_with("urn:"))
+        .unwrap_or("<resource-name>")
+}
+
+/// `pulumi import <token> <resource name> <id>`.
+pub(crate) fn import_command(token: &str, urn: Option<&str>, id: &str) -> String {
+    format!("pulumi import {token} {} {id}", resource_name_of(urn))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: ResourceRules = ResourceRules {
+        token: "test:index:Thing",
+        name: "Thing",
+        identity_property: Some("thingName"),
+        write_only_inputs: &[],
+        time_properties: &[],
+        unordered_properties: &[],
+    };
+
+    #[test]
+    fn ids_are_names_that_agree_with_the_state() {
+        assert!(check_name_id(&RULES, "thing-1", None).is_ok());
+        for bad in ["two words", "tab\tbed", "line\n"] {
+            let error = check_name_id(&RULES, bad, None).unwrap_err();
+            assert!(matches!(error, ResourceError::InvalidId { .. }), "{bad}");
+        }
+        let state = PropertyMap::from([(
+            "thingName".to_owned(),
+            PropertyValue::String("other".into()),
+        )]);
+        let error = check_name_id(&RULES, "mine", Some(&state)).unwrap_err();
+        assert!(error.to_string().contains("disagree"), "{error}");
+    }
+
+    #[test]
+    fn the_input_reader_names_every_missing_or_unknown_input() {
+        let properties = PropertyMap::from([
+            ("a".to_owned(), PropertyValue::String("x".into())),
+            (
+                "b".to_owned(),
+                PropertyValue::Unknown(crate::resources::UnknownKind::String),
+            ),
+        ]);
+        let mut reader = InputReader::new(&RULES, &properties);
+        assert_eq!(reader.string("a"), "x");
+        reader.string("b");
+        reader.strings("c");
+        assert_eq!(reader.optional_string("d"), None);
+        let ResourceError::InvalidInputs { failures, .. } = reader.finish(()).unwrap_err() else {
+            panic!("not invalid_inputs");
+        };
+        let properties: Vec<&str> = failures
+            .iter()
+            .map(|failure| failure.property.as_str())
+            .collect();
+        assert_eq!(properties, ["b", "c"]);
+    }
+
+    #[test]
+    fn repeated_and_blank_items_are_reported() {
+        let inputs = PropertyMap::from([(
+            "items".to_owned(),
+            PropertyValue::Array(
+                ["a", " ", "a"]
+                    .iter()
+                    .map(|text| PropertyValue::String((*text).to_owned()))
+                    .collect(),
+            ),
+        )]);
+        let mut failures = Vec::new();
+        check_distinct_items(&inputs, "items", "item", &mut failures);
+        let reasons: Vec<&str> = failures
+            .iter()
+            .map(|failure| failure.reason.as_str())
+            .collect();
+        assert_eq!(
+            reasons,
+            [
+                "items[1] must not be empty",
+                "items[2] repeats items[0] (\"a\"); list each item once"
+            ]
+        );
+        assert!(same_set(
+            &["a".into(), "b".into()],
+            &["b".into(), "a".into()]
+        ));
+        assert!(!same_set(&["a".into()], &["a".into(), "a".into()]));
+    }
+
+    #[test]
+    fn the_import_command_names_the_resource_from_the_urn() {
+        assert_eq!(
+            import_command(
+                "alicloud-kms:index:Policy",
+                Some("urn:pulumi:dev::demo::alicloud-kms:index:Policy::policy"),
+                "p"
+            ),
+            "pulumi import alicloud-kms:index:Policy policy p"
+        );
+        assert_eq!(
+            import_command("alicloud-kms:index:Policy", None, "p"),
+            "pulumi import alicloud-kms:index:Policy <resource-name> p"
+        );
+    }
+}

@@ -11,9 +11,11 @@
 // The resources, one folder each.
 pub mod application_access_point;
 pub mod client_key;
+pub mod network_rule;
 
 /// Every resource this provider manages, one line each.
 pub const RESOURCES: &[Registration] = &[
+    Registration::of::<network_rule::NetworkRule>(),
     Registration::of::<application_access_point::ApplicationAccessPoint>(),
     Registration::of::<client_key::ClientKey>(),
 ];

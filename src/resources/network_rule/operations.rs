@@ -1,0 +1,188 @@
+//! The operations of a network rule: create (CreateNetworkRule, with the ownership proof of
+//! `named_resource`), read (DescribeNetworkRule), update (the addresses and the description, in
+//! place, through UpdateNetworkRule) and delete. The id is the name (checked by the registry
+//! before read, update and delete).
+
+use super::super::context::OperationContext;
+use super::super::error::{CheckFailure, Operation, ResourceError};
+use super::super::kms_call::KmsCall;
+use super::super::named_create::{create_named, NamedResource};
+use super::super::named_resource::import_command;
+use super::super::operations::{
+    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
+    UpdateResult,
+};
+use super::super::property::PropertyValue;
+use super::super::resource::known_outputs;
+use super::inputs::{properties_of, NetworkRuleInputs};
+use super::kms::{
+    create_network_rule, delete_network_rule, describe_network_rule, update_network_rule,
+    UpdateNetworkRuleRequest,
+};
+use super::RULES;
+
+/// The error code KMS (and the emulator) give a delete refused because the resource is in use.
+const RESOURCE_IN_USE_CODE_PREFIX: &str = "Rejected.ResourceInUse";
+
+pub(super) async fn create(
+    context: &OperationContext,
+    request: CreateRequest,
+    inputs: NetworkRuleInputs,
+) -> Result<CreateResult, ResourceError> {
+    let urn = request.urn.as_deref();
+    let client = context.kms.client()?;
+    let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
+    let subject = NamedResource {
+        resource: RULES.name,
+        kind: "network rule",
+        name: &inputs.name,
+        describe_action: "DescribeNetworkRule",
+        import_command: import_command(RULES.token, urn, &inputs.name),
+    };
+    let (client, inputs) = (&client, &inputs);
+    let created = create_named(
+        &call,
+        &subject,
+        move |options| async move { describe_network_rule(client, &inputs.name, &options).await },
+        move |options| async move {
+            create_network_rule(
+                client,
+                &inputs.name,
+                &inputs.source_private_ips,
+                inputs.description.as_deref(),
+                &options,
+            )
+            .await
+        },
+        |existing| inputs.matches(existing),
+    )
+    .await?;
+    Ok(CreateResult {
+        id: created.name.clone(),
+        properties: properties_of(&created),
+    })
+}
+
+pub(super) async fn read(
+    context: &OperationContext,
+    request: ReadRequest,
+) -> Result<ReadResult, ResourceError> {
+    let client = context.kms.client()?;
+    let call = KmsCall::start(
+        context,
+        Operation::Read,
+        request.urn.as_deref(),
+        request.timeout,
+    );
+    match describe_network_rule(&client, &request.id, &call.options()).await {
+        Ok(rule) => {
+            let properties = properties_of(&rule);
+            Ok(ReadResult::Found {
+                id: request.id,
+                inputs: properties.clone(),
+                properties,
+            })
+        }
+        Err(error) if error.is_not_found() => Ok(ReadResult::Gone),
+        Err(error) => Err(call.error(error)),
+    }
+}
+
+pub(super) async fn update(
+    context: &OperationContext,
+    request: UpdateRequest,
+) -> Result<UpdateResult, ResourceError> {
+    if let Some(name) = request
+        .news
+        .get("networkRuleName")
+        .and_then(PropertyValue::as_str)
+    {
+        if name != request.id {
+            return Err(ResourceError::InvalidInputs {
+                resource: RULES.name,
+                failures: vec![CheckFailure::new(
+                    "networkRuleName",
+                    format!(
+                        "networkRuleName cannot change in place (from {} to {name}): a new name replaces the \
+                         network rule; diff asks for that replacement",
+                        request.id
+                    ),
+                )],
+            });
+        }
+    }
+    if request.preview {
+        return Ok(UpdateResult {
+            properties: known_outputs(request.news),
+        });
+    }
+    let inputs = NetworkRuleInputs::from_properties(&request.news)?;
+    let client = context.kms.client()?;
+    let call = KmsCall::start(
+        context,
+        Operation::Update,
+        request.urn.as_deref(),
+        request.timeout,
+    );
+    let had_description = request
+        .olds
+        .get("description")
+        .and_then(PropertyValue::as_str)
+        .is_some_and(|text| !text.is_empty());
+    // An empty description clears one the program no longer sets.
+    let description = match &inputs.description {
+        Some(text) => Some(text.clone()),
+        None if had_description => Some(String::new()),
+        None => None,
+    };
+    let update_request = UpdateNetworkRuleRequest {
+        name: request.id.clone(),
+        source_private_ip: Some(inputs.source_private_ips.clone()),
+        description,
+    };
+    if let Err(error) = update_network_rule(&client, &update_request, &call.options()).await {
+        let hint = if error.is_not_found() {
+            Some(format!(
+                "the network rule {} no longer exists; run a refresh to drop it from the state, and the next update \
+                 creates it again",
+                request.id
+            ))
+        } else {
+            error.service_hint()
+        };
+        return Err(call.error_with_hint(error, hint));
+    }
+    Ok(UpdateResult {
+        properties: known_outputs(request.news),
+    })
+}
+
+pub(super) async fn delete(
+    context: &OperationContext,
+    request: DeleteRequest,
+) -> Result<(), ResourceError> {
+    let urn = request.urn.as_deref();
+    let client = context.kms.client()?;
+    let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
+    match delete_network_rule(&client, &request.id, &call.options()).await {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_not_found() => {
+            context
+                .engine_log
+                .info(format!("network rule {} was already gone", request.id), urn);
+            Ok(())
+        }
+        Err(error) => {
+            let hint = match error.service_code() {
+                Some(code) if code.starts_with(RESOURCE_IN_USE_CODE_PREFIX) => Some(format!(
+                    "a permission policy still names the network rule {} in its accessControlRules; remove the rule \
+                     from those policies (or delete them) first, then delete the rule (in a Pulumi program, make \
+                     the policies depend on the rule, for example through networkRuleName, so that they go first)",
+                    request.id
+                )),
+                _ => error.service_hint(),
+            };
+            Err(call.error_with_hint(error, hint))
+        }
+    }
+}

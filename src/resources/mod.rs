@@ -12,10 +12,12 @@
 pub mod application_access_point;
 pub mod client_key;
 pub mod network_rule;
+pub mod policy;
 
 /// Every resource this provider manages, one line each.
 pub const RESOURCES: &[Registration] = &[
     Registration::of::<network_rule::NetworkRule>(),
+    Registration::of::<policy::Policy>(),
     Registration::of::<application_access_point::ApplicationAccessPoint>(),
     Registration::of::<client_key::ClientKey>(),
 ];

@@ -1,0 +1,145 @@
+//! A policy's `accessControlRules`: JSON text, `{"NetworkRules":["<rule name>", ...]}`, which
+//! names the network rules whose addresses may use the policy.
+//!
+//! It is compared as JSON, never as text: `check` rewrites it in one canonical form (compact,
+//! with the rule names sorted, since they form a set), and so do `read` and `create` with what KMS
+//! returns. Whitespace, the order of the rule names and a service that formats the text its own
+//! way therefore never make a difference. Anything KMS would not keep (another key, a missing
+//! `NetworkRules`) is refused at `check`, because a value KMS drops would show as a change on
+//! every refresh.
+
+use serde_json::{Map, Value};
+
+/// The key of the one member KMS keeps.
+pub const NETWORK_RULES_KEY: &str = "NetworkRules";
+
+/// At most this many network rules in one policy (documented for Resource Orchestration Service:
+/// "up to 40", docs/kms-api.md §3.3).
+pub const MAX_NETWORK_RULES: usize = 40;
+
+/// The canonical text of a set of rule names: compact, sorted.
+pub fn canonical(names: &[String]) -> String {
+    let mut sorted: Vec<&String> = names.iter().collect();
+    sorted.sort();
+    let mut object = Map::new();
+    object.insert(
+        NETWORK_RULES_KEY.to_owned(),
+        Value::Array(sorted.into_iter().cloned().map(Value::String).collect()),
+    );
+    Value::Object(object).to_string()
+}
+
+/// The rule names of the text a program wrote, or what is wrong with it (for `check`).
+pub fn parse(text: &str) -> Result<Vec<String>, String> {
+    let example = r#"{"NetworkRules":["rule-name"]}"#;
+    let value: Value = serde_json::from_str(text)
+        .map_err(|_| format!("accessControlRules is not valid JSON; write it like {example}"))?;
+    let Value::Object(mut object) = value else {
+        return Err(format!(
+            "accessControlRules must be a JSON object like {example}"
+        ));
+    };
+    let rules = object.remove(NETWORK_RULES_KEY).ok_or_else(|| {
+        format!("accessControlRules needs {NETWORK_RULES_KEY} (an empty list if no rule applies), like {example}")
+    })?;
+    if let Some(other) = object.keys().next() {
+        return Err(format!(
+            "accessControlRules has a member {other:?} that KMS does not keep; only {NETWORK_RULES_KEY} is allowed"
+        ));
+    }
+    let Value::Array(items) = rules else {
+        return Err(format!(
+            "{NETWORK_RULES_KEY} in accessControlRules must be a list of network rule names, like {example}"
+        ));
+    };
+    if items.len() > MAX_NETWORK_RULES {
+        return Err(format!(
+            "accessControlRules names {} network rules; a policy takes at most {MAX_NETWORK_RULES}",
+            items.len()
+        ));
+    }
+    let mut names = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Value::String(name) if !name.trim().is_empty() => {
+                if names.contains(&name) {
+                    return Err(format!(
+                        "accessControlRules names the network rule {name:?} twice; name each rule once"
+                    ));
+                }
+                names.push(name);
+            }
+            _ => {
+                return Err(format!(
+                    "every entry of {NETWORK_RULES_KEY} in accessControlRules must be a network rule name (a \
+                     non-empty string)"
+                ))
+            }
+        }
+    }
+    Ok(names)
+}
+
+/// The canonical form of the text KMS holds. Empty text means no rule; text that is not the
+/// documented object is kept as it is, so that nothing the service says is hidden.
+pub fn canonical_from_service(text: &str) -> String {
+    if text.trim().is_empty() {
+        return canonical(&[]);
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(object)) if object.len() <= 1 => match object.get(NETWORK_RULES_KEY) {
+            None if object.is_empty() => canonical(&[]),
+            Some(Value::Array(items)) => {
+                let names: Option<Vec<String>> = items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned))
+                    .collect();
+                names.map_or_else(|| text.to_owned(), |names| canonical(&names))
+            }
+            _ => text.to_owned(),
+        },
+        _ => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn whitespace_and_order_make_no_difference() {
+        let pretty = "{\n  \"NetworkRules\" : [ \"b\",\n \"a\" ]\n}";
+        let names = parse(pretty).unwrap();
+        assert_eq!(canonical(&names), r#"{"NetworkRules":["a","b"]}"#);
+        assert_eq!(canonical(&[]), r#"{"NetworkRules":[]}"#);
+        assert_eq!(
+            canonical_from_service(pretty),
+            r#"{"NetworkRules":["a","b"]}"#
+        );
+        assert_eq!(canonical_from_service(""), r#"{"NetworkRules":[]}"#);
+        assert_eq!(canonical_from_service("{}"), r#"{"NetworkRules":[]}"#);
+        assert_eq!(canonical_from_service("not json"), "not json");
+    }
+
+    #[test]
+    fn anything_kms_would_not_keep_is_refused() {
+        for (text, fragment) in [
+            ("", "not valid JSON"),
+            ("[\"a\"]", "must be a JSON object"),
+            ("{}", "needs NetworkRules"),
+            (r#"{"NetworkRules":["a"],"Other":1}"#, "member \"Other\""),
+            (r#"{"NetworkRules":"a"}"#, "must be a list"),
+            (r#"{"NetworkRules":["a","a"]}"#, "twice"),
+            (r#"{"NetworkRules":[" "]}"#, "non-empty string"),
+            (r#"{"NetworkRules":[1]}"#, "non-empty string"),
+        ] {
+            let error = parse(text).unwrap_err();
+            assert!(error.contains(fragment), "{text}: {error}");
+        }
+        let many: Vec<String> = (0..=MAX_NETWORK_RULES)
+            .map(|n| format!("\"r{n}\""))
+            .collect();
+        let error = parse(&format!("{{\"NetworkRules\":[{}]}}", many.join(","))).unwrap_err();
+        assert!(error.contains("at most 40"), "{error}");
+    }
+}

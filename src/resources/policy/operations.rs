@@ -1,0 +1,243 @@
+//! The operations of a permission policy: create (CreatePolicy, with the ownership proof of
+//! `named_resource`), read (DescribePolicy), update (permissions, resources, access control rules
+//! and description, in place, through UpdatePolicy) and delete. The id is the name (checked by
+//! the registry before read, update and delete).
+
+use super::super::context::OperationContext;
+use super::super::error::{CheckFailure, Operation, ResourceError};
+use super::super::kms_call::KmsCall;
+use super::super::named_create::{create_named, NamedResource};
+use super::super::named_resource::import_command;
+use super::super::operations::{
+    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
+    UpdateResult,
+};
+use super::super::property::{PropertyMap, PropertyValue};
+use super::super::resource::known_outputs;
+use super::inputs::{properties_of, PolicyInputs};
+use super::kms::{
+    create_policy, delete_policy, describe_policy, update_policy, CreatePolicyRequest,
+    UpdatePolicyRequest,
+};
+use super::RULES;
+
+/// The error code KMS (and the emulator) give a delete refused because the resource is in use.
+const RESOURCE_IN_USE_CODE_PREFIX: &str = "Rejected.ResourceInUse";
+
+/// The inputs that replace the policy when they change (KMS cannot update them).
+const FIXED_INPUTS: [&str; 2] = ["policyName", "kmsInstanceId"];
+
+pub(super) async fn create(
+    context: &OperationContext,
+    request: CreateRequest,
+    inputs: PolicyInputs,
+) -> Result<CreateResult, ResourceError> {
+    let urn = request.urn.as_deref();
+    let client = context.kms.client()?;
+    let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
+    let subject = NamedResource {
+        resource: RULES.name,
+        kind: "permission policy",
+        name: &inputs.name,
+        describe_action: "DescribePolicy",
+        import_command: import_command(RULES.token, urn, &inputs.name),
+    };
+    let create_request = CreatePolicyRequest {
+        name: &inputs.name,
+        kms_instance: &inputs.kms_instance_id,
+        permissions: &inputs.permissions,
+        resources: &inputs.resources,
+        access_control_rules: &inputs.access_control_rules,
+        description: inputs.description.as_deref(),
+    };
+    let (client, inputs, create_request) = (&client, &inputs, &create_request);
+    let created = create_named(
+        &call,
+        &subject,
+        move |options| async move { describe_policy(client, &inputs.name, &options).await },
+        move |options| async move { create_policy(client, create_request, &options).await },
+        |existing| inputs.matches(existing),
+    )
+    .await?;
+    Ok(CreateResult {
+        id: created.name.clone(),
+        properties: properties_of(&created),
+    })
+}
+
+pub(super) async fn read(
+    context: &OperationContext,
+    request: ReadRequest,
+) -> Result<ReadResult, ResourceError> {
+    let client = context.kms.client()?;
+    let call = KmsCall::start(
+        context,
+        Operation::Read,
+        request.urn.as_deref(),
+        request.timeout,
+    );
+    match describe_policy(&client, &request.id, &call.options()).await {
+        Ok(policy) => {
+            let properties = properties_of(&policy);
+            Ok(ReadResult::Found {
+                id: request.id,
+                inputs: properties.clone(),
+                properties,
+            })
+        }
+        Err(error) if error.is_not_found() => Ok(ReadResult::Gone),
+        Err(error) => Err(call.error(error)),
+    }
+}
+
+/// The fixed inputs whose new value differs from the old state.
+fn fixed_input_changes(olds: &PropertyMap, news: &PropertyMap, id: &str) -> Vec<CheckFailure> {
+    FIXED_INPUTS
+        .iter()
+        .filter_map(|property| {
+            let new = news.get(*property).and_then(PropertyValue::as_str)?;
+            let old = match *property {
+                "policyName" => Some(id),
+                _ => olds.get(*property).and_then(PropertyValue::as_str),
+            }?;
+            (old != new).then(|| {
+                CheckFailure::new(
+                    *property,
+                    format!(
+                        "{property} of a Policy cannot change in place (from {old} to {new}): a new policy replaces \
+                         the old one; diff asks for that replacement"
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+pub(super) async fn update(
+    context: &OperationContext,
+    request: UpdateRequest,
+) -> Result<UpdateResult, ResourceError> {
+    let failures = fixed_input_changes(&request.olds, &request.news, &request.id);
+    if !failures.is_empty() {
+        return Err(ResourceError::InvalidInputs {
+            resource: RULES.name,
+            failures,
+        });
+    }
+    if request.preview {
+        return Ok(UpdateResult {
+            properties: known_outputs(request.news),
+        });
+    }
+    let inputs = PolicyInputs::from_properties(&request.news)?;
+    let client = context.kms.client()?;
+    let call = KmsCall::start(
+        context,
+        Operation::Update,
+        request.urn.as_deref(),
+        request.timeout,
+    );
+    let had_description = request
+        .olds
+        .get("description")
+        .and_then(PropertyValue::as_str)
+        .is_some_and(|text| !text.is_empty());
+    // An empty description clears one the program no longer sets.
+    let description = match &inputs.description {
+        Some(text) => Some(text.clone()),
+        None if had_description => Some(String::new()),
+        None => None,
+    };
+    let update_request = UpdatePolicyRequest {
+        name: request.id.clone(),
+        permissions: Some(inputs.permissions.clone()),
+        resources: Some(inputs.resources.clone()),
+        access_control_rules: Some(inputs.access_control_rules.clone()),
+        description,
+    };
+    if let Err(error) = update_policy(&client, &update_request, &call.options()).await {
+        let hint = if error.is_not_found() {
+            Some(format!(
+                "the permission policy {} no longer exists; run a refresh to drop it from the state, and the next \
+                 update creates it again",
+                request.id
+            ))
+        } else {
+            error.service_hint()
+        };
+        return Err(call.error_with_hint(error, hint));
+    }
+    Ok(UpdateResult {
+        properties: known_outputs(request.news),
+    })
+}
+
+pub(super) async fn delete(
+    context: &OperationContext,
+    request: DeleteRequest,
+) -> Result<(), ResourceError> {
+    let urn = request.urn.as_deref();
+    let client = context.kms.client()?;
+    let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
+    match delete_policy(&client, &request.id, &call.options()).await {
+        Ok(_) => Ok(()),
+        Err(error) if error.is_not_found() => {
+            context.engine_log.info(
+                format!("permission policy {} was already gone", request.id),
+                urn,
+            );
+            Ok(())
+        }
+        Err(error) => {
+            let hint = match error.service_code() {
+                Some(code) if code.starts_with(RESOURCE_IN_USE_CODE_PREFIX) => Some(format!(
+                    "an application access point is still bound to the permission policy {}; remove the policy \
+                     from the policies of those access points (or delete them) first, then delete the policy (in a \
+                     Pulumi program, make the access points depend on the policy, for example through \
+                     policyName, so that they go first)",
+                    request.id
+                )),
+                _ => error.service_hint(),
+            };
+            Err(call.error_with_hint(error, hint))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn map(entries: &[(&str, &str)]) -> PropertyMap {
+        entries
+            .iter()
+            .map(|(name, value)| {
+                (
+                    (*name).to_owned(),
+                    PropertyValue::String((*value).to_owned()),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_name_and_the_kms_instance_cannot_change_in_place() {
+        let olds = map(&[("policyName", "p"), ("kmsInstanceId", "kst-1")]);
+        assert!(fixed_input_changes(
+            &olds,
+            &map(&[("policyName", "p"), ("kmsInstanceId", "kst-1")]),
+            "p"
+        )
+        .is_empty());
+        let failures = fixed_input_changes(
+            &olds,
+            &map(&[("policyName", "q"), ("kmsInstanceId", "kst-2")]),
+            "p",
+        );
+        let properties: Vec<&str> = failures
+            .iter()
+            .map(|failure| failure.property.as_str())
+            .collect();
+        assert_eq!(properties, ["policyName", "kmsInstanceId"]);
+    }
+}

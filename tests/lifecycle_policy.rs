@@ -1,0 +1,309 @@
+//! The Policy lifecycle through the real binary against the in-process emulator, as an engine
+//! drives it: check → preview create → create → read → diff (no change) → preview update →
+//! update → read → diff (no change) → diff (replace) → delete → read (gone); then import by name,
+//! refresh after out-of-band change and deletion, the ownership rule of a create, and deleting a
+//! policy an access point is still bound to.
+
+mod resources_support;
+
+use kms_emulator::{Action, FaultSpec, PolicyPatch};
+use resources_support::*;
+use serde_json::{json, Value};
+
+const POLICY_TYPE: &str = "alicloud-kms:index:Policy";
+const KEY_USER: &str = "RbacPermission/Template/CryptoServiceKeyUser";
+const SECRET_USER: &str = "RbacPermission/Template/CryptoServiceSecretUser";
+
+/// The seed's policy: the key permission on every key of one instance, from one network rule;
+/// the rules written the way people write JSON by hand.
+fn seed_program() -> Value {
+    json!({
+        "policyName": "terraform-example-policy",
+        "kmsInstanceId": "kst-hzz634e67d126u9p9example",
+        "permissions": [KEY_USER],
+        "resources": ["key/*"],
+        "accessControlRules": "{\n  \"NetworkRules\": [\"rule-b\", \"rule-a\"]\n}",
+        "description": "the seed's policy",
+    })
+}
+
+const CANONICAL_RULES: &str = "{\"NetworkRules\":[\"rule-a\",\"rule-b\"]}";
+
+#[test]
+fn lifecycle() {
+    let mut harness = Harness::start();
+    let policy_urn = urn(POLICY_TYPE, "policy");
+    let inputs = harness.assert_check_passes(POLICY_TYPE, "policy", seed_program());
+    assert_eq!(inputs["accessControlRules"], CANONICAL_RULES);
+    let name = "terraform-example-policy";
+
+    let preview = harness.provider.result(
+        "create",
+        json!({"urn": policy_urn, "properties": inputs, "preview": true}),
+    );
+    assert_eq!(preview, json!({"id": "", "properties": inputs}));
+    assert_eq!(harness.emulator.call_count(Action::DescribePolicy), 0);
+    assert!(harness.emulator.policies().is_empty());
+
+    let created = harness.provider.result(
+        "create",
+        json!({"urn": policy_urn, "properties": inputs, "timeout": 300}),
+    );
+    assert_eq!(created["id"], name);
+    assert_eq!(created["properties"], inputs);
+    let stored = harness.emulator.policies();
+    assert_eq!(stored.len(), 1);
+    assert_eq!(stored[0].kms_instance, "kst-hzz634e67d126u9p9example");
+    assert_eq!(stored[0].permissions, [KEY_USER]);
+    assert_eq!(stored[0].resources, ["key/*"]);
+    assert_eq!(stored[0].network_rules, ["rule-a", "rule-b"]);
+    let state = created["properties"].clone();
+
+    let read = harness.provider.result(
+        "read",
+        json!({"urn": policy_urn, "id": name, "properties": state, "inputs": inputs}),
+    );
+    assert_eq!(
+        read,
+        json!({"id": name, "properties": inputs, "inputs": inputs})
+    );
+    // The program, checked again as written (pretty JSON, names unsorted), has no diff.
+    let again = harness.assert_check_passes(POLICY_TYPE, "policy", seed_program());
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": policy_urn, "id": name, "olds": read["properties"], "news": again}),
+    );
+    assert_eq!(diff["changes"], "DIFF_NONE", "{diff}");
+
+    // In place: both permissions, another resource, one rule fewer, no description.
+    let mut changed = seed_program();
+    changed["permissions"] = json!([SECRET_USER, KEY_USER]);
+    changed["resources"] = json!(["key/*", "secret/*"]);
+    changed["accessControlRules"] = json!("{\"NetworkRules\":[\"rule-a\"]}");
+    changed.as_object_mut().unwrap().remove("description");
+    let new_inputs = harness.assert_check_passes(POLICY_TYPE, "policy", changed);
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": policy_urn, "id": name, "olds": state, "news": new_inputs}),
+    );
+    assert_eq!(
+        diff["diffs"],
+        json!([
+            "accessControlRules",
+            "description",
+            "permissions",
+            "resources"
+        ]),
+        "{diff}"
+    );
+    assert_eq!(diff["replaces"], json!([]), "{diff}");
+    let update_params = json!({"urn": policy_urn, "id": name, "olds": state, "news": new_inputs,
+                               "oldInputs": inputs, "timeout": 300});
+    let mut preview_params = update_params.clone();
+    preview_params["preview"] = json!(true);
+    let previewed = harness.provider.result("update", preview_params);
+    assert_eq!(previewed["properties"], new_inputs);
+    assert_eq!(harness.emulator.call_count(Action::UpdatePolicy), 0);
+    let updated = harness.provider.result("update", update_params);
+    assert_eq!(updated["properties"], new_inputs);
+    let stored = harness.emulator.policies();
+    assert_eq!(stored[0].permissions, [SECRET_USER, KEY_USER]);
+    assert_eq!(stored[0].network_rules, ["rule-a"]);
+    assert_eq!(stored[0].description, "");
+    let read = harness.provider.result(
+        "read",
+        json!({"urn": policy_urn, "id": name, "properties": updated["properties"], "inputs": new_inputs}),
+    );
+    assert_eq!(read["properties"], new_inputs);
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": policy_urn, "id": name, "olds": read["properties"], "news": new_inputs}),
+    );
+    assert_eq!(diff["changes"], "DIFF_NONE", "{diff}");
+
+    // Another KMS instance replaces, the old policy first (the name stays).
+    let mut moved = new_inputs.clone();
+    moved["kmsInstanceId"] = json!("kst-other");
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": policy_urn, "id": name, "olds": read["properties"], "news": moved}),
+    );
+    assert_eq!(diff["replaces"], json!(["kmsInstanceId"]), "{diff}");
+    assert_eq!(diff["deleteBeforeReplace"], true, "{diff}");
+    // ... and an update asked for it anyway is refused, with nothing sent.
+    let error = harness.provider.error(
+        "update",
+        json!({"urn": policy_urn, "id": name, "olds": read["properties"], "news": moved}),
+    );
+    assert_eq!(error["code"], -32058, "{error}");
+    assert_eq!(harness.emulator.call_count(Action::UpdatePolicy), 1);
+
+    let deleted = harness.provider.result(
+        "delete",
+        json!({"urn": policy_urn, "id": name, "properties": read["properties"]}),
+    );
+    assert_eq!(deleted, json!({}));
+    assert!(harness.emulator.policies().is_empty());
+    let gone = harness.provider.result(
+        "read",
+        json!({"urn": policy_urn, "id": name, "properties": read["properties"]}),
+    );
+    assert_eq!(gone, json!({"id": "", "properties": {}, "inputs": {}}));
+    harness.finish(&[]);
+}
+
+#[test]
+fn import_by_name_and_refresh_after_out_of_band_change_and_deletion() {
+    let mut harness = Harness::start();
+    let policy_urn = urn(POLICY_TYPE, "policy");
+    let inputs = harness.assert_check_passes(POLICY_TYPE, "policy", seed_program());
+    let created = harness
+        .provider
+        .result("create", json!({"urn": policy_urn, "properties": inputs}));
+    let name = "terraform-example-policy";
+
+    let imported = harness
+        .provider
+        .result("read", json!({"type": POLICY_TYPE, "id": name}));
+    assert_eq!(imported["inputs"], inputs);
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": policy_urn, "id": name, "olds": imported["properties"], "news": inputs}),
+    );
+    assert_eq!(diff["changes"], "DIFF_NONE", "{diff}");
+
+    assert!(harness.emulator.update_policy(
+        name,
+        PolicyPatch {
+            resources: Some(vec!["secret/*".into()]),
+            network_rules: Some(vec!["rule-c".into()]),
+            ..PolicyPatch::default()
+        }
+    ));
+    let refreshed = harness.provider.result(
+        "read",
+        json!({"urn": policy_urn, "id": name, "properties": created["properties"], "inputs": inputs}),
+    );
+    assert_eq!(refreshed["properties"]["resources"], json!(["secret/*"]));
+    assert_eq!(
+        refreshed["properties"]["accessControlRules"],
+        "{\"NetworkRules\":[\"rule-c\"]}"
+    );
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": policy_urn, "id": name, "olds": refreshed["properties"], "news": inputs}),
+    );
+    assert_eq!(
+        diff["diffs"],
+        json!(["accessControlRules", "resources"]),
+        "{diff}"
+    );
+    let restored = harness.provider.result(
+        "update",
+        json!({"urn": policy_urn, "id": name, "olds": refreshed["properties"], "news": inputs}),
+    );
+    assert_eq!(restored["properties"], inputs);
+    assert_eq!(
+        harness.emulator.policies()[0].network_rules,
+        ["rule-a", "rule-b"]
+    );
+
+    assert!(harness.emulator.delete_policy(name));
+    let gone = harness.provider.result(
+        "read",
+        json!({"urn": policy_urn, "id": name, "properties": inputs}),
+    );
+    assert_eq!(gone["id"], "");
+    let deleted = harness.provider.result(
+        "delete",
+        json!({"urn": policy_urn, "id": name, "properties": inputs}),
+    );
+    assert_eq!(deleted, json!({}));
+    harness.finish(&[]);
+}
+
+#[test]
+fn a_taken_name_is_never_claimed_and_a_lost_reply_is_adopted_only_when_exact() {
+    let mut harness = Harness::start();
+    harness.assert_created(POLICY_TYPE, "first", seed_program());
+    let inputs = harness.assert_check_passes(POLICY_TYPE, "second", seed_program());
+    let error = harness.provider.error(
+        "create",
+        json!({"urn": urn(POLICY_TYPE, "second"), "properties": inputs}),
+    );
+    assert_eq!(error["code"], -32061, "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("pulumi import alicloud-kms:index:Policy second terraform-example-policy"),
+        "{message}"
+    );
+    assert_eq!(harness.emulator.call_count(Action::CreatePolicy), 1);
+
+    // A lost reply, while the name could not be checked first (DescribePolicy throttled past
+    // every retry, before and after): the policy may exist, and may not be this create's, so it
+    // is named in the error and nothing is deleted. (named_create's unit tests cover each
+    // branch; this is the whole path through the binary.)
+    let mut program = seed_program();
+    program["policyName"] = json!("unproven");
+    let inputs = harness.assert_check_passes(POLICY_TYPE, "unproven", program);
+    fault(
+        &harness.emulator,
+        "DescribePolicy",
+        FaultSpec {
+            throttle_ratio: 1.0,
+            ..FaultSpec::default()
+        },
+    );
+    fault(
+        &harness.emulator,
+        "CreatePolicy",
+        FaultSpec {
+            drop_after_commit_ratio: 1.0,
+            ..once()
+        },
+    );
+    let error = harness.provider.error(
+        "create",
+        json!({"urn": urn(POLICY_TYPE, "unproven"), "properties": inputs}),
+    );
+    assert_eq!(error["code"], -32060, "{error}");
+    assert_eq!(error["data"]["candidateIds"], json!(["unproven"]));
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message
+            .contains("adopt it with `pulumi import alicloud-kms:index:Policy unproven unproven`"),
+        "{message}"
+    );
+    assert!(harness.provider.has_log(
+        Some("warning"),
+        "could not check that the name unproven is free"
+    ));
+    assert_eq!(harness.emulator.policies().len(), 2, "nothing was deleted");
+    harness.finish(&[]);
+}
+
+#[test]
+fn a_policy_an_access_point_is_still_bound_to_is_not_deleted_and_the_error_says_what_to_do() {
+    let mut harness = Harness::start();
+    let policy = harness.assert_created(POLICY_TYPE, "policy", seed_program());
+    harness.create_access_point("terraform-example", &["terraform-example-policy"]);
+    let error = harness.provider.error(
+        "delete",
+        json!({"urn": urn(POLICY_TYPE, "policy"), "id": "terraform-example-policy", "properties": policy["properties"]}),
+    );
+    assert_eq!(error["code"], -32052, "{error}");
+    assert_eq!(error["data"]["code"], "Rejected.ResourceInUse");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("application access point \"terraform-example\""),
+        "{message}"
+    );
+    assert!(
+        message.contains(
+            "remove the policy from the policies of those access points (or delete them) first"
+        ),
+        "{message}"
+    );
+    assert_eq!(harness.emulator.policies().len(), 1);
+    harness.finish(&[]);
+}

@@ -47,8 +47,9 @@ cp tests/node/seed_program.ts "$program/"
 
 say "pytest: the Python host and the Python program"
 PYTHONPATH="$work/site" "$KMS_TEST_PYTHON" -m pytest -q -p no:cacheprovider \
-  tests/python/test_engine_python_host.py tests/python/test_program_python.py
+  tests/python/test_engine_python_host.py tests/python/test_engine_python_host_chain.py \
+  tests/python/test_program_python.py
 
 say "node --test: the Node host and the TypeScript program"
 KMS_SDK_NODEJS_MODULES="$program/node_modules" KMS_SDK_NODEJS_SEED_PROGRAM="$program/seed_program.js" \
-  node --test tests/node/engine_host.test.js tests/node/program.test.js
+  node --test tests/node/engine_host.test.js tests/node/engine_host_chain.test.js tests/node/program.test.js

@@ -328,6 +328,12 @@ fn resource_module(
             string_literal(&output.name)
         )?;
     }
+    // See the Python generator: the resource name travels to `check` as engine metadata.
+    writeln!(
+        out,
+        "            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host."
+    )?;
+    writeln!(out, "            resourceInputs[\"__resourceName\"] = name;")?;
     writeln!(out, "        }}")?;
     let secrets = resource.secret_property_names();
     if !secrets.is_empty() {

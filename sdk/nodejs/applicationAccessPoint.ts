@@ -98,6 +98,8 @@ export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
             resourceInputs["applicationAccessPointName"] = args?.applicationAccessPointName;
             resourceInputs["description"] = args?.description;
             resourceInputs["policies"] = args?.policies;
+            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            resourceInputs["__resourceName"] = name;
         }
         super(applicationAccessPointProvider, name, resourceInputs, opts, "alicloud-kms", "ApplicationAccessPoint");
     }

@@ -123,6 +123,8 @@ export class ClientKey extends pulumi.dynamic.Resource {
             resourceInputs["password"] = args?.password === undefined ? undefined : pulumi.secret(args.password);
             resourceInputs["privateKeyDataFile"] = args?.privateKeyDataFile;
             resourceInputs["createTime"] = undefined /*out*/;
+            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            resourceInputs["__resourceName"] = name;
         }
         // Secret outputs are marked by the engine: a dynamic provider cannot return secrets itself.
         opts = pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] });

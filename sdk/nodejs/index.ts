@@ -2,4 +2,6 @@
 
 export { ApplicationAccessPoint, ApplicationAccessPointArgs, ApplicationAccessPointState } from "./applicationAccessPoint";
 export { ClientKey, ClientKeyArgs, ClientKeyState } from "./clientKey";
+export { NetworkRule, NetworkRuleArgs, NetworkRuleState } from "./networkRule";
+export { Policy, PolicyArgs, PolicyState } from "./policy";
 export { ProviderError } from "./rpc";

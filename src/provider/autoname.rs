@@ -10,7 +10,7 @@
 //! follows it agree), and come from the operating system otherwise.
 //!
 //! The resource name comes from the `urn`, else from the `name` param (Pulumi's
-//! `CheckRequest.name`), else from the `__name` input (the generated SDKs set it: Pulumi's
+//! `CheckRequest.name`), else from the `__resourceName` input (the generated SDKs set it: Pulumi's
 //! dynamic-provider hosts pass neither a URN nor a name to `check`).
 
 use sha1::{Digest, Sha1};
@@ -22,7 +22,7 @@ pub const RANDOM_SUFFIX_LENGTH: usize = 7;
 
 /// The input in which the generated SDKs pass the resource name (engine metadata, never a
 /// property: names starting with `__` pass through `check` untouched).
-pub const RESOURCE_NAME_INPUT: &str = "__name";
+pub const RESOURCE_NAME_INPUT: &str = "__resourceName";
 
 /// What a `check` knows besides the new inputs.
 #[derive(Clone, Copy, Debug, Default)]

@@ -13,8 +13,6 @@ does not accept them, the secret bit put back on outputs) is modelled in ``engin
 import json
 import stat
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Iterator
 
 import grpc
@@ -25,65 +23,12 @@ from pulumi.runtime.rpc import UNKNOWN
 
 import pulumi_alicloud_kms
 from pulumi_alicloud_kms import application_access_point, client_key
-from engine_harness import (
-    FAST_RETRIES,
-    Emulator,
-    Engine,
-    ProviderHost,
-    RecordingMocks,
-    is_secret,
-    run_program,
-    scrubbed_environment,
-    secret,
-    stack_config,
-    start_python_host,
-    urn_of,
-    without_provider,
-)
+from conftest import Deployed, Host, deploy, register
+from engine_harness import Emulator, is_secret, secret, without_provider
 
 PASSWORD = "YouPassword123!"
 NOT_BEFORE = "2023-09-01T14:11:22Z"
 NOT_AFTER = "2028-09-01T14:11:22Z"
-
-
-@dataclass
-class Host:
-    process: ProviderHost
-    engine: Engine
-    configured: provider_pb2.ConfigureResponse
-    program_directory: Path
-    """The host's working directory: where a relative ``private_key_data_file`` lands."""
-
-
-@dataclass
-class Deployed:
-    urn: str
-    id: str
-    inputs: dict[str, Any]
-    outputs: dict[str, Any]
-
-
-@pytest.fixture(scope="module")
-def host(emulator: Emulator, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Host]:
-    directory = tmp_path_factory.mktemp("python-host")
-    (directory / "home").mkdir()
-    (directory / "program").mkdir()
-    # Short KMS retry waits in the binary, for the test that injects a lasting fault.
-    process = start_python_host(directory / "program", scrubbed_environment(directory / "home", **FAST_RETRIES), directory / "host.stderr")
-    try:
-        engine = Engine(process.stub, "pulumi-python")
-        configured = engine.configure(stack_config(emulator))
-        yield Host(process, engine, configured, directory / "program")
-    finally:
-        process.stop()
-
-
-def register(resource_class: Any, name: str, **args: Any) -> tuple[str, str, dict[str, Any]]:
-    """Runs a one-resource program with our SDK under mocks; returns the URN, the type and the inputs it registers."""
-    mocks = RecordingMocks()
-    run_program(mocks, lambda: resource_class(name, **args).urn)
-    (registration,) = mocks.registered
-    return urn_of(registration.typ, name), registration.typ, dict(registration.inputs)
 
 
 def client_key_args(aap_name: str, private_key_data_file: str, password: str = PASSWORD) -> dict[str, Any]:
@@ -94,14 +39,6 @@ def client_key_args(aap_name: str, private_key_data_file: str, password: str = P
         "not_after": NOT_AFTER,
         "private_key_data_file": private_key_data_file,
     }
-
-
-def deploy(engine: Engine, urn: str, inputs: dict[str, Any]) -> Deployed:
-    """What ``pulumi up`` does for a new resource: Check, then Create with the checked inputs."""
-    checked = engine.check(urn, {}, inputs)
-    assert checked.failures == []
-    id_, outputs = engine.create(urn, checked.inputs)
-    return Deployed(urn, id_, checked.inputs, outputs)
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +73,8 @@ def test_the_program_registers_our_pickled_provider_as_a_secret() -> None:
     assert inputs["__provider"] == secret(serialize_provider(client_key._PROVIDER))
     assert inputs["password"] == secret(PASSWORD)
     assert without_provider(inputs) == {
+        # The resource name, which check needs for auto-naming (the host sends it no URN).
+        "__resourceName": "key",
         "aap_name": "terraform-example",
         "password": secret(PASSWORD),
         "not_before": NOT_BEFORE,

@@ -1,7 +1,8 @@
 """
-Program test of the Python SDK: the seed example (an access point ``terraform-example`` and a
-client key in it, whose ``aap_name`` is the access point's output) written as a Python Pulumi
-program with ``pulumi_alicloud_kms``, run under Pulumi's mocks. The mock does the engine's and the
+Program test of the Python SDK: the seed example grown into the whole access chain (a network
+rule named from its resource name, a policy bound to it, the access point ``terraform-example``
+with that policy, a client key in it, each fed by the outputs of the one before) written as a
+Python Pulumi program with ``pulumi_alicloud_kms``, run under Pulumi's mocks. The mock does the engine's and the
 provider host's part for each registration: it unpickles the ``__provider`` our SDK registered,
 configures it with the stack config once (as ``pulumi/dynamic/__main__.py`` does), then calls its
 ``check`` and ``create``, which run the real binary against a local emulator. The outputs the
@@ -11,9 +12,10 @@ program sees, the key file and the emulator's state are checked.
 import base64
 import json
 import os
+import re
 import stat
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import dill
 import pulumi
@@ -55,11 +57,32 @@ class EngineAndHostInAMock:
         return created.id, created.outs or {}
 
 
-def seed_program() -> tuple[pulumi_alicloud_kms.ApplicationAccessPoint, pulumi_alicloud_kms.ClientKey]:
-    """The seed's Terraform example, in Python."""
+class Chain(NamedTuple):
+    rule: pulumi_alicloud_kms.NetworkRule
+    policy: pulumi_alicloud_kms.Policy
+    aap: pulumi_alicloud_kms.ApplicationAccessPoint
+    key: pulumi_alicloud_kms.ClientKey
+
+
+def seed_program() -> Chain:
+    """The seed's Terraform example, grown into the whole chain, in Python."""
+    rule = pulumi_alicloud_kms.NetworkRule(
+        "networkRule",
+        source_private_ips=["10.10.10.10/24", "192.168.17.13", "100.177.24.254"],
+        description="example-description",
+    )
+    policy = pulumi_alicloud_kms.Policy(
+        "policy",
+        policy_name="terraform-example-policy",
+        kms_instance_id="kst-hzz634e67d126u9p9example",
+        permissions=["RbacPermission/Template/CryptoServiceKeyUser"],
+        resources=["key/*"],
+        access_control_rules=rule.network_rule_name.apply(lambda name: json.dumps({"NetworkRules": [name]})),
+        description="key use from the network rule's addresses",
+    )
     aap = pulumi_alicloud_kms.ApplicationAccessPoint(
         "AAP0",
-        policies=["aa"],
+        policies=[policy.policy_name],
         description="aa",
         application_access_point_name="terraform-example",
     )
@@ -71,7 +94,7 @@ def seed_program() -> tuple[pulumi_alicloud_kms.ApplicationAccessPoint, pulumi_a
         not_after="2028-09-01T14:11:22Z",
         private_key_data_file="./private_key_data_file.txt",
     )
-    return aap, key
+    return Chain(rule, policy, aap, key)
 
 
 @pytest.fixture
@@ -96,12 +119,16 @@ def program_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
         _provider.set_provider_process(None)
 
 
-def test_the_seed_example_runs_end_to_end_from_a_python_program(program_directory: Path, emulator: Emulator) -> None:
+def test_the_seed_examples_chain_runs_end_to_end_from_a_python_program(program_directory: Path, emulator: Emulator) -> None:
     engine = EngineAndHostInAMock(stack_config(emulator))
     mocks = RecordingMocks(engine)
     observed: dict[str, Any] = {}
 
-    async def outputs(aap: pulumi_alicloud_kms.ApplicationAccessPoint, key: pulumi_alicloud_kms.ClientKey) -> None:
+    async def outputs(chain: Chain) -> None:
+        rule, policy, aap, key = chain
+        observed["chain"] = await pulumi.Output.all(
+            rule.network_rule_name, rule.source_private_ips, policy.policy_name, policy.access_control_rules, policy.kms_instance_id,
+        ).future()
         observed["values"] = await pulumi.Output.all(
             aap.id, aap.application_access_point_name, aap.policies, aap.description,
             key.id, key.aap_name, key.not_before, key.not_after, key.create_time, key.private_key_data_file, key.password,
@@ -109,16 +136,24 @@ def test_the_seed_example_runs_end_to_end_from_a_python_program(program_director
         observed["password_is_secret"] = await key.password.is_secret()
 
     def program() -> Any:
-        return outputs(*seed_program())
+        return outputs(seed_program())
 
     run_program(mocks, program)
 
+    (rule_name, addresses, policy_name, rules, kms_instance) = observed["chain"]
     (aap_id, aap_name, policies, description, key_id, key_aap, not_before, not_after, create_time, key_file, password) = observed["values"]
     assert [typ for typ, _ in engine.created] == [
+        "pulumi-python:dynamic/alicloud-kms:NetworkRule",
+        "pulumi-python:dynamic/alicloud-kms:Policy",
         "pulumi-python:dynamic/alicloud-kms:ApplicationAccessPoint",
         "pulumi-python:dynamic/alicloud-kms:ClientKey",
     ]
-    assert (aap_id, aap_name, policies, description) == ("terraform-example", "terraform-example", ["aa"], "aa")
+    # The rule's name was generated from its resource name, and fed the policy's rules, whose
+    # name fed the access point's policies.
+    assert re.fullmatch(r"networkRule-[0-9a-f]{7}", rule_name), rule_name
+    assert addresses == ["10.10.10.10/24", "192.168.17.13", "100.177.24.254"]
+    assert (policy_name, rules, kms_instance) == ("terraform-example-policy", json.dumps({"NetworkRules": [rule_name]}, separators=(",", ":")), "kst-hzz634e67d126u9p9example")
+    assert (aap_id, aap_name, policies, description) == ("terraform-example", "terraform-example", ["terraform-example-policy"], "aa")
     assert key_id.startswith("KAAP.")
     assert (key_aap, not_before, not_after, key_file, password) == (
         "terraform-example", "2023-09-01T14:11:22Z", "2028-09-01T14:11:22Z", "./private_key_data_file.txt", PASSWORD,
@@ -126,10 +161,14 @@ def test_the_seed_example_runs_end_to_end_from_a_python_program(program_director
     # The binary returns the password as a secret, so the program's output is one.
     assert observed["password_is_secret"] is True
 
+    stored_rules = emulator.control("GET", "network-rules")[1]["network_rules"]
+    assert [(stored["name"], stored["source_private_ip"]) for stored in stored_rules] == [(rule_name, addresses)]
+    stored_policies = emulator.control("GET", "policies")[1]["policies"]
+    assert [(stored["name"], stored["network_rules"]) for stored in stored_policies] == [("terraform-example-policy", [rule_name])]
     kms_key = emulator.client_keys()[key_id]
     assert (kms_key["aap_name"], kms_key["create_time"]) == ("terraform-example", create_time)
     point = emulator.access_points()["terraform-example"]
-    assert (point["policies"], point["description"]) == (["aa"], "aa")
+    assert (point["policies"], point["description"]) == (["terraform-example-policy"], "aa")
 
     path = program_directory / "private_key_data_file.txt"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -382,6 +382,13 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
             )?;
         }
     }
+    // Pulumi's dynamic-provider hosts give `check` neither a URN nor a resource name, so the
+    // name travels as engine metadata, which the binary's auto-naming reads (docs/protocol.md).
+    writeln!(
+        out,
+        "            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host."
+    )?;
+    writeln!(out, "            _props[\"__resourceName\"] = resource_name")?;
     writeln!(out, "        else:")?;
     writeln!(
         out,

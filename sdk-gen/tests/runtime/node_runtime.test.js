@@ -238,6 +238,8 @@ test("resource classes register dynamic resources under mocks", async () => {
     assert.equal(clientKey.type, "pulumi-nodejs:dynamic/alicloud-kms:ClientKey");
     assert.equal(typeof clientKey.inputs.__provider, "string");
     assert.equal(clientKey.inputs.aapName, "my-aap");
+    // The resource name travels to check, for auto-naming (a dynamic-provider host sends no URN).
+    assert.equal(clientKey.inputs.__resourceName, "key");
     assert.ok(sdk.ClientKey.isInstance(key));
     assert.throws(() => new sdk.ClientKey("bad", { aapName: "a" }), /Missing required property 'password'/);
 });

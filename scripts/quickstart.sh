@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # The quickstart: builds the provider, the KMS emulator and the quickstart driver (release), then
-# runs the seed example (an application access point and a client key with its private key file)
-# through the real provider binary over stdio, against a local emulator the driver starts and
-# stops itself. Prints what it did and where the key file is; exits non-zero on any failure.
+# runs the seed example's whole chain (a network rule, a policy bound to it, an application access
+# point with that policy, a client key with its private key file) through the real provider binary
+# over stdio, against a local emulator the driver starts and stops itself. Prints what it did and
+# where the key file is; exits non-zero on any failure.
 #
 #   ./scripts/quickstart.sh                 # against a local emulator
 #   ./scripts/quickstart.sh --destroy       # ... and delete everything again at the end
-#   ./scripts/quickstart.sh --cloud         # against the real cloud, credentials from the
+#   ./scripts/quickstart.sh --cloud --kms-instance kst-...
+#                                           # against the real cloud, credentials from the
 #                                           # environment or ~/.aliyun/config.json
 #   ./scripts/quickstart.sh --workdir DIR   # keep the key file in DIR
 set -euo pipefail

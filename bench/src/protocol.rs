@@ -41,12 +41,16 @@ pub fn cold_start(command: &ProviderCommand, spawns: usize) -> Result<Vec<f64>, 
     Ok(samples)
 }
 
-/// The four requests the throughput run cycles through: `check` and `diff` of each resource, with
-/// realistic inputs (a secret password, times with an offset and a fraction to normalise).
-pub fn check_and_diff_requests() -> [(&'static str, Value); 4] {
+/// The requests the throughput run cycles through: `check` and `diff` of each of the four
+/// resources, with realistic inputs (a secret password, times with an offset and a fraction to
+/// normalise, a network rule named from the last inputs, a policy's JSON rules to rewrite and
+/// compare as JSON, lists compared as sets).
+pub fn check_and_diff_requests() -> [(&'static str, Value); 8] {
     let secret = |value: &str| json!({"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": value});
     let key_urn = "urn:pulumi:dev::bench::alicloud-kms:index:ClientKey::key";
     let aap_urn = "urn:pulumi:dev::bench::alicloud-kms:index:ApplicationAccessPoint::aap";
+    let rule_urn = "urn:pulumi:dev::bench::alicloud-kms:index:NetworkRule::rule";
+    let policy_urn = "urn:pulumi:dev::bench::alicloud-kms:index:Policy::policy";
     let key_inputs = json!({
         "aapName": "aap",
         "password": secret("YouPassword123!"),
@@ -73,6 +77,23 @@ pub fn check_and_diff_requests() -> [(&'static str, Value); 4] {
         json!({"applicationAccessPointName": "aap", "policies": ["p1", "p2"], "description": "d"});
     let aap_news =
         json!({"applicationAccessPointName": "aap", "policies": ["p2", "p3"], "description": "d"});
+    let rule_olds = json!({"networkRuleName": "rule-1a2b3c4", "sourcePrivateIps": ["10.0.0.1", "192.168.0.0/24"]});
+    let rule_news = json!({"sourcePrivateIps": ["192.168.0.0/24", "10.0.0.1", "10.0.0.2"], "description": "d"});
+    let rule_checked = json!({"networkRuleName": "rule-1a2b3c4", "sourcePrivateIps": ["192.168.0.0/24", "10.0.0.1", "10.0.0.2"], "description": "d"});
+    let policy_state = json!({
+        "policyName": "policy",
+        "kmsInstanceId": "kst-hzz634e67d126u9p9example",
+        "permissions": ["RbacPermission/Template/CryptoServiceKeyUser", "RbacPermission/Template/CryptoServiceSecretUser"],
+        "resources": ["key/*", "secret/*"],
+        "accessControlRules": "{\"NetworkRules\":[\"rule-a\",\"rule-b\"]}"
+    });
+    let policy_news = json!({
+        "policyName": "policy",
+        "kmsInstanceId": "kst-hzz634e67d126u9p9example",
+        "permissions": ["RbacPermission/Template/CryptoServiceSecretUser", "RbacPermission/Template/CryptoServiceKeyUser"],
+        "resources": ["secret/*", "key/*", "key/key-1"],
+        "accessControlRules": "{\n  \"NetworkRules\": [\"rule-b\", \"rule-a\"]\n}"
+    });
     [
         (
             "check",
@@ -89,6 +110,22 @@ pub fn check_and_diff_requests() -> [(&'static str, Value); 4] {
         (
             "diff",
             json!({"urn": aap_urn, "id": "aap", "olds": aap_olds, "news": aap_news, "oldInputs": aap_olds}),
+        ),
+        (
+            "check",
+            json!({"urn": rule_urn, "olds": rule_olds, "news": rule_news}),
+        ),
+        (
+            "diff",
+            json!({"urn": rule_urn, "id": "rule-1a2b3c4", "olds": rule_olds, "news": rule_checked}),
+        ),
+        (
+            "check",
+            json!({"urn": policy_urn, "olds": policy_state, "news": policy_news}),
+        ),
+        (
+            "diff",
+            json!({"urn": policy_urn, "id": "policy", "olds": policy_state, "news": policy_news}),
         ),
     ]
 }

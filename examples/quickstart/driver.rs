@@ -1,7 +1,9 @@
-//! The quickstart's conversation with the provider: the seed example (an application access
-//! point `terraform-example` and a client key with its private key file), driven through the real
-//! `alicloud-kms-provider` binary over stdio exactly as an engine drives it, then a second pass
-//! that must find nothing to change.
+//! The quickstart's conversation with the provider: the seed example grown into the whole access
+//! chain (a network rule with private IPs, named by the provider; a permission policy on a KMS
+//! instance bound to it; the application access point `terraform-example` with that policy; a
+//! client key with its private key file), each link's outputs feeding the next one's inputs,
+//! driven through the real `alicloud-kms-provider` binary over stdio exactly as an engine drives
+//! it, then a second pass that must find nothing to change.
 //!
 //! Shared by the quickstart example (which starts the emulator, or targets the cloud) and by the
 //! test that runs it against an in-process emulator (`tests/seed_example.rs`).
@@ -13,13 +15,21 @@ use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 
 use serde_json::{json, Value};
 
-/// The seed's values.
+/// The seed's values, and those of the links before the access point.
 pub const SEED_AAP_NAME: &str = "terraform-example";
+pub const SEED_SOURCE_PRIVATE_IPS: [&str; 3] =
+    ["10.10.10.10/24", "192.168.17.13", "100.177.24.254"];
+/// A placeholder KMS instance (the emulator takes any); the cloud needs a real one (`--kms-instance`).
+pub const SEED_KMS_INSTANCE: &str = "kst-hzz634e67d126u9p9example";
+pub const SEED_PERMISSION: &str = "RbacPermission/Template/CryptoServiceKeyUser";
+pub const SEED_RESOURCE: &str = "key/*";
 pub const SEED_PASSWORD: &str = "YouPassword123!";
 pub const SEED_NOT_BEFORE: &str = "2023-09-01T14:11:22Z";
 pub const SEED_NOT_AFTER: &str = "2028-09-01T14:11:22Z";
 pub const SEED_KEY_FILE: &str = "./private_key_data_file.txt";
 
+const NETWORK_RULE_TYPE: &str = "alicloud-kms:index:NetworkRule";
+const POLICY_TYPE: &str = "alicloud-kms:index:Policy";
 const AAP_TYPE: &str = "alicloud-kms:index:ApplicationAccessPoint";
 const KEY_TYPE: &str = "alicloud-kms:index:ClientKey";
 
@@ -40,9 +50,12 @@ pub struct Options {
     /// The provider's working directory: the key file lands here.
     pub working_directory: PathBuf,
     pub target: Target,
-    /// The access point's name (the seed's `terraform-example` by default).
+    /// The access point's name (the seed's `terraform-example` by default); the policy is
+    /// `<aap name>-policy`.
     pub aap_name: String,
-    /// Delete both resources at the end.
+    /// The KMS instance the policy applies to.
+    pub kms_instance_id: String,
+    /// Delete the whole chain at the end.
     pub destroy: bool,
 }
 
@@ -58,6 +71,8 @@ pub struct Step {
 #[derive(Clone, Debug)]
 pub struct Report {
     pub steps: Vec<Step>,
+    /// The name the provider generated for the network rule.
+    pub network_rule_name: String,
     pub client_key_id: String,
     pub key_file: PathBuf,
 }
@@ -69,6 +84,7 @@ struct Session<'a> {
     stdout: BufReader<ChildStdout>,
     next_id: u64,
     out: &'a mut dyn Write,
+    steps: Vec<Step>,
 }
 
 impl Session<'_> {
@@ -149,6 +165,20 @@ fn urn(resource_type: &str, name: &str) -> String {
     format!("urn:pulumi:quickstart::alicloud-kms-quickstart::{resource_type}::{name}")
 }
 
+/// One link of the chain as the quickstart created it: what the second pass refreshes and diffs,
+/// and what `--destroy` deletes.
+struct Deployed {
+    resource: &'static str,
+    urn: String,
+    id: String,
+    /// The program's inputs (before `check`).
+    program: Value,
+    /// The checked inputs.
+    inputs: Value,
+    /// The state (the outputs).
+    state: Value,
+}
+
 /// Runs the seed example. Progress goes to `out`; the error says which step failed and why.
 pub fn run(options: &Options, out: &mut dyn Write) -> Result<Report, String> {
     let mut child = Command::new(&options.provider_binary)
@@ -171,15 +201,7 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Report, String> {
         stdout,
         next_id: 0,
         out,
-    };
-    let mut steps = Vec::new();
-    let mut record = |session: &mut Session<'_>, resource: &str, operation: &str, id: &str| {
-        let _ = writeln!(session.out, "  {resource:<24} {operation:<16} {id}");
-        steps.push(Step {
-            resource: resource.to_owned(),
-            operation: operation.to_owned(),
-            id: id.to_owned(),
-        });
+        steps: Vec::new(),
     };
 
     let info = session.call("getPluginInfo", json!({}))?;
@@ -202,112 +224,104 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Report, String> {
     };
     session.call("configure", configure)?;
 
-    // --- first pass: create, as `pulumi up` would on an empty stack ---
-    let aap_urn = urn(AAP_TYPE, "AAP0");
-    let aap_program = json!({"applicationAccessPointName": options.aap_name, "policies": ["aa"], "description": "aa"});
-    let aap_inputs = checked(&mut session, &aap_urn, json!({}), aap_program.clone())?;
-    session.call(
-        "create",
-        json!({"urn": aap_urn, "properties": aap_inputs, "preview": true}),
+    // --- first pass: create the chain, as `pulumi up` would on an empty stack; each link's
+    // outputs feed the next one's inputs ---
+    let rule = session.deploy(
+        "NetworkRule",
+        NETWORK_RULE_TYPE,
+        "networkRule",
+        // No networkRuleName: the provider names the rule after its resource name.
+        json!({"sourcePrivateIps": SEED_SOURCE_PRIVATE_IPS, "description": "example-description"}),
     )?;
-    record(
-        &mut session,
+    let rule_name = text(&rule.state["networkRuleName"], "the network rule's name")?;
+    let policy = session.deploy(
+        "Policy",
+        POLICY_TYPE,
+        "policy",
+        json!({
+            "policyName": format!("{}-policy", options.aap_name),
+            "kmsInstanceId": options.kms_instance_id,
+            "permissions": [SEED_PERMISSION],
+            "resources": [SEED_RESOURCE],
+            "accessControlRules": json!({"NetworkRules": [rule_name]}).to_string(),
+            "description": "key use from the network rule's addresses",
+        }),
+    )?;
+    let aap = session.deploy(
         "ApplicationAccessPoint",
-        "preview create",
-        "(none yet)",
-    );
-    let aap = session.call(
-        "create",
-        json!({"urn": aap_urn, "properties": aap_inputs, "timeout": 300}),
+        AAP_TYPE,
+        "AAP0",
+        json!({"applicationAccessPointName": options.aap_name,
+               "policies": [policy.state["policyName"]], "description": "aa"}),
     )?;
-    let aap_id = text(&aap["id"], "the access point id")?;
-    record(&mut session, "ApplicationAccessPoint", "create", &aap_id);
-
-    let key_urn = urn(KEY_TYPE, "default");
-    let key_program = json!({
-        "aapName": aap["properties"]["applicationAccessPointName"],
-        "password": SEED_PASSWORD,
-        "notBefore": SEED_NOT_BEFORE,
-        "notAfter": SEED_NOT_AFTER,
-        "privateKeyDataFile": SEED_KEY_FILE,
-    });
-    let key_inputs = checked(&mut session, &key_urn, json!({}), key_program.clone())?;
-    let planned = session.call(
-        "create",
-        json!({"urn": key_urn, "properties": key_inputs, "preview": true}),
+    let key = session.deploy(
+        "ClientKey",
+        KEY_TYPE,
+        "default",
+        json!({
+            "aapName": aap.state["applicationAccessPointName"],
+            "password": SEED_PASSWORD,
+            "notBefore": SEED_NOT_BEFORE,
+            "notAfter": SEED_NOT_AFTER,
+            "privateKeyDataFile": SEED_KEY_FILE,
+        }),
     )?;
-    if planned["id"] != "" {
-        return Err(format!("a preview create returned an id: {planned}"));
-    }
-    record(&mut session, "ClientKey", "preview create", "(none yet)");
-    let key = session.call(
-        "create",
-        json!({"urn": key_urn, "properties": key_inputs, "timeout": 300}),
-    )?;
-    let key_id = text(&key["id"], "the client key id")?;
-    record(&mut session, "ClientKey", "create", &key_id);
+    let mut chain = vec![rule, policy, aap, key];
 
     // --- second pass: refresh and diff, as a second `pulumi up` would: nothing may change ---
-    let mut aap_state = aap["properties"].clone();
-    let mut key_state = key["properties"].clone();
-    for (urn, id, state, old_inputs, program, resource) in [
-        (
-            &aap_urn,
-            &aap_id,
-            &mut aap_state,
-            &aap_inputs,
-            &aap_program,
-            "ApplicationAccessPoint",
-        ),
-        (
-            &key_urn,
-            &key_id,
-            &mut key_state,
-            &key_inputs,
-            &key_program,
-            "ClientKey",
-        ),
-    ] {
+    for link in &mut chain {
         let read = session.call(
             "read",
-            json!({"urn": urn, "id": id, "properties": state, "inputs": old_inputs}),
+            json!({"urn": link.urn, "id": link.id, "properties": link.state, "inputs": link.inputs}),
         )?;
-        if read["id"] != json!(id) {
-            return Err(format!("{resource} {id} is gone on refresh: {read}"));
+        if read["id"] != json!(link.id) {
+            return Err(format!(
+                "{} {} is gone on refresh: {read}",
+                link.resource, link.id
+            ));
         }
-        record(&mut session, resource, "refresh", id);
-        let news = checked(&mut session, urn, read["inputs"].clone(), program.clone())?;
+        session.record(link.resource, "refresh", &link.id);
+        let news = checked(
+            &mut session,
+            &link.urn,
+            read["inputs"].clone(),
+            link.program.clone(),
+        )?;
         let diff = session.call(
             "diff",
-            json!({"urn": urn, "id": id, "olds": read["properties"], "news": news}),
+            json!({"urn": link.urn, "id": link.id, "olds": read["properties"], "news": news}),
         )?;
         if diff["changes"] != "DIFF_NONE" {
             return Err(format!(
-                "the second diff of {resource} {id} found changes: {diff}"
+                "the second diff of {} {} found changes: {diff}",
+                link.resource, link.id
             ));
         }
-        record(&mut session, resource, "diff: no changes", id);
-        *state = read["properties"].clone();
+        session.record(link.resource, "diff: no changes", &link.id);
+        link.state = read["properties"].clone();
     }
 
+    let key_id = chain[3].id.clone();
     let key_file = options.working_directory.join("private_key_data_file.txt");
     verify_key_file(&key_file, &key_id)?;
 
     if options.destroy {
-        session.call(
-            "delete",
-            json!({"urn": key_urn, "id": key_id, "properties": key_state, "timeout": 300}),
-        )?;
-        record(&mut session, "ClientKey", "delete", &key_id);
-        session.call(
-            "delete",
-            json!({"urn": aap_urn, "id": aap_id, "properties": aap_state, "timeout": 300}),
-        )?;
-        record(&mut session, "ApplicationAccessPoint", "delete", &aap_id);
-        for (urn, id) in [(&key_urn, &key_id), (&aap_urn, &aap_id)] {
-            let read = session.call("read", json!({"urn": urn, "id": id}))?;
+        // Dependents first, as the engine deletes a stack: KMS keeps a policy an access point
+        // still lists, and a network rule a policy still names.
+        for link in chain.iter().rev() {
+            session.call(
+                "delete",
+                json!({"urn": link.urn, "id": link.id, "properties": link.state, "timeout": 300}),
+            )?;
+            session.record(link.resource, "delete", &link.id);
+        }
+        for link in &chain {
+            let read = session.call("read", json!({"urn": link.urn, "id": link.id}))?;
             if read["id"] != "" {
-                return Err(format!("{id} still exists after delete"));
+                return Err(format!(
+                    "{} {} still exists after delete",
+                    link.resource, link.id
+                ));
             }
         }
         if key_file.exists() {
@@ -317,12 +331,61 @@ pub fn run(options: &Options, out: &mut dyn Write) -> Result<Report, String> {
             ));
         }
     }
+    let steps = std::mem::take(&mut session.steps);
     session.finish()?;
     Ok(Report {
         steps,
+        network_rule_name: rule_name,
         client_key_id: key_id,
         key_file,
     })
+}
+
+impl Session<'_> {
+    /// Prints and keeps one thing the quickstart did.
+    fn record(&mut self, resource: &str, operation: &str, id: &str) {
+        let _ = writeln!(self.out, "  {resource:<24} {operation:<16} {id}");
+        self.steps.push(Step {
+            resource: resource.to_owned(),
+            operation: operation.to_owned(),
+            id: id.to_owned(),
+        });
+    }
+
+    /// What `pulumi up` does for a new resource: check, preview create (nothing may be made),
+    /// create.
+    fn deploy(
+        &mut self,
+        resource: &'static str,
+        resource_type: &str,
+        name: &str,
+        program: Value,
+    ) -> Result<Deployed, String> {
+        let urn = urn(resource_type, name);
+        let inputs = checked(self, &urn, json!({}), program.clone())?;
+        let planned = self.call(
+            "create",
+            json!({"urn": urn, "properties": inputs, "preview": true}),
+        )?;
+        if planned["id"] != "" {
+            return Err(format!("a preview create returned an id: {planned}"));
+        }
+        self.record(resource, "preview create", "(none yet)");
+        let created = self.call(
+            "create",
+            json!({"urn": urn, "properties": inputs, "timeout": 300}),
+        )?;
+        let id = text(&created["id"], &format!("the {resource} id"))?;
+        self.record(resource, "create", &id);
+        Ok(Deployed {
+            resource,
+            urn,
+            id,
+            program,
+            inputs,
+            state: created["properties"].clone(),
+        })
+    }
 }
 
 /// `check` that must pass; returns the checked inputs.

@@ -1,7 +1,8 @@
-//! The quickstart: runs the seed example (an application access point and a client key with its
-//! private key file) through the real `alicloud-kms-provider` binary over stdio, against a local
-//! KMS emulator it starts itself, then a second pass that must find no changes. It prints what it
-//! did (resource, operation, id) and where the key file is, and exits non-zero on any failure.
+//! The quickstart: runs the seed example's whole chain (a network rule, a permission policy bound
+//! to it, an application access point with that policy, and a client key with its private key
+//! file) through the real `alicloud-kms-provider` binary over stdio, against a local KMS emulator
+//! it starts itself, then a second pass that must find no changes. It prints what it did
+//! (resource, operation, id) and where the key file is, and exits non-zero on any failure.
 //!
 //! `scripts/quickstart.sh` builds everything (release) and runs it. Options:
 //!
@@ -9,13 +10,17 @@
 //!   that is `target/<profile>/`);
 //! - `--workdir DIR`: the provider's working directory (default: a new directory under the system
 //!   temporary directory, kept so the key file can be looked at);
-//! - `--aap-name NAME`: the access point's name (default the seed's `terraform-example`);
-//! - `--destroy`: delete both resources at the end;
+//! - `--aap-name NAME`: the access point's name (default the seed's `terraform-example`; the
+//!   policy is `NAME-policy`, the network rule is named by the provider);
+//! - `--kms-instance ID`: the KMS instance the policy applies to (default a placeholder, which
+//!   the emulator accepts; the cloud needs a real `kst-...`);
+//! - `--destroy`: delete the whole chain at the end (dependents first);
 //! - `--cloud`: target the real Alibaba Cloud KMS instead of starting the emulator. Credentials and
 //!   region come from the environment (`ALIBABA_CLOUD_ACCESS_KEY_ID`,
 //!   `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALIBABA_CLOUD_REGION`, ...) or `~/.aliyun/config.json`,
 //!   exactly as the provider resolves them. This creates real resources in your account (use
-//!   `--destroy` to remove them again, and `--aap-name` if `terraform-example` is taken).
+//!   `--destroy` to remove them again, `--kms-instance` to name your KMS instance, and
+//!   `--aap-name` if `terraform-example` is taken).
 
 #[path = "driver.rs"]
 mod driver;
@@ -39,14 +44,15 @@ fn main() -> ExitCode {
     }
 }
 
-const USAGE: &str =
-    "options: --provider PATH, --emulator PATH, --workdir DIR, --aap-name NAME, --destroy, --cloud";
+const USAGE: &str = "options: --provider PATH, --emulator PATH, --workdir DIR, --aap-name NAME, \
+                     --kms-instance ID, --destroy, --cloud";
 
 struct Arguments {
     provider: PathBuf,
     emulator: PathBuf,
     workdir: Option<PathBuf>,
     aap_name: String,
+    kms_instance_id: String,
     destroy: bool,
     cloud: bool,
 }
@@ -61,6 +67,7 @@ fn parse_arguments() -> Result<Arguments, String> {
         emulator: binaries.join("kms-emulator"),
         workdir: None,
         aap_name: driver::SEED_AAP_NAME.to_owned(),
+        kms_instance_id: driver::SEED_KMS_INSTANCE.to_owned(),
         destroy: false,
         cloud: false,
     };
@@ -72,6 +79,7 @@ fn parse_arguments() -> Result<Arguments, String> {
             "--emulator" => arguments.emulator = value("--emulator")?.into(),
             "--workdir" => arguments.workdir = Some(value("--workdir")?.into()),
             "--aap-name" => arguments.aap_name = value("--aap-name")?,
+            "--kms-instance" => arguments.kms_instance_id = value("--kms-instance")?,
             "--destroy" => arguments.destroy = true,
             "--cloud" => arguments.cloud = true,
             other => return Err(format!("unknown argument {other:?}; {USAGE}")),
@@ -163,6 +171,7 @@ fn run(out: &mut dyn Write) -> Result<(), String> {
         working_directory: workdir,
         target,
         aap_name: arguments.aap_name,
+        kms_instance_id: arguments.kms_instance_id,
         destroy: arguments.destroy,
     };
     let report = driver::run(&options, out)?;
@@ -171,14 +180,15 @@ fn run(out: &mut dyn Write) -> Result<(), String> {
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "done: {} steps; client key {}",
+        "done: {} steps; network rule {}, client key {}",
         report.steps.len(),
+        report.network_rule_name,
         report.client_key_id
     );
     if options.destroy {
         let _ = writeln!(
             out,
-            "both resources were deleted again, and so was the key file"
+            "the whole chain was deleted again, and so was the key file"
         );
     } else {
         let _ = writeln!(

@@ -7,7 +7,7 @@ import { dynamicProvider } from "./dynamicProvider";
 const applicationAccessPointProvider = dynamicProvider({
     resourceType: "alicloud-kms:index:ApplicationAccessPoint",
     configNamespace: "alicloud-kms",
-    configVariables: ["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    configVariables: ["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     bridgeModule: "pulumi-alicloud-kms/bin/bridge",
     bridgePath: require.resolve("./bridge"),
 });

@@ -132,6 +132,12 @@ pub enum KmsError {
         /// A short description of the failure.
         reason: String,
     },
+
+    /// The credentials to sign with could not be obtained (STS refused or could not be reached,
+    /// the instance metadata service or the credentials URL failed, the OIDC token file is
+    /// unreadable). Nothing was sent to KMS.
+    #[error("{0}")]
+    Credentials(Box<crate::kms::credentials::CredentialsError>),
 }
 
 impl KmsError {
@@ -200,6 +206,7 @@ impl KmsError {
                 last_request_id, ..
             } => last_request_id.as_deref(),
             KmsError::OutcomeUnknown { cause, .. } => cause.request_id(),
+            KmsError::Credentials(error) => error.request_id(),
             KmsError::Transport { .. }
             | KmsError::Cancelled { .. }
             | KmsError::ClientSetup { .. } => None,
@@ -240,7 +247,7 @@ impl KmsError {
         }
     }
 
-    /// The action the error is about (`None` only for `ClientSetup`).
+    /// The action the error is about (`None` for `ClientSetup` and `Credentials`).
     pub fn action(&self) -> Option<&'static str> {
         match self {
             KmsError::Service { action, .. }
@@ -249,7 +256,7 @@ impl KmsError {
             | KmsError::DeadlineExceeded { action, .. }
             | KmsError::Cancelled { action, .. }
             | KmsError::OutcomeUnknown { action, .. } => Some(action),
-            KmsError::ClientSetup { .. } => None,
+            KmsError::ClientSetup { .. } | KmsError::Credentials(_) => None,
         }
     }
 }

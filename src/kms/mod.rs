@@ -52,17 +52,18 @@
 
 pub mod client;
 pub mod credentials;
-mod endpoint;
+pub mod endpoint;
 mod environment;
 pub mod error;
 pub mod model;
 pub mod operations;
 mod options;
-mod profile;
 mod response;
 pub mod retry;
 pub mod secret;
 pub mod signer;
+pub mod signer_v3;
+pub mod sts;
 mod transport;
 
 pub use client::{
@@ -70,12 +71,14 @@ pub use client::{
     DEFAULT_OPERATION_TIMEOUT,
 };
 pub use credentials::{
-    resolve, ClientSettings, Credentials, CredentialsError, CredentialsSource, Environment,
-    ProcessEnvironment, ResolvedConfig, Scheme,
+    resolve, AssumeRoleSettings, ClientSettings, CredentialPlan, CredentialProvider,
+    CredentialSettings, Credentials, CredentialsError, CredentialsSource, Environment,
+    OidcRoleSettings, ProcessEnvironment, ResolvedConfig, Scheme, SignatureAlgorithm,
 };
 pub use error::KmsError;
 pub use model::*;
 pub use operations::Action;
+pub use options::METADATA_ENDPOINT;
 pub use response::KmsResponse;
 pub use retry::{RetryEvent, RetryPolicy};
 pub use secret::SecretString;

@@ -93,7 +93,9 @@ pub fn classify_failure(error: &KmsError) -> FailureClass {
         KmsError::DeadlineExceeded { .. }
         | KmsError::Cancelled { .. }
         | KmsError::OutcomeUnknown { .. }
-        | KmsError::ClientSetup { .. } => FailureClass::Permanent,
+        | KmsError::ClientSetup { .. }
+        // The credentials fetch has retried what was worth retrying already.
+        | KmsError::Credentials(_) => FailureClass::Permanent,
     }
 }
 

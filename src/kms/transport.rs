@@ -23,6 +23,8 @@ pub enum HttpMethod {
     Get,
     /// A form body (possibly empty) and the rest in the query.
     Post,
+    /// Only for the instance metadata token.
+    Put,
 }
 
 impl HttpMethod {
@@ -31,6 +33,7 @@ impl HttpMethod {
         match self {
             HttpMethod::Get => "GET",
             HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
         }
     }
 }
@@ -39,10 +42,16 @@ impl HttpMethod {
 pub(crate) struct WireRequest {
     pub action: &'static str,
     pub method: HttpMethod,
-    /// The encoded query string, without the leading `?`.
+    /// The path after the base URL's `/` (empty for KMS and STS, `latest/...` for metadata).
+    pub path: String,
+    /// The encoded query string, without the leading `?` (empty: no query).
     pub query: String,
     /// The encoded form body, for `POST`.
     pub form_body: Option<String>,
+    /// Headers besides `accept` and `user-agent` (`x-acs-action`, a V3 `authorization`, ...).
+    pub headers: Vec<(&'static str, String)>,
+    /// A limit on the whole exchange, tighter than the client's timeouts (metadata requests).
+    pub timeout: Option<Duration>,
 }
 
 /// A reply as received.
@@ -85,21 +94,44 @@ impl Transport {
         })
     }
 
+    /// The same HTTP client (one connection pool) speaking to another base URL: STS, the
+    /// instance metadata service, a credentials URL.
+    pub fn sibling(&self, base_url: String, host: String) -> Transport {
+        Transport {
+            http: self.http.clone(),
+            base_url,
+            host,
+        }
+    }
+
+    /// The `host[:port]` requests go to.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// Sends `request` and reads the whole reply.
     pub async fn send(&self, request: WireRequest) -> Result<WireReply, KmsError> {
-        let url = format!("{}?{}", self.base_url, request.query);
+        let mut url = format!("{}{}", self.base_url, request.path);
+        if !request.query.is_empty() {
+            url.push('?');
+            url.push_str(&request.query);
+        }
         let builder = match request.method {
             HttpMethod::Get => self.http.get(url),
+            HttpMethod::Put => self.http.put(url),
             HttpMethod::Post => self
                 .http
                 .post(url)
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(request.form_body.unwrap_or_default()),
         };
-        let builder = builder
-            .header("accept", "application/json")
-            .header("x-acs-action", request.action)
-            .header("x-acs-version", crate::kms::signer::API_VERSION);
+        let mut builder = builder.header("accept", "application/json");
+        for (name, value) in request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(timeout) = request.timeout {
+            builder = builder.timeout(timeout);
+        }
         let mut response = builder
             .send()
             .await

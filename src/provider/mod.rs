@@ -6,6 +6,7 @@
 
 pub mod check;
 pub mod config;
+pub mod config_rules;
 pub mod diff;
 pub mod error;
 pub mod kms_options;

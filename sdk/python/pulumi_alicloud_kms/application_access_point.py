@@ -16,7 +16,7 @@ __all__ = ["ApplicationAccessPointArgs", "ApplicationAccessPoint"]
 _PROVIDER = _provider.DynamicProvider(
     resource_type="alicloud-kms:index:ApplicationAccessPoint",
     config_namespace="alicloud-kms",
-    config_variables=["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    config_variables=["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     property_names={
         "application_access_point_name": "applicationAccessPointName",
         "description": "description",

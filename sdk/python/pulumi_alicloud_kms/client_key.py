@@ -16,7 +16,7 @@ __all__ = ["ClientKeyArgs", "ClientKey"]
 _PROVIDER = _provider.DynamicProvider(
     resource_type="alicloud-kms:index:ClientKey",
     config_namespace="alicloud-kms",
-    config_variables=["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    config_variables=["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     property_names={
         "aap_name": "aapName",
         "create_time": "createTime",

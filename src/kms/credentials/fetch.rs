@@ -1,0 +1,515 @@
+//! Obtains temporary credentials over the network: from STS (`AssumeRole`,
+//! `AssumeRoleWithOIDC`), from the ECS instance metadata service, or from a credentials URL.
+//!
+//! Every fetch runs under the calling operation's deadline and cancellation, and is retried like
+//! a KMS read (`retry`: throttling, 5xx, connection failures; never a refusal), with each wait
+//! announced to the call's retry observer.
+//!
+//! The metadata service (`http://100.100.100.200`, or `ClientOptions::metadata_endpoint`):
+//! `PUT /latest/api/token` with `X-aliyun-ecs-metadata-token-ttl-seconds` (IMDSv2) first; then
+//! `GET /latest/meta-data/ram/security-credentials/<role>` with the token in
+//! `X-aliyun-ecs-metadata-token`. Without a token (the `PUT` failed) the `GET` is sent plain
+//! (IMDSv1), unless `ALIBABA_CLOUD_IMDSV1_DISABLED=true`. A credentials URL is fetched with `GET`
+//! and answers `{AccessKeyId, AccessKeySecret, SecurityToken, Expiration}` (and, from some
+//! services, `Code: "Success"`).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::error::CredentialsError;
+use super::plan::{AssumeRole, Credentials, OidcRole};
+use crate::kms::endpoint::redact_url;
+use crate::kms::error::KmsError;
+use crate::kms::options::{CallOptions, StampSource};
+use crate::kms::response::decode_reply;
+use crate::kms::retry::{classify_failure, Idempotency, RetryDecision, RetryEvent, RetryPolicy};
+use crate::kms::secret::{redact_secrets, secret_forms};
+use crate::kms::signer::format_timestamp;
+use crate::kms::sts::{
+    assume_role_request, assume_role_with_oidc_request, parse_expiration, refusal, StsContext,
+    StsReply, StsRequest, TemporaryCredentials,
+};
+use crate::kms::transport::{HttpMethod, Transport, WireRequest};
+
+/// How long one metadata request may take (the service answers in milliseconds on an instance;
+/// off an instance nothing answers at all).
+const METADATA_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long one credentials-URL request may take.
+const URI_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The lifetime asked for an IMDSv2 token (the SDKs' value).
+const METADATA_TOKEN_TTL_SECONDS: &str = "21600";
+/// The path of the role credentials.
+const METADATA_CREDENTIALS_PATH: &str = "latest/meta-data/ram/security-credentials/";
+
+/// What every fetch shares: the HTTP client (one pool with KMS), the STS and metadata targets,
+/// the retry policy and the clock.
+pub(crate) struct FetchContext {
+    pub sts: Transport,
+    pub metadata: Transport,
+    pub retry_policy: RetryPolicy,
+    pub stamps: Arc<dyn StampSource>,
+}
+
+fn credentials_error(error: CredentialsError) -> KmsError {
+    KmsError::Credentials(Box::new(error))
+}
+
+/// Runs `attempt` until it succeeds, a failure is not worth repeating, or the call's deadline or
+/// cancellation ends it. `describe` words a failure for the retry observer.
+pub(crate) async fn with_retries<T, F, Fut>(
+    action: &'static str,
+    context: &FetchContext,
+    options: &CallOptions,
+    describe: impl Fn(&KmsError) -> String,
+    mut attempt: F,
+) -> Result<T, KmsError>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<T, KmsError>>,
+{
+    let mut attempts = 0u32;
+    let mut last_failure: Option<String> = None;
+    let deadline_error =
+        |attempts: u32, in_flight: bool, last: Option<String>| KmsError::DeadlineExceeded {
+            action,
+            attempts,
+            request_in_flight: in_flight,
+            last_failure: last,
+            last_request_id: None,
+        };
+    loop {
+        if options.cancellation.is_cancelled() {
+            return Err(KmsError::Cancelled {
+                action,
+                attempts,
+                request_in_flight: false,
+            });
+        }
+        if Instant::now() >= options.deadline {
+            return Err(deadline_error(attempts, false, last_failure));
+        }
+        attempts += 1;
+        let failure = tokio::select! {
+            biased;
+            () = options.cancellation.cancelled() => {
+                return Err(KmsError::Cancelled { action, attempts, request_in_flight: true });
+            }
+            () = tokio::time::sleep_until(options.deadline) => {
+                return Err(deadline_error(attempts, true, last_failure));
+            }
+            result = attempt() => match result {
+                Ok(value) => return Ok(value),
+                Err(failure) => failure,
+            },
+        };
+        let time_left = options.deadline.saturating_duration_since(Instant::now());
+        let decision = context.retry_policy.decide(
+            classify_failure(&failure),
+            Idempotency::Idempotent,
+            attempts,
+            time_left,
+            context.stamps.jitter_fraction(),
+        );
+        match decision {
+            RetryDecision::Stop | RetryDecision::StopOutcomeUnknown => return Err(failure),
+            RetryDecision::StopDeadlineTooClose => {
+                return Err(deadline_error(attempts, false, Some(describe(&failure))));
+            }
+            RetryDecision::RetryAfter(delay) => {
+                let event = RetryEvent {
+                    action,
+                    attempt: attempts,
+                    delay,
+                    reason: describe(&failure),
+                };
+                tracing::info!(action, attempt = attempts, delay_ms = delay.as_millis() as u64, reason = %event.reason, "retrying a credentials request");
+                if let Some(observer) = &options.observer {
+                    observer(&event);
+                }
+                tokio::select! {
+                    biased;
+                    () = options.cancellation.cancelled() => {
+                        return Err(KmsError::Cancelled { action, attempts, request_in_flight: false });
+                    }
+                    () = tokio::time::sleep(delay) => {}
+                }
+                last_failure = Some(event.reason);
+            }
+        }
+    }
+}
+
+/// A failure worded for STS (the KMS wording says "kms").
+fn describe_sts_failure(error: &KmsError) -> String {
+    match error {
+        KmsError::Service {
+            action,
+            code,
+            request_id,
+            http_status,
+            ..
+        } => format!(
+            "sts refused {action}: {code} (http {http_status}, request id {})",
+            request_id.as_deref().unwrap_or("unknown")
+        ),
+        KmsError::Transport { host, reason, .. } => {
+            format!("could not reach sts at {host}: {reason}")
+        }
+        KmsError::InvalidResponse {
+            problem,
+            http_status,
+            ..
+        } => format!(
+            "sts answered with something that is not credentials (http {http_status}): {problem}"
+        ),
+        other => other.to_string(),
+    }
+}
+
+/// Turns the final failure of an STS exchange into the error the operation reports. Deadline and
+/// cancellation stay what they are, so the operation reports them as such.
+fn sts_failure(error: KmsError, context: &StsContext<'_>, host: &str) -> KmsError {
+    if matches!(
+        error,
+        KmsError::DeadlineExceeded { .. } | KmsError::Cancelled { .. } | KmsError::Credentials(_)
+    ) {
+        return error;
+    }
+    if let Some(refused) = refusal(&error, context) {
+        return credentials_error(refused);
+    }
+    credentials_error(CredentialsError::Unavailable {
+        credential: format!("credentials for role {} from sts at {host}", context.role_arn),
+        problem: describe_sts_failure(&error),
+        advice: "check stsEndpoint (or ALIBABA_CLOUD_STS_ENDPOINT), the network and any proxy, then try again".to_owned(),
+    })
+}
+
+async fn send_sts(
+    context: &FetchContext,
+    request: StsRequest,
+    secrets: &[&str],
+) -> Result<TemporaryCredentials, KmsError> {
+    let wire = WireRequest {
+        action: request.action,
+        method: HttpMethod::Post,
+        path: String::new(),
+        query: request.encoded_query(),
+        form_body: Some(request.encoded_body()),
+        headers: Vec::new(),
+        timeout: None,
+    };
+    let reply = context.sts.send(wire).await?;
+    let decoded: StsReply = decode_reply(request.action, reply.status, &reply.body, secrets)?;
+    let expiration = parse_expiration(&decoded.credentials.expiration).ok_or_else(|| {
+        KmsError::InvalidResponse {
+            action: request.action,
+            request_id: decoded.request_id.clone(),
+            http_status: reply.status,
+            problem: "Credentials.Expiration is not a time".to_owned(),
+        }
+    })?;
+    Ok(TemporaryCredentials {
+        credentials: Credentials {
+            access_key_id: decoded.credentials.access_key_id,
+            access_key_secret: decoded.credentials.access_key_secret,
+            security_token: Some(decoded.credentials.security_token),
+        },
+        expiration,
+    })
+}
+
+/// `AssumeRole` with `caller`'s credentials.
+pub(crate) async fn assume_role(
+    context: &FetchContext,
+    role: &AssumeRole,
+    caller: &Credentials,
+    role_source: &str,
+    caller_description: &str,
+    options: &CallOptions,
+) -> Result<TemporaryCredentials, KmsError> {
+    let mut secrets: Vec<&str> = vec![caller.access_key_secret.expose_secret()];
+    secrets.extend(
+        caller
+            .security_token
+            .as_ref()
+            .map(|token| token.expose_secret()),
+    );
+    secrets.extend(role.external_id.as_ref().map(|id| id.expose_secret()));
+    let forms = secret_forms(secrets.into_iter());
+    let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+    let sts_context = StsContext {
+        action: crate::kms::sts::ASSUME_ROLE,
+        role_arn: &role.role_arn,
+        role_source: role_source.to_owned(),
+        proof: caller_description.to_owned(),
+    };
+    let result = with_retries(
+        crate::kms::sts::ASSUME_ROLE,
+        context,
+        options,
+        describe_sts_failure,
+        || {
+            let stamps = &context.stamps;
+            let request = assume_role_request(
+                role,
+                caller,
+                &format_timestamp(stamps.utc_now()),
+                &stamps.fresh_nonce(),
+            );
+            send_sts(context, request, &forms)
+        },
+    )
+    .await;
+    result.map_err(|error| sts_failure(error, &sts_context, context.sts.host()))
+}
+
+/// `AssumeRoleWithOIDC`, reading the token file again for every attempt.
+pub(crate) async fn assume_role_with_oidc(
+    context: &FetchContext,
+    role: &OidcRole,
+    role_source: &str,
+    options: &CallOptions,
+) -> Result<TemporaryCredentials, KmsError> {
+    let token_file = role.token_file.display().to_string();
+    let sts_context = StsContext {
+        action: crate::kms::sts::ASSUME_ROLE_WITH_OIDC,
+        role_arn: &role.role_arn,
+        role_source: role_source.to_owned(),
+        proof: token_file.clone(),
+    };
+    let result = with_retries(
+        crate::kms::sts::ASSUME_ROLE_WITH_OIDC,
+        context,
+        options,
+        describe_sts_failure,
+        || async {
+            let token = read_oidc_token(role).await?;
+            let forms = secret_forms(std::iter::once(token.as_str()));
+            let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+            let request = assume_role_with_oidc_request(
+                role,
+                &token,
+                &format_timestamp(context.stamps.utc_now()),
+            );
+            send_sts(context, request, &forms).await
+        },
+    )
+    .await;
+    result.map_err(|error| sts_failure(error, &sts_context, context.sts.host()))
+}
+
+async fn read_oidc_token(role: &OidcRole) -> Result<String, KmsError> {
+    let problem = match tokio::fs::read_to_string(&role.token_file).await {
+        Ok(token) if !token.trim().is_empty() => return Ok(token.trim().to_owned()),
+        Ok(_) => "the file is empty".to_owned(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            "the file does not exist".to_owned()
+        }
+        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+            "the file is not UTF-8 text".to_owned()
+        }
+        Err(error) => error.to_string(),
+    };
+    Err(credentials_error(CredentialsError::OidcTokenFile {
+        path: role.token_file.clone(),
+        problem,
+    }))
+}
+
+/// Reads `{AccessKeyId, AccessKeySecret, SecurityToken, Expiration}` (and an optional `Code`
+/// that must be `Success`) from the metadata service or a credentials URL. Never quotes the body.
+fn parse_credentials_document(
+    action: &'static str,
+    status: u16,
+    body: &[u8],
+) -> Result<TemporaryCredentials, KmsError> {
+    let invalid = |problem: &str| KmsError::InvalidResponse {
+        action,
+        request_id: None,
+        http_status: status,
+        problem: problem.to_owned(),
+    };
+    if !(200..300).contains(&status) {
+        return Err(invalid("the answer is not a success"));
+    }
+    let document: Value =
+        serde_json::from_slice(body).map_err(|_| invalid("the body is not a JSON object"))?;
+    let field = |name: &str| {
+        document
+            .get(name)
+            .and_then(Value::as_str)
+            .filter(|value| !value.is_empty())
+            .map(str::to_owned)
+    };
+    if let Some(code) = document.get("Code") {
+        if code.as_str() != Some("Success") {
+            return Err(invalid("its Code is not Success"));
+        }
+    }
+    let (Some(access_key_id), Some(secret), Some(token), Some(expiration)) = (
+        field("AccessKeyId"),
+        field("AccessKeySecret"),
+        field("SecurityToken"),
+        field("Expiration"),
+    ) else {
+        return Err(invalid(
+            "it lacks one of AccessKeyId, AccessKeySecret, SecurityToken, Expiration",
+        ));
+    };
+    let expiration =
+        parse_expiration(&expiration).ok_or_else(|| invalid("its Expiration is not a time"))?;
+    Ok(TemporaryCredentials {
+        credentials: Credentials {
+            access_key_id,
+            access_key_secret: secret.into(),
+            security_token: Some(token.into()),
+        },
+        expiration,
+    })
+}
+
+/// The role's credentials from the instance metadata service.
+pub(crate) async fn ecs_role_credentials(
+    context: &FetchContext,
+    role_name: &str,
+    allow_imds_v1: bool,
+    options: &CallOptions,
+) -> Result<TemporaryCredentials, KmsError> {
+    const ACTION: &str = "GetEcsRamRoleCredentials";
+    let host = context.metadata.host().to_owned();
+    let result = with_retries(ACTION, context, options, ToString::to_string, || async {
+        let token = match metadata_token(context).await {
+            Ok(token) => Some(token),
+            Err(_) if allow_imds_v1 => None,
+            Err(error) => return Err(error),
+        };
+        let mut headers = Vec::new();
+        if let Some(token) = token {
+            headers.push(("x-aliyun-ecs-metadata-token", token));
+        }
+        let reply = context
+            .metadata
+            .send(WireRequest {
+                action: ACTION,
+                method: HttpMethod::Get,
+                path: format!("{METADATA_CREDENTIALS_PATH}{}", percent_path(role_name)),
+                query: String::new(),
+                form_body: None,
+                headers,
+                timeout: Some(METADATA_REQUEST_TIMEOUT),
+            })
+            .await?;
+        parse_credentials_document(ACTION, reply.status, &reply.body)
+    })
+    .await;
+    result.map_err(|error| match error {
+        KmsError::DeadlineExceeded { .. } | KmsError::Cancelled { .. } => error,
+        KmsError::InvalidResponse {
+            http_status: 404, ..
+        } => credentials_error(CredentialsError::Unavailable {
+            credential: format!("the credentials of the ECS instance role {role_name:?}"),
+            problem: "the metadata service has no such role (http 404)".to_owned(),
+            advice: "check ecsRoleName (or ALIBABA_CLOUD_ECS_METADATA): it must name the RAM role attached to this instance".to_owned(),
+        }),
+        other => credentials_error(CredentialsError::Unavailable {
+            credential: format!("the credentials of the ECS instance role {role_name:?} from the metadata service at {host}"),
+            problem: describe_fetch_failure(&other),
+            advice: "this works only on an ECS instance with that RAM role attached; elsewhere use another credential".to_owned(),
+        }),
+    })
+}
+
+/// An IMDSv2 session token.
+async fn metadata_token(context: &FetchContext) -> Result<String, KmsError> {
+    const ACTION: &str = "GetEcsMetadataToken";
+    let reply = context
+        .metadata
+        .send(WireRequest {
+            action: ACTION,
+            method: HttpMethod::Put,
+            path: "latest/api/token".to_owned(),
+            query: String::new(),
+            form_body: None,
+            headers: vec![(
+                "x-aliyun-ecs-metadata-token-ttl-seconds",
+                METADATA_TOKEN_TTL_SECONDS.to_owned(),
+            )],
+            timeout: Some(METADATA_REQUEST_TIMEOUT),
+        })
+        .await?;
+    let token = String::from_utf8(reply.body).unwrap_or_default();
+    if (200..300).contains(&reply.status) && !token.trim().is_empty() {
+        Ok(token.trim().to_owned())
+    } else {
+        Err(KmsError::InvalidResponse {
+            action: ACTION,
+            request_id: None,
+            http_status: reply.status,
+            problem: "no metadata token was issued".to_owned(),
+        })
+    }
+}
+
+/// Credentials from a credentials URL.
+pub(crate) async fn uri_credentials(
+    context: &FetchContext,
+    uri: &str,
+    options: &CallOptions,
+) -> Result<TemporaryCredentials, KmsError> {
+    const ACTION: &str = "GetCredentialsFromUri";
+    let redacted = redact_url(uri);
+    let transport = context.sts.sibling(uri.to_owned(), redacted.clone());
+    let result = with_retries(
+        ACTION,
+        context,
+        options,
+        |error| redact_secrets(&error.to_string(), &[uri]),
+        || async {
+            let reply = transport
+                .send(WireRequest {
+                    action: ACTION,
+                    method: HttpMethod::Get,
+                    path: String::new(),
+                    query: String::new(),
+                    form_body: None,
+                    headers: Vec::new(),
+                    timeout: Some(URI_REQUEST_TIMEOUT),
+                })
+                .await?;
+            parse_credentials_document(ACTION, reply.status, &reply.body)
+        },
+    )
+    .await;
+    result.map_err(|error| match error {
+        KmsError::DeadlineExceeded { .. } | KmsError::Cancelled { .. } => error,
+        other => credentials_error(CredentialsError::Unavailable {
+            credential: format!("credentials from the credentials URI {redacted}"),
+            problem: describe_fetch_failure(&other),
+            advice:
+                "check credentialsUri (or ALIBABA_CLOUD_CREDENTIALS_URI) and the service behind it"
+                    .to_owned(),
+        }),
+    })
+}
+
+fn describe_fetch_failure(error: &KmsError) -> String {
+    match error {
+        KmsError::Transport { reason, .. } => reason.clone(),
+        KmsError::InvalidResponse {
+            problem,
+            http_status,
+            ..
+        } => format!("the answer (http {http_status}) is not usable: {problem}"),
+        other => other.to_string(),
+    }
+}
+
+/// A role name as one path segment.
+fn percent_path(segment: &str) -> String {
+    crate::kms::signer::percent_encode(segment)
+}

@@ -32,7 +32,7 @@ The first line on stdout is `listening on http://HOST:PORT`; logs go to stderr (
 #[derive(Debug)]
 pub enum Command {
     /// Run an emulator with this configuration.
-    Run(Config),
+    Run(Box<Config>),
     /// Print the usage text.
     Help,
 }
@@ -90,7 +90,7 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
     if !credentials.is_empty() {
         config.credentials = credentials;
     }
-    Ok(Command::Run(config))
+    Ok(Command::Run(Box::new(config)))
 }
 
 fn non_empty(flag: &str, value: String) -> Result<String, String> {
@@ -107,7 +107,7 @@ mod tests {
 
     fn run(args: &[&str]) -> Result<Config, String> {
         match parse_args(args.iter().map(|arg| arg.to_string()))? {
-            Command::Run(config) => Ok(config),
+            Command::Run(config) => Ok(*config),
             Command::Help => Err("help".into()),
         }
     }

@@ -52,6 +52,7 @@ pub mod actions;
 pub mod cli;
 pub mod config;
 mod control;
+mod control_sts;
 pub mod error;
 pub mod faults;
 pub mod gateway;

@@ -176,11 +176,20 @@ impl Shared {
         self.lock_faults().snapshot()
     }
 
+    /// Calls per action, plus requests per instance-metadata endpoint (`MetadataToken`, ...).
     pub(crate) fn call_counts(&self) -> BTreeMap<String, u64> {
-        Action::ALL
+        let actions = Action::ALL
             .iter()
-            .map(|action| (action.name().to_owned(), self.call_count(*action)))
-            .collect()
+            .map(|action| (action.name().to_owned(), self.call_count(*action)));
+        let metadata = crate::metadata::MetadataEndpoint::ALL
+            .iter()
+            .map(|endpoint| {
+                (
+                    endpoint.name().to_owned(),
+                    self.metadata.call_count(*endpoint),
+                )
+            });
+        actions.chain(metadata).collect()
     }
 
     pub(crate) fn call_count(&self, action: Action) -> u64 {

@@ -18,6 +18,9 @@ const PROVIDER: &str = "acs:ram::1234567890123456:oidc-provider/ack-rrsa";
 const ISSUER: &str = "https://oidc-ack-cn-hangzhou.oss-cn-hangzhou.aliyuncs.com/c1234";
 const STS_VERSION: &str = "2015-04-01";
 
+/// Request parameters, then the expected status and code.
+type ErrorCase<'a> = (Vec<(&'a str, &'a str)>, u16, &'a str);
+
 fn emulator_with(sts: StsConfig) -> Emulator {
     Emulator::start_blocking(Config {
         credentials: vec![
@@ -187,11 +190,12 @@ fn issued_credentials_are_refused_as_expired_after_their_expiration() {
 fn assume_role_parameters_are_validated_as_sts_documents_them() {
     let emulator = emulator_with(default_sts());
     let client = Client::demo(emulator.addr());
-    let cases: &[(&[(&str, &str)], u16, &str)] = &[
-        (&[("RoleSessionName", "s1")], 400, "MissingRoleArn"),
-        (&[("RoleArn", ROLE)], 400, "MissingRoleSessionName"),
+    let long_name = "x".repeat(65);
+    let cases: Vec<ErrorCase<'_>> = vec![
+        (vec![("RoleSessionName", "s1")], 400, "MissingRoleArn"),
+        (vec![("RoleArn", ROLE)], 400, "MissingRoleSessionName"),
         (
-            &[
+            vec![
                 ("RoleArn", "arn:aws:iam::1:role/x"),
                 ("RoleSessionName", "s1"),
             ],
@@ -199,22 +203,22 @@ fn assume_role_parameters_are_validated_as_sts_documents_them() {
             "InvalidParameter.RoleArn",
         ),
         (
-            &[("RoleArn", ROLE), ("RoleSessionName", "a")],
+            vec![("RoleArn", ROLE), ("RoleSessionName", "a")],
             400,
             "InvalidParameter.RoleSessionName",
         ),
         (
-            &[("RoleArn", ROLE), ("RoleSessionName", "abc*abc")],
+            vec![("RoleArn", ROLE), ("RoleSessionName", "abc*abc")],
             400,
             "InvalidParameter.RoleSessionName",
         ),
         (
-            &[("RoleArn", ROLE), ("RoleSessionName", &"x".repeat(65))],
+            vec![("RoleArn", ROLE), ("RoleSessionName", &long_name)],
             400,
             "InvalidParameter.RoleSessionName",
         ),
         (
-            &[
+            vec![
                 ("RoleArn", ROLE),
                 ("RoleSessionName", "s1"),
                 ("DurationSeconds", "899"),
@@ -223,7 +227,7 @@ fn assume_role_parameters_are_validated_as_sts_documents_them() {
             "InvalidParameter.DurationSeconds",
         ),
         (
-            &[
+            vec![
                 ("RoleArn", ROLE),
                 ("RoleSessionName", "s1"),
                 ("DurationSeconds", "3601"),
@@ -232,7 +236,7 @@ fn assume_role_parameters_are_validated_as_sts_documents_them() {
             "InvalidParameter.DurationSeconds",
         ),
         (
-            &[
+            vec![
                 ("RoleArn", ROLE),
                 ("RoleSessionName", "s1"),
                 ("Policy", "not json"),
@@ -241,7 +245,7 @@ fn assume_role_parameters_are_validated_as_sts_documents_them() {
             "InvalidParameter.PolicyGrammar",
         ),
         (
-            &[
+            vec![
                 ("RoleArn", ROLE),
                 ("RoleSessionName", "s1"),
                 ("ExternalId", "a b"),
@@ -250,7 +254,7 @@ fn assume_role_parameters_are_validated_as_sts_documents_them() {
             "InvalidParameter.ExternalId",
         ),
         (
-            &[
+            vec![
                 ("RoleArn", "acs:ram::1234567890123456:role/missing"),
                 ("RoleSessionName", "s1"),
             ],
@@ -258,13 +262,13 @@ fn assume_role_parameters_are_validated_as_sts_documents_them() {
             "EntityNotExist.Role",
         ),
         (
-            &[("RoleArn", OTHER_ROLE), ("RoleSessionName", "s1")],
+            vec![("RoleArn", OTHER_ROLE), ("RoleSessionName", "s1")],
             403,
             "NoPermission",
         ),
     ];
     for (extra, status, code) in cases {
-        assume_role(&client, extra).assert_error(*status, code);
+        assume_role(&client, &extra).assert_error(status, code);
     }
     let missing = assume_role(
         &client,
@@ -449,7 +453,7 @@ fn oidc_get(emulator: &Emulator, params: &[(&str, &str)]) -> Reply {
     send_raw(emulator.addr(), request.as_bytes())
 }
 
-fn oidc_params<'a>(token: &'a str) -> Vec<(&'a str, &'a str)> {
+fn oidc_params(token: &str) -> Vec<(&str, &str)> {
     vec![
         ("RoleArn", ROLE),
         ("OIDCProviderArn", PROVIDER),
@@ -483,7 +487,7 @@ fn assume_role_with_oidc_is_unsigned_and_checks_the_token() {
         chrono::Utc::now(),
         600,
     );
-    let cases: Vec<(Vec<(&str, &str)>, u16, &str)> = vec![
+    let cases: Vec<ErrorCase<'_>> = vec![
         (
             oidc_params("not-a-jwt"),
             400,

@@ -2,9 +2,13 @@
 //! application-access family: client keys, application access points (AAPs), permission policies
 //! and network rules.
 //!
-//! It checks what the real gateway checks (RPC signature v1.0 / HMAC-SHA1, timestamp window,
-//! nonce replay, access keys, STS tokens), enforces the service's rules, answers in the API's
-//! exact JSON shapes and error format, returns real PKCS#12 client keys, and can inject faults.
+//! It checks what the real gateway checks (RPC signature v1.0 / HMAC-SHA1 and signature V3 /
+//! ACS3-HMAC-SHA256, timestamp window, nonce replay, access keys, STS tokens and their expiry),
+//! enforces the service's rules, answers in the API's exact JSON shapes and error format, returns
+//! real PKCS#12 client keys, and can inject faults. Beside KMS it serves an STS stand-in
+//! (`AssumeRole`, `AssumeRoleWithOIDC`, `GetCallerIdentity`, told apart by `Version`
+//! 2015-04-01), an ECS instance metadata stand-in (`/latest/...`) and a credentials-URI stand-in
+//! (`/credentials-uri`), whose temporary credentials the KMS gateway accepts until they expire.
 //! The README of this crate has the full list of behaviours and the choices made where the real
 //! service's behaviour is unconfirmed (all in [`rules`]).
 //!
@@ -30,7 +34,9 @@
 //! # Command line
 //!
 //! `kms-emulator [--listen ADDR] [--credential ID:SECRET[:TOKEN]]... [--state FILE] [--region R]
-//! [--account-id ID] [--fault ACTION:KEY=VALUE,...]... [--no-control] [--nonce-capacity N]`.
+//! [--account-id ID] [--fault ACTION:KEY=VALUE,...]... [--no-control] [--nonce-capacity N]
+//! [--role ARN[=TRUSTED,...]]... [--oidc-provider ARN=ISSUER]... [--oidc-token ARN=TOKEN]...
+//! [--credential-lifetime SECONDS] [--ecs-role-name NAME] [--imds-require-token]`.
 //! `--listen` defaults to `127.0.0.1:0`; the default credential is
 //! `demo-access-key-id:demo-access-key-secret`; `ID:SECRET:TOKEN` is an STS credential whose
 //! requests must carry `SecurityToken=TOKEN`. The first stdout line is exactly
@@ -45,8 +51,12 @@
 //! `/__emulator/`: `GET health`, `GET|DELETE faults`, `PUT|POST|DELETE faults/{action or *}`
 //! (body: a [`FaultSpec`] as JSON), `GET calls`, `GET client-keys`, `DELETE client-keys/{id}`,
 //! `GET application-access-points`, `PATCH|DELETE application-access-points/{name}` (body:
-//! an [`AccessPointPatch`] as JSON), `GET policies`, `GET network-rules`. The README has the
-//! answers' shapes.
+//! an [`AccessPointPatch`] as JSON), `GET policies`, `GET network-rules`, and for the stand-ins
+//! `GET sts`, `PUT|DELETE sts/roles/{arn}`, `PUT|DELETE sts/oidc-providers/{arn}`,
+//! `PUT sts/credential-lifetime`, `GET sts/credentials`, `POST sts/credentials/expire`,
+//! `POST sts/oidc-tokens`, `GET|PUT metadata` (library: [`Emulator::put_role`],
+//! [`Emulator::set_credential_lifetime`], [`Emulator::set_metadata_config`], ...). The README has
+//! the answers' shapes.
 
 pub mod actions;
 pub mod cli;

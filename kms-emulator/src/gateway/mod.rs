@@ -5,7 +5,7 @@
 //! The checks run in the order a client would want to learn about its mistakes: first whether
 //! the request can be read at all, then which API it names, then who sent it. Signature V2
 //! (`Signature` parameter, HMAC-SHA1) lives here; signature V3 (`Authorization: ACS3-...`) in
-//! [`v3`]. Both end in the same credential, token and nonce checks.
+//! the `v3` submodule. Both end in the same credential, token and nonce checks.
 
 mod v3;
 

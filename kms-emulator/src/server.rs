@@ -132,12 +132,10 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
             .get(name)
             .and_then(|value| value.to_str().ok())
     };
-    let headers: Vec<(String, String)> = parts
+    let headers: Vec<(&str, &str)> = parts
         .headers
         .iter()
-        .filter_map(|(name, value)| {
-            Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
-        })
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
         .collect();
     let raw = RawRequest {
         method: parts.method.as_str(),

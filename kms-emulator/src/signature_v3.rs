@@ -98,7 +98,10 @@ pub fn canonical_query_string(query: &BTreeMap<String, String>) -> String {
 /// The canonical headers block and the signed-headers line. `headers` holds the request's
 /// headers as (name, value) pairs, names in any case; only the names in `signed` are used, each
 /// once, lower-case, sorted, with its values trimmed and (when repeated) sorted and joined by `,`.
-pub fn canonical_headers(headers: &[(String, String)], signed: &[String]) -> (String, String) {
+pub fn canonical_headers<N: AsRef<str>, V: AsRef<str>>(
+    headers: &[(N, V)],
+    signed: &[String],
+) -> (String, String) {
     let mut names: Vec<String> = signed
         .iter()
         .map(|name| name.to_ascii_lowercase())
@@ -109,8 +112,8 @@ pub fn canonical_headers(headers: &[(String, String)], signed: &[String]) -> (St
     for name in &names {
         let mut values: Vec<&str> = headers
             .iter()
-            .filter(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.trim())
+            .filter(|(header, _)| header.as_ref().eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_ref().trim())
             .collect();
         values.sort_unstable();
         block.push_str(name);
@@ -123,11 +126,11 @@ pub fn canonical_headers(headers: &[(String, String)], signed: &[String]) -> (St
 
 /// The canonical request. `path` is the URL path as sent (already percent-encoded; `/` for RPC
 /// APIs), `hashed_payload` the lower-case hex SHA-256 of the body.
-pub fn canonical_request(
+pub fn canonical_request<N: AsRef<str>, V: AsRef<str>>(
     method: &str,
     path: &str,
     query: &BTreeMap<String, String>,
-    headers: &[(String, String)],
+    headers: &[(N, V)],
     signed: &[String],
     hashed_payload: &str,
 ) -> String {

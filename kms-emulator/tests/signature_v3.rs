@@ -91,12 +91,16 @@ fn the_gateway_admits_each_vector_request_verbatim_once() {
     ];
     for (vector, expected) in vectors().into_iter().zip(expected_actions) {
         let query = common::encode_params(&vector.query);
-        let mut headers = vector.headers.clone();
-        headers.push(("authorization".to_owned(), vector.authorization.clone()));
+        let mut headers: Vec<(&str, &str)> = vector
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .collect();
+        headers.push(("authorization", &vector.authorization));
         let content_type = headers
             .iter()
-            .find(|(name, _)| name == "content-type")
-            .map(|(_, value)| value.as_str());
+            .find(|(name, _)| *name == "content-type")
+            .map(|(_, value)| *value);
         let request = RawRequest {
             method: &vector.method,
             path: &vector.path,

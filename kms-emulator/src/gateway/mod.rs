@@ -45,7 +45,7 @@ pub struct RawRequest<'a> {
     pub authorization: Option<&'a str>,
     /// Every header as (name, value), names in any case; signature V3 signs some of them. Headers
     /// whose value is not visible ASCII may be left out.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [(&'a str, &'a str)],
 }
 
 impl RawRequest<'_> {
@@ -54,7 +54,7 @@ impl RawRequest<'_> {
         self.headers
             .iter()
             .find(|(header, _)| header.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+            .map(|(_, value)| *value)
     }
 }
 
@@ -165,24 +165,14 @@ impl Gateway {
         if request.method != "GET" && request.method != "POST" {
             return Err(ApiError::unsupported_method());
         }
-        let (query, body_params) = decode_params(request)?;
-        let mut params = query.clone();
-        for (name, value) in body_params {
-            if params.contains_key(&name) && rules::REJECT_DUPLICATE_PARAMETERS {
-                return Err(ApiError::unparsable_request(
-                    400,
-                    &format!("the parameter \"{name}\" is given more than once."),
-                ));
-            }
-            params.entry(name).or_insert(value);
-        }
+        let params = decode_params(request)?;
 
         let is_v3 = !params.contains_key(signature::SIGNATURE_PARAMETER)
             && request
                 .authorization
                 .is_some_and(|value| value.trim_start().starts_with("ACS3-"));
         if is_v3 {
-            return v3::admit(self, request, &query, params, now, instant);
+            return v3::admit(self, request, params, now, instant);
         }
 
         let action = resolve_action(request, &params)?;
@@ -343,15 +333,22 @@ fn common<'a>(params: &'a Params, name: &str) -> Result<&'a str, ApiError> {
     }
 }
 
-/// Decodes the query string and the form body separately (signature V3 signs only the query).
-fn decode_params(request: &RawRequest<'_>) -> Result<(Params, Params), ApiError> {
+fn unparsable(error: crate::params::ParamError) -> ApiError {
+    ApiError::unparsable_request(400, &format!("{error}."))
+}
+
+/// The query string alone (signature V3 signs it, not the body).
+fn decode_query(request: &RawRequest<'_>) -> Result<Params, ApiError> {
     let mut query = Params::new();
-    let mut body = Params::new();
-    let unparsable =
-        |error: crate::params::ParamError| ApiError::unparsable_request(400, &format!("{error}."));
     if let Some(text) = request.query {
         decode_form_into(text.as_bytes(), "query string", &mut query).map_err(unparsable)?;
     }
+    Ok(query)
+}
+
+/// The query string and the form body, merged (a name may appear only once across both).
+fn decode_params(request: &RawRequest<'_>) -> Result<Params, ApiError> {
+    let mut params = decode_query(request)?;
     if !request.body.is_empty() {
         let is_form = request.content_type.is_some_and(|value| {
             value.split(';').next().is_some_and(|media_type| {
@@ -366,7 +363,7 @@ fn decode_params(request: &RawRequest<'_>) -> Result<(Params, Params), ApiError>
                 "A request body must be application/x-www-form-urlencoded.",
             ));
         }
-        decode_form_into(request.body, "form body", &mut body).map_err(unparsable)?;
+        decode_form_into(request.body, "form body", &mut params).map_err(unparsable)?;
     }
-    Ok((query, body))
+    Ok(params)
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::{check_timestamp, resolve_action, Admitted, Gateway, RawRequest};
+use super::{check_timestamp, decode_query, resolve_action, Admitted, Gateway, RawRequest};
 use crate::error::ApiError;
 use crate::params::Params;
 use crate::rules;
@@ -23,7 +23,6 @@ const REQUIRED_HEADERS: [&str; 4] = [
 pub(super) fn admit(
     gateway: &Gateway,
     request: &RawRequest<'_>,
-    query: &Params,
     params: Params,
     now: DateTime<Utc>,
     instant: Instant,
@@ -83,10 +82,11 @@ pub(super) fn admit(
 
     let access_key_id = authorization.credential.as_str();
     let resolved = gateway.resolve(access_key_id)?;
+    let query = decode_query(request)?;
     let canonical = signature_v3::canonical_request(
         request.method,
         request.path,
-        query,
+        &query,
         request.headers,
         &authorization.signed_headers,
         hashed_payload,

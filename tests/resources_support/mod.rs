@@ -18,15 +18,35 @@ use process::{parse_stdout_line, ProviderProcess};
 use serde_json::{json, Value};
 
 /// What the provider could find on the machine: these tests give credentials, region and
-/// endpoint through the provider config only, so the child never sees these variables.
-const MACHINE_SETTINGS: [&str; 7] = [
+/// endpoint through the provider config (or their own environment) only, so the child never
+/// sees these variables.
+pub const MACHINE_SETTINGS: [&str; 26] = [
     "ALIBABA_CLOUD_ACCESS_KEY_ID",
     "ALICLOUD_ACCESS_KEY",
     "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
     "ALICLOUD_SECRET_KEY",
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+    "ALICLOUD_SECURITY_TOKEN",
     "ALIBABA_CLOUD_REGION",
     "ALICLOUD_REGION",
     "ALIBABA_CLOUD_ENDPOINT_KMS",
+    "KMS_ENDPOINT",
+    "ALIBABA_CLOUD_PROFILE",
+    "ALICLOUD_PROFILE",
+    "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+    "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+    "ALIBABA_CLOUD_ROLE_ARN",
+    "ALIBABA_CLOUD_ROLE_SESSION_NAME",
+    "ALIBABA_CLOUD_ECS_METADATA",
+    "ALIBABA_CLOUD_ECS_METADATA_DISABLED",
+    "ALIBABA_CLOUD_IMDSV1_DISABLED",
+    "ALIBABA_CLOUD_CREDENTIALS_URI",
+    "ALIBABA_CLOUD_CREDENTIALS_FILE",
+    "ALIBABA_CLOUD_CLI_PROFILE_DISABLED",
+    "ALIBABA_CLOUD_STS_ENDPOINT",
+    "ALIBABA_CLOUD_STS_REGION",
+    "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED",
+    "ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT",
 ];
 
 pub const PASSWORD: &str = "YouPassword123!";

@@ -60,7 +60,15 @@ fn random_case(random: &mut Xorshift) -> Case {
             random.text(KEY_CHARACTERS, 4)
         } else {
             random
-                .pick(&["ClientKeyId", "AapName", "Password", "NotBefore", "Policies", "Description", "PageSize"])
+                .pick(&[
+                    "ClientKeyId",
+                    "AapName",
+                    "Password",
+                    "NotBefore",
+                    "Policies",
+                    "Description",
+                    "PageSize",
+                ])
                 .to_string()
         };
         if key.is_empty() || query.iter().any(|(existing, _)| *existing == key) {
@@ -81,10 +89,32 @@ fn random_case(random: &mut Xorshift) -> Case {
                 .pick(&["kms.cn-hangzhou.aliyuncs.com", "127.0.0.1:8080", "[::1]:1"])
                 .to_string(),
         ),
-        (case_variant(random, "x-acs-action"), random.pick(&["GetClientKey", "CreateClientKey"]).to_string()),
-        (case_variant(random, "x-acs-version"), "2016-01-20".to_owned()),
-        (case_variant(random, "x-acs-date"), format!("20{:02}-0{}-1{}T0{}:1{}:2{}Z", random.below(99), 1 + random.below(9), random.below(10), random.below(10), random.below(10), random.below(10))),
-        (case_variant(random, "x-acs-signature-nonce"), format!("{:032x}", random.next())),
+        (
+            case_variant(random, "x-acs-action"),
+            random
+                .pick(&["GetClientKey", "CreateClientKey"])
+                .to_string(),
+        ),
+        (
+            case_variant(random, "x-acs-version"),
+            "2016-01-20".to_owned(),
+        ),
+        (
+            case_variant(random, "x-acs-date"),
+            format!(
+                "20{:02}-0{}-1{}T0{}:1{}:2{}Z",
+                random.below(99),
+                1 + random.below(9),
+                random.below(10),
+                random.below(10),
+                random.below(10),
+                random.below(10)
+            ),
+        ),
+        (
+            case_variant(random, "x-acs-signature-nonce"),
+            format!("{:032x}", random.next()),
+        ),
         (
             case_variant(random, "x-acs-content-sha256"),
             signer_v3::hashed_payload(body.as_bytes()),
@@ -92,7 +122,10 @@ fn random_case(random: &mut Xorshift) -> Case {
     ];
     if random.below(2) == 0 {
         let token = random.text(HEADER_CHARACTERS, 20);
-        headers.push((case_variant(random, "x-acs-security-token"), format!(" {token} ")));
+        headers.push((
+            case_variant(random, "x-acs-security-token"),
+            format!(" {token} "),
+        ));
     }
     if method == "POST" {
         headers.push((
@@ -115,7 +148,9 @@ fn v3_signatures_match_the_official_signers() {
     let seed = seed(0x5EED_AC53_0000_0001);
     let mut random = Xorshift(seed | 1);
     let cases: Vec<Case> = (0..CASES).map(|_| random_case(&mut random)).collect();
-    assert!(cases.iter().any(|case| case.query.iter().any(|(_, value)| value.contains(' '))));
+    assert!(cases
+        .iter()
+        .any(|case| case.query.iter().any(|(_, value)| value.contains(' '))));
     assert!(cases.iter().any(|case| case.body.contains('测')));
     let lines: Vec<serde_json::Value> = cases
         .iter()
@@ -135,9 +170,22 @@ fn v3_signatures_match_the_official_signers() {
             )
         };
         let hashed = signer_v3::hashed_payload(case.body.as_bytes());
-        assert_eq!(hashed, answer["hashed_payload"], "payload hash, {}", context());
-        let query: Vec<(&str, &str)> = case.query.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        let headers: Vec<(&str, &str)> = case.headers.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(
+            hashed,
+            answer["hashed_payload"],
+            "payload hash, {}",
+            context()
+        );
+        let query: Vec<(&str, &str)> = case
+            .query
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        let headers: Vec<(&str, &str)> = case
+            .headers
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
         let stages = signer_v3::sign(
             &signer_v3::V3Request {
                 http_method: &case.method,
@@ -149,8 +197,23 @@ fn v3_signatures_match_the_official_signers() {
             &case.access_key_id,
             &case.secret,
         );
-        assert_eq!(stages.canonical_request, answer["canonical_request"], "canonical request, {}", context());
-        assert_eq!(stages.string_to_sign, answer["string_to_sign"], "string to sign, {}", context());
-        assert_eq!(stages.authorization, answer["authorization"], "authorization, {}", context());
+        assert_eq!(
+            stages.canonical_request,
+            answer["canonical_request"],
+            "canonical request, {}",
+            context()
+        );
+        assert_eq!(
+            stages.string_to_sign,
+            answer["string_to_sign"],
+            "string to sign, {}",
+            context()
+        );
+        assert_eq!(
+            stages.authorization,
+            answer["authorization"],
+            "authorization, {}",
+            context()
+        );
     }
 }

@@ -19,8 +19,8 @@ mod signing_support;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use alicloud_kms_provider::kms::sts::{assume_role_request, assume_role_with_oidc_request};
 use alicloud_kms_provider::kms::credentials::{AssumeRole, OidcRole};
+use alicloud_kms_provider::kms::sts::{assume_role_request, assume_role_with_oidc_request};
 use alicloud_kms_provider::kms::{Credentials, SecretString};
 use serde_json::{json, Value};
 use signing_support::{ask_oracle, seed, Xorshift, VALUE_CHARACTERS};
@@ -55,25 +55,56 @@ fn random_case(random: &mut Xorshift) -> Case {
     let policy = match random.below(3) {
         0 => None,
         1 => Some(random.pick(POLICIES).to_string()),
-        _ => Some(format!("{{\"Version\":\"1\",\"Note\":{}}}", json!(random.text(VALUE_CHARACTERS, 12)))),
+        _ => Some(format!(
+            "{{\"Version\":\"1\",\"Note\":{}}}",
+            json!(random.text(VALUE_CHARACTERS, 12))
+        )),
     };
     Case {
         oidc: random.below(4) == 0,
         role: AssumeRole {
-            role_arn: format!("acs:ram::{}:role/{}", random.next() % 10_000_000_000_000_000, random.text(&["a", "b", "-", "9"], 8) + "r"),
+            role_arn: format!(
+                "acs:ram::{}:role/{}",
+                random.next() % 10_000_000_000_000_000,
+                random.text(&["a", "b", "-", "9"], 8) + "r"
+            ),
             session_name,
             duration_seconds: 900 + (random.next() % 42_301) as u32,
             policy,
-            external_id: (random.below(3) == 0).then(|| SecretString::new(random.text(VALUE_CHARACTERS, 10) + "e")),
+            external_id: (random.below(3) == 0)
+                .then(|| SecretString::new(random.text(VALUE_CHARACTERS, 10) + "e")),
         },
-        provider_arn: format!("acs:ram::{}:oidc-provider/{}", random.next() % 1000, "github"),
-        token: format!("eyJ{}.{}.{}", random.next(), random.next(), random.text(&["a", "-", "_", "Z"], 20)),
+        provider_arn: format!(
+            "acs:ram::{}:oidc-provider/{}",
+            random.next() % 1000,
+            "github"
+        ),
+        token: format!(
+            "eyJ{}.{}.{}",
+            random.next(),
+            random.next(),
+            random.text(&["a", "-", "_", "Z"], 20)
+        ),
         caller: Credentials {
-            access_key_id: if random.below(2) == 0 { format!("LTAI{:x}", random.next()) } else { format!("STS.{:x}", random.next()) },
+            access_key_id: if random.below(2) == 0 {
+                format!("LTAI{:x}", random.next())
+            } else {
+                format!("STS.{:x}", random.next())
+            },
             access_key_secret: SecretString::new(random.text(VALUE_CHARACTERS, 24) + "s"),
-            security_token: (random.below(2) == 0).then(|| SecretString::new(random.text(&["CAIS", "+", "/", "=", "a", "9"], 30) + "t")),
+            security_token: (random.below(2) == 0).then(|| {
+                SecretString::new(random.text(&["CAIS", "+", "/", "=", "a", "9"], 30) + "t")
+            }),
         },
-        timestamp: format!("20{:02}-0{}-1{}T0{}:1{}:2{}Z", random.below(99), 1 + random.below(9), random.below(10), random.below(10), random.below(10), random.below(10)),
+        timestamp: format!(
+            "20{:02}-0{}-1{}T0{}:1{}:2{}Z",
+            random.below(99),
+            1 + random.below(9),
+            random.below(10),
+            random.below(10),
+            random.below(10),
+            random.below(10)
+        ),
         nonce: format!("{:032x}", random.next()),
     }
 }
@@ -137,9 +168,11 @@ fn sts_requests_match_the_official_credential_providers() {
         .collect();
     let answers = ask_oracle("credentials_signing_oracle.py", &lines);
     let mut compared_with_credentials_signer = 0;
-    for (index, ((case, request), answer)) in cases.iter().zip(&requests).zip(&answers).enumerate() {
+    for (index, ((case, request), answer)) in cases.iter().zip(&requests).zip(&answers).enumerate()
+    {
         let context = || format!("case {index} (seed {seed:#x}): {}", lines[index]);
-        let ours: BTreeMap<String, String> = union(&request.query, &request.body).into_iter().collect();
+        let ours: BTreeMap<String, String> =
+            union(&request.query, &request.body).into_iter().collect();
         let official: BTreeMap<String, String> =
             serde_json::from_value(answer["official_params"].clone()).expect("a map of strings");
         assert_eq!(ours, official, "parameters, {}", context());
@@ -148,11 +181,24 @@ fn sts_requests_match_the_official_credential_providers() {
             continue;
         }
         let signature = request.parameter("Signature").expect("a signed request");
-        assert_eq!(signature, answer["signature_openapi"], "signature, {}", context());
+        assert_eq!(
+            signature,
+            answer["signature_openapi"],
+            "signature, {}",
+            context()
+        );
         if !ours.values().any(|value| value.contains(' ')) {
-            assert_eq!(signature, answer["signature_credentials"], "signature, {}", context());
+            assert_eq!(
+                signature,
+                answer["signature_credentials"],
+                "signature, {}",
+                context()
+            );
             compared_with_credentials_signer += 1;
         }
     }
-    assert!(compared_with_credentials_signer > CASES / 4, "{compared_with_credentials_signer}");
+    assert!(
+        compared_with_credentials_signer > CASES / 4,
+        "{compared_with_credentials_signer}"
+    );
 }

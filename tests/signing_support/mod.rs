@@ -73,7 +73,10 @@ fn python_path() -> String {
         .stderr(Stdio::inherit())
         .output()
         .expect("run scripts/ensure-python-env.sh");
-    assert!(output.status.success(), "scripts/ensure-python-env.sh failed");
+    assert!(
+        output.status.success(),
+        "scripts/ensure-python-env.sh failed"
+    );
     String::from_utf8(output.stdout)
         .expect("utf-8 path")
         .trim()
@@ -108,7 +111,14 @@ pub fn ask_oracle(script: &str, cases: &[Value]) -> Vec<Value> {
         .collect();
     writer.join().expect("writer thread");
     let status = child.wait().expect("wait for the oracle");
-    assert!(status.success(), "the python oracle {script} failed: {status}");
-    assert_eq!(answers.len(), cases.len(), "the oracle answered a different number of cases");
+    assert!(
+        status.success(),
+        "the python oracle {script} failed: {status}"
+    );
+    assert_eq!(
+        answers.len(),
+        cases.len(),
+        "the oracle answered a different number of cases"
+    );
     answers
 }

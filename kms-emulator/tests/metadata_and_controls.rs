@@ -54,12 +54,7 @@ fn metadata_token(addr: SocketAddr, ttl: &str) -> Reply {
 }
 
 fn client_from(addr: SocketAddr, body: &Value) -> Client {
-    Client {
-        addr,
-        access_key_id: body["AccessKeyId"].as_str().unwrap().to_owned(),
-        access_key_secret: body["AccessKeySecret"].as_str().unwrap().to_owned(),
-        security_token: Some(body["SecurityToken"].as_str().unwrap().to_owned()),
-    }
+    Client::from_credentials(addr, body)
 }
 
 #[test]

@@ -184,6 +184,23 @@ pub struct Client {
 }
 
 impl Client {
+    /// A client signing with temporary credentials as STS and the metadata stand-in return them
+    /// (`{"AccessKeyId", "AccessKeySecret", "SecurityToken", ...}`).
+    pub fn from_credentials(addr: SocketAddr, credentials: &Value) -> Self {
+        let field = |name: &str| {
+            credentials[name]
+                .as_str()
+                .unwrap_or_else(|| panic!("credentials without {name}: {credentials}"))
+                .to_owned()
+        };
+        Client {
+            addr,
+            access_key_id: field("AccessKeyId"),
+            access_key_secret: field("AccessKeySecret"),
+            security_token: Some(field("SecurityToken")),
+        }
+    }
+
     pub fn demo(addr: SocketAddr) -> Self {
         Client {
             addr,

@@ -78,13 +78,22 @@ pub const KMS_CALL_INSTRUCTIONS: Budget = Budget {
     basis: "measured 170,699 when set (197,133 before the signing change); difference of 320 calls and 20",
 };
 
-pub const BUDGETS: [&Budget; 6] = [
+pub const ASSUME_ROLE_BURST_CALLS: Budget = Budget {
+    name: "AssumeRole calls for 200 concurrent reads with assumeRole",
+    limit: 1.0,
+    direction: Direction::AtMost,
+    unit: "calls",
+    basis: "issue 13: one STS call per expiry period however many operations run at once; a count, exact",
+};
+
+pub const BUDGETS: [&Budget; 7] = [
     &BINARY_SIZE,
     &PEAK_RSS,
     &CPU_RATIO,
     &COLD_START_INSTRUCTIONS,
     &CHECK_DIFF_INSTRUCTIONS,
     &KMS_CALL_INSTRUCTIONS,
+    &ASSUME_ROLE_BURST_CALLS,
 ];
 
 /// The table's verdict on the instruction counts.
@@ -158,6 +167,14 @@ pub fn check(options: &Options) -> Result<bool, BenchError> {
         BenchError::new("no kms-emulator binary: build it (cargo build -p kms-emulator)")
     })?;
     let emulator = Emulator::start(&emulator_binary)?;
+    say("assumeRole: STS calls for 200 concurrent reads");
+    let assume_role = crate::assume_role::measure(
+        &paths.provider_command(),
+        &emulator,
+        200,
+        Duration::from_secs(2),
+    )?;
+    results.push((&ASSUME_ROLE_BURST_CALLS, assume_role.burst_sts_calls as f64));
     say("KMS client CPU per signed call vs the Python SDK");
     let mut sizes = Sizes::quick();
     sizes.kms_rounds = 3;

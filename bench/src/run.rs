@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::assume_role::{self, AssumeRoleFigures};
 use crate::emulator::Emulator;
 use crate::fanout::{self, FanOut, FanOutFaults};
 use crate::kms_cpu::{ClientRun, Clients, Flavour};
@@ -94,6 +95,7 @@ pub struct Figures {
     pub memory: Measured<MemoryFigures>,
     pub fan_out: Measured<FanOut>,
     pub fan_out_throttled: Measured<FanOut>,
+    pub assume_role: Measured<AssumeRoleFigures>,
     pub kms_cpu: Measured<kms_cpu::KmsCpu>,
     /// The same with a spinning neighbour thread, so no core goes idle.
     pub kms_cpu_busy: Measured<kms_cpu::KmsCpu>,
@@ -215,6 +217,12 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         "fan-out: 200 creates, 20 ms latency, 30 % throttled",
         || fanout::fan_out(&command, &emulator, 200, &throttled_faults, "throttled"),
     );
+    let assume_role = step(
+        only,
+        "assume-role",
+        "assumeRole: STS calls for 200 concurrent reads and over 6 s of 2-second credentials",
+        || assume_role::measure(&command, &emulator, 200, Duration::from_secs(6)),
+    );
     let kms_cpu = step(
         only,
         "kms-cpu",
@@ -256,6 +264,7 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         memory,
         fan_out,
         fan_out_throttled,
+        assume_role,
         kms_cpu,
         kms_cpu_busy,
         emulator_load,

@@ -25,6 +25,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::fetch::{self, FetchContext};
+use super::metadata;
 use super::plan::{AssumeRole, CredentialPlan, Credentials, OidcRole};
 use crate::kms::error::KmsError;
 use crate::kms::options::CallOptions;
@@ -308,9 +309,9 @@ impl Refreshing {
             Fetch::EcsRole {
                 role_name,
                 allow_imds_v1,
-            } => fetch::ecs_role_credentials(context, role_name, *allow_imds_v1, options).await,
+            } => metadata::ecs_role_credentials(context, role_name, *allow_imds_v1, options).await,
             Fetch::Uri { uri } => {
-                fetch::uri_credentials(context, uri.expose_secret(), options).await
+                metadata::uri_credentials(context, uri.expose_secret(), options).await
             }
             Fetch::Oidc { role, source } => {
                 fetch::assume_role_with_oidc(context, role, source, options).await

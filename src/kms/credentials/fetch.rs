@@ -38,11 +38,13 @@ pub(super) fn credentials_error(error: CredentialsError) -> KmsError {
     KmsError::Credentials(Box::new(error))
 }
 
-/// Runs `attempt` until it succeeds, a failure is not worth repeating, or the call's deadline or
-/// cancellation ends it. `describe` words a failure for the retry observer.
+/// Runs `attempt` until it succeeds, a failure is not worth repeating, `max_attempts` (when
+/// given, below the policy's) are used up, or the call's deadline or cancellation ends it.
+/// `describe` words a failure for the retry observer.
 pub(crate) async fn with_retries<T, F, Fut>(
     action: &'static str,
     context: &FetchContext,
+    max_attempts: Option<u32>,
     options: &CallOptions,
     describe: impl Fn(&KmsError) -> String,
     mut attempt: F,
@@ -87,7 +89,18 @@ where
             },
         };
         let time_left = options.deadline.saturating_duration_since(Instant::now());
-        let decision = context.retry_policy.decide(
+        let capped;
+        let policy = match max_attempts {
+            Some(cap) if cap < context.retry_policy.max_attempts => {
+                capped = RetryPolicy {
+                    max_attempts: cap,
+                    ..context.retry_policy.clone()
+                };
+                &capped
+            }
+            _ => &context.retry_policy,
+        };
+        let decision = policy.decide(
             classify_failure(&failure),
             Idempotency::Idempotent,
             attempts,
@@ -231,6 +244,7 @@ pub(crate) async fn assume_role(
     let result = with_retries(
         crate::kms::sts::ASSUME_ROLE,
         context,
+        None,
         options,
         describe_sts_failure,
         || {
@@ -265,6 +279,7 @@ pub(crate) async fn assume_role_with_oidc(
     let result = with_retries(
         crate::kms::sts::ASSUME_ROLE_WITH_OIDC,
         context,
+        None,
         options,
         describe_sts_failure,
         || async {

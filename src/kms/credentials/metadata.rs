@@ -23,8 +23,11 @@ use crate::kms::sts::{parse_expiration, TemporaryCredentials};
 use crate::kms::transport::{HttpMethod, WireRequest};
 
 /// How long one metadata request may take (the service answers in milliseconds on an instance;
-/// off an instance nothing answers at all).
-const METADATA_REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
+/// off an instance nothing answers at all, so waiting longer only delays the error).
+const METADATA_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// Attempts at the metadata service: off an instance every one times out, and the SDKs do not
+/// retry at all.
+const METADATA_ATTEMPTS: u32 = 3;
 /// How long one credentials-URL request may take.
 const URI_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 /// The lifetime asked for an IMDSv2 token (the SDKs' value).
@@ -93,30 +96,37 @@ pub(crate) async fn ecs_role_credentials(
 ) -> Result<TemporaryCredentials, KmsError> {
     const ACTION: &str = "GetEcsRamRoleCredentials";
     let host = context.metadata.host().to_owned();
-    let result = with_retries(ACTION, context, options, ToString::to_string, || async {
-        let token = match metadata_token(context).await {
-            Ok(token) => Some(token),
-            Err(_) if allow_imds_v1 => None,
-            Err(error) => return Err(error),
-        };
-        let mut headers = Vec::new();
-        if let Some(token) = token {
-            headers.push(("x-aliyun-ecs-metadata-token", token));
-        }
-        let reply = context
-            .metadata
-            .send(WireRequest {
-                action: ACTION,
-                method: HttpMethod::Get,
-                path: format!("{METADATA_CREDENTIALS_PATH}{}", percent_path(role_name)),
-                query: String::new(),
-                form_body: None,
-                headers,
-                timeout: Some(METADATA_REQUEST_TIMEOUT),
-            })
-            .await?;
-        parse_credentials_document(ACTION, reply.status, &reply.body)
-    })
+    let result = with_retries(
+        ACTION,
+        context,
+        Some(METADATA_ATTEMPTS),
+        options,
+        ToString::to_string,
+        || async {
+            let token = match metadata_token(context).await {
+                Ok(token) => Some(token),
+                Err(_) if allow_imds_v1 => None,
+                Err(error) => return Err(error),
+            };
+            let mut headers = Vec::new();
+            if let Some(token) = token {
+                headers.push(("x-aliyun-ecs-metadata-token", token));
+            }
+            let reply = context
+                .metadata
+                .send(WireRequest {
+                    action: ACTION,
+                    method: HttpMethod::Get,
+                    path: format!("{METADATA_CREDENTIALS_PATH}{}", percent_path(role_name)),
+                    query: String::new(),
+                    form_body: None,
+                    headers,
+                    timeout: Some(METADATA_REQUEST_TIMEOUT),
+                })
+                .await?;
+            parse_credentials_document(ACTION, reply.status, &reply.body)
+        },
+    )
     .await;
     result.map_err(|error| match error {
         KmsError::DeadlineExceeded { .. } | KmsError::Cancelled { .. } => error,
@@ -178,6 +188,7 @@ pub(crate) async fn uri_credentials(
     let result = with_retries(
         ACTION,
         context,
+        None,
         options,
         |error| redact_secrets(&error.to_string(), &[uri]),
         || async {

@@ -30,6 +30,9 @@ const ISSUER: &str = "https://token.actions.example.com";
 const INSTANCE_ROLE: &str = "instance-role";
 const BASE_ID: &str = "base-access-key-id";
 const BASE_SECRET: &str = "base-access-key-secret-value";
+const FIXED_STS_ID: &str = "STS.fixed-temporary-id";
+const FIXED_STS_SECRET: &str = "fixed-temporary-secret-value";
+const FIXED_STS_TOKEN: &str = "fixed-temporary-token-value";
 
 /// What a row expects.
 enum Outcome {
@@ -73,7 +76,10 @@ fn works(assume_role: u64, assume_role_with_oidc: u64) -> Outcome {
 /// IMDSv2 token.
 fn emulator() -> Emulator {
     let config = Config {
-        credentials: vec![Credential::new(BASE_ID, BASE_SECRET)],
+        credentials: vec![
+            Credential::new(BASE_ID, BASE_SECRET),
+            Credential::sts(FIXED_STS_ID, FIXED_STS_SECRET, FIXED_STS_TOKEN),
+        ],
         account_id: ACCOUNT.to_owned(),
         sts: StsConfig {
             roles: vec![
@@ -121,6 +127,7 @@ const CLI_PROFILES: &str = r#"{
   "current": "ak",
   "profiles": [
     {"name": "ak", "mode": "AK", "access_key_id": "base-access-key-id", "access_key_secret": "base-access-key-secret-value", "region_id": "cn-hangzhou"},
+    {"name": "sts", "mode": "StsToken", "access_key_id": "STS.fixed-temporary-id", "access_key_secret": "fixed-temporary-secret-value", "sts_token": "fixed-temporary-token-value", "region_id": "cn-hangzhou"},
     {"name": "role", "mode": "RamRoleArn", "access_key_id": "base-access-key-id", "access_key_secret": "base-access-key-secret-value", "ram_role_arn": "acs:ram::1234567890123456:role/deployer", "ram_session_name": "cli", "region_id": "cn-hangzhou"},
     {"name": "chain", "mode": "ChainableRamRoleArn", "source_profile": "role", "ram_role_arn": "acs:ram::1234567890123456:role/cross-account", "ram_session_name": "chained", "region_id": "cn-hangzhou"},
     {"name": "ecs", "mode": "EcsRamRole", "ram_role_name": "instance-role", "region_id": "cn-hangzhou"},
@@ -289,6 +296,35 @@ fn rows() -> Vec<Row> {
             files: &[(".aliyun/config.json", CLI_PROFILES)],
             prepare: nothing,
             outcome: works(0, 0),
+        },
+        Row {
+            name: "CLI profile, mode StsToken",
+            settings: json!({"profile": "sts"}),
+            environment: &[],
+            files: &[(".aliyun/config.json", CLI_PROFILES)],
+            prepare: nothing,
+            outcome: works(0, 0),
+        },
+        Row {
+            name: "an STS token in the config",
+            settings: json!({"accessKey": FIXED_STS_ID, "secretKey": secret(FIXED_STS_SECRET), "securityToken": secret(FIXED_STS_TOKEN)}),
+            environment: &[],
+            files: &[],
+            prepare: nothing,
+            outcome: works(0, 0),
+        },
+        Row {
+            name: "a key and both endpoints from the environment (KMS_ENDPOINT, ALIBABA_CLOUD_STS_ENDPOINT), then assumeRole",
+            settings: json!({"endpoint": null, "stsEndpoint": null, "assumeRole": {"roleArn": DEPLOYER}}),
+            environment: &[
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", BASE_ID),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", BASE_SECRET),
+                ("KMS_ENDPOINT", "http://{address}"),
+                ("ALIBABA_CLOUD_STS_ENDPOINT", "http://{address}"),
+            ],
+            files: &[],
+            prepare: nothing,
+            outcome: works(1, 0),
         },
         Row {
             name: "CLI profile, mode RamRoleArn",
@@ -501,7 +537,12 @@ fn rows() -> Vec<Row> {
 }
 
 /// Secrets no output of any row may carry.
-const SECRETS: &[&str] = &[BASE_SECRET, "not.a-valid.token-content-xyz"];
+const SECRETS: &[&str] = &[
+    BASE_SECRET,
+    FIXED_STS_SECRET,
+    FIXED_STS_TOKEN,
+    "not.a-valid.token-content-xyz",
+];
 
 fn run_row(row: &Row, index: usize) {
     let emulator = emulator();
@@ -537,9 +578,18 @@ fn run_row(row: &Row, index: usize) {
         .collect();
     let mut provider = ProviderSession::start(directory.path(), &environment_refs);
     let mut args = substitute_json(&row.settings, directory.path(), &emulator, &token);
-    args["endpoint"] = json!(emulator.addr().to_string());
-    args["stsEndpoint"] = json!(emulator.addr().to_string());
-    args["protocol"] = json!("HTTP");
+    // A row that sets an endpoint to null takes it from its environment instead.
+    for endpoint in ["endpoint", "stsEndpoint"] {
+        match args.get(endpoint) {
+            Some(Value::Null) => {
+                args.as_object_mut().unwrap().remove(endpoint);
+            }
+            _ => args[endpoint] = json!(emulator.addr().to_string()),
+        }
+    }
+    if args.get("endpoint").is_some() {
+        args["protocol"] = json!("HTTP");
+    }
     args["region"] = json!("cn-hangzhou");
     let checked = provider.result("checkConfig", json!({"news": args.clone()}));
     assert_eq!(checked["failures"], json!([]), "{}: {checked}", row.name);
@@ -620,7 +670,7 @@ fn run_row(row: &Row, index: usize) {
             );
         }
     }
-    let status = provider.finish(&[BASE_SECRET, &token]);
+    let status = provider.finish(&[BASE_SECRET, FIXED_STS_SECRET, FIXED_STS_TOKEN, &token]);
     assert!(status.success(), "{}: {status:?}", row.name);
 }
 

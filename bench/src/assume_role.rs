@@ -29,7 +29,7 @@ pub struct AssumeRoleFigures {
     /// The same burst with the static key, same run.
     pub static_wall: Duration,
     /// The sustained run: its length, the credential lifetime the emulator imposed, the reads
-    /// made, the `AssumeRole` calls, and the calls expected (one per refresh period).
+    /// made, the `AssumeRole` calls, and the most calls one per refresh period allows.
     pub sustained: Duration,
     pub lifetime_seconds: u64,
     pub sustained_reads: u64,
@@ -115,9 +115,9 @@ pub fn measure(
     let burst_sts_calls = emulator.calls("AssumeRole")? - before;
     provider.finish()?;
 
-    // The sustained run: credentials live two seconds, so they are refreshed every 1.5 s
-    // (min(3 min, lifetime / 4) before expiry); batches of 20 reads follow each other.
-    let lifetime_seconds = 2;
+    // The sustained run: credentials live four seconds, so they are refreshed a quarter of that
+    // early (min(3 min, lifetime / 4) before expiry); batches of 20 reads follow each other.
+    let lifetime_seconds = 4;
     emulator.control(
         "PUT",
         "sts/credential-lifetime",
@@ -142,7 +142,10 @@ pub fn measure(
     )?;
     emulator.clear_faults()?;
 
-    let period = lifetime_seconds as f64 * 0.75;
+    // The emulator writes `Expiration` in whole seconds, so a credential may look up to a second
+    // shorter-lived than it is; the shortest refresh period is then 3/4 of (lifetime - 1 s), and
+    // a run of T seconds may make one call at its start and one per such period.
+    let shortest_period = 0.75 * (lifetime_seconds as f64 - 1.0);
     Ok(AssumeRoleFigures {
         burst_reads: burst,
         burst_sts_calls,
@@ -152,6 +155,6 @@ pub fn measure(
         lifetime_seconds,
         sustained_reads,
         sustained_sts_calls,
-        expected_sts_calls: (elapsed.as_secs_f64() / period).ceil() as u64,
+        expected_sts_calls: (elapsed.as_secs_f64() / shortest_period).floor() as u64 + 1,
     })
 }

@@ -90,9 +90,11 @@ the Python host is compared with the same `create` straight to the binary.
 **`assumeRole`.** Temporary credentials are fetched by the first operation that needs them and
 shared: the 200 reads written at once wait for one `AssumeRole` and then all sign with its
 session, so the burst costs about the same wall time as with a static key (one STS round trip
-more). In the sustained run the emulator makes every issued credential expire two seconds after
-issue; the provider refreshes a quarter of the lifetime early (0.5 s; three minutes for real
-one-hour credentials), so it calls STS once per 1.5 s period while reads keep flowing. The
+more). In the sustained run the emulator makes every issued credential expire four seconds after
+issue; the provider refreshes a quarter of the lifetime early (three minutes for real one-hour
+credentials), so it calls STS once per refresh period while reads keep flowing. The emulator
+writes `Expiration` in whole seconds, which can make a credential look up to a second
+shorter-lived, so a period is 2.25 to 3 s and the row's bound allows for the shortest. The
 budget holds the burst's count to exactly one call.
 
 **Cold start and the schema.** Start-up does no credential work (nothing is resolved or fetched

@@ -141,14 +141,14 @@ fn rows(figures: &Figures) -> Vec<Row> {
         ));
     }
     rows.push(measured(
-        "`assumeRole`: STS calls for 200 concurrent `read`s; over 6 s of credentials that live 2 s",
+        "`assumeRole`: STS calls for 200 concurrent `read`s; over 8 s of credentials that live 4 s",
         "1 per expiry period",
-        "the emulator of this run with a role and 20 ms latency on DescribeApplicationAccessPoint; `configure` with the demo key, `assumeRole` and `stsEndpoint`; 200 access point `read`s written at once, then batches of 20 for 6 s while the emulator makes every issued credential expire after 2 s (the provider refreshes 0.5 s early); `AssumeRole` calls counted by the emulator; the same burst with the static key on a fresh process for comparison",
+        "the emulator of this run with a role and 20 ms latency on DescribeApplicationAccessPoint; `configure` with the demo key, `assumeRole` and `stsEndpoint`; 200 access point `read`s written at once, then batches of 20 for 8 s while the emulator makes every issued credential expire after 4 s (the provider refreshes a quarter of the lifetime early; `Expiration` is in whole seconds, so a period is 2.25 to 3 s); `AssumeRole` calls counted by the emulator; the same burst with the static key on a fresh process for comparison",
         &figures.assume_role,
         |figures| {
             (
                 format!(
-                    "burst: {} AssumeRole for {} reads ({} with the role, {} with the static key); sustained: {} AssumeRole over {} with credentials living {} s ({} reads; one per refresh period is {})",
+                    "burst: {} AssumeRole for {} reads ({} with the role, {} with the static key); sustained: {} AssumeRole over {} with credentials living {} s ({} reads; one per refresh period allows at most {})",
                     figures.burst_sts_calls,
                     figures.burst_reads,
                     show_seconds(figures.burst_wall.as_secs_f64()),

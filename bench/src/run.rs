@@ -220,8 +220,8 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
     let assume_role = step(
         only,
         "assume-role",
-        "assumeRole: STS calls for 200 concurrent reads and over 6 s of 2-second credentials",
-        || assume_role::measure(&command, &emulator, 200, Duration::from_secs(6)),
+        "assumeRole: STS calls for 200 concurrent reads and over 8 s of 4-second credentials",
+        || assume_role::measure(&command, &emulator, 200, Duration::from_secs(8)),
     );
     let kms_cpu = step(
         only,

@@ -5,6 +5,8 @@ use std::fmt;
 use std::path::PathBuf;
 
 use crate::faults::FaultSpec;
+use crate::metadata::MetadataConfig;
+use crate::sts::StsConfig;
 
 /// The demo access key id accepted when no credential is configured.
 pub const DEMO_ACCESS_KEY_ID: &str = "demo-access-key-id";
@@ -84,7 +86,8 @@ impl fmt::Debug for Credential {
 }
 
 /// Everything an emulator needs to start. `Config::default()` listens on `127.0.0.1:0` with the
-/// demo credential, region `cn-hangzhou`, no state file and no faults.
+/// demo credential, region `cn-hangzhou`, no state file, no faults, no STS role, no OIDC
+/// provider and no instance role.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:0` (port 0 picks a free port).
@@ -104,6 +107,10 @@ pub struct Config {
     /// How many `SignatureNonce`s are remembered at most (memory bound); the oldest are forgotten
     /// first once the bound is reached.
     pub nonce_capacity: usize,
+    /// The STS stand-in: roles, OIDC providers, the credential lifetime control.
+    pub sts: StsConfig,
+    /// The instance metadata stand-in: the instance's role, whether IMDSv2 is enforced.
+    pub metadata: MetadataConfig,
 }
 
 impl Default for Config {
@@ -117,6 +124,8 @@ impl Default for Config {
             faults: BTreeMap::new(),
             control_endpoint: true,
             nonce_capacity: 500_000,
+            sts: StsConfig::default(),
+            metadata: MetadataConfig::default(),
         }
     }
 }

@@ -93,3 +93,7 @@ pub fn emit(package: &Package, options: &Options) -> Result<BTreeMap<PathBuf, St
     }
     Ok(files)
 }
+
+/// The project's licence, shipped in both SDK packages as `LICENSE`. It is compiled in from the
+/// repository root, so the SDKs always carry the licence the project is published under.
+pub const LICENSE_TEXT: &str = include_str!("../../LICENSE");

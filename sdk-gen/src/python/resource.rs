@@ -7,10 +7,13 @@ use std::fmt::{self, Write};
 use super::{
     output_type, param_doc_lines, parameter_type, property_docstring, python_name, string_literal,
 };
-use crate::docs::{description_lines, python_docstring};
+use crate::docs::{description_for_language, description_lines, python_docstring};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property, Resource};
 use crate::names;
+
+/// The docstring line of the `provider_settings` argument.
+const PROVIDER_SETTINGS_PARAM: &str = ":param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.";
 
 pub(super) fn resource_module(
     package: &Package,
@@ -29,7 +32,11 @@ pub(super) fn resource_module(
     writeln!(out, "import pulumi")?;
     writeln!(out, "import pulumi.dynamic")?;
     writeln!(out)?;
-    writeln!(out, "from . import _provider, _utilities")?;
+    writeln!(out, "from . import _options, _provider, _utilities")?;
+    writeln!(
+        out,
+        "from .provider_settings import SECRET_SETTINGS, ProviderSettings"
+    )?;
     writeln!(out)?;
     writeln!(
         out,
@@ -94,7 +101,7 @@ fn write_provider_constant(
 }
 
 /// An `@pulumi.input_type` class (the `Args` of a resource, or its `_State`).
-fn write_input_type(
+pub(super) fn write_input_type(
     out: &mut String,
     class: &str,
     doc: &str,
@@ -193,7 +200,7 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     let description = resource
         .description
         .as_deref()
-        .map(description_lines)
+        .map(|description| description_lines(&description_for_language(description, "python")))
         .unwrap_or_default();
 
     writeln!(out)?;
@@ -205,6 +212,13 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
         string_literal(class)
     )?;
     let mut class_doc = description.clone();
+    class_doc.extend([
+        String::new(),
+        "With this SDK, adopt an existing resource with the ``import_`` resource option, for example".to_string(),
+        format!("``{class}(\"example\", ..., opts=pulumi.ResourceOptions(import_=\"<id>\"))``: the SDK reads it"),
+        "and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines".to_string(),
+        "that run the provider plugin directly.)".to_string(),
+    ]);
     if let Some(message) = &resource.deprecation_message {
         class_doc.push(String::new());
         class_doc.push(format!("Deprecated: {message}"));
@@ -226,37 +240,30 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     writeln!(out, "    @overload")?;
     writeln!(out, "    def __init__(__self__,")?;
     writeln!(out, "                 resource_name: _builtins.str,")?;
-    if inputs.is_empty() {
+    writeln!(
+        out,
+        "                 opts: Optional[pulumi.ResourceOptions] = None,"
+    )?;
+    writeln!(out, "                 *,")?;
+    for input in &inputs {
         writeln!(
             out,
-            "                 opts: Optional[pulumi.ResourceOptions] = None) -> None:"
+            "                 {}: {} = None,",
+            python_name(input),
+            parameter_type(input, false)
         )?;
-    } else {
-        writeln!(
-            out,
-            "                 opts: Optional[pulumi.ResourceOptions] = None,"
-        )?;
-        writeln!(out, "                 *,")?;
-        for (index, input) in inputs.iter().enumerate() {
-            let end = if index + 1 == inputs.len() {
-                ") -> None:"
-            } else {
-                ","
-            };
-            writeln!(
-                out,
-                "                 {}: {} = None{end}",
-                python_name(input),
-                parameter_type(input, false)
-            )?;
-        }
     }
+    writeln!(
+        out,
+        "                 provider_settings: Optional[ProviderSettings] = None) -> None:"
+    )?;
     let mut doc = description.clone();
     doc.push(String::new());
     doc.push(":param str resource_name: The name of the resource.".to_string());
     doc.push(":param pulumi.ResourceOptions opts: Options for the resource.".to_string());
     let owned: Vec<Property> = inputs.iter().map(|property| (*property).clone()).collect();
     doc.extend(param_doc_lines(&owned, |_| false));
+    doc.push(PROVIDER_SETTINGS_PARAM.to_string());
     out.push_str(&python_docstring("        ", &doc));
     writeln!(out, "        ...")?;
 
@@ -268,7 +275,12 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     writeln!(out, "                 args: {class}Args,")?;
     writeln!(
         out,
-        "                 opts: Optional[pulumi.ResourceOptions] = None) -> None:"
+        "                 opts: Optional[pulumi.ResourceOptions] = None,"
+    )?;
+    writeln!(out, "                 *,")?;
+    writeln!(
+        out,
+        "                 provider_settings: Optional[ProviderSettings] = None) -> None:"
     )?;
     let mut doc = description.clone();
     doc.push(String::new());
@@ -277,6 +289,7 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
         ":param {class}Args args: The arguments to use to populate this resource's properties."
     ));
     doc.push(":param pulumi.ResourceOptions opts: Options for the resource.".to_string());
+    doc.push(PROVIDER_SETTINGS_PARAM.to_string());
     out.push_str(&python_docstring("        ", &doc));
     writeln!(out, "        ...")?;
 
@@ -286,7 +299,7 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     writeln!(out, "        if resource_args is not None:")?;
     writeln!(
         out,
-        "            __self__._internal_init(resource_name, opts, **resource_args.__dict__)"
+        "            __self__._internal_init(resource_name, opts, provider_settings=kwargs.get(\"provider_settings\"), **resource_args.__dict__)"
     )?;
     writeln!(out, "        else:")?;
     writeln!(
@@ -335,6 +348,10 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
     }
     writeln!(
         out,
+        "                       provider_settings: Optional[ProviderSettings] = None,"
+    )?;
+    writeln!(
+        out,
         "                       __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:"
     )?;
     writeln!(out, "        opts = opts or pulumi.ResourceOptions()")?;
@@ -343,6 +360,12 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
         "        if not _builtins.isinstance(opts, pulumi.ResourceOptions):"
     )?;
     writeln!(out, "            raise _builtins.TypeError(\"Expected resource options to be a ResourceOptions instance\")")?;
+    writeln!(out, "        # Settings and `import_` become inputs; `provider`/`providers` are refused (see _options.py).")?;
+    writeln!(
+        out,
+        "        opts, option_inputs = _options.split_resource_options({}, opts, provider_settings, ProviderSettings, SECRET_SETTINGS)",
+        string_literal(&resource.class_name)
+    )?;
     writeln!(out, "        _props: _builtins.dict[_builtins.str, Any]")?;
     writeln!(out, "        if opts.id is None:")?;
     writeln!(out, "            if __props__ is not None:")?;
@@ -394,6 +417,7 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
     }
     writeln!(out, "        ):")?;
     writeln!(out, "            _props.setdefault(output_name, None)")?;
+    writeln!(out, "        _props.update(option_inputs)")?;
     let secrets: Vec<String> = resource
         .secret_property_names()
         .iter()
@@ -419,31 +443,23 @@ fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
     writeln!(out, "    @staticmethod")?;
     writeln!(out, "    def get(resource_name: _builtins.str,")?;
     writeln!(out, "            id: pulumi.Input[_builtins.str],")?;
-    if resource.state.is_empty() {
+    writeln!(
+        out,
+        "            opts: Optional[pulumi.ResourceOptions] = None,"
+    )?;
+    writeln!(out, "            *,")?;
+    for property in &resource.state {
         writeln!(
             out,
-            "            opts: Optional[pulumi.ResourceOptions] = None) -> \"{class}\":"
+            "            {}: {} = None,",
+            python_name(property),
+            parameter_type(property, false)
         )?;
-    } else {
-        writeln!(
-            out,
-            "            opts: Optional[pulumi.ResourceOptions] = None,"
-        )?;
-        writeln!(out, "            *,")?;
-        for (index, property) in resource.state.iter().enumerate() {
-            let end = if index + 1 == resource.state.len() {
-                format!(") -> \"{class}\":")
-            } else {
-                ",".to_string()
-            };
-            writeln!(
-                out,
-                "            {}: {} = None{end}",
-                python_name(property),
-                parameter_type(property, false)
-            )?;
-        }
     }
+    writeln!(
+        out,
+        "            provider_settings: Optional[ProviderSettings] = None) -> \"{class}\":"
+    )?;
     let mut doc = vec![
         format!(
             "Gets an existing {class} resource's state with the given name, id, and optional extra"
@@ -456,6 +472,7 @@ fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
         ":param pulumi.ResourceOptions opts: Options for the resource.".to_string(),
     ];
     doc.extend(param_doc_lines(&resource.state, |_| false));
+    doc.push(PROVIDER_SETTINGS_PARAM.to_string());
     out.push_str(&python_docstring("        ", &doc));
     writeln!(
         out,
@@ -476,7 +493,7 @@ fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
     writeln!(out, "        resource = {class}.__new__({class})")?;
     writeln!(
         out,
-        "        resource._internal_init(resource_name, opts, __props__=_props)"
+        "        resource._internal_init(resource_name, opts, provider_settings=provider_settings, __props__=_props)"
     )?;
     writeln!(out, "        return resource")
 }

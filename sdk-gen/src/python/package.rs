@@ -11,7 +11,7 @@ use crate::model::Package;
 /// The lowest `pulumi` the SDK works with (dynamic providers with `configure`).
 /// `scripts/test.d/50-artefacts.sh` runs the seed program against exactly this version; raise it
 /// only with a reason.
-pub const PULUMI_FLOOR: &str = "3.142.0";
+pub const PULUMI_FLOOR: &str = "3.235.0";
 
 /// The module name of the in-tree build backend (`build-backend` in `pyproject.toml`).
 pub(super) const BUILD_BACKEND_MODULE: &str = "_sdk_build_backend";

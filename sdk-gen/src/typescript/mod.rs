@@ -34,7 +34,7 @@ const RUNTIME_FILES: &[(&str, &str)] = &[
 /// The lowest `@pulumi/pulumi` the SDK works with (dynamic providers with `configure`), a peer
 /// dependency so that a program's own copy is the one used. `scripts/test.d/50-artefacts.sh` runs
 /// the Node tests against exactly this version; raise it only with a reason.
-pub const PULUMI_PEER_FLOOR: &str = "3.142.0";
+pub const PULUMI_PEER_FLOOR: &str = "3.216.0";
 
 /// The `@pulumi/pulumi` the SDK is built and type-checked with (its devDependency): the version of
 /// the test packages in `tests/node/package.json`.

@@ -18,6 +18,7 @@ use sdk_gen::{generate, tree, GenerateError, Options};
 /// ends with its hooks after generated metadata; the licence is the repository's, verbatim).
 const RUNTIME_SOURCES: &[(&str, &str)] = &[
     ("options.ts", include_str!("../src/runtime/options.ts")),
+    ("prepare.js", include_str!("../src/runtime/prepare.js")),
     ("_options.py", include_str!("../src/runtime/_options.py")),
     (
         "_sdk_build_backend.py",

@@ -29,6 +29,7 @@ const RUNTIME_FILES: &[(&str, &str)] = &[
         include_str!("../runtime/dynamicProvider.ts"),
     ),
     ("options.ts", include_str!("../runtime/options.ts")),
+    ("prepare.js", include_str!("../runtime/prepare.js")),
 ];
 
 /// The lowest `@pulumi/pulumi` the SDK works with (dynamic providers with `configure`), a peer
@@ -172,7 +173,7 @@ fn index_module(package: &Package, header: &Header) -> Result<String, fmt::Error
 ///
 /// `@pulumi/pulumi` is a peer dependency: a program's own copy must be the one our classes extend
 /// (a second, nested copy breaks `instanceof` checks and the resource monitor). `prepare` compiles
-/// the TypeScript, so `npm pack` and installs from a git URL or a directory get `bin/`.
+/// the TypeScript (`prepare.js`), so `npm pack` and installs from a git URL or a directory get `bin/`.
 fn package_json(package: &Package, header: &Header) -> String {
     let mut optional_dependencies = serde_json::Map::new();
     for suffix in PLATFORM_PACKAGE_SUFFIXES {
@@ -195,7 +196,7 @@ fn package_json(package: &Package, header: &Header) -> String {
         },
         "files": ["bin/**/*.js", "bin/**/*.d.ts", "README.md", "LICENSE"],
         "engines": { "node": ">=18" },
-        "scripts": { "build": "tsc", "prepare": "tsc" },
+        "scripts": { "build": "tsc", "prepare": "node prepare.js" },
         "peerDependencies": { "@pulumi/pulumi": format!(">={PULUMI_PEER_FLOOR} <4") },
         "optionalDependencies": optional_dependencies,
         "devDependencies": {

@@ -306,7 +306,7 @@ fn readme(package: &Package, header: &Header) -> Result<String, fmt::Error> {
     writeln!(out, "`providerBinary()` returns it, or throws an error that says how to install it. Installing this")?;
     writeln!(
         out,
-        "directory or a git checkout of it compiles the TypeScript (`prepare`), without a binary."
+        "directory (`npm install --install-links <dir>`) compiles the TypeScript (`prepare`), without a binary."
     )?;
     writeln!(out)?;
     writeln!(out, "## A program")?;

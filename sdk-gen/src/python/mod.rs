@@ -12,6 +12,7 @@ use crate::docs::{description_lines, python_docstring};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property, PropertyType, Resource};
 
+mod input_type;
 mod package;
 mod resource;
 mod settings;

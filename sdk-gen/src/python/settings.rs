@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write};
 
-use super::resource::write_input_type;
+use super::input_type::write_input_type;
 use super::string_literal;
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property};

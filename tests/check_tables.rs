@@ -1,20 +1,26 @@
-//! `check` tables, one file per resource under `tests/tables/`: valid inputs, each rule violated,
-//! several at once, unknown values and secrets. Each case goes through the method table (params
-//! decoding, the engine, the resource's rules, the encoding of the reply).
+//! `check` tables, one file per registered resource under `tests/tables/` (found by name:
+//! `check_<snake_case_name>.json`): valid inputs, each rule violated, several at once, unknown
+//! values and secrets. Each case goes through the method table (params decoding, the engine, the
+//! resource's rules, the encoding of the reply).
 
 mod common;
 
-use common::{expand_notation, read_table, InProcess};
+use alicloud_kms_provider::resources::ResourceRules;
+use common::{
+    expand_notation, orphan_resource_tables, read_table, resource_table_name, resource_tables,
+    tables_of, InProcess,
+};
 use serde_json::{json, Value};
 
-/// Runs every case of a table and reports all mismatches at once.
-async fn run_check_table(file: &str) {
-    let table = read_table(file);
+/// Runs every case of a table and returns every mismatch.
+async fn run_check_table(file: &str, table: &Value) -> Vec<String> {
     let resource_type = table["type"].as_str().unwrap();
     let provider = InProcess::new();
     let mut mismatches = Vec::new();
     let cases = table["cases"].as_array().unwrap();
-    assert!(!cases.is_empty());
+    if cases.is_empty() {
+        return vec![format!("{file} has no cases")];
+    }
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let mut params = json!({"news": expand_notation(case["news"].clone())});
@@ -29,21 +35,62 @@ async fn run_check_table(file: &str) {
         });
         if actual != expected {
             mismatches.push(format!(
-                "case {name:?}\n  expected {expected}\n  actual   {actual}"
+                "{file}, case {name:?}\n  expected {expected}\n  actual   {actual}"
             ));
         }
     }
-    assert!(mismatches.is_empty(), "{file}:\n{}", mismatches.join("\n"));
+    mismatches
 }
 
 #[tokio::test]
-async fn client_key_check_table() {
-    run_check_table("check_client_key.json").await;
+async fn every_registered_resource_passes_its_check_table() {
+    let tables = resource_tables("check").unwrap_or_else(|problems| panic!("{problems}"));
+    let mut mismatches = Vec::new();
+    for (_, file, table) in &tables {
+        mismatches.extend(run_check_table(file, table).await);
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
-#[tokio::test]
-async fn application_access_point_check_table() {
-    run_check_table("check_application_access_point.json").await;
+#[test]
+fn every_check_table_belongs_to_a_registered_resource() {
+    assert_eq!(orphan_resource_tables("check"), Vec::<String>::new());
+}
+
+#[test]
+fn a_resource_without_its_tables_fails_the_discovery() {
+    assert_eq!(
+        resource_table_name("check", "ApplicationAccessPoint"),
+        "check_application_access_point.json"
+    );
+    let unlisted = ResourceRules {
+        token: "alicloud-kms:index:NoSuchResource",
+        name: "NoSuchResource",
+        identity_property: None,
+        write_only_inputs: &[],
+        time_properties: &[],
+        unordered_properties: &[],
+    };
+    for kind in ["check", "diff"] {
+        let problems = tables_of(kind, [&unlisted].into_iter()).unwrap_err();
+        assert_eq!(
+            problems,
+            format!(
+                "alicloud-kms:index:NoSuchResource is registered but has no {kind} table: write \
+                 tests/tables/{kind}_no_such_resource.json"
+            )
+        );
+    }
+    // A table under the right name whose type is another resource's is refused too.
+    let impostor = ResourceRules {
+        name: "ClientKey",
+        ..unlisted
+    };
+    let problems = tables_of("check", [&impostor].into_iter()).unwrap_err();
+    assert!(
+        problems.contains("must be alicloud-kms:index:NoSuchResource"),
+        "{problems}"
+    );
 }
 
 #[tokio::test]

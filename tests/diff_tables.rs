@@ -1,18 +1,21 @@
-//! `diff` tables, one file per resource under `tests/tables/`: no change, update only, replace,
-//! unknown values, deleteBeforeReplace, normalised times, omitted validity and import-shaped
-//! state. Each case goes through the method table, like an engine's call.
+//! `diff` tables, one file per registered resource under `tests/tables/` (found by name:
+//! `diff_<snake_case_name>.json`): no change, update only, replace, unknown values,
+//! deleteBeforeReplace, normalised times, omitted validity and import-shaped state. Each case
+//! goes through the method table, like an engine's call.
 
 mod common;
 
-use common::{expand_notation, read_table, InProcess};
-use serde_json::json;
+use common::{expand_notation, orphan_resource_tables, resource_tables, InProcess};
+use serde_json::{json, Value};
 
-async fn run_diff_table(file: &str) {
-    let table = read_table(file);
+/// Runs every case of a table and returns every mismatch.
+async fn run_diff_table(file: &str, table: &Value) -> Vec<String> {
     let provider = InProcess::new();
     let mut mismatches = Vec::new();
     let cases = table["cases"].as_array().unwrap();
-    assert!(!cases.is_empty());
+    if cases.is_empty() {
+        return vec![format!("{file} has no cases")];
+    }
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let olds = match &case["olds"] {
@@ -32,21 +35,26 @@ async fn run_diff_table(file: &str) {
         let expected = &case["reply"];
         if &actual != expected {
             mismatches.push(format!(
-                "case {name:?}\n  expected {expected}\n  actual   {actual}"
+                "{file}, case {name:?}\n  expected {expected}\n  actual   {actual}"
             ));
         }
     }
-    assert!(mismatches.is_empty(), "{file}:\n{}", mismatches.join("\n"));
+    mismatches
 }
 
 #[tokio::test]
-async fn client_key_diff_table() {
-    run_diff_table("diff_client_key.json").await;
+async fn every_registered_resource_passes_its_diff_table() {
+    let tables = resource_tables("diff").unwrap_or_else(|problems| panic!("{problems}"));
+    let mut mismatches = Vec::new();
+    for (_, file, table) in &tables {
+        mismatches.extend(run_diff_table(file, table).await);
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
 }
 
-#[tokio::test]
-async fn application_access_point_diff_table() {
-    run_diff_table("diff_application_access_point.json").await;
+#[test]
+fn every_diff_table_belongs_to_a_registered_resource() {
+    assert_eq!(orphan_resource_tables("diff"), Vec::<String>::new());
 }
 
 #[tokio::test]

@@ -125,7 +125,7 @@ fn concurrent_lost_creates_on_one_access_point_never_delete_another_creates_key(
             ..FaultSpec::default()
         },
     );
-    let inputs = harness.check(
+    let inputs = harness.assert_check_passes(
         KEY_TYPE,
         "key",
         json!({"aapName": "aap", "password": PASSWORD}),

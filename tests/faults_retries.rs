@@ -8,6 +8,7 @@
 
 mod resources_support;
 
+use alicloud_kms_provider::provider::kms_options::TEST_RETRY_DELAY_VARIABLE;
 use kms_emulator::{Action, FaultSpec};
 use resources_support::*;
 use serde_json::json;
@@ -153,7 +154,7 @@ fn a_hang_ends_at_the_deadline_with_a_clear_error_and_no_key_left() {
 #[test]
 fn real_retry_waits_start_at_a_second_and_cancel_ends_them_at_once() {
     // The real schedule: no test hook for short waits.
-    let mut harness = Harness::start_with(&[("ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS", "")]);
+    let mut harness = Harness::start_with(&[(TEST_RETRY_DELAY_VARIABLE, "")]);
     harness.create_access_point("aap", &["p"]);
     fault(
         &harness.emulator,
@@ -163,7 +164,7 @@ fn real_retry_waits_start_at_a_second_and_cancel_ends_them_at_once() {
             ..FaultSpec::default()
         },
     );
-    let inputs = harness.check(
+    let inputs = harness.assert_check_passes(
         KEY_TYPE,
         "key",
         json!({"aapName": "aap", "password": PASSWORD}),
@@ -222,7 +223,7 @@ fn cancel_during_an_in_flight_create_says_a_key_may_exist_and_how_to_find_it() {
             ..once()
         },
     );
-    let inputs = harness.check(
+    let inputs = harness.assert_check_passes(
         KEY_TYPE,
         "key",
         json!({"aapName": "aap", "password": PASSWORD}),
@@ -232,9 +233,7 @@ fn cancel_during_an_in_flight_create_says_a_key_may_exist_and_how_to_find_it() {
         json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
     );
     // The request is in flight once the emulator counted it.
-    while harness.emulator.call_count(Action::CreateClientKey) == 0 {
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
+    wait_until_called(&harness.emulator, Action::CreateClientKey);
     harness.provider.notify("cancel");
     let reply = harness.provider.reply(create);
     let error = &reply["error"];
@@ -245,12 +244,4 @@ fn cancel_during_an_in_flight_create_says_a_key_may_exist_and_how_to_find_it() {
         "{message}"
     );
     harness.finish(&[PASSWORD]);
-}
-
-#[test]
-fn the_retry_hook_is_gated_by_the_same_variable_as_the_other_test_hooks() {
-    assert_eq!(
-        alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE,
-        alicloud_kms_provider::protocol::TEST_HOOKS_VARIABLE
-    );
 }

@@ -11,14 +11,13 @@ use std::os::unix::fs::PermissionsExt;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread;
-use std::time::Duration;
 
 use kms_emulator::{Action, FaultSpec};
 use resources_support::*;
 use serde_json::{json, Value};
 
 fn key_inputs(harness: &mut Harness, key_file: &str) -> Value {
-    harness.check(
+    harness.assert_check_passes(
         KEY_TYPE,
         "key",
         json!({"aapName": "aap", "password": PASSWORD, "privateKeyDataFile": key_file}),
@@ -196,9 +195,7 @@ fn create_while_the_directory_disappears(harness: &mut Harness) -> Value {
     );
     // The call counter moves when the request reaches the action, before the injected latency:
     // from then on the reply is at least 1.5 s away.
-    while harness.emulator.call_count(Action::CreateClientKey) == 0 {
-        thread::sleep(Duration::from_millis(2));
-    }
+    wait_until_called(&harness.emulator, Action::CreateClientKey);
     fs::remove_dir_all(harness.path("keys")).unwrap();
     let reply = harness.provider.reply(id);
     reply

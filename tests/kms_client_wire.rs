@@ -1,6 +1,6 @@
 //! What the client puts on the wire, and how it decodes the typed replies.
 //!
-//! With the clock and nonce pinned to those of reference vectors C, D and F, the client's own
+//! With the clock and nonce pinned to those of the signing vectors C, D and F (docs/kms-api.md §7), the client's own
 //! requests must carry exactly the vectors' signatures: this proves the whole path (common
 //! parameters, request struct field names, the `Policies` encoding, STS token, placement in
 //! query or body, URL and form encoding) and not only the signer.

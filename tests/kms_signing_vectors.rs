@@ -1,4 +1,4 @@
-//! The signing test vectors of the reference (§7.3, A to G), one folder each under
+//! The signing test vectors of docs/kms-api.md (§7, A to G), one folder each under
 //! `tests/fixtures/signing/`, checked stage by stage: canonical query, string to sign, signature.
 //!
 //! Each file holds its value exactly (a single trailing newline, if an editor adds one, is
@@ -21,7 +21,7 @@ fn read_stage(folder: &Path, file: &str) -> String {
 }
 
 #[track_caller]
-fn check_vector(case: &str) {
+fn assert_vector_reproduced(case: &str) {
     let folder = fixtures_root().join(case);
     let parameters: Vec<(String, String)> =
         serde_json::from_str(&read_stage(&folder, "params.json"))
@@ -74,42 +74,42 @@ const CASES: &[&str] = &[
 
 #[test]
 fn a_ecs_describe_regions() {
-    check_vector("a-ecs-describe-regions");
+    assert_vector_reproduced("a-ecs-describe-regions");
 }
 
 #[test]
 fn a_prime_timestamp_key_case() {
-    check_vector("a-prime-timestamp-key-case");
+    assert_vector_reproduced("a-prime-timestamp-key-case");
 }
 
 #[test]
 fn b_kms_doc_create_key() {
-    check_vector("b-kms-doc-create-key");
+    assert_vector_reproduced("b-kms-doc-create-key");
 }
 
 #[test]
 fn c_create_client_key_special_characters() {
-    check_vector("c-create-client-key-special-characters");
+    assert_vector_reproduced("c-create-client-key-special-characters");
 }
 
 #[test]
 fn d_create_aap_sts_utf8_json() {
-    check_vector("d-create-aap-sts-utf8-json");
+    assert_vector_reproduced("d-create-aap-sts-utf8-json");
 }
 
 #[test]
 fn e_old_core_get_client_key() {
-    check_vector("e-old-core-get-client-key");
+    assert_vector_reproduced("e-old-core-get-client-key");
 }
 
 #[test]
 fn f_tea_rpc_get_client_key() {
-    check_vector("f-tea-rpc-get-client-key");
+    assert_vector_reproduced("f-tea-rpc-get-client-key");
 }
 
 #[test]
 fn g_tea_rpc_utils_unit_test() {
-    check_vector("g-tea-rpc-utils-unit-test");
+    assert_vector_reproduced("g-tea-rpc-utils-unit-test");
 }
 
 /// A folder added without a test function would otherwise be silently skipped.

@@ -57,7 +57,7 @@ fn run_lifecycle(case: &Case) {
     let name = case.inputs["applicationAccessPointName"].as_str().unwrap();
     let aap_urn = urn(AAP_TYPE, "AAP0");
 
-    let inputs = harness.check(AAP_TYPE, "AAP0", case.inputs.clone());
+    let inputs = harness.assert_check_passes(AAP_TYPE, "AAP0", case.inputs.clone());
     assert_eq!(inputs, case.inputs, "{label}");
 
     let preview = harness.provider.result(
@@ -99,7 +99,7 @@ fn run_lifecycle(case: &Case) {
     assert_eq!(diff["changes"], "DIFF_NONE", "{label}: {diff}");
 
     // The update: diff says in place, preview changes nothing, update changes KMS.
-    let new_inputs = harness.check(AAP_TYPE, "AAP0", case.updated.clone());
+    let new_inputs = harness.assert_check_passes(AAP_TYPE, "AAP0", case.updated.clone());
     let diff = harness.provider.result(
         "diff",
         json!({"urn": aap_urn, "id": name, "olds": state, "news": new_inputs}),
@@ -147,7 +147,7 @@ fn run_lifecycle(case: &Case) {
     // A new name replaces, deleting first (the old name would collide otherwise).
     let mut renamed = case.updated.clone();
     renamed["applicationAccessPointName"] = json!("renamed");
-    let renamed_inputs = harness.check(AAP_TYPE, "AAP0", renamed);
+    let renamed_inputs = harness.assert_check_passes(AAP_TYPE, "AAP0", renamed);
     let diff = harness.provider.result(
         "diff",
         json!({"urn": aap_urn, "id": name, "olds": read["properties"], "news": renamed_inputs}),
@@ -180,7 +180,7 @@ fn run_lifecycle(case: &Case) {
 fn import_by_name_and_refresh_after_out_of_band_change_and_deletion() {
     let mut harness = Harness::start();
     let program = json!({"applicationAccessPointName": "terraform-example", "policies": ["aa"], "description": "aa"});
-    let inputs = harness.check(AAP_TYPE, "AAP0", program.clone());
+    let inputs = harness.assert_check_passes(AAP_TYPE, "AAP0", program.clone());
     let created = harness.provider.result(
         "create",
         json!({"urn": urn(AAP_TYPE, "AAP0"), "properties": inputs}),
@@ -248,7 +248,7 @@ fn a_taken_name_suggests_import_and_an_access_point_with_keys_is_not_deleted() {
     let mut harness = Harness::start();
     harness.create_access_point("taken", &["p"]);
 
-    let inputs = harness.check(
+    let inputs = harness.assert_check_passes(
         AAP_TYPE,
         "second",
         json!({"applicationAccessPointName": "taken", "policies": ["q"]}),
@@ -267,7 +267,7 @@ fn a_taken_name_suggests_import_and_an_access_point_with_keys_is_not_deleted() {
     assert!(message.contains("RequestId "), "{message}");
     assert_eq!(harness.emulator.access_points()[0].policies, ["p"]);
 
-    let key_inputs = harness.check(
+    let key_inputs = harness.assert_check_passes(
         KEY_TYPE,
         "key",
         json!({"aapName": "taken", "password": PASSWORD}),

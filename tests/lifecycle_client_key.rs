@@ -183,7 +183,7 @@ fn run_lifecycle(case: &Case) {
     // diff: a new password replaces the key.
     let mut changed = news.clone();
     changed["password"] = json!("NewPassword456!");
-    let changed_inputs = harness.check(KEY_TYPE, "k", changed);
+    let changed_inputs = harness.assert_check_passes(KEY_TYPE, "k", changed);
     let diff = harness.provider.result(
         "diff",
         json!({"urn": key_urn, "id": id, "olds": state, "news": changed_inputs}),
@@ -231,7 +231,7 @@ fn run_lifecycle(case: &Case) {
 fn seed_inputs(harness: &mut Harness) -> (Value, Value) {
     let news = json!({"aapName": "aap", "password": PASSWORD, "notBefore": "2023-09-01T14:11:22Z",
                       "notAfter": "2028-09-01T14:11:22Z", "privateKeyDataFile": "./key.json"});
-    let inputs = harness.check(KEY_TYPE, "key", news.clone());
+    let inputs = harness.assert_check_passes(KEY_TYPE, "key", news.clone());
     (news, inputs)
 }
 
@@ -366,7 +366,7 @@ fn refresh_after_out_of_band_drift_reports_what_kms_holds() {
 
     let mut program = news.clone();
     program["notAfter"] = json!("2030-01-01T00:00:00Z");
-    let program_inputs = harness.check(KEY_TYPE, "key", program);
+    let program_inputs = harness.assert_check_passes(KEY_TYPE, "key", program);
     let diff = harness.provider.result(
         "diff",
         json!({"urn": urn(KEY_TYPE, "key"), "id": id, "olds": read["properties"], "news": program_inputs}),

@@ -1,4 +1,4 @@
-//! The seed example (`../shared/seed/alicloud_kms_client_key.md`), translated to our protocol:
+//! The seed example (docs/kms-api.md §5.5), translated to our protocol:
 //! the access point `terraform-example` with policies `["aa"]` and description `"aa"`, and a
 //! client key with password `YouPassword123!`, validity 2023-09-01T14:11:22Z to
 //! 2028-09-01T14:11:22Z and private key file `./private_key_data_file.txt`. It runs through the

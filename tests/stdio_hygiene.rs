@@ -4,6 +4,7 @@
 
 mod common;
 
+use alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE;
 use common::ProviderProcess;
 use serde_json::{json, Value};
 
@@ -290,10 +291,7 @@ fn hostile_line(generator: &mut Generator) -> Vec<u8> {
 
 #[test]
 fn hostile_input_gets_errors_and_the_server_keeps_serving() {
-    let mut provider = ProviderProcess::spawn(&[
-        ("ALICLOUD_KMS_PROVIDER_TEST_HOOKS", "0"),
-        ("RUST_LOG", "debug"),
-    ]);
+    let mut provider = ProviderProcess::spawn(&[(TEST_HOOKS_VARIABLE, "0"), ("RUST_LOG", "debug")]);
     let mut generator = Generator(0x9e37_79b9_7f4a_7c15);
     for _ in 0..3000 {
         let mut line = hostile_line(&mut generator);

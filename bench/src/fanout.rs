@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use alicloud_kms_provider::provider::error::codes;
 use serde_json::{json, Value};
 
 use crate::emulator::{Emulator, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET};
@@ -13,7 +14,7 @@ use crate::stdio::{error_code, memory_of, request_line, Provider, ProviderComman
 use crate::BenchError;
 
 /// The `not_implemented` error code of the wire contract.
-pub const NOT_IMPLEMENTED: i64 = -32050;
+pub const NOT_IMPLEMENTED: i64 = codes::NOT_IMPLEMENTED as i64;
 
 /// Faults injected on CreateClientKey for one fan-out run.
 #[derive(Clone, Debug)]

@@ -4,6 +4,7 @@
 
 use std::time::{Duration, Instant};
 
+use alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE;
 use serde_json::{json, Value};
 
 use crate::stdio::{error_code, memory_of, request_line, Provider, ProviderCommand};
@@ -140,9 +141,7 @@ pub fn peak_memory(
     in_flight: u64,
     sleep: Duration,
 ) -> Result<MemoryFigures, BenchError> {
-    let command = command
-        .clone()
-        .with_env("ALICLOUD_KMS_PROVIDER_TEST_HOOKS", "1");
+    let command = command.clone().with_env(TEST_HOOKS_VARIABLE, "1");
     let mut provider = Provider::start(&command)?;
     provider.call("getSchema", json!({}))?;
     let (_, idle_bytes) = memory_of(provider.pid())?;

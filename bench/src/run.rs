@@ -10,6 +10,7 @@ use crate::emulator::Emulator;
 use crate::fanout::{self, FanOut, FanOutFaults};
 use crate::kms_cpu::{ClientRun, Clients, Flavour};
 use crate::machine::Machine;
+use crate::packages::{self, Packages};
 use crate::protocol::{self, MemoryFigures};
 use crate::stdio::{request_line, ProviderCommand};
 use crate::{callgrind, emulator_load, kms_cpu, python_host, report, stats, BenchError, Options};
@@ -102,6 +103,8 @@ pub struct Figures {
     pub emulator_load: Measured<emulator_load::EmulatorLoad>,
     pub python_host: Measured<Value>,
     pub instructions: Measured<Instructions>,
+    /// The release artefacts: sizes, and the packaged binary's cold start beside the cargo-built one.
+    pub packages: Measured<Packages>,
 }
 
 /// Sizes of each run.
@@ -186,6 +189,12 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
     let cold_start = step(only, "cold-start", "cold start", || {
         protocol::cold_start(&command, sizes.spawns)
     });
+    let packages = step(
+        only,
+        "packages",
+        "release artefacts: sizes, packaged binary's cold start",
+        || packages::measure(&paths.root, &command, sizes.spawns),
+    );
     let throughput = step(only, "throughput", "check + diff throughput", || {
         protocol::throughput(&command, sizes.throughput_requests, sizes.throughput_rounds)
     });
@@ -260,6 +269,7 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         load_after: crate::machine::load_average(),
         binary_bytes,
         cold_start,
+        packages,
         throughput,
         memory,
         fan_out,

@@ -1,4 +1,4 @@
-//! The emulator's answers to questions the KMS documentation leaves open (reference §10).
+//! The emulator's answers to questions the KMS documentation leaves open (docs/kms-api.md §9).
 //!
 //! Every behaviour that no source confirms is decided here, in one place, as a constant, so that
 //! changing a decision is a one-line edit. The README's "Unconfirmed behaviour" table lists each

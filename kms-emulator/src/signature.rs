@@ -1,8 +1,8 @@
 //! RPC request signing, signature version 1.0 (HMAC-SHA1; "v2" in current Alibaba docs), as the
 //! server computes it: pure functions, no clock and no randomness.
 //!
-//! This is written from the reference (§7.2), independently of the provider's signer, so that a
-//! misreading of the algorithm cannot hide in both.
+//! This is written from the algorithm's description (docs/kms-api.md §6), independently of the
+//! provider's signer, so that a misreading of the algorithm cannot hide in both.
 
 use std::collections::BTreeMap;
 

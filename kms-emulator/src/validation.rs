@@ -51,7 +51,7 @@ pub fn check_name(parameter: &str, name: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// The client key password rule (reference §5.1).
+/// The client key password rule (docs/kms-api.md §5.1).
 pub fn check_password(password: &str) -> Result<(), ApiError> {
     let (shortest, longest) = rules::PASSWORD_LENGTH;
     let length = password.chars().count();

@@ -48,7 +48,9 @@ fn prints_the_listening_line_and_serves_the_demo_credential() {
     let running = spawn(&[]);
     assert!(running.addr.ip().is_loopback());
     assert_ne!(running.addr.port(), 0);
-    Client::demo(running.addr).call("ListPolicies", &[]).ok();
+    Client::demo(running.addr)
+        .call("ListPolicies", &[])
+        .assert_ok();
 }
 
 #[test]
@@ -75,7 +77,7 @@ fn credentials_replace_the_demo_pair() {
             "CreateApplicationAccessPoint",
             &[("Name", "aap"), ("Policies", "[\"p\"]")],
         )
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(
         created["Arn"],
@@ -87,7 +89,7 @@ fn credentials_replace_the_demo_pair() {
         access_key_secret: "tmp-secret".into(),
         security_token: Some("tok".into()),
     };
-    sts.call("ListPolicies", &[]).ok();
+    sts.call("ListPolicies", &[]).assert_ok();
 }
 
 #[test]
@@ -105,13 +107,13 @@ fn the_state_file_survives_a_restart() {
                 "CreateApplicationAccessPoint",
                 &[("Name", "kept"), ("Policies", "[\"p\"]")],
             )
-            .ok();
+            .assert_ok();
         let created = client
             .call(
                 "CreateClientKey",
                 &[("AapName", "kept"), ("Password", "YouPassword123!")],
             )
-            .ok()
+            .assert_ok()
             .clone();
         created["ClientKeyId"].as_str().unwrap().to_owned()
     };
@@ -119,10 +121,10 @@ fn the_state_file_survives_a_restart() {
     let client = Client::demo(running.addr);
     client
         .call("DescribeApplicationAccessPoint", &[("Name", "kept")])
-        .ok();
+        .assert_ok();
     let key = client
         .get("GetClientKey", &[("ClientKeyId", &key_id)])
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(key["AapName"], "kept");
     client
@@ -219,7 +221,7 @@ fn sts_and_metadata_flags_configure_the_stand_ins() {
         )
     };
     assume().assert_error(400, "Throttling.User");
-    let answer = assume().ok().clone();
+    let answer = assume().assert_ok().clone();
     let expiration = kms_emulator::validation::parse_api_time(
         answer["Credentials"]["Expiration"].as_str().unwrap(),
     )

@@ -40,7 +40,7 @@ fn latency_delays_the_answer() {
         )
         .unwrap();
     let started = Instant::now();
-    client.call("ListPolicies", &[]).ok();
+    client.call("ListPolicies", &[]).assert_ok();
     assert!(
         started.elapsed() >= Duration::from_millis(300),
         "answered after {:?}",
@@ -67,13 +67,13 @@ fn throttling_answers_throttling_user_for_the_next_n_calls() {
             .call("ListPolicies", &[])
             .assert_error(400, "Throttling.User");
     }
-    client.call("ListPolicies", &[]).ok();
+    client.call("ListPolicies", &[]).assert_ok();
     assert!(
         emulator.faults().is_empty(),
         "the spent fault removed itself"
     );
     // Other actions were never affected.
-    client.call("ListNetworkRules", &[]).ok();
+    client.call("ListNetworkRules", &[]).assert_ok();
 }
 
 #[test]
@@ -106,7 +106,7 @@ fn server_errors_use_the_configured_status() {
         .call("ListNetworkRules", &[])
         .assert_error(503, "ServiceUnavailableTemporary");
     emulator.clear_faults();
-    client.call("ListPolicies", &[]).ok();
+    client.call("ListPolicies", &[]).assert_ok();
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn drop_after_commit_runs_the_action_and_closes_the_connection_without_an_answer
     assert_eq!(keys[0].aap_name, "aap_drop");
     client
         .get("GetClientKey", &[("ClientKeyId", &keys[0].id)])
-        .ok();
+        .assert_ok();
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn hang_stays_silent_then_closes_and_does_not_run_the_action() {
     assert!(started.elapsed() >= Duration::from_millis(300));
     assert!(emulator.access_points().is_empty());
     // Meanwhile and afterwards other actions are served.
-    client.call("ListPolicies", &[]).ok();
+    client.call("ListPolicies", &[]).assert_ok();
 }
 
 #[test]
@@ -238,7 +238,7 @@ fn invalid_fault_specs_are_refused() {
 fn call_counts_count_authenticated_calls_per_action() {
     let emulator = start();
     let client = Client::demo(emulator.addr());
-    client.call("ListPolicies", &[]).ok();
+    client.call("ListPolicies", &[]).assert_ok();
     client
         .call("DescribePolicy", &[("Name", "x")])
         .assert_error(404, "Forbidden.ResourceNotFound");
@@ -260,13 +260,13 @@ fn hooks_inspect_and_change_state_behind_the_api() {
                 ("Description", "before"),
             ],
         )
-        .ok();
+        .assert_ok();
     let created = client
         .call(
             "CreateClientKey",
             &[("AapName", "aap_hook"), ("Password", "YouPassword123!")],
         )
-        .ok()
+        .assert_ok()
         .clone();
     let id = created["ClientKeyId"].as_str().unwrap();
 
@@ -294,7 +294,7 @@ fn hooks_inspect_and_change_state_behind_the_api() {
     ));
     let described = client
         .call("DescribeApplicationAccessPoint", &[("Name", "aap_hook")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(
         (
@@ -315,7 +315,7 @@ fn hooks_inspect_and_change_state_behind_the_api() {
             "CreateClientKey",
             &[("AapName", "aap_hook"), ("Password", "YouPassword123!")],
         )
-        .ok();
+        .assert_ok();
     assert!(emulator.delete_access_point("aap_hook"));
     assert!(
         emulator.client_keys().is_empty(),
@@ -345,7 +345,7 @@ fn the_control_endpoint_drives_faults() {
     client
         .call("ListPolicies", &[])
         .assert_error(400, "Throttling.User");
-    client.call("ListPolicies", &[]).ok();
+    client.call("ListPolicies", &[]).assert_ok();
 
     let (status, _) = control(
         &emulator,
@@ -359,7 +359,7 @@ fn the_control_endpoint_drives_faults() {
         .assert_error(500, "InternalFailure");
     let (status, body) = control(&emulator, "DELETE", "/faults/*", None);
     assert_eq!((status, body["cleared"].as_bool()), (200, Some(true)));
-    client.call("ListNetworkRules", &[]).ok();
+    client.call("ListNetworkRules", &[]).assert_ok();
 
     for (path, body) in [
         ("/faults/Nope", "{}"),
@@ -400,7 +400,7 @@ fn the_control_endpoint_inspects_and_changes_state() {
             "CreateClientKey",
             &[("AapName", "aap_ctl"), ("Password", "YouPassword123!")],
         )
-        .ok()
+        .assert_ok()
         .clone();
     let id = created["ClientKeyId"].as_str().unwrap();
 
@@ -426,7 +426,7 @@ fn the_control_endpoint_inspects_and_changes_state() {
     assert_eq!(
         client
             .call("DescribeApplicationAccessPoint", &[("Name", "aap_ctl")])
-            .ok()["Description"],
+            .assert_ok()["Description"],
         "drift"
     );
 
@@ -480,7 +480,7 @@ async fn the_async_start_serves_and_stops_on_drop() {
     let reply = tokio::task::spawn_blocking(move || Client::demo(addr).call("ListPolicies", &[]))
         .await
         .unwrap();
-    reply.ok();
+    reply.assert_ok();
     emulator.shutdown();
     // Once stopped, nothing listens there any more.
     let mut refused = false;
@@ -521,7 +521,7 @@ fn a_hanging_call_does_not_block_other_clients_and_shutdown_cuts_it() {
         assert!(Instant::now() < deadline, "the hanging call never arrived");
         std::thread::yield_now();
     }
-    client.call("ListPolicies", &[]).ok();
+    client.call("ListPolicies", &[]).assert_ok();
     assert!(
         !hanging.is_finished(),
         "the first call is still waiting for its answer"

@@ -91,10 +91,10 @@ fn imdsv2_token_then_role_name_then_credentials_that_kms_accepts() {
     );
 
     let instance = client_from(addr, &body);
-    instance.call("ListPolicies", &[]).ok();
+    instance.call("ListPolicies", &[]).assert_ok();
     let identity = instance
         .call("GetCallerIdentity", &[("Version", "2015-04-01")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(
         identity["Arn"],
@@ -196,7 +196,7 @@ fn instance_credentials_rotate_and_expire_with_the_lifetime_control() {
     let path = format!("{ROLE_PATH}EcsInstanceRole");
     let first = http(addr, "GET", &path, &[], "").body().clone();
     let instance = client_from(addr, &first);
-    instance.call("ListPolicies", &[]).ok();
+    instance.call("ListPolicies", &[]).assert_ok();
     std::thread::sleep(Duration::from_millis(2100));
     let second = http(addr, "GET", &path, &[], "").body().clone();
     assert_ne!(
@@ -218,7 +218,7 @@ fn the_credentials_uri_stand_in_answers_like_a_credentials_uri() {
     assert_eq!(body["Code"], "Success");
     client_from(emulator.addr(), &body)
         .call("ListPolicies", &[])
-        .ok();
+        .assert_ok();
     assert_eq!(
         emulator.metadata_call_count(MetadataEndpoint::CredentialsUri),
         1
@@ -313,7 +313,7 @@ fn the_control_endpoint_configures_sts_and_metadata_and_shows_issued_credentials
                 ("RoleSessionName", "ctl"),
             ],
         )
-        .ok()
+        .assert_ok()
         .clone();
     let listed = http(addr, "GET", "/__emulator/sts/credentials", &[], "");
     let listed_text = text(&listed).to_owned();

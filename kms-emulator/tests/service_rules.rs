@@ -25,7 +25,7 @@ fn assert_keys(value: &Value, expected: &[&str]) {
 fn create_key(client: &Client, aap: &str, extra: &[(&str, &str)]) -> Value {
     let mut params = vec![("AapName", aap), ("Password", "YouPassword123!")];
     params.extend_from_slice(extra);
-    client.call("CreateClientKey", &params).ok().clone()
+    client.call("CreateClientKey", &params).assert_ok().clone()
 }
 
 #[test]
@@ -64,7 +64,7 @@ fn client_key_lifecycle_and_shapes() {
 
     let got = client
         .get("GetClientKey", &[("ClientKeyId", &id)])
-        .ok()
+        .assert_ok()
         .clone();
     assert_keys(
         &got,
@@ -93,7 +93,7 @@ fn client_key_lifecycle_and_shapes() {
 
     let listed = client
         .get("ListClientKeys", &[("AapName", "aap_keys")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_keys(&listed, &["ClientKeys", "RequestId"]);
     let items = listed["ClientKeys"].as_array().unwrap();
@@ -114,7 +114,9 @@ fn client_key_lifecycle_and_shapes() {
     assert_eq!(items[0]["PublicKeyData"], got["PublicKeyData"]);
 
     assert_keys(
-        client.call("DeleteClientKey", &[("ClientKeyId", &id)]).ok(),
+        client
+            .call("DeleteClientKey", &[("ClientKeyId", &id)])
+            .assert_ok(),
         &["RequestId"],
     );
     client
@@ -148,7 +150,7 @@ fn validity_defaults_to_creation_time_plus_five_years() {
             "GetClientKey",
             &[("ClientKeyId", created["ClientKeyId"].as_str().unwrap())],
         )
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(got["CreateTime"], created["NotBefore"]);
 }
@@ -207,7 +209,7 @@ fn password_rules_are_enforced() {
                 "CreateClientKey",
                 &[("AapName", "aap_pw"), ("Password", good)],
             )
-            .ok();
+            .assert_ok();
     }
 }
 
@@ -255,7 +257,7 @@ fn validity_rules_are_enforced() {
                 ("NotAfter", "2021-01-01T00:00:00Z"),
             ],
         )
-        .ok();
+        .assert_ok();
 }
 
 #[test]
@@ -272,7 +274,7 @@ fn access_point_lifecycle_and_shapes() {
                 ("Description", "aap description"),
             ],
         )
-        .ok()
+        .assert_ok()
         .clone();
     assert_keys(
         &created,
@@ -295,7 +297,7 @@ fn access_point_lifecycle_and_shapes() {
     );
     let described = client
         .call("DescribeApplicationAccessPoint", &[("Name", "aap_test")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_keys(
         &described,
@@ -316,12 +318,12 @@ fn access_point_lifecycle_and_shapes() {
                 "UpdateApplicationAccessPoint",
                 &[("Name", "aap_test"), ("Description", "new")],
             )
-            .ok(),
+            .assert_ok(),
         &["RequestId"],
     );
     let described = client
         .call("DescribeApplicationAccessPoint", &[("Name", "aap_test")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(
         (
@@ -335,10 +337,10 @@ fn access_point_lifecycle_and_shapes() {
             "UpdateApplicationAccessPoint",
             &[("Name", "aap_test"), ("Policies", "[\"x\"]")],
         )
-        .ok();
+        .assert_ok();
     let described = client
         .call("DescribeApplicationAccessPoint", &[("Name", "aap_test")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(
         (
@@ -351,7 +353,7 @@ fn access_point_lifecycle_and_shapes() {
     assert_keys(
         client
             .call("DeleteApplicationAccessPoint", &[("Name", "aap_test")])
-            .ok(),
+            .assert_ok(),
         &["RequestId"],
     );
     for action in [
@@ -406,7 +408,7 @@ fn access_point_rules_are_enforced() {
             "CreateApplicationAccessPoint",
             &[("Name", "three"), ("Policies", "[\"a\",\"b\",\"c\"]")],
         )
-        .ok();
+        .assert_ok();
     client
         .call(
             "CreateApplicationAccessPoint",
@@ -451,10 +453,10 @@ fn an_access_point_with_client_keys_cannot_be_deleted() {
             "DeleteClientKey",
             &[("ClientKeyId", key["ClientKeyId"].as_str().unwrap())],
         )
-        .ok();
+        .assert_ok();
     client
         .call("DeleteApplicationAccessPoint", &[("Name", "aap_busy")])
-        .ok();
+        .assert_ok();
 }
 
 #[test]
@@ -469,7 +471,7 @@ fn lists_page_in_creation_order() {
             "ListApplicationAccessPoints",
             &[("PageNumber", "2"), ("PageSize", "2")],
         )
-        .ok()
+        .assert_ok()
         .clone();
     assert_keys(
         &page,
@@ -498,7 +500,10 @@ fn lists_page_in_creation_order() {
         .collect();
     assert_eq!(names, ["aap_2", "aap_3"]);
     assert_keys(&items[0], &["AuthenticationMethod", "Name"]);
-    let defaults = client.call("ListApplicationAccessPoints", &[]).ok().clone();
+    let defaults = client
+        .call("ListApplicationAccessPoints", &[])
+        .assert_ok()
+        .clone();
     assert_eq!(
         (
             defaults["PageNumber"].as_u64(),
@@ -508,7 +513,7 @@ fn lists_page_in_creation_order() {
     );
     let beyond = client
         .call("ListApplicationAccessPoints", &[("PageNumber", "9")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(
         beyond["ApplicationAccessPoints"]["ApplicationAccessPoint"]
@@ -546,7 +551,7 @@ fn client_keys_list_by_access_point_or_all() {
     create_key(&client, "aap_two", &[]);
     let one = client
         .get("ListClientKeys", &[("AapName", "aap_one")])
-        .ok()
+        .assert_ok()
         .clone();
     let ids: Vec<&Value> = one["ClientKeys"]
         .as_array()
@@ -556,7 +561,7 @@ fn client_keys_list_by_access_point_or_all() {
         .collect();
     assert_eq!(ids, [&first["ClientKeyId"]]);
     assert_eq!(
-        client.get("ListClientKeys", &[]).ok()["ClientKeys"]
+        client.get("ListClientKeys", &[]).assert_ok()["ClientKeys"]
             .as_array()
             .unwrap()
             .len(),
@@ -583,7 +588,7 @@ fn policy_lifecycle_and_shapes() {
                 ("Description", "d"),
             ],
         )
-        .ok()
+        .assert_ok()
         .clone();
     assert_keys(
         &created,
@@ -609,7 +614,7 @@ fn policy_lifecycle_and_shapes() {
     assert_eq!(created["AccessControlRules"], rules);
     let described = client
         .call("DescribePolicy", &[("Name", "policy_test")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_keys(
         &described,
@@ -643,10 +648,10 @@ fn policy_lifecycle_and_shapes() {
                 ("Description", "e"),
             ],
         )
-        .ok();
+        .assert_ok();
     let described = client
         .call("DescribePolicy", &[("Name", "policy_test")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(described["Resources"], serde_json::json!(["key/*"]));
     assert_eq!(described["Description"], "e");
@@ -657,7 +662,7 @@ fn policy_lifecycle_and_shapes() {
         )
         .assert_error(400, "InvalidParameter");
 
-    let listed = client.call("ListPolicies", &[]).ok().clone();
+    let listed = client.call("ListPolicies", &[]).assert_ok().clone();
     assert_keys(
         &listed,
         &[
@@ -673,7 +678,9 @@ fn policy_lifecycle_and_shapes() {
         serde_json::json!([{ "Name": "policy_test" }])
     );
 
-    client.call("DeletePolicy", &[("Name", "policy_test")]).ok();
+    client
+        .call("DeletePolicy", &[("Name", "policy_test")])
+        .assert_ok();
     for action in ["DescribePolicy", "DeletePolicy", "UpdatePolicy"] {
         client
             .call(action, &[("Name", "policy_test")])
@@ -693,7 +700,7 @@ fn policy_rules_are_enforced() {
         ),
         ("Resources", "[\"key/*\"]"),
     ];
-    client.call("CreatePolicy", &good).ok();
+    client.call("CreatePolicy", &good).assert_ok();
     client
         .call("CreatePolicy", &good)
         .assert_error(409, "Rejected.ResourceExist");
@@ -734,7 +741,7 @@ fn network_rule_lifecycle_and_shapes() {
                 ("Description", "d"),
             ],
         )
-        .ok()
+        .assert_ok()
         .clone();
     assert_keys(
         &created,
@@ -757,7 +764,7 @@ fn network_rule_lifecycle_and_shapes() {
     );
     let described = client
         .call("DescribeNetworkRule", &[("Name", "rule_a")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_keys(
         &described,
@@ -768,10 +775,10 @@ fn network_rule_lifecycle_and_shapes() {
             "UpdateNetworkRule",
             &[("Name", "rule_a"), ("SourcePrivateIp", "10.0.0.1,10.0.0.2")],
         )
-        .ok();
+        .assert_ok();
     let described = client
         .call("DescribeNetworkRule", &[("Name", "rule_a")])
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(described["SourcePrivateIp"], "[\"10.0.0.1\",\"10.0.0.2\"]");
     client
@@ -780,7 +787,7 @@ fn network_rule_lifecycle_and_shapes() {
             &[("Name", "rule_a"), ("Type", "Public")],
         )
         .assert_error(400, "InvalidParameter");
-    let listed = client.call("ListNetworkRules", &[]).ok().clone();
+    let listed = client.call("ListNetworkRules", &[]).assert_ok().clone();
     assert_keys(
         &listed,
         &[
@@ -795,7 +802,9 @@ fn network_rule_lifecycle_and_shapes() {
         listed["NetworkRules"]["NetworkRule"],
         serde_json::json!([{ "Name": "rule_a", "Type": "Private" }])
     );
-    client.call("DeleteNetworkRule", &[("Name", "rule_a")]).ok();
+    client
+        .call("DeleteNetworkRule", &[("Name", "rule_a")])
+        .assert_ok();
     for action in [
         "DescribeNetworkRule",
         "DeleteNetworkRule",
@@ -816,7 +825,7 @@ fn network_rule_rules_are_enforced() {
         ("Type", "Private"),
         ("SourcePrivateIp", "[\"10.0.0.1\"]"),
     ];
-    client.call("CreateNetworkRule", &good).ok();
+    client.call("CreateNetworkRule", &good).assert_ok();
     client
         .call("CreateNetworkRule", &good)
         .assert_error(409, "Rejected.ResourceExist");
@@ -856,7 +865,7 @@ fn names_are_unique_per_kind_only() {
                 ("Resources", "[\"key/*\"]"),
             ],
         )
-        .ok();
+        .assert_ok();
     client
         .call(
             "CreateNetworkRule",
@@ -866,7 +875,7 @@ fn names_are_unique_per_kind_only() {
                 ("SourcePrivateIp", "[\"10.0.0.1\"]"),
             ],
         )
-        .ok();
+        .assert_ok();
 }
 
 #[test]

@@ -142,7 +142,7 @@ fn a_v3_client_calls_kms_actions_get_and_post_with_query_and_form_body() {
                 ("Description", "测试 ~*"),
             ],
         )
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(created["Name"], "aap_v3");
 
@@ -150,7 +150,7 @@ fn a_v3_client_calls_kms_actions_get_and_post_with_query_and_form_body() {
     request.body = "AapName=aap_v3&Password=Ab1%21%40%23x%2A".to_owned();
     request.set_header("content-type", "application/x-www-form-urlencoded");
     client.sign_v3(&mut request);
-    let key = client.send_v3(&request).ok().clone();
+    let key = client.send_v3(&request).assert_ok().clone();
     assert!(key["ClientKeyId"].as_str().unwrap().starts_with("KAAP."));
 
     let mut request = client.v3(
@@ -160,7 +160,7 @@ fn a_v3_client_calls_kms_actions_get_and_post_with_query_and_form_body() {
         &[("ClientKeyId", key["ClientKeyId"].as_str().unwrap())],
     );
     client.sign_v3(&mut request);
-    assert_eq!(client.send_v3(&request).ok()["AapName"], "aap_v3");
+    assert_eq!(client.send_v3(&request).assert_ok()["AapName"], "aap_v3");
     assert_eq!(emulator.call_count(Action::GetClientKey), 1);
 }
 
@@ -316,7 +316,7 @@ fn a_replayed_v3_nonce_is_refused_but_a_failed_request_does_not_use_it_up() {
     client
         .send_v3(&broken)
         .assert_error(400, "SignatureDoesNotMatch");
-    client.send_v3(&request).ok();
+    client.send_v3(&request).assert_ok();
     client
         .send_v3(&request)
         .assert_error(400, "SignatureNonceUsed");
@@ -334,7 +334,9 @@ fn v3_sts_credentials_need_their_token_header() {
     client.access_key_id = sts.access_key_id.clone();
     client.access_key_secret = sts.access_key_secret.clone();
     client.security_token = sts.security_token.clone();
-    client.call_v3("ListPolicies", "2016-01-20", &[]).ok();
+    client
+        .call_v3("ListPolicies", "2016-01-20", &[])
+        .assert_ok();
     client.security_token = Some("other".to_owned());
     client
         .call_v3("ListPolicies", "2016-01-20", &[])
@@ -366,5 +368,5 @@ fn a_v2_signature_wins_when_both_are_present_and_garbage_stays_a_clean_error() {
         "POST /?{} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: ACS3-HMAC-SHA256 Credential=x,SignedHeaders=host,Signature=00\r\nContent-Length: 0\r\n\r\n",
         common::encode_params(&params)
     );
-    send_raw(emulator.addr(), text.as_bytes()).ok();
+    send_raw(emulator.addr(), text.as_bytes()).assert_ok();
 }

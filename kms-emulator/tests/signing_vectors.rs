@@ -1,4 +1,4 @@
-//! The emulator's signature code against the reference's test vectors (§7.3), and the gateway
+//! The emulator's signature code against the signing test vectors (docs/kms-api.md §7), and the gateway
 //! admitting the exact requests those vectors describe.
 
 use std::collections::BTreeMap;

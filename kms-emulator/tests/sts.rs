@@ -72,7 +72,7 @@ fn expiration(answer: &Value) -> chrono::DateTime<chrono::Utc> {
 fn assume_role_issues_sts_credentials_that_kms_accepts_with_v2_and_v3() {
     let emulator = emulator_with(default_sts());
     let client = Client::demo(emulator.addr());
-    let answer = assume(&client, ROLE).ok().clone();
+    let answer = assume(&client, ROLE).assert_ok().clone();
     let credentials = &answer["Credentials"];
     assert!(credentials["AccessKeyId"]
         .as_str()
@@ -98,11 +98,13 @@ fn assume_role_issues_sts_credentials_that_kms_accepts_with_v2_and_v3() {
         .ends_with(":pipeline-42"));
 
     let temporary = client_from(emulator.addr(), &answer);
-    temporary.call("ListPolicies", &[]).ok();
-    temporary.call_v3("ListPolicies", "2016-01-20", &[]).ok();
+    temporary.call("ListPolicies", &[]).assert_ok();
+    temporary
+        .call_v3("ListPolicies", "2016-01-20", &[])
+        .assert_ok();
     let identity = temporary
         .call("GetCallerIdentity", &[("Version", STS_VERSION)])
-        .ok()
+        .assert_ok()
         .clone();
     assert_eq!(identity["IdentityType"], "AssumedRoleUser");
     assert_eq!(
@@ -141,13 +143,13 @@ fn assume_role_signed_with_v3_works_too() {
                 ("DurationSeconds", "900"),
             ],
         )
-        .ok()
+        .assert_ok()
         .clone();
     let lifetime = expiration(&answer) - chrono::Utc::now();
     assert!((890..=900).contains(&lifetime.num_seconds()), "{lifetime}");
     client_from(emulator.addr(), &answer)
         .call_v3("ListPolicies", "2016-01-20", &[])
-        .ok();
+        .assert_ok();
 }
 
 #[test]
@@ -156,14 +158,14 @@ fn issued_credentials_are_refused_as_expired_after_their_expiration() {
     sts.credential_lifetime_seconds = Some(2);
     let emulator = emulator_with(sts);
     let client = Client::demo(emulator.addr());
-    let answer = assume(&client, ROLE).ok().clone();
+    let answer = assume(&client, ROLE).assert_ok().clone();
     let lifetime = expiration(&answer) - chrono::Utc::now();
     assert!(
         lifetime.num_seconds() <= 1,
         "the lifetime control wins over DurationSeconds"
     );
     let temporary = client_from(emulator.addr(), &answer);
-    temporary.call("ListPolicies", &[]).ok();
+    temporary.call("ListPolicies", &[]).assert_ok();
     std::thread::sleep(Duration::from_millis(2100));
     let reply = temporary.call("ListPolicies", &[]);
     reply.assert_error(400, "InvalidSecurityToken.Expired");
@@ -173,8 +175,8 @@ fn issued_credentials_are_refused_as_expired_after_their_expiration() {
 
     // Back to requested durations; the hook expires everything at once.
     emulator.set_credential_lifetime(None).unwrap();
-    let fresh = client_from(emulator.addr(), assume(&client, ROLE).ok());
-    fresh.call("ListPolicies", &[]).ok();
+    let fresh = client_from(emulator.addr(), assume(&client, ROLE).assert_ok());
+    fresh.call("ListPolicies", &[]).assert_ok();
     assert_eq!(emulator.expire_issued_credentials(), 1);
     fresh
         .call("ListPolicies", &[])
@@ -285,7 +287,7 @@ fn assume_role_parameters_are_validated_as_sts_documents_them() {
             ("Policy", r#"{"Version":"1","Statement":[{"Effect":"Allow","Action":["kms:*"],"Resource":["*"]}]}"#),
         ],
     )
-    .ok();
+    .assert_ok();
     // The untrusted caller is authenticated but not named by the trust policy.
     let untrusted = Client {
         access_key_id: "untrusted-key".to_owned(),
@@ -342,7 +344,7 @@ fn external_id_and_max_session_duration_come_from_the_role() {
             ("DurationSeconds", "7200"),
         ],
     )
-    .ok()
+    .assert_ok()
     .clone();
     assert!((expiration(&answer) - chrono::Utc::now()).num_seconds() > 7100);
     assume_role(
@@ -362,15 +364,15 @@ fn a_role_session_can_assume_a_role_that_trusts_the_first_role() {
     let emulator = emulator_with(default_sts());
     let client = Client::demo(emulator.addr());
     // demo key → ci-deployer → auditor (auditor trusts ci-deployer's sessions only).
-    let first = client_from(emulator.addr(), assume(&client, ROLE).ok());
-    let second = assume(&first, OTHER_ROLE).ok().clone();
+    let first = client_from(emulator.addr(), assume(&client, ROLE).assert_ok());
+    let second = assume(&first, OTHER_ROLE).assert_ok().clone();
     assert_eq!(
         second["AssumedRoleUser"]["Arn"],
         format!("{OTHER_ROLE}/pipeline-42")
     );
     client_from(emulator.addr(), &second)
         .call("ListPolicies", &[])
-        .ok();
+        .assert_ok();
     assume(&client, OTHER_ROLE).assert_error(403, "NoPermission");
 }
 
@@ -413,7 +415,7 @@ fn sts_faults_and_counters_use_the_per_action_mechanism() {
         )
         .unwrap();
     assert!(matches!(assume(&client, ROLE), Reply::Dropped));
-    assume(&client, ROLE).ok();
+    assume(&client, ROLE).assert_ok();
     assert_eq!(emulator.call_count(Action::AssumeRole), 4);
     assert_eq!(
         emulator.issued_credentials().len(),

@@ -71,7 +71,9 @@ fn oidc_params(token: &str) -> Vec<(&str, &str)> {
 fn assume_role_with_oidc_is_unsigned_and_checks_the_token() {
     let emulator = emulator();
     let token = Emulator::mint_oidc_token(ISSUER, "system:serviceaccount:ci:deployer", 600);
-    let answer = oidc_get(&emulator, &oidc_params(&token)).ok().clone();
+    let answer = oidc_get(&emulator, &oidc_params(&token))
+        .assert_ok()
+        .clone();
     assert_eq!(answer["OIDCTokenInfo"]["Issuer"], ISSUER);
     assert_eq!(
         answer["OIDCTokenInfo"]["Subject"],
@@ -80,7 +82,7 @@ fn assume_role_with_oidc_is_unsigned_and_checks_the_token() {
     assert_eq!(answer["AssumedRoleUser"]["Arn"], format!("{ROLE}/rrsa-pod"));
     client_from(emulator.addr(), &answer)
         .call("ListPolicies", &[])
-        .ok();
+        .assert_ok();
     assert_eq!(emulator.call_count(Action::AssumeRoleWithOIDC), 1);
 
     let expired = Emulator::mint_oidc_token(ISSUER, "s", -1);
@@ -178,7 +180,7 @@ fn assume_role_with_oidc_is_unsigned_and_checks_the_token() {
     emulator
         .put_oidc_provider(OidcProvider::new(PROVIDER, ISSUER).accepting([token.clone()]))
         .unwrap();
-    oidc_get(&emulator, &oidc_params(&token)).ok();
+    oidc_get(&emulator, &oidc_params(&token)).assert_ok();
     let other = Emulator::mint_oidc_token(ISSUER, "s", 600);
     oidc_get(&emulator, &oidc_params(&other))
         .assert_error(400, "AuthenticationFail.OIDCToken.Invalid");
@@ -190,7 +192,7 @@ fn oidc_credentials_can_assume_a_further_role() {
     let token = Emulator::mint_oidc_token(ISSUER, "s", 600);
     let first = client_from(
         emulator.addr(),
-        oidc_get(&emulator, &oidc_params(&token)).ok(),
+        oidc_get(&emulator, &oidc_params(&token)).assert_ok(),
     );
     first
         .get(
@@ -201,7 +203,7 @@ fn oidc_credentials_can_assume_a_further_role() {
                 ("RoleSessionName", "chained"),
             ],
         )
-        .ok();
+        .assert_ok();
 }
 
 #[test]

@@ -1,21 +1,13 @@
-//! The typed KMS operations, and for each action how it travels and whether it may be repeated.
+//! The typed KMS operations, and the declaration of each action this client calls: its name,
+//! how it travels and whether it may be repeated. Each action is declared once, as an [`Action`]
+//! constant below; everything else (the client's request builder, its retry loop) reads the
+//! constant.
 //!
-//! | action | method | action parameters in | idempotent |
-//! |---|---|---|---|
-//! | `CreateClientKey` | POST | form body | no |
-//! | `GetClientKey` | GET | query | yes |
-//! | `DeleteClientKey` | POST | form body | yes |
-//! | `ListClientKeys` | GET | query | yes |
-//! | `CreateApplicationAccessPoint` | POST | form body | no |
-//! | `DescribeApplicationAccessPoint` | POST | query (empty form body) | yes |
-//! | `UpdateApplicationAccessPoint` | POST | form body | yes |
-//! | `DeleteApplicationAccessPoint` | POST | form body | yes |
-//! | `ListApplicationAccessPoints` | POST | query (empty form body) | yes |
-//!
-//! Methods follow the official SDKs (reference §2); the placement follows tea-rpc, the client the
-//! Terraform provider uses (reference §1): mutations put their parameters in a form body and the
-//! common parameters and `Signature` in the query. Keeping a password out of the URL also keeps it
-//! out of any proxy or server access log.
+//! Methods follow the official SDKs; the placement follows tea-rpc, the client the Terraform
+//! provider uses (docs/kms-api.md §2): mutations put their parameters in
+//! a form body and the common parameters and `Signature` in the query, while reads put everything
+//! in the query (Describe and List with an empty form body). Keeping a password out of the URL
+//! also keeps it out of any proxy or server access log.
 
 use crate::kms::client::{CallOptions, Client};
 use crate::kms::error::KmsError;
@@ -29,74 +21,76 @@ use crate::kms::model::{
 use crate::kms::retry::Idempotency;
 use crate::kms::transport::HttpMethod;
 
-/// The KMS actions this client calls.
+/// A KMS action: its API name, its HTTP method, where its parameters go, and whether repeating
+/// it is harmless (see `retry`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Action {
-    /// `CreateClientKey`.
-    CreateClientKey,
-    /// `GetClientKey`.
-    GetClientKey,
-    /// `DeleteClientKey`.
-    DeleteClientKey,
-    /// `ListClientKeys`.
-    ListClientKeys,
-    /// `CreateApplicationAccessPoint`.
-    CreateApplicationAccessPoint,
-    /// `DescribeApplicationAccessPoint`.
-    DescribeApplicationAccessPoint,
-    /// `UpdateApplicationAccessPoint`.
-    UpdateApplicationAccessPoint,
-    /// `DeleteApplicationAccessPoint`.
-    DeleteApplicationAccessPoint,
-    /// `ListApplicationAccessPoints`.
-    ListApplicationAccessPoints,
+pub struct Action {
+    name: &'static str,
+    method: HttpMethod,
+    parameters_in_body: bool,
+    idempotency: Idempotency,
 }
 
 impl Action {
+    /// A POST whose action parameters go in the form body (creates, updates, deletes). A
+    /// resource may declare an action only it calls in its own folder, with this or
+    /// [`Action::read`], and call it through the crate's `Client::call` with its own serde
+    /// request and response types.
+    pub const fn mutation(name: &'static str, idempotency: Idempotency) -> Action {
+        Action {
+            name,
+            method: HttpMethod::Post,
+            parameters_in_body: true,
+            idempotency,
+        }
+    }
+
+    /// A read whose parameters go in the query, sent with `method`.
+    pub const fn read(name: &'static str, method: HttpMethod) -> Action {
+        Action {
+            name,
+            method,
+            parameters_in_body: false,
+            idempotency: Idempotency::Idempotent,
+        }
+    }
+
+    pub const CREATE_CLIENT_KEY: Action =
+        Action::mutation("CreateClientKey", Idempotency::NonIdempotent);
+    pub const GET_CLIENT_KEY: Action = Action::read("GetClientKey", HttpMethod::Get);
+    pub const DELETE_CLIENT_KEY: Action =
+        Action::mutation("DeleteClientKey", Idempotency::Idempotent);
+    pub const LIST_CLIENT_KEYS: Action = Action::read("ListClientKeys", HttpMethod::Get);
+    pub const CREATE_APPLICATION_ACCESS_POINT: Action =
+        Action::mutation("CreateApplicationAccessPoint", Idempotency::NonIdempotent);
+    pub const DESCRIBE_APPLICATION_ACCESS_POINT: Action =
+        Action::read("DescribeApplicationAccessPoint", HttpMethod::Post);
+    pub const UPDATE_APPLICATION_ACCESS_POINT: Action =
+        Action::mutation("UpdateApplicationAccessPoint", Idempotency::Idempotent);
+    pub const DELETE_APPLICATION_ACCESS_POINT: Action =
+        Action::mutation("DeleteApplicationAccessPoint", Idempotency::Idempotent);
+    pub const LIST_APPLICATION_ACCESS_POINTS: Action =
+        Action::read("ListApplicationAccessPoints", HttpMethod::Post);
+
     /// The API name of the action.
     pub fn name(self) -> &'static str {
-        match self {
-            Action::CreateClientKey => "CreateClientKey",
-            Action::GetClientKey => "GetClientKey",
-            Action::DeleteClientKey => "DeleteClientKey",
-            Action::ListClientKeys => "ListClientKeys",
-            Action::CreateApplicationAccessPoint => "CreateApplicationAccessPoint",
-            Action::DescribeApplicationAccessPoint => "DescribeApplicationAccessPoint",
-            Action::UpdateApplicationAccessPoint => "UpdateApplicationAccessPoint",
-            Action::DeleteApplicationAccessPoint => "DeleteApplicationAccessPoint",
-            Action::ListApplicationAccessPoints => "ListApplicationAccessPoints",
-        }
+        self.name
     }
 
     /// The HTTP method, and whether the action parameters go in the form body (`true`) or the
     /// query (`false`).
     pub fn placement(self) -> (HttpMethod, bool) {
-        match self {
-            Action::GetClientKey | Action::ListClientKeys => (HttpMethod::Get, false),
-            Action::DescribeApplicationAccessPoint | Action::ListApplicationAccessPoints => {
-                (HttpMethod::Post, false)
-            }
-            Action::CreateClientKey
-            | Action::DeleteClientKey
-            | Action::CreateApplicationAccessPoint
-            | Action::UpdateApplicationAccessPoint
-            | Action::DeleteApplicationAccessPoint => (HttpMethod::Post, true),
-        }
+        (self.method, self.parameters_in_body)
     }
 
     /// Whether repeating the action is harmless (see `retry`).
     pub fn idempotency(self) -> Idempotency {
-        match self {
-            Action::CreateClientKey | Action::CreateApplicationAccessPoint => {
-                Idempotency::NonIdempotent
-            }
-            _ => Idempotency::Idempotent,
-        }
+        self.idempotency
     }
 
     /// Shorthand for `idempotency() == Idempotent`.
     pub fn is_idempotent(self) -> bool {
-        self.idempotency() == Idempotency::Idempotent
+        self.idempotency == Idempotency::Idempotent
     }
 }
 
@@ -108,7 +102,7 @@ impl Client {
         request: &CreateClientKeyRequest,
         options: &CallOptions,
     ) -> Result<CreateClientKeyResponse, KmsError> {
-        self.call(Action::CreateClientKey, request, options).await
+        self.call(Action::CREATE_CLIENT_KEY, request, options).await
     }
 
     /// `GetClientKey`; a missing key gives an error whose `is_not_found()` is true.
@@ -120,7 +114,7 @@ impl Client {
         let request = ClientKeyIdRequest {
             client_key_id: client_key_id.to_owned(),
         };
-        self.call(Action::GetClientKey, &request, options).await
+        self.call(Action::GET_CLIENT_KEY, &request, options).await
     }
 
     /// `DeleteClientKey`.
@@ -132,7 +126,8 @@ impl Client {
         let request = ClientKeyIdRequest {
             client_key_id: client_key_id.to_owned(),
         };
-        self.call(Action::DeleteClientKey, &request, options).await
+        self.call(Action::DELETE_CLIENT_KEY, &request, options)
+            .await
     }
 
     /// `ListClientKeys`, optionally only those of one AAP.
@@ -141,7 +136,7 @@ impl Client {
         request: &ListClientKeysRequest,
         options: &CallOptions,
     ) -> Result<ListClientKeysResponse, KmsError> {
-        self.call(Action::ListClientKeys, request, options).await
+        self.call(Action::LIST_CLIENT_KEYS, request, options).await
     }
 
     /// `CreateApplicationAccessPoint`. Not retried after an ambiguous failure (see
@@ -151,7 +146,7 @@ impl Client {
         request: &CreateApplicationAccessPointRequest,
         options: &CallOptions,
     ) -> Result<ApplicationAccessPoint, KmsError> {
-        self.call(Action::CreateApplicationAccessPoint, request, options)
+        self.call(Action::CREATE_APPLICATION_ACCESS_POINT, request, options)
             .await
     }
 
@@ -165,7 +160,7 @@ impl Client {
         let request = ApplicationAccessPointNameRequest {
             name: name.to_owned(),
         };
-        self.call(Action::DescribeApplicationAccessPoint, &request, options)
+        self.call(Action::DESCRIBE_APPLICATION_ACCESS_POINT, &request, options)
             .await
     }
 
@@ -175,7 +170,7 @@ impl Client {
         request: &UpdateApplicationAccessPointRequest,
         options: &CallOptions,
     ) -> Result<RequestIdResponse, KmsError> {
-        self.call(Action::UpdateApplicationAccessPoint, request, options)
+        self.call(Action::UPDATE_APPLICATION_ACCESS_POINT, request, options)
             .await
     }
 
@@ -188,7 +183,7 @@ impl Client {
         let request = ApplicationAccessPointNameRequest {
             name: name.to_owned(),
         };
-        self.call(Action::DeleteApplicationAccessPoint, &request, options)
+        self.call(Action::DELETE_APPLICATION_ACCESS_POINT, &request, options)
             .await
     }
 
@@ -198,7 +193,7 @@ impl Client {
         request: &ListApplicationAccessPointsRequest,
         options: &CallOptions,
     ) -> Result<ListApplicationAccessPointsResponse, KmsError> {
-        self.call(Action::ListApplicationAccessPoints, request, options)
+        self.call(Action::LIST_APPLICATION_ACCESS_POINTS, request, options)
             .await
     }
 }

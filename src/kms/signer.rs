@@ -6,7 +6,7 @@
 //! for every attempt. That is what lets the test vectors in `tests/fixtures/signing/` pin every
 //! stage exactly.
 //!
-//! The algorithm (reference §7.2), stage by stage:
+//! The algorithm (docs/kms-api.md §6), stage by stage:
 //!
 //! 1. every request parameter (query and form body, common and action parameters) except
 //!    `Signature`, empty values included;
@@ -82,7 +82,7 @@ pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(parameters: &[(K, V)]) -> S
         .map(|(key, value)| (key.as_ref(), value.as_ref()))
         .filter(|(key, _)| *key != "Signature")
         .collect();
-    // Byte order of UTF-8 equals code point order, which is what the reference SDKs sort by.
+    // Byte order of UTF-8 equals code point order, which is what the official SDKs sort by.
     sorted.sort_unstable();
     let length: usize = sorted
         .iter()

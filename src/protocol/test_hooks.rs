@@ -14,8 +14,9 @@ use crate::resources::{LogSeverity, ResourceError};
 use super::params::ParamReader;
 use super::types::EmptyReply;
 
-/// The environment variable that turns the hooks on.
-pub const TEST_HOOKS_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_HOOKS";
+/// The environment variable that turns the hooks on; the provider's short-retry hook reads the
+/// same one, so it is declared once, next to that hook.
+pub use crate::provider::kms_options::TEST_HOOKS_VARIABLE;
 
 pub(super) fn register_test_hooks(module: &mut RpcModule<Provider>) {
     let registered = "every test hook is registered once";

@@ -2,7 +2,7 @@
 //! and secrets, read from the schema; then the resource's own rules. Every failure is collected and
 //! returned as data, never as an error.
 
-use crate::resources::{CheckFailure, PropertyMap, PropertyValue, ResourceType};
+use crate::resources::{CheckFailure, PropertyMap, PropertyValue, RegisteredResource};
 
 use super::schema::{ObjectSchema, PropertyType};
 use super::suggest::closest_name;
@@ -22,11 +22,11 @@ pub fn is_engine_metadata(name: &str) -> bool {
 
 /// Checks a resource's new inputs: the schema first, then the resource's rules.
 pub fn check_resource(
-    resource: ResourceType,
+    resource: &dyn RegisteredResource,
     schema: &ObjectSchema,
     news: PropertyMap,
 ) -> CheckOutcome {
-    let mut outcome = check_against_schema(schema, resource.name(), news);
+    let mut outcome = check_against_schema(schema, resource.rules().name, news);
     resource.check_inputs(&mut outcome.inputs, &mut outcome.failures);
     mark_secrets(schema, &mut outcome.inputs);
     outcome

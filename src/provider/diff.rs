@@ -16,7 +16,7 @@
 use std::collections::BTreeMap;
 
 use crate::resources::timestamp::parse_timestamp;
-use crate::resources::{PropertyMap, PropertyValue, ResourceRules, ResourceType};
+use crate::resources::{PropertyMap, PropertyValue, RegisteredResource, ResourceRules};
 
 use super::schema::ObjectSchema;
 
@@ -93,7 +93,7 @@ pub struct DiffInputs<'a> {
 }
 
 pub fn diff_resource(
-    resource: ResourceType,
+    resource: &dyn RegisteredResource,
     schema: &ObjectSchema,
     inputs: DiffInputs<'_>,
 ) -> DiffOutcome {

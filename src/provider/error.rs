@@ -12,11 +12,13 @@ use crate::resources::{CheckFailure, ResourceError};
 /// The JSON-RPC error codes of the wire contract. jsonrpsee itself uses -32000..-32011, so the
 /// provider's own codes start at -32050.
 pub mod codes {
-    pub const PARSE_ERROR: i32 = -32700;
-    pub const INVALID_REQUEST: i32 = -32600;
-    pub const METHOD_NOT_FOUND: i32 = -32601;
-    pub const INVALID_PARAMS: i32 = -32602;
-    pub const INTERNAL_ERROR: i32 = -32603;
+    // JSON-RPC's own codes, as jsonrpsee declares them.
+    pub const PARSE_ERROR: i32 = jsonrpsee::types::error::PARSE_ERROR_CODE;
+    pub const INVALID_REQUEST: i32 = jsonrpsee::types::error::INVALID_REQUEST_CODE;
+    pub const METHOD_NOT_FOUND: i32 = jsonrpsee::types::error::METHOD_NOT_FOUND_CODE;
+    pub const INVALID_PARAMS: i32 = jsonrpsee::types::error::INVALID_PARAMS_CODE;
+    pub const INTERNAL_ERROR: i32 = jsonrpsee::types::error::INTERNAL_ERROR_CODE;
+    // The provider's codes, documented in docs/protocol.md.
     pub const NOT_IMPLEMENTED: i32 = -32050;
     pub const CONFIGURATION: i32 = -32051;
     pub const KMS_SERVICE: i32 = -32052;

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::kms::{ClientOptions, RetryPolicy};
 
-/// The environment variable that turns the test hooks on (the same one `protocol` reads).
+/// The environment variable that turns the test hooks on: the `test/...` methods of `protocol`
+/// and the short retry waits below.
 pub const TEST_HOOKS_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_HOOKS";
 
 /// With the test hooks on, the first KMS retry waits this many milliseconds instead of a second

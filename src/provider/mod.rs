@@ -21,9 +21,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::kms::ClientOptions;
 use crate::resources::{
-    CreateRequest, CreateResult, CreateTracker, DeleteRequest, EngineLog, KmsAccess,
-    OperationContext, PropertyMap, ProviderSettings, ReadRequest, ReadResult, ResourceError,
-    ResourceType, UpdateRequest, UpdateResult,
+    CreateRequest, CreateResult, DeleteRequest, EngineLog, KmsAccess, OperationContext,
+    PropertyMap, ProviderSettings, ReadRequest, ReadResult, RegisteredResource, Registry,
+    ResourceError, UpdateRequest, UpdateResult,
 };
 
 pub use check::CheckOutcome;
@@ -78,7 +78,8 @@ pub struct Provider {
     /// The settings of the last `configure` and their KMS client (built on first use).
     kms: RwLock<Arc<KmsAccess>>,
     client_options: ClientOptions,
-    client_key_creates: Arc<CreateTracker>,
+    /// Every resource type, each with its process state.
+    resources: Registry,
     cancellation: CancellationToken,
     engine_log: EngineLog,
     working_directory: Arc<Path>,
@@ -93,7 +94,7 @@ impl Provider {
                 client_options.clone(),
             ))),
             client_options,
-            client_key_creates: Arc::new(CreateTracker::new()),
+            resources: Registry::new(),
             cancellation: CancellationToken::new(),
             engine_log: options.engine_log,
             working_directory: options.working_directory.into(),
@@ -145,7 +146,7 @@ impl Provider {
     /// `check`: needs no credentials and works before `configure`. Besides the rules of the
     /// inputs, it checks what it can of this machine (the key file's directory).
     pub fn check(&self, request: CheckRequest) -> Result<CheckOutcome, ProviderError> {
-        let (resource, schema) = resolve_resource(&request.resource_type)?;
+        let (resource, schema) = resolve_resource(&self.resources, &request.resource_type)?;
         let mut outcome = check_resource(resource, schema, request.news);
         resource.check_local(
             &outcome.inputs,
@@ -157,7 +158,7 @@ impl Provider {
 
     /// `diff`: needs no credentials and works before `configure`.
     pub fn diff(&self, request: DiffRequest) -> Result<DiffOutcome, ProviderError> {
-        let (resource, schema) = resolve_resource(&request.resource_type)?;
+        let (resource, schema) = resolve_resource(&self.resources, &request.resource_type)?;
         ensure_state_belongs_to(resource, schema, &request.olds, "olds")?;
         ensure_inputs_belong_to(resource, schema, &request.news, "news")?;
         Ok(diff::diff_resource(
@@ -177,7 +178,7 @@ impl Provider {
         resource_type: &str,
         mut request: CreateRequest,
     ) -> Result<CreateResult, ProviderError> {
-        let (resource, schema) = resolve_resource(resource_type)?;
+        let (resource, schema) = resolve_resource(&self.resources, resource_type)?;
         request.properties =
             checked_inputs(resource, schema, std::mem::take(&mut request.properties))?;
         Ok(resource.create(&self.operation_context(), request).await?)
@@ -188,7 +189,7 @@ impl Provider {
         resource_type: &str,
         request: ReadRequest,
     ) -> Result<ReadResult, ProviderError> {
-        let (resource, schema) = resolve_resource(resource_type)?;
+        let (resource, schema) = resolve_resource(&self.resources, resource_type)?;
         if let Some(properties) = &request.properties {
             ensure_state_belongs_to(resource, schema, properties, "properties")?;
         }
@@ -203,7 +204,7 @@ impl Provider {
         resource_type: &str,
         mut request: UpdateRequest,
     ) -> Result<UpdateResult, ProviderError> {
-        let (resource, schema) = resolve_resource(resource_type)?;
+        let (resource, schema) = resolve_resource(&self.resources, resource_type)?;
         ensure_state_belongs_to(resource, schema, &request.olds, "olds")?;
         request.news = checked_inputs(resource, schema, std::mem::take(&mut request.news))?;
         Ok(resource.update(&self.operation_context(), request).await?)
@@ -214,7 +215,7 @@ impl Provider {
         resource_type: &str,
         request: DeleteRequest,
     ) -> Result<(), ProviderError> {
-        let (resource, schema) = resolve_resource(resource_type)?;
+        let (resource, schema) = resolve_resource(&self.resources, resource_type)?;
         ensure_state_belongs_to(resource, schema, &request.properties, "properties")?;
         Ok(resource.delete(&self.operation_context(), request).await?)
     }
@@ -240,7 +241,6 @@ impl Provider {
         OperationContext {
             settings: kms.settings().clone(),
             kms,
-            client_key_creates: self.client_key_creates.clone(),
             cancellation: self.cancellation.clone(),
             engine_log: self.engine_log.clone(),
             working_directory: self.working_directory.clone(),
@@ -251,36 +251,50 @@ impl Provider {
 /// The resource and its schema for a type token, or an `invalid_params` error that names the
 /// types this provider manages (and the closest one, for a near miss such as pulumi-alicloud's
 /// `alicloud:kms/clientKey:ClientKey`).
-fn resolve_resource(token: &str) -> Result<(ResourceType, &'static ObjectSchema), ProviderError> {
-    let resource = ResourceType::from_token(token).ok_or_else(|| {
-        let managed: Vec<&str> = ResourceType::ALL
+fn resolve_resource<'r>(
+    registry: &'r Registry,
+    token: &str,
+) -> Result<(&'r dyn RegisteredResource, &'static ObjectSchema), ProviderError> {
+    let resource = registry.find(token).ok_or_else(|| {
+        let managed: Vec<&str> = registry
             .iter()
-            .map(|resource| resource.token())
+            .map(|resource| resource.rules().token)
             .collect();
         let last_segment = token.rsplit([':', '/']).next().unwrap_or(token);
-        let hint = ResourceType::ALL
+        let hint = registry
             .iter()
-            .find(|resource| resource.name().eq_ignore_ascii_case(last_segment))
-            .map(|resource| format!("did you mean {}? ", resource.token()))
+            .find(|resource| resource.rules().name.eq_ignore_ascii_case(last_segment))
+            .map(|resource| format!("did you mean {}? ", resource.rules().token))
             .unwrap_or_default();
         ProviderError::invalid_params(format!(
             "unknown resource type {token:?}; {hint}this provider manages {}",
-            managed.join(" and ")
+            natural_list(&managed)
         ))
     })?;
     // Every resource type has a schema entry; a unit test holds the two lists together.
-    let schema = package_schema().resource(resource.token()).ok_or_else(|| {
-        ProviderError::invalid_params(format!(
-            "resource type {token} has no schema entry in this provider build"
-        ))
-    })?;
+    let schema = package_schema()
+        .resource(resource.rules().token)
+        .ok_or_else(|| {
+            ProviderError::invalid_params(format!(
+                "resource type {token} has no schema entry in this provider build"
+            ))
+        })?;
     Ok((resource, schema))
+}
+
+/// `a`, `a and b`, `a, b and c`.
+fn natural_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [only] => (*only).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
 }
 
 /// Runs `check` on inputs that reach create or update: the engine normally checked them, but a
 /// client that skipped `check` must not get invalid inputs to the cloud.
 fn checked_inputs(
-    resource: ResourceType,
+    resource: &dyn RegisteredResource,
     schema: &ObjectSchema,
     inputs: PropertyMap,
 ) -> Result<PropertyMap, ProviderError> {
@@ -289,7 +303,7 @@ fn checked_inputs(
         Ok(outcome.inputs)
     } else {
         Err(ResourceError::InvalidInputs {
-            resource: resource.name(),
+            resource: resource.rules().name,
             failures: outcome.failures,
         }
         .into())
@@ -299,7 +313,7 @@ fn checked_inputs(
 /// A state must hold only properties of its resource type; anything else means the engine sent
 /// the state of another resource (or garbage), which no operation should act on.
 fn ensure_state_belongs_to(
-    resource: ResourceType,
+    resource: &dyn RegisteredResource,
     schema: &ObjectSchema,
     state: &PropertyMap,
     field: &str,
@@ -310,14 +324,14 @@ fn ensure_state_belongs_to(
     }
     Err(ProviderError::invalid_params(format!(
         "{field} holds properties that a {} does not have ({}); is this the state of another resource type?",
-        resource.name(),
+        resource.rules().name,
         foreign.join(", ")
     )))
 }
 
 /// Inputs passed to diff or read must be inputs of the resource type (outputs are tolerated).
 fn ensure_inputs_belong_to(
-    resource: ResourceType,
+    resource: &dyn RegisteredResource,
     schema: &ObjectSchema,
     inputs: &PropertyMap,
     field: &str,
@@ -328,7 +342,7 @@ fn ensure_inputs_belong_to(
     }
     Err(ProviderError::invalid_params(format!(
         "{field} holds properties that a {} does not have ({}); pass the inputs that check returned",
-        resource.name(),
+        resource.rules().name,
         foreign.join(", ")
     )))
 }
@@ -347,11 +361,11 @@ mod tests {
     #[test]
     fn every_resource_type_has_a_schema_entry_and_every_schema_entry_a_resource_type() {
         let schema = package_schema();
-        for resource in ResourceType::ALL {
+        let registry = Registry::new();
+        for rules in crate::resources::registry::registered_rules() {
             let entry = schema
-                .resource(resource.token())
-                .unwrap_or_else(|| panic!("{} has no schema", resource.token()));
-            let rules = resource.rules();
+                .resource(rules.token)
+                .unwrap_or_else(|| panic!("{} has no schema", rules.token));
             let named = rules
                 .write_only_inputs
                 .iter()
@@ -362,13 +376,13 @@ mod tests {
                 assert!(
                     entry.inputs.contains_key(*property),
                     "{}: {property} is not an input",
-                    resource.token()
+                    rules.token
                 );
             }
         }
         for token in schema.resources.keys() {
             assert!(
-                ResourceType::from_token(token).is_some(),
+                registry.find(token).is_some(),
                 "{token} has no resource module"
             );
         }
@@ -376,12 +390,21 @@ mod tests {
 
     #[test]
     fn unknown_types_name_the_managed_ones_and_suggest_the_closest() {
-        let error = resolve_resource("alicloud:kms/clientKey:ClientKey").unwrap_err();
+        let error =
+            resolve_resource(&Registry::new(), "alicloud:kms/clientKey:ClientKey").unwrap_err();
+        let managed: Vec<&str> = crate::resources::registry::registered_rules()
+            .map(|rules| rules.token)
+            .collect();
         assert_eq!(
             error.to_string(),
-            "unknown resource type \"alicloud:kms/clientKey:ClientKey\"; did you mean alicloud-kms:index:ClientKey? \
-             this provider manages alicloud-kms:index:ApplicationAccessPoint and alicloud-kms:index:ClientKey"
+            format!(
+                "unknown resource type \"alicloud:kms/clientKey:ClientKey\"; did you mean alicloud-kms:index:ClientKey? \
+                 this provider manages {}",
+                natural_list(&managed)
+            )
         );
+        assert_eq!(natural_list(&["a", "b"]), "a and b");
+        assert_eq!(natural_list(&["a", "b", "c"]), "a, b and c");
         assert_eq!(error.code(), error::codes::INVALID_PARAMS);
     }
 

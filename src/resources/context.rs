@@ -1,6 +1,7 @@
 //! What a resource operation gets besides its request: the provider settings and their shared KMS
-//! client, the provider-wide cancellation token, a handle to send log messages to the engine, the
-//! working directory, and what the process knows about the client-key creates it runs.
+//! client, the provider-wide cancellation token, a handle to send log messages to the engine, and
+//! the working directory. What one resource type must remember between operations lives in its
+//! own `Resource` value instead (see `registry`).
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -10,7 +11,6 @@ use tokio_util::sync::CancellationToken;
 
 use crate::kms::{ClientOptions, CredentialSettings};
 
-use super::client_key::tracker::CreateTracker;
 use super::kms_access::KmsAccess;
 
 /// The provider configuration exactly as the engine gave it (`configure`): `args` over
@@ -36,8 +36,9 @@ pub struct ProviderSettings {
     pub unknown_settings: Vec<String>,
 }
 
-/// Redacts the secret key and the security token, and prints nothing of the others but whether
-/// they are set, except the harmless region, endpoint and protocol.
+/// Prints the secret key and the security token only as `<redacted>` (so whether they are set
+/// still shows); every other field is printed as it is, the access key id included: it names a
+/// credential but grants nothing without its secret.
 impl fmt::Debug for ProviderSettings {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         fn redacted(value: &Option<String>) -> Option<&'static str> {
@@ -137,9 +138,6 @@ pub struct OperationContext {
     pub settings: Arc<ProviderSettings>,
     /// The KMS client of those settings, built on first use and shared until the next `configure`.
     pub kms: Arc<KmsAccess>,
-    /// The client-key creates of this process, so that an ambiguous create never deletes a key
-    /// another create made.
-    pub client_key_creates: Arc<CreateTracker>,
     /// Tripped by the engine's `cancel` notification; long waits select on it and end with
     /// `ResourceError::Cancelled`.
     pub cancellation: CancellationToken,
@@ -156,7 +154,6 @@ impl OperationContext {
         let settings = Arc::new(ProviderSettings::default());
         OperationContext {
             kms: Arc::new(KmsAccess::new(settings.clone(), ClientOptions::default())),
-            client_key_creates: Arc::new(CreateTracker::new()),
             settings,
             cancellation: CancellationToken::new(),
             engine_log: EngineLog::discard(),

@@ -1,23 +1,34 @@
-//! The resources this provider manages: one file per resource with its input rules, its diff
-//! hints and its operations, plus the registry that routes a resource type to its file.
+//! The resources this provider manages: one folder per resource, whose type implements
+//! [`Resource`] (its rules, its input rules, its operations), and the list of them
+//! ([`RESOURCES`]) from which the provider builds its [`Registry`].
 //!
-//! To add a resource: write `resources/<name>.rs` (its `RULES`, `check_inputs` and the four
-//! operations), add its schema entry to `schema/schema.json`, and add one variant and one arm per
-//! method below. The generic `check` and `diff` engine in `provider` needs no change.
+//! To add a resource: write `resources/<name>/` with a type that implements [`Resource`], add its
+//! two lines below (its `mod` and its line in [`RESOURCES`]), its entry to `schema/schema.json`
+//! (then regenerate `sdk/`), a check table and a diff table under `tests/tables/`, and its
+//! documentation. Nothing else names a resource: the generic `check` and `diff` engine in
+//! `provider`, the wire in `protocol` and the table tests find it through the registry.
 
+// The resources, one folder each.
 pub mod application_access_point;
 pub mod client_key;
+
+/// Every resource this provider manages, one line each.
+pub const RESOURCES: &[Registration] = &[
+    Registration::of::<application_access_point::ApplicationAccessPoint>(),
+    Registration::of::<client_key::ClientKey>(),
+];
+
+// What the resources share.
 pub mod context;
 pub mod error;
 pub mod kms_access;
 pub mod kms_call;
 pub mod operations;
 pub mod property;
+pub mod registry;
+pub mod resource;
 pub mod timestamp;
 
-use std::path::Path;
-
-pub use client_key::tracker::CreateTracker;
 pub use context::{EngineLog, LogEntry, LogSeverity, OperationContext, ProviderSettings};
 pub use error::{CheckFailure, KmsServiceFailure, Operation, ResourceError};
 pub use kms_access::KmsAccess;
@@ -26,6 +37,8 @@ pub use operations::{
     UpdateResult,
 };
 pub use property::{PropertyMap, PropertyValue, UnknownKind};
+pub use registry::{RegisteredResource, Registration, Registry};
+pub use resource::Resource;
 
 /// What the generic diff engine needs to know about a resource beyond its schema.
 #[derive(Debug)]
@@ -44,118 +57,6 @@ pub struct ResourceRules {
     pub time_properties: &'static [&'static str],
     /// Array inputs whose order carries no meaning (compared as sets).
     pub unordered_properties: &'static [&'static str],
-}
-
-/// A resource type this provider manages.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ResourceType {
-    ApplicationAccessPoint,
-    ClientKey,
-}
-
-impl ResourceType {
-    pub const ALL: [ResourceType; 2] = [
-        ResourceType::ApplicationAccessPoint,
-        ResourceType::ClientKey,
-    ];
-
-    pub fn from_token(token: &str) -> Option<ResourceType> {
-        ResourceType::ALL
-            .into_iter()
-            .find(|resource| resource.token() == token)
-    }
-
-    pub fn rules(self) -> &'static ResourceRules {
-        match self {
-            ResourceType::ApplicationAccessPoint => &application_access_point::RULES,
-            ResourceType::ClientKey => &client_key::RULES,
-        }
-    }
-
-    pub fn token(self) -> &'static str {
-        self.rules().token
-    }
-
-    pub fn name(self) -> &'static str {
-        self.rules().name
-    }
-
-    /// Applies the resource's own input rules, after the generic schema checks. Values may be
-    /// unknown (preview) or secret; rules skip what they cannot see and normalise in place.
-    pub fn check_inputs(self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-        match self {
-            ResourceType::ApplicationAccessPoint => {
-                application_access_point::check_inputs(inputs, failures)
-            }
-            ResourceType::ClientKey => client_key::check_inputs(inputs, failures),
-        }
-    }
-
-    /// The checks of `check` that look at this machine rather than at the inputs alone (the key
-    /// file's directory). Not run again by `create`, which checks for real before calling KMS.
-    pub fn check_local(
-        self,
-        inputs: &PropertyMap,
-        working_directory: &Path,
-        failures: &mut Vec<CheckFailure>,
-    ) {
-        match self {
-            ResourceType::ApplicationAccessPoint => {}
-            ResourceType::ClientKey => client_key::check_local(inputs, working_directory, failures),
-        }
-    }
-
-    pub async fn create(
-        self,
-        context: &OperationContext,
-        request: CreateRequest,
-    ) -> Result<CreateResult, ResourceError> {
-        match self {
-            ResourceType::ApplicationAccessPoint => {
-                application_access_point::create(context, request).await
-            }
-            ResourceType::ClientKey => client_key::create(context, request).await,
-        }
-    }
-
-    pub async fn read(
-        self,
-        context: &OperationContext,
-        request: ReadRequest,
-    ) -> Result<ReadResult, ResourceError> {
-        match self {
-            ResourceType::ApplicationAccessPoint => {
-                application_access_point::read(context, request).await
-            }
-            ResourceType::ClientKey => client_key::read(context, request).await,
-        }
-    }
-
-    pub async fn update(
-        self,
-        context: &OperationContext,
-        request: UpdateRequest,
-    ) -> Result<UpdateResult, ResourceError> {
-        match self {
-            ResourceType::ApplicationAccessPoint => {
-                application_access_point::update(context, request).await
-            }
-            ResourceType::ClientKey => client_key::update(context, request).await,
-        }
-    }
-
-    pub async fn delete(
-        self,
-        context: &OperationContext,
-        request: DeleteRequest,
-    ) -> Result<(), ResourceError> {
-        match self {
-            ResourceType::ApplicationAccessPoint => {
-                application_access_point::delete(context, request).await
-            }
-            ResourceType::ClientKey => client_key::delete(context, request).await,
-        }
-    }
 }
 
 /// Reports a known string input that is empty or blank. Shared by the resources, whose names and

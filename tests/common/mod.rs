@@ -6,7 +6,8 @@ pub mod process;
 
 use alicloud_kms_provider::protocol::{rpc_module, ProtocolOptions};
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
-use alicloud_kms_provider::resources::EngineLog;
+use alicloud_kms_provider::resources::registry::registered_rules;
+use alicloud_kms_provider::resources::{EngineLog, ResourceRules};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
 
@@ -85,4 +86,73 @@ pub fn read_table(name: &str) -> Value {
     let text = std::fs::read_to_string(&path)
         .unwrap_or_else(|error| panic!("{}: {error}", path.display()));
     serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
+/// The file name of a resource's table of one kind (`check` or `diff`): the kind, then the
+/// resource's name in snake case (`check_client_key.json` for `ClientKey`).
+pub fn resource_table_name(kind: &str, resource_name: &str) -> String {
+    let mut snake = String::new();
+    for (position, character) in resource_name.chars().enumerate() {
+        if character.is_ascii_uppercase() && position > 0 {
+            snake.push('_');
+        }
+        snake.push(character.to_ascii_lowercase());
+    }
+    format!("{kind}_{snake}.json")
+}
+
+/// The table of one kind for every registered resource, found by file name, with the resource's
+/// type token. A registered resource without its table, or a table whose `type` is another
+/// resource's, is an error that names the file to write.
+pub fn resource_tables(kind: &str) -> Result<Vec<(&'static str, String, Value)>, String> {
+    tables_of(kind, registered_rules())
+}
+
+/// [`resource_tables`] for the given resources.
+pub fn tables_of<'a>(
+    kind: &str,
+    resources: impl Iterator<Item = &'a ResourceRules>,
+) -> Result<Vec<(&'a str, String, Value)>, String> {
+    let mut tables = Vec::new();
+    let mut problems = Vec::new();
+    for rules in resources {
+        let name = resource_table_name(kind, rules.name);
+        if !fixture_path(&format!("tables/{name}")).is_file() {
+            problems.push(format!(
+                "{} is registered but has no {kind} table: write tests/tables/{name}",
+                rules.token
+            ));
+            continue;
+        }
+        let table = read_table(&name);
+        if table["type"] != rules.token {
+            problems.push(format!(
+                "tests/tables/{name} is the {kind} table of {}, so its \"type\" must be {}, not {}",
+                rules.name, rules.token, table["type"]
+            ));
+            continue;
+        }
+        tables.push((rules.token, name, table));
+    }
+    if problems.is_empty() {
+        Ok(tables)
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+/// The table files of one kind under `tests/tables/` that belong to no registered resource
+/// (`check_config.json`, the provider's own table, is not a resource table).
+pub fn orphan_resource_tables(kind: &str) -> Vec<String> {
+    let registered: Vec<String> = registered_rules()
+        .map(|rules| resource_table_name(kind, rules.name))
+        .collect();
+    let mut orphans: Vec<String> = std::fs::read_dir(fixture_path("tables"))
+        .expect("tests/tables exists")
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(&format!("{kind}_")) && name.ends_with(".json"))
+        .filter(|name| name != "check_config.json" && !registered.contains(name))
+        .collect();
+    orphans.sort();
+    orphans
 }

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
+use alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE;
 use serde_json::{json, Value};
 
 /// How long a test waits for one line before calling it a hang. It is a failure detector, never
@@ -39,9 +40,7 @@ impl ProviderProcess {
     /// add their own settings on top before handing it to [`ProviderProcess::start`].
     pub fn command() -> Command {
         let mut command = Command::new(BINARY);
-        command
-            .env_remove("RUST_LOG")
-            .env("ALICLOUD_KMS_PROVIDER_TEST_HOOKS", "1");
+        command.env_remove("RUST_LOG").env(TEST_HOOKS_VARIABLE, "1");
         command
     }
 

@@ -4,8 +4,8 @@ signatures with the official Alibaba Cloud Python SDKs.
 Reads one JSON object per line on stdin: {"method": str, "secret": str, "params": [[key, value], ...]}.
 Writes one JSON object per line on stdout: {"canonical": str, "string_to_sign": str, "signature": str}.
 
-Each case is computed with aliyun-python-sdk-core (rpc_signature_composer, the "OldCore" of the
-reference) and with alibabacloud-openapi-util (Client.get_rpcsignature); the two must agree, or the
+Each case is computed with aliyun-python-sdk-core (rpc_signature_composer, the "old SDK" of
+docs/kms-api.md) and with alibabacloud-openapi-util (Client.get_rpcsignature); the two must agree, or the
 script exits non-zero naming the case. All cases run in this one process so thousands stay fast.
 """
 

@@ -1,7 +1,7 @@
-"""Writes tests/fixtures/signing/<case>/ from the test vectors of the reference
-(../shared/reference/kms-api.md, section 7.3, vectors A, A', B to G).
+"""Writes tests/fixtures/signing/<case>/ from the signing test vectors listed in docs/kms-api.md
+(section 7, vectors A, A', B to G).
 
-The string to sign and the signature of each case are copied from the reference; the canonical
+The string to sign and the signature of each case are the published or recomputed values below; the canonical
 query is computed by the official SDK (kms_signing_oracle.sign), and the script refuses to write a
 case whose string to sign or signature the SDK does not reproduce. Run it once when a vector is
 added: `.venv/bin/python tests/python/make_kms_signing_fixtures.py`.
@@ -131,7 +131,7 @@ def main():
         computed = sign(case["method"], case["secret"], case["params"])
         for stage in ("string_to_sign", "signature"):
             if computed[stage] != case[stage]:
-                raise SystemExit("%s: the SDK's %s %r differs from the reference's %r"
+                raise SystemExit("%s: the SDK's %s %r differs from the vector's %r"
                                  % (case["name"], stage, computed[stage], case[stage]))
         folder = os.path.join(ROOT, case["name"])
         os.makedirs(folder, exist_ok=True)

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
+use alicloud_kms_provider::provider::kms_options::TEST_RETRY_DELAY_VARIABLE;
 use kms_emulator::{Config, Emulator, FaultSpec};
 use process::{parse_stdout_line, ProviderProcess};
 use serde_json::{json, Value};
@@ -90,7 +91,7 @@ impl ProviderSession {
         let mut command = ProviderProcess::command();
         command
             .current_dir(working_directory)
-            .env("ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS", "20")
+            .env(TEST_RETRY_DELAY_VARIABLE, "20")
             // Credentials come from the provider config in these tests, never from the machine.
             .env("HOME", working_directory);
         for name in MACHINE_SETTINGS {
@@ -277,21 +278,27 @@ impl Harness {
         self.directory.path().join(relative)
     }
 
-    /// Creates an AAP directly in the emulator's API through the provider (check + create).
+    /// Creates a resource of any type through the provider, as an engine does (`check`, then
+    /// `create` with the checked inputs); both must succeed. Returns the create result.
+    pub fn assert_created(&mut self, resource_type: &str, name: &str, news: Value) -> Value {
+        let inputs = self.assert_check_passes(resource_type, name, news);
+        self.provider.result(
+            "create",
+            json!({"urn": urn(resource_type, name), "properties": inputs}),
+        )
+    }
+
+    /// Creates an AAP in the emulator through the provider (check + create).
     pub fn create_access_point(&mut self, name: &str, policies: &[&str]) -> Value {
-        let inputs = self.check(
+        self.assert_created(
             AAP_TYPE,
             name,
             json!({"applicationAccessPointName": name, "policies": policies}),
-        );
-        self.provider.result(
-            "create",
-            json!({"urn": urn(AAP_TYPE, name), "properties": inputs}),
         )
     }
 
     /// `check` that must pass; returns the checked inputs.
-    pub fn check(&mut self, resource_type: &str, name: &str, news: Value) -> Value {
+    pub fn assert_check_passes(&mut self, resource_type: &str, name: &str, news: Value) -> Value {
         let result = self.provider.result(
             "check",
             json!({"urn": urn(resource_type, name), "olds": {}, "news": news}),
@@ -353,6 +360,21 @@ pub fn fault(emulator: &Emulator, action: &str, spec: FaultSpec) {
     emulator.set_fault(action, spec).unwrap();
 }
 
+/// Waits until the emulator has counted a call of `action` (the request reached the action, so it
+/// is in flight), polling every 2 ms; fails the test after [`process::HANG_TIMEOUT`].
+pub fn wait_until_called(emulator: &Emulator, action: kms_emulator::Action) {
+    let deadline = std::time::Instant::now() + process::HANG_TIMEOUT;
+    while emulator.call_count(action) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no {} call reached the emulator within {:?}",
+            action.name(),
+            process::HANG_TIMEOUT
+        );
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+}
+
 /// A fault spec that applies to the next call only.
 pub fn once() -> FaultSpec {
     FaultSpec {
@@ -363,7 +385,7 @@ pub fn once() -> FaultSpec {
 
 /// Checked ClientKey inputs with the seed's password and validity, on the access point `aap`.
 pub fn seed_key_inputs(harness: &mut Harness, key_file: &str) -> Value {
-    harness.check(
+    harness.assert_check_passes(
         KEY_TYPE,
         "key",
         json!({"aapName": "aap", "password": PASSWORD, "notBefore": "2023-09-01T14:11:22Z",

@@ -15,8 +15,10 @@ use crate::error::ApiError;
 use crate::params::Params;
 use crate::store::Store;
 
+/// Declares every action once: its name (the variant) and its handler. Generates [`Action`], its
+/// name lookups, and [`Service::dispatch`].
 macro_rules! actions {
-    ($($variant:ident),* $(,)?) => {
+    ($($variant:ident => $handler:path),* $(,)?) => {
         /// An action of the emulated API.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub enum Action {
@@ -45,32 +47,42 @@ macro_rules! actions {
                 }
             }
         }
+
+        impl Service<'_> {
+            /// Runs `action` with verified `params`.
+            pub fn dispatch(&self, action: Action, params: &Params) -> Result<ActionOutput, ApiError> {
+                match action {
+                    $(Action::$variant => $handler(self, params),)*
+                }
+            }
+        }
     };
 }
 
 actions!(
-    CreateClientKey,
-    GetClientKey,
-    DeleteClientKey,
-    ListClientKeys,
-    CreateApplicationAccessPoint,
-    DescribeApplicationAccessPoint,
-    UpdateApplicationAccessPoint,
-    DeleteApplicationAccessPoint,
-    ListApplicationAccessPoints,
-    CreatePolicy,
-    DescribePolicy,
-    UpdatePolicy,
-    DeletePolicy,
-    ListPolicies,
-    CreateNetworkRule,
-    DescribeNetworkRule,
-    UpdateNetworkRule,
-    DeleteNetworkRule,
-    ListNetworkRules,
-    AssumeRole,
-    AssumeRoleWithOIDC,
-    GetCallerIdentity,
+    CreateClientKey => client_keys::create,
+    GetClientKey => client_keys::get,
+    DeleteClientKey => client_keys::delete,
+    ListClientKeys => client_keys::list,
+    CreateApplicationAccessPoint => access_points::create,
+    DescribeApplicationAccessPoint => access_points::describe,
+    UpdateApplicationAccessPoint => access_points::update,
+    DeleteApplicationAccessPoint => access_points::delete,
+    ListApplicationAccessPoints => access_points::list,
+    CreatePolicy => policies::create,
+    DescribePolicy => policies::describe,
+    UpdatePolicy => policies::update,
+    DeletePolicy => policies::delete,
+    ListPolicies => policies::list,
+    CreateNetworkRule => network_rules::create,
+    DescribeNetworkRule => network_rules::describe,
+    UpdateNetworkRule => network_rules::update,
+    DeleteNetworkRule => network_rules::delete,
+    ListNetworkRules => network_rules::list,
+    // STS actions never reach the KMS service: `Shared::dispatch` routes them to the STS stand-in.
+    AssumeRole => routed_to_sts,
+    AssumeRoleWithOIDC => routed_to_sts,
+    GetCallerIdentity => routed_to_sts,
 );
 
 /// The STS API version the STS stand-in serves.
@@ -157,37 +169,13 @@ fn into_map(body: Value) -> Map<String, Value> {
     }
 }
 
-impl Service<'_> {
-    /// Runs `action` with verified `params`.
-    pub fn dispatch(&self, action: Action, params: &Params) -> Result<ActionOutput, ApiError> {
-        match action {
-            Action::CreateClientKey => client_keys::create(self, params),
-            Action::GetClientKey => client_keys::get(self, params),
-            Action::DeleteClientKey => client_keys::delete(self, params),
-            Action::ListClientKeys => client_keys::list(self, params),
-            Action::CreateApplicationAccessPoint => access_points::create(self, params),
-            Action::DescribeApplicationAccessPoint => access_points::describe(self, params),
-            Action::UpdateApplicationAccessPoint => access_points::update(self, params),
-            Action::DeleteApplicationAccessPoint => access_points::delete(self, params),
-            Action::ListApplicationAccessPoints => access_points::list(self, params),
-            Action::CreatePolicy => policies::create(self, params),
-            Action::DescribePolicy => policies::describe(self, params),
-            Action::UpdatePolicy => policies::update(self, params),
-            Action::DeletePolicy => policies::delete(self, params),
-            Action::ListPolicies => policies::list(self, params),
-            Action::CreateNetworkRule => network_rules::create(self, params),
-            Action::DescribeNetworkRule => network_rules::describe(self, params),
-            Action::UpdateNetworkRule => network_rules::update(self, params),
-            Action::DeleteNetworkRule => network_rules::delete(self, params),
-            Action::ListNetworkRules => network_rules::list(self, params),
-            // STS actions never reach the KMS service: `Shared::dispatch` routes them to the STS
-            // stand-in.
-            Action::AssumeRole | Action::AssumeRoleWithOIDC | Action::GetCallerIdentity => {
-                Err(ApiError::api_not_found())
-            }
-        }
-    }
+/// The handler of the STS actions on the KMS side: they never get here, because
+/// `Shared::dispatch` sends them to the STS stand-in first.
+fn routed_to_sts(_: &Service<'_>, _: &Params) -> Result<ActionOutput, ApiError> {
+    Err(ApiError::api_not_found())
+}
 
+impl Service<'_> {
     fn arn(&self, kind: &str, name: &str) -> String {
         format!("acs:kms:{}:{}:{kind}/{name}", self.region, self.account_id)
     }

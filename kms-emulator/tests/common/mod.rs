@@ -47,7 +47,7 @@ impl Reply {
     }
 
     /// Asserts a success and returns the body.
-    pub fn ok(&self) -> &Value {
+    pub fn assert_ok(&self) -> &Value {
         assert_eq!(self.status(), 200, "expected success, got {self:?}");
         assert!(
             self.body().get("Code").is_none(),
@@ -293,7 +293,7 @@ pub fn create_access_point(client: &Client, name: &str) -> Value {
             "CreateApplicationAccessPoint",
             &[("Name", name), ("Policies", "[\"policy_a\"]")],
         )
-        .ok()
+        .assert_ok()
         .clone()
 }
 

@@ -298,17 +298,37 @@ pub(crate) async fn assume_role_with_oidc(
     result.map_err(|error| sts_failure(error, &sts_context, context.sts.host()))
 }
 
+/// The largest OIDC token file read (a JWT is a few KB).
+const MAX_OIDC_TOKEN_BYTES: u64 = 64 * 1024;
+
+/// Reads the token file: only a regular file of bounded size, so a FIFO or a device at the path
+/// cannot stall the runtime and a huge file is not read into memory.
 async fn read_oidc_token(role: &OidcRole) -> Result<String, KmsError> {
-    let problem = match tokio::fs::read_to_string(&role.token_file).await {
-        Ok(token) if !token.trim().is_empty() => return Ok(token.trim().to_owned()),
-        Ok(_) => "the file is empty".to_owned(),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-            "the file does not exist".to_owned()
+    let read = || -> Result<String, String> {
+        let metadata = std::fs::metadata(&role.token_file).map_err(|error| match error.kind() {
+            std::io::ErrorKind::NotFound => "the file does not exist".to_owned(),
+            _ => error.to_string(),
+        })?;
+        if !metadata.is_file() {
+            return Err("it is not a regular file".to_owned());
         }
-        Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
-            "the file is not UTF-8 text".to_owned()
+        if metadata.len() > MAX_OIDC_TOKEN_BYTES {
+            return Err(format!("it is larger than {MAX_OIDC_TOKEN_BYTES} bytes"));
         }
-        Err(error) => error.to_string(),
+        let token =
+            std::fs::read_to_string(&role.token_file).map_err(|error| match error.kind() {
+                std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_owned(),
+                _ => error.to_string(),
+            })?;
+        let token = token.trim();
+        if token.is_empty() {
+            return Err("the file is empty".to_owned());
+        }
+        Ok(token.to_owned())
+    };
+    let problem = match read() {
+        Ok(token) => return Ok(token),
+        Err(problem) => problem,
     };
     Err(credentials_error(CredentialsError::OidcTokenFile {
         path: role.token_file.clone(),

@@ -11,7 +11,7 @@ use super::RULES;
 
 /// The checked inputs of an AAP, as the operations use them.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(super) struct AccessPointInputs {
+pub struct AccessPointInputs {
     pub name: String,
     pub policies: Vec<String>,
     pub description: Option<String>,
@@ -117,14 +117,6 @@ pub(super) fn properties_of(access_point: &ApplicationAccessPoint) -> PropertyMa
         );
     }
     properties
-}
-
-/// Checked inputs as outputs: engine metadata and nulls are not outputs.
-pub(super) fn known_outputs(properties: PropertyMap) -> PropertyMap {
-    properties
-        .into_iter()
-        .filter(|(name, value)| !name.starts_with("__") && !value.is_null())
-        .collect()
 }
 
 /// The resource name of the URN (for the `pulumi import` suggestion), or a placeholder.

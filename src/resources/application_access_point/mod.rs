@@ -16,7 +16,9 @@ use super::operations::{
     UpdateResult,
 };
 use super::property::{PropertyMap, PropertyValue};
+use super::resource::Resource;
 use super::{check_not_blank, ResourceRules};
+use inputs::{check_access_point_id, AccessPointInputs};
 
 pub const RULES: ResourceRules = ResourceRules {
     token: "alicloud-kms:index:ApplicationAccessPoint",
@@ -33,7 +35,7 @@ pub const RULES: ResourceRules = ResourceRules {
 pub const MAX_POLICIES: usize = 3;
 
 /// The rules of `check` beyond the schema: a non-blank name, one to three distinct policy names.
-pub fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
     check_not_blank(inputs, "applicationAccessPointName", failures);
     let Some(policies) = inputs.get("policies").and_then(PropertyValue::as_array) else {
         return;
@@ -74,34 +76,66 @@ pub fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) 
     }
 }
 
-/// Creates the AAP (CreateApplicationAccessPoint with `AuthenticationMethod=ClientKey`).
-pub async fn create(
-    context: &OperationContext,
-    request: CreateRequest,
-) -> Result<CreateResult, ResourceError> {
-    operations::create(context, request).await
-}
+/// The application access point. It keeps no state between operations.
+#[derive(Debug)]
+pub struct ApplicationAccessPoint;
 
-/// Reads the AAP (DescribeApplicationAccessPoint); gone when KMS says it does not exist.
-pub async fn read(
-    context: &OperationContext,
-    request: ReadRequest,
-) -> Result<ReadResult, ResourceError> {
-    operations::read(context, request).await
-}
+impl Resource for ApplicationAccessPoint {
+    const RULES: ResourceRules = RULES;
+    type Inputs = AccessPointInputs;
 
-/// Changes the policies and the description in place (UpdateApplicationAccessPoint).
-pub async fn update(
-    context: &OperationContext,
-    request: UpdateRequest,
-) -> Result<UpdateResult, ResourceError> {
-    operations::update(context, request).await
-}
+    fn new() -> ApplicationAccessPoint {
+        ApplicationAccessPoint
+    }
 
-/// Deletes the AAP (DeleteApplicationAccessPoint); an AAP that is already gone counts as deleted.
-pub async fn delete(
-    context: &OperationContext,
-    request: DeleteRequest,
-) -> Result<(), ResourceError> {
-    operations::delete(context, request).await
+    fn decode_inputs(properties: &PropertyMap) -> Result<AccessPointInputs, ResourceError> {
+        AccessPointInputs::from_properties(properties)
+    }
+
+    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+        check_inputs(inputs, failures);
+    }
+
+    /// The id is the name; it must not look like a ClientKey id and must agree with the state.
+    fn check_id(&self, id: &str, state: Option<&PropertyMap>) -> Result<(), ResourceError> {
+        check_access_point_id(id, state)
+    }
+
+    /// CreateApplicationAccessPoint with `AuthenticationMethod=ClientKey`. Every output is an
+    /// input, so the default preview fits.
+    async fn create(
+        &self,
+        context: &OperationContext,
+        request: CreateRequest,
+        inputs: AccessPointInputs,
+    ) -> Result<CreateResult, ResourceError> {
+        operations::create(context, request, inputs).await
+    }
+
+    /// DescribeApplicationAccessPoint; gone when KMS says it does not exist.
+    async fn read(
+        &self,
+        context: &OperationContext,
+        request: ReadRequest,
+    ) -> Result<ReadResult, ResourceError> {
+        operations::read(context, request).await
+    }
+
+    /// Changes the policies and the description in place (UpdateApplicationAccessPoint).
+    async fn update(
+        &self,
+        context: &OperationContext,
+        request: UpdateRequest,
+    ) -> Result<UpdateResult, ResourceError> {
+        operations::update(context, request).await
+    }
+
+    /// DeleteApplicationAccessPoint; an AAP that is already gone counts as deleted.
+    async fn delete(
+        &self,
+        context: &OperationContext,
+        request: DeleteRequest,
+    ) -> Result<(), ResourceError> {
+        operations::delete(context, request).await
+    }
 }

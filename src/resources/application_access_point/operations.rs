@@ -1,6 +1,7 @@
 //! The operations of an application access point: create (CreateApplicationAccessPoint with
 //! `AuthenticationMethod=ClientKey`), read (Describe), update (the policies and the description,
-//! in place) and delete. The id is the name.
+//! in place) and delete. The id is the name (checked by the registry before read, update and
+//! delete, through `Resource::check_id`).
 //!
 //! A create whose reply was lost is resolved by describing the name: an AAP with exactly the
 //! requested policies and description is adopted (with a warning), no AAP means nothing was made
@@ -19,23 +20,15 @@ use super::super::operations::{
     UpdateResult,
 };
 use super::super::property::PropertyValue;
-use super::inputs::{
-    check_access_point_id, import_command, known_outputs, properties_of, AccessPointInputs,
-};
+use super::super::resource::known_outputs;
+use super::inputs::{import_command, properties_of, AccessPointInputs};
 use super::RULES;
 
 pub(super) async fn create(
     context: &OperationContext,
     request: CreateRequest,
+    inputs: AccessPointInputs,
 ) -> Result<CreateResult, ResourceError> {
-    if request.preview {
-        // Every output is an input; the id (the name) is ignored in a preview.
-        return Ok(CreateResult {
-            id: String::new(),
-            properties: known_outputs(request.properties),
-        });
-    }
-    let inputs = AccessPointInputs::from_properties(&request.properties)?;
     let urn = request.urn.as_deref();
     let client = context.kms.client()?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
@@ -160,7 +153,6 @@ pub(super) async fn read(
     context: &OperationContext,
     request: ReadRequest,
 ) -> Result<ReadResult, ResourceError> {
-    check_access_point_id(&request.id, request.properties.as_ref())?;
     let client = context.kms.client()?;
     let call = KmsCall::start(
         context,
@@ -189,7 +181,6 @@ pub(super) async fn update(
     context: &OperationContext,
     request: UpdateRequest,
 ) -> Result<UpdateResult, ResourceError> {
-    check_access_point_id(&request.id, Some(&request.olds))?;
     if let Some(name) = request
         .news
         .get("applicationAccessPointName")
@@ -262,7 +253,6 @@ pub(super) async fn delete(
     context: &OperationContext,
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
-    check_access_point_id(&request.id, Some(&request.properties))?;
     let urn = request.urn.as_deref();
     let client = context.kms.client()?;
     let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);

@@ -1,4 +1,4 @@
-//! `create` of a client key: CreateClientKey (resolving a lost reply, see `reconcile`), then the
+//! `create` of a client key (outside a preview): CreateClientKey (resolving a lost reply, see `reconcile`), then the
 //! private key file, then GetClientKey for `createTime`.
 //!
 //! The order is chosen so that no key is ever left without its private half unnoticed:
@@ -10,6 +10,8 @@
 //! 4. only then is the key read back; if that read fails, the key and its file both exist, so the
 //!    error is `resource_init_failed` with the id, and the engine keeps the key in its state.
 
+use std::sync::Arc;
+
 use chrono::Utc;
 
 use crate::kms::{Client, CreateClientKeyRequest, CreateClientKeyResponse, KmsError};
@@ -19,25 +21,20 @@ use super::super::error::{Operation, ResourceError};
 use super::super::kms_call::{with_note, KmsCall};
 use super::super::operations::{CreateRequest, CreateResult};
 use super::super::property::{PropertyMap, PropertyValue, UnknownKind};
+use super::super::resource::known_outputs;
 use super::super::timestamp::normalise_timestamp;
 use super::key_file::{self, StagedKeyFile};
 use super::reconcile::{describe_lost, reconcile, Resolution};
-use super::tracker::{CreatePhase, CreateTicket};
+use super::tracker::{CreatePhase, CreateTicket, CreateTracker};
 use super::{ClientKeyInputs, RULES};
 
 pub(super) async fn create(
     context: &OperationContext,
+    creates: &Arc<CreateTracker>,
     request: CreateRequest,
+    inputs: ClientKeyInputs,
 ) -> Result<CreateResult, ResourceError> {
     let urn = request.urn.as_deref();
-    if request.preview {
-        return Ok(CreateResult {
-            id: String::new(),
-            properties: planned_outputs(request.properties),
-        });
-    }
-
-    let inputs = ClientKeyInputs::from_properties(&request.properties)?;
     let client = context.kms.client()?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
 
@@ -54,7 +51,7 @@ pub(super) async fn create(
     };
 
     let created = {
-        let ticket = context.client_key_creates.begin(&inputs.aap_name);
+        let ticket = creates.begin(&inputs.aap_name);
         create_key(&client, &call, &inputs, &ticket).await?
     };
     let client_key_id = created.client_key_id.clone();
@@ -115,7 +112,7 @@ pub(super) async fn create(
 }
 
 /// The outputs of a preview: the inputs, with what KMS decides unknown.
-fn planned_outputs(properties: PropertyMap) -> PropertyMap {
+pub(super) fn planned_outputs(properties: PropertyMap) -> PropertyMap {
     let mut outputs = known_outputs(properties);
     outputs.insert(
         "createTime".to_owned(),
@@ -127,14 +124,6 @@ fn planned_outputs(properties: PropertyMap) -> PropertyMap {
             .or_insert(PropertyValue::Unknown(UnknownKind::String));
     }
     outputs
-}
-
-/// The checked inputs as outputs: engine metadata (`__defaults`) and nulls are not outputs.
-fn known_outputs(properties: PropertyMap) -> PropertyMap {
-    properties
-        .into_iter()
-        .filter(|(name, value)| !name.starts_with("__") && !value.is_null())
-        .collect()
 }
 
 /// A time as KMS returned it, normalised when it is a valid RFC 3339 time.

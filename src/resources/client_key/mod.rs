@@ -2,7 +2,7 @@
 //! (the KMS password rule, the validity period), its diff hints, and its operations.
 //!
 //! A client key cannot be changed: every input replaces it (the schema says so with
-//! `willReplaceOnChanges`), so there is no real `update`. KMS returns the private key only in the
+//! `willReplaceOnChanges`), so its `update` is the trait's default, which changes nothing. KMS returns the private key only in the
 //! reply that creates the key, and never returns the password, so neither can be read back: an
 //! imported key has no `password` and no `privateKeyDataFile` in its state, which the diff engine
 //! must not mistake for a change (`write_only_inputs`).
@@ -11,21 +11,21 @@ mod create;
 pub mod key_file;
 mod lifecycle;
 mod reconcile;
-pub mod tracker;
+mod tracker;
 
 use std::path::Path;
+use std::sync::Arc;
 
 use crate::kms::SecretString;
 
 use super::context::OperationContext;
 use super::error::{CheckFailure, ResourceError};
-use super::operations::{
-    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
-    UpdateResult,
-};
+use super::operations::{CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult};
 use super::property::{PropertyMap, PropertyValue};
+use super::resource::Resource;
 use super::timestamp::{normalise_timestamp, NORMALISED_TIME_FORMAT};
 use super::{check_not_blank, ResourceRules};
+use tracker::CreateTracker;
 
 pub const RULES: ResourceRules = ResourceRules {
     token: "alicloud-kms:index:ClientKey",
@@ -44,7 +44,7 @@ const MIN_PASSWORD_LENGTH: usize = 8;
 const MAX_PASSWORD_LENGTH: usize = 64;
 
 /// The rules of `check` beyond the schema: password, validity period, non-blank names.
-pub fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
     check_not_blank(inputs, "aapName", failures);
     if let Some(password) = inputs.get("password").and_then(PropertyValue::as_str) {
         for reason in password_problems(password) {
@@ -61,7 +61,7 @@ pub fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) 
 ///
 /// Letters are the ASCII letters (the Chinese documentation says "English upper- and lower-case");
 /// upper and lower case count as one kind, the reading of the rule that rejects the least. Both
-/// choices are UNCONFIRMED against the live service (see the KMS reference, section 5.1).
+/// choices are UNCONFIRMED against the live service (see docs/kms-api.md §5.1).
 pub fn password_problems(password: &str) -> Vec<String> {
     let mut problems = Vec::new();
     let length = password.chars().count();
@@ -169,11 +169,7 @@ fn normalise_time_input(
 /// `privateKeyDataFile` must exist and be writable, and the path must not be a directory. Only
 /// what can be known without writing is checked (`create` makes sure by creating the temporary
 /// file before it calls KMS).
-pub fn check_local(
-    inputs: &PropertyMap,
-    working_directory: &Path,
-    failures: &mut Vec<CheckFailure>,
-) {
+fn check_local(inputs: &PropertyMap, working_directory: &Path, failures: &mut Vec<CheckFailure>) {
     let Some(text) = inputs
         .get("privateKeyDataFile")
         .and_then(PropertyValue::as_str)
@@ -193,7 +189,7 @@ pub fn check_local(
 
 /// The checked inputs of a client key, as the operations use them.
 #[derive(Clone, Debug)]
-pub(crate) struct ClientKeyInputs {
+pub struct ClientKeyInputs {
     pub aap_name: String,
     pub password: SecretString,
     pub not_before: Option<String>,
@@ -287,38 +283,82 @@ pub(crate) fn check_client_key_id(id: &str) -> Result<(), ResourceError> {
 /// The prefix of every client key id.
 pub const CLIENT_KEY_ID_PREFIX: &str = "KAAP.";
 
-/// Creates the client key (CreateClientKey), writes the private key file, reads `createTime`.
-pub async fn create(
-    context: &OperationContext,
-    request: CreateRequest,
-) -> Result<CreateResult, ResourceError> {
-    create::create(context, request).await
+/// The client key resource. Its state is the tracker of the creates this process runs, which
+/// the resolution of a lost create reply consults so that it never deletes a key another create
+/// made.
+#[derive(Debug)]
+pub struct ClientKey {
+    creates: Arc<CreateTracker>,
 }
 
-/// Reads the client key (GetClientKey); gone when KMS says it does not exist.
-pub async fn read(
-    context: &OperationContext,
-    request: ReadRequest,
-) -> Result<ReadResult, ResourceError> {
-    lifecycle::read(context, request).await
-}
+impl Resource for ClientKey {
+    const RULES: ResourceRules = RULES;
+    type Inputs = ClientKeyInputs;
 
-/// A client key cannot be changed in place; `diff` always answers replace for a changed input, so
-/// an engine only calls this when it was told nothing changes.
-pub async fn update(
-    context: &OperationContext,
-    request: UpdateRequest,
-) -> Result<UpdateResult, ResourceError> {
-    lifecycle::update(context, request).await
-}
+    fn new() -> ClientKey {
+        ClientKey {
+            creates: Arc::new(CreateTracker::new()),
+        }
+    }
 
-/// Deletes the client key (DeleteClientKey); a key that is already gone counts as deleted. Then
-/// removes the private key file if it still holds this key.
-pub async fn delete(
-    context: &OperationContext,
-    request: DeleteRequest,
-) -> Result<(), ResourceError> {
-    lifecycle::delete(context, request).await
+    fn decode_inputs(properties: &PropertyMap) -> Result<ClientKeyInputs, ResourceError> {
+        ClientKeyInputs::from_properties(properties)
+    }
+
+    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+        check_inputs(inputs, failures);
+    }
+
+    fn check_local(
+        &self,
+        inputs: &PropertyMap,
+        working_directory: &Path,
+        failures: &mut Vec<CheckFailure>,
+    ) {
+        check_local(inputs, working_directory, failures);
+    }
+
+    fn check_id(&self, id: &str, _state: Option<&PropertyMap>) -> Result<(), ResourceError> {
+        check_client_key_id(id)
+    }
+
+    /// The inputs, with what KMS decides (`createTime`, and a validity left to KMS) unknown.
+    fn preview_create(&self, properties: PropertyMap) -> PropertyMap {
+        create::planned_outputs(properties)
+    }
+
+    /// CreateClientKey, then the private key file, then GetClientKey for `createTime`.
+    async fn create(
+        &self,
+        context: &OperationContext,
+        request: CreateRequest,
+        inputs: ClientKeyInputs,
+    ) -> Result<CreateResult, ResourceError> {
+        create::create(context, &self.creates, request, inputs).await
+    }
+
+    /// GetClientKey; gone when KMS says it does not exist.
+    async fn read(
+        &self,
+        context: &OperationContext,
+        request: ReadRequest,
+    ) -> Result<ReadResult, ResourceError> {
+        lifecycle::read(context, request).await
+    }
+
+    // `update` is the default: a client key cannot change in place (every input replaces it), so
+    // only a call without a real change is accepted, such as writing the password and key file
+    // path of the program into the state of an imported key.
+
+    /// DeleteClientKey (already gone counts as deleted), then the private key file if it still
+    /// holds this key.
+    async fn delete(
+        &self,
+        context: &OperationContext,
+        request: DeleteRequest,
+    ) -> Result<(), ResourceError> {
+        lifecycle::delete(context, request).await
+    }
 }
 
 #[cfg(test)]

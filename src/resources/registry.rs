@@ -1,0 +1,231 @@
+//! The machinery behind the list of resources ([`super::RESOURCES`], in `resources/mod.rs`, one
+//! line per resource): a [`Registration`] per line, the [`Registry`] a provider builds from them,
+//! and the object-safe face ([`RegisteredResource`]) through which the provider drives a
+//! [`Resource`] without knowing its type.
+//!
+//! `provider` looks a type token up here and calls the five operations and the rules through
+//! `RegisteredResource`; no code outside a resource's folder and the list names a resource.
+
+use std::future::Future;
+use std::path::Path;
+use std::pin::Pin;
+
+use super::context::OperationContext;
+use super::error::{CheckFailure, ResourceError};
+use super::operations::{
+    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
+    UpdateResult,
+};
+use super::property::PropertyMap;
+use super::resource::Resource;
+use super::{ResourceRules, RESOURCES};
+
+/// One line of [`RESOURCES`]: the rules of a resource type, and how to build its process state.
+#[derive(Clone, Copy)]
+pub struct Registration {
+    pub rules: &'static ResourceRules,
+    build: fn() -> Box<dyn RegisteredResource>,
+}
+
+impl Registration {
+    pub const fn of<R: Resource>() -> Registration {
+        Registration {
+            rules: const { &R::RULES },
+            build: build::<R>,
+        }
+    }
+}
+
+fn build<R: Resource>() -> Box<dyn RegisteredResource> {
+    Box::new(R::new())
+}
+
+/// The rules of every registered resource, in registration order (for tests and tools that need
+/// the list without a provider).
+pub fn registered_rules() -> impl Iterator<Item = &'static ResourceRules> {
+    RESOURCES.iter().map(|registration| registration.rules)
+}
+
+/// A boxed operation of a [`RegisteredResource`].
+pub type OperationFuture<'a, T> =
+    Pin<Box<dyn Future<Output = Result<T, ResourceError>> + Send + 'a>>;
+
+/// A [`Resource`] seen without its type: what `provider` calls. Implemented for every `Resource`;
+/// the implementation runs the checks every resource gets (the id check before `read`, `update`
+/// and `delete`; a preview of `create` that calls nothing; decoding the inputs of `create`) and
+/// then the resource's own method.
+pub trait RegisteredResource: Send + Sync {
+    fn rules(&self) -> &'static ResourceRules;
+
+    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>);
+
+    fn check_local(
+        &self,
+        inputs: &PropertyMap,
+        working_directory: &Path,
+        failures: &mut Vec<CheckFailure>,
+    );
+
+    fn create<'a>(
+        &'a self,
+        context: &'a OperationContext,
+        request: CreateRequest,
+    ) -> OperationFuture<'a, CreateResult>;
+
+    fn read<'a>(
+        &'a self,
+        context: &'a OperationContext,
+        request: ReadRequest,
+    ) -> OperationFuture<'a, ReadResult>;
+
+    fn update<'a>(
+        &'a self,
+        context: &'a OperationContext,
+        request: UpdateRequest,
+    ) -> OperationFuture<'a, UpdateResult>;
+
+    fn delete<'a>(
+        &'a self,
+        context: &'a OperationContext,
+        request: DeleteRequest,
+    ) -> OperationFuture<'a, ()>;
+}
+
+impl std::fmt::Debug for dyn RegisteredResource + '_ {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str(self.rules().token)
+    }
+}
+
+impl<R: Resource> RegisteredResource for R {
+    fn rules(&self) -> &'static ResourceRules {
+        const { &R::RULES }
+    }
+
+    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+        Resource::check_inputs(self, inputs, failures);
+    }
+
+    fn check_local(
+        &self,
+        inputs: &PropertyMap,
+        working_directory: &Path,
+        failures: &mut Vec<CheckFailure>,
+    ) {
+        Resource::check_local(self, inputs, working_directory, failures);
+    }
+
+    fn create<'a>(
+        &'a self,
+        context: &'a OperationContext,
+        request: CreateRequest,
+    ) -> OperationFuture<'a, CreateResult> {
+        Box::pin(async move {
+            if request.preview {
+                // A preview calls nothing and writes nothing; the id is decided by the cloud.
+                return Ok(CreateResult {
+                    id: String::new(),
+                    properties: self.preview_create(request.properties),
+                });
+            }
+            let inputs = R::decode_inputs(&request.properties)?;
+            Resource::create(self, context, request, inputs).await
+        })
+    }
+
+    fn read<'a>(
+        &'a self,
+        context: &'a OperationContext,
+        request: ReadRequest,
+    ) -> OperationFuture<'a, ReadResult> {
+        Box::pin(async move {
+            self.check_id(&request.id, request.properties.as_ref())?;
+            Resource::read(self, context, request).await
+        })
+    }
+
+    fn update<'a>(
+        &'a self,
+        context: &'a OperationContext,
+        request: UpdateRequest,
+    ) -> OperationFuture<'a, UpdateResult> {
+        Box::pin(async move {
+            self.check_id(&request.id, Some(&request.olds))?;
+            Resource::update(self, context, request).await
+        })
+    }
+
+    fn delete<'a>(
+        &'a self,
+        context: &'a OperationContext,
+        request: DeleteRequest,
+    ) -> OperationFuture<'a, ()> {
+        Box::pin(async move {
+            self.check_id(&request.id, Some(&request.properties))?;
+            Resource::delete(self, context, request).await
+        })
+    }
+}
+
+/// The resources of one provider process, each with its state.
+pub struct Registry {
+    resources: Vec<Box<dyn RegisteredResource>>,
+}
+
+impl Registry {
+    /// Builds every registered resource.
+    pub fn new() -> Registry {
+        Registry {
+            resources: RESOURCES
+                .iter()
+                .map(|registration| (registration.build)())
+                .collect(),
+        }
+    }
+
+    /// The resource with this type token.
+    pub fn find(&self, token: &str) -> Option<&dyn RegisteredResource> {
+        self.iter().find(|resource| resource.rules().token == token)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &dyn RegisteredResource> {
+        self.resources.iter().map(Box::as_ref)
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Registry {
+        Registry::new()
+    }
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.debug_list().entries(self.iter()).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tokens_and_names_are_unique_and_every_registration_builds_its_own_type() {
+        let registry = Registry::new();
+        let tokens: Vec<&str> = registry.iter().map(|r| r.rules().token).collect();
+        let listed: Vec<&str> = registered_rules().map(|rules| rules.token).collect();
+        assert_eq!(tokens, listed);
+        let mut unique = tokens.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), tokens.len(), "{tokens:?}");
+        let mut names: Vec<&str> = registered_rules().map(|rules| rules.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), tokens.len());
+        for token in tokens {
+            assert_eq!(registry.find(token).unwrap().rules().token, token);
+        }
+        assert!(registry.find("alicloud-kms:index:Nothing").is_none());
+    }
+}

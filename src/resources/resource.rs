@@ -1,0 +1,326 @@
+//! The contract every resource implements: [`Resource`], one typed type per resource, with its
+//! [`ResourceRules`], its own input rules and its operations. `create`, `read` and `delete` are
+//! required; the rest have the defaults documented on each method.
+//!
+//! pulumi-go-provider's `infer` is the model: one type per resource, the provider's generic
+//! machinery (the schema-driven `check` and `diff` in `provider`, the wire in `protocol`) around
+//! it, and opt-in hooks with defaults. Two differences, both deliberate:
+//! - `read` and `delete` have no default. KMS keeps every resource until it is deleted, so a
+//!   default that only dropped a resource from the state would leave it in the account, and one
+//!   that echoed the old state would hide drift; both would pretend to succeed.
+//! - Outputs are a [`PropertyMap`], not a typed struct: Pulumi's secret and unknown markers ride
+//!   on values (an input the program sent as a secret stays one in the outputs, a preview leaves
+//!   what the cloud decides unknown), and a typed struct would drop them.
+
+use std::future::Future;
+use std::path::Path;
+
+use super::context::OperationContext;
+use super::error::{CheckFailure, ResourceError};
+use super::operations::{
+    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
+    UpdateResult,
+};
+use super::property::{PropertyMap, PropertyValue};
+use super::timestamp::parse_timestamp;
+use super::ResourceRules;
+
+/// One resource type. The provider builds one value of it per process ([`Resource::new`]); that
+/// value holds whatever the resource must remember between operations (the client key's create
+/// tracker, for example), and every operation borrows it.
+///
+/// Register the type in `resources/mod.rs` (its `mod` and its line in `RESOURCES`); give it a
+/// schema entry in `schema/schema.json` and a check table and a diff table under `tests/tables/`.
+pub trait Resource: Send + Sync + 'static {
+    /// What the generic `check` and `diff` engine needs beyond the schema (token, name, identity,
+    /// write-only, time and unordered properties).
+    const RULES: ResourceRules;
+
+    /// The checked inputs as the operations use them (names, lists, secrets as `SecretString`).
+    type Inputs: Send;
+
+    /// The resource's process state, empty or not. Called once, when the provider starts.
+    fn new() -> Self
+    where
+        Self: Sized;
+
+    /// Reads checked inputs into [`Resource::Inputs`]. Every value must be known (outside a
+    /// preview the engine resolves them): an unknown one is an `invalid_inputs` error that names
+    /// the property.
+    fn decode_inputs(properties: &PropertyMap) -> Result<Self::Inputs, ResourceError>;
+
+    /// The rules of `check` beyond the schema. Values may be unknown (preview) or secret: skip
+    /// what cannot be seen, normalise in place, report failures as data.
+    ///
+    /// Default: none (the schema's names, types and required inputs are all there is).
+    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+        let _ = (inputs, failures);
+    }
+
+    /// The checks of `check` that look at this machine rather than at the inputs alone (the
+    /// client key's file directory). Not run again by `create`, which must check for real.
+    ///
+    /// Default: none.
+    fn check_local(
+        &self,
+        inputs: &PropertyMap,
+        working_directory: &Path,
+        failures: &mut Vec<CheckFailure>,
+    ) {
+        let _ = (inputs, working_directory, failures);
+    }
+
+    /// Whether `id` can be an id of this resource, and agrees with `state` when there is one.
+    /// Runs before `read`, `update` and `delete` send anything to the cloud: a read with the id
+    /// of another resource type would otherwise look like a deleted resource.
+    ///
+    /// Default: any id.
+    fn check_id(&self, id: &str, state: Option<&PropertyMap>) -> Result<(), ResourceError> {
+        let _ = (id, state);
+        Ok(())
+    }
+
+    /// The outputs a preview of `create` plans, from the checked inputs (which may hold
+    /// unknowns). Nothing may be called or written.
+    ///
+    /// Default: the inputs, without engine metadata and nulls. Override it to mark the outputs
+    /// the cloud decides as unknown.
+    fn preview_create(&self, properties: PropertyMap) -> PropertyMap {
+        known_outputs(properties)
+    }
+
+    /// Creates the resource (never called in a preview: see [`Resource::preview_create`]).
+    /// `request.properties` are the checked inputs that `inputs` was decoded from.
+    fn create(
+        &self,
+        context: &OperationContext,
+        request: CreateRequest,
+        inputs: Self::Inputs,
+    ) -> impl Future<Output = Result<CreateResult, ResourceError>> + Send;
+
+    /// Reads the live resource (refresh), or adopts one by id (import). `Gone` only when the
+    /// cloud says the resource does not exist.
+    fn read(
+        &self,
+        context: &OperationContext,
+        request: ReadRequest,
+    ) -> impl Future<Output = Result<ReadResult, ResourceError>> + Send;
+
+    /// Changes the resource in place (or, with `request.preview`, plans the change).
+    ///
+    /// Default, for a resource the cloud cannot change (the schema marks every input
+    /// `willReplaceOnChanges`, so `diff` answers a replacement for every real change): a real
+    /// change is refused with `invalid_inputs`, and a call without one (the engine writing the
+    /// write-only inputs of the program into the state of an imported resource) keeps the state
+    /// and takes those write-only inputs into it. Nothing is sent to the cloud.
+    fn update(
+        &self,
+        context: &OperationContext,
+        request: UpdateRequest,
+    ) -> impl Future<Output = Result<UpdateResult, ResourceError>> + Send {
+        let _ = context;
+        std::future::ready(update_without_change(&Self::RULES, request))
+    }
+
+    /// Deletes the resource; one that is already gone counts as deleted.
+    fn delete(
+        &self,
+        context: &OperationContext,
+        request: DeleteRequest,
+    ) -> impl Future<Output = Result<(), ResourceError>> + Send;
+}
+
+/// Checked inputs as outputs: engine metadata (`__defaults`) and nulls are not outputs.
+pub fn known_outputs(properties: PropertyMap) -> PropertyMap {
+    properties
+        .into_iter()
+        .filter(|(name, value)| !name.starts_with("__") && !value.is_null())
+        .collect()
+}
+
+/// The default `update` (see [`Resource::update`]).
+pub(crate) fn update_without_change(
+    rules: &ResourceRules,
+    request: UpdateRequest,
+) -> Result<UpdateResult, ResourceError> {
+    let failures: Vec<CheckFailure> = real_changes(rules, &request.olds, &request.news)
+        .into_iter()
+        .map(|property| {
+            CheckFailure::new(
+                property,
+                format!(
+                    "{property} of a {name} cannot change in place: a new {name} replaces the old one; diff asks \
+                     for that replacement, so let the engine replace the {name} instead of calling update",
+                    name = rules.name
+                ),
+            )
+        })
+        .collect();
+    if !failures.is_empty() {
+        return Err(ResourceError::InvalidInputs {
+            resource: rules.name,
+            failures,
+        });
+    }
+    // Nothing changes in the cloud; the state takes the inputs the cloud cannot report (after an
+    // import). The new inputs were checked, so their secrets are already marked.
+    let mut properties = known_outputs(request.olds);
+    for property in rules.write_only_inputs {
+        if let Some(value) = request.news.get(*property).filter(|value| !value.is_null()) {
+            properties.insert((*property).to_owned(), value.clone());
+        }
+    }
+    Ok(UpdateResult { properties })
+}
+
+/// The inputs whose new value differs from the state. An input absent from the state (the
+/// write-only inputs of an imported resource) and an input the program leaves to the cloud are
+/// not changes; times are compared as instants, unordered lists as sets, secrets by their value.
+pub(crate) fn real_changes<'a>(
+    rules: &ResourceRules,
+    olds: &PropertyMap,
+    news: &'a PropertyMap,
+) -> Vec<&'a str> {
+    let mut changed = Vec::new();
+    for (name, new) in news {
+        if name.starts_with("__") || new.is_null() {
+            continue;
+        }
+        let Some(old) = olds.get(name).filter(|value| !value.is_null()) else {
+            continue;
+        };
+        if !same_value(rules, name, old.unwrap_secret(), new.unwrap_secret()) {
+            changed.push(name.as_str());
+        }
+    }
+    changed
+}
+
+fn same_value(rules: &ResourceRules, name: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
+    if rules.time_properties.contains(&name) {
+        if let (Some(old), Some(new)) = (old.as_str(), new.as_str()) {
+            if let (Ok(old), Ok(new)) = (parse_timestamp(old), parse_timestamp(new)) {
+                return old == new;
+            }
+        }
+    }
+    if rules.unordered_properties.contains(&name) {
+        if let (Some(old), Some(new)) = (old.as_array(), new.as_array()) {
+            let sorted = |items: &[PropertyValue]| {
+                let mut texts: Vec<String> = items
+                    .iter()
+                    .map(|item| serde_json::to_string(item.unwrap_secret()).unwrap_or_default())
+                    .collect();
+                texts.sort();
+                texts
+            };
+            return sorted(old) == sorted(new);
+        }
+    }
+    old == new
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const RULES: ResourceRules = ResourceRules {
+        token: "test:index:Thing",
+        name: "Thing",
+        identity_property: None,
+        write_only_inputs: &["password"],
+        time_properties: &["notAfter"],
+        unordered_properties: &["tags"],
+    };
+
+    fn map(entries: &[(&str, PropertyValue)]) -> PropertyMap {
+        entries
+            .iter()
+            .map(|(name, value)| ((*name).to_owned(), value.clone()))
+            .collect()
+    }
+
+    fn text(value: &str) -> PropertyValue {
+        PropertyValue::String(value.to_owned())
+    }
+
+    fn list(values: &[&str]) -> PropertyValue {
+        PropertyValue::Array(values.iter().map(|value| text(value)).collect())
+    }
+
+    #[test]
+    fn only_real_changes_count() {
+        let olds = map(&[
+            ("name", text("a")),
+            ("notAfter", text("2028-09-01T14:11:22Z")),
+            ("tags", list(&["x", "y"])),
+            ("createTime", text("2024-01-01T00:00:00Z")),
+        ]);
+        let same = map(&[
+            ("name", text("a").into_secret()),
+            ("notAfter", text("2028-09-01T22:11:22+08:00")),
+            ("tags", list(&["y", "x"])),
+            ("password", text("YouPassword123!").into_secret()),
+            ("__defaults", PropertyValue::Array(vec![])),
+        ]);
+        assert!(real_changes(&RULES, &olds, &same).is_empty());
+        let changed = map(&[
+            ("name", text("b")),
+            ("notAfter", text("2029-01-01T00:00:00Z")),
+            ("tags", list(&["x"])),
+        ]);
+        assert_eq!(
+            real_changes(&RULES, &olds, &changed),
+            ["name", "notAfter", "tags"]
+        );
+    }
+
+    fn update_request(olds: PropertyMap, news: PropertyMap) -> UpdateRequest {
+        UpdateRequest {
+            urn: None,
+            id: "id".into(),
+            olds,
+            news,
+            old_inputs: None,
+            timeout: None,
+            preview: false,
+            ignore_changes: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn the_default_update_refuses_a_real_change_and_names_it() {
+        let request = update_request(map(&[("name", text("a"))]), map(&[("name", text("b"))]));
+        let error = update_without_change(&RULES, request).unwrap_err();
+        let ResourceError::InvalidInputs { resource, failures } = error else {
+            panic!("not invalid_inputs: {error}");
+        };
+        assert_eq!(resource, "Thing");
+        assert_eq!(failures.len(), 1);
+        assert!(
+            failures[0]
+                .reason
+                .starts_with("name of a Thing cannot change in place"),
+            "{failures:?}"
+        );
+    }
+
+    #[test]
+    fn the_default_update_takes_write_only_inputs_into_an_imported_state() {
+        let request = update_request(
+            map(&[("name", text("a")), ("__meta", text("x"))]),
+            map(&[
+                ("name", text("a")),
+                ("password", text("YouPassword123!").into_secret()),
+            ]),
+        );
+        let result = update_without_change(&RULES, request).unwrap();
+        assert_eq!(
+            result.properties,
+            map(&[
+                ("name", text("a")),
+                ("password", text("YouPassword123!").into_secret()),
+            ])
+        );
+    }
+}

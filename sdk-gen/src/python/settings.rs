@@ -18,7 +18,11 @@ pub(super) fn settings_module(package: &Package, header: &Header) -> Result<Stri
     )?;
     writeln!(out)?;
     writeln!(out, "import builtins as _builtins")?;
-    writeln!(out, "from typing import Optional, cast")?;
+    // The settings' types may use any of these (an object setting is a `Mapping` of `Any`).
+    writeln!(
+        out,
+        "from typing import Any, Mapping, Optional, Sequence, cast"
+    )?;
     writeln!(out)?;
     writeln!(out, "import pulumi")?;
     writeln!(out)?;

@@ -3,7 +3,7 @@
 """The provider settings of one resource, and the binary the resources run."""
 
 import builtins as _builtins
-from typing import Optional, cast
+from typing import Any, Mapping, Optional, Sequence, cast
 
 import pulumi
 

@@ -100,8 +100,8 @@ budget holds the burst's count to exactly one call.
 **Cold start and the schema.** Start-up does no credential work (nothing is resolved or fetched
 before an operation calls KMS). The issue 13 settings made the published schema 42 % longer
 (12.6 → 17.9 KB), and the cold start figure includes writing it out as the `getSchema` reply:
-~140,000 more instructions (callgrind, 0.92 → 1.07 million) and ~0.2 ms more median time than
-before, measured alternately with the previous binary; spawn → `getPluginInfo`, which carries no
+~140,000 more instructions (callgrind, 0.92 → 1.07 million when they were added) and ~0.2 ms
+more median time than before, measured alternately with the previous binary; spawn → `getPluginInfo`, which carries no
 schema, grew by 2 % (a larger binary to map).
 "#;
 

@@ -22,18 +22,15 @@ use crate::kms::retry::{classify_failure, FailureClass};
 /// A boxed source error, reachable only through `std::error::Error::source`.
 pub type BoxedSource = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Codes that come with HTTP 404 but mean "your credentials or URL are wrong", not "the resource
-/// is gone". Treating them as not-found would make a read drop a live resource from the state.
-const NOT_FOUND_EXCLUDED_CODE_PREFIXES: &[&str] = &[
-    "InvalidAccessKeyId",
-    "InvalidApi",
-    "InvalidProduct",
-    "InvalidVersion",
-    "InvalidAction",
-];
-
 /// The code KMS uses for a missing application access point, policy or client key.
 pub const RESOURCE_NOT_FOUND_CODE: &str = "Forbidden.ResourceNotFound";
+
+/// The service codes that mean "the resource is gone", and nothing else does: not the HTTP status
+/// (a gateway answers 404 for a wrong route or product too, e.g. `EntityNotExist.Route` or
+/// `InvalidApi.NotFound`, and a read that took those for "gone" would drop a live resource from
+/// the state). The Terraform provider reads these resources with the same single code. One list,
+/// so that adding a code (should KMS document another) is one line.
+pub const GONE_CODES: &[&str] = &[RESOURCE_NOT_FOUND_CODE];
 
 /// Everything that can go wrong calling KMS.
 #[derive(Debug, thiserror::Error)]
@@ -135,24 +132,13 @@ pub enum KmsError {
 }
 
 impl KmsError {
-    /// Whether the error means "the resource does not exist": the service said
-    /// `Forbidden.ResourceNotFound`, or answered HTTP 404 with a code that is not about the
-    /// credentials or the URL. Never true for an invalid reply, a transport failure or an unknown
-    /// outcome, so a broken reply can never make a read drop a live resource.
+    /// Whether the error means "the resource does not exist": the service answered with one of
+    /// [`GONE_CODES`], whatever the HTTP status. Any other code, a 404 included, is an error;
+    /// never true for an invalid reply, a transport failure or an unknown outcome, so a broken
+    /// reply or a wrong endpoint can never make a read drop a live resource.
     pub fn is_not_found(&self) -> bool {
         match self {
-            KmsError::Service {
-                code, http_status, ..
-            } => {
-                if code.is_empty() {
-                    return false;
-                }
-                code == RESOURCE_NOT_FOUND_CODE
-                    || (*http_status == 404
-                        && !NOT_FOUND_EXCLUDED_CODE_PREFIXES
-                            .iter()
-                            .any(|prefix| code.starts_with(prefix)))
-            }
+            KmsError::Service { code, .. } => GONE_CODES.contains(&code.as_str()),
             _ => false,
         }
     }
@@ -362,7 +348,10 @@ mod tests {
         let cases = [
             ("Forbidden.ResourceNotFound", 404, true),
             ("Forbidden.ResourceNotFound", 400, true),
-            ("Forbidden.KeyNotFound", 404, true),
+            // Codes of other KMS objects, or of the gateway, are not "this resource is gone".
+            ("Forbidden.KeyNotFound", 404, false),
+            ("EntityNotExist.Route", 404, false),
+            ("InvalidProduct.NotFound", 404, false),
             ("InvalidAccessKeyId.NotFound", 404, false),
             ("InvalidApi.NotFound", 404, false),
             ("", 404, false),

@@ -56,7 +56,7 @@ pub enum KmsError {
     },
 
     /// The service could not be reached, or the connection failed before a full reply arrived.
-    #[error("could not reach kms at {host} for {action}: {reason}; {}; check the endpoint, the network and any proxy, then try again", sent_phrase(*request_may_have_been_sent))]
+    #[error("could not reach kms at {host} for {action}: {reason}; {}; {}", sent_phrase(*request_may_have_been_sent), problem.advice())]
     Transport {
         /// The action called.
         action: &'static str,
@@ -65,6 +65,8 @@ pub enum KmsError {
         /// `false` only when the failure proves the request never left this process (for example
         /// the connection was refused); `true` when it may have reached the service.
         request_may_have_been_sent: bool,
+        /// Whether trying again can help, and what to do.
+        problem: TransportProblem,
         /// A short, secret-free description of the failure.
         reason: String,
         /// The underlying error, without its URL.
@@ -129,6 +131,51 @@ pub enum KmsError {
         /// A short description of the failure.
         reason: String,
     },
+}
+
+/// What kind of transport failure it was: one that may go away (retried), or one that trying
+/// again cannot fix (returned at once, with what to change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportProblem {
+    /// Refused, reset or timed-out connections, a DNS server that did not answer: may be gone on
+    /// the next attempt.
+    Transient,
+    /// The endpoint cannot be a URL (a port that is not a number from 1 to 65535, say).
+    InvalidEndpoint,
+    /// The host name does not exist in DNS.
+    UnknownHost,
+    /// The server's TLS certificate is not trusted, or not valid for the host.
+    UntrustedCertificate,
+    /// The TLS handshake failed otherwise: typically the server does not speak TLS on that port.
+    TlsHandshake,
+}
+
+impl TransportProblem {
+    /// Whether repeating the request cannot succeed.
+    pub fn is_permanent(self) -> bool {
+        self != TransportProblem::Transient
+    }
+
+    /// What the user should do about it.
+    pub fn advice(self) -> &'static str {
+        match self {
+            TransportProblem::Transient => {
+                "check the endpoint, the network and any proxy, then try again"
+            }
+            TransportProblem::InvalidEndpoint => {
+                "not retried: set endpoint to host[:port] or http(s)://host[:port], with a port from 1 to 65535"
+            }
+            TransportProblem::UnknownHost => {
+                "not retried: check the endpoint, or the region that makes the default endpoint kms.<region>.aliyuncs.com, and this machine's DNS settings"
+            }
+            TransportProblem::UntrustedCertificate => {
+                "not retried: check that the endpoint is the KMS service of your region (kms.<region>.aliyuncs.com) and that no proxy intercepts TLS; a local emulator without TLS needs protocol HTTP"
+            }
+            TransportProblem::TlsHandshake => {
+                "not retried: check that the endpoint speaks HTTPS on that port; for a plain-HTTP endpoint such as a local emulator, set protocol HTTP"
+            }
+        }
+    }
 }
 
 impl KmsError {

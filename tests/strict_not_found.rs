@@ -87,7 +87,11 @@ fn configure_for(stub: &Always404) -> Value {
 
 fn assert_names_the_code_and_request_id(error: &Value, action: &str) {
     assert_eq!(error["code"], json!(-32052), "{error}");
-    assert_eq!(error["data"]["code"], json!("EntityNotExist.Route"), "{error}");
+    assert_eq!(
+        error["data"]["code"],
+        json!("EntityNotExist.Route"),
+        "{error}"
+    );
     assert_eq!(error["data"]["requestId"], json!(REQUEST_ID), "{error}");
     assert_eq!(error["data"]["action"], json!(action), "{error}");
     let message = error["message"].as_str().unwrap();
@@ -109,7 +113,13 @@ fn a_404_with_another_code_is_an_error_for_read_and_delete_of_both_resources() {
                            "notAfter": "2028-09-01T14:11:22Z", "createTime": "2023-09-01T09:14:38Z"});
     let aap_state = json!({"applicationAccessPointName": "aap", "policies": ["p"]});
     let cases = [
-        (KEY_TYPE, key_id, key_state, "GetClientKey", "DeleteClientKey"),
+        (
+            KEY_TYPE,
+            key_id,
+            key_state,
+            "GetClientKey",
+            "DeleteClientKey",
+        ),
         (
             AAP_TYPE,
             "aap",
@@ -133,9 +143,9 @@ fn a_404_with_another_code_is_an_error_for_read_and_delete_of_both_resources() {
             "delete",
             json!({"urn": resource_urn, "id": id, "properties": state}),
         );
-        let error = delete
-            .get("error")
-            .unwrap_or_else(|| panic!("delete reported {delete} for a 404 that does not mean gone"));
+        let error = delete.get("error").unwrap_or_else(|| {
+            panic!("delete reported {delete} for a 404 that does not mean gone")
+        });
         assert_names_the_code_and_request_id(error, delete_action);
     }
     // A permanent refusal is not retried: one request per operation.

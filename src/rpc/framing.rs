@@ -1,9 +1,14 @@
 //! Framing: splitting the input byte stream into lines, one JSON-RPC message per line, with a cap
-//! on a line's length so that no input can make the server hold unbounded memory.
+//! on a line's length so that no input can make the server hold unbounded memory, and a wait for
+//! room in the byte budget before each line, so that the server stops reading while it holds as
+//! much as it may.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
+
+use super::budget::{Budget, Charge};
 
 /// One line of input, without its line ending.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,15 +20,28 @@ pub enum InputLine {
     },
 }
 
-/// Reads `input` line by line until end of input and sends each line on. Runs on its own thread
-/// (stdin reads block). A final line without a newline is still a line. Ends early if the
+/// A line and its bytes counted in the budget.
+pub type ChargedLine = (InputLine, Charge);
+
+/// Reads `input` line by line until end of input and sends each line on, counted in `budget`.
+/// Runs on its own thread (stdin reads block). A final line without a newline is still a line.
+/// Before each line it waits for room in the budget; it ends early if the budget is closed or the
 /// receiver is gone.
-pub fn read_lines(input: impl Read, max_line_bytes: usize, lines: mpsc::Sender<InputLine>) {
+pub fn read_lines(
+    input: impl Read,
+    max_line_bytes: usize,
+    budget: &Arc<Budget>,
+    lines: mpsc::Sender<ChargedLine>,
+) {
     let mut reader = BufReader::with_capacity(64 * 1024, input);
     let mut line = Vec::new();
     // While skipping the rest of an over-long line: how long it has been so far.
     let mut skipped_length: Option<usize> = None;
     loop {
+        let at_line_start = line.is_empty() && skipped_length.is_none();
+        if at_line_start && !budget.wait_for_room() {
+            return;
+        }
         let available = match reader.fill_buf() {
             Ok(available) => available,
             Err(error) if error.kind() == ErrorKind::Interrupted => continue,
@@ -51,18 +69,19 @@ pub fn read_lines(input: impl Read, max_line_bytes: usize, lines: mpsc::Sender<I
             None => line.extend_from_slice(&available[..chunk_length]),
         }
         reader.consume(consumed);
-        if ends_line && !send_line(&lines, &mut line, &mut skipped_length) {
+        if ends_line && !send_line(budget, &lines, &mut line, &mut skipped_length) {
             return;
         }
     }
     if !line.is_empty() || skipped_length.is_some() {
-        send_line(&lines, &mut line, &mut skipped_length);
+        send_line(budget, &lines, &mut line, &mut skipped_length);
     }
 }
 
 /// Sends the finished line (or its too-long marker). False when the receiver is gone.
 fn send_line(
-    lines: &mpsc::Sender<InputLine>,
+    budget: &Arc<Budget>,
+    lines: &mpsc::Sender<ChargedLine>,
     line: &mut Vec<u8>,
     skipped_length: &mut Option<usize>,
 ) -> bool {
@@ -75,7 +94,11 @@ fn send_line(
             InputLine::Text(std::mem::take(line))
         }
     };
-    lines.blocking_send(message).is_ok()
+    let charge = budget.charge_input(match &message {
+        InputLine::Text(bytes) => bytes.len(),
+        InputLine::TooLong { .. } => 0,
+    });
+    lines.blocking_send((message, charge)).is_ok()
 }
 
 #[cfg(test)]
@@ -84,12 +107,35 @@ mod tests {
 
     fn lines_of(input: &[u8], max_line_bytes: usize) -> Vec<InputLine> {
         let (sender, mut receiver) = mpsc::channel(1024);
-        read_lines(input, max_line_bytes, sender);
+        let budget = Budget::new(usize::MAX);
+        read_lines(input, max_line_bytes, &budget, sender);
         let mut lines = Vec::new();
-        while let Ok(line) = receiver.try_recv() {
+        while let Ok((line, _charge)) = receiver.try_recv() {
             lines.push(line);
         }
         lines
+    }
+
+    #[test]
+    fn reading_stops_while_the_budget_is_spent() {
+        let (sender, mut receiver) = mpsc::channel(1024);
+        let budget = Budget::new(10);
+        let reader = {
+            let budget = budget.clone();
+            std::thread::spawn(move || {
+                read_lines(&b"0123456789ab\nsecond\n"[..], 100, &budget, sender)
+            })
+        };
+        // The first line fits (the budget was empty) and fills the budget: the reader waits
+        // before the second.
+        let (first, charge) = receiver.blocking_recv().unwrap();
+        assert_eq!(first, text("0123456789ab"));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(receiver.try_recv().is_err(), "read past a spent budget");
+        drop(charge);
+        let (second, _charge) = receiver.blocking_recv().unwrap();
+        assert_eq!(second, text("second"));
+        reader.join().unwrap();
     }
 
     fn text(line: &str) -> InputLine {

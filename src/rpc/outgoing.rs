@@ -1,17 +1,30 @@
 //! The one writer: every line that goes to the output (replies and server → client notifications)
 //! passes through one queue and one thread, so lines never interleave and a line is always
-//! written whole.
+//! written whole. Every queued line is counted in the byte budget until it is written.
 
 use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
 
 use serde::Serialize;
-use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::budget::{Budget, Charge};
+use super::in_flight::LineTicket;
+
+/// The byte budget before the server sets its own (`ServerOptions::max_bytes_in_flight`).
+const DEFAULT_BUDGET_BYTES: usize = 16 * 1024 * 1024;
 
 pub(super) enum Outgoing {
-    /// A line, and for a reply the in-flight permit of its request: the permit is released only
-    /// once the line is written, so a client that stops reading stdout makes the server stop
-    /// reading stdin, instead of piling up replies in memory.
-    Line(String, Option<OwnedSemaphorePermit>),
+    /// A line, its bytes counted in the budget, and for a reply the ticket of its input line:
+    /// both are dropped only once the line is written (or dropped after the output is gone), so
+    /// that an engine that stops reading stdout makes the server stop reading stdin, and the drain
+    /// at the end waits for the line to be out.
+    Line {
+        line: String,
+        _charge: Charge,
+        _ticket: Option<LineTicket>,
+    },
     /// Flush and stop; sent once every reply has been queued.
     Finish,
 }
@@ -23,9 +36,27 @@ pub(super) struct ReplySender {
 }
 
 impl ReplySender {
-    pub(super) fn send(&self, line: String, permit: OwnedSemaphorePermit) {
+    /// Queues a reply. A reply whose line was already answered (by a shutdown whose grace period
+    /// ran out) is dropped: every request is answered once.
+    pub(super) fn send(&self, line: String, charge: Charge, ticket: LineTicket) {
+        if !ticket.mark_answered() {
+            return;
+        }
         // The writer only goes away after `Finish`, which is sent after the last reply.
-        let _ = self.sender.send(Outgoing::Line(line, Some(permit)));
+        let _ = self.sender.send(Outgoing::Line {
+            line,
+            _charge: charge,
+            _ticket: Some(ticket),
+        });
+    }
+
+    /// Queues a line that belongs to no input line (an answer owed at shutdown).
+    pub(super) fn send_untracked(&self, line: String, charge: Charge) {
+        let _ = self.sender.send(Outgoing::Line {
+            line,
+            _charge: charge,
+            _ticket: None,
+        });
     }
 
     pub(super) fn finish(&self) {
@@ -39,6 +70,7 @@ impl ReplySender {
 #[derive(Clone)]
 pub struct ClientNotifier {
     sender: mpsc::UnboundedSender<Outgoing>,
+    budget: Arc<Budget>,
 }
 
 impl ClientNotifier {
@@ -55,7 +87,12 @@ impl ClientNotifier {
             params,
         }) {
             Ok(line) => {
-                let _ = self.sender.send(Outgoing::Line(line, None));
+                let charge = self.budget.charge_output(line.len());
+                let _ = self.sender.send(Outgoing::Line {
+                    line,
+                    _charge: charge,
+                    _ticket: None,
+                });
             }
             Err(error) => tracing::error!(
                 method,
@@ -69,6 +106,7 @@ impl ClientNotifier {
 pub struct OutgoingQueue {
     pub(super) sender: mpsc::UnboundedSender<Outgoing>,
     pub(super) receiver: mpsc::UnboundedReceiver<Outgoing>,
+    pub(super) budget: Arc<Budget>,
 }
 
 impl OutgoingQueue {
@@ -83,28 +121,37 @@ impl OutgoingQueue {
 /// first, so the provider can be built with the notifier before the server starts.
 pub fn outgoing_queue() -> (ClientNotifier, OutgoingQueue) {
     let (sender, receiver) = mpsc::unbounded_channel();
+    let budget = Budget::new(DEFAULT_BUDGET_BYTES);
     (
         ClientNotifier {
             sender: sender.clone(),
+            budget: budget.clone(),
         },
-        OutgoingQueue { sender, receiver },
+        OutgoingQueue {
+            sender,
+            receiver,
+            budget,
+        },
     )
 }
 
 /// The writer loop (on its own thread). Lines are written through a buffer that is flushed
 /// whenever the queue runs empty: under load many replies share one write, and no reply waits for
-/// a later one. After a write error the loop keeps draining the queue, so senders never pile up,
-/// and reports the error when it finishes.
+/// a later one. A write error means the output is gone (typically EPIPE: the engine closed
+/// stdout): it is said once on stderr and `output_lost` is tripped, so the server stops reading
+/// and starting work; the loop keeps draining the queue (giving back every line's bytes and
+/// ticket), and reports the error when it finishes.
 pub(super) fn write_lines(
     output: impl Write,
     mut receiver: mpsc::UnboundedReceiver<Outgoing>,
+    output_lost: &CancellationToken,
 ) -> io::Result<()> {
     let mut writer = BufWriter::with_capacity(64 * 1024, output);
     let mut first_error: Option<io::Error> = None;
     while let Some(message) = receiver.blocking_recv() {
-        // The permit (if any) is dropped at the end of this iteration, after the write.
-        let (line, _permit) = match message {
-            Outgoing::Line(line, permit) => (line, permit),
+        // The charge and ticket (if any) are dropped at the end of this iteration, after the write.
+        let line = match &message {
+            Outgoing::Line { line, .. } => line,
             Outgoing::Finish => break,
         };
         if first_error.is_some() {
@@ -121,8 +168,12 @@ pub(super) fn write_lines(
                 }
             });
         if let Err(error) = written {
-            tracing::error!("writing to the output failed; further replies are dropped: {error}");
+            tracing::error!(
+                "stdout is closed or failing ({error}): no reply can be delivered any more; the provider stops \
+                 reading requests and starting operations, cancels the operations waiting on KMS, and exits"
+            );
             first_error = Some(error);
+            output_lost.cancel();
         }
     }
     match first_error {

@@ -1,39 +1,89 @@
-//! The read → dispatch → write loop: each line runs as its own task, replies go out in the order
-//! they finish (matched by id), a bounded number of requests is in flight, and end of input
-//! drains every request before the writer flushes and the loop returns.
+//! The read → dispatch → write loop: each line runs as its own task (or inline, when it does not
+//! pause), replies go out in the order they finish (matched by id), what is in flight is bounded in
+//! bytes and in handlers, and the loop ends one of two ways. At end of input it drains: every
+//! request is answered and written before it returns. On a shutdown (a signal, or stdout gone) it
+//! stops reading, gives the lines in flight a grace period to finish, answers those that did not
+//! with an error, and returns.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use jsonrpsee::Methods;
-use tokio::sync::{mpsc, Semaphore};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio_util::sync::CancellationToken;
 
-use super::dispatch::Dispatcher;
+use super::dispatch::{run_or_spawn, Dispatcher};
+use super::envelope::error_reply;
 use super::framing::read_lines;
+use super::in_flight::{InFlight, OwedIds};
 use super::outgoing::{write_lines, OutgoingQueue, ReplySender};
 
+/// How long the writer gets, after a shutdown, to write what is queued: it may be stuck on a pipe
+/// nobody reads.
+const WRITER_GRACE: Duration = Duration::from_secs(2);
+
+/// How many lines the reader may read ahead of the server loop.
+const LINES_AHEAD: usize = 8;
+
 /// Limits of the server.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ServerOptions {
     /// The longest line accepted; a longer one is answered with -32600 and skipped.
     pub max_line_bytes: usize,
-    /// How many lines may be in flight (running, or answered but not yet written); reading pauses
-    /// beyond that, so neither a flood of requests nor a client that stops reading its replies
-    /// can exhaust memory.
-    pub max_in_flight: usize,
+    /// The bytes in flight: input lines read and not yet finished, plus replies (and batch
+    /// members, and `log` notifications) produced and not yet written. The reader stops reading
+    /// while they reach this, and no new line starts while the replies alone do; see `budget`.
+    pub max_bytes_in_flight: usize,
+    /// How many handlers may run at once (each member of a batch is one); a line waits for room
+    /// for all of its members.
+    pub max_calls_in_flight: usize,
     /// The most messages in one batch.
     pub max_batch_length: usize,
+    /// After a shutdown, how long the lines in flight get to finish before they are answered with
+    /// `shutdown_reply` and abandoned.
+    pub grace_period: Duration,
+    /// The error that answers a request still running when the grace period ends.
+    pub shutdown_reply: ShutdownReply,
+}
+
+/// The error reply to a request cut short by a shutdown.
+#[derive(Clone, Debug)]
+pub struct ShutdownReply {
+    pub code: i32,
+    /// `data.kind`.
+    pub kind: &'static str,
+    pub message: String,
 }
 
 impl Default for ServerOptions {
     fn default() -> ServerOptions {
         ServerOptions {
             max_line_bytes: 16 * 1024 * 1024,
-            max_in_flight: 4096,
+            max_bytes_in_flight: 16 * 1024 * 1024,
+            max_calls_in_flight: 4096,
             max_batch_length: 1000,
+            grace_period: Duration::from_secs(20),
+            shutdown_reply: ShutdownReply {
+                // JSON-RPC's range for a server's own errors.
+                code: -32000,
+                kind: "shutting_down",
+                message: "the server stopped before this request finished".to_owned(),
+            },
         }
     }
+}
+
+/// How serving ended, when it ended without a transport failure.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Input ended and every request was answered.
+    EndOfInput,
+    /// `shutdown` was tripped; `cut_short` requests were still running when the grace period
+    /// ended (they were answered with the shutdown error).
+    Shutdown { cut_short: usize },
 }
 
 /// The transport's own failures. Bad input is never one of them: it is answered on the wire.
@@ -47,68 +97,159 @@ pub enum TransportError {
     WriterPanicked,
 }
 
-/// Serves `methods` over `input`/`output` until end of input, then finishes every request in
-/// flight, flushes, and returns.
+/// Serves `methods` over `input`/`output` until end of input (then finishes every request in
+/// flight, flushes, and returns), or until `shutdown` is tripped (see the module). The server
+/// trips `shutdown` itself when the output fails: nothing it does can be delivered any more.
 pub async fn serve(
     input: impl Read + Send + 'static,
     output: impl Write + Send + 'static,
     methods: Methods,
     queue: OutgoingQueue,
     options: ServerOptions,
-) -> Result<(), TransportError> {
+    shutdown: CancellationToken,
+) -> Result<Ending, TransportError> {
     let replies = queue.reply_sender();
-    let OutgoingQueue { receiver, .. } = queue;
-    let writer = thread::Builder::new()
+    let OutgoingQueue {
+        receiver, budget, ..
+    } = queue;
+    budget.set_limit(options.max_bytes_in_flight);
+    let (writer_done, writer_result) = oneshot::channel();
+    let output_lost = shutdown.clone();
+    thread::Builder::new()
         .name("output-writer".into())
-        .spawn(move || write_lines(output, receiver))
+        .spawn(move || {
+            let _ = writer_done.send(write_lines(output, receiver, &output_lost));
+        })
         .map_err(|error| TransportError::Thread("output writer", error))?;
 
-    let (line_sender, mut lines) = mpsc::channel(256);
+    // The lines are counted in the budget; the channel's own bound is small so that the reader,
+    // too, stops soon after the budget is spent, and leaves the rest in the pipe.
+    let (line_sender, mut lines) = mpsc::channel(LINES_AHEAD);
     let max_line_bytes = options.max_line_bytes;
+    let reader_budget = budget.clone();
     thread::Builder::new()
         .name("input-reader".into())
-        .spawn(move || read_lines(input, max_line_bytes, line_sender))
+        .spawn(move || read_lines(input, max_line_bytes, &reader_budget, line_sender))
         .map_err(|error| TransportError::Thread("input reader", error))?;
 
-    let dispatcher = Arc::new(Dispatcher { methods, options });
-    let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
-    while let Some(line) = lines.recv().await {
-        let permit = in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
+    let max_calls = options.max_calls_in_flight.max(1);
+    let slots = Arc::new(Semaphore::new(max_calls));
+    let in_flight = Arc::new(InFlight::default());
+    let dispatcher = Arc::new(Dispatcher {
+        methods,
+        options: options.clone(),
+        budget: budget.clone(),
+    });
+
+    let input_ended = loop {
+        // No new line starts while the replies waiting for the writer fill the budget.
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break false,
+            () = budget.output_room() => {}
+        }
+        let received = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => break false,
+            received = lines.recv() => received,
+        };
+        let Some((line, input_charge)) = received else {
+            break true;
+        };
+        let prepared = dispatcher.prepare(line);
+        let calls = prepared.calls().min(max_calls);
+        let permit = if calls == 0 {
+            None
+        } else {
+            let wanted = u32::try_from(calls).unwrap_or(u32::MAX);
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break false,
+                permit = slots.clone().acquire_many_owned(wanted) => Some(permit.expect("the semaphore is never closed")),
+            }
+        };
+        let ticket = in_flight.begin(prepared.owed_ids());
         let dispatcher = dispatcher.clone();
         let replies = replies.clone();
-        tokio::spawn(async move {
-            // Without a reply (a notification) the permit is released here, otherwise once the
-            // writer has written the reply.
-            if let Some(reply) = dispatcher.handle_line(line).await {
-                replies.send(reply, permit);
+        let line_task = async move {
+            let reply = dispatcher.run(prepared).await;
+            // The handlers are done and the request is no longer needed; the reply (if any) is
+            // counted from here until it is written.
+            drop(permit);
+            drop(input_charge);
+            match reply {
+                Some((line, charge)) => replies.send(line, charge, ticket),
+                None => drop(ticket),
             }
-        });
+        };
+        // Finished here, or running as its own task: either way it needs nothing more from us.
+        drop(run_or_spawn(line_task).await);
+    };
+
+    if input_ended {
+        tokio::select! {
+            biased;
+            () = in_flight.wait_idle() => {
+                tracing::debug!("end of input; every request answered");
+                replies.finish();
+                return match writer_result.await {
+                    Ok(Ok(())) => Ok(Ending::EndOfInput),
+                    Ok(Err(error)) => Err(TransportError::Output(error)),
+                    Err(_) => Err(TransportError::WriterPanicked),
+                };
+            }
+            () = shutdown.cancelled() => {}
+        }
     }
 
-    // End of input: every permit back means every reply has been written.
-    let all_permits = u32::try_from(options.max_in_flight).unwrap_or(u32::MAX);
-    let _drained = in_flight
-        .acquire_many(all_permits)
-        .await
-        .expect("the semaphore is never closed");
-    tracing::debug!("end of input; every request answered");
-    finish_writer(&replies, writer).await
+    // Shutdown: read nothing more, give the lines in flight their grace period.
+    budget.close();
+    drop(lines);
+    let cut_short = match tokio::time::timeout(options.grace_period, in_flight.wait_idle()).await {
+        Ok(()) => 0,
+        Err(_) => answer_cut_short(&in_flight, &replies, &budget, &options.shutdown_reply),
+    };
+    replies.finish();
+    match tokio::time::timeout(WRITER_GRACE, writer_result).await {
+        Ok(Ok(Ok(()))) => Ok(Ending::Shutdown { cut_short }),
+        Ok(Ok(Err(error))) => Err(TransportError::Output(error)),
+        Ok(Err(_)) => Err(TransportError::WriterPanicked),
+        Err(_) => {
+            tracing::warn!("stdout did not take the last replies in time; they are dropped");
+            Ok(Ending::Shutdown { cut_short })
+        }
+    }
 }
 
-async fn finish_writer(
+/// Answers every request still owed a reply with the shutdown error; returns how many.
+fn answer_cut_short(
+    in_flight: &InFlight,
     replies: &ReplySender,
-    writer: thread::JoinHandle<io::Result<()>>,
-) -> Result<(), TransportError> {
-    replies.finish();
-    match tokio::task::spawn_blocking(move || writer.join()).await {
-        Ok(Ok(Ok(()))) => Ok(()),
-        Ok(Ok(Err(error))) => Err(TransportError::Output(error)),
-        _ => Err(TransportError::WriterPanicked),
+    budget: &Arc<super::budget::Budget>,
+    reply: &ShutdownReply,
+) -> usize {
+    let mut count = 0;
+    for OwedIds { ids, batch } in in_flight.take_unanswered() {
+        count += ids.len();
+        let answers: Vec<String> = ids
+            .iter()
+            .map(|id| error_reply(Some(id), reply.code, &reply.message, reply.kind, json!({})))
+            .collect();
+        let line = if batch {
+            format!("[{}]", answers.join(","))
+        } else {
+            answers.concat()
+        };
+        let charge = budget.charge_output(line.len());
+        replies.send_untracked(line, charge);
     }
+    if count > 0 {
+        tracing::warn!(
+            requests = count,
+            "the grace period ended with requests still running; they were answered with an error"
+        );
+    }
+    count
 }
 
 #[cfg(test)]
@@ -142,6 +283,12 @@ mod tests {
                 Ok::<_, ErrorObjectOwned>(params.parse::<Value>().unwrap_or(Value::Null))
             })
             .unwrap();
+        module
+            .register_async_method("forever", |_, _, _| async move {
+                std::future::pending::<()>().await;
+                Ok::<_, ErrorObjectOwned>(Value::Null)
+            })
+            .unwrap();
         module.into()
     }
 
@@ -149,15 +296,17 @@ mod tests {
         let output = SharedOutput::default();
         let (notifier, queue) = outgoing_queue();
         notifier.notify("log", &json!({"message": "before serving"}));
-        serve(
+        let ending = serve(
             io::Cursor::new(input.into_bytes()),
             output.clone(),
             echo_methods(),
             queue,
             options,
+            CancellationToken::new(),
         )
         .await
         .unwrap();
+        assert_eq!(ending, Ending::EndOfInput);
         let bytes = output.0.lock().unwrap().clone();
         let text = String::from_utf8(bytes).unwrap();
         assert!(
@@ -179,7 +328,7 @@ mod tests {
             })
             .collect();
         let options = ServerOptions {
-            max_in_flight: 2,
+            max_calls_in_flight: 2,
             ..ServerOptions::default()
         };
         let lines = serve_text(input, options).await;
@@ -227,5 +376,105 @@ mod tests {
             messages.contains(&"the message is 300 bytes long, more than the 200 bytes a line may hold; it was skipped"),
             "{messages:?}"
         );
+    }
+
+    /// An input that stays open (a pipe whose writer never closes) after `text`.
+    struct OpenInput {
+        text: io::Cursor<Vec<u8>>,
+    }
+
+    impl Read for OpenInput {
+        fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+            match self.text.read(buffer)? {
+                0 => loop {
+                    std::thread::park();
+                },
+                read => Ok(read),
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_shutdown_answers_what_outlives_the_grace_period_once() {
+        let input = [
+            r#"{"jsonrpc":"2.0","id":1,"method":"forever"}"#,
+            r#"[{"jsonrpc":"2.0","id":2,"method":"forever"},{"jsonrpc":"2.0","id":3,"method":"echo","params":[3]},{"jsonrpc":"2.0","method":"forever"}]"#,
+            r#"{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}"#,
+            "",
+        ]
+        .join("\n");
+        let output = SharedOutput::default();
+        let (_notifier, queue) = outgoing_queue();
+        let shutdown = CancellationToken::new();
+        let options = ServerOptions {
+            grace_period: Duration::from_millis(100),
+            shutdown_reply: ShutdownReply {
+                code: -32056,
+                kind: "cancelled",
+                message: "stopped".to_owned(),
+            },
+            ..ServerOptions::default()
+        };
+        let server = tokio::spawn(serve(
+            OpenInput {
+                text: io::Cursor::new(input.into_bytes()),
+            },
+            output.clone(),
+            echo_methods(),
+            queue,
+            options,
+            shutdown.clone(),
+        ));
+        // Wait until the last line was answered: everything was read by then.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        while !String::from_utf8_lossy(&output.0.lock().unwrap()).contains(r#""id":4"#) {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "line 4 was not answered"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        shutdown.cancel();
+        let ending = server.await.unwrap().unwrap();
+        assert_eq!(ending, Ending::Shutdown { cut_short: 3 });
+        let text = String::from_utf8(output.0.lock().unwrap().clone()).unwrap();
+        let lines: Vec<Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(
+            lines.contains(&json!({"jsonrpc": "2.0", "id": 4, "result": [4]})),
+            "{text}"
+        );
+        let stopped = |id: u64| json!({"jsonrpc": "2.0", "id": id, "error": {"code": -32056, "message": "stopped", "data": {"kind": "cancelled"}}});
+        assert!(lines.contains(&stopped(1)), "{text}");
+        // The batch is answered as one array, in which every request member is cut short: its
+        // finished member's reply was never written.
+        assert!(lines.contains(&json!([stopped(2), stopped(3)])), "{text}");
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_waits_for_room_for_all_its_members_and_every_member_is_answered() {
+        let members: Vec<String> = (0..50)
+            .map(|id| format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"echo","params":[{id}]}}"#))
+            .collect();
+        let input = format!("[{}]\n[{}]\n", members.join(","), members.join(","));
+        let options = ServerOptions {
+            max_calls_in_flight: 7,
+            ..ServerOptions::default()
+        };
+        let lines = serve_text(input, options).await;
+        assert_eq!(lines.len(), 3);
+        for batch in &lines[1..] {
+            let mut ids: Vec<u64> = batch
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|reply| reply["id"].as_u64().unwrap())
+                .collect();
+            ids.sort_unstable();
+            assert_eq!(ids, (0..50).collect::<Vec<_>>());
+        }
     }
 }

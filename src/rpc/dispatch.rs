@@ -13,7 +13,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use jsonrpsee::Methods;
+use jsonrpsee::{MethodCallback, Methods};
 use serde_json::json;
 use serde_json::value::RawValue;
 use tokio::task::JoinHandle;
@@ -314,13 +314,23 @@ impl BatchReply {
     }
 }
 
+/// A request longer than this, for a synchronous handler, is handled on a blocking thread: the
+/// thread that serves the pipe only reads, classifies and writes, so a huge `check` does not hold
+/// up the small requests behind it.
+const OFF_THREAD_BYTES: usize = 256 * 1024;
+
 impl Call {
     /// Runs the handler; the reply of a request.
     async fn run(self, methods: &Methods) -> Option<String> {
         match self {
             Call::Request { id, method, text } => {
                 let started = std::time::Instant::now();
-                let reply = call(methods, &text, Some(&id)).await;
+                let synchronous = matches!(methods.method(&method), Some(MethodCallback::Sync(_)));
+                let reply = if synchronous && text.len() > OFF_THREAD_BYTES {
+                    call_off_thread(methods.clone(), text, id).await
+                } else {
+                    call(methods, &text, Some(&id)).await
+                };
                 tracing::debug!(method = %method, elapsed_us = started.elapsed().as_micros() as u64, "request answered");
                 Some(reply)
             }
@@ -354,6 +364,29 @@ where
     match std::future::poll_fn(|context| Poll::Ready(future.as_mut().poll(context))).await {
         Poll::Ready(output) => Started::Done(output),
         Poll::Pending => Started::Spawned(tokio::spawn(future)),
+    }
+}
+
+/// [`call`] on a blocking thread. A synchronous handler never waits on the runtime, so running it
+/// there through the runtime's handle is safe (and anything it spawned would still run on the
+/// runtime).
+async fn call_off_thread(methods: Methods, request: String, id: Box<RawValue>) -> String {
+    let runtime = tokio::runtime::Handle::current();
+    let id_for_failure = id.clone();
+    let work =
+        move || runtime.block_on(async move { call(&methods, &request, Some(&id)).await });
+    match tokio::task::spawn_blocking(work).await {
+        Ok(reply) => reply,
+        Err(error) => {
+            tracing::error!("a request handled off the serving thread did not finish: {error}");
+            error_reply(
+                Some(&id_for_failure),
+                INTERNAL_ERROR,
+                "the provider failed while handling this request (a bug: please report it with the provider's stderr); it keeps serving",
+                kind_of(INTERNAL_ERROR),
+                json!({}),
+            )
+        }
     }
 }
 

@@ -175,12 +175,13 @@ async fn watch_signals(shutdown: CancellationToken, grace_period: Duration) {
         _ = terminate.recv() => "SIGTERM",
         _ = interrupt.recv() => "SIGINT",
     };
+    // Tripped before it is said, so that whoever reads the line knows nothing more is read.
+    shutdown.cancel();
     tracing::warn!(
         "{first} received: reading no more requests, cancelling the operations waiting on KMS, and giving the \
          requests in flight up to {}s to answer before exiting; a second signal exits at once",
         grace_period.as_secs()
     );
-    shutdown.cancel();
     let (second, code) = tokio::select! {
         _ = terminate.recv() => ("SIGTERM", 128 + 15),
         _ = interrupt.recv() => ("SIGINT", 128 + 2),

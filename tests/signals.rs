@@ -132,7 +132,11 @@ fn an_operation_that_outlives_the_grace_period_is_dropped_its_staged_file_remove
     let directory = tempfile::tempdir().unwrap();
     let (mut provider, id) = provider_holding_a_staged_file(directory.path(), "2");
     send_signal(provider.pid(), "TERM");
-    // Reading has stopped: a request sent after the signal is not answered.
+    // Reading has stopped once the signal is handled (its stderr line): a request sent after that
+    // is not answered.
+    wait_until("the signal to be handled", || {
+        provider.stderr_text().contains("SIGTERM received")
+    });
     provider.send_line(r#"{"jsonrpc":"2.0","id":"after-the-signal","method":"getPluginInfo"}"#);
     let reply = provider.reply(id);
     assert_eq!(reply["error"]["code"], json!(-32056), "{reply}");

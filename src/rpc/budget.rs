@@ -58,6 +58,16 @@ impl Budget {
         self.limit.load(Ordering::Relaxed)
     }
 
+    /// Whether the total is under the limit (a new line may be read).
+    pub(super) fn has_room(&self) -> bool {
+        self.total.load(Ordering::SeqCst) < self.limit()
+    }
+
+    /// Whether the output is under the limit (a new line may start).
+    pub(super) fn has_output_room(&self) -> bool {
+        self.output.load(Ordering::SeqCst) < self.limit()
+    }
+
     /// Blocks the calling (reader) thread until the total is under the limit. False once the
     /// budget is closed: the server stopped, and nothing more should be read.
     pub(super) fn wait_for_room(&self) -> bool {

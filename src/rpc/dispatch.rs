@@ -373,8 +373,7 @@ where
 async fn call_off_thread(methods: Methods, request: String, id: Box<RawValue>) -> String {
     let runtime = tokio::runtime::Handle::current();
     let id_for_failure = id.clone();
-    let work =
-        move || runtime.block_on(async move { call(&methods, &request, Some(&id)).await });
+    let work = move || runtime.block_on(async move { call(&methods, &request, Some(&id)).await });
     match tokio::task::spawn_blocking(work).await {
         Ok(reply) => reply,
         Err(error) => {
@@ -386,6 +385,24 @@ async fn call_off_thread(methods: Methods, request: String, id: Box<RawValue>) -
                 kind_of(INTERNAL_ERROR),
                 json!({}),
             )
+        }
+    }
+}
+
+/// Like [`run_or_spawn`], for a future whose output, when it pauses, goes to `when_done` from the
+/// task it is spawned as; the output of a future that finished here is returned.
+pub(super) async fn run_here_or_spawn<F, D>(future: F, when_done: D) -> Option<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+    D: FnOnce(F::Output) + Send + 'static,
+{
+    let mut future = Box::pin(future);
+    match std::future::poll_fn(|context| Poll::Ready(future.as_mut().poll(context))).await {
+        Poll::Ready(output) => Some(output),
+        Poll::Pending => {
+            tokio::spawn(async move { when_done(future.await) });
+            None
         }
     }
 }

@@ -23,23 +23,39 @@ pub enum InputLine {
 /// A line and its bytes counted in the budget.
 pub type ChargedLine = (InputLine, Charge);
 
-/// Reads `input` line by line until end of input and sends each line on, counted in `budget`.
-/// Runs on its own thread (stdin reads block). A final line without a newline is still a line.
-/// Before each line it waits for room in the budget; it ends early if the budget is closed or the
-/// receiver is gone.
+/// Lines are handed over in chunks (all those one read brought in, up to these bounds), so that a
+/// pipelined burst costs one hand-over, and one wake-up of the server, per chunk rather than per
+/// line.
+const CHUNK_LINES: usize = 512;
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Reads `input` line by line until end of input and sends the lines on in chunks, each line
+/// counted in `budget`. Runs on its own thread (stdin reads block). A final line without a newline
+/// is still a line. Before each line it waits for room in the budget (handing over what it has
+/// first); it ends early if the budget is closed or the receiver is gone.
 pub fn read_lines(
     input: impl Read,
     max_line_bytes: usize,
     budget: &Arc<Budget>,
-    lines: mpsc::Sender<ChargedLine>,
+    lines: mpsc::Sender<Vec<ChargedLine>>,
 ) {
     let mut reader = BufReader::with_capacity(64 * 1024, input);
+    let mut chunk = Chunk::default();
     let mut line = Vec::new();
     // While skipping the rest of an over-long line: how long it has been so far.
     let mut skipped_length: Option<usize> = None;
     loop {
         let at_line_start = line.is_empty() && skipped_length.is_none();
-        if at_line_start && !budget.wait_for_room() {
+        if at_line_start && !budget.has_room() {
+            if !chunk.hand_over(&lines) {
+                return;
+            }
+            if !budget.wait_for_room() {
+                return;
+            }
+        }
+        // The next read may block: whatever is complete goes first.
+        if reader.buffer().is_empty() && !chunk.hand_over(&lines) {
             return;
         }
         let available = match reader.fill_buf() {
@@ -69,22 +85,54 @@ pub fn read_lines(
             None => line.extend_from_slice(&available[..chunk_length]),
         }
         reader.consume(consumed);
-        if ends_line && !send_line(budget, &lines, &mut line, &mut skipped_length) {
-            return;
+        if ends_line {
+            chunk.push(finish_line(budget, &mut line, &mut skipped_length));
+            if chunk.is_full() && !chunk.hand_over(&lines) {
+                return;
+            }
         }
     }
     if !line.is_empty() || skipped_length.is_some() {
-        send_line(budget, &lines, &mut line, &mut skipped_length);
+        chunk.push(finish_line(budget, &mut line, &mut skipped_length));
+    }
+    chunk.hand_over(&lines);
+}
+
+/// Lines read and not yet handed over.
+#[derive(Default)]
+struct Chunk {
+    lines: Vec<ChargedLine>,
+    bytes: usize,
+}
+
+impl Chunk {
+    fn push(&mut self, line: ChargedLine) {
+        if let InputLine::Text(bytes) = &line.0 {
+            self.bytes += bytes.len();
+        }
+        self.lines.push(line);
+    }
+
+    fn is_full(&self) -> bool {
+        self.lines.len() >= CHUNK_LINES || self.bytes >= CHUNK_BYTES
+    }
+
+    /// Sends the lines (if any). False when the receiver is gone.
+    fn hand_over(&mut self, lines: &mpsc::Sender<Vec<ChargedLine>>) -> bool {
+        if self.lines.is_empty() {
+            return true;
+        }
+        self.bytes = 0;
+        lines.blocking_send(std::mem::take(&mut self.lines)).is_ok()
     }
 }
 
-/// Sends the finished line (or its too-long marker). False when the receiver is gone.
-fn send_line(
+/// The finished line (or its too-long marker), counted in the budget.
+fn finish_line(
     budget: &Arc<Budget>,
-    lines: &mpsc::Sender<ChargedLine>,
     line: &mut Vec<u8>,
     skipped_length: &mut Option<usize>,
-) -> bool {
+) -> ChargedLine {
     let message = match skipped_length.take() {
         Some(length) => InputLine::TooLong { length },
         None => {
@@ -98,7 +146,7 @@ fn send_line(
         InputLine::Text(bytes) => bytes.len(),
         InputLine::TooLong { .. } => 0,
     });
-    lines.blocking_send((message, charge)).is_ok()
+    (message, charge)
 }
 
 #[cfg(test)]
@@ -110,8 +158,8 @@ mod tests {
         let budget = Budget::new(usize::MAX);
         read_lines(input, max_line_bytes, &budget, sender);
         let mut lines = Vec::new();
-        while let Ok((line, _charge)) = receiver.try_recv() {
-            lines.push(line);
+        while let Ok(chunk) = receiver.try_recv() {
+            lines.extend(chunk.into_iter().map(|(line, _charge)| line));
         }
         lines
     }
@@ -126,15 +174,17 @@ mod tests {
                 read_lines(&b"0123456789ab\nsecond\n"[..], 100, &budget, sender)
             })
         };
-        // The first line fits (the budget was empty) and fills the budget: the reader waits
-        // before the second.
-        let (first, charge) = receiver.blocking_recv().unwrap();
-        assert_eq!(first, text("0123456789ab"));
+        // The first line fits (the budget was empty) and fills the budget: the reader hands it
+        // over and waits before the second.
+        let mut first = receiver.blocking_recv().unwrap();
+        assert_eq!(first.len(), 1);
+        let (line, charge) = first.remove(0);
+        assert_eq!(line, text("0123456789ab"));
         std::thread::sleep(std::time::Duration::from_millis(50));
         assert!(receiver.try_recv().is_err(), "read past a spent budget");
         drop(charge);
-        let (second, _charge) = receiver.blocking_recv().unwrap();
-        assert_eq!(second, text("second"));
+        let second = receiver.blocking_recv().unwrap();
+        assert_eq!(second[0].0, text("second"));
         reader.join().unwrap();
     }
 

@@ -15,16 +15,21 @@ use super::in_flight::LineTicket;
 /// The byte budget before the server sets its own (`ServerOptions::max_bytes_in_flight`).
 const DEFAULT_BUDGET_BYTES: usize = 16 * 1024 * 1024;
 
+/// A line for the writer, its bytes counted in the budget, and for a reply the ticket of its input
+/// line: both are dropped only once the line is written (or dropped after the output is gone), so
+/// that an engine that stops reading stdout makes the server stop reading stdin, and the drain at
+/// the end waits for the line to be out.
+pub(super) struct OutLine {
+    line: String,
+    _charge: Charge,
+    _ticket: Option<LineTicket>,
+}
+
 pub(super) enum Outgoing {
-    /// A line, its bytes counted in the budget, and for a reply the ticket of its input line:
-    /// both are dropped only once the line is written (or dropped after the output is gone), so
-    /// that an engine that stops reading stdout makes the server stop reading stdin, and the drain
-    /// at the end waits for the line to be out.
-    Line {
-        line: String,
-        _charge: Charge,
-        _ticket: Option<LineTicket>,
-    },
+    Line(OutLine),
+    /// Replies produced together (the lines of one chunk of input that finished at once): one
+    /// hand-over, one wake-up of the writer.
+    Lines(Vec<OutLine>),
     /// Flush and stop; sent once every reply has been queued.
     Finish,
 }
@@ -43,20 +48,36 @@ impl ReplySender {
             return;
         }
         // The writer only goes away after `Finish`, which is sent after the last reply.
-        let _ = self.sender.send(Outgoing::Line {
+        let _ = self.sender.send(Outgoing::Line(OutLine {
             line,
             _charge: charge,
             _ticket: Some(ticket),
-        });
+        }));
+    }
+
+    /// Queues several replies at once (see [`ReplySender::send`]).
+    pub(super) fn send_all(&self, replies: Vec<(String, Charge, LineTicket)>) {
+        let lines: Vec<OutLine> = replies
+            .into_iter()
+            .filter(|(_, _, ticket)| ticket.mark_answered())
+            .map(|(line, charge, ticket)| OutLine {
+                line,
+                _charge: charge,
+                _ticket: Some(ticket),
+            })
+            .collect();
+        if !lines.is_empty() {
+            let _ = self.sender.send(Outgoing::Lines(lines));
+        }
     }
 
     /// Queues a line that belongs to no input line (an answer owed at shutdown).
     pub(super) fn send_untracked(&self, line: String, charge: Charge) {
-        let _ = self.sender.send(Outgoing::Line {
+        let _ = self.sender.send(Outgoing::Line(OutLine {
             line,
             _charge: charge,
             _ticket: None,
-        });
+        }));
     }
 
     pub(super) fn finish(&self) {
@@ -88,11 +109,11 @@ impl ClientNotifier {
         }) {
             Ok(line) => {
                 let charge = self.budget.charge_output(line.len());
-                let _ = self.sender.send(Outgoing::Line {
+                let _ = self.sender.send(Outgoing::Line(OutLine {
                     line,
                     _charge: charge,
                     _ticket: None,
-                });
+                }));
             }
             Err(error) => tracing::error!(
                 method,
@@ -149,17 +170,22 @@ pub(super) fn write_lines(
     let mut writer = BufWriter::with_capacity(64 * 1024, output);
     let mut first_error: Option<io::Error> = None;
     while let Some(message) = receiver.blocking_recv() {
-        // The charge and ticket (if any) are dropped at the end of this iteration, after the write.
-        let line = match &message {
-            Outgoing::Line { line, .. } => line,
+        // The charges and tickets are dropped at the end of this iteration, after the write.
+        let lines = match message {
+            Outgoing::Line(line) => vec![line],
+            Outgoing::Lines(lines) => lines,
             Outgoing::Finish => break,
         };
         if first_error.is_some() {
             continue;
         }
-        let written = writer
-            .write_all(line.as_bytes())
-            .and_then(|()| writer.write_all(b"\n"))
+        let written = lines
+            .iter()
+            .try_for_each(|out| {
+                writer
+                    .write_all(out.line.as_bytes())
+                    .and_then(|()| writer.write_all(b"\n"))
+            })
             .and_then(|()| {
                 if receiver.is_empty() {
                     writer.flush()

@@ -15,18 +15,46 @@ use serde_json::json;
 use tokio::sync::{mpsc, oneshot, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::dispatch::{run_or_spawn, Dispatcher};
+use super::budget::{Budget, Charge};
+use super::dispatch::{run_here_or_spawn, Dispatcher};
 use super::envelope::error_reply;
 use super::framing::read_lines;
-use super::in_flight::{InFlight, OwedIds};
+use super::in_flight::{InFlight, LineTicket, OwedIds};
 use super::outgoing::{write_lines, OutgoingQueue, ReplySender};
 
 /// How long the writer gets, after a shutdown, to write what is queued: it may be stuck on a pipe
 /// nobody reads.
 const WRITER_GRACE: Duration = Duration::from_secs(2);
 
-/// How many lines the reader may read ahead of the server loop.
-const LINES_AHEAD: usize = 8;
+/// How many chunks of lines the reader may read ahead of the server loop.
+const CHUNKS_AHEAD: usize = 4;
+
+/// Replies of lines that finished where they started, gathered for one hand-over to the writer.
+#[derive(Default)]
+struct Gathered {
+    replies: Vec<(String, Charge, LineTicket)>,
+    bytes: usize,
+}
+
+impl Gathered {
+    /// Past this, the replies go to the writer without waiting for the end of the chunk.
+    const MAX_BYTES: usize = 64 * 1024;
+
+    fn push(&mut self, line: String, charge: Charge, ticket: LineTicket, replies: &ReplySender) {
+        self.bytes += line.len();
+        self.replies.push((line, charge, ticket));
+        if self.bytes >= Gathered::MAX_BYTES {
+            self.hand_over(replies);
+        }
+    }
+
+    fn hand_over(&mut self, replies: &ReplySender) {
+        if !self.replies.is_empty() {
+            self.bytes = 0;
+            replies.send_all(std::mem::take(&mut self.replies));
+        }
+    }
+}
 
 /// Limits of the server.
 #[derive(Clone, Debug)]
@@ -124,7 +152,7 @@ pub async fn serve(
 
     // The lines are counted in the budget; the channel's own bound is small so that the reader,
     // too, stops soon after the budget is spent, and leaves the rest in the pipe.
-    let (line_sender, mut lines) = mpsc::channel(LINES_AHEAD);
+    let (line_sender, mut lines) = mpsc::channel(CHUNKS_AHEAD);
     let max_line_bytes = options.max_line_bytes;
     let reader_budget = budget.clone();
     thread::Builder::new()
@@ -141,50 +169,83 @@ pub async fn serve(
         budget: budget.clone(),
     });
 
-    let input_ended = loop {
-        // No new line starts while the replies waiting for the writer fill the budget.
-        tokio::select! {
-            biased;
-            () = shutdown.cancelled() => break false,
-            () = budget.output_room() => {}
-        }
-        let received = tokio::select! {
-            biased;
-            () = shutdown.cancelled() => break false,
-            received = lines.recv() => received,
+    // Replies of lines that finish where they start go to the writer together, once per chunk
+    // of input (or before anything that may wait), so that a pipelined burst wakes the writer once
+    // per chunk rather than once per reply.
+    let mut gathered = Gathered::default();
+    let input_ended = 'serving: loop {
+        let received = match lines.try_recv() {
+            Ok(chunk) => Some(chunk),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                gathered.hand_over(&replies);
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break false,
+                    received = lines.recv() => received,
+                }
+            }
         };
-        let Some((line, input_charge)) = received else {
+        let Some(chunk) = received else {
             break true;
         };
-        let prepared = dispatcher.prepare(line);
-        let calls = prepared.calls().min(max_calls);
-        let permit = if calls == 0 {
-            None
-        } else {
-            let wanted = u32::try_from(calls).unwrap_or(u32::MAX);
-            tokio::select! {
-                biased;
-                () = shutdown.cancelled() => break false,
-                permit = slots.clone().acquire_many_owned(wanted) => Some(permit.expect("the semaphore is never closed")),
+        for (line, input_charge) in chunk {
+            if shutdown.is_cancelled() {
+                break 'serving false;
             }
-        };
-        let ticket = in_flight.begin(prepared.owed_ids());
-        let dispatcher = dispatcher.clone();
-        let replies = replies.clone();
-        let line_task = async move {
-            let reply = dispatcher.run(prepared).await;
-            // The handlers are done and the request is no longer needed; the reply (if any) is
-            // counted from here until it is written.
-            drop(permit);
-            drop(input_charge);
-            match reply {
-                Some((line, charge)) => replies.send(line, charge, ticket),
+            // No new line starts while the replies waiting for the writer fill the budget.
+            if !budget.has_output_room() {
+                gathered.hand_over(&replies);
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break 'serving false,
+                    () = budget.output_room() => {}
+                }
+            }
+            let prepared = dispatcher.prepare(line);
+            let calls = prepared.calls().min(max_calls);
+            let permit = if calls == 0 {
+                None
+            } else {
+                let wanted = u32::try_from(calls).unwrap_or(u32::MAX);
+                match slots.clone().try_acquire_many_owned(wanted) {
+                    Ok(permit) => Some(permit),
+                    Err(_) => {
+                        gathered.hand_over(&replies);
+                        tokio::select! {
+                            biased;
+                            () = shutdown.cancelled() => break 'serving false,
+                            permit = slots.clone().acquire_many_owned(wanted) => Some(permit.expect("the semaphore is never closed")),
+                        }
+                    }
+                }
+            };
+            let ticket = in_flight.begin(prepared.owed_ids());
+            let line_dispatcher = dispatcher.clone();
+            let line_task = async move {
+                let reply = line_dispatcher.run(prepared).await;
+                // The handlers are done and the request is no longer needed; the reply (if any)
+                // is counted from here until it is written.
+                drop(permit);
+                drop(input_charge);
+                (reply, ticket)
+            };
+            let later = replies.clone();
+            let finished_here = run_here_or_spawn(line_task, move |(reply, ticket)| match reply {
+                Some((line, charge)) => later.send(line, charge, ticket),
                 None => drop(ticket),
+            })
+            .await;
+            match finished_here {
+                Some((Some((line, charge)), ticket)) => {
+                    gathered.push(line, charge, ticket, &replies)
+                }
+                Some((None, ticket)) => drop(ticket),
+                None => {}
             }
-        };
-        // Finished here, or running as its own task: either way it needs nothing more from us.
-        drop(run_or_spawn(line_task).await);
+        }
     };
+    gathered.hand_over(&replies);
 
     if input_ended {
         tokio::select! {
@@ -225,7 +286,7 @@ pub async fn serve(
 fn answer_cut_short(
     in_flight: &InFlight,
     replies: &ReplySender,
-    budget: &Arc<super::budget::Budget>,
+    budget: &Arc<Budget>,
     reply: &ShutdownReply,
 ) -> usize {
     let mut count = 0;

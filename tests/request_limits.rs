@@ -19,8 +19,9 @@ fn request(id: u64, method: &str, params: Value) -> String {
 fn oversized_inputs_get_a_short_check_failure_naming_the_limit() {
     let mut provider = ProviderProcess::spawn(&[]);
     let policies: Vec<String> = (0..100_000).map(|i| format!("p{i}")).collect();
-    let many_names: serde_json::Map<String, Value> =
-        (0..100_000).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let many_names: serde_json::Map<String, Value> = (0..100_000)
+        .map(|i| (format!("k{i}"), json!("v")))
+        .collect();
     let cases = [
         (
             json!({"type": AAP, "news": {"applicationAccessPointName": "a", "policies": policies}}),
@@ -73,8 +74,14 @@ fn other_methods_refuse_oversized_property_bags_with_invalid_params() {
             "diff",
             json!({"type": AAP, "id": "a", "olds": state, "news": oversized}),
         ),
-        ("create", json!({"type": AAP, "properties": oversized, "preview": true})),
-        ("checkConfig", json!({"news": {"endpoint": "x".repeat(100_000)}})),
+        (
+            "create",
+            json!({"type": AAP, "properties": oversized, "preview": true}),
+        ),
+        (
+            "checkConfig",
+            json!({"news": {"endpoint": "x".repeat(100_000)}}),
+        ),
     ];
     for (id, (method, params)) in (1u64..).zip(cases) {
         let reply = provider.call(id, method, params);

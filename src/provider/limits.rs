@@ -108,7 +108,9 @@ impl Walk {
                     ));
                 }
                 self.nested(depth)?;
-                items.iter().try_for_each(|item| self.value(item, depth + 1))
+                items
+                    .iter()
+                    .try_for_each(|item| self.value(item, depth + 1))
             }
             Value::Object(entries) => {
                 if entries.len() > MAX_PROPERTIES {
@@ -168,9 +170,21 @@ mod tests {
     #[test]
     fn breaches_name_the_property_and_the_limit() {
         let table = [
-            (json!({"policies": vec!["p"; MAX_ARRAY_ITEMS + 1]}), "policies", "1001 items"),
-            (json!({"description": "d".repeat(MAX_STRING_BYTES + 1)}), "description", "65537 bytes"),
-            (json!({"tags": {"a": {"b": "c".repeat(MAX_STRING_BYTES + 1)}}}), "tags", "bytes"),
+            (
+                json!({"policies": vec!["p"; MAX_ARRAY_ITEMS + 1]}),
+                "policies",
+                "1001 items",
+            ),
+            (
+                json!({"description": "d".repeat(MAX_STRING_BYTES + 1)}),
+                "description",
+                "65537 bytes",
+            ),
+            (
+                json!({"tags": {"a": {"b": "c".repeat(MAX_STRING_BYTES + 1)}}}),
+                "tags",
+                "bytes",
+            ),
             (
                 json!({"deep": (0..=MAX_DEPTH).fold(json!(1), |inner, _| json!([inner]))}),
                 "deep",

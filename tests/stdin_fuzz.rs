@@ -1,4 +1,4 @@
-//! The seeded, structure-aware fuzzer of stdin frames (`tests/fuzz/frames.rs`) against the real
+//! The seeded, structure-aware fuzzer of stdin frames (`tests/fuzz/`) against the real
 //! binary, with a local emulator behind it: 50,000 frames (valid JSON-RPC with mutated params of
 //! every method, notifications, batches, raw byte mutations) must give no panic, no stdout line
 //! that is not a JSON-RPC message, no internal error, and a reply to every request whose envelope
@@ -7,13 +7,16 @@
 
 #[path = "fuzz/frames.rs"]
 mod frames;
+#[path = "fuzz/replies.rs"]
+mod replies;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Instant;
 
-use frames::{FrameGenerator, ReplyChecker};
+use frames::FrameGenerator;
+use replies::ReplyChecker;
 
 const DEFAULT_FRAMES: usize = 50_000;
 const DEFAULT_SEED: u64 = 0x5eed_f022;

@@ -7,6 +7,9 @@
 #[path = "../../tests/fuzz/frames.rs"]
 #[allow(dead_code)]
 mod frames;
+#[path = "../../tests/fuzz/replies.rs"]
+#[allow(dead_code)]
+mod replies;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Command, Stdio};
@@ -19,7 +22,8 @@ use serde_json::Value;
 
 use crate::stdio::{memory_of, ProviderCommand};
 use crate::BenchError;
-use frames::{FrameGenerator, ReplyChecker};
+use frames::FrameGenerator;
+use replies::ReplyChecker;
 
 /// What an engine that stops reading does to the provider.
 pub struct Backpressure {

@@ -11,6 +11,7 @@ mod budget;
 mod dispatch;
 mod envelope;
 mod framing;
+mod handler;
 mod in_flight;
 mod outgoing;
 mod server;

@@ -85,6 +85,39 @@ impl ReplySender {
     }
 }
 
+/// Replies of lines that finished where they started, gathered for one hand-over to the writer.
+#[derive(Default)]
+pub(super) struct Gathered {
+    replies: Vec<(String, Charge, LineTicket)>,
+    bytes: usize,
+}
+
+impl Gathered {
+    /// Past this, the replies go to the writer without waiting for the end of the chunk.
+    const MAX_BYTES: usize = 64 * 1024;
+
+    pub(super) fn push(
+        &mut self,
+        line: String,
+        charge: Charge,
+        ticket: LineTicket,
+        replies: &ReplySender,
+    ) {
+        self.bytes += line.len();
+        self.replies.push((line, charge, ticket));
+        if self.bytes >= Gathered::MAX_BYTES {
+            self.hand_over(replies);
+        }
+    }
+
+    pub(super) fn hand_over(&mut self, replies: &ReplySender) {
+        if !self.replies.is_empty() {
+            self.bytes = 0;
+            replies.send_all(std::mem::take(&mut self.replies));
+        }
+    }
+}
+
 /// Sends server → client notifications (for example `log`) through the one writer. Cheap to
 /// clone; handlers get it (wrapped) from the provider context. A notification sent after the
 /// server finished is dropped.

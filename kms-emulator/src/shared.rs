@@ -44,6 +44,7 @@ pub(crate) struct Shared {
     pub(crate) control_endpoint: bool,
     sts: RwLock<StsConfig>,
     pub(crate) metadata: MetadataState,
+    pub(crate) header_read_timeout: std::time::Duration,
 }
 
 impl Shared {
@@ -77,6 +78,7 @@ impl Shared {
             control_endpoint: config.control_endpoint,
             sts: RwLock::new(config.sts.clone()),
             metadata: MetadataState::new(config.metadata.clone()),
+            header_read_timeout: config.header_read_timeout,
         })
     }
 

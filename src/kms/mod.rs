@@ -80,7 +80,7 @@ pub use credentials::{
     CredentialSettings, Credentials, CredentialsError, CredentialsSource, Environment,
     OidcRoleSettings, ProcessEnvironment, ResolvedConfig, Scheme, SignatureAlgorithm,
 };
-pub use error::KmsError;
+pub use error::{KmsError, TransportProblem};
 pub use model::*;
 pub use operations::Action;
 pub use options::METADATA_ENDPOINT;

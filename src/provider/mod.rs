@@ -10,6 +10,7 @@ pub mod config_rules;
 pub mod diff;
 pub mod error;
 pub mod kms_options;
+pub mod limits;
 pub mod schema;
 pub mod suggest;
 

@@ -17,6 +17,7 @@ mod notes;
 mod protocol;
 mod python_host;
 mod report;
+mod robustness;
 mod run;
 mod stats;
 mod stdio;
@@ -46,7 +47,8 @@ const USAGE: &str = "usage:
   kms-bench run [--root DIR] [--python PATH] [--out FILE] [--quick] [--provider BIN] [--only STEPS]
       measure everything, print the table, write it to FILE (default BENCHMARKS.md in DIR);
       --provider measures another build of the binary, --only a comma-separated subset of
-      size,cold-start,throughput,rss,fan-out,kms-cpu,emulator,python-host,instructions
+      size,cold-start,throughput,rss,backpressure,stall,fuzz,fan-out,kms-cpu,emulator,python-host,
+      instructions
   kms-bench budget [--root DIR] [--python PATH]
       measure the counts and ratios that have budgets; exit 1 when one is past its budget
   kms-bench kms-client <host:port> <client key id> <warm-up calls> <calls> <current-thread|multi-thread>

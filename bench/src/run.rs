@@ -10,8 +10,12 @@ use crate::fanout::{self, FanOut, FanOutFaults};
 use crate::kms_cpu::{ClientRun, Clients, Flavour};
 use crate::machine::Machine;
 use crate::protocol::{self, MemoryFigures};
+use crate::robustness::{self, Backpressure, Fuzz, Stall};
 use crate::stdio::{request_line, ProviderCommand};
 use crate::{callgrind, emulator_load, kms_cpu, python_host, report, stats, BenchError, Options};
+
+/// The fuzzer's seed in the benchmark (the suite uses its own).
+pub const FUZZ_SEED: u64 = 0xbe4c_f022;
 
 /// A figure: measured, or why not (`Err` holds the reason shown in the table).
 pub type Measured<T> = Result<T, String>;
@@ -100,6 +104,9 @@ pub struct Figures {
     pub emulator_load: Measured<emulator_load::EmulatorLoad>,
     pub python_host: Measured<Value>,
     pub instructions: Measured<Instructions>,
+    pub backpressure: Measured<Backpressure>,
+    pub stall: Measured<Stall>,
+    pub fuzz: Measured<Fuzz>,
 }
 
 /// Sizes of each run.
@@ -113,6 +120,10 @@ pub struct Sizes {
     pub load_seconds: u32,
     pub host_starts: u32,
     pub host_ops: u32,
+    /// How long the back-pressure run writes with nobody reading.
+    pub unread_seconds: u64,
+    pub fuzz_frames: usize,
+    pub stall_rounds: usize,
 }
 
 impl Sizes {
@@ -127,6 +138,9 @@ impl Sizes {
             load_seconds: 5,
             host_starts: 10,
             host_ops: 200,
+            unread_seconds: 30,
+            fuzz_frames: 1_000_000,
+            stall_rounds: 3,
         }
     }
 
@@ -141,6 +155,9 @@ impl Sizes {
             load_seconds: 2,
             host_starts: 3,
             host_ops: 40,
+            unread_seconds: 5,
+            fuzz_frames: 100_000,
+            stall_rounds: 1,
         }
     }
 }
@@ -194,7 +211,29 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         || protocol::peak_memory(&command, 1000, Duration::from_millis(1500)),
     );
 
+    let backpressure = step(
+        only,
+        "backpressure",
+        "back-pressure: 1,000-member getSchema batches, nobody reading",
+        || robustness::backpressure(&command, Duration::from_secs(sizes.unread_seconds)),
+    );
+    let stall = step(
+        only,
+        "stall",
+        "a small request behind a check of 1,000,000 policies",
+        || robustness::stall(&command, 1_000_000, sizes.stall_rounds),
+    );
+
     let emulator = Emulator::start(&paths.emulator)?;
+    let fuzz = step(only, "fuzz", "stdin fuzzer", || {
+        robustness::fuzz(
+            &paths.provider,
+            &emulator.address,
+            sizes.fuzz_frames,
+            FUZZ_SEED,
+            &paths.scratch,
+        )
+    });
     let fan_out_faults = FanOutFaults {
         latency_ms: 20,
         throttle_ratio: 0.0,
@@ -261,6 +300,9 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         emulator_load,
         python_host,
         instructions,
+        backpressure,
+        stall,
+        fuzz,
     };
     let markdown = report::markdown(&figures, options.quick);
     let out = options

@@ -9,7 +9,7 @@ use crate::faults::FaultSpec;
 pub const USAGE: &str = "\
 usage: kms-emulator [--listen ADDR] [--credential ID:SECRET[:TOKEN]]... [--state FILE]
                     [--region REGION] [--account-id ID] [--fault ACTION:KEY=VALUE[,KEY=VALUE]...]...
-                    [--no-control] [--nonce-capacity N]
+                    [--no-control] [--nonce-capacity N] [--header-read-timeout-ms MS]
 
   --listen ADDR         address to listen on (default 127.0.0.1:0, a free port)
   --credential ...      an accepted access key; repeatable; ID:SECRET:TOKEN is an STS credential whose
@@ -24,6 +24,10 @@ usage: kms-emulator [--listen ADDR] [--credential ID:SECRET[:TOKEN]]... [--state
                         (e.g. --fault 'CreateClientKey:drop_after_commit_ratio=1,times=1')
   --no-control          do not serve the /__emulator/ control endpoint
   --nonce-capacity N    remember at most N signature nonces (default 500000)
+  --header-read-timeout-ms MS
+                        close a connection whose request head does not arrive within MS of its
+                        start or of its previous response (idle and half-open connections), or
+                        whose body does not arrive within MS of its head (default 75000)
 
 The first line on stdout is `listening on http://HOST:PORT`; logs go to stderr (RUST_LOG filters).
 ";
@@ -79,6 +83,16 @@ pub fn parse_args<I: IntoIterator<Item = String>>(args: I) -> Result<Command, St
                 config.faults.insert(target.to_owned(), spec);
             }
             "--no-control" => config.control_endpoint = false,
+            "--header-read-timeout-ms" => {
+                let milliseconds: u64 = value()?
+                    .parse()
+                    .ok()
+                    .filter(|milliseconds| *milliseconds > 0)
+                    .ok_or_else(|| {
+                        "--header-read-timeout-ms needs a positive whole number".to_owned()
+                    })?;
+                config.header_read_timeout = std::time::Duration::from_millis(milliseconds);
+            }
             "--nonce-capacity" => {
                 config.nonce_capacity = value()?
                     .parse()
@@ -149,6 +163,13 @@ mod tests {
         assert!(run(&["--listen"]).is_err());
         assert!(run(&["--bogus"]).is_err());
         assert!(run(&["--credential", "nosecret"]).is_err());
+        assert_eq!(
+            run(&["--header-read-timeout-ms", "250"])
+                .unwrap()
+                .header_read_timeout,
+            std::time::Duration::from_millis(250)
+        );
+        assert!(run(&["--header-read-timeout-ms", "0"]).is_err());
         assert_eq!(run(&["--help"]).unwrap_err(), "help");
     }
 }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::faults::FaultSpec;
 
@@ -104,7 +105,16 @@ pub struct Config {
     /// How many `SignatureNonce`s are remembered at most (memory bound); the oldest are forgotten
     /// first once the bound is reached.
     pub nonce_capacity: usize,
+    /// The header-read and idle timeout of a connection: a request's head must arrive within it,
+    /// counted from the connection's start or from its previous response (so a connection that
+    /// sends nothing, or stays idle, is closed too), and its body within it after the head.
+    pub header_read_timeout: Duration,
 }
+
+/// The default [`Config::header_read_timeout`]: longer than the 60 s a client's pool (reqwest's,
+/// as the provider sets it) keeps an idle connection, so that the server never closes a connection
+/// a client is about to reuse.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(75);
 
 impl Default for Config {
     fn default() -> Self {
@@ -117,6 +127,7 @@ impl Default for Config {
             faults: BTreeMap::new(),
             control_endpoint: true,
             nonce_capacity: 500_000,
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }

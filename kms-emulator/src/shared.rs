@@ -36,6 +36,7 @@ pub(crate) struct Shared {
     pub(crate) host_id: String,
     state_file: Option<StateFile>,
     pub(crate) control_endpoint: bool,
+    pub(crate) header_read_timeout: std::time::Duration,
 }
 
 impl Shared {
@@ -66,6 +67,7 @@ impl Shared {
             host_id: format!("kms.{}.aliyuncs.com", config.region),
             state_file,
             control_endpoint: config.control_endpoint,
+            header_read_timeout: config.header_read_timeout,
         })
     }
 

@@ -73,7 +73,7 @@ pub use credentials::{
     resolve, ClientSettings, Credentials, CredentialsError, CredentialsSource, Environment,
     ProcessEnvironment, ResolvedConfig, Scheme,
 };
-pub use error::KmsError;
+pub use error::{KmsError, TransportProblem};
 pub use model::*;
 pub use operations::Action;
 pub use response::KmsResponse;

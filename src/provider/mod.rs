@@ -9,6 +9,7 @@ pub mod config;
 pub mod diff;
 pub mod error;
 pub mod kms_options;
+pub mod limits;
 pub mod schema;
 pub mod suggest;
 

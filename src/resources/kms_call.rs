@@ -137,17 +137,19 @@ impl KmsCall {
                 action,
                 host,
                 request_may_have_been_sent,
+                problem,
                 reason,
                 ..
             } => ResourceError::KmsUnreachable {
                 action: action.to_owned(),
                 message: format!(
-                    "{host}: {reason}; {}; check the endpoint, the network and any proxy, then try again",
+                    "{host}: {reason}; {}; {}",
                     if request_may_have_been_sent {
                         "the request may have reached the service"
                     } else {
                         "the request was not sent"
-                    }
+                    },
+                    problem.advice()
                 ),
             },
             KmsError::InvalidResponse {

@@ -91,6 +91,11 @@ impl ProviderSession {
         self.process.send_line(line);
     }
 
+    /// The process id of the provider (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
     /// Sends a request without waiting; returns its id.
     pub fn send(&mut self, method: &str, params: Value) -> u64 {
         self.next_id += 1;

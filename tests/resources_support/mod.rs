@@ -9,6 +9,8 @@
 #[path = "../common/process.rs"]
 mod process;
 
+pub mod accounting;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
@@ -190,6 +192,16 @@ impl ProviderSession {
         })
     }
 
+    /// `check` that must pass; returns the checked inputs.
+    pub fn assert_check_passes(&mut self, resource_type: &str, name: &str, news: Value) -> Value {
+        let result = self.result(
+            "check",
+            json!({"urn": urn(resource_type, name), "olds": {}, "news": news}),
+        );
+        assert_eq!(result["failures"], json!([]), "{result}");
+        result["inputs"].clone()
+    }
+
     /// Closes stdin, waits for the exit, checks that no secret leaked, and returns the status.
     pub fn finish(self, secrets: &[&str]) -> ExitStatus {
         let mut stdout = self.stdout;
@@ -284,12 +296,19 @@ impl Harness {
 
     /// `check` that must pass; returns the checked inputs.
     pub fn assert_check_passes(&mut self, resource_type: &str, name: &str, news: Value) -> Value {
-        let result = self.provider.result(
-            "check",
-            json!({"urn": urn(resource_type, name), "olds": {}, "news": news}),
-        );
-        assert_eq!(result["failures"], json!([]), "{result}");
-        result["inputs"].clone()
+        self.provider.assert_check_passes(resource_type, name, news)
+    }
+
+    /// A second stack: another provider process, in a working directory of its own, configured
+    /// for the same emulator (two stacks sharing one account).
+    pub fn start_other_stack(&self) -> OtherStack {
+        let directory = tempfile::tempdir().unwrap();
+        let mut provider = ProviderSession::start(directory.path(), &[]);
+        provider.result("configure", configure_params(&self.emulator));
+        OtherStack {
+            provider,
+            directory,
+        }
     }
 
     /// Finishes the provider session (with the secret checks) and returns the emulator.
@@ -297,6 +316,18 @@ impl Harness {
         let status = self.provider.finish(secrets);
         assert!(status.success(), "{status:?}");
         self.emulator
+    }
+}
+
+/// Another stack against the emulator of a [`Harness`].
+pub struct OtherStack {
+    pub provider: ProviderSession,
+    pub directory: tempfile::TempDir,
+}
+
+impl OtherStack {
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.directory.path().join(relative)
     }
 }
 
@@ -346,13 +377,19 @@ pub fn fault(emulator: &Emulator, action: &str, spec: FaultSpec) {
 }
 
 /// Waits until the emulator has counted a call of `action` (the request reached the action, so it
-/// is in flight), polling every 2 ms; fails the test after [`process::HANG_TIMEOUT`].
+/// is in flight).
 pub fn wait_until_called(emulator: &Emulator, action: kms_emulator::Action) {
+    wait_for_calls(emulator, action, 1);
+}
+
+/// Waits until the emulator has counted `calls` calls of `action` in all, polling every 2 ms;
+/// fails the test after [`process::HANG_TIMEOUT`].
+pub fn wait_for_calls(emulator: &Emulator, action: kms_emulator::Action, calls: u64) {
     let deadline = std::time::Instant::now() + process::HANG_TIMEOUT;
-    while emulator.call_count(action) == 0 {
+    while emulator.call_count(action) < calls {
         assert!(
             std::time::Instant::now() < deadline,
-            "no {} call reached the emulator within {:?}",
+            "{calls} {} calls did not reach the emulator within {:?}",
             action.name(),
             process::HANG_TIMEOUT
         );

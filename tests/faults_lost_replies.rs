@@ -274,3 +274,50 @@ fn a_failed_read_back_after_create_keeps_the_key_as_resource_init_failed() {
     );
     harness.finish(&[PASSWORD, &private_data]);
 }
+
+#[test]
+fn a_lost_key_proven_its_own_that_cannot_be_deleted_is_named_with_how_to_delete_it() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    fault(
+        &harness.emulator,
+        "CreateClientKey",
+        FaultSpec {
+            drop_after_commit_ratio: 1.0,
+            ..once()
+        },
+    );
+    fault(
+        &harness.emulator,
+        "DeleteClientKey",
+        FaultSpec {
+            server_error_ratio: 1.0,
+            server_error_status: Some(503),
+            ..FaultSpec::default()
+        },
+    );
+    let inputs = harness.assert_check_passes(
+        KEY_TYPE,
+        "key",
+        json!({"aapName": "aap", "password": PASSWORD, "privateKeyDataFile": "key.json"}),
+    );
+    let error = harness.provider.error(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs, "timeout": 5}),
+    );
+    let keys = harness.emulator.client_keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(error["code"], -32060, "{error}");
+    assert_eq!(error["data"]["candidateIds"], json!([keys[0].id]));
+    let message = error["message"].as_str().unwrap();
+    for expected in [
+        keys[0].id.as_str(),
+        "the validity dates the provider chose for this create prove it",
+        "ServiceUnavailableTemporary",
+        "aliyun kms DeleteClientKey --ClientKeyId <id>",
+    ] {
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+    assert!(!harness.path("key.json").exists());
+    harness.finish(&[PASSWORD]);
+}

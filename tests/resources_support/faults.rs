@@ -1,5 +1,6 @@
 //! Faults and the checks that follow them: setting a fault on the emulator, waiting for a call
-//! to be in flight, the seed's ClientKey inputs, and what a create must have left.
+//! to be in flight, signalling the provider, the seed's ClientKey inputs, and what a create must
+//! have left.
 
 use kms_emulator::{Emulator, FaultSpec};
 use serde_json::{json, Value};
@@ -75,4 +76,13 @@ pub fn retry_logs<'a>(harness: &'a Harness, action: &str) -> Vec<&'a Value> {
                 .starts_with(&format!("{action} attempt "))
         })
         .collect()
+}
+
+/// Sends `signal` (`TERM`, `INT`) to `pid` through the shell's `kill` builtin.
+pub fn send_signal(pid: u32, signal: &str) {
+    let status = std::process::Command::new("sh")
+        .args(["-c", "kill -s \"$0\" \"$1\"", signal, &pid.to_string()])
+        .status()
+        .expect("sh runs");
+    assert!(status.success(), "kill -s {signal} {pid} failed");
 }

@@ -192,8 +192,8 @@ async fn create_key(
         let request = CreateClientKeyRequest {
             aap_name: aap_name.clone(),
             password: inputs.password.clone(),
-            not_before: Some(validity.not_before),
-            not_after: Some(validity.not_after),
+            not_before: Some(validity.not_before.clone()),
+            not_after: Some(validity.not_after.clone()),
         };
         ticket.set_attempting(true);
         let outcome = client.create_client_key(&request, &call.options()).await;
@@ -229,10 +229,39 @@ async fn create_key(
             tried_again = true;
             continue;
         }
+        // A request the provider gave up waiting for (cancelled, out of time) may still be
+        // carried out by KMS after the search: say which key to look out for.
+        let abandoned = error.is_cancelled() || error.is_deadline_exceeded();
+        let later = if abandoned {
+            format!(
+                "; KMS may still carry out the abandoned request: {}",
+                key_that_may_appear(aap_name, &evidence.sent, &validity)
+            )
+        } else {
+            String::new()
+        };
         return Err(with_note(
             call.lost_create_error(error),
-            &format!("{done}, so no client key was left behind; run the update again"),
+            &format!("{done}, so no client key was left behind{later}; run the update again"),
         ));
+    }
+}
+
+/// The key that may yet appear after an abandoned attempt that sent `validity`.
+fn key_that_may_appear(aap_name: &str, sent: &SentValidity, validity: &Validity) -> String {
+    let dates = format!(
+        "a key of {aap_name} with NotBefore {} and NotAfter {} that appears later",
+        validity.not_before, validity.not_after
+    );
+    match sent {
+        SentValidity::Chosen(_) => format!(
+            "{dates} is this create's (the provider chose those dates for it) and unusable, its private key \
+             lost: delete it with `aliyun kms DeleteClientKey --ClientKeyId <id>`"
+        ),
+        SentValidity::Requested(_) => format!(
+            "{dates} may be this create's (unusable, its private key lost) or another stack's with the same \
+             dates: delete it only if no stack has it in its state"
+        ),
     }
 }
 

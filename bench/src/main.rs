@@ -14,6 +14,7 @@ mod fanout;
 mod kms_cpu;
 mod machine;
 mod notes;
+mod packages;
 mod protocol;
 mod python_host;
 mod report;
@@ -48,7 +49,7 @@ const USAGE: &str = "usage:
       measure everything, print the table, write it to FILE (default BENCHMARKS.md in DIR);
       --provider measures another build of the binary, --only a comma-separated subset of
       size,cold-start,throughput,rss,backpressure,stall,fuzz,fan-out,kms-cpu,emulator,python-host,
-      instructions
+      instructions,packages
   kms-bench budget [--root DIR] [--python PATH]
       measure the counts and ratios that have budgets; exit 1 when one is past its budget
   kms-bench kms-client <host:port> <client key id> <warm-up calls> <calls> <current-thread|multi-thread>

@@ -27,6 +27,11 @@ pub const CPU_RATIO_TARGET: f64 = 20.0;
 pub const RSS_TARGET_BYTES: f64 = 20e6;
 pub const BINARY_TARGET_BYTES: f64 = 10e6;
 pub const EMULATOR_TARGET: f64 = 10_000.0;
+/// The targets of the packaging issue.
+pub const PACKAGED_COLD_START_TARGET_SECONDS: f64 = 0.003;
+pub const WHEEL_TARGET_BYTES: f64 = 4e6;
+/// "As fast as the cargo-built one": the packaged binary's median within 10 % of it.
+pub const PACKAGED_COLD_START_RATIO: f64 = 1.10;
 
 fn megabytes(bytes: f64) -> String {
     format!("{:.1} MB", bytes / 1e6)
@@ -92,6 +97,49 @@ fn rows(figures: &Figures) -> Vec<Row> {
             (
                 format!("median {}, p90 {} ({} spawns){peer}", show_seconds(median), show_seconds(p90), samples.len()),
                 verdict(median <= COLD_START_TARGET_SECONDS, MISSED_COLD_START),
+            )
+        },
+    ));
+    rows.push(measured(
+        "Cold start of the packaged binary (wheel and npm platform package) vs the cargo-built one",
+        "≤ 3 ms median, as fast as the cargo-built one",
+        "the binary `scripts/package.sh` put into both packages (zig-linked against glibc 2.17) and `target/release`'s, spawned alternately in 10 batches, one `getSchema` each, as the cold start above",
+        &figures.packages,
+        |packages| {
+            let (packaged, packaged_p90) = cold_start_summary(&packages.packaged_cold_start);
+            let (cargo, _) = cold_start_summary(&packages.cargo_cold_start);
+            let ratio = packaged / cargo;
+            (
+                format!(
+                    "median {} (p90 {}) vs {} cargo-built: {ratio:.2}× ({} spawns each)",
+                    show_seconds(packaged),
+                    show_seconds(packaged_p90),
+                    show_seconds(cargo),
+                    packages.packaged_cold_start.len()
+                ),
+                verdict(
+                    packaged <= PACKAGED_COLD_START_TARGET_SECONDS && ratio <= PACKAGED_COLD_START_RATIO,
+                    "the packaged binary starts slower than the target or than the cargo-built one",
+                ),
+            )
+        },
+    ));
+    rows.push(measured(
+        "Release artefact sizes (compressed)",
+        "wheel ≤ 4 MB",
+        "`dist/` of `scripts/package.sh`: the manylinux wheel and the npm platform package, each carrying the stripped release binary",
+        &figures.packages,
+        |packages| {
+            (
+                format!(
+                    "wheel {}, npm platform package {}",
+                    megabytes(packages.wheel_bytes as f64),
+                    megabytes(packages.npm_platform_bytes as f64)
+                ),
+                verdict(
+                    packages.wheel_bytes as f64 <= WHEEL_TARGET_BYTES,
+                    "the wheel is larger than 4 MB",
+                ),
             )
         },
     ));

@@ -9,6 +9,7 @@ use crate::emulator::Emulator;
 use crate::fanout::{self, FanOut, FanOutFaults};
 use crate::kms_cpu::{ClientRun, Clients, Flavour};
 use crate::machine::Machine;
+use crate::packages::{self, Packages};
 use crate::protocol::{self, MemoryFigures};
 use crate::robustness::{self, Backpressure, Fuzz, Stall};
 use crate::stdio::{request_line, ProviderCommand};
@@ -104,6 +105,8 @@ pub struct Figures {
     pub emulator_load: Measured<emulator_load::EmulatorLoad>,
     pub python_host: Measured<Value>,
     pub instructions: Measured<Instructions>,
+    /// The release artefacts: sizes, and the packaged binary's cold start beside the cargo-built one.
+    pub packages: Measured<Packages>,
     pub backpressure: Measured<Backpressure>,
     pub stall: Measured<Stall>,
     pub fuzz: Measured<Fuzz>,
@@ -201,6 +204,12 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
     let cold_start = step(only, "cold-start", "cold start", || {
         protocol::cold_start(&command, sizes.spawns)
     });
+    let packages = step(
+        only,
+        "packages",
+        "release artefacts: sizes, packaged binary's cold start",
+        || packages::measure(&paths.root, &command, sizes.spawns),
+    );
     let throughput = step(only, "throughput", "check + diff throughput", || {
         protocol::throughput(&command, sizes.throughput_requests, sizes.throughput_rounds)
     });
@@ -291,6 +300,7 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         load_after: crate::machine::load_average(),
         binary_bytes,
         cold_start,
+        packages,
         throughput,
         memory,
         fan_out,

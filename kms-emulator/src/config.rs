@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::faults::FaultSpec;
+use crate::metadata::MetadataConfig;
+use crate::sts::StsConfig;
 
 /// The demo access key id accepted when no credential is configured.
 pub const DEMO_ACCESS_KEY_ID: &str = "demo-access-key-id";
@@ -85,7 +87,8 @@ impl fmt::Debug for Credential {
 }
 
 /// Everything an emulator needs to start. `Config::default()` listens on `127.0.0.1:0` with the
-/// demo credential, region `cn-hangzhou`, no state file and no faults.
+/// demo credential, region `cn-hangzhou`, no state file, no faults, no STS role, no OIDC
+/// provider and no instance role.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:0` (port 0 picks a free port).
@@ -105,6 +108,10 @@ pub struct Config {
     /// How many `SignatureNonce`s are remembered at most (memory bound); the oldest are forgotten
     /// first once the bound is reached.
     pub nonce_capacity: usize,
+    /// The STS stand-in: roles, OIDC providers, the credential lifetime control.
+    pub sts: StsConfig,
+    /// The instance metadata stand-in: the instance's role, whether IMDSv2 is enforced.
+    pub metadata: MetadataConfig,
     /// The header-read and idle timeout of a connection: a request's head must arrive within it,
     /// counted from the connection's start or from its previous response (so a connection that
     /// sends nothing, or stays idle, is closed too), and its body within it after the head.
@@ -127,6 +134,8 @@ impl Default for Config {
             faults: BTreeMap::new(),
             control_endpoint: true,
             nonce_capacity: 500_000,
+            sts: StsConfig::default(),
+            metadata: MetadataConfig::default(),
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }

@@ -37,6 +37,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         )
         .route("/policies", get(policies))
         .route("/network-rules", get(network_rules))
+        .merge(crate::control_sts::router())
 }
 
 fn problem(status: StatusCode, message: String) -> Response {

@@ -19,7 +19,7 @@ fn main() -> ExitCode {
         .init();
 
     let config = match parse_args(std::env::args().skip(1)) {
-        Ok(Command::Run(config)) => config,
+        Ok(Command::Run(config)) => *config,
         Ok(Command::Help) => {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(USAGE.as_bytes());

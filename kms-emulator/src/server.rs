@@ -48,7 +48,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     if shared.control_endpoint {
         router = router.nest(control::PREFIX, control::router());
     }
-    router.fallback(kms_gateway).with_state(shared)
+    router
+        .merge(crate::metadata::router())
+        .fallback(kms_gateway)
+        .with_state(shared)
 }
 
 /// Serves connections from `listener` until `shutdown` turns true; open connections are then
@@ -165,6 +168,11 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
             .get(name)
             .and_then(|value| value.to_str().ok())
     };
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
     let raw = RawRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -172,6 +180,7 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
         content_type: header_text(header::CONTENT_TYPE),
         body: &body,
         authorization: header_text(header::AUTHORIZATION),
+        headers: &headers,
     };
     let admitted = match shared.gateway.admit(&raw, Utc::now(), Instant::now()) {
         Ok(admitted) => admitted,
@@ -200,10 +209,13 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
     }
 
     let params = admitted.params;
+    let caller = admitted.caller;
     let result = if action.is_cpu_heavy() {
         let worker_shared = shared.clone();
-        match tokio::task::spawn_blocking(move || worker_shared.service().dispatch(action, &params))
-            .await
+        match tokio::task::spawn_blocking(move || {
+            worker_shared.dispatch(action, &params, caller.as_ref(), Utc::now())
+        })
+        .await
         {
             Ok(result) => result,
             Err(error) => {
@@ -212,7 +224,7 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
             }
         }
     } else {
-        shared.service().dispatch(action, &params)
+        shared.dispatch(action, &params, caller.as_ref(), Utc::now())
     };
     if result.as_ref().is_ok_and(|output| output.mutated) {
         shared.persist();

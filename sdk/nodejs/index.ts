@@ -2,4 +2,5 @@
 
 export { ApplicationAccessPoint, ApplicationAccessPointArgs, ApplicationAccessPointState } from "./applicationAccessPoint";
 export { ClientKey, ClientKeyArgs, ClientKeyState } from "./clientKey";
+export { ProviderSettings, ResourceOptions, providerBinary } from "./providerSettings";
 export { ProviderError } from "./rpc";

@@ -293,7 +293,9 @@ def test_a_kms_error_reaches_the_engine_with_the_binarys_message(host: Host, acc
         host.engine.create(urn, checked.inputs)
     error: Any = raised.value
     assert error.code() == grpc.StatusCode.UNKNOWN
-    assert "ProviderError" in error.details()
+    # Whether the host names the exception class varies between pulumi versions (the artefact
+    # tests run the lowest one); the binary's message is what matters.
+    assert "KMS refused CreateClientKey" in error.details()
     assert "Forbidden.ResourceNotFound" in error.details()
     assert "RequestId" in error.details()
     assert PASSWORD not in error.details()

@@ -5,6 +5,7 @@ Manage Alibaba Cloud KMS application access: application access points (AAPs) an
 """
 
 from ._rpc import ProviderError
+from .provider_settings import ProviderSettings, provider_binary
 from .application_access_point import ApplicationAccessPoint, ApplicationAccessPointArgs
 from .client_key import ClientKey, ClientKeyArgs
 
@@ -14,4 +15,6 @@ __all__ = [
     "ClientKey",
     "ClientKeyArgs",
     "ProviderError",
+    "ProviderSettings",
+    "provider_binary",
 ]

@@ -28,6 +28,9 @@ async fn run_check_table(file: &str, table: &Value) -> Vec<String> {
             Some(urn) => params["urn"] = urn.clone(),
             None => params["type"] = json!(resource_type),
         }
+        if let Some(olds) = case.get("olds") {
+            params["olds"] = expand_notation(olds.clone());
+        }
         let actual = provider.result("check", params).await;
         let expected = json!({
             "inputs": expand_notation(case["inputs"].clone()),

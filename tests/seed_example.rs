@@ -126,7 +126,7 @@ fn a_failing_step_is_reported_with_the_providers_reason() {
     driver::run(&options(&emulator, directory.path(), false), &mut output).unwrap();
     let other = tempfile::tempdir().unwrap();
     let error = driver::run(&options(&emulator, other.path(), false), &mut Vec::new()).unwrap_err();
-    assert!(error.starts_with("create failed (-32052)"), "{error}");
+    assert!(error.starts_with("create failed (-32061)"), "{error}");
     assert!(
         error.contains(
             "pulumi import alicloud-kms:index:ApplicationAccessPoint AAP0 terraform-example"

@@ -6,7 +6,6 @@
 mod resources_support;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use kms_emulator::{Action, FaultSpec};
@@ -15,15 +14,6 @@ use serde_json::{json, Value};
 
 /// The environment variable that sets the grace period, in seconds.
 const GRACE_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_SHUTDOWN_GRACE_SECONDS";
-
-/// Sends `signal` (`TERM`, `INT`) to `pid` through the shell's `kill` builtin.
-fn send_signal(pid: u32, signal: &str) {
-    let status = Command::new("sh")
-        .args(["-c", "kill -s \"$0\" \"$1\"", signal, &pid.to_string()])
-        .status()
-        .expect("sh runs");
-    assert!(status.success(), "kill -s {signal} {pid} failed");
-}
 
 /// Waits for `condition`; a failure detector, not a synchronisation (healthy runs take ms).
 fn wait_until(what: &str, condition: impl Fn() -> bool) {

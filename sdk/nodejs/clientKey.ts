@@ -206,7 +206,7 @@ export interface ClientKeyArgs {
     notAfter?: pulumi.Input<string>;
 
     /**
-     * The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: by default the key is valid from its creation for five years. Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+     * The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
      */
     notBefore?: pulumi.Input<string>;
 

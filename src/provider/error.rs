@@ -30,6 +30,7 @@ pub mod codes {
     pub const INVALID_INPUTS: i32 = -32058;
     pub const LOCAL_IO: i32 = -32059;
     pub const AMBIGUOUS_CREATE: i32 = -32060;
+    pub const ALREADY_EXISTS: i32 = -32061;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +76,7 @@ impl ProviderError {
                 ResourceError::InvalidInputs { .. } => codes::INVALID_INPUTS,
                 ResourceError::LocalIo { .. } => codes::LOCAL_IO,
                 ResourceError::AmbiguousCreate { .. } => codes::AMBIGUOUS_CREATE,
+                ResourceError::AlreadyExists { .. } => codes::ALREADY_EXISTS,
                 ResourceError::InvalidId { .. } => codes::INVALID_PARAMS,
             },
         }
@@ -97,6 +99,7 @@ impl ProviderError {
                 ResourceError::InvalidInputs { .. } => "invalid_inputs",
                 ResourceError::LocalIo { .. } => "local_io",
                 ResourceError::AmbiguousCreate { .. } => "ambiguous_create",
+                ResourceError::AlreadyExists { .. } => "already_exists",
                 ResourceError::InvalidId { .. } => "invalid_params",
             },
         }
@@ -161,6 +164,9 @@ impl ProviderError {
                 ResourceError::InvalidId { .. } => json!({}),
                 ResourceError::AmbiguousCreate { candidate_ids, .. } => {
                     json!({ "candidateIds": candidate_ids })
+                }
+                ResourceError::AlreadyExists { resource, name, .. } => {
+                    json!({ "resource": resource, "name": name })
                 }
             },
         };
@@ -268,6 +274,16 @@ mod tests {
                 .into(),
                 -32060,
                 json!({"kind": "ambiguous_create", "candidateIds": ["KAAP.1"]}),
+            ),
+            (
+                ResourceError::AlreadyExists {
+                    resource: "ApplicationAccessPoint",
+                    name: "aap".into(),
+                    message: "an access point named aap already exists".into(),
+                }
+                .into(),
+                -32061,
+                json!({"kind": "already_exists", "resource": "ApplicationAccessPoint", "name": "aap"}),
             ),
         ];
         for (error, code, data) in table {

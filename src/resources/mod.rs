@@ -23,6 +23,7 @@ pub mod context;
 pub mod error;
 pub mod kms_access;
 pub mod kms_call;
+pub mod named_create;
 pub mod operations;
 pub mod property;
 pub mod registry;

@@ -8,6 +8,8 @@ cd "$root"
 export CARGO_TERM_COLOR=${CARGO_TERM_COLOR:-never}
 # insta: never write snapshots during a test run; a mismatch is a failure.
 export INSTA_UPDATE=no CI=${CI:-true}
+# A one-off build keeps nothing for next time: no incremental caches (they doubled the disk use).
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
 
 step() { printf '\n==> %s\n' "$*" >&2; }
 

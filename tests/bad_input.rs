@@ -188,10 +188,14 @@ fn missing_credentials_name_every_place_looked() {
     assert_eq!(error["data"]["kind"], "configuration");
     let message = error["message"].as_str().unwrap();
     for place in [
-        "the provider config (accessKey, secretKey)",
+        "the provider config (accessKey, secretKey, assumeRoleWithOidc, ecsRoleName, credentialsUri, profile)",
         "ALIBABA_CLOUD_ACCESS_KEY_ID",
         "ALICLOUD_ACCESS_KEY",
-        "the profile file",
+        "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+        ".aliyun/config.json (not found)",
+        ".alibabacloud/credentials (not found)",
+        "ALIBABA_CLOUD_ECS_METADATA",
+        "ALIBABA_CLOUD_CREDENTIALS_URI",
     ] {
         assert!(message.contains(place), "{message}");
     }

@@ -148,3 +148,32 @@ async fn check_and_diff_work_before_configure_and_failures_are_never_errors() {
     let failures: &Vec<Value> = reply["result"]["failures"].as_array().unwrap();
     assert_eq!(failures.len(), 2, "{reply}");
 }
+
+/// Issue 11, defect 10: `configure` used to accept any endpoint and the first operation's error
+/// echoed it whole, so `http://AK:SK@host` printed the secret key. Now `configure` refuses it,
+/// and nothing of the user information, query or fragment comes back.
+#[tokio::test]
+async fn configure_refuses_bad_endpoints_without_repeating_secrets() {
+    let provider = InProcess::new();
+    let cases = [
+        json!({"args": {"endpoint": "http://LTAI-user:very-secret-key@127.0.0.1:8080"}}),
+        json!({"variables": {"alicloud-kms:config:endpoint": "file:///etc/passwd"}}),
+        json!({"variables": {"alicloud-kms:config:endpoint": "https://kms.example.com/x?token=very-secret-key#very-secret-key"}}),
+        json!({"args": {"stsEndpoint": "ftp://very-secret-key@sts.example.com"}}),
+        json!({"args": {"credentialsUri": "gopher://u:very-secret-key@host/"}}),
+        json!({"args": {"region": "cn-hangzhou.very-secret-key.com/"}}),
+    ];
+    for params in cases {
+        let reply = provider.call("configure", params.clone()).await;
+        let error = &reply["error"];
+        assert_eq!(error["code"], -32051, "{params}: {reply}");
+        assert!(
+            !error["data"]["failures"].as_array().unwrap().is_empty(),
+            "{params}: {reply}"
+        );
+        assert!(
+            !reply.to_string().contains("very-secret-key"),
+            "{params}: the reply repeats a secret: {reply}"
+        );
+    }
+}

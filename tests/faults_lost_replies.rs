@@ -1,8 +1,9 @@
 //! Creates whose reply is lost or whose follow-up fails, through the real binary against the
-//! emulator: a 5xx or a commit-then-drop on CreateClientKey ends with exactly one key and the file
-//! matching it; an access point created despite a dropped reply is adopted; concurrent lost creates
-//! on one access point never delete a key another create made; a failed read-back keeps the key as
-//! `resource_init_failed`.
+//! emulator (one stack; `ownership.rs` has two): a 5xx on CreateClientKey, or a commit-then-drop
+//! with the validity left to the provider, ends with exactly one key and the file matching it; a
+//! commit-then-drop with the user's dates names the key and deletes nothing; an access point
+//! created despite a dropped reply is adopted; concurrent lost creates on one access point never
+//! delete a key another create made; a failed read-back keeps the key as `resource_init_failed`.
 
 mod resources_support;
 
@@ -49,17 +50,18 @@ fn a_5xx_on_a_create_is_resolved_by_looking_and_created_once() {
     let private_data =
         assert_one_key_matching_the_file(&harness, created["id"].as_str().unwrap(), "key.json");
     assert_eq!(harness.emulator.call_count(Action::CreateClientKey), 2);
-    assert_eq!(harness.emulator.call_count(Action::ListClientKeys), 1);
+    // One listing before the first attempt (the snapshot), one after the lost reply.
+    assert_eq!(harness.emulator.call_count(Action::ListClientKeys), 2);
     let explained = harness.provider.has_log(
         None,
-        "no key was made, so the provider creates the client key again",
+        "no key was made (no key with the dates it sent appeared on aap), so the provider creates the client key again",
     );
     assert!(explained, "{:?}", harness.provider.logs);
     harness.finish(&[PASSWORD, &private_data]);
 }
 
 #[test]
-fn commit_then_drop_on_create_client_key_ends_with_exactly_one_key_matching_the_file() {
+fn commit_then_drop_with_the_validity_left_out_deletes_the_lost_key_and_ends_with_one_key() {
     let mut harness = Harness::start();
     harness.create_access_point("aap", &["p"]);
     fault(
@@ -70,7 +72,11 @@ fn commit_then_drop_on_create_client_key_ends_with_exactly_one_key_matching_the_
             ..once()
         },
     );
-    let inputs = seed_key_inputs(&mut harness, "key.json");
+    let inputs = harness.assert_check_passes(
+        KEY_TYPE,
+        "key",
+        json!({"aapName": "aap", "password": PASSWORD, "privateKeyDataFile": "key.json"}),
+    );
     let created = harness.provider.result(
         "create",
         json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
@@ -84,7 +90,51 @@ fn commit_then_drop_on_create_client_key_ends_with_exactly_one_key_matching_the_
         "was deleted because its private key was lost with the reply",
     );
     assert!(deleted_lost, "{:?}", harness.provider.logs);
+    // The validity the provider chose is in the state, and is what KMS holds.
+    let key = &harness.emulator.client_keys()[0];
+    assert_eq!(created["properties"]["notBefore"], key.not_before.as_str());
+    assert_eq!(created["properties"]["notAfter"], key.not_after.as_str());
+    assert_ne!(key.not_before, key.create_time, "not KMS's default");
     harness.finish(&[PASSWORD, &private_data]);
+}
+
+#[test]
+fn commit_then_drop_with_the_users_dates_names_the_key_and_deletes_nothing() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    fault(
+        &harness.emulator,
+        "CreateClientKey",
+        FaultSpec {
+            drop_after_commit_ratio: 1.0,
+            ..once()
+        },
+    );
+    let inputs = seed_key_inputs(&mut harness, "key.json");
+    let error = harness.provider.error(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+    );
+    // Another stack could have made a key with the same dates at the same moment: the provider
+    // cannot prove the new key its own, so it names it and leaves it.
+    let keys = harness.emulator.client_keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(error["code"], -32060, "{error}");
+    assert_eq!(error["data"]["candidateIds"], json!([keys[0].id]));
+    let message = error["message"].as_str().unwrap();
+    for expected in [
+        keys[0].id.as_str(),
+        "deleted none and claims none",
+        "pulumi stack export",
+        "aliyun kms DeleteClientKey --ClientKeyId <id>",
+        "leaving notBefore and notAfter out",
+    ] {
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+    assert_eq!(harness.emulator.call_count(Action::CreateClientKey), 1);
+    assert_eq!(harness.emulator.call_count(Action::DeleteClientKey), 0);
+    assert!(!harness.path("key.json").exists());
+    harness.finish(&[PASSWORD]);
 }
 
 #[test]
@@ -223,4 +273,51 @@ fn a_failed_read_back_after_create_keeps_the_key_as_resource_init_failed() {
         harness.emulator.client_keys()[0].create_time
     );
     harness.finish(&[PASSWORD, &private_data]);
+}
+
+#[test]
+fn a_lost_key_proven_its_own_that_cannot_be_deleted_is_named_with_how_to_delete_it() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    fault(
+        &harness.emulator,
+        "CreateClientKey",
+        FaultSpec {
+            drop_after_commit_ratio: 1.0,
+            ..once()
+        },
+    );
+    fault(
+        &harness.emulator,
+        "DeleteClientKey",
+        FaultSpec {
+            server_error_ratio: 1.0,
+            server_error_status: Some(503),
+            ..FaultSpec::default()
+        },
+    );
+    let inputs = harness.assert_check_passes(
+        KEY_TYPE,
+        "key",
+        json!({"aapName": "aap", "password": PASSWORD, "privateKeyDataFile": "key.json"}),
+    );
+    let error = harness.provider.error(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs, "timeout": 5}),
+    );
+    let keys = harness.emulator.client_keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(error["code"], -32060, "{error}");
+    assert_eq!(error["data"]["candidateIds"], json!([keys[0].id]));
+    let message = error["message"].as_str().unwrap();
+    for expected in [
+        keys[0].id.as_str(),
+        "the validity dates the provider chose for this create prove it",
+        "ServiceUnavailableTemporary",
+        "aliyun kms DeleteClientKey --ClientKeyId <id>",
+    ] {
+        assert!(message.contains(expected), "{expected}: {message}");
+    }
+    assert!(!harness.path("key.json").exists());
+    harness.finish(&[PASSWORD]);
 }

@@ -211,7 +211,7 @@ fn real_retry_waits_start_at_a_second_and_cancel_ends_them_at_once() {
 }
 
 #[test]
-fn cancel_during_an_in_flight_create_says_a_key_may_exist_and_how_to_find_it() {
+fn cancel_during_an_in_flight_create_still_looks_for_the_key_and_says_none_was_left() {
     let mut harness = Harness::start();
     harness.create_access_point("aap", &["p"]);
     fault(
@@ -239,9 +239,86 @@ fn cancel_during_an_in_flight_create_says_a_key_may_exist_and_how_to_find_it() {
     let error = &reply["error"];
     assert_eq!(error["code"], -32056, "{reply}");
     let message = error["message"].as_str().unwrap();
+    // The clean-up ran despite the cancellation: the keys were listed after it.
     assert!(
-        message.contains("aliyun kms ListClientKeys --AapName aap"),
+        message.contains("no key was made") && message.contains("no client key was left behind"),
         "{message}"
     );
+    // A request given up on may still be carried out: the key to look out for is named by its
+    // dates, the ones the provider chose.
+    assert!(
+        message
+            .contains("KMS may still carry out the abandoned request: a key of aap with NotBefore"),
+        "{message}"
+    );
+    assert_eq!(harness.emulator.call_count(Action::ListClientKeys), 2);
+    assert_eq!(harness.emulator.call_count(Action::CreateClientKey), 1);
+    assert!(harness.emulator.client_keys().is_empty());
     harness.finish(&[PASSWORD]);
+}
+
+#[test]
+fn cancel_during_the_search_for_a_lost_key_still_deletes_or_names_it() {
+    // (validity left to the provider: the key is proven its own and deleted; the user's dates:
+    // it is named)
+    for explicit_dates in [false, true] {
+        let mut harness = Harness::start();
+        harness.create_access_point("aap", &["p"]);
+        // The create commits and loses its reply; its search then lists the keys slowly.
+        fault(
+            &harness.emulator,
+            "CreateClientKey",
+            FaultSpec {
+                latency_ms: 300,
+                drop_after_commit_ratio: 1.0,
+                ..once()
+            },
+        );
+        let mut news = json!({"aapName": "aap", "password": PASSWORD});
+        if explicit_dates {
+            news["notBefore"] = json!("2023-09-01T14:11:22Z");
+            news["notAfter"] = json!("2028-09-01T14:11:22Z");
+        }
+        let inputs = harness.assert_check_passes(KEY_TYPE, "key", news);
+        let create = harness.provider.send(
+            "create",
+            json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+        );
+        // Whatever was listed before the create was sent (the snapshot), the next listing is the
+        // search.
+        wait_until_called(&harness.emulator, Action::CreateClientKey);
+        let listed_before = harness.emulator.call_count(Action::ListClientKeys);
+        fault(
+            &harness.emulator,
+            "ListClientKeys",
+            FaultSpec {
+                latency_ms: 1500,
+                ..once()
+            },
+        );
+        wait_for_calls(&harness.emulator, Action::ListClientKeys, listed_before + 1);
+        harness.provider.notify("cancel");
+        let reply = harness.provider.reply(create);
+        let error = &reply["error"];
+        let keys = harness.emulator.client_keys();
+        if explicit_dates {
+            assert_eq!(keys.len(), 1, "{keys:?}");
+            assert_eq!(error["code"], -32060, "{reply}");
+            assert_eq!(
+                error["data"]["candidateIds"],
+                json!([keys[0].id]),
+                "{reply}"
+            );
+        } else {
+            assert!(keys.is_empty(), "an orphan was left: {keys:?} {reply}");
+            assert_eq!(error["code"], -32056, "{reply}");
+            let message = error["message"].as_str().unwrap();
+            assert!(
+                message.contains("was deleted because its private key was lost"),
+                "{message}"
+            );
+            assert_eq!(harness.emulator.call_count(Action::DeleteClientKey), 1);
+        }
+        harness.finish(&[PASSWORD]);
+    }
 }

@@ -22,6 +22,7 @@ fn client_for(emulator: &Emulator, secret: &str) -> Client {
         security_token: None,
         endpoint: Some(emulator.addr().to_string()),
         protocol: Some("HTTP".to_owned()),
+        ..ClientSettings::default()
     };
     let config = kms::resolve(&settings, &HashMap::<String, String>::new(), None)
         .expect("explicit settings resolve");

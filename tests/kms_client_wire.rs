@@ -11,9 +11,8 @@ use std::sync::{Arc, Mutex};
 
 use alicloud_kms_provider::kms::{
     self, signer, CallOptions, ClientOptions, CreateApplicationAccessPointRequest,
-    CreateClientKeyRequest, Credentials, CredentialsSource, ListApplicationAccessPointsRequest,
-    ListClientKeysRequest, ResolvedConfig, Scheme, SecretString, StampSource,
-    UpdateApplicationAccessPointRequest,
+    CreateClientKeyRequest, Credentials, ListApplicationAccessPointsRequest, ListClientKeysRequest,
+    ResolvedConfig, Scheme, SecretString, StampSource, UpdateApplicationAccessPointRequest,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use kms_support::{
@@ -162,15 +161,16 @@ async fn create_application_access_point_is_vector_d_on_the_wire() {
     )])
     .await;
     let config = ResolvedConfig {
-        credentials: Credentials {
-            access_key_id: "STS.testid".to_owned(),
-            access_key_secret: SecretString::new("test/secret+key="),
-            security_token: Some(SecretString::new("CAIS+token/with=chars")),
-        },
-        credentials_source: CredentialsSource::ProviderConfig,
         region: Some("cn-hangzhou".to_owned()),
-        endpoint: server.endpoint(),
-        scheme: Scheme::Http,
+        ..ResolvedConfig::with_static_credentials(
+            Credentials {
+                access_key_id: "STS.testid".to_owned(),
+                access_key_secret: SecretString::new("test/secret+key="),
+                security_token: Some(SecretString::new("CAIS+token/with=chars")),
+            },
+            &server.endpoint(),
+            Scheme::Http,
+        )
     };
     let client = pinned_client(config, &["0123456789abcdef0123456789abcdef"]);
     let request = CreateApplicationAccessPointRequest {

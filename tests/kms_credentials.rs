@@ -1,11 +1,19 @@
-//! Credential, region and endpoint resolution, table-tested with a temporary HOME and an injected
+//! Credential, region and endpoint resolution, table-tested with a temporary HOME (holding the
+//! CLI profile file, the credentials INI file and any other file a case needs) and an injected
 //! environment (the process environment is never read or changed here).
+//!
+//! Each resolved case states the whole credential plan as one line:
+//! `static(id,secret,token)@source`, `assume(role,session,seconds[,policy][,external])@source <- base`,
+//! `oidc(role,provider,token file,session,seconds)@source`, `ecs(role,v1=bool)@source`,
+//! `uri(url)@source`; a source is `config`, `env:<VARIABLE>`, `profile:<name>` (CLI file) or
+//! `ini:<name>` (credentials file).
 
 use std::collections::BTreeMap;
 
 use alicloud_kms_provider::kms::{
-    resolve, ClientSettings, CredentialsError, CredentialsSource, ResolvedConfig, Scheme,
-    SecretString,
+    resolve, AssumeRoleSettings, ClientSettings, CredentialPlan, CredentialSettings,
+    CredentialsError, CredentialsSource, OidcRoleSettings, ResolvedConfig, Scheme, SecretString,
+    SignatureAlgorithm,
 };
 
 /// One row: inputs, and what must come out.
@@ -13,25 +21,34 @@ struct Case {
     name: &'static str,
     settings: ClientSettings,
     environment: &'static [(&'static str, &'static str)],
-    /// Contents of `~/.aliyun/config.json`, if the file should exist.
-    profile_file: Option<&'static str>,
+    /// Files to create under the temporary HOME: (path relative to HOME, contents).
+    files: &'static [(&'static str, &'static str)],
     expected: Expected,
 }
 
 enum Expected {
     Resolved {
-        access_key_id: &'static str,
-        secret: &'static str,
-        token: Option<&'static str>,
-        source: &'static str,
+        plan: &'static str,
         region: Option<&'static str>,
         base_url: &'static str,
+    },
+    /// Also checks the STS URL and the signature algorithm.
+    ResolvedWith {
+        plan: &'static str,
+        base_url: &'static str,
+        sts_url: &'static str,
+        algorithm: SignatureAlgorithm,
     },
     Error {
         /// Every fragment must appear in the message.
         fragments: &'static [&'static str],
     },
 }
+
+/// The CLI profile file, relative to HOME.
+const CLI: &str = ".aliyun/config.json";
+/// The credentials INI file, relative to HOME.
+const INI: &str = ".alibabacloud/credentials";
 
 fn settings(
     access_key: Option<&str>,
@@ -46,30 +63,136 @@ fn settings(
     }
 }
 
+/// Settings with only a region and the given credential settings.
+fn with(region: &str, credential_settings: CredentialSettings) -> ClientSettings {
+    ClientSettings {
+        region: Some(region.to_owned()),
+        credential_settings,
+        ..ClientSettings::default()
+    }
+}
+
+fn assume(role_arn: &str) -> AssumeRoleSettings {
+    AssumeRoleSettings {
+        role_arn: Some(role_arn.to_owned()),
+        ..AssumeRoleSettings::default()
+    }
+}
+
 const PROFILES: &str = r#"{
   "current": "work",
   "profiles": [
     {"name": "default", "mode": "AK", "access_key_id": "default-id", "access_key_secret": "default-secret", "region_id": "cn-beijing"},
     {"name": "work", "mode": "AK", "access_key_id": "work-id", "access_key_secret": "work-secret", "region_id": "cn-shanghai"},
     {"name": "temp", "mode": "StsToken", "access_key_id": "STS.temp-id", "access_key_secret": "temp-secret", "sts_token": "temp-token", "region_id": "ap-southeast-1"},
-    {"name": "role", "mode": "RamRoleArn", "access_key_id": "role-id", "access_key_secret": "role-secret", "ram_role_arn": "acs:ram::1:role/x"},
+    {"name": "role", "mode": "RamRoleArn", "access_key_id": "role-id", "access_key_secret": "role-secret", "ram_role_arn": "acs:ram::1:role/x", "ram_session_name": "cli-session", "expired_seconds": 1800, "region_id": "cn-hangzhou"},
+    {"name": "chain", "mode": "ChainableRamRoleArn", "source_profile": "role", "ram_role_arn": "acs:ram::2:role/y", "ram_session_name": "chained", "policy": "{\"Version\":\"1\"}", "external_id": "ext-secret", "region_id": "cn-hangzhou"},
+    {"name": "ecs", "mode": "EcsRamRole", "ram_role_name": "instance-role", "region_id": "cn-hangzhou"},
+    {"name": "oidc", "mode": "OIDC", "ram_role_arn": "acs:ram::3:role/pod", "oidc_provider_arn": "acs:ram::3:oidc-provider/ack", "oidc_token_file": "/var/run/oidc/token", "ram_session_name": "pod-session", "region_id": "cn-hangzhou"},
+    {"name": "uri", "mode": "CredentialsURI", "credentials_uri": "http://127.0.0.1:9/creds?token=uri-secret", "region_id": "cn-hangzhou"},
+    {"name": "loop-a", "mode": "ChainableRamRoleArn", "source_profile": "loop-b", "ram_role_arn": "acs:ram::1:role/a"},
+    {"name": "loop-b", "mode": "ChainableRamRoleArn", "source_profile": "loop-a", "ram_role_arn": "acs:ram::1:role/b"},
+    {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://signin"},
     {"name": "half", "mode": "AK", "access_key_id": "half-id"}
   ]
 }"#;
+
+const INI_FILE: &str = "# the SDKs' credentials file\n\
+[default]\n\
+type = access_key\n\
+access_key_id = ini-id\n\
+access_key_secret = ini-secret\n\
+\n\
+[ini-role]\n\
+type = ram_role_arn\n\
+access_key_id = ini-role-id\n\
+access_key_secret = ini-role-secret\n\
+role_arn = acs:ram::4:role/ini\n\
+role_session_name = ini-session\n\
+\n\
+[ini-ecs]\n\
+type = ecs_ram_role\n\
+role_name = ini-instance-role\n\
+\n\
+[ini-oidc]\n\
+type = oidc_role_arn\n\
+role_arn = acs:ram::5:role/ini-pod\n\
+oidc_provider_arn = acs:ram::5:oidc-provider/ini\n\
+oidc_token_file_path = /tokens/ini\n\
+\n\
+[ini-rsa]\n\
+type = rsa_key_pair\n\
+public_key_id = x\n";
 
 fn source_text(source: &CredentialsSource) -> String {
     match source {
         CredentialsSource::ProviderConfig => "config".to_owned(),
         CredentialsSource::Environment { variable } => format!("env:{variable}"),
         CredentialsSource::ProfileFile { profile, .. } => format!("profile:{profile}"),
+        CredentialsSource::CredentialsFile { profile, .. } => format!("ini:{profile}"),
+    }
+}
+
+/// The plan as one line (see the module docs).
+fn describe(plan: &CredentialPlan) -> String {
+    match plan {
+        CredentialPlan::Static {
+            credentials,
+            source,
+        } => format!(
+            "static({},{},{})@{}",
+            credentials.access_key_id,
+            credentials.access_key_secret.expose_secret(),
+            credentials
+                .security_token
+                .as_ref()
+                .map_or("-", SecretString::expose_secret),
+            source_text(source)
+        ),
+        CredentialPlan::EcsRamRole {
+            role_name,
+            allow_imds_v1,
+            source,
+        } => format!(
+            "ecs({role_name},v1={allow_imds_v1})@{}",
+            source_text(source)
+        ),
+        CredentialPlan::CredentialsUri { uri, source } => {
+            format!("uri({})@{}", uri.expose_secret(), source_text(source))
+        }
+        CredentialPlan::Oidc { role, source } => format!(
+            "oidc({},{},{},{},{}{})@{}",
+            role.role_arn,
+            role.oidc_provider_arn,
+            role.token_file.display(),
+            role.session_name,
+            role.duration_seconds,
+            if role.policy.is_some() { ",policy" } else { "" },
+            source_text(source)
+        ),
+        CredentialPlan::AssumeRole { base, role, source } => format!(
+            "assume({},{},{}{}{})@{} <- {}",
+            role.role_arn,
+            role.session_name,
+            role.duration_seconds,
+            if role.policy.is_some() { ",policy" } else { "" },
+            if role.external_id.is_some() {
+                ",external"
+            } else {
+                ""
+            },
+            source_text(source),
+            describe(base)
+        ),
     }
 }
 
 fn run(case: &Case) -> Result<ResolvedConfig, CredentialsError> {
     let home = tempfile::tempdir().expect("temporary HOME");
-    if let Some(contents) = case.profile_file {
-        std::fs::create_dir_all(home.path().join(".aliyun")).expect("mkdir");
-        std::fs::write(home.path().join(".aliyun/config.json"), contents).expect("write profile");
+    for (relative, contents) in case.files {
+        let path = home.path().join(relative);
+        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write a file");
     }
     let environment: BTreeMap<String, String> = case
         .environment
@@ -86,12 +209,9 @@ fn cases() -> Vec<Case> {
             name: "provider config only",
             settings: settings(Some("cfg-id"), Some("cfg-secret"), Some("cn-hangzhou")),
             environment: &[],
-            profile_file: None,
+            files: &[],
             expected: Resolved {
-                access_key_id: "cfg-id",
-                secret: "cfg-secret",
-                token: None,
-                source: "config",
+                plan: "static(cfg-id,cfg-secret,-)@config",
                 region: Some("cn-hangzhou"),
                 base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
             },
@@ -107,12 +227,9 @@ fn cases() -> Vec<Case> {
                 ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret"),
                 ("ALIBABA_CLOUD_REGION", "eu-central-1"),
             ],
-            profile_file: Some(PROFILES),
+            files: &[(CLI, PROFILES)],
             expected: Resolved {
-                access_key_id: "cfg-id",
-                secret: "cfg-secret",
-                token: Some("cfg-token"),
-                source: "config",
+                plan: "static(cfg-id,cfg-secret,cfg-token)@config",
                 region: Some("cn-hangzhou"),
                 base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
             },
@@ -121,12 +238,9 @@ fn cases() -> Vec<Case> {
             name: "a token in the environment is not mixed into config credentials",
             settings: settings(Some("cfg-id"), Some("cfg-secret"), Some("cn-hangzhou")),
             environment: &[("ALIBABA_CLOUD_SECURITY_TOKEN", "env-token")],
-            profile_file: None,
+            files: &[],
             expected: Resolved {
-                access_key_id: "cfg-id",
-                secret: "cfg-secret",
-                token: None,
-                source: "config",
+                plan: "static(cfg-id,cfg-secret,-)@config",
                 region: Some("cn-hangzhou"),
                 base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
             },
@@ -140,12 +254,9 @@ fn cases() -> Vec<Case> {
                 ("ALIBABA_CLOUD_SECURITY_TOKEN", "env-token"),
                 ("ALIBABA_CLOUD_REGION", "cn-shenzhen"),
             ],
-            profile_file: Some(PROFILES),
+            files: &[(CLI, PROFILES)],
             expected: Resolved {
-                access_key_id: "STS.env-id",
-                secret: "env-secret",
-                token: Some("env-token"),
-                source: "env:ALIBABA_CLOUD_ACCESS_KEY_ID",
+                plan: "static(STS.env-id,env-secret,env-token)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
                 region: Some("cn-shenzhen"),
                 base_url: "https://kms.cn-shenzhen.aliyuncs.com/",
             },
@@ -159,12 +270,9 @@ fn cases() -> Vec<Case> {
                 ("ALICLOUD_SECURITY_TOKEN", "old-token"),
                 ("ALICLOUD_REGION", "cn-qingdao"),
             ],
-            profile_file: None,
+            files: &[],
             expected: Resolved {
-                access_key_id: "old-id",
-                secret: "old-secret",
-                token: Some("old-token"),
-                source: "env:ALICLOUD_ACCESS_KEY",
+                plan: "static(old-id,old-secret,old-token)@env:ALICLOUD_ACCESS_KEY",
                 region: Some("cn-qingdao"),
                 base_url: "https://kms.cn-qingdao.aliyuncs.com/",
             },
@@ -180,12 +288,9 @@ fn cases() -> Vec<Case> {
                 ("ALIBABA_CLOUD_REGION", ""),
                 ("ALICLOUD_REGION", "cn-hangzhou"),
             ],
-            profile_file: None,
+            files: &[],
             expected: Resolved {
-                access_key_id: "new-id",
-                secret: "old-secret",
-                token: None,
-                source: "env:ALIBABA_CLOUD_ACCESS_KEY_ID",
+                plan: "static(new-id,old-secret,-)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
                 region: Some("cn-hangzhou"),
                 base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
             },
@@ -194,12 +299,9 @@ fn cases() -> Vec<Case> {
             name: "profile file, current profile, its region",
             settings: ClientSettings::default(),
             environment: &[],
-            profile_file: Some(PROFILES),
+            files: &[(CLI, PROFILES)],
             expected: Resolved {
-                access_key_id: "work-id",
-                secret: "work-secret",
-                token: None,
-                source: "profile:work",
+                plan: "static(work-id,work-secret,-)@profile:work",
                 region: Some("cn-shanghai"),
                 base_url: "https://kms.cn-shanghai.aliyuncs.com/",
             },
@@ -211,12 +313,9 @@ fn cases() -> Vec<Case> {
                 ("ALIBABA_CLOUD_PROFILE", "temp"),
                 ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
             ],
-            profile_file: Some(PROFILES),
+            files: &[(CLI, PROFILES)],
             expected: Resolved {
-                access_key_id: "STS.temp-id",
-                secret: "temp-secret",
-                token: Some("temp-token"),
-                source: "profile:temp",
+                plan: "static(STS.temp-id,temp-secret,temp-token)@profile:temp",
                 region: Some("cn-hangzhou"),
                 base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
             },
@@ -225,12 +324,9 @@ fn cases() -> Vec<Case> {
             name: "older ALICLOUD_PROFILE selects a profile",
             settings: ClientSettings::default(),
             environment: &[("ALICLOUD_PROFILE", "default")],
-            profile_file: Some(PROFILES),
+            files: &[(CLI, PROFILES)],
             expected: Resolved {
-                access_key_id: "default-id",
-                secret: "default-secret",
-                token: None,
-                source: "profile:default",
+                plan: "static(default-id,default-secret,-)@profile:default",
                 region: Some("cn-beijing"),
                 base_url: "https://kms.cn-beijing.aliyuncs.com/",
             },
@@ -239,14 +335,12 @@ fn cases() -> Vec<Case> {
             name: "without current, the profile named default",
             settings: ClientSettings::default(),
             environment: &[],
-            profile_file: Some(
+            files: &[(
+                CLI,
                 r#"{"profiles":[{"name":"default","mode":"AK","access_key_id":"d-id","access_key_secret":"d-secret","region_id":"cn-beijing"}]}"#,
-            ),
+            )],
             expected: Resolved {
-                access_key_id: "d-id",
-                secret: "d-secret",
-                token: None,
-                source: "profile:default",
+                plan: "static(d-id,d-secret,-)@profile:default",
                 region: Some("cn-beijing"),
                 base_url: "https://kms.cn-beijing.aliyuncs.com/",
             },
@@ -255,12 +349,9 @@ fn cases() -> Vec<Case> {
             name: "config credentials, region from the profile",
             settings: settings(Some("cfg-id"), Some("cfg-secret"), None),
             environment: &[],
-            profile_file: Some(PROFILES),
+            files: &[(CLI, PROFILES)],
             expected: Resolved {
-                access_key_id: "cfg-id",
-                secret: "cfg-secret",
-                token: None,
-                source: "config",
+                plan: "static(cfg-id,cfg-secret,-)@config",
                 region: Some("cn-shanghai"),
                 base_url: "https://kms.cn-shanghai.aliyuncs.com/",
             },
@@ -272,12 +363,9 @@ fn cases() -> Vec<Case> {
                 ..settings(Some("id"), Some("secret"), None)
             },
             environment: &[("ALIBABA_CLOUD_ENDPOINT_KMS", "127.0.0.1:8080")],
-            profile_file: None,
+            files: &[],
             expected: Resolved {
-                access_key_id: "id",
-                secret: "secret",
-                token: None,
-                source: "config",
+                plan: "static(id,secret,-)@config",
                 region: None,
                 base_url: "http://127.0.0.1:8080/",
             },
@@ -289,12 +377,9 @@ fn cases() -> Vec<Case> {
                 ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
             },
             environment: &[("ALIBABA_CLOUD_ENDPOINT_KMS", "127.0.0.1:8080")],
-            profile_file: None,
+            files: &[],
             expected: Resolved {
-                access_key_id: "id",
-                secret: "secret",
-                token: None,
-                source: "config",
+                plan: "static(id,secret,-)@config",
                 region: Some("cn-hangzhou"),
                 base_url: "http://localhost:9000/",
             },
@@ -303,11 +388,15 @@ fn cases() -> Vec<Case> {
             name: "nothing anywhere names every place looked",
             settings: ClientSettings::default(),
             environment: &[("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
-            profile_file: None,
+            files: &[],
             expected: Error {
                 fragments: &[
                     "no alibaba cloud credentials found",
-                    "the provider config (accessKey, secretKey)",
+                    "the provider config (accessKey, secretKey, assumeRoleWithOidc, ecsRoleName, credentialsUri, profile)",
+                    "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                    ".alibabacloud/credentials (not found)",
+                    "ALIBABA_CLOUD_ECS_METADATA",
+                    "ALIBABA_CLOUD_CREDENTIALS_URI",
                     "ALIBABA_CLOUD_ACCESS_KEY_ID",
                     "ALICLOUD_ACCESS_KEY",
                     "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
@@ -320,7 +409,7 @@ fn cases() -> Vec<Case> {
             name: "half a pair in the config",
             settings: settings(Some("cfg-id"), None, Some("cn-hangzhou")),
             environment: &[("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret")],
-            profile_file: None,
+            files: &[],
             expected: Error {
                 fragments: &["incomplete credentials in the provider config", "secretKey"],
             },
@@ -329,7 +418,7 @@ fn cases() -> Vec<Case> {
             name: "half a pair in the environment",
             settings: ClientSettings::default(),
             environment: &[("ALICLOUD_SECRET_KEY", "old-secret")],
-            profile_file: None,
+            files: &[],
             expected: Error {
                 fragments: &[
                     "incomplete credentials in the environment",
@@ -341,21 +430,21 @@ fn cases() -> Vec<Case> {
         Case {
             name: "unsupported profile mode",
             settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "role")],
-            profile_file: Some(PROFILES),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "sso")],
+            files: &[(CLI, PROFILES)],
             expected: Error {
-                fragments: &["\"role\"", "RamRoleArn", "AK or StsToken"],
+                fragments: &["\"sso\"", "mode \"CloudSSO\"", "AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC or CredentialsURI"],
             },
         },
         Case {
             name: "profile without its secret",
             settings: ClientSettings::default(),
             environment: &[("ALIBABA_CLOUD_PROFILE", "half")],
-            profile_file: Some(PROFILES),
+            files: &[(CLI, PROFILES)],
             expected: Error {
                 fragments: &[
                     "incomplete credentials in profile \"half\"",
-                    "access_key_secret is missing",
+                    "mode AK needs access_key_secret, which is missing",
                 ],
             },
         },
@@ -363,7 +452,7 @@ fn cases() -> Vec<Case> {
             name: "a profile asked for by name must exist",
             settings: ClientSettings::default(),
             environment: &[("ALIBABA_CLOUD_PROFILE", "nope")],
-            profile_file: Some(PROFILES),
+            files: &[(CLI, PROFILES)],
             expected: Error {
                 fragments: &["has no profile named \"nope\""],
             },
@@ -372,9 +461,10 @@ fn cases() -> Vec<Case> {
             name: "a malformed profile file is reported, without its contents",
             settings: ClientSettings::default(),
             environment: &[],
-            profile_file: Some(
+            files: &[(
+                CLI,
                 r#"{"profiles": [{"name": "x", "access_key_secret": "leaky-secret""#,
-            ),
+            )],
             expected: Error {
                 fragments: &["is not a valid profile file", "line"],
             },
@@ -383,7 +473,7 @@ fn cases() -> Vec<Case> {
             name: "no region and no endpoint",
             settings: settings(Some("id"), Some("secret"), None),
             environment: &[],
-            profile_file: None,
+            files: &[],
             expected: Error {
                 fragments: &[
                     "no region found",
@@ -400,7 +490,7 @@ fn cases() -> Vec<Case> {
                 ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
             },
             environment: &[],
-            profile_file: None,
+            files: &[],
             expected: Error {
                 fragments: &["invalid protocol \"ftp\"", "HTTPS"],
             },
@@ -413,9 +503,12 @@ fn cases() -> Vec<Case> {
                 ..settings(Some("id"), Some("secret"), None)
             },
             environment: &[],
-            profile_file: None,
+            files: &[],
             expected: Error {
-                fragments: &["disagrees with the protocol"],
+                fragments: &[
+                    "invalid kms endpoint in the provider config (endpoint)",
+                    "starts with http:// but protocol is HTTPS",
+                ],
             },
         },
         Case {
@@ -425,18 +518,630 @@ fn cases() -> Vec<Case> {
                 ..settings(Some("id"), Some("secret"), None)
             },
             environment: &[],
-            profile_file: None,
+            files: &[],
             expected: Error {
-                fragments: &["invalid kms endpoint", "without a path"],
+                fragments: &[
+                    "invalid kms endpoint",
+                    "must not have a path (kms.example.com/evil?***)",
+                ],
             },
         },
         Case {
             name: "region that cannot be a host name",
             settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou.evil.com/")),
             environment: &[],
-            profile_file: None,
+            files: &[],
             expected: Error {
-                fragments: &["invalid region"],
+                fragments: &["invalid region in the provider config (region)", "cn-hangzhou"],
+            },
+        },
+        // ---- issue 13: roles, OIDC, instance metadata, credential URLs, files, endpoints ----
+        Case {
+            name: "assumeRole on top of a config key, defaults for session and duration",
+            settings: ClientSettings {
+                credential_settings: CredentialSettings {
+                    assume_role: Some(assume("acs:ram::1:role/deployer")),
+                    ..CredentialSettings::default()
+                },
+                ..settings(Some("cfg-id"), Some("cfg-secret"), Some("cn-hangzhou"))
+            },
+            environment: &[],
+            files: &[],
+            expected: ResolvedWith {
+                plan: "assume(acs:ram::1:role/deployer,alicloud-kms-provider,3600)@config <- static(cfg-id,cfg-secret,-)@config",
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+                sts_url: "https://sts.cn-hangzhou.aliyuncs.com/",
+                algorithm: SignatureAlgorithm::V2,
+            },
+        },
+        Case {
+            name: "assumeRole on top of an environment key, session name from the environment, every field",
+            settings: with(
+                "cn-shanghai",
+                CredentialSettings {
+                    assume_role: Some(AssumeRoleSettings {
+                        role_arn: Some("acs:ram::1:role/deployer".to_owned()),
+                        session_name: None,
+                        session_expiration: Some(900),
+                        policy: Some(r#"{"Version":"1","Statement":[]}"#.to_owned()),
+                        external_id: Some(SecretString::new("ext-secret")),
+                    }),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id"),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret"),
+                ("ALIBABA_CLOUD_ROLE_SESSION_NAME", "ci-run-42"),
+            ],
+            files: &[],
+            expected: Resolved {
+                plan: "assume(acs:ram::1:role/deployer,ci-run-42,900,policy,external)@config <- static(env-id,env-secret,-)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
+                region: Some("cn-shanghai"),
+                base_url: "https://kms.cn-shanghai.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "assumeRole on top of an StsToken profile",
+            settings: ClientSettings {
+                credential_settings: CredentialSettings {
+                    assume_role: Some(assume("acs:ram::1:role/deployer")),
+                    profile: Some("temp".to_owned()),
+                    ..CredentialSettings::default()
+                },
+                ..ClientSettings::default()
+            },
+            environment: &[],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "assume(acs:ram::1:role/deployer,alicloud-kms-provider,3600)@config <- static(STS.temp-id,temp-secret,temp-token)@profile:temp",
+                region: Some("ap-southeast-1"),
+                base_url: "https://kms.ap-southeast-1.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "assumeRole without roleArn",
+            settings: ClientSettings {
+                credential_settings: CredentialSettings {
+                    assume_role: Some(AssumeRoleSettings::default()),
+                    ..CredentialSettings::default()
+                },
+                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
+            },
+            environment: &[],
+            files: &[],
+            expected: Error {
+                fragments: &["assumeRole needs roleArn"],
+            },
+        },
+        Case {
+            name: "assumeRole with a session too short and an ARN that is not a role",
+            settings: ClientSettings {
+                credential_settings: CredentialSettings {
+                    assume_role: Some(AssumeRoleSettings {
+                        role_arn: Some("acs:ram::1:user/someone".to_owned()),
+                        ..AssumeRoleSettings::default()
+                    }),
+                    ..CredentialSettings::default()
+                },
+                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
+            },
+            environment: &[],
+            files: &[],
+            expected: Error {
+                fragments: &["invalid assumeRole.roleArn in the provider config", "acs:ram::<account id>:role/<role name>"],
+            },
+        },
+        Case {
+            name: "assumeRole with a session shorter than STS allows",
+            settings: ClientSettings {
+                credential_settings: CredentialSettings {
+                    assume_role: Some(AssumeRoleSettings {
+                        session_expiration: Some(899),
+                        ..assume("acs:ram::1:role/deployer")
+                    }),
+                    ..CredentialSettings::default()
+                },
+                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
+            },
+            environment: &[],
+            files: &[],
+            expected: Error {
+                fragments: &["900 to 43200 seconds", "not 899"],
+            },
+        },
+        Case {
+            name: "assumeRoleWithOidc in the config, the token file from the environment",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    assume_role_with_oidc: Some(OidcRoleSettings {
+                        role_arn: Some("acs:ram::3:role/ci".to_owned()),
+                        oidc_provider_arn: Some("acs:ram::3:oidc-provider/github".to_owned()),
+                        role_session_name: Some("gha".to_owned()),
+                        session_expiration: Some(7200),
+                        ..OidcRoleSettings::default()
+                    }),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/run/token")],
+            files: &[],
+            expected: Resolved {
+                plan: "oidc(acs:ram::3:role/ci,acs:ram::3:oidc-provider/github,/run/token,gha,7200)@config",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "assumeRoleWithOidc with no token file anywhere",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    assume_role_with_oidc: Some(OidcRoleSettings {
+                        role_arn: Some("acs:ram::3:role/ci".to_owned()),
+                        ..OidcRoleSettings::default()
+                    }),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/github")],
+            files: &[],
+            expected: Error {
+                fragments: &["assumeRoleWithOidc needs oidcTokenFile (or ALIBABA_CLOUD_OIDC_TOKEN_FILE)"],
+            },
+        },
+        Case {
+            name: "OIDC from the environment, as ACK RRSA sets it",
+            settings: ClientSettings::default(),
+            environment: &[
+                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/ack-rrsa"),
+                ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/var/run/secrets/tokens/oidc-token"),
+                ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::3:role/pod"),
+                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
+            ],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "oidc(acs:ram::3:role/pod,acs:ram::3:oidc-provider/ack-rrsa,/var/run/secrets/tokens/oidc-token,alicloud-kms-provider,3600)@env:ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "OIDC from the environment, chained with assumeRole",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    assume_role: Some(assume("acs:ram::9:role/cross-account")),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[
+                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/ack-rrsa"),
+                ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/token"),
+                ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::3:role/pod"),
+            ],
+            files: &[],
+            expected: Resolved {
+                plan: "assume(acs:ram::9:role/cross-account,alicloud-kms-provider,3600)@config <- oidc(acs:ram::3:role/pod,acs:ram::3:oidc-provider/ack-rrsa,/token,alicloud-kms-provider,3600)@env:ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "OIDC in the environment without its token file",
+            settings: ClientSettings::default(),
+            environment: &[
+                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/ack-rrsa"),
+                ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::3:role/pod"),
+            ],
+            files: &[],
+            expected: Error {
+                fragments: &["incomplete credentials in the environment", "also needs ALIBABA_CLOUD_OIDC_TOKEN_FILE"],
+            },
+        },
+        Case {
+            name: "ecsRoleName in the config; IMDSv1 forbidden by the environment",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    ecs_role_name: Some("instance-role".to_owned()),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[("ALIBABA_CLOUD_IMDSV1_DISABLED", "true")],
+            files: &[],
+            expected: Resolved {
+                plan: "ecs(instance-role,v1=false)@config",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "ALIBABA_CLOUD_ECS_METADATA in the environment",
+            settings: ClientSettings::default(),
+            environment: &[
+                ("ALIBABA_CLOUD_ECS_METADATA", "env-role"),
+                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
+            ],
+            files: &[],
+            expected: Resolved {
+                plan: "ecs(env-role,v1=true)@env:ALIBABA_CLOUD_ECS_METADATA",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "ALIBABA_CLOUD_ECS_METADATA_DISABLED turns the metadata credential off",
+            settings: ClientSettings::default(),
+            environment: &[
+                ("ALIBABA_CLOUD_ECS_METADATA", "env-role"),
+                ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "TRUE"),
+                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
+            ],
+            files: &[],
+            expected: Error {
+                fragments: &["no alibaba cloud credentials found"],
+            },
+        },
+        Case {
+            name: "credentialsUri in the config",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    credentials_uri: Some(SecretString::new("http://127.0.0.1:9/creds?token=uri-secret")),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[],
+            files: &[],
+            expected: Resolved {
+                plan: "uri(http://127.0.0.1:9/creds?token=uri-secret)@config",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "ALIBABA_CLOUD_CREDENTIALS_URI comes last in the chain",
+            settings: ClientSettings::default(),
+            environment: &[
+                ("ALIBABA_CLOUD_CREDENTIALS_URI", "http://127.0.0.1:9/creds"),
+                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
+            ],
+            files: &[],
+            expected: Resolved {
+                plan: "uri(http://127.0.0.1:9/creds)@env:ALIBABA_CLOUD_CREDENTIALS_URI",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "two base credential kinds in the config contradict each other",
+            settings: ClientSettings {
+                credential_settings: CredentialSettings {
+                    ecs_role_name: Some("instance-role".to_owned()),
+                    ..CredentialSettings::default()
+                },
+                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
+            },
+            environment: &[],
+            files: &[],
+            expected: Error {
+                fragments: &["more than one kind of credential (accessKey/secretKey, ecsRoleName)"],
+            },
+        },
+        Case {
+            name: "CLI profile, mode RamRoleArn",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "role")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "assume(acs:ram::1:role/x,cli-session,1800)@profile:role <- static(role-id,role-secret,-)@profile:role",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profile, mode ChainableRamRoleArn on top of a RamRoleArn profile",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    profile: Some("chain".to_owned()),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "assume(acs:ram::2:role/y,chained,3600,policy,external)@profile:chain <- assume(acs:ram::1:role/x,cli-session,1800)@profile:role <- static(role-id,role-secret,-)@profile:role",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profile, mode EcsRamRole",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "ecs")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "ecs(instance-role,v1=true)@profile:ecs",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profile, mode OIDC",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "oidc")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "oidc(acs:ram::3:role/pod,acs:ram::3:oidc-provider/ack,/var/run/oidc/token,pod-session,3600)@profile:oidc",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profile, mode CredentialsURI",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "uri")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "uri(http://127.0.0.1:9/creds?token=uri-secret)@profile:uri",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profiles whose source_profile chain loops",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "loop-a"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
+            files: &[(CLI, PROFILES)],
+            expected: Error {
+                fragments: &["source_profile chain that loops back to \"loop-a\""],
+            },
+        },
+        Case {
+            name: "credentials file, default section, type access_key",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[],
+            files: &[(INI, INI_FILE)],
+            expected: Resolved {
+                plan: "static(ini-id,ini-secret,-)@ini:default",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "credentials file after the CLI file: a profile only the INI file has",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "ini-role")],
+            files: &[(CLI, PROFILES), (INI, INI_FILE)],
+            expected: Resolved {
+                plan: "assume(acs:ram::4:role/ini,ini-session,3600)@ini:ini-role <- static(ini-role-id,ini-role-secret,-)@ini:ini-role",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "credentials file, type ecs_ram_role, selected by the profile setting",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    profile: Some("ini-ecs".to_owned()),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[],
+            files: &[(INI, INI_FILE)],
+            expected: Resolved {
+                plan: "ecs(ini-instance-role,v1=true)@ini:ini-ecs",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "credentials file at ALIBABA_CLOUD_CREDENTIALS_FILE, type oidc_role_arn",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[
+                ("ALIBABA_CLOUD_CREDENTIALS_FILE", "~/elsewhere/creds.ini"),
+                ("ALIBABA_CLOUD_PROFILE", "ini-oidc"),
+            ],
+            files: &[("elsewhere/creds.ini", INI_FILE)],
+            expected: Resolved {
+                plan: "oidc(acs:ram::5:role/ini-pod,acs:ram::5:oidc-provider/ini,/tokens/ini,alicloud-kms-provider,3600)@ini:ini-oidc",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "credentials file with an unsupported type",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "ini-rsa")],
+            files: &[(INI, INI_FILE)],
+            expected: Error {
+                fragments: &["\"ini-rsa\"", "type \"rsa_key_pair\"", "access_key, ram_role_arn, ecs_ram_role or oidc_role_arn"],
+            },
+        },
+        Case {
+            name: "ALIBABA_CLOUD_CLI_PROFILE_DISABLED skips the CLI file",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")],
+            files: &[(CLI, PROFILES), (INI, INI_FILE)],
+            expected: Resolved {
+                plan: "static(ini-id,ini-secret,-)@ini:default",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "sharedCredentialsFile naming a CLI JSON file (Terraform's meaning)",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    shared_credentials_file: Some("~/team/config.json".to_owned()),
+                    profile: Some("temp".to_owned()),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[],
+            files: &[("team/config.json", PROFILES), (INI, INI_FILE)],
+            expected: Resolved {
+                plan: "static(STS.temp-id,temp-secret,temp-token)@profile:temp",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "sharedCredentialsFile naming an INI file",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    shared_credentials_file: Some("~/team/credentials".to_owned()),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[],
+            files: &[("team/credentials", INI_FILE), (CLI, PROFILES)],
+            expected: Resolved {
+                plan: "static(ini-id,ini-secret,-)@ini:default",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "sharedCredentialsFile that does not exist",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    shared_credentials_file: Some("/nonexistent/credentials".to_owned()),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[],
+            files: &[],
+            expected: Error {
+                fragments: &["/nonexistent/credentials does not exist"],
+            },
+        },
+        Case {
+            name: "a profile asked for by name that neither file has",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "nowhere")],
+            files: &[(CLI, PROFILES), (INI, INI_FILE)],
+            expected: Error {
+                fragments: &["has no profile named \"nowhere\""],
+            },
+        },
+        Case {
+            name: "KMS_ENDPOINT is the last endpoint fallback",
+            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
+            environment: &[("KMS_ENDPOINT", "http://127.0.0.1:7000")],
+            files: &[],
+            expected: Resolved {
+                plan: "static(id,secret,-)@config",
+                region: Some("cn-hangzhou"),
+                base_url: "http://127.0.0.1:7000/",
+            },
+        },
+        Case {
+            name: "ALIBABA_CLOUD_ENDPOINT_KMS wins over KMS_ENDPOINT",
+            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
+            environment: &[
+                ("KMS_ENDPOINT", "127.0.0.1:7000"),
+                ("ALIBABA_CLOUD_ENDPOINT_KMS", "127.0.0.1:8000"),
+            ],
+            files: &[],
+            expected: Resolved {
+                plan: "static(id,secret,-)@config",
+                region: Some("cn-hangzhou"),
+                base_url: "https://127.0.0.1:8000/",
+            },
+        },
+        Case {
+            name: "an endpoint from the environment with a secret in it is refused and redacted",
+            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
+            environment: &[("KMS_ENDPOINT", "http://user:endpoint-secret@127.0.0.1:7000")],
+            files: &[],
+            expected: Error {
+                fragments: &["invalid kms endpoint in the environment (KMS_ENDPOINT)", "(http://***@127.0.0.1:7000)"],
+            },
+        },
+        Case {
+            name: "stsEndpoint in the config; protocol HTTP applies to it; signature V3",
+            settings: ClientSettings {
+                protocol: Some("HTTP".to_owned()),
+                endpoint: Some("127.0.0.1:8000".to_owned()),
+                credential_settings: CredentialSettings {
+                    sts_endpoint: Some("127.0.0.1:8001".to_owned()),
+                    signature_algorithm: Some(SignatureAlgorithm::V3),
+                    ..CredentialSettings::default()
+                },
+                ..settings(Some("id"), Some("secret"), None)
+            },
+            environment: &[("ALIBABA_CLOUD_STS_ENDPOINT", "127.0.0.1:9999")],
+            files: &[],
+            expected: ResolvedWith {
+                plan: "static(id,secret,-)@config",
+                base_url: "http://127.0.0.1:8000/",
+                sts_url: "http://127.0.0.1:8001/",
+                algorithm: SignatureAlgorithm::V3,
+            },
+        },
+        Case {
+            name: "ALIBABA_CLOUD_STS_ENDPOINT with its own scheme",
+            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
+            environment: &[("ALIBABA_CLOUD_STS_ENDPOINT", "http://127.0.0.1:9999")],
+            files: &[],
+            expected: ResolvedWith {
+                plan: "static(id,secret,-)@config",
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+                sts_url: "http://127.0.0.1:9999/",
+                algorithm: SignatureAlgorithm::V2,
+            },
+        },
+        Case {
+            name: "the default STS host follows ALIBABA_CLOUD_STS_REGION and the VPC switch",
+            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
+            environment: &[
+                ("ALIBABA_CLOUD_STS_REGION", "cn-shanghai"),
+                ("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED", "true"),
+            ],
+            files: &[],
+            expected: ResolvedWith {
+                plan: "static(id,secret,-)@config",
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+                sts_url: "https://sts-vpc.cn-shanghai.aliyuncs.com/",
+                algorithm: SignatureAlgorithm::V2,
+            },
+        },
+        Case {
+            name: "without a region the STS host is the central one",
+            settings: ClientSettings {
+                endpoint: Some("kms.example.com".to_owned()),
+                ..settings(Some("id"), Some("secret"), None)
+            },
+            environment: &[],
+            files: &[],
+            expected: ResolvedWith {
+                plan: "static(id,secret,-)@config",
+                base_url: "https://kms.example.com/",
+                sts_url: "https://sts.aliyuncs.com/",
+                algorithm: SignatureAlgorithm::V2,
+            },
+        },
+        Case {
+            name: "an invalid stsEndpoint",
+            settings: ClientSettings {
+                credential_settings: CredentialSettings {
+                    sts_endpoint: Some("https://sts.example.com/path?token=sts-secret".to_owned()),
+                    ..CredentialSettings::default()
+                },
+                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
+            },
+            environment: &[],
+            files: &[],
+            expected: Error {
+                fragments: &["invalid sts endpoint in the provider config (stsEndpoint)", "must not have a path (https://sts.example.com/path?***)"],
             },
         },
     ]
@@ -456,88 +1161,78 @@ const ALL_SECRETS: &[&str] = &[
     "role-secret",
     "leaky-secret",
     "d-secret",
+    "ext-secret",
+    "uri-secret",
+    "ini-secret",
+    "ini-role-secret",
+    "endpoint-secret",
+    "sts-secret",
 ];
+
+fn check_no_leak(name: &str, what: &str, text: &str) {
+    for leaked in ALL_SECRETS {
+        assert!(
+            !text.contains(leaked),
+            "{name}: {what} leaks {leaked}: {text}"
+        );
+    }
+}
 
 #[test]
 fn resolution_table() {
+    let mut count = 0;
     for case in cases() {
+        count += 1;
         let result = run(&case);
+        let name = case.name;
         match (&case.expected, result) {
             (
                 Expected::Resolved {
-                    access_key_id,
-                    secret,
-                    token,
-                    source,
+                    plan,
                     region,
                     base_url,
                 },
                 Ok(config),
             ) => {
-                assert_eq!(
-                    config.credentials.access_key_id, *access_key_id,
-                    "{}",
-                    case.name
-                );
-                assert_eq!(
-                    config.credentials.access_key_secret.expose_secret(),
-                    *secret,
-                    "{}",
-                    case.name
-                );
-                assert_eq!(
-                    config
-                        .credentials
-                        .security_token
-                        .as_ref()
-                        .map(SecretString::expose_secret),
-                    *token,
-                    "{}",
-                    case.name
-                );
-                assert_eq!(
-                    source_text(&config.credentials_source),
-                    *source,
-                    "{}",
-                    case.name
-                );
-                assert_eq!(config.region.as_deref(), *region, "{}", case.name);
-                assert_eq!(config.base_url(), *base_url, "{}", case.name);
-                let debugged = format!("{config:?} {:?}", case.settings);
-                for leaked in ALL_SECRETS {
-                    assert!(
-                        !debugged.contains(leaked),
-                        "{}: Debug leaks {leaked}: {debugged}",
-                        case.name
-                    );
-                }
+                assert_eq!(describe(&config.credentials), *plan, "{name}");
+                assert_eq!(config.region.as_deref(), *region, "{name}");
+                assert_eq!(config.base_url(), *base_url, "{name}");
+                check_no_leak(name, "Debug", &format!("{config:?} {:?}", case.settings));
+                check_no_leak(name, "Display of the plan", &config.credentials.to_string());
+            }
+            (
+                Expected::ResolvedWith {
+                    plan,
+                    base_url,
+                    sts_url,
+                    algorithm,
+                },
+                Ok(config),
+            ) => {
+                assert_eq!(describe(&config.credentials), *plan, "{name}");
+                assert_eq!(config.base_url(), *base_url, "{name}");
+                assert_eq!(config.sts_base_url(), *sts_url, "{name}");
+                assert_eq!(config.signature_algorithm, *algorithm, "{name}");
+                check_no_leak(name, "Debug", &format!("{config:?} {:?}", case.settings));
             }
             (Expected::Error { fragments }, Err(error)) => {
                 let text = error.to_string();
                 for fragment in *fragments {
                     assert!(
                         text.contains(fragment),
-                        "{}: {text:?} lacks {fragment:?}",
-                        case.name
+                        "{name}: {text:?} lacks {fragment:?}"
                     );
                 }
-                for leaked in ALL_SECRETS {
-                    assert!(
-                        !text.contains(leaked),
-                        "{}: error leaks {leaked}: {text}",
-                        case.name
-                    );
-                }
-                assert!(!text.ends_with('.'), "{}: trailing period", case.name);
-            }
-            (Expected::Resolved { .. }, Err(error)) => {
-                panic!("{}: unexpected error {error}", case.name)
+                check_no_leak(name, "error", &text);
+                assert!(!text.ends_with('.'), "{name}: trailing period");
             }
             (Expected::Error { .. }, Ok(config)) => {
-                panic!("{}: unexpectedly resolved {config:?}", case.name)
+                panic!("{name}: unexpectedly resolved {config:?}")
             }
+            (_, Err(error)) => panic!("{name}: unexpected error {error}"),
         }
     }
+    assert!(count >= 60, "the table has {count} rows");
 }
 
 #[test]

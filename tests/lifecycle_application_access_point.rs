@@ -257,15 +257,24 @@ fn a_taken_name_suggests_import() {
         "create",
         json!({"urn": urn(AAP_TYPE, "second"), "properties": inputs}),
     );
-    assert_eq!(error["code"], -32052, "{error}");
-    assert_eq!(error["data"]["code"], "Rejected.ResourceExist");
+    // Seen before the attempt: the create stops without asking KMS to create anything.
+    assert_eq!(error["code"], -32061, "{error}");
+    assert_eq!(
+        error["data"],
+        json!({"kind": "already_exists", "resource": "ApplicationAccessPoint", "name": "taken"})
+    );
     let message = error["message"].as_str().unwrap();
     assert!(
         message.contains("pulumi import alicloud-kms:index:ApplicationAccessPoint second taken"),
         "{message}"
     );
-    assert!(message.contains("RequestId "), "{message}");
     assert_eq!(harness.emulator.access_points()[0].policies, ["p"]);
+    assert_eq!(
+        harness
+            .emulator
+            .call_count(Action::CreateApplicationAccessPoint),
+        1
+    );
     harness.finish(&[]);
 }
 

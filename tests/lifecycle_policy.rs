@@ -239,10 +239,10 @@ fn a_taken_name_is_never_claimed_and_a_lost_reply_is_adopted_only_when_exact() {
     );
     assert_eq!(harness.emulator.call_count(Action::CreatePolicy), 1);
 
-    // A lost reply, while the name could not be checked first (DescribePolicy throttled past
-    // every retry, before and after): the policy may exist, and may not be this create's, so it
-    // is named in the error and nothing is deleted. (named_create's unit tests cover each
-    // branch; this is the whole path through the binary.)
+    // The name cannot be checked first (DescribePolicy throttled past every retry): without the
+    // proof that it was free, a lost reply could never be settled, so nothing is created.
+    // (create_by_name's unit tests cover each branch of a lost reply; this is the whole path
+    // through the binary.)
     let mut program = seed_program();
     program["policyName"] = json!("unproven");
     let inputs = harness.assert_check_passes(POLICY_TYPE, "unproven", program);
@@ -254,31 +254,19 @@ fn a_taken_name_is_never_claimed_and_a_lost_reply_is_adopted_only_when_exact() {
             ..FaultSpec::default()
         },
     );
-    fault(
-        &harness.emulator,
-        "CreatePolicy",
-        FaultSpec {
-            drop_after_commit_ratio: 1.0,
-            ..once()
-        },
-    );
     let error = harness.provider.error(
         "create",
         json!({"urn": urn(POLICY_TYPE, "unproven"), "properties": inputs}),
     );
-    assert_eq!(error["code"], -32060, "{error}");
-    assert_eq!(error["data"]["candidateIds"], json!(["unproven"]));
+    assert_eq!(error["code"], -32052, "{error}");
     let message = error["message"].as_str().unwrap();
     assert!(
-        message
-            .contains("adopt it with `pulumi import alicloud-kms:index:Policy unproven unproven`"),
+        message.contains("checks that the name unproven is free")
+            && message.contains("nothing was created"),
         "{message}"
     );
-    assert!(harness.provider.has_log(
-        Some("warning"),
-        "could not check that the name unproven is free"
-    ));
-    assert_eq!(harness.emulator.policies().len(), 2, "nothing was deleted");
+    assert_eq!(harness.emulator.call_count(Action::CreatePolicy), 1);
+    assert_eq!(harness.emulator.policies().len(), 1);
     harness.finish(&[]);
 }
 

@@ -158,10 +158,15 @@ fn stdout_carries_only_protocol_lines_even_at_trace_level() {
             );
         }
     }
-    // The trace level was really on: the logs went to stderr.
+    // The trace level was really on: the logs went to stderr, without colour codes (stderr is a
+    // pipe here, not a terminal).
     assert!(
         stderr.contains("request answered"),
         "no debug logs on stderr:\n{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{1b}'),
+        "ANSI escape codes on a stderr that is not a terminal"
     );
 }
 

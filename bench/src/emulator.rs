@@ -9,7 +9,7 @@ use std::process::{Child, Command, Stdio};
 
 use alicloud_kms_provider::kms::{
     self, CallOptions, CreateApplicationAccessPointRequest, CreateClientKeyRequest, Credentials,
-    CredentialsSource, ResolvedConfig, Scheme, SecretString,
+    ResolvedConfig, Scheme, SecretString,
 };
 use serde_json::Value;
 
@@ -117,15 +117,16 @@ impl Emulator {
     /// The KMS client configuration for an emulator at `address`, with the demo credential.
     pub fn config_for(address: &str) -> ResolvedConfig {
         ResolvedConfig {
-            credentials: Credentials {
-                access_key_id: DEMO_ACCESS_KEY_ID.to_owned(),
-                access_key_secret: SecretString::new(DEMO_ACCESS_KEY_SECRET),
-                security_token: None,
-            },
-            credentials_source: CredentialsSource::ProviderConfig,
             region: Some("cn-hangzhou".to_owned()),
-            endpoint: address.to_owned(),
-            scheme: Scheme::Http,
+            ..ResolvedConfig::with_static_credentials(
+                Credentials {
+                    access_key_id: DEMO_ACCESS_KEY_ID.to_owned(),
+                    access_key_secret: SecretString::new(DEMO_ACCESS_KEY_SECRET),
+                    security_token: None,
+                },
+                address,
+                Scheme::Http,
+            )
         }
     }
 

@@ -6,6 +6,7 @@
 //! `kms-bench kms-client ...` is the Rust side of the KMS CPU comparison; the harness runs it as
 //! a child process so its CPU is measured apart from everything else.
 
+mod assume_role;
 mod budget;
 mod callgrind;
 mod emulator;
@@ -14,9 +15,11 @@ mod fanout;
 mod kms_cpu;
 mod machine;
 mod notes;
+mod packages;
 mod protocol;
 mod python_host;
 mod report;
+mod robustness;
 mod run;
 mod stats;
 mod stdio;
@@ -46,7 +49,8 @@ const USAGE: &str = "usage:
   kms-bench run [--root DIR] [--python PATH] [--out FILE] [--quick] [--provider BIN] [--only STEPS]
       measure everything, print the table, write it to FILE (default BENCHMARKS.md in DIR);
       --provider measures another build of the binary, --only a comma-separated subset of
-      size,cold-start,throughput,rss,fan-out,kms-cpu,emulator,python-host,instructions
+      size,cold-start,throughput,rss,backpressure,stall,fuzz,fan-out,assume-role,kms-cpu,emulator,
+      python-host,instructions,packages
   kms-bench budget [--root DIR] [--python PATH]
       measure the counts and ratios that have budgets; exit 1 when one is past its budget
   kms-bench kms-client <host:port> <client key id> <warm-up calls> <calls> <current-thread|multi-thread>

@@ -86,6 +86,57 @@ runs: it is reported, not judged. The row counts the calls the emulator saw. The
 the Python host is compared with the same `create` straight to the binary.
 
 **Emulator.** Its load generator runs on the same two cores, so the figure is a floor.
+
+**Back-pressure and bounded memory.** What the provider holds is counted in bytes (request lines
+until they finish; replies, batch members and `log` notifications until written): past 16 MiB the
+reader stops reading stdin, and no new line starts while the queued replies alone reach it. A line
+runs where it was read until its first pause, so the replies of `check`/`diff`/`getSchema` are
+counted before the next line is taken: a 1,000-member `getSchema` batch is ~60 KB in and ~14 MB
+out, and counting only input (or lines, as before: 4,096 lines in flight) let one stalled engine
+take the provider to 7 GB in 40 s. Now the provider takes a handful of batches, holds about the
+budget plus one batch's replies, and stops reading; the engine's writes block. Once stdout is read
+again, every member is answered.
+
+**No request stalls the others.** Before, a `check` of 1,000,000 policies took about 2 s (0.7–0.9 s
+on this harness's release build) on the one thread that serves the pipe, and a `getPluginInfo`
+behind it waited as long. Property values now have size limits (1,000 items per list, 1,000
+properties per object, 64 KiB per string, 32 levels, 100,000 values: `provider::limits`), checked
+on the JSON before anything else, so the check is refused in one walk; and a request line over
+256 KiB for a synchronous handler runs on a blocking thread. What is left before `getPluginInfo`
+is reading the 10 MB line and classifying it.
+
+**Pipelined `check` + `diff` after the rpc rework.** Counting bytes first cost a hand-over from
+the reader thread and a wake-up of the writer thread per line (124,000 futex calls for 50,000
+requests; throughput halved). The reader now hands over all the lines of one read at once, and the
+replies of lines that finished where they started go to the writer together, once per chunk: a few
+hundred syscalls for 50,000 requests, and in the same session faster than the binary before the
+rework (59,000–77,000 against 49,000–53,000 requests/s, on a machine busy with other builds).
+
+**Stdin fuzzer.** `tests/fuzz/frames.rs` builds frames from the wire contract: every method's
+params from the schema's names with right, wrong and extreme values (secret wrappers, unknown
+sentinels, output values, wrong types, odd strings), mutated as JSON, some sent as notifications
+or batches, a fifth mutated as raw bytes (flips, newlines, invalid UTF-8, cuts, duplicated chunks,
+deep nesting). `configure` always points at the run's emulator, and `cancel` (which stays
+tripped) only comes in the last 2 % of the frames, so that the rest reach KMS. The checks: no
+panic on stderr, every stdout line a JSON-RPC message, no `-32603`, and a reply to every request
+whose envelope was left intact. The suite runs 50,000 frames with another seed.
+
+**`assumeRole`.** Temporary credentials are fetched by the first operation that needs them and
+shared: the 200 reads written at once wait for one `AssumeRole` and then all sign with its
+session, so the burst costs about the same wall time as with a static key (one STS round trip
+more). In the sustained run the emulator makes every issued credential expire four seconds after
+issue; the provider refreshes a quarter of the lifetime early (three minutes for real one-hour
+credentials), so it calls STS once per refresh period while reads keep flowing. The emulator
+writes `Expiration` in whole seconds, which can make a credential look up to a second
+shorter-lived, so a period is 2.25 to 3 s and the row's bound allows for the shortest. The
+budget holds the burst's count to exactly one call.
+
+**Cold start and the schema.** Start-up does no credential work (nothing is resolved or fetched
+before an operation calls KMS). The issue 13 settings made the published schema 42 % longer
+(12.6 → 17.9 KB), and the cold start figure includes writing it out as the `getSchema` reply:
+~140,000 more instructions (callgrind, 0.92 → 1.07 million when they were added) and ~0.2 ms
+more median time than before, measured alternately with the previous binary; spawn →
+`getPluginInfo`, which carries no schema, grew by 2 % (a larger binary to map).
 "#;
 
 /// How to run the harness, beyond the one command.
@@ -97,8 +148,8 @@ pub const RUNNING: &str = "
 - `./scripts/bench.sh --budget`: the budgets only; exit 1 when one is past its limit.
 - Before/after a change: keep the old binary, then
   `target/release/kms-bench run --provider OLD_BINARY --only cold-start,throughput,rss --out /tmp/old.md`
-  (steps: `size`, `cold-start`, `throughput`, `rss`, `fan-out`, `kms-cpu`, `emulator`,
-  `python-host`, `instructions`).
+  (steps: `size`, `cold-start`, `throughput`, `rss`, `backpressure`, `stall`, `fuzz`, `fan-out`,
+  `kms-cpu`, `emulator`, `python-host`, `instructions`).
 - Needs Linux (`/proc`), Python from `scripts/ensure-python-env.sh` (the official KMS SDK and
   `pulumi`), valgrind for the instruction counts; strace, when installed, adds the syscall counts.
 ";

@@ -78,7 +78,8 @@ pub fn check_and_diff_requests() -> [(&'static str, Value); 8] {
     let aap_news =
         json!({"applicationAccessPointName": "aap", "policies": ["p2", "p3"], "description": "d"});
     let rule_olds = json!({"networkRuleName": "rule-1a2b3c4", "sourcePrivateIps": ["10.0.0.1", "192.168.0.0/24"]});
-    let rule_news = json!({"sourcePrivateIps": ["192.168.0.0/24", "10.0.0.1", "10.0.0.2"], "description": "d"});
+    let rule_news =
+        json!({"sourcePrivateIps": ["192.168.0.0/24", "10.0.0.1", "10.0.0.2"], "description": "d"});
     let rule_checked = json!({"networkRuleName": "rule-1a2b3c4", "sourcePrivateIps": ["192.168.0.0/24", "10.0.0.1", "10.0.0.2"], "description": "d"});
     let policy_state = json!({
         "policyName": "policy",

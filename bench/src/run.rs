@@ -5,13 +5,19 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::assume_role::{self, AssumeRoleFigures};
 use crate::emulator::Emulator;
 use crate::fanout::{self, FanOut, FanOutFaults};
 use crate::kms_cpu::{ClientRun, Clients, Flavour};
 use crate::machine::Machine;
+use crate::packages::{self, Packages};
 use crate::protocol::{self, MemoryFigures};
+use crate::robustness::{self, Backpressure, Fuzz, Stall};
 use crate::stdio::{request_line, ProviderCommand};
 use crate::{callgrind, emulator_load, kms_cpu, python_host, report, stats, BenchError, Options};
+
+/// The fuzzer's seed in the benchmark (the suite uses its own).
+pub const FUZZ_SEED: u64 = 0xbe4c_f022;
 
 /// A figure: measured, or why not (`Err` holds the reason shown in the table).
 pub type Measured<T> = Result<T, String>;
@@ -94,12 +100,18 @@ pub struct Figures {
     pub memory: Measured<MemoryFigures>,
     pub fan_out: Measured<FanOut>,
     pub fan_out_throttled: Measured<FanOut>,
+    pub assume_role: Measured<AssumeRoleFigures>,
     pub kms_cpu: Measured<kms_cpu::KmsCpu>,
     /// The same with a spinning neighbour thread, so no core goes idle.
     pub kms_cpu_busy: Measured<kms_cpu::KmsCpu>,
     pub emulator_load: Measured<emulator_load::EmulatorLoad>,
     pub python_host: Measured<Value>,
     pub instructions: Measured<Instructions>,
+    /// The release artefacts: sizes, and the packaged binary's cold start beside the cargo-built one.
+    pub packages: Measured<Packages>,
+    pub backpressure: Measured<Backpressure>,
+    pub stall: Measured<Stall>,
+    pub fuzz: Measured<Fuzz>,
 }
 
 /// Sizes of each run.
@@ -113,6 +125,10 @@ pub struct Sizes {
     pub load_seconds: u32,
     pub host_starts: u32,
     pub host_ops: u32,
+    /// How long the back-pressure run writes with nobody reading.
+    pub unread_seconds: u64,
+    pub fuzz_frames: usize,
+    pub stall_rounds: usize,
 }
 
 impl Sizes {
@@ -127,6 +143,9 @@ impl Sizes {
             load_seconds: 5,
             host_starts: 10,
             host_ops: 200,
+            unread_seconds: 30,
+            fuzz_frames: 1_000_000,
+            stall_rounds: 3,
         }
     }
 
@@ -141,6 +160,9 @@ impl Sizes {
             load_seconds: 2,
             host_starts: 3,
             host_ops: 40,
+            unread_seconds: 5,
+            fuzz_frames: 100_000,
+            stall_rounds: 1,
         }
     }
 }
@@ -184,6 +206,12 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
     let cold_start = step(only, "cold-start", "cold start", || {
         protocol::cold_start(&command, sizes.spawns)
     });
+    let packages = step(
+        only,
+        "packages",
+        "release artefacts: sizes, packaged binary's cold start",
+        || packages::measure(&paths.root, &command, sizes.spawns),
+    );
     let throughput = step(only, "throughput", "check + diff throughput", || {
         protocol::throughput(&command, sizes.throughput_requests, sizes.throughput_rounds)
     });
@@ -194,7 +222,29 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         || protocol::peak_memory(&command, 1000, Duration::from_millis(1500)),
     );
 
+    let backpressure = step(
+        only,
+        "backpressure",
+        "back-pressure: 1,000-member getSchema batches, nobody reading",
+        || robustness::backpressure(&command, Duration::from_secs(sizes.unread_seconds)),
+    );
+    let stall = step(
+        only,
+        "stall",
+        "a small request behind a check of 1,000,000 policies",
+        || robustness::stall(&command, 1_000_000, sizes.stall_rounds),
+    );
+
     let emulator = Emulator::start(&paths.emulator)?;
+    let fuzz = step(only, "fuzz", "stdin fuzzer", || {
+        robustness::fuzz(
+            &paths.provider,
+            &emulator.address,
+            sizes.fuzz_frames,
+            FUZZ_SEED,
+            &paths.scratch,
+        )
+    });
     let fan_out_faults = FanOutFaults {
         latency_ms: 20,
         throttle_ratio: 0.0,
@@ -214,6 +264,12 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         "fan-out",
         "fan-out: 200 creates, 20 ms latency, 30 % throttled",
         || fanout::fan_out(&command, &emulator, 200, &throttled_faults, "throttled"),
+    );
+    let assume_role = step(
+        only,
+        "assume-role",
+        "assumeRole: STS calls for 200 concurrent reads and over 8 s of 4-second credentials",
+        || assume_role::measure(&command, &emulator, 200, Duration::from_secs(8)),
     );
     let kms_cpu = step(
         only,
@@ -252,15 +308,20 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         load_after: crate::machine::load_average(),
         binary_bytes,
         cold_start,
+        packages,
         throughput,
         memory,
         fan_out,
         fan_out_throttled,
+        assume_role,
         kms_cpu,
         kms_cpu_busy,
         emulator_load,
         python_host,
         instructions,
+        backpressure,
+        stall,
+        fuzz,
     };
     let markdown = report::markdown(&figures, options.quick);
     let out = options

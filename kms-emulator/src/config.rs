@@ -3,8 +3,11 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use crate::faults::FaultSpec;
+use crate::metadata::MetadataConfig;
+use crate::sts::StsConfig;
 
 /// The demo access key id accepted when no credential is configured.
 pub const DEMO_ACCESS_KEY_ID: &str = "demo-access-key-id";
@@ -84,7 +87,8 @@ impl fmt::Debug for Credential {
 }
 
 /// Everything an emulator needs to start. `Config::default()` listens on `127.0.0.1:0` with the
-/// demo credential, region `cn-hangzhou`, no state file and no faults.
+/// demo credential, region `cn-hangzhou`, no state file, no faults, no STS role, no OIDC
+/// provider and no instance role.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// Address to listen on, e.g. `127.0.0.1:0` (port 0 picks a free port).
@@ -104,7 +108,20 @@ pub struct Config {
     /// How many `SignatureNonce`s are remembered at most (memory bound); the oldest are forgotten
     /// first once the bound is reached.
     pub nonce_capacity: usize,
+    /// The STS stand-in: roles, OIDC providers, the credential lifetime control.
+    pub sts: StsConfig,
+    /// The instance metadata stand-in: the instance's role, whether IMDSv2 is enforced.
+    pub metadata: MetadataConfig,
+    /// The header-read and idle timeout of a connection: a request's head must arrive within it,
+    /// counted from the connection's start or from its previous response (so a connection that
+    /// sends nothing, or stays idle, is closed too), and its body within it after the head.
+    pub header_read_timeout: Duration,
 }
+
+/// The default [`Config::header_read_timeout`]: longer than the 60 s a client's pool (reqwest's,
+/// as the provider sets it) keeps an idle connection, so that the server never closes a connection
+/// a client is about to reuse.
+pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(75);
 
 impl Default for Config {
     fn default() -> Self {
@@ -117,6 +134,9 @@ impl Default for Config {
             faults: BTreeMap::new(),
             control_endpoint: true,
             nonce_capacity: 500_000,
+            sts: StsConfig::default(),
+            metadata: MetadataConfig::default(),
+            header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }
 }

@@ -45,6 +45,7 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             "/network-rules/{name}",
             delete(delete_network_rule).patch(update_network_rule),
         )
+        .merge(crate::control_sts::router())
 }
 
 fn problem(status: StatusCode, message: String) -> Response {

@@ -17,7 +17,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: u16, code: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+    pub(crate) fn new(
+        status: u16,
+        code: impl Into<Cow<'static, str>>,
+        message: impl Into<String>,
+    ) -> Self {
         ApiError {
             status,
             code: code.into(),
@@ -165,6 +169,35 @@ impl ApiError {
         )
     }
 
+    /// `InvalidSecurityToken.Expired`: an issued temporary credential used after its
+    /// `Expiration`.
+    pub fn security_token_expired() -> Self {
+        Self::new(
+            rules::SECURITY_TOKEN_EXPIRED_STATUS,
+            "InvalidSecurityToken.Expired",
+            "Specified SecurityToken is expired.",
+        )
+    }
+
+    /// `InvalidSignatureMethod` (400) for a V3 algorithm other than `ACS3-HMAC-SHA256`.
+    pub fn invalid_signature_method_named(algorithm: &str) -> Self {
+        Self::new(
+            400,
+            "InvalidSignatureMethod",
+            format!("Specified signature method is not valid. The emulator verifies ACS3-HMAC-SHA256 (and HMAC-SHA1 signature version 1.0), not {algorithm}."),
+        )
+    }
+
+    /// A V3 request whose `x-acs-content-sha256` is not the hash of its body, as chosen in
+    /// [`rules::CONTENT_HASH_MISMATCH_CODE`].
+    pub fn content_hash_mismatch() -> Self {
+        Self::new(
+            400,
+            rules::CONTENT_HASH_MISMATCH_CODE,
+            "The x-acs-content-sha256 header is not the hex SHA-256 of the request body.",
+        )
+    }
+
     /// `InvalidApi.NotFound` (404): unknown action, version or path.
     pub fn api_not_found() -> Self {
         Self::new(
@@ -242,7 +275,7 @@ pub enum StartError {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FaultError {
     /// The action name is neither a known action nor `*`.
-    #[error("unknown action {0:?}: use one of the 19 action names or \"*\" for all actions")]
+    #[error("unknown action {0:?}: use a KMS action name (19), an STS action name (AssumeRole, AssumeRoleWithOIDC, GetCallerIdentity) or \"*\" for all actions")]
     UnknownAction(String),
     /// The specification is inconsistent.
     #[error("invalid fault specification: {0}")]

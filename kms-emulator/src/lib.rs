@@ -2,9 +2,13 @@
 //! application-access family: client keys, application access points (AAPs), permission policies
 //! and network rules.
 //!
-//! It checks what the real gateway checks (RPC signature v1.0 / HMAC-SHA1, timestamp window,
-//! nonce replay, access keys, STS tokens), enforces the service's rules, answers in the API's
-//! exact JSON shapes and error format, returns real PKCS#12 client keys, and can inject faults.
+//! It checks what the real gateway checks (RPC signature v1.0 / HMAC-SHA1 and signature V3 /
+//! ACS3-HMAC-SHA256, timestamp window, nonce replay, access keys, STS tokens and their expiry),
+//! enforces the service's rules, answers in the API's exact JSON shapes and error format, returns
+//! real PKCS#12 client keys, and can inject faults. Beside KMS it serves an STS stand-in
+//! (`AssumeRole`, `AssumeRoleWithOIDC`, `GetCallerIdentity`, told apart by `Version`
+//! 2015-04-01), an ECS instance metadata stand-in (`/latest/...`) and a credentials-URI stand-in
+//! (`/credentials-uri`), whose temporary credentials the KMS gateway accepts until they expire.
 //! The README of this crate has the full list of behaviours and the choices made where the real
 //! service's behaviour is unconfirmed (all in [`rules`]).
 //!
@@ -30,7 +34,9 @@
 //! # Command line
 //!
 //! `kms-emulator [--listen ADDR] [--credential ID:SECRET[:TOKEN]]... [--state FILE] [--region R]
-//! [--account-id ID] [--fault ACTION:KEY=VALUE,...]... [--no-control] [--nonce-capacity N]`.
+//! [--account-id ID] [--fault ACTION:KEY=VALUE,...]... [--no-control] [--nonce-capacity N]
+//! [--role ARN[=TRUSTED,...]]... [--oidc-provider ARN=ISSUER]... [--oidc-token ARN=TOKEN]...
+//! [--credential-lifetime SECONDS] [--ecs-role-name NAME] [--imds-require-token]`.
 //! `--listen` defaults to `127.0.0.1:0`; the default credential is
 //! `demo-access-key-id:demo-access-key-secret`; `ID:SECRET:TOKEN` is an STS credential whose
 //! requests must carry `SecurityToken=TOKEN`. The first stdout line is exactly
@@ -45,26 +51,35 @@
 //! `/__emulator/`: `GET health`, `GET|DELETE faults`, `PUT|POST|DELETE faults/{action or *}`
 //! (body: a [`FaultSpec`] as JSON), `GET calls`, `GET client-keys`, `DELETE client-keys/{id}`,
 //! `GET application-access-points`, `PATCH|DELETE application-access-points/{name}` (body:
-//! an [`AccessPointPatch`] as JSON), `GET policies`, `GET network-rules`. The README has the
-//! answers' shapes.
+//! an [`AccessPointPatch`] as JSON), `GET policies`, `GET network-rules`, and for the stand-ins
+//! `GET sts`, `PUT|DELETE sts/roles/{arn}`, `PUT|DELETE sts/oidc-providers/{arn}`,
+//! `PUT sts/credential-lifetime`, `GET sts/credentials`, `POST sts/credentials/expire`,
+//! `POST sts/oidc-tokens`, `GET|PUT metadata` (library: [`Emulator::put_role`],
+//! [`Emulator::set_credential_lifetime`], [`Emulator::set_metadata_config`], ...). The README has
+//! the answers' shapes.
 
 pub mod actions;
 pub mod cli;
 pub mod config;
 mod control;
+mod control_sts;
 pub mod error;
 pub mod faults;
 pub mod gateway;
 mod ids;
+pub mod issued;
 pub mod key_material;
+pub mod metadata;
 pub mod nonce;
 pub mod params;
 pub mod rules;
 mod server;
 mod shared;
 pub mod signature;
+pub mod signature_v3;
 mod state_file;
 pub mod store;
+pub mod sts;
 pub mod validation;
 
 use std::collections::BTreeMap;
@@ -79,8 +94,11 @@ pub use config::{Config, Credential, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET}
 pub use control::PREFIX as CONTROL_PREFIX;
 pub use error::{ApiError, FaultError, StartError};
 pub use faults::{FaultSpec, ALL_ACTIONS};
+pub use issued::{IssuedBy, IssuedCredentialView};
+pub use metadata::{MetadataConfig, MetadataEndpoint};
 pub use shared::{AccessPointPatch, NetworkRulePatch, PolicyPatch};
 pub use store::{AccessPoint, ClientKey, NetworkRule, Policy};
+pub use sts::{OidcProvider, Role, StsConfig};
 
 use shared::Shared;
 
@@ -212,6 +230,89 @@ impl Emulator {
     /// How many authenticated calls of `action` arrived (faulted ones included).
     pub fn call_count(&self, action: Action) -> u64 {
         self.shared.call_count(action)
+    }
+
+    /// How many requests reached an instance metadata or credentials-URI endpoint (refused ones
+    /// included).
+    pub fn metadata_call_count(&self, endpoint: MetadataEndpoint) -> u64 {
+        self.shared.metadata.call_count(endpoint)
+    }
+
+    /// The STS stand-in's configuration now.
+    pub fn sts_config(&self) -> StsConfig {
+        self.shared.read_sts(StsConfig::clone)
+    }
+
+    /// Adds a role, or replaces the one with the same ARN.
+    pub fn put_role(&self, role: Role) -> Result<(), String> {
+        self.shared
+            .change_sts(|config| config.upsert_role(role))
+            .map(drop)
+    }
+
+    /// Removes a role; false if there was none.
+    pub fn remove_role(&self, arn: &str) -> bool {
+        let mut removed = false;
+        let _ = self.shared.change_sts(|config| {
+            let before = config.roles.len();
+            config
+                .roles
+                .retain(|role| !role.arn.eq_ignore_ascii_case(arn));
+            removed = config.roles.len() != before;
+        });
+        removed
+    }
+
+    /// Adds an OIDC provider, or replaces the one with the same ARN.
+    pub fn put_oidc_provider(&self, provider: OidcProvider) -> Result<(), String> {
+        self.shared
+            .change_sts(|config| config.upsert_oidc_provider(provider))
+            .map(drop)
+    }
+
+    /// Makes every credential issued from now on expire `seconds` after issue (`None`: as
+    /// requested, `DurationSeconds` or the metadata default).
+    pub fn set_credential_lifetime(&self, seconds: Option<u64>) -> Result<(), String> {
+        self.shared
+            .change_sts(|config| config.credential_lifetime_seconds = seconds)
+            .map(drop)
+    }
+
+    /// The temporary credentials issued so far (STS, metadata, credentials URI), oldest first,
+    /// without secrets or tokens.
+    pub fn issued_credentials(&self) -> Vec<IssuedCredentialView> {
+        self.shared.gateway.issued_credentials()
+    }
+
+    /// Makes every issued credential expire now; returns how many were still valid.
+    pub fn expire_issued_credentials(&self) -> usize {
+        self.shared.metadata.forget_credentials();
+        self.shared
+            .gateway
+            .expire_issued_credentials(chrono::Utc::now())
+    }
+
+    /// The instance metadata stand-in's configuration now.
+    pub fn metadata_config(&self) -> MetadataConfig {
+        self.shared.metadata.config()
+    }
+
+    /// Replaces the instance metadata stand-in's configuration (instance role, IMDSv2
+    /// enforcement).
+    pub fn set_metadata_config(&self, config: MetadataConfig) {
+        self.shared.metadata.set_config(config);
+    }
+
+    /// An unsigned JWT-shaped OIDC token from `issuer` for audience `sts.aliyuncs.com`, valid
+    /// `lifetime_seconds`: accepted by an [`OidcProvider`] for that issuer with no token list.
+    pub fn mint_oidc_token(issuer: &str, subject: &str, lifetime_seconds: i64) -> String {
+        sts::oidc::mint_unsigned_token(
+            issuer,
+            rules::OIDC_DEFAULT_CLIENT_ID,
+            subject,
+            chrono::Utc::now(),
+            lifetime_seconds,
+        )
     }
 
     /// Client keys, oldest first (id, AAP, validity, create time, certificate).

@@ -1,7 +1,7 @@
 //! The `kms-emulator` binary: parses the command line, starts an emulator, prints
 //! `listening on http://HOST:PORT` as the first stdout line, and serves until interrupted.
 
-use std::io::Write as _;
+use std::io::{IsTerminal as _, Write as _};
 use std::process::ExitCode;
 
 use kms_emulator::cli::{parse_args, Command, USAGE};
@@ -10,6 +10,8 @@ use kms_emulator::Emulator;
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a log file or a pipe.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
@@ -17,7 +19,7 @@ fn main() -> ExitCode {
         .init();
 
     let config = match parse_args(std::env::args().skip(1)) {
-        Ok(Command::Run(config)) => config,
+        Ok(Command::Run(config)) => *config,
         Ok(Command::Help) => {
             let mut stdout = std::io::stdout().lock();
             let _ = stdout.write_all(USAGE.as_bytes());

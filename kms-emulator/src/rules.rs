@@ -123,3 +123,102 @@ pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// Whether a parameter given twice (twice in the query, twice in the body, or once in each) is
 /// rejected (true) or the first occurrence wins (false). Rejecting keeps signatures unambiguous.
 pub const REJECT_DUPLICATE_PARAMETERS: bool = true;
+
+// Signature V3, issued credentials, the STS stand-in and the instance metadata stand-in.
+
+/// Whether a V3 request that carries `Content-Type` must list it in `SignedHeaders` (the V3
+/// description says to sign it; the official SDKs sign every header they set).
+pub const V3_CONTENT_TYPE_MUST_BE_SIGNED: bool = true;
+
+/// Code of a V3 request whose `x-acs-content-sha256` is not the SHA-256 of its body. No source
+/// names a dedicated code; a tampered body is a signature mismatch.
+pub const CONTENT_HASH_MISMATCH_CODE: &str = "SignatureDoesNotMatch";
+
+/// Whether an unsigned action (`AssumeRoleWithOIDC`) that carries a `Timestamp` must have a
+/// well-formed one within the window. The official credential libraries send one.
+pub const CHECK_TIMESTAMP_OF_UNSIGNED_ACTIONS: bool = true;
+
+/// HTTP status of `InvalidSecurityToken.Expired` (the code is documented, the status is not; the
+/// other security-token errors are 400).
+pub const SECURITY_TOKEN_EXPIRED_STATUS: u16 = 400;
+
+/// How many issued temporary credentials are remembered (memory bound); the oldest are
+/// forgotten first, after which their AccessKey ID is unknown (`InvalidAccessKeyId.NotFound`).
+pub const ISSUED_CREDENTIALS_CAPACITY: usize = 100_000;
+
+/// Shape of issued credentials: `STS.` + this many random characters (real ids are `STS.` + 24
+/// or more characters).
+pub const STS_ACCESS_KEY_ID_RANDOM_LENGTH: usize = 24;
+/// Length of an issued AccessKey secret.
+pub const STS_ACCESS_KEY_SECRET_LENGTH: usize = 44;
+/// An issued SecurityToken is `CAIS` + this many random characters (real tokens are opaque,
+/// start with `CAIS` and are several hundred characters long).
+pub const STS_SECURITY_TOKEN_RANDOM_LENGTH: usize = 300;
+
+/// `DurationSeconds` when not given (documented: 3600).
+pub const STS_DEFAULT_DURATION_SECONDS: u64 = 3600;
+/// Smallest `DurationSeconds` (documented: 900).
+pub const STS_MIN_DURATION_SECONDS: u64 = 900;
+/// A role's `MaxSessionDuration` when not configured (documented default: 3600).
+pub const STS_DEFAULT_MAX_SESSION_DURATION_SECONDS: u64 = 3600;
+/// Bounds of a role's `MaxSessionDuration` (documented: 3600 to 43200).
+pub const STS_MAX_SESSION_DURATION_RANGE: (u64, u64) = (3600, 43200);
+
+/// `RoleSessionName` length: the current STS reference says 2 to 64 characters of
+/// `[A-Za-z0-9.@_-]`; an older troubleshooting page says 2 to 32. We follow the reference.
+pub const ROLE_SESSION_NAME_LENGTH: (usize, usize) = (2, 64);
+
+/// Whether `AssumeRoleWithOIDC` requires `RoleSessionName` (the current reference marks it
+/// required; an older one optional). The official credential libraries always send one.
+pub const OIDC_ROLE_SESSION_NAME_REQUIRED: bool = true;
+/// Session name used when [`OIDC_ROLE_SESSION_NAME_REQUIRED`] is false and none is given.
+pub const OIDC_DEFAULT_SESSION_NAME: &str = "oidc-session";
+
+/// Longest `Policy` (the current reference says 1 to 2048 characters; an older one 1024). A
+/// policy must also be a JSON object with a string `Version` and a `Statement` array, else
+/// `InvalidParameter.PolicyGrammar`.
+pub const STS_POLICY_MAX_LENGTH: usize = 2048;
+
+/// `ExternalId` length; characters `[A-Za-z0-9=,.@:/_-]`. Unconfirmed; a malformed one is
+/// `InvalidParameter.ExternalId` 400, a wrong one `NoPermission` 403 (a trust condition that
+/// fails).
+pub const EXTERNAL_ID_LENGTH: (usize, usize) = (2, 1224);
+
+/// `OIDCToken` length (documented: 4 to 20,000 characters); outside it,
+/// `InvalidParameter.OIDCToken` 400 (code unconfirmed).
+pub const OIDC_TOKEN_LENGTH: (usize, usize) = (4, 20_000);
+
+/// HTTP status of the `AuthenticationFail.OIDCToken.*` errors (codes documented, status not).
+pub const OIDC_TOKEN_ERROR_STATUS: u16 = 400;
+
+/// The audience a token must name when an OIDC provider configures no client IDs
+/// (documented for ACK RRSA: `sts.aliyuncs.com`).
+pub const OIDC_DEFAULT_CLIENT_ID: &str = "sts.aliyuncs.com";
+
+/// Longest role name in a role ARN (RAM: 1 to 64 characters).
+pub const ROLE_NAME_MAX_LENGTH: usize = 64;
+
+/// Whether role and OIDC provider ARNs match case-insensitively (RAM names are not
+/// case-sensitive).
+pub const ROLE_ARN_CASE_INSENSITIVE: bool = true;
+
+/// Length of an IMDSv2 session token the metadata stand-in hands out.
+pub const METADATA_TOKEN_LENGTH: usize = 44;
+/// How many live metadata session tokens are remembered (memory bound; oldest forgotten first).
+pub const METADATA_TOKEN_CAPACITY: usize = 10_000;
+/// Accepted `X-aliyun-ecs-metadata-token-ttl-seconds` (documented: 1 to 21600); outside it, or
+/// missing, 400.
+pub const METADATA_TOKEN_TTL_RANGE: (u64, u64) = (1, 21_600);
+
+/// Lifetime of an instance-role (and credentials-URI) credential unless the lifetime control
+/// is set. Real instance credentials last about six hours.
+pub const METADATA_CREDENTIAL_LIFETIME_SECONDS: u64 = 6 * 3600;
+
+/// An instance-role credential is handed out again until this fraction of its life has passed;
+/// then a new one is issued (the real service rotates ahead of expiry; the exact point is
+/// unconfirmed).
+pub const METADATA_REISSUE_AT_FRACTION: f64 = 0.5;
+
+/// The role whose sessions the credentials-URI stand-in hands out
+/// (`acs:ram::<account id>:role/<this>`).
+pub const CREDENTIALS_URI_ROLE_NAME: &str = "credentials-uri-role";

@@ -14,7 +14,7 @@ use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use chrono::Utc;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -48,7 +48,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     if shared.control_endpoint {
         router = router.nest(control::PREFIX, control::router());
     }
-    router.fallback(kms_gateway).with_state(shared)
+    router
+        .merge(crate::metadata::router())
+        .fallback(kms_gateway)
+        .with_state(shared)
 }
 
 /// Serves connections from `listener` until `shutdown` turns true; open connections are then
@@ -58,6 +61,8 @@ pub(crate) async fn serve(
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    warn_if_control_is_exposed(&listener, &shared);
+    let header_read_timeout = shared.header_read_timeout;
     let router = router(shared);
     let mut connections = JoinSet::new();
     loop {
@@ -94,7 +99,14 @@ pub(crate) async fn serve(
                     }
                 });
                 connections.spawn(async move {
-                    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+                    // hyper starts this timer whenever it waits for a request head, from the
+                    // connection's start and again after each response: it is the header-read and
+                    // the idle timeout in one, and it also ends connections that never send
+                    // anything (half-open ones included).
+                    let connection = hyper::server::conn::http1::Builder::new()
+                        .timer(TokioTimer::new())
+                        .header_read_timeout(header_read_timeout)
+                        .serve_connection(TokioIo::new(stream), service);
                     if let Err(error) = connection.await {
                         tracing::debug!(%error, "connection ended with an error");
                     }
@@ -106,12 +118,39 @@ pub(crate) async fn serve(
     connections.shutdown().await;
 }
 
+/// The control endpoint changes state and answers without authentication: on an address other
+/// machines can reach, anyone there can read and reset the emulator. Say so.
+fn warn_if_control_is_exposed(listener: &TcpListener, shared: &Shared) {
+    let Ok(address) = listener.local_addr() else {
+        return;
+    };
+    if shared.control_endpoint && !address.ip().is_loopback() {
+        tracing::warn!(
+            %address,
+            "the unauthenticated control endpoint {} is served on a non-loopback address: anyone who can reach \
+             it can read, change and reset the emulator; listen on 127.0.0.1 or pass --no-control",
+            control::PREFIX
+        );
+    }
+}
+
 async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let request_id = ids::uuid_v4();
     let (parts, body) = request.into_parts();
-    let body = match axum::body::to_bytes(body, rules::MAX_BODY_BYTES).await {
-        Ok(body) => body,
-        Err(_) => {
+    // The body gets the header-read timeout too: a client that sends a head and then trickles
+    // (or never sends) its body does not hold the connection.
+    let body = match tokio::time::timeout(
+        shared.header_read_timeout,
+        axum::body::to_bytes(body, rules::MAX_BODY_BYTES),
+    )
+    .await
+    {
+        Err(_elapsed) => {
+            tracing::debug!(%request_id, "the request body did not arrive in time; closing the connection");
+            return dropped_connection();
+        }
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => {
             let why = format!(
                 "The request body is larger than {} bytes.",
                 rules::MAX_BODY_BYTES
@@ -129,6 +168,11 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
             .get(name)
             .and_then(|value| value.to_str().ok())
     };
+    let headers: Vec<(&str, &str)> = parts
+        .headers
+        .iter()
+        .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
+        .collect();
     let raw = RawRequest {
         method: parts.method.as_str(),
         path: parts.uri.path(),
@@ -136,6 +180,7 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
         content_type: header_text(header::CONTENT_TYPE),
         body: &body,
         authorization: header_text(header::AUTHORIZATION),
+        headers: &headers,
     };
     let admitted = match shared.gateway.admit(&raw, Utc::now(), Instant::now()) {
         Ok(admitted) => admitted,
@@ -164,10 +209,13 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
     }
 
     let params = admitted.params;
+    let caller = admitted.caller;
     let result = if action.is_cpu_heavy() {
         let worker_shared = shared.clone();
-        match tokio::task::spawn_blocking(move || worker_shared.service().dispatch(action, &params))
-            .await
+        match tokio::task::spawn_blocking(move || {
+            worker_shared.dispatch(action, &params, caller.as_ref(), Utc::now())
+        })
+        .await
         {
             Ok(result) => result,
             Err(error) => {
@@ -176,7 +224,7 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
             }
         }
     } else {
-        shared.service().dispatch(action, &params)
+        shared.dispatch(action, &params, caller.as_ref(), Utc::now())
     };
     if result.as_ref().is_ok_and(|output| output.mutated) {
         shared.persist();

@@ -1,5 +1,6 @@
 //! The state one emulator shares between its connections, its control endpoint and its handle:
-//! gateway, resources, faults, counters; and the test hooks that read and change them.
+//! gateway, resources, faults, counters, the STS and metadata stand-ins; and the test hooks that
+//! read and change them.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -8,13 +9,18 @@ use std::sync::{Mutex, MutexGuard, PoisonError, RwLock};
 use rand::RngExt as _;
 use serde::{Deserialize, Serialize};
 
-use crate::actions::{Action, Service};
+use crate::actions::{Action, ActionOutput, Service};
 use crate::config::Config;
+use crate::error::ApiError;
 use crate::error::{FaultError, StartError};
 use crate::faults::{FaultDecision, FaultSpec, FaultTable};
-use crate::gateway::Gateway;
+use crate::gateway::{Caller, Gateway};
+use crate::metadata::MetadataState;
+use crate::params::Params;
 use crate::state_file::StateFile;
 use crate::store::{in_creation_order, AccessPoint, ClientKey, NetworkRule, Policy, Store};
+use crate::sts::StsConfig;
+use chrono::{DateTime, Utc};
 
 /// A change to an AAP made behind the API's back (to simulate drift).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +66,9 @@ pub(crate) struct Shared {
     pub(crate) host_id: String,
     state_file: Option<StateFile>,
     pub(crate) control_endpoint: bool,
+    sts: RwLock<StsConfig>,
+    pub(crate) metadata: MetadataState,
+    pub(crate) header_read_timeout: std::time::Duration,
 }
 
 impl Shared {
@@ -69,6 +78,7 @@ impl Shared {
                 "at least one credential is needed".to_owned(),
             ));
         }
+        config.sts.validate().map_err(StartError::Config)?;
         let state_file = config.state_file.clone().map(StateFile::new);
         let store = match &state_file {
             Some(state_file) => state_file.load()?,
@@ -90,6 +100,9 @@ impl Shared {
             host_id: format!("kms.{}.aliyuncs.com", config.region),
             state_file,
             control_endpoint: config.control_endpoint,
+            sts: RwLock::new(config.sts.clone()),
+            metadata: MetadataState::new(config.metadata.clone()),
+            header_read_timeout: config.header_read_timeout,
         })
     }
 
@@ -99,6 +112,43 @@ impl Shared {
             region: &self.region,
             account_id: &self.account_id,
         }
+    }
+
+    /// Runs an admitted action: STS actions in the STS stand-in, the others in the KMS service.
+    pub(crate) fn dispatch(
+        &self,
+        action: Action,
+        params: &Params,
+        caller: Option<&Caller>,
+        now: DateTime<Utc>,
+    ) -> Result<ActionOutput, ApiError> {
+        if action.is_sts() {
+            crate::sts::dispatch(self, action, params, caller, now)
+        } else {
+            self.service().dispatch(action, params)
+        }
+    }
+
+    pub(crate) fn read_sts<T>(&self, read: impl FnOnce(&StsConfig) -> T) -> T {
+        read(&self.sts.read().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Changes the STS configuration after checking the result; on error nothing changes.
+    pub(crate) fn change_sts(
+        &self,
+        change: impl FnOnce(&mut StsConfig),
+    ) -> Result<StsConfig, String> {
+        let updated = {
+            let mut config = self.sts.write().unwrap_or_else(PoisonError::into_inner);
+            let mut candidate = config.clone();
+            change(&mut candidate);
+            candidate.validate()?;
+            *config = candidate.clone();
+            candidate
+        };
+        // A new lifetime applies to the next credential the metadata stand-ins hand out.
+        self.metadata.forget_credentials();
+        Ok(updated)
     }
 
     /// Writes the state file, if there is one. A failure is logged, not fatal: the request
@@ -152,11 +202,20 @@ impl Shared {
         self.lock_faults().snapshot()
     }
 
+    /// Calls per action, plus requests per instance-metadata endpoint (`MetadataToken`, ...).
     pub(crate) fn call_counts(&self) -> BTreeMap<String, u64> {
-        Action::ALL
+        let actions = Action::ALL
             .iter()
-            .map(|action| (action.name().to_owned(), self.call_count(*action)))
-            .collect()
+            .map(|action| (action.name().to_owned(), self.call_count(*action)));
+        let metadata = crate::metadata::MetadataEndpoint::ALL
+            .iter()
+            .map(|endpoint| {
+                (
+                    endpoint.name().to_owned(),
+                    self.metadata.call_count(*endpoint),
+                )
+            });
+        actions.chain(metadata).collect()
     }
 
     pub(crate) fn call_count(&self, action: Action) -> u64 {

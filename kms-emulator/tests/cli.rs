@@ -195,3 +195,46 @@ fn a_busy_listen_address_is_reported() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot listen on"));
 }
+
+#[test]
+fn sts_and_metadata_flags_configure_the_stand_ins() {
+    let running = spawn(&[
+        "--role",
+        "acs:ram::1234567890123456:role/cli-role=demo-access-key-id",
+        "--credential-lifetime",
+        "600",
+        "--ecs-role-name",
+        "CliEcsRole",
+        "--imds-require-token",
+        "--fault",
+        "AssumeRole:throttle_ratio=1,times=1",
+    ]);
+    let client = Client::demo(running.addr);
+    let assume = || {
+        client.get(
+            "AssumeRole",
+            &[
+                ("Version", "2015-04-01"),
+                ("RoleArn", "acs:ram::1234567890123456:role/cli-role"),
+                ("RoleSessionName", "cli"),
+            ],
+        )
+    };
+    assume().assert_error(400, "Throttling.User");
+    let answer = assume().assert_ok().clone();
+    let expiration = kms_emulator::validation::parse_api_time(
+        answer["Credentials"]["Expiration"].as_str().unwrap(),
+    )
+    .unwrap();
+    assert!((expiration - chrono::Utc::now()).num_seconds() <= 600);
+
+    let request = format!(
+        "GET /latest/meta-data/ram/security-credentials/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        running.addr
+    );
+    assert_eq!(
+        common::send_raw(running.addr, request.as_bytes()).status(),
+        401,
+        "IMDSv2 is enforced"
+    );
+}

@@ -242,16 +242,6 @@ fn signature_method_and_version_are_checked() {
 }
 
 #[test]
-fn a_signature_v3_request_is_told_to_use_v2() {
-    let emulator = start();
-    let request = "POST /?Action=ListPolicies&Version=2016-01-20 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
-        Authorization: ACS3-HMAC-SHA256 Credential=demo-access-key-id,SignedHeaders=host,Signature=00\r\nContent-Length: 0\r\n\r\n";
-    let reply = send_raw(emulator.addr(), request.as_bytes());
-    reply.assert_error(400, "IncompleteSignature");
-    assert!(reply.message().contains("v2"), "{}", reply.message());
-}
-
-#[test]
 fn wrong_http_methods_are_refused_with_403() {
     let emulator = start();
     let client = Client::demo(emulator.addr());

@@ -1,11 +1,17 @@
-//! Runs the Python tests in `tests/python/` (the official Alibaba Cloud SDKs as clients) against
-//! an in-process emulator. The Python environment comes from `scripts/ensure-python-env.sh`
+//! Runs the Python tests in `tests/python/` (the official Alibaba Cloud SDKs and the official
+//! credentials library as clients) against an in-process emulator with an STS role, an OIDC
+//! provider and an instance role configured. The Python environment comes from `scripts/ensure-python-env.sh`
 //! (or `KMS_TEST_PYTHON` when the test script already made it).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use kms_emulator::{Config, Credential, Emulator};
+use kms_emulator::{Config, Credential, Emulator, MetadataConfig, OidcProvider, Role, StsConfig};
+
+const ROLE_ARN: &str = "acs:ram::1234567890123456:role/oracle-role";
+const OIDC_PROVIDER_ARN: &str = "acs:ram::1234567890123456:oidc-provider/oracle-idp";
+const OIDC_ISSUER: &str = "https://oidc.oracle.example";
+const ECS_ROLE: &str = "EcsRamRoleForTests";
 
 fn repository_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -39,6 +45,19 @@ fn official_python_sdks_drive_the_emulator() {
     let sts = Credential::sts("STS.sdk-tester", "sts-sdk-secret", "CAIS+sdk/token=");
     let config = Config {
         credentials: vec![Credential::demo(), sts.clone()],
+        sts: StsConfig {
+            roles: vec![Role::new(ROLE_ARN).trusting([
+                kms_emulator::DEMO_ACCESS_KEY_ID.to_owned(),
+                OIDC_PROVIDER_ARN.to_owned(),
+                format!("acs:ram::1234567890123456:role/{ECS_ROLE}"),
+            ])],
+            oidc_providers: vec![OidcProvider::new(OIDC_PROVIDER_ARN, OIDC_ISSUER)],
+            credential_lifetime_seconds: None,
+        },
+        metadata: MetadataConfig {
+            role_name: Some(ECS_ROLE.to_owned()),
+            require_token: true,
+        },
         ..Config::default()
     };
     let emulator = Emulator::start_blocking(config).expect("start the emulator");
@@ -50,9 +69,22 @@ fn official_python_sdks_drive_the_emulator() {
             "-p",
             "no:cacheprovider",
             "tests/python/test_official_sdks.py",
+            "tests/python/test_official_credentials.py",
         ])
         .current_dir(Path::new(env!("CARGO_MANIFEST_DIR")))
         .env("KMS_EMULATOR_HOST", emulator.addr().to_string())
+        .env("KMS_EMULATOR_ROLE_ARN", ROLE_ARN)
+        .env("KMS_EMULATOR_OIDC_PROVIDER_ARN", OIDC_PROVIDER_ARN)
+        .env("KMS_EMULATOR_OIDC_ISSUER", OIDC_ISSUER)
+        .env("KMS_EMULATOR_ECS_ROLE", ECS_ROLE)
+        // The credentials library reads these; the test's own settings must win.
+        .env_remove("ALIBABA_CLOUD_ECS_METADATA")
+        .env_remove("ALIBABA_CLOUD_ECS_METADATA_DISABLED")
+        .env_remove("ALIBABA_CLOUD_IMDSV1_DISABLED")
+        .env_remove("ALIBABA_CLOUD_ROLE_ARN")
+        .env_remove("ALIBABA_CLOUD_ROLE_SESSION_NAME")
+        .env_remove("ALIBABA_CLOUD_OIDC_PROVIDER_ARN")
+        .env_remove("ALIBABA_CLOUD_OIDC_TOKEN_FILE")
         .env("KMS_EMULATOR_STS_ID", &sts.access_key_id)
         .env("KMS_EMULATOR_STS_SECRET", &sts.access_key_secret)
         .env(

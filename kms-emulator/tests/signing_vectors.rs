@@ -90,6 +90,7 @@ fn gateway_admits_the_old_core_get_url_verbatim() {
         content_type: None,
         body: b"",
         authorization: None,
+        headers: &[],
     };
     let admitted = gateway
         .admit(&request, at_vector_time(), Instant::now())
@@ -151,6 +152,7 @@ fn gateway_admits_tea_rpc_shaped_post_with_action_parameters_in_the_body() {
         content_type: Some("application/x-www-form-urlencoded; charset=UTF-8"),
         body: body_text.as_bytes(),
         authorization: None,
+        headers: &[],
     };
     let admitted = gateway
         .admit(&request, at_vector_time(), Instant::now())
@@ -174,6 +176,7 @@ fn gateway_admits_pop_core_shaped_post_with_everything_in_the_body_and_an_sts_to
         content_type: Some("application/x-www-form-urlencoded"),
         body: body.as_bytes(),
         authorization: None,
+        headers: &[],
     };
     let admitted = gateway
         .admit(&request, at_vector_time(), Instant::now())
@@ -210,6 +213,7 @@ fn the_timestamp_window_is_fifteen_minutes_either_way() {
         content_type: None,
         body: b"",
         authorization: None,
+        headers: &[],
     };
     let minutes = chrono::Duration::minutes;
     for (offset, admitted) in [

@@ -25,8 +25,9 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Property names Pulumi reserves on every resource, and the dynamic-provider key.
-const RESERVED_PROPERTY_NAMES: &[&str] = &["id", "urn", "__provider"];
+/// Property names Pulumi reserves on every resource, the dynamic-provider key, and the key under
+/// which the SDKs keep a resource's own provider settings.
+const RESERVED_PROPERTY_NAMES: &[&str] = &["id", "urn", "__provider", "__providerSettings"];
 
 /// Parses the schema text. A shape error (a string where an object belongs, broken JSON) stops
 /// here with serde's line and column; everything else is left to `bind`.
@@ -118,11 +119,14 @@ impl Binder<'_> {
         for (name, variable) in &spec.config.variables {
             let path = format!("#/config/variables/{}", escape_pointer(name));
             self.check_property_name(&path, name);
-            self.bind_type(&path, variable);
+            let Some(property_type) = self.bind_type(&path, variable) else {
+                continue;
+            };
             config_variables.push(ConfigVariable {
                 name: name.clone(),
                 description: variable.description.clone(),
                 secret: variable.secret,
+                property_type,
             });
         }
 
@@ -147,6 +151,16 @@ impl Binder<'_> {
             version,
             description: spec.description.clone(),
             license: spec.license.clone(),
+            keywords: spec
+                .keywords
+                .iter()
+                .filter(|keyword| {
+                    !keyword.starts_with("category/") && !keyword.starts_with("kind/")
+                })
+                .cloned()
+                .collect(),
+            homepage: spec.homepage.clone(),
+            repository: spec.repository.clone(),
             nodejs_package_name,
             python_package_name,
             config_variables,

@@ -16,6 +16,70 @@ pub fn description_lines(description: &str) -> Vec<String> {
     lines
 }
 
+/// The languages whose fenced code blocks a description may hold side by side, as Pulumi's
+/// schema descriptions do in their "Example Usage" sections; each SDK keeps only its own.
+const EXAMPLE_LANGUAGES: &[&str] = &[
+    "typescript",
+    "javascript",
+    "python",
+    "go",
+    "csharp",
+    "java",
+    "yaml",
+];
+
+/// The description as one SDK shows it: fenced code blocks in the other example languages are
+/// dropped (with the blank line after each), every other block is kept.
+pub fn description_for_language(description: &str, language: &str) -> String {
+    let mut kept: Vec<&str> = Vec::new();
+    let mut skipping = false;
+    let mut skipped_block_just_ended = false;
+    for line in description.lines() {
+        let trimmed = line.trim_start();
+        if skipping {
+            if trimmed.starts_with("```") {
+                skipping = false;
+                skipped_block_just_ended = true;
+            }
+            continue;
+        }
+        if let Some(info) = trimmed.strip_prefix("```") {
+            let fence_language = info.trim();
+            if fence_language != language && EXAMPLE_LANGUAGES.contains(&fence_language) {
+                skipping = true;
+                continue;
+            }
+        }
+        if skipped_block_just_ended && line.trim().is_empty() {
+            skipped_block_just_ended = false;
+            continue;
+        }
+        skipped_block_just_ended = false;
+        kept.push(line);
+    }
+    kept.join("\n")
+}
+
+/// The code blocks of one example language in a description, fences included.
+pub fn code_blocks(description: &str, language: &str) -> Vec<String> {
+    let filtered = description_for_language(description, language);
+    let opening = format!("```{language}");
+    let mut lines = Vec::new();
+    let mut inside = false;
+    for line in filtered.lines() {
+        if !inside && line.trim_start() == opening {
+            inside = true;
+        }
+        if inside {
+            lines.push(line.to_string());
+            if line.trim_start() == "```" {
+                inside = false;
+            }
+        }
+    }
+    lines
+}
+
 /// A JSDoc block (`/** ... */`) at `indent`, or nothing when there is no text.
 pub fn jsdoc(indent: &str, lines: &[String]) -> String {
     if lines.is_empty() {
@@ -71,6 +135,19 @@ mod tests {
     fn jsdoc_cannot_be_closed_by_the_description() {
         let block = jsdoc("", &description_lines("ends */ here\n\nnext"));
         assert_eq!(block, "/**\n * ends *\\/ here\n *\n * next\n */\n");
+    }
+
+    #[test]
+    fn each_language_keeps_its_own_examples_and_every_other_block() {
+        let description = "Intro.\n\n```typescript\nts();\n```\n\n```python\npy()\n```\n\n```sh\n$ cmd\n```\nEnd.";
+        assert_eq!(
+            description_for_language(description, "python"),
+            "Intro.\n\n```python\npy()\n```\n\n```sh\n$ cmd\n```\nEnd."
+        );
+        assert_eq!(
+            description_for_language(description, "typescript"),
+            "Intro.\n\n```typescript\nts();\n```\n\n```sh\n$ cmd\n```\nEnd."
+        );
     }
 
     #[test]

@@ -8,7 +8,8 @@
 //! `alicloud-kms-provider` binary; the code that talks to the binary is hand-written under
 //! `src/runtime/` and copied into each SDK verbatim, behind the usual generated-file header.
 //!
-//! Invariant: sdk-gen reads only the schema. It never links the provider crate.
+//! Invariant: sdk-gen reads only the schema (and compiles in the repository's `LICENSE`, which
+//! both packages ship). It never links the provider crate.
 
 pub mod bind;
 pub mod docs;
@@ -93,3 +94,7 @@ pub fn emit(package: &Package, options: &Options) -> Result<BTreeMap<PathBuf, St
     }
     Ok(files)
 }
+
+/// The project's licence, shipped in both SDK packages as `LICENSE`. It is compiled in from the
+/// repository root, so the SDKs always carry the licence the project is published under.
+pub const LICENSE_TEXT: &str = include_str!("../../LICENSE");

@@ -11,6 +11,13 @@ pub struct Package {
     pub version: String,
     pub description: Option<String>,
     pub license: Option<String>,
+    /// `keywords`, minus Pulumi's `category/...` and `kind/...` classifiers: the npm keywords and
+    /// the Python package's keywords.
+    pub keywords: Vec<String>,
+    /// `homepage`: the project's web page, in both packages' metadata.
+    pub homepage: Option<String>,
+    /// `repository`: the source repository URL, in both packages' metadata.
+    pub repository: Option<String>,
     /// The npm package name (`language.nodejs.packageName`).
     pub nodejs_package_name: String,
     /// The Python import and distribution name (`language.python.packageName`).
@@ -21,12 +28,14 @@ pub struct Package {
     pub resources: Vec<Resource>,
 }
 
-/// One `config.variables` entry.
+/// One `config.variables` entry: a provider setting, as stack config (`alicloud-kms:region`) and as
+/// a field of the SDKs' `ProviderSettings`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConfigVariable {
     pub name: String,
     pub description: Option<String>,
     pub secret: bool,
+    pub property_type: PropertyType,
 }
 
 /// One resource and the three property sets the SDKs need.

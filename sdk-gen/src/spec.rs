@@ -2,7 +2,7 @@
 //!
 //! These types only describe shape; every rule about what the values may be lives in `bind`,
 //! which reports each broken rule with its JSON-pointer path instead of stopping at the first.
-//! Fields the generator does not use (homepage, logo, meta, ...) are ignored on purpose: the
+//! Fields the generator does not use (logo, meta, ...) are ignored on purpose: the
 //! schema is also served to engines, which read more of it than we do.
 
 use std::collections::BTreeMap;
@@ -21,6 +21,12 @@ pub struct PackageSpec {
     pub description: Option<String>,
     #[serde(default)]
     pub license: Option<String>,
+    #[serde(default)]
+    pub keywords: Vec<String>,
+    #[serde(default)]
+    pub homepage: Option<String>,
+    #[serde(default)]
+    pub repository: Option<String>,
     #[serde(default)]
     pub language: LanguageSpec,
     #[serde(default)]

@@ -2,12 +2,13 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicProvider } from "./dynamicProvider";
+import { ResourceOptions, splitOptions } from "./providerSettings";
 
 // One provider object per resource type: @pulumi/pulumi caches its serialised form per object.
 const applicationAccessPointProvider = dynamicProvider({
     resourceType: "alicloud-kms:index:ApplicationAccessPoint",
     configNamespace: "alicloud-kms",
-    configVariables: ["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    configVariables: ["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     bridgeModule: "pulumi-alicloud-kms/bin/bridge",
     bridgePath: require.resolve("./bridge"),
 });
@@ -17,6 +18,18 @@ const applicationAccessPointProvider = dynamicProvider({
  *
  * The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
  *
+ * ## Example Usage
+ *
+ * ```typescript
+ * import * as kms from "pulumi-alicloud-kms";
+ *
+ * const aap = new kms.ApplicationAccessPoint("aap", {
+ *     applicationAccessPointName: "terraform-example",
+ *     policies: ["aa"],
+ *     description: "aa",
+ * });
+ * ```
+ *
  * ## Import
  *
  * An existing AAP can be imported by its name:
@@ -24,6 +37,11 @@ const applicationAccessPointProvider = dynamicProvider({
  * ```sh
  * $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
  * ```
+ *
+ * With this SDK, adopt an existing resource with the `import` resource option, for example
+ * `new ApplicationAccessPoint("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
+ * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
+ * provider plugin directly.)
  */
 export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
     /**
@@ -35,7 +53,7 @@ export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
      * @param state Any extra arguments used during the lookup.
      * @param opts Optional settings to control the behavior of the CustomResource.
      */
-    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: ApplicationAccessPointState, opts?: pulumi.CustomResourceOptions): ApplicationAccessPoint {
+    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: ApplicationAccessPointState, opts?: ResourceOptions): ApplicationAccessPoint {
         return new ApplicationAccessPoint(name, <any>state, { ...opts, id: id });
     }
 
@@ -76,23 +94,26 @@ export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
      *
      * @param name The _unique_ name of the resource.
      * @param args The arguments to use to populate this resource's properties.
-     * @param opts A bag of options that control this resource's behavior.
+     * @param opts A bag of options that control this resource's behavior, including
+     * `providerSettings`: this resource's own region, endpoint and credentials.
      */
-    constructor(name: string, args: ApplicationAccessPointArgs, opts?: pulumi.CustomResourceOptions)
-    constructor(name: string, argsOrState?: ApplicationAccessPointArgs | ApplicationAccessPointState, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: ApplicationAccessPointArgs, opts?: ResourceOptions)
+    constructor(name: string, argsOrState?: ApplicationAccessPointArgs | ApplicationAccessPointState, opts?: ResourceOptions) {
         const resourceInputs: pulumi.Inputs = {};
-        opts = opts || {};
-        if (opts.id) {
+        // Settings and `import` become inputs; `provider`/`providers` are refused (see options.ts).
+        const { opts: customOptions, inputs: optionInputs } = splitOptions("ApplicationAccessPoint", opts);
+        let options = customOptions;
+        if (options.id) {
             const state = argsOrState as ApplicationAccessPointState | undefined;
             resourceInputs["applicationAccessPointName"] = state?.applicationAccessPointName;
             resourceInputs["description"] = state?.description;
             resourceInputs["policies"] = state?.policies;
         } else {
             const args = argsOrState as ApplicationAccessPointArgs | undefined;
-            if (args?.applicationAccessPointName === undefined && !opts.urn) {
+            if (args?.applicationAccessPointName === undefined && !options.urn) {
                 throw new Error("Missing required property 'applicationAccessPointName'");
             }
-            if (args?.policies === undefined && !opts.urn) {
+            if (args?.policies === undefined && !options.urn) {
                 throw new Error("Missing required property 'policies'");
             }
             resourceInputs["applicationAccessPointName"] = args?.applicationAccessPointName;
@@ -101,7 +122,8 @@ export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
             // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
         }
-        super(applicationAccessPointProvider, name, resourceInputs, opts, "alicloud-kms", "ApplicationAccessPoint");
+        Object.assign(resourceInputs, optionInputs);
+        super(applicationAccessPointProvider, name, resourceInputs, options, "alicloud-kms", "ApplicationAccessPoint");
     }
 }
 

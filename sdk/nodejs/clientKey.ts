@@ -2,12 +2,13 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicProvider } from "./dynamicProvider";
+import { ResourceOptions, splitOptions } from "./providerSettings";
 
 // One provider object per resource type: @pulumi/pulumi caches its serialised form per object.
 const clientKeyProvider = dynamicProvider({
     resourceType: "alicloud-kms:index:ClientKey",
     configNamespace: "alicloud-kms",
-    configVariables: ["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    configVariables: ["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     bridgeModule: "pulumi-alicloud-kms/bin/bridge",
     bridgePath: require.resolve("./bridge"),
 });
@@ -19,6 +20,22 @@ const clientKeyProvider = dynamicProvider({
  *
  * A client key cannot be changed: changing any input creates a new key and then deletes the old one.
  *
+ * ## Example Usage
+ *
+ * ```typescript
+ * import * as pulumi from "@pulumi/pulumi";
+ * import * as kms from "pulumi-alicloud-kms";
+ *
+ * const config = new pulumi.Config();
+ * const key = new kms.ClientKey("key", {
+ *     aapName: "terraform-example",
+ *     password: config.requireSecret("clientKeyPassword"),
+ *     notBefore: "2023-09-01T14:11:22Z",
+ *     notAfter: "2028-09-01T14:11:22Z",
+ *     privateKeyDataFile: "./private_key_data_file.txt",
+ * });
+ * ```
+ *
  * ## Import
  *
  * An existing client key can be imported by its id:
@@ -28,6 +45,11 @@ const clientKeyProvider = dynamicProvider({
  * ```
  *
  * The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
+ *
+ * With this SDK, adopt an existing resource with the `import` resource option, for example
+ * `new ClientKey("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
+ * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
+ * provider plugin directly.)
  */
 export class ClientKey extends pulumi.dynamic.Resource {
     /**
@@ -39,7 +61,7 @@ export class ClientKey extends pulumi.dynamic.Resource {
      * @param state Any extra arguments used during the lookup.
      * @param opts Optional settings to control the behavior of the CustomResource.
      */
-    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: ClientKeyState, opts?: pulumi.CustomResourceOptions): ClientKey {
+    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: ClientKeyState, opts?: ResourceOptions): ClientKey {
         return new ClientKey(name, <any>state, { ...opts, id: id });
     }
 
@@ -83,7 +105,7 @@ export class ClientKey extends pulumi.dynamic.Resource {
     /**
      * The password that protects the private key (a PKCS#12 file). Absent after an import, because KMS never returns it.
      */
-    declare public readonly password: pulumi.Output<string | undefined>;
+    declare public readonly password: pulumi.Output<string>;
 
     /**
      * The local file the private key was written to. Absent after an import.
@@ -95,13 +117,16 @@ export class ClientKey extends pulumi.dynamic.Resource {
      *
      * @param name The _unique_ name of the resource.
      * @param args The arguments to use to populate this resource's properties.
-     * @param opts A bag of options that control this resource's behavior.
+     * @param opts A bag of options that control this resource's behavior, including
+     * `providerSettings`: this resource's own region, endpoint and credentials.
      */
-    constructor(name: string, args: ClientKeyArgs, opts?: pulumi.CustomResourceOptions)
-    constructor(name: string, argsOrState?: ClientKeyArgs | ClientKeyState, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: ClientKeyArgs, opts?: ResourceOptions)
+    constructor(name: string, argsOrState?: ClientKeyArgs | ClientKeyState, opts?: ResourceOptions) {
         const resourceInputs: pulumi.Inputs = {};
-        opts = opts || {};
-        if (opts.id) {
+        // Settings and `import` become inputs; `provider`/`providers` are refused (see options.ts).
+        const { opts: customOptions, inputs: optionInputs } = splitOptions("ClientKey", opts);
+        let options = customOptions;
+        if (options.id) {
             const state = argsOrState as ClientKeyState | undefined;
             resourceInputs["aapName"] = state?.aapName;
             resourceInputs["createTime"] = state?.createTime;
@@ -111,10 +136,10 @@ export class ClientKey extends pulumi.dynamic.Resource {
             resourceInputs["privateKeyDataFile"] = state?.privateKeyDataFile;
         } else {
             const args = argsOrState as ClientKeyArgs | undefined;
-            if (args?.aapName === undefined && !opts.urn) {
+            if (args?.aapName === undefined && !options.urn) {
                 throw new Error("Missing required property 'aapName'");
             }
-            if (args?.password === undefined && !opts.urn) {
+            if (args?.password === undefined && !options.urn) {
                 throw new Error("Missing required property 'password'");
             }
             resourceInputs["aapName"] = args?.aapName;
@@ -126,9 +151,10 @@ export class ClientKey extends pulumi.dynamic.Resource {
             // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
         }
+        Object.assign(resourceInputs, optionInputs);
         // Secret outputs are marked by the engine: a dynamic provider cannot return secrets itself.
-        opts = pulumi.mergeOptions(opts, { additionalSecretOutputs: ["password"] });
-        super(clientKeyProvider, name, resourceInputs, opts, "alicloud-kms", "ClientKey");
+        options = pulumi.mergeOptions(options, { additionalSecretOutputs: ["password"] });
+        super(clientKeyProvider, name, resourceInputs, options, "alicloud-kms", "ClientKey");
     }
 }
 
@@ -182,7 +208,7 @@ export interface ClientKeyArgs {
     notAfter?: pulumi.Input<string>;
 
     /**
-     * The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: by default the key is valid from its creation for five years. Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+     * The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
      */
     notBefore?: pulumi.Input<string>;
 

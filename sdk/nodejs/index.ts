@@ -4,4 +4,5 @@ export { ApplicationAccessPoint, ApplicationAccessPointArgs, ApplicationAccessPo
 export { ClientKey, ClientKeyArgs, ClientKeyState } from "./clientKey";
 export { NetworkRule, NetworkRuleArgs, NetworkRuleState } from "./networkRule";
 export { Policy, PolicyArgs, PolicyState } from "./policy";
+export { ProviderSettings, ResourceOptions, providerBinary } from "./providerSettings";
 export { ProviderError } from "./rpc";

@@ -2,12 +2,13 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicProvider } from "./dynamicProvider";
+import { ResourceOptions, splitOptions } from "./providerSettings";
 
 // One provider object per resource type: @pulumi/pulumi caches its serialised form per object.
 const networkRuleProvider = dynamicProvider({
     resourceType: "alicloud-kms:index:NetworkRule",
     configNamespace: "alicloud-kms",
-    configVariables: ["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    configVariables: ["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     bridgeModule: "pulumi-alicloud-kms/bin/bridge",
     bridgePath: require.resolve("./bridge"),
 });
@@ -24,6 +25,11 @@ const networkRuleProvider = dynamicProvider({
  * ```sh
  * $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
  * ```
+ *
+ * With this SDK, adopt an existing resource with the `import` resource option, for example
+ * `new NetworkRule("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
+ * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
+ * provider plugin directly.)
  */
 export class NetworkRule extends pulumi.dynamic.Resource {
     /**
@@ -35,7 +41,7 @@ export class NetworkRule extends pulumi.dynamic.Resource {
      * @param state Any extra arguments used during the lookup.
      * @param opts Optional settings to control the behavior of the CustomResource.
      */
-    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: NetworkRuleState, opts?: pulumi.CustomResourceOptions): NetworkRule {
+    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: NetworkRuleState, opts?: ResourceOptions): NetworkRule {
         return new NetworkRule(name, <any>state, { ...opts, id: id });
     }
 
@@ -76,20 +82,23 @@ export class NetworkRule extends pulumi.dynamic.Resource {
      *
      * @param name The _unique_ name of the resource.
      * @param args The arguments to use to populate this resource's properties.
-     * @param opts A bag of options that control this resource's behavior.
+     * @param opts A bag of options that control this resource's behavior, including
+     * `providerSettings`: this resource's own region, endpoint and credentials.
      */
-    constructor(name: string, args: NetworkRuleArgs, opts?: pulumi.CustomResourceOptions)
-    constructor(name: string, argsOrState?: NetworkRuleArgs | NetworkRuleState, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: NetworkRuleArgs, opts?: ResourceOptions)
+    constructor(name: string, argsOrState?: NetworkRuleArgs | NetworkRuleState, opts?: ResourceOptions) {
         const resourceInputs: pulumi.Inputs = {};
-        opts = opts || {};
-        if (opts.id) {
+        // Settings and `import` become inputs; `provider`/`providers` are refused (see options.ts).
+        const { opts: customOptions, inputs: optionInputs } = splitOptions("NetworkRule", opts);
+        let options = customOptions;
+        if (options.id) {
             const state = argsOrState as NetworkRuleState | undefined;
             resourceInputs["description"] = state?.description;
             resourceInputs["networkRuleName"] = state?.networkRuleName;
             resourceInputs["sourcePrivateIps"] = state?.sourcePrivateIps;
         } else {
             const args = argsOrState as NetworkRuleArgs | undefined;
-            if (args?.sourcePrivateIps === undefined && !opts.urn) {
+            if (args?.sourcePrivateIps === undefined && !options.urn) {
                 throw new Error("Missing required property 'sourcePrivateIps'");
             }
             resourceInputs["description"] = args?.description;
@@ -98,7 +107,8 @@ export class NetworkRule extends pulumi.dynamic.Resource {
             // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
         }
-        super(networkRuleProvider, name, resourceInputs, opts, "alicloud-kms", "NetworkRule");
+        Object.assign(resourceInputs, optionInputs);
+        super(networkRuleProvider, name, resourceInputs, options, "alicloud-kms", "NetworkRule");
     }
 }
 

@@ -2,12 +2,13 @@
 
 import * as pulumi from "@pulumi/pulumi";
 import { dynamicProvider } from "./dynamicProvider";
+import { ResourceOptions, splitOptions } from "./providerSettings";
 
 // One provider object per resource type: @pulumi/pulumi caches its serialised form per object.
 const policyProvider = dynamicProvider({
     resourceType: "alicloud-kms:index:Policy",
     configNamespace: "alicloud-kms",
-    configVariables: ["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    configVariables: ["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     bridgeModule: "pulumi-alicloud-kms/bin/bridge",
     bridgePath: require.resolve("./bridge"),
 });
@@ -24,6 +25,11 @@ const policyProvider = dynamicProvider({
  * ```sh
  * $ pulumi import alicloud-kms:index:Policy example my-policy
  * ```
+ *
+ * With this SDK, adopt an existing resource with the `import` resource option, for example
+ * `new Policy("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
+ * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
+ * provider plugin directly.)
  */
 export class Policy extends pulumi.dynamic.Resource {
     /**
@@ -35,7 +41,7 @@ export class Policy extends pulumi.dynamic.Resource {
      * @param state Any extra arguments used during the lookup.
      * @param opts Optional settings to control the behavior of the CustomResource.
      */
-    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: PolicyState, opts?: pulumi.CustomResourceOptions): Policy {
+    public static get(name: string, id: pulumi.Input<pulumi.ID>, state?: PolicyState, opts?: ResourceOptions): Policy {
         return new Policy(name, <any>state, { ...opts, id: id });
     }
 
@@ -91,13 +97,16 @@ export class Policy extends pulumi.dynamic.Resource {
      *
      * @param name The _unique_ name of the resource.
      * @param args The arguments to use to populate this resource's properties.
-     * @param opts A bag of options that control this resource's behavior.
+     * @param opts A bag of options that control this resource's behavior, including
+     * `providerSettings`: this resource's own region, endpoint and credentials.
      */
-    constructor(name: string, args: PolicyArgs, opts?: pulumi.CustomResourceOptions)
-    constructor(name: string, argsOrState?: PolicyArgs | PolicyState, opts?: pulumi.CustomResourceOptions) {
+    constructor(name: string, args: PolicyArgs, opts?: ResourceOptions)
+    constructor(name: string, argsOrState?: PolicyArgs | PolicyState, opts?: ResourceOptions) {
         const resourceInputs: pulumi.Inputs = {};
-        opts = opts || {};
-        if (opts.id) {
+        // Settings and `import` become inputs; `provider`/`providers` are refused (see options.ts).
+        const { opts: customOptions, inputs: optionInputs } = splitOptions("Policy", opts);
+        let options = customOptions;
+        if (options.id) {
             const state = argsOrState as PolicyState | undefined;
             resourceInputs["accessControlRules"] = state?.accessControlRules;
             resourceInputs["description"] = state?.description;
@@ -107,19 +116,19 @@ export class Policy extends pulumi.dynamic.Resource {
             resourceInputs["resources"] = state?.resources;
         } else {
             const args = argsOrState as PolicyArgs | undefined;
-            if (args?.accessControlRules === undefined && !opts.urn) {
+            if (args?.accessControlRules === undefined && !options.urn) {
                 throw new Error("Missing required property 'accessControlRules'");
             }
-            if (args?.kmsInstanceId === undefined && !opts.urn) {
+            if (args?.kmsInstanceId === undefined && !options.urn) {
                 throw new Error("Missing required property 'kmsInstanceId'");
             }
-            if (args?.permissions === undefined && !opts.urn) {
+            if (args?.permissions === undefined && !options.urn) {
                 throw new Error("Missing required property 'permissions'");
             }
-            if (args?.policyName === undefined && !opts.urn) {
+            if (args?.policyName === undefined && !options.urn) {
                 throw new Error("Missing required property 'policyName'");
             }
-            if (args?.resources === undefined && !opts.urn) {
+            if (args?.resources === undefined && !options.urn) {
                 throw new Error("Missing required property 'resources'");
             }
             resourceInputs["accessControlRules"] = args?.accessControlRules;
@@ -131,7 +140,8 @@ export class Policy extends pulumi.dynamic.Resource {
             // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
         }
-        super(policyProvider, name, resourceInputs, opts, "alicloud-kms", "Policy");
+        Object.assign(resourceInputs, optionInputs);
+        super(policyProvider, name, resourceInputs, options, "alicloud-kms", "Policy");
     }
 }
 

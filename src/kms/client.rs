@@ -1,16 +1,21 @@
-//! The caller-facing client: builds each attempt (fresh timestamp and nonce, signed), sends it,
-//! decodes the reply, and runs the retry loop under the call's deadline and cancellation token.
+//! The caller-facing client: builds each attempt (fresh timestamp and nonce, signed with V2 or
+//! V3), sends it, decodes the reply, and runs the retry loop under the call's deadline and
+//! cancellation token. Each attempt takes its credentials from the `CredentialProvider`, which
+//! fetches and refreshes temporary ones (under the same deadline) when they are due.
 //!
 //! `Client` is an `Arc` around one `reqwest` client, so clones are cheap and share one
-//! keep-alive connection pool; it can be used from many tasks at once.
+//! keep-alive connection pool (with STS and the metadata service); it can be used from many tasks
+//! at once.
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Datelike, Timelike, Utc};
 use serde::Serialize;
 use tokio::time::Instant;
 
-use crate::kms::credentials::ResolvedConfig;
+use crate::kms::credentials::fetch::FetchContext;
+use crate::kms::credentials::{
+    CredentialProvider, ResolvedConfig, SignatureAlgorithm, SigningCredentials,
+};
 use crate::kms::error::KmsError;
 use crate::kms::operations::Action;
 pub use crate::kms::options::{
@@ -19,10 +24,12 @@ pub use crate::kms::options::{
 };
 use crate::kms::response::{decode_reply, KmsResponse};
 use crate::kms::retry::{classify_failure, RetryDecision, RetryEvent};
+use crate::kms::secret::secret_forms;
 use crate::kms::signer::{
-    canonical_query, percent_encode, percent_encode_into, signature, string_to_sign,
-    CommonParameters,
+    canonical_query, format_timestamp, percent_encode_into, signature, string_to_sign,
+    CommonParameters, API_VERSION,
 };
+use crate::kms::signer_v3;
 use crate::kms::transport::{HttpMethod, Transport, WireRequest};
 
 /// Action parameters whose values are secrets, scrubbed from service messages.
@@ -38,9 +45,7 @@ struct ClientInner {
     config: ResolvedConfig,
     options: ClientOptions,
     transport: Transport,
-    /// `secret_forms` of the credentials, worked out once: most calls have no secret of their
-    /// own, and this is then all the scrubbing list they need.
-    credential_secret_forms: Vec<String>,
+    credentials: CredentialProvider,
 }
 
 impl std::fmt::Debug for Client {
@@ -68,13 +73,28 @@ impl Client {
     /// A client with explicit options (tests shorten the backoff and inject stamps).
     pub fn with_options(config: ResolvedConfig, options: ClientOptions) -> Result<Self, KmsError> {
         let transport = Transport::new(&config, options.connect_timeout, options.read_timeout)?;
-        let credential_secret_forms = secret_forms(credential_secrets(&config));
+        let metadata_host = options
+            .metadata_endpoint
+            .split_once("://")
+            .map_or(options.metadata_endpoint.as_str(), |(_, host)| host)
+            .trim_end_matches('/')
+            .to_owned();
+        let fetch_context = FetchContext {
+            sts: transport.sibling(config.sts_base_url(), config.sts_endpoint.clone()),
+            metadata: transport.sibling(
+                format!("{}/", options.metadata_endpoint.trim_end_matches('/')),
+                metadata_host,
+            ),
+            retry_policy: options.retry_policy.clone(),
+            stamps: options.stamp_source.clone(),
+        };
+        let credentials = CredentialProvider::new(&config.credentials, fetch_context);
         Ok(Self {
             inner: Arc::new(ClientInner {
                 config,
                 options,
                 transport,
-                credential_secret_forms,
+                credentials,
             }),
         })
     }
@@ -82,6 +102,12 @@ impl Client {
     /// The configuration the client was built with.
     pub fn config(&self) -> &ResolvedConfig {
         &self.inner.config
+    }
+
+    /// The credentials the client signs with (their `network_fetches` count is how many times
+    /// temporary credentials were fetched).
+    pub fn credentials(&self) -> &CredentialProvider {
+        &self.inner.credentials
     }
 
     /// Calls `action` with the parameters of `request`, retrying as `retry` describes.
@@ -93,19 +119,12 @@ impl Client {
     ) -> Result<Response, KmsError> {
         let action_name = action.name();
         let action_parameters = request_parameters(request);
-        let action_secrets: Vec<&str> = action_parameters
-            .iter()
-            .filter(|(name, _)| SECRET_PARAMETER_NAMES.contains(&name.as_str()))
-            .map(|(_, value)| value.as_str())
-            .collect();
-        let secret_strings: std::borrow::Cow<'_, [String]> = if action_secrets.is_empty() {
-            std::borrow::Cow::Borrowed(&self.inner.credential_secret_forms)
-        } else {
-            std::borrow::Cow::Owned(secret_forms(
-                credential_secrets(&self.inner.config).chain(action_secrets),
-            ))
-        };
-        let secrets: Vec<&str> = secret_strings.iter().map(String::as_str).collect();
+        let action_secret_forms = secret_forms(
+            action_parameters
+                .iter()
+                .filter(|(name, _)| SECRET_PARAMETER_NAMES.contains(&name.as_str()))
+                .map(|(_, value)| value.as_str()),
+        );
 
         let policy = &self.inner.options.retry_policy;
         let mut attempts = 0u32;
@@ -126,8 +145,17 @@ impl Client {
                     last_failure.as_ref(),
                 ));
             }
+            // Temporary credentials are fetched or refreshed here when they are due; a failure
+            // means nothing was sent for this attempt.
+            let signing = self.inner.credentials.signing_credentials(options).await?;
+            let secrets: Vec<&str> = signing
+                .secret_forms
+                .iter()
+                .chain(&action_secret_forms)
+                .map(String::as_str)
+                .collect();
             attempts += 1;
-            let wire_request = self.build_request(action, &action_parameters);
+            let wire_request = self.build_request(action, &action_parameters, &signing);
             let attempt = tokio::select! {
                 biased;
                 () = options.cancellation.cancelled() => Err(AttemptInterrupted::Cancelled),
@@ -212,11 +240,19 @@ impl Client {
     }
 
     /// Builds one signed attempt with a fresh timestamp and nonce.
-    fn build_request(&self, action: Action, action_parameters: &[(String, String)]) -> WireRequest {
+    fn build_request(
+        &self,
+        action: Action,
+        action_parameters: &[(String, String)],
+        signing: &SigningCredentials,
+    ) -> WireRequest {
+        if self.inner.config.signature_algorithm == SignatureAlgorithm::V3 {
+            return self.build_v3_request(action, action_parameters, signing);
+        }
         let stamps = &self.inner.options.stamp_source;
         let timestamp = format_timestamp(stamps.utc_now());
         let nonce = stamps.fresh_nonce();
-        let credentials = &self.inner.config.credentials;
+        let credentials = &signing.credentials;
         let common = CommonParameters {
             action: action.name(),
             access_key_id: &credentials.access_key_id,
@@ -250,21 +286,88 @@ impl Client {
         WireRequest {
             action: action.name(),
             method,
+            path: String::new(),
             query,
             form_body,
+            headers: vec![
+                ("x-acs-action", action.name().to_owned()),
+                ("x-acs-version", API_VERSION.to_owned()),
+            ],
+            timeout: None,
         }
     }
-}
 
-/// The credentials' secrets: the AccessKey secret and the STS token, when there is one.
-fn credential_secrets(config: &ResolvedConfig) -> impl Iterator<Item = &str> {
-    let credentials = &config.credentials;
-    std::iter::once(credentials.access_key_secret.expose_secret()).chain(
-        credentials
+    /// Builds one attempt signed with `ACS3-HMAC-SHA256`: the action and version travel as
+    /// `x-acs-*` headers, the parameters where V2 puts them (a create's in the form body, whose
+    /// hash is signed), and the signature in `Authorization`.
+    fn build_v3_request(
+        &self,
+        action: Action,
+        action_parameters: &[(String, String)],
+        signing: &SigningCredentials,
+    ) -> WireRequest {
+        let stamps = &self.inner.options.stamp_source;
+        let credentials = &signing.credentials;
+        let (method, in_body) = action.placement();
+        let (query_parameters, form_body): (&[(String, String)], Option<String>) = if in_body {
+            (&[], Some(encode_pairs(action_parameters)))
+        } else {
+            (
+                action_parameters,
+                (method == HttpMethod::Post).then(String::new),
+            )
+        };
+        let hashed_payload =
+            signer_v3::hashed_payload(form_body.as_deref().unwrap_or_default().as_bytes());
+        let mut headers: Vec<(&'static str, String)> = vec![
+            ("host", self.inner.config.endpoint.clone()),
+            ("x-acs-action", action.name().to_owned()),
+            ("x-acs-version", API_VERSION.to_owned()),
+            ("x-acs-date", format_timestamp(stamps.utc_now())),
+            ("x-acs-signature-nonce", stamps.fresh_nonce()),
+            ("x-acs-content-sha256", hashed_payload.clone()),
+        ];
+        if let Some(token) = credentials
             .security_token
             .as_ref()
-            .map(|token| token.expose_secret()),
-    )
+            .filter(|token| !token.is_empty())
+        {
+            headers.push(("x-acs-security-token", token.expose_secret().to_owned()));
+        }
+        let mut signed_headers: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(name, value)| (*name, value.as_str()))
+            .collect();
+        if form_body.is_some() {
+            // The transport sends this content type with every form body.
+            signed_headers.push(("content-type", "application/x-www-form-urlencoded"));
+        }
+        let query: Vec<(&str, &str)> = query_parameters
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str()))
+            .collect();
+        let stages = signer_v3::sign(
+            &signer_v3::V3Request {
+                http_method: method.as_str(),
+                path: "/",
+                query: &query,
+                headers: &signed_headers,
+                hashed_payload: &hashed_payload,
+            },
+            &credentials.access_key_id,
+            credentials.access_key_secret.expose_secret(),
+        );
+        headers.push(("authorization", stages.authorization));
+        WireRequest {
+            action: action.name(),
+            method,
+            path: String::new(),
+            query: encode_pairs(query_parameters),
+            form_body,
+            headers,
+            timeout: None,
+        }
+    }
 }
 
 fn deadline_error(
@@ -280,35 +383,6 @@ fn deadline_error(
         last_failure: last.map(ToString::to_string),
         last_request_id: last.and_then(|failure| failure.request_id().map(str::to_owned)),
     }
-}
-
-/// `YYYY-MM-DDTHH:MM:SSZ`, the only `Timestamp` format the gateway accepts (written out by hand:
-/// a strftime pattern is re-parsed on every call).
-fn format_timestamp(time: DateTime<Utc>) -> String {
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        time.year(),
-        time.month(),
-        time.day(),
-        time.hour(),
-        time.minute(),
-        time.second()
-    )
-}
-
-/// Every form in which a secret may come back in a service message: as it is, percent-encoded
-/// once (as in a URL) and twice (as in an echoed string to sign), longest first so a longer form
-/// is replaced before a shorter one inside it.
-fn secret_forms<'a>(secrets: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut forms = Vec::new();
-    for secret in secrets.filter(|secret| !secret.is_empty()) {
-        let once = percent_encode(secret);
-        let twice = percent_encode(&once);
-        forms.extend([twice, once, secret.to_owned()]);
-    }
-    forms.sort_by(|left, right| right.len().cmp(&left.len()).then_with(|| left.cmp(right)));
-    forms.dedup();
-    forms
 }
 
 /// `k=v&k=v` with both sides percent-encoded (valid as a query and as a form body).

@@ -22,18 +22,15 @@ use crate::kms::retry::{classify_failure, FailureClass};
 /// A boxed source error, reachable only through `std::error::Error::source`.
 pub type BoxedSource = Box<dyn std::error::Error + Send + Sync + 'static>;
 
-/// Codes that come with HTTP 404 but mean "your credentials or URL are wrong", not "the resource
-/// is gone". Treating them as not-found would make a read drop a live resource from the state.
-const NOT_FOUND_EXCLUDED_CODE_PREFIXES: &[&str] = &[
-    "InvalidAccessKeyId",
-    "InvalidApi",
-    "InvalidProduct",
-    "InvalidVersion",
-    "InvalidAction",
-];
-
 /// The code KMS uses for a missing application access point, policy or client key.
 pub const RESOURCE_NOT_FOUND_CODE: &str = "Forbidden.ResourceNotFound";
+
+/// The service codes that mean "the resource is gone", and nothing else does: not the HTTP status
+/// (a gateway answers 404 for a wrong route or product too, e.g. `EntityNotExist.Route` or
+/// `InvalidApi.NotFound`, and a read that took those for "gone" would drop a live resource from
+/// the state). The Terraform provider reads these resources with the same single code. One list,
+/// so that adding a code (should KMS document another) is one line.
+pub const GONE_CODES: &[&str] = &[RESOURCE_NOT_FOUND_CODE];
 
 /// Everything that can go wrong calling KMS.
 #[derive(Debug, thiserror::Error)]
@@ -59,7 +56,7 @@ pub enum KmsError {
     },
 
     /// The service could not be reached, or the connection failed before a full reply arrived.
-    #[error("could not reach kms at {host} for {action}: {reason}; {}; check the endpoint, the network and any proxy, then try again", sent_phrase(*request_may_have_been_sent))]
+    #[error("could not reach kms at {host} for {action}: {reason}; {}; {}", sent_phrase(*request_may_have_been_sent), problem.advice())]
     Transport {
         /// The action called.
         action: &'static str,
@@ -68,6 +65,8 @@ pub enum KmsError {
         /// `false` only when the failure proves the request never left this process (for example
         /// the connection was refused); `true` when it may have reached the service.
         request_may_have_been_sent: bool,
+        /// Whether trying again can help, and what to do.
+        problem: TransportProblem,
         /// A short, secret-free description of the failure.
         reason: String,
         /// The underlying error, without its URL.
@@ -132,27 +131,67 @@ pub enum KmsError {
         /// A short description of the failure.
         reason: String,
     },
+
+    /// The credentials to sign with could not be obtained (STS refused or could not be reached,
+    /// the instance metadata service or the credentials URL failed, the OIDC token file is
+    /// unreadable). Nothing was sent to KMS.
+    #[error("{0}")]
+    Credentials(Box<crate::kms::credentials::CredentialsError>),
+}
+
+/// What kind of transport failure it was: one that may go away (retried), or one that trying
+/// again cannot fix (returned at once, with what to change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportProblem {
+    /// Refused, reset or timed-out connections, a DNS server that did not answer: may be gone on
+    /// the next attempt.
+    Transient,
+    /// The endpoint cannot be a URL (a port that is not a number from 1 to 65535, say).
+    InvalidEndpoint,
+    /// The host name does not exist in DNS.
+    UnknownHost,
+    /// The server's TLS certificate is not trusted, or not valid for the host.
+    UntrustedCertificate,
+    /// The TLS handshake failed otherwise: typically the server does not speak TLS on that port.
+    TlsHandshake,
+}
+
+impl TransportProblem {
+    /// Whether repeating the request cannot succeed.
+    pub fn is_permanent(self) -> bool {
+        self != TransportProblem::Transient
+    }
+
+    /// What the user should do about it.
+    pub fn advice(self) -> &'static str {
+        match self {
+            TransportProblem::Transient => {
+                "check the endpoint, the network and any proxy, then try again"
+            }
+            TransportProblem::InvalidEndpoint => {
+                "not retried: set endpoint to host[:port] or http(s)://host[:port], with a port from 1 to 65535"
+            }
+            TransportProblem::UnknownHost => {
+                "not retried: check the endpoint, or the region that makes the default endpoint kms.<region>.aliyuncs.com, and this machine's DNS settings"
+            }
+            TransportProblem::UntrustedCertificate => {
+                "not retried: check that the endpoint is the KMS service of your region (kms.<region>.aliyuncs.com) and that no proxy intercepts TLS; a local emulator without TLS needs protocol HTTP"
+            }
+            TransportProblem::TlsHandshake => {
+                "not retried: check that the endpoint speaks HTTPS on that port; for a plain-HTTP endpoint such as a local emulator, set protocol HTTP"
+            }
+        }
+    }
 }
 
 impl KmsError {
-    /// Whether the error means "the resource does not exist": the service said
-    /// `Forbidden.ResourceNotFound`, or answered HTTP 404 with a code that is not about the
-    /// credentials or the URL. Never true for an invalid reply, a transport failure or an unknown
-    /// outcome, so a broken reply can never make a read drop a live resource.
+    /// Whether the error means "the resource does not exist": the service answered with one of
+    /// [`GONE_CODES`], whatever the HTTP status. Any other code, a 404 included, is an error;
+    /// never true for an invalid reply, a transport failure or an unknown outcome, so a broken
+    /// reply or a wrong endpoint can never make a read drop a live resource.
     pub fn is_not_found(&self) -> bool {
         match self {
-            KmsError::Service {
-                code, http_status, ..
-            } => {
-                if code.is_empty() {
-                    return false;
-                }
-                code == RESOURCE_NOT_FOUND_CODE
-                    || (*http_status == 404
-                        && !NOT_FOUND_EXCLUDED_CODE_PREFIXES
-                            .iter()
-                            .any(|prefix| code.starts_with(prefix)))
-            }
+            KmsError::Service { code, .. } => GONE_CODES.contains(&code.as_str()),
             _ => false,
         }
     }
@@ -200,6 +239,7 @@ impl KmsError {
                 last_request_id, ..
             } => last_request_id.as_deref(),
             KmsError::OutcomeUnknown { cause, .. } => cause.request_id(),
+            KmsError::Credentials(error) => error.request_id(),
             KmsError::Transport { .. }
             | KmsError::Cancelled { .. }
             | KmsError::ClientSetup { .. } => None,
@@ -240,7 +280,7 @@ impl KmsError {
         }
     }
 
-    /// The action the error is about (`None` only for `ClientSetup`).
+    /// The action the error is about (`None` for `ClientSetup` and `Credentials`).
     pub fn action(&self) -> Option<&'static str> {
         match self {
             KmsError::Service { action, .. }
@@ -249,7 +289,7 @@ impl KmsError {
             | KmsError::DeadlineExceeded { action, .. }
             | KmsError::Cancelled { action, .. }
             | KmsError::OutcomeUnknown { action, .. } => Some(action),
-            KmsError::ClientSetup { .. } => None,
+            KmsError::ClientSetup { .. } | KmsError::Credentials(_) => None,
         }
     }
 }
@@ -362,7 +402,10 @@ mod tests {
         let cases = [
             ("Forbidden.ResourceNotFound", 404, true),
             ("Forbidden.ResourceNotFound", 400, true),
-            ("Forbidden.KeyNotFound", 404, true),
+            // Codes of other KMS objects, or of the gateway, are not "this resource is gone".
+            ("Forbidden.KeyNotFound", 404, false),
+            ("EntityNotExist.Route", 404, false),
+            ("InvalidProduct.NotFound", 404, false),
             ("InvalidAccessKeyId.NotFound", 404, false),
             ("InvalidApi.NotFound", 404, false),
             ("", 404, false),

@@ -1,20 +1,25 @@
-//! The Alibaba Cloud KMS client (OpenAPI 2016-01-20, RPC style, HMAC-SHA1 signatures) for the
-//! client-key and application-access-point actions. Knows nothing of Pulumi.
+//! The Alibaba Cloud KMS client (OpenAPI 2016-01-20, RPC style, V2 or V3 signatures) for the
+//! client-key and application-access-point actions, with the credential chain it signs with
+//! (static keys, RAM roles through STS, OIDC, instance metadata, credential files). Knows nothing
+//! of Pulumi.
 //!
 //! # Modules
 //!
 //! | module | job |
 //! |---|---|
-//! | [`signer`] | pure signing: `percent_encode`, `canonical_query`, `string_to_sign`, `signature` |
-//! | [`credentials`] | resolves credentials, region, endpoint and scheme (config → environment → `~/.aliyun/config.json`) |
+//! | [`signer`] | pure V2 signing: `percent_encode`, `canonical_query`, `string_to_sign`, `signature` |
+//! | [`signer_v3`] | pure `ACS3-HMAC-SHA256` signing (`signatureAlgorithm: v3`) |
+//! | [`credentials`] | resolves the credential plan, region, endpoints and scheme (config → environment → credential files, then `assumeRole`); fetches, caches and refreshes temporary credentials |
+//! | [`sts`] | the STS requests (`AssumeRole`, `AssumeRoleWithOIDC`) as pure builders, and the advice for refusals |
+//! | [`endpoint`] | endpoint and region syntax, and redaction of URL-like values in messages |
 //! | [`client`] | `Client` (cheap to clone, one keep-alive pool), the attempt builder and the retry loop |
-//! | `options` | `ClientOptions` (backoff, timeouts, `StampSource` for clock and nonces) and `CallOptions` (deadline, cancellation, retry observer), re-exported here |
+//! | `options` | `ClientOptions` (backoff, timeouts, `StampSource` for clock and nonces, the metadata endpoint) and `CallOptions` (deadline, cancellation, retry observer), re-exported here |
 //! | [`operations`] | the typed operations, and each action's method, placement and idempotency |
 //! | [`model`] | request and response structs with the API's field names |
 //! | [`retry`] | pure failure classification and backoff decisions (the classification table lives there) |
 //! | [`error`] | `KmsError` and its predicates |
 //! | [`secret`] | `SecretString`, whose `Debug` is redacted |
-//! | `transport`, `response`, `profile` | internal: HTTP, reply decoding, the CLI profile file |
+//! | `transport`, `response` | internal: HTTP, reply decoding |
 //!
 //! # Using it (the interface the resource layer builds on)
 //!
@@ -52,17 +57,18 @@
 
 pub mod client;
 pub mod credentials;
-mod endpoint;
+pub mod endpoint;
 mod environment;
 pub mod error;
 pub mod model;
 pub mod operations;
 mod options;
-mod profile;
 mod response;
 pub mod retry;
 pub mod secret;
 pub mod signer;
+pub mod signer_v3;
+pub mod sts;
 mod transport;
 
 pub use client::{
@@ -70,12 +76,14 @@ pub use client::{
     DEFAULT_OPERATION_TIMEOUT,
 };
 pub use credentials::{
-    resolve, ClientSettings, Credentials, CredentialsError, CredentialsSource, Environment,
-    ProcessEnvironment, ResolvedConfig, Scheme,
+    resolve, AssumeRoleSettings, ClientSettings, CredentialPlan, CredentialProvider,
+    CredentialSettings, Credentials, CredentialsError, CredentialsSource, Environment,
+    OidcRoleSettings, ProcessEnvironment, ResolvedConfig, Scheme, SignatureAlgorithm,
 };
-pub use error::KmsError;
+pub use error::{KmsError, TransportProblem};
 pub use model::*;
 pub use operations::Action;
+pub use options::METADATA_ENDPOINT;
 pub use response::KmsResponse;
 pub use retry::{RetryEvent, RetryPolicy};
 pub use secret::SecretString;

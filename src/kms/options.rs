@@ -69,7 +69,13 @@ pub struct ClientOptions {
     pub read_timeout: Duration,
     /// Clock, nonces and jitter.
     pub stamp_source: Arc<dyn StampSource>,
+    /// The base URL of the ECS instance metadata service ([`METADATA_ENDPOINT`]; a test points
+    /// it at a local stand-in).
+    pub metadata_endpoint: String,
 }
+
+/// Where the ECS instance metadata service answers, on every instance.
+pub const METADATA_ENDPOINT: &str = "http://100.100.100.200";
 
 impl Default for ClientOptions {
     fn default() -> Self {
@@ -78,6 +84,7 @@ impl Default for ClientOptions {
             connect_timeout: Duration::from_secs(10),
             read_timeout: Duration::from_secs(60),
             stamp_source: Arc::new(SystemStampSource),
+            metadata_endpoint: METADATA_ENDPOINT.to_owned(),
         }
     }
 }
@@ -89,6 +96,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("retry_policy", &self.retry_policy)
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
+            .field("metadata_endpoint", &self.metadata_endpoint)
             .finish_non_exhaustive()
     }
 }

@@ -7,7 +7,8 @@
 //! | failure | class | idempotent actions (reads, update, deletes) | creates (`CreateClientKey`, `CreateApplicationAccessPoint`) |
 //! |---|---|---|---|
 //! | service code containing `Throttling` (`Throttling`, `Throttling.User`, `Throttling.Api`, `Rejected.Throttling`), any status | `Throttled` | retry | retry: a throttled request was rejected before it did anything |
-//! | connection refused, DNS or TLS-handshake failure (nothing sent) | `NotSent` | retry | retry: nothing reached the service |
+//! | connection refused or connect timeout, DNS server not answering (nothing sent) | `NotSent` | retry | retry: nothing reached the service |
+//! | endpoint that is not a URL (bad port), host name that does not exist, untrusted TLS certificate, failed TLS handshake | `Permanent` | stop | stop: nothing was sent, and trying again cannot help |
 //! | service HTTP 5xx, or a `ServiceUnavailable*` code | `Transient` | retry | **stop**, `OutcomeUnknown`: the service may have done the work before failing |
 //! | connection lost or read timeout after sending | `Transient` | retry | **stop**, `OutcomeUnknown` |
 //! | reply that is not what the API promises, HTTP 5xx (an HTML error page from a proxy) | `Transient` | retry | **stop**, `OutcomeUnknown` |
@@ -77,9 +78,12 @@ pub fn classify_failure(error: &KmsError) -> FailureClass {
         }
         KmsError::Transport {
             request_may_have_been_sent,
+            problem,
             ..
         } => {
-            if *request_may_have_been_sent {
+            if problem.is_permanent() {
+                FailureClass::Permanent
+            } else if *request_may_have_been_sent {
                 FailureClass::Transient
             } else {
                 FailureClass::NotSent
@@ -93,7 +97,9 @@ pub fn classify_failure(error: &KmsError) -> FailureClass {
         KmsError::DeadlineExceeded { .. }
         | KmsError::Cancelled { .. }
         | KmsError::OutcomeUnknown { .. }
-        | KmsError::ClientSetup { .. } => FailureClass::Permanent,
+        | KmsError::ClientSetup { .. }
+        // The credentials fetch has retried what was worth retrying already.
+        | KmsError::Credentials(_) => FailureClass::Permanent,
     }
 }
 

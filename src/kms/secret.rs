@@ -76,6 +76,21 @@ pub fn redact_secrets(text: &str, secrets: &[&str]) -> String {
     redacted
 }
 
+/// Every form in which a secret may come back in a service message: as it is, percent-encoded
+/// once (as in a URL) and twice (as in an echoed string to sign), longest first so a longer form
+/// is replaced before a shorter one inside it.
+pub(crate) fn secret_forms<'a>(secrets: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut forms = Vec::new();
+    for secret in secrets.filter(|secret| !secret.is_empty()) {
+        let once = crate::kms::signer::percent_encode(secret);
+        let twice = crate::kms::signer::percent_encode(&once);
+        forms.extend([twice, once, secret.to_owned()]);
+    }
+    forms.sort_by(|left, right| right.len().cmp(&left.len()).then_with(|| left.cmp(right)));
+    forms.dedup();
+    forms
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,6 +17,7 @@
 //! 5. `base64(HMAC-SHA1(key = secret + "&", string to sign))`: [`signature`].
 
 use base64::Engine as _;
+use chrono::{DateTime, Datelike, Timelike, Utc};
 use hmac::{Hmac, Mac};
 use sha1::Sha1;
 
@@ -31,6 +32,20 @@ pub const SIGNATURE_VERSION: &str = "1.0";
 
 /// The value of `Format`; tea-rpc (the Terraform provider's client) sends the lower-case form.
 pub const RESPONSE_FORMAT: &str = "json";
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, the only `Timestamp` format the gateway accepts (written out by hand:
+/// a strftime pattern is re-parsed on every call).
+pub fn format_timestamp(time: DateTime<Utc>) -> String {
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        time.year(),
+        time.month(),
+        time.day(),
+        time.hour(),
+        time.minute(),
+        time.second()
+    )
+}
 
 /// Encodes a string the way every Alibaba Cloud RPC signer does: the UTF-8 bytes, with
 /// `A-Z a-z 0-9 - _ . ~` kept and every other byte written `%XY` with upper-case hex.

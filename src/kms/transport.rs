@@ -5,10 +5,12 @@
 //! request may have been sent (only a failure to connect proves it was not), and stripping the
 //! URL from the error first: the URL carries the signature and, with STS, the security token.
 
+use std::error::Error as StdError;
+use std::io;
 use std::time::Duration;
 
 use crate::kms::credentials::ResolvedConfig;
-use crate::kms::error::KmsError;
+use crate::kms::error::{KmsError, TransportProblem};
 
 /// The largest reply body read; KMS replies for these actions are a few kilobytes.
 const MAX_REPLY_BYTES: usize = 4 * 1024 * 1024;
@@ -23,6 +25,8 @@ pub enum HttpMethod {
     Get,
     /// A form body (possibly empty) and the rest in the query.
     Post,
+    /// Only for the instance metadata token.
+    Put,
 }
 
 impl HttpMethod {
@@ -31,6 +35,7 @@ impl HttpMethod {
         match self {
             HttpMethod::Get => "GET",
             HttpMethod::Post => "POST",
+            HttpMethod::Put => "PUT",
         }
     }
 }
@@ -39,10 +44,16 @@ impl HttpMethod {
 pub(crate) struct WireRequest {
     pub action: &'static str,
     pub method: HttpMethod,
-    /// The encoded query string, without the leading `?`.
+    /// The path after the base URL's `/` (empty for KMS and STS, `latest/...` for metadata).
+    pub path: String,
+    /// The encoded query string, without the leading `?` (empty: no query).
     pub query: String,
     /// The encoded form body, for `POST`.
     pub form_body: Option<String>,
+    /// Headers besides `accept` and `user-agent` (`x-acs-action`, a V3 `authorization`, ...).
+    pub headers: Vec<(&'static str, String)>,
+    /// A limit on the whole exchange, tighter than the client's timeouts (metadata requests).
+    pub timeout: Option<Duration>,
 }
 
 /// A reply as received.
@@ -78,28 +89,53 @@ impl Transport {
             .map_err(|error| KmsError::ClientSetup {
                 reason: innermost_reason(&error.without_url()),
             })?;
+        let base_url = config.base_url();
+        check_base_url(&base_url, &config.endpoint)?;
         Ok(Self {
             http,
-            base_url: config.base_url(),
+            base_url,
             host: config.endpoint.clone(),
         })
     }
 
+    /// The same HTTP client (one connection pool) speaking to another base URL: STS, the
+    /// instance metadata service, a credentials URL.
+    pub fn sibling(&self, base_url: String, host: String) -> Transport {
+        Transport {
+            http: self.http.clone(),
+            base_url,
+            host,
+        }
+    }
+
+    /// The `host[:port]` requests go to.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
     /// Sends `request` and reads the whole reply.
     pub async fn send(&self, request: WireRequest) -> Result<WireReply, KmsError> {
-        let url = format!("{}?{}", self.base_url, request.query);
+        let mut url = format!("{}{}", self.base_url, request.path);
+        if !request.query.is_empty() {
+            url.push('?');
+            url.push_str(&request.query);
+        }
         let builder = match request.method {
             HttpMethod::Get => self.http.get(url),
+            HttpMethod::Put => self.http.put(url),
             HttpMethod::Post => self
                 .http
                 .post(url)
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(request.form_body.unwrap_or_default()),
         };
-        let builder = builder
-            .header("accept", "application/json")
-            .header("x-acs-action", request.action)
-            .header("x-acs-version", crate::kms::signer::API_VERSION);
+        let mut builder = builder.header("accept", "application/json");
+        for (name, value) in request.headers {
+            builder = builder.header(name, value);
+        }
+        if let Some(timeout) = request.timeout {
+            builder = builder.timeout(timeout);
+        }
         let mut response = builder
             .send()
             .await
@@ -134,7 +170,22 @@ impl Transport {
         // pooled connection turned out closed before anything was written, so what reaches us
         // after connecting is genuinely ambiguous.
         let not_sent = error.is_connect() || error.is_builder();
-        let reason = if error.is_connect() {
+        let problem = classify_transport_failure(&error);
+        let reason = if error.is_builder() {
+            "the endpoint is not a valid url".to_owned()
+        } else if problem == TransportProblem::UnknownHost {
+            format!(
+                "the host name does not resolve ({})",
+                innermost_reason(&error)
+            )
+        } else if problem == TransportProblem::UntrustedCertificate {
+            format!(
+                "the server's tls certificate is not trusted ({})",
+                innermost_reason(&error)
+            )
+        } else if problem == TransportProblem::TlsHandshake {
+            format!("the tls handshake failed ({})", innermost_reason(&error))
+        } else if error.is_connect() {
             format!("could not connect ({})", innermost_reason(&error))
         } else if error.is_timeout() {
             "no reply within the read timeout".to_owned()
@@ -145,6 +196,7 @@ impl Transport {
             action,
             host: self.host.clone(),
             request_may_have_been_sent: !not_sent,
+            problem,
             reason,
             source: Some(Box::new(error)),
         }
@@ -159,4 +211,123 @@ fn innermost_reason(error: &(dyn std::error::Error + 'static)) -> String {
         innermost = source;
     }
     innermost.to_string()
+}
+
+/// Refuses an endpoint that cannot become a URL with a usable port, before any request: such an
+/// endpoint fails the same way on every attempt.
+fn check_base_url(base_url: &str, endpoint: &str) -> Result<(), KmsError> {
+    let problem = match reqwest::Url::parse(base_url) {
+        Err(error) => Some(error.to_string()),
+        Ok(url) if url.port() == Some(0) => Some("port 0 cannot be connected to".to_owned()),
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => Some("it has no host".to_owned()),
+        Ok(_) => None,
+    };
+    match problem {
+        None => Ok(()),
+        Some(problem) => Err(KmsError::ClientSetup {
+            reason: format!(
+                "the endpoint {endpoint} is not a valid host and port ({problem}); set endpoint to \
+                 host[:port] or http(s)://host[:port], with a port from 1 to 65535"
+            ),
+        }),
+    }
+}
+
+/// Tells a failure that trying again cannot fix from one that may go away. It looks at types
+/// (rustls's error inside the I/O error of the TLS stream), never at messages, except for the
+/// resolver: getaddrinfo's errors reach us only as text, so "no such host" is recognised by the
+/// wording of the C libraries (glibc, musl, macOS), and every other DNS failure stays transient.
+fn classify_transport_failure(error: &reqwest::Error) -> TransportProblem {
+    if error.is_builder() {
+        return TransportProblem::InvalidEndpoint;
+    }
+    let mut current: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(layer) = current {
+        if let Some(tls) = tls_error_of(layer) {
+            return match tls {
+                rustls::Error::InvalidCertificate(_) | rustls::Error::NoCertificatesPresented => {
+                    TransportProblem::UntrustedCertificate
+                }
+                _ => TransportProblem::TlsHandshake,
+            };
+        }
+        // hyper-util's connector names a resolver failure "dns error", with getaddrinfo's error
+        // as its cause.
+        if layer.to_string() == "dns error" {
+            let cause = layer.source().map(innermost_reason).unwrap_or_default();
+            return if host_does_not_exist(&cause) {
+                TransportProblem::UnknownHost
+            } else {
+                TransportProblem::Transient
+            };
+        }
+        current = layer.source();
+    }
+    TransportProblem::Transient
+}
+
+/// The rustls error behind one layer of an error chain: the layer itself, or the error inside an
+/// `io::Error` (which `source()` skips), however deeply the I/O errors are nested (hyper-rustls
+/// wraps tokio-rustls's `InvalidData` error in one of its own).
+fn tls_error_of<'a>(layer: &'a (dyn StdError + 'static)) -> Option<&'a rustls::Error> {
+    let mut layer: &(dyn StdError + 'static) = layer;
+    loop {
+        if let Some(tls) = layer.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        layer = layer.downcast_ref::<io::Error>()?.get_ref()?;
+    }
+}
+
+/// Whether a getaddrinfo message says that the name does not exist (`EAI_NONAME`, `EAI_NODATA`,
+/// `EAI_FAIL`), as opposed to a resolver that could not be asked (`EAI_AGAIN`, a system error).
+fn host_does_not_exist(message: &str) -> bool {
+    const NO_SUCH_HOST: &[&str] = &[
+        "Name or service not known",                  // glibc EAI_NONAME
+        "No address associated with hostname",        // glibc EAI_NODATA
+        "Name does not resolve",                      // musl EAI_NONAME
+        "nodename nor servname provided",             // macOS EAI_NONAME
+        "Non-recoverable failure in name resolution", // EAI_FAIL
+    ];
+    NO_SUCH_HOST.iter().any(|text| message.contains(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolver_messages_table() {
+        let cases = [
+            ("failed to lookup address information: Name or service not known", true),
+            ("failed to lookup address information: Name does not resolve", true),
+            ("failed to lookup address information: nodename nor servname provided, or not known", true),
+            ("failed to lookup address information: No address associated with hostname", true),
+            ("failed to lookup address information: Temporary failure in name resolution", false),
+            ("failed to lookup address information: System error", false),
+        ];
+        for (message, no_such_host) in cases {
+            assert_eq!(host_does_not_exist(message), no_such_host, "{message}");
+        }
+    }
+
+    #[test]
+    fn base_urls_table() {
+        for good in [
+            "http://127.0.0.1:8080/",
+            "https://kms.cn-hangzhou.aliyuncs.com/",
+            "http://[::1]:80/",
+        ] {
+            assert!(check_base_url(good, good).is_ok(), "{good}");
+        }
+        for bad in [
+            "http://127.0.0.1:1:x/",
+            "http://127.0.0.1:70000/",
+            "http://127.0.0.1:0/",
+            "http://:80/",
+        ] {
+            let error = check_base_url(bad, bad).expect_err(bad).to_string();
+            assert!(error.contains("port"), "{error}");
+        }
+    }
 }

@@ -8,7 +8,7 @@ use jsonrpsee::RpcModule;
 use serde_json::value::RawValue;
 
 use crate::provider::{CheckRequest, ConfigureRequest, DiffRequest, Provider, ProviderError};
-use crate::resources::{CreateRequest, DeleteRequest, ReadRequest, UpdateRequest};
+use crate::resources::{CheckFailure, CreateRequest, DeleteRequest, ReadRequest, UpdateRequest};
 
 use super::params::{resource_name_from_urn, ParamReader};
 use super::test_hooks::register_test_hooks;
@@ -69,6 +69,9 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
             |params, provider, _| -> MethodResult<CheckReply> {
                 reply(|| {
                     let mut reader = ParamReader::parse("checkConfig", params.as_str())?;
+                    if let Some(reply) = limit_failures(&reader, "news") {
+                        return Ok(reply);
+                    }
                     let _olds = reader.property_map("olds")?;
                     let news = reader.property_map("news")?.unwrap_or_default();
                     Ok(provider.check_config(news).into())
@@ -106,6 +109,9 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
         .register_method("check", |params, provider, _| -> MethodResult<CheckReply> {
             reply(|| {
                 let mut reader = ParamReader::parse("check", params.as_str())?;
+                if let Some(reply) = limit_failures(&reader, "news") {
+                    return Ok(reply);
+                }
                 let (resource_type, urn) = reader.resource_type()?;
                 // The resource name (for auto-naming): the URN's last part, or Pulumi's `name`.
                 let name = reader.optional_string("name")?;
@@ -284,6 +290,22 @@ fn log_and_convert(error: &ProviderError) -> ErrorObjectOwned {
         "request failed: {error}"
     );
     error.to_error_object()
+}
+
+/// The reply of a `check` whose inputs break the size limits: the breaches as failures, and no
+/// inputs (echoing megabytes back is part of what the limits prevent).
+fn limit_failures(reader: &ParamReader, bag: &str) -> Option<CheckReply> {
+    let breaches = reader.limit_breaches(bag);
+    if breaches.is_empty() {
+        return None;
+    }
+    Some(CheckReply {
+        inputs: Default::default(),
+        failures: breaches
+            .into_iter()
+            .map(|breach| CheckFailure::new(&breach.property, breach.reason).into())
+            .collect(),
+    })
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use crate::provider::limits::{check_property_bag, LimitExceeded};
 use crate::provider::ProviderError;
 use crate::resources::{PropertyMap, PropertyValue};
 
@@ -69,8 +70,24 @@ impl ParamReader {
         ))
     }
 
-    /// An object of property values (`news`, `olds`, `properties`, ...), if present.
+    /// The size limits (`provider::limits`) the property bag `name` breaks, if any; the bag stays
+    /// in place. `check` reports them as failures before it reads the bag.
+    pub fn limit_breaches(&self, name: &str) -> Vec<LimitExceeded> {
+        match self.fields.get(name) {
+            Some(Value::Object(fields)) => check_property_bag(name, fields),
+            _ => Vec::new(),
+        }
+    }
+
+    /// An object of property values (`news`, `olds`, `properties`, ...), if present. A bag that
+    /// breaks the size limits is refused before its values are read.
     pub fn property_map(&mut self, name: &str) -> Result<Option<PropertyMap>, ParamsError> {
+        if let Some(breach) = self.limit_breaches(name).into_iter().next() {
+            return Err(ParamsError(format!(
+                "{name} in the params of {} is too large ({}); nothing was done",
+                self.method, breach.reason
+            )));
+        }
         match self.take(name) {
             None => Ok(None),
             Some(Value::Object(fields)) => Ok(Some(

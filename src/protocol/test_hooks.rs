@@ -1,14 +1,17 @@
 //! Methods that exist only for the transcript tests, so that "a slow request", "a request in
-//! flight at EOF", "a log notification" and "a handler that panics" can be produced on demand
-//! through the real binary, without timing games. They are registered only when
+//! flight at EOF", "a log notification", "a handler that panics" and "an operation that holds a
+//! staged key file and outlives any grace period" can be produced on demand through the real
+//! binary, without timing games. They are registered only when
 //! `ALICLOUD_KMS_PROVIDER_TEST_HOOKS=1` and are not part of the contract.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::RpcModule;
 
 use crate::provider::{Provider, ProviderError};
+use crate::resources::client_key::key_file::StagedKeyFile;
 use crate::resources::{LogSeverity, ResourceError};
 
 use super::params::ParamReader;
@@ -66,6 +69,24 @@ pub(super) fn register_test_hooks(module: &mut RpcModule<Provider>) {
             let message = read(&mut reader, "message")?.unwrap_or_default();
             let urn = read(&mut reader, "urn")?;
             provider.engine_log().log(severity, message, urn.as_deref());
+            Ok::<_, ErrorObjectOwned>(EmptyReply {})
+        })
+        .expect(registered);
+
+    // Stages a key file next to `path`, as a create does before it calls KMS, then never
+    // finishes, not even on `cancel`: what a shutdown finds when an operation outlives the grace
+    // period. The staged file must be gone after the exit.
+    module
+        .register_async_method("test/stageKeyFileAndHang", |params, _, _| async move {
+            let path = ParamReader::parse("test/stageKeyFileAndHang", params.as_str())
+                .and_then(|mut reader| reader.optional_string("path"))
+                .map_err(|error| ProviderError::from(error).to_error_object())?
+                .unwrap_or_default();
+            let staged = StagedKeyFile::create(PathBuf::from(path))
+                .await
+                .map_err(|error| ErrorObjectOwned::owned(-32603, error.reason, None::<()>))?;
+            std::future::pending::<()>().await;
+            drop(staged);
             Ok::<_, ErrorObjectOwned>(EmptyReply {})
         })
         .expect(registered);

@@ -2,14 +2,16 @@
 //! settings the resource operations get).
 //!
 //! Only what is explicit is stored: `args` over `variables`, secrets unwrapped. Falling back to
-//! the environment and to `~/.aliyun/config.json` is the KMS client's job (`kms::credentials`), so
-//! that one place owns the precedence rules.
+//! the environment and to the credential files is the KMS client's job (`kms::credentials`), so
+//! that one place owns the precedence rules. The rules beyond the schema (endpoint syntax,
+//! contradictory credentials, the object settings) live in `config_rules`.
 
 use std::collections::BTreeMap;
 
 use crate::resources::{CheckFailure, PropertyMap, PropertyValue, ProviderSettings};
 
 use super::check::{check_against_schema, is_engine_metadata, mark_secrets, CheckOutcome};
+use super::config_rules::{check_setting_rules, credential_settings, parse_object_settings};
 use super::schema::package_schema;
 
 /// The prefix of the provider's keys in Pulumi's `variables` (`alicloud-kms:config:region`).
@@ -37,6 +39,7 @@ pub fn check_config(news: PropertyMap) -> CheckOutcome {
         }
     }
     let schema = &package_schema().provider;
+    parse_object_settings(&mut settings);
     let mut outcome = check_against_schema(schema, SUBJECT, settings);
     check_setting_rules(&mut outcome.inputs, &mut outcome.failures);
     mark_secrets(schema, &mut outcome.inputs);
@@ -92,40 +95,9 @@ pub fn settings_from_configure(
             *slot = value.as_str().map(str::to_owned);
         }
     }
+    settings.credential_settings =
+        credential_settings(&outcome.inputs, &mut settings.unknown_settings);
     Ok(settings)
-}
-
-/// What can be validated without the network: `protocol` is HTTPS or HTTP (normalised to upper
-/// case), and no setting is blank.
-fn check_setting_rules(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-    for (name, value) in inputs.iter_mut() {
-        let Some(text) = value.as_str() else {
-            continue;
-        };
-        if text.trim().is_empty() {
-            failures.push(CheckFailure::new(
-                name,
-                format!("{name} must not be empty; leave it out to use the environment or ~/.aliyun/config.json"),
-            ));
-            continue;
-        }
-        if name == "protocol" {
-            let upper = text.trim().to_ascii_uppercase();
-            if upper == "HTTPS" || upper == "HTTP" {
-                *value = value.with_string(upper);
-            } else {
-                failures.push(CheckFailure::new(
-                    "protocol",
-                    format!("protocol must be HTTPS or HTTP, not {text:?}; HTTP is only sensible for a local emulator"),
-                ));
-            }
-        } else if name == "endpoint" && text.chars().any(char::is_whitespace) {
-            failures.push(CheckFailure::new(
-                "endpoint",
-                "endpoint must be a host or host:port without spaces",
-            ));
-        }
-    }
 }
 
 #[cfg(test)]
@@ -200,6 +172,7 @@ mod tests {
     fn check_config_passes_engine_keys_and_marks_secrets() {
         let outcome = check_config(properties(json!({
             "version": "0.1.0",
+            "accessKey": "LTAI-example",
             "alicloud-kms:config:secretKey": "s3cr3t",
             "securityToken": "04da6b54-80e4-46f7-96ec-b56ff0331ba9",
         })));
@@ -208,5 +181,40 @@ mod tests {
         assert!(outcome.inputs["securityToken"].is_unknown());
         assert!(!outcome.inputs["securityToken"].is_secret());
         assert_eq!(outcome.inputs["version"].as_str(), Some("0.1.0"));
+    }
+
+    #[test]
+    fn object_settings_become_typed_settings_and_unknown_parts_are_listed() {
+        let variables = BTreeMap::from([
+            (
+                "alicloud-kms:config:assumeRole".to_owned(),
+                r#"{"roleArn":"acs:ram::1:role/x","sessionExpiration":"1800","policy":{"Version":"1"},"externalId":"ext"}"#.to_owned(),
+            ),
+            (
+                "alicloud-kms:config:assumeRoleWithOidc".to_owned(),
+                r#"{"roleArn":"04da6b54-80e4-46f7-96ec-b56ff0331ba9"}"#.to_owned(),
+            ),
+            ("alicloud-kms:config:signatureAlgorithm".to_owned(), "V3".to_owned()),
+        ]);
+        let settings = settings_from_configure(&variables, None).unwrap();
+        let extra = &settings.credential_settings;
+        let role = extra.assume_role.as_ref().expect("assumeRole");
+        assert_eq!(role.role_arn.as_deref(), Some("acs:ram::1:role/x"));
+        assert_eq!(role.session_expiration, Some(1800));
+        assert_eq!(role.policy.as_deref(), Some(r#"{"Version":"1"}"#));
+        assert_eq!(
+            role.external_id.as_ref().map(|id| id.expose_secret()),
+            Some("ext")
+        );
+        assert_eq!(extra.assume_role_with_oidc, None);
+        assert_eq!(
+            settings.unknown_settings,
+            vec!["assumeRoleWithOidc".to_owned()]
+        );
+        assert_eq!(
+            extra.signature_algorithm,
+            Some(crate::kms::SignatureAlgorithm::V3)
+        );
+        assert!(!format!("{settings:?}").contains("\"ext\""), "{settings:?}");
     }
 }

@@ -30,7 +30,7 @@ pub mod codes {
     pub const INVALID_INPUTS: i32 = -32058;
     pub const LOCAL_IO: i32 = -32059;
     pub const AMBIGUOUS_CREATE: i32 = -32060;
-    pub const NAME_TAKEN: i32 = -32061;
+    pub const ALREADY_EXISTS: i32 = -32061;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -76,7 +76,7 @@ impl ProviderError {
                 ResourceError::InvalidInputs { .. } => codes::INVALID_INPUTS,
                 ResourceError::LocalIo { .. } => codes::LOCAL_IO,
                 ResourceError::AmbiguousCreate { .. } => codes::AMBIGUOUS_CREATE,
-                ResourceError::NameTaken { .. } => codes::NAME_TAKEN,
+                ResourceError::AlreadyExists { .. } => codes::ALREADY_EXISTS,
                 ResourceError::InvalidId { .. } => codes::INVALID_PARAMS,
             },
         }
@@ -99,7 +99,7 @@ impl ProviderError {
                 ResourceError::InvalidInputs { .. } => "invalid_inputs",
                 ResourceError::LocalIo { .. } => "local_io",
                 ResourceError::AmbiguousCreate { .. } => "ambiguous_create",
-                ResourceError::NameTaken { .. } => "name_taken",
+                ResourceError::AlreadyExists { .. } => "already_exists",
                 ResourceError::InvalidId { .. } => "invalid_params",
             },
         }
@@ -165,7 +165,7 @@ impl ProviderError {
                 ResourceError::AmbiguousCreate { candidate_ids, .. } => {
                     json!({ "candidateIds": candidate_ids })
                 }
-                ResourceError::NameTaken { resource, name, .. } => {
+                ResourceError::AlreadyExists { resource, name, .. } => {
                     json!({ "resource": resource, "name": name })
                 }
             },
@@ -276,14 +276,14 @@ mod tests {
                 json!({"kind": "ambiguous_create", "candidateIds": ["KAAP.1"]}),
             ),
             (
-                ResourceError::NameTaken {
-                    resource: "Policy",
-                    name: "p".into(),
-                    message: "a policy named p exists already".into(),
+                ResourceError::AlreadyExists {
+                    resource: "ApplicationAccessPoint",
+                    name: "aap".into(),
+                    message: "an access point named aap already exists".into(),
                 }
                 .into(),
                 -32061,
-                json!({"kind": "name_taken", "resource": "Policy", "name": "p"}),
+                json!({"kind": "already_exists", "resource": "ApplicationAccessPoint", "name": "aap"}),
             ),
         ];
         for (error, code, data) in table {

@@ -1,5 +1,5 @@
 //! The options of the KMS client the provider builds: the defaults, except where a test hook
-//! asks for shorter retry waits.
+//! asks for shorter retry waits or points the instance metadata requests at a local stand-in.
 
 use std::time::Duration;
 
@@ -13,8 +13,15 @@ pub const TEST_HOOKS_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_HOOKS";
 /// (later waits double, up to twice that), so that fault tests stay short. Ignored otherwise.
 pub const TEST_RETRY_DELAY_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS";
 
+/// With the test hooks on, the ECS instance metadata requests (`ecsRoleName`) go to this base URL
+/// (`http://127.0.0.1:<port>`, the KMS emulator's metadata stand-in) instead of
+/// `http://100.100.100.200`. Ignored otherwise: without the hooks nothing but the real metadata
+/// service can hand the provider instance credentials.
+pub const TEST_METADATA_ENDPOINT_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT";
+
 /// The KMS client options: the defaults (retries wait 1 s, then 2, 4, ... up to 20 s), unless
-/// the test hooks are on and [`TEST_RETRY_DELAY_VARIABLE`] asks for shorter waits.
+/// the test hooks are on and [`TEST_RETRY_DELAY_VARIABLE`] asks for shorter waits or
+/// [`TEST_METADATA_ENDPOINT_VARIABLE`] names a metadata stand-in.
 pub fn client_options_from_environment() -> ClientOptions {
     let mut options = ClientOptions::default();
     let hooks_on = std::env::var_os(TEST_HOOKS_VARIABLE).is_some_and(|value| value == "1");
@@ -29,6 +36,13 @@ pub fn client_options_from_environment() -> ClientOptions {
             ..RetryPolicy::default()
         };
         tracing::warn!(milliseconds, "test hook: short KMS retry waits");
+    }
+    let metadata_endpoint = std::env::var(TEST_METADATA_ENDPOINT_VARIABLE)
+        .ok()
+        .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
+    if let (true, Some(url)) = (hooks_on, metadata_endpoint) {
+        tracing::warn!(endpoint = %url, "test hook: instance metadata requests go to a stand-in");
+        options.metadata_endpoint = url;
     }
     options
 }

@@ -7,9 +7,11 @@
 pub mod autoname;
 pub mod check;
 pub mod config;
+pub mod config_rules;
 pub mod diff;
 pub mod error;
 pub mod kms_options;
+pub mod limits;
 pub mod schema;
 pub mod suggest;
 

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::kms::ClientOptions;
+use crate::kms::{ClientOptions, CredentialSettings};
 
 use super::kms_access::KmsAccess;
 
@@ -28,6 +28,9 @@ pub struct ProviderSettings {
     pub endpoint: Option<String>,
     /// `HTTPS` or `HTTP`, upper-case.
     pub protocol: Option<String>,
+    /// Roles, OIDC, instance metadata, credential files, the STS endpoint and the signature
+    /// version (its `Debug` redacts the secret parts).
+    pub credential_settings: CredentialSettings,
     /// Settings whose value was unknown (a preview with config computed from another resource).
     /// Their field above is `None`.
     pub unknown_settings: Vec<String>,
@@ -50,6 +53,7 @@ impl fmt::Debug for ProviderSettings {
             .field("security_token", &redacted(&self.security_token))
             .field("endpoint", &self.endpoint)
             .field("protocol", &self.protocol)
+            .field("credential_settings", &self.credential_settings)
             .field("unknown_settings", &self.unknown_settings)
             .finish()
     }

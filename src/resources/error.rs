@@ -133,21 +133,22 @@ pub enum ResourceError {
         message: String,
     },
 
-    /// A resource with the name the program asks for exists already, and the provider cannot
-    /// prove it made it (it found it before creating anything). Nothing was created or changed.
-    #[error("{message}")]
-    NameTaken {
-        resource: &'static str,
-        name: String,
-        message: String,
-    },
-
-    /// A create may have taken effect although its reply was lost, and the provider could not
-    /// tell which of these keys (if any) it made.
+    /// A create may have taken effect although its reply was lost, and it left resources the
+    /// provider cannot prove it made (or could not delete): the candidates, named in the message.
+    /// Nothing was claimed.
     #[error("{message}")]
     AmbiguousCreate {
         message: String,
         candidate_ids: Vec<String>,
+    },
+
+    /// The name a create was asked to use was already taken before it tried, by a resource it did
+    /// not make. Nothing was created or claimed.
+    #[error("{message}")]
+    AlreadyExists {
+        resource: &'static str,
+        name: String,
+        message: String,
     },
 }
 

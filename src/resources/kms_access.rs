@@ -1,8 +1,10 @@
 //! The KMS client of one provider configuration, built on first use and shared by every operation
 //! until the next `configure`.
 //!
-//! Building the client resolves the credentials (provider config, then the environment, then
-//! `~/.aliyun/config.json`) and opens a connection pool. Doing that once per configuration rather
+//! Building the client resolves where the credentials come from (provider config, then the
+//! environment, then the credential files; see `kms::credentials`) and opens a connection pool.
+//! It never touches the network: temporary credentials (roles, OIDC, instance metadata) are
+//! fetched by the first KMS call that needs them, then cached and refreshed by the client. Doing that once per configuration rather
 //! than once per operation keeps connections alive across operations (200 pipelined creates reuse
 //! a handful of connections) and reads the profile file once. A resolution that fails is not
 //! remembered: the next operation tries again, so fixing the environment or the profile file does
@@ -71,6 +73,7 @@ impl KmsAccess {
             security_token: settings.security_token.clone().map(SecretString::new),
             endpoint: settings.endpoint.clone(),
             protocol: settings.protocol.clone(),
+            credential_settings: settings.credential_settings.clone(),
         };
         let home = std::env::var_os("HOME").map(PathBuf::from);
         let config = kms::resolve(&client_settings, &ProcessEnvironment, home.as_deref()).map_err(
@@ -79,7 +82,7 @@ impl KmsAccess {
             },
         )?;
         tracing::info!(
-            credentials = %config.credentials_source,
+            credentials = %config.credentials,
             endpoint = %config.endpoint,
             "kms client ready"
         );

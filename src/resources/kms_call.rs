@@ -6,6 +6,7 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
+use tokio_util::sync::{CancellationToken, DropGuard};
 
 use crate::kms::{CallOptions, KmsError, RetryEvent};
 
@@ -17,10 +18,16 @@ use super::error::{KmsServiceFailure, Operation, ResourceError};
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
 /// How long clean-up work (deleting a key whose private key could not be kept, looking for what
-/// an ambiguous create made) may run past the operation's deadline. A create that timed out while
-/// its request was in flight may have made a key; finding and deleting it is worth a little more
-/// time than leaving an orphan.
+/// a create whose reply was lost made) may run past the operation's deadline. A create that timed
+/// out while its request was in flight may have made a key; finding and deleting it is worth a
+/// little more time than leaving an orphan.
 pub const CLEANUP_GRACE: Duration = Duration::from_secs(30);
+
+/// How long clean-up work may go on once the operation is cancelled (the engine's `cancel`, or a
+/// shutdown). Clean-up does not stop at the cancellation itself: stopping there is what would
+/// leave an orphan key. It fits well inside the shutdown's default grace period of 20 s, so that
+/// the reply (which names what was left) is still written.
+pub const CANCELLED_CLEANUP_GRACE: Duration = Duration::from_secs(10);
 
 /// The KMS side of one operation.
 #[derive(Clone, Debug)]
@@ -81,18 +88,52 @@ impl KmsCall {
         self.options_until(self.deadline)
     }
 
-    /// Options for clean-up work: the operation's deadline, or [`CLEANUP_GRACE`] from now if that
-    /// is later. Cancellation still ends it at once.
-    pub fn cleanup_options(&self) -> CallOptions {
-        self.options_until(self.deadline.max(Instant::now() + CLEANUP_GRACE))
+    /// The operation's deadline.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    /// A budget for clean-up work, which must not stop where the operation stops: until the
+    /// operation's deadline or [`CLEANUP_GRACE`] from now, whichever is later, and never more than
+    /// [`CANCELLED_CLEANUP_GRACE`] past a cancellation (one that came before counts from now).
+    /// Create it once for the whole clean-up; it ends when dropped.
+    pub fn cleanup(&self) -> CleanupBudget {
+        let now = Instant::now();
+        let operation = self.context.cancellation.clone();
+        let token = CancellationToken::new();
+        let deadline = if operation.is_cancelled() {
+            now + CANCELLED_CLEANUP_GRACE
+        } else {
+            let watched = token.clone();
+            tokio::spawn(async move {
+                tokio::select! {
+                    () = operation.cancelled() => {
+                        tokio::select! {
+                            () = tokio::time::sleep(CANCELLED_CLEANUP_GRACE) => watched.cancel(),
+                            () = watched.cancelled() => {}
+                        }
+                    }
+                    () = watched.cancelled() => {}
+                }
+            });
+            self.deadline.max(now + CLEANUP_GRACE)
+        };
+        CleanupBudget {
+            options: self.options_with(deadline, token.clone()),
+            _ends_with_it: token.drop_guard(),
+        }
     }
 
     fn options_until(&self, deadline: Instant) -> CallOptions {
+        self.options_with(deadline, self.context.cancellation.clone())
+    }
+
+    fn options_with(&self, deadline: Instant, cancellation: CancellationToken) -> CallOptions {
         let log = self.context.engine_log.clone();
         let urn = self.urn.clone();
         CallOptions::new()
             .with_deadline(deadline)
-            .with_cancellation(self.context.cancellation.clone())
+            .with_cancellation(cancellation)
             .with_observer(move |event: &RetryEvent| {
                 log.warning(describe_retry(event), urn.as_deref());
             })
@@ -137,17 +178,19 @@ impl KmsCall {
                 action,
                 host,
                 request_may_have_been_sent,
+                problem,
                 reason,
                 ..
             } => ResourceError::KmsUnreachable {
                 action: action.to_owned(),
                 message: format!(
-                    "{host}: {reason}; {}; check the endpoint, the network and any proxy, then try again",
+                    "{host}: {reason}; {}; {}",
                     if request_may_have_been_sent {
                         "the request may have reached the service"
                     } else {
                         "the request was not sent"
-                    }
+                    },
+                    problem.advice()
                 ),
             },
             KmsError::InvalidResponse {
@@ -176,6 +219,34 @@ impl KmsCall {
                 message: error.to_string(),
             },
         }
+    }
+}
+
+/// The call options of one clean-up (see [`KmsCall::cleanup`]). Dropping it ends the watch on the
+/// operation's cancellation.
+#[derive(Debug)]
+pub struct CleanupBudget {
+    options: CallOptions,
+    _ends_with_it: DropGuard,
+}
+
+impl CleanupBudget {
+    pub fn options(&self) -> &CallOptions {
+        &self.options
+    }
+}
+
+impl KmsCall {
+    /// The error that ends a create after a lost reply was looked into: a cancellation that came
+    /// meanwhile is what stopped it from trying again, so that is what it reports.
+    pub fn lost_create_error(&self, error: KmsError) -> ResourceError {
+        if self.is_cancelled() && !error.is_cancelled() {
+            return ResourceError::Cancelled {
+                operation: self.operation.as_str(),
+                message: describe_lost(&error),
+            };
+        }
+        self.error(error)
     }
 }
 
@@ -214,6 +285,17 @@ pub fn with_note(error: ResourceError, note: &str) -> ResourceError {
             message: append(message),
         },
         other => other,
+    }
+}
+
+/// What a create whose reply was lost is, in a sentence: the action, and the failure that lost
+/// its reply.
+pub fn describe_lost(error: &KmsError) -> String {
+    match error {
+        KmsError::OutcomeUnknown { action, cause } => {
+            format!("{action} failed in a way that leaves open whether it took effect ({cause})")
+        }
+        other => other.to_string(),
     }
 }
 
@@ -285,8 +367,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn the_cleanup_deadline_is_never_earlier_than_the_operation_deadline() {
+    #[tokio::test]
+    async fn the_cleanup_deadline_is_never_earlier_than_the_operation_deadline() {
         let (context, _) = context_with_log();
         let call = KmsCall::start(
             &context,
@@ -294,14 +376,34 @@ mod tests {
             None,
             Some(Duration::from_secs(3600)),
         );
-        assert!(call.cleanup_options().deadline >= call.options().deadline);
+        assert!(call.cleanup().options().deadline >= call.options().deadline);
         let short = KmsCall::start(
             &context,
             Operation::Create,
             None,
             Some(Duration::from_millis(1)),
         );
-        assert!(short.cleanup_options().deadline >= Instant::now() + CLEANUP_GRACE / 2);
+        assert!(short.cleanup().options().deadline >= Instant::now() + CLEANUP_GRACE / 2);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn cleanup_outlives_a_cancellation_by_its_own_short_grace() {
+        let (context, _) = context_with_log();
+        let call = KmsCall::start(&context, Operation::Create, None, None);
+        let cleanup = call.cleanup();
+        context.cancellation.cancel();
+        // The operation is cancelled, the clean-up is not (yet) ...
+        tokio::task::yield_now().await;
+        assert!(call.options().cancellation.is_cancelled());
+        assert!(!cleanup.options().cancellation.is_cancelled());
+        // ... until its grace has passed.
+        tokio::time::sleep(CANCELLED_CLEANUP_GRACE + Duration::from_millis(1)).await;
+        assert!(cleanup.options().cancellation.is_cancelled());
+
+        // One that starts after the cancellation gets the same grace, from its start.
+        let late = call.cleanup();
+        assert!(!late.options().cancellation.is_cancelled());
+        assert!(late.options().deadline <= Instant::now() + CANCELLED_CLEANUP_GRACE);
     }
 
     #[test]

@@ -1,32 +1,105 @@
-//! One input line to its reply: UTF-8 and size checks, batches, notifications, and the call into
-//! jsonrpsee, with a panicking handler turned into a `-32603` reply.
+//! One input line to its reply, in two steps. `prepare` reads the line (UTF-8 and size checks,
+//! batch or single message, request or notification, known method or not) and answers at once
+//! what needs no handler; `run` calls the handlers through jsonrpsee, the members of a batch
+//! concurrently, with a panicking handler turned into a `-32603` reply.
+//!
+//! Preparing first lets the server know, before anything runs, how many handlers a line starts
+//! (its share of the concurrency limit) and which ids it owes replies to (what a shutdown must
+//! still answer).
 
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
-use std::pin::Pin;
-use std::task::{Context, Poll};
+use std::sync::Arc;
 
-use jsonrpsee::Methods;
+use jsonrpsee::{MethodCallback, Methods};
 use serde_json::json;
 use serde_json::value::RawValue;
-use tokio::task::JoinSet;
 
+use super::budget::{Budget, Charge};
 use super::envelope::{
-    classify, error_reply, kind_of, notification_as_request, Message, INTERNAL_ERROR,
-    INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR,
+    classify, error_reply, kind_of, notification_as_request, Message, INVALID_REQUEST, PARSE_ERROR,
 };
 use super::framing::InputLine;
+use super::handler::{call, call_off_thread, method_not_found, run_or_spawn, Started};
+use super::in_flight::OwedIds;
 use super::server::ServerOptions;
 
-/// Turns input lines into reply lines; one is shared by every line task.
+/// Turns input lines into reply lines; one is shared by every line.
 pub(super) struct Dispatcher {
     pub(super) methods: Methods,
     pub(super) options: ServerOptions,
+    pub(super) budget: Arc<Budget>,
+}
+
+/// A line, read and classified.
+pub(super) enum Prepared {
+    /// Answered without a handler (a transport error).
+    Answer(String),
+    /// Nothing to do: a blank line, or a notification for an unknown method.
+    Nothing,
+    Single(Call),
+    Batch(Vec<Member>),
+}
+
+/// One message of a batch.
+pub(super) enum Member {
+    Call(Call),
+    /// Answered without a handler.
+    Answer(String),
+}
+
+/// A message that runs a handler.
+pub(super) enum Call {
+    /// Gets a reply; `text` is the message as received.
+    Request {
+        id: Box<RawValue>,
+        method: String,
+        text: String,
+    },
+    /// Runs, and its reply is thrown away; `request` is the message with `"id": null`.
+    Notification { method: String, request: String },
+}
+
+impl Prepared {
+    /// How many handlers the line runs.
+    pub(super) fn calls(&self) -> usize {
+        match self {
+            Prepared::Single(_) => 1,
+            Prepared::Batch(members) => members
+                .iter()
+                .filter(|member| matches!(member, Member::Call(_)))
+                .count(),
+            Prepared::Answer(_) | Prepared::Nothing => 0,
+        }
+    }
+
+    /// The ids the line owes replies to.
+    pub(super) fn owed_ids(&self) -> OwedIds {
+        let request_id = |call: &Call| match call {
+            Call::Request { id, .. } => Some(id.clone()),
+            Call::Notification { .. } => None,
+        };
+        match self {
+            Prepared::Single(call) => OwedIds {
+                ids: request_id(call).into_iter().collect(),
+                batch: false,
+            },
+            Prepared::Batch(members) => OwedIds {
+                ids: members
+                    .iter()
+                    .filter_map(|member| match member {
+                        Member::Call(call) => request_id(call),
+                        Member::Answer(_) => None,
+                    })
+                    .collect(),
+                batch: true,
+            },
+            Prepared::Answer(_) | Prepared::Nothing => OwedIds::default(),
+        }
+    }
 }
 
 impl Dispatcher {
-    /// The reply line for one input line, if it needs one.
-    pub(super) async fn handle_line(&self, line: InputLine) -> Option<String> {
+    /// Reads and classifies one input line.
+    pub(super) fn prepare(&self, line: InputLine) -> Prepared {
         let bytes = match line {
             InputLine::Text(bytes) => bytes,
             InputLine::TooLong { length } => {
@@ -34,7 +107,7 @@ impl Dispatcher {
                     "the message is {length} bytes long, more than the {} bytes a line may hold; it was skipped",
                     self.options.max_line_bytes
                 );
-                return Some(error_reply(
+                return Prepared::Answer(error_reply(
                     None,
                     INVALID_REQUEST,
                     &message,
@@ -43,14 +116,14 @@ impl Dispatcher {
                 ));
             }
         };
-        let text = match std::str::from_utf8(&bytes) {
+        let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(error) => {
                 let message = format!(
                     "the message is not valid UTF-8 (bad byte at offset {}); send one JSON-RPC message per line",
-                    error.valid_up_to()
+                    error.utf8_error().valid_up_to()
                 );
-                return Some(error_reply(
+                return Prepared::Answer(error_reply(
                     None,
                     PARSE_ERROR,
                     &message,
@@ -59,31 +132,39 @@ impl Dispatcher {
                 ));
             }
         };
-        let text = text.trim_matches([' ', '\t', '\r', '\n']);
-        if text.is_empty() {
-            return None;
+        let trimmed = text.trim_matches([' ', '\t', '\r', '\n']);
+        if trimmed.is_empty() {
+            return Prepared::Nothing;
         }
-        if text.starts_with('[') {
-            self.handle_batch(text).await
+        if trimmed.starts_with('[') {
+            if let Some(prepared) = self.prepare_batch(trimmed) {
+                return prepared;
+            }
+        }
+        let owned = if trimmed.len() == text.len() {
+            text
         } else {
-            self.handle_message(text).await
+            trimmed.to_owned()
+        };
+        match self.prepare_message(owned) {
+            Member::Call(call) => Prepared::Single(call),
+            Member::Answer(reply) if reply.is_empty() => Prepared::Nothing,
+            Member::Answer(reply) => Prepared::Answer(reply),
         }
     }
 
-    async fn handle_batch(&self, text: &str) -> Option<String> {
-        let elements: Vec<&RawValue> = match serde_json::from_str(text) {
-            Ok(elements) => elements,
-            // Not an array of JSON values: the whole line is unparsable.
-            Err(_) => return self.handle_message(text).await,
-        };
+    /// A batch, or `None` when the line is not an array of JSON values (then it is answered as
+    /// one unparsable message).
+    fn prepare_batch(&self, text: &str) -> Option<Prepared> {
+        let elements: Vec<&RawValue> = serde_json::from_str(text).ok()?;
         if elements.is_empty() {
-            return Some(error_reply(
+            return Some(Prepared::Answer(error_reply(
                 None,
                 INVALID_REQUEST,
                 "an empty batch holds no request",
                 kind_of(INVALID_REQUEST),
                 json!({}),
-            ));
+            )));
         }
         if elements.len() > self.options.max_batch_length {
             let message = format!(
@@ -91,144 +172,168 @@ impl Dispatcher {
                 elements.len(),
                 self.options.max_batch_length
             );
-            return Some(error_reply(
+            return Some(Prepared::Answer(error_reply(
                 None,
                 INVALID_REQUEST,
                 &message,
                 kind_of(INVALID_REQUEST),
                 json!({}),
-            ));
+            )));
         }
-        // The messages of a batch run concurrently, like separate lines; the replies are
-        // collected in the order they finish, which JSON-RPC allows.
-        let mut tasks = JoinSet::new();
-        for element in elements {
-            let text = element.get().to_owned();
-            let methods = self.methods.clone();
-            tasks.spawn(async move { handle_message(&methods, &text).await });
+        let members = elements
+            .into_iter()
+            .map(|element| self.prepare_message(element.get().to_owned()))
+            // An empty answer is a notification that needs nothing.
+            .filter(|member| !matches!(member, Member::Answer(reply) if reply.is_empty()))
+            .collect();
+        Some(Prepared::Batch(members))
+    }
+
+    /// One message (not a batch). An empty `Member::Answer` means nothing is owed.
+    fn prepare_message(&self, text: String) -> Member {
+        let call = match classify(&text) {
+            Message::Invalid { id, code, message } => {
+                return Member::Answer(error_reply(id, code, &message, kind_of(code), json!({})));
+            }
+            Message::Request { id, method } => {
+                if self.methods.method(&method).is_none() {
+                    return Member::Answer(method_not_found(id, &method, &self.methods));
+                }
+                let id = id.to_owned();
+                Call::Request {
+                    id,
+                    method,
+                    text: String::new(),
+                }
+            }
+            Message::Notification { method, params } => {
+                if self.methods.method(&method).is_none() {
+                    tracing::warn!(
+                        length = method.len(),
+                        "ignored a notification for an unknown method"
+                    );
+                    return Member::Answer(String::new());
+                }
+                let request = notification_as_request(&method, params);
+                Call::Notification { method, request }
+            }
+        };
+        // The text is moved in only now: `classify` borrowed it.
+        Member::Call(match call {
+            Call::Request { id, method, .. } => Call::Request { id, method, text },
+            notification => notification,
+        })
+    }
+
+    /// Runs a prepared line; the reply line (if any) with its bytes counted as output.
+    pub(super) async fn run(&self, prepared: Prepared) -> Option<(String, Charge)> {
+        match prepared {
+            Prepared::Nothing => None,
+            Prepared::Answer(reply) => {
+                let charge = self.budget.charge_output(reply.len());
+                Some((reply, charge))
+            }
+            Prepared::Single(call) => {
+                let reply = call.run(&self.methods).await?;
+                let charge = self.budget.charge_output(reply.len());
+                Some((reply, charge))
+            }
+            Prepared::Batch(members) => self.run_batch(members).await,
         }
-        let mut replies = Vec::new();
-        while let Some(outcome) = tasks.join_next().await {
-            // A panic is already caught inside `handle_message`; this arm only guards the task.
-            if let Ok(Some(reply)) = outcome {
-                replies.push(reply);
+    }
+
+    /// The members run concurrently, like separate lines; their replies are gathered (and
+    /// counted) in the order they finish, which JSON-RPC allows, into one array.
+    async fn run_batch(&self, members: Vec<Member>) -> Option<(String, Charge)> {
+        let mut reply = BatchReply {
+            body: String::new(),
+            charge: self.budget.charge_output(0),
+            members: members.len(),
+            reserve_cap: self.options.max_bytes_in_flight,
+        };
+        let mut running = Vec::new();
+        for member in members {
+            match member {
+                Member::Answer(answer) => reply.push(&answer),
+                Member::Call(call) => {
+                    let methods = self.methods.clone();
+                    match run_or_spawn(async move { call.run(&methods).await }).await {
+                        Started::Done(Some(answer)) => reply.push(&answer),
+                        Started::Done(None) => {}
+                        Started::Spawned(task) => running.push(task),
+                    }
+                }
             }
         }
-        (!replies.is_empty()).then(|| format!("[{}]", replies.join(",")))
-    }
-
-    async fn handle_message(&self, text: &str) -> Option<String> {
-        handle_message(&self.methods, text).await
-    }
-}
-
-/// The reply to one message (not a batch), if it needs one.
-async fn handle_message(methods: &Methods, text: &str) -> Option<String> {
-    match classify(text) {
-        Message::Invalid { id, code, message } => {
-            Some(error_reply(id, code, &message, kind_of(code), json!({})))
-        }
-        Message::Request { id, method } => {
-            if methods.method(&method).is_none() {
-                return Some(method_not_found(id, &method, methods));
+        for task in running {
+            // A panic is already caught inside `Call::run`; this arm only guards the task.
+            if let Ok(Some(answer)) = task.await {
+                reply.push(&answer);
             }
-            let started = std::time::Instant::now();
-            let reply = call(methods, text, Some(id)).await;
-            tracing::debug!(method = %method, elapsed_us = started.elapsed().as_micros() as u64, "request answered");
-            Some(reply)
         }
-        Message::Notification { method, params } => {
-            if methods.method(&method).is_none() {
-                tracing::warn!(
-                    length = method.len(),
-                    "ignored a notification for an unknown method"
-                );
-                return None;
+        reply.finish()
+    }
+}
+
+/// A batch's reply array as its members finish, counted in the budget as it grows.
+struct BatchReply {
+    body: String,
+    charge: Charge,
+    members: usize,
+    /// The most memory reserved ahead.
+    reserve_cap: usize,
+}
+
+impl BatchReply {
+    fn push(&mut self, member: &str) {
+        if self.body.is_empty() {
+            // Members of one batch tend to be alike (a batch of `getSchema`s is 1,000 times
+            // 14 KB): sized from the first, the array is allocated once instead of doubling its
+            // way up, which would hold the old and the new copy at once each time.
+            let expected = (member.len() + 1).saturating_mul(self.members) + 2;
+            self.body.reserve(expected.min(self.reserve_cap));
+        }
+        self.body.push(if self.body.is_empty() { '[' } else { ',' });
+        self.body.push_str(member);
+        self.charge.grow(member.len() + 1);
+    }
+
+    fn finish(mut self) -> Option<(String, Charge)> {
+        if self.body.is_empty() {
+            // A batch of notifications only gets no line at all.
+            return None;
+        }
+        self.body.push(']');
+        self.charge.grow(1);
+        Some((self.body, self.charge))
+    }
+}
+
+/// A request longer than this, for a synchronous handler, is handled on a blocking thread: the
+/// thread that serves the pipe only reads, classifies and writes, so a huge `check` does not hold
+/// up the small requests behind it.
+const OFF_THREAD_BYTES: usize = 256 * 1024;
+
+impl Call {
+    /// Runs the handler; the reply of a request.
+    async fn run(self, methods: &Methods) -> Option<String> {
+        match self {
+            Call::Request { id, method, text } => {
+                let started = std::time::Instant::now();
+                let synchronous = matches!(methods.method(&method), Some(MethodCallback::Sync(_)));
+                let reply = if synchronous && text.len() > OFF_THREAD_BYTES {
+                    call_off_thread(methods.clone(), text, id).await
+                } else {
+                    call(methods, &text, Some(&id)).await
+                };
+                tracing::debug!(method = %method, elapsed_us = started.elapsed().as_micros() as u64, "request answered");
+                Some(reply)
             }
-            let request = notification_as_request(&method, params);
-            let _ignored_reply = call(methods, &request, None).await;
-            tracing::debug!(method = %method, "notification handled");
-            None
-        }
-    }
-}
-
-/// Runs one request through jsonrpsee and returns its reply line. A panicking handler becomes a
-/// -32603 reply instead of a lost request.
-async fn call(methods: &Methods, request: &str, id: Option<&RawValue>) -> String {
-    match CatchPanic(Box::pin(methods.raw_json_request(request, 1))).await {
-        Ok(Ok((reply, _subscriptions))) => String::from(Box::<str>::from(reply)),
-        Ok(Err(error)) => {
-            // The message was classified as a request already, so jsonrpsee should accept it.
-            tracing::error!("jsonrpsee refused a request the transport accepted: {error}");
-            error_reply(
-                id,
-                INTERNAL_ERROR,
-                "the request could not be dispatched",
-                kind_of(INTERNAL_ERROR),
-                json!({}),
-            )
-        }
-        Err(()) => {
-            tracing::error!(
-                "a method handler panicked; the request is answered with an internal error"
-            );
-            error_reply(
-                id,
-                INTERNAL_ERROR,
-                "the provider failed while handling this request (a bug: please report it with the provider's stderr); it keeps serving",
-                kind_of(INTERNAL_ERROR),
-                json!({}),
-            )
-        }
-    }
-}
-
-/// The reply to an unknown method. The name the client sent is not echoed (it is free text from
-/// the client, and nothing the client sends is repeated unless it is needed); a method that
-/// differs only in case is suggested.
-fn method_not_found(id: &RawValue, method: &str, methods: &Methods) -> String {
-    let mut known: Vec<&str> = methods
-        .method_names()
-        .filter(|name| !name.starts_with("test/"))
-        .collect();
-    known.sort_unstable();
-    let suggestion = known
-        .iter()
-        .find(|name| name.eq_ignore_ascii_case(method))
-        .copied();
-    let hint = suggestion
-        .map(|name| format!("did you mean {name}? "))
-        .unwrap_or_default();
-    let message = format!(
-        "unknown method; {hint}this provider answers {} (names are case-sensitive)",
-        known.join(", ")
-    );
-    let data = match suggestion {
-        Some(name) => json!({ "suggestion": name }),
-        None => json!({}),
-    };
-    error_reply(
-        Some(id),
-        METHOD_NOT_FOUND,
-        &message,
-        kind_of(METHOD_NOT_FOUND),
-        data,
-    )
-}
-
-/// Polls a future and turns a panic into `Err(())`.
-struct CatchPanic<F>(Pin<Box<F>>);
-
-impl<F: Future> Future for CatchPanic<F> {
-    type Output = Result<F::Output, ()>;
-
-    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Self::Output> {
-        let inner = self.0.as_mut();
-        match std::panic::catch_unwind(AssertUnwindSafe(|| inner.poll(context))) {
-            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(_) => Poll::Ready(Err(())),
+            Call::Notification { method, request } => {
+                let _ignored_reply = call(methods, &request, None).await;
+                tracing::debug!(method = %method, "notification handled");
+                None
+            }
         }
     }
 }

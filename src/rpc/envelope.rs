@@ -99,8 +99,12 @@ pub fn classify(text: &str) -> Message<'_> {
     };
     let params = envelope.params.filter(|raw| raw.get() != "null");
     if let Some(raw) = params {
+        // JSON-RPC allows an object or an array here; anything else is not a request. (Whether a
+        // method takes an array is the method's business: the provider's methods answer -32602.)
         if !raw.get().starts_with(['{', '[']) {
-            return invalid("params must be an object");
+            return invalid(
+                "params must be an object with named fields (JSON-RPC also allows an array), not a single value",
+            );
         }
     }
     match id {

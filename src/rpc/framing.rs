@@ -1,9 +1,14 @@
 //! Framing: splitting the input byte stream into lines, one JSON-RPC message per line, with a cap
-//! on a line's length so that no input can make the server hold unbounded memory.
+//! on a line's length so that no input can make the server hold unbounded memory, and a wait for
+//! room in the byte budget before each line, so that the server stops reading while it holds as
+//! much as it may.
 
 use std::io::{BufRead, BufReader, ErrorKind, Read};
+use std::sync::Arc;
 
 use tokio::sync::mpsc;
+
+use super::budget::{Budget, Charge};
 
 /// One line of input, without its line ending.
 #[derive(Debug, PartialEq, Eq)]
@@ -15,15 +20,44 @@ pub enum InputLine {
     },
 }
 
-/// Reads `input` line by line until end of input and sends each line on. Runs on its own thread
-/// (stdin reads block). A final line without a newline is still a line. Ends early if the
-/// receiver is gone.
-pub fn read_lines(input: impl Read, max_line_bytes: usize, lines: mpsc::Sender<InputLine>) {
+/// A line and its bytes counted in the budget.
+pub type ChargedLine = (InputLine, Charge);
+
+/// Lines are handed over in chunks (all those one read brought in, up to these bounds), so that a
+/// pipelined burst costs one hand-over, and one wake-up of the server, per chunk rather than per
+/// line.
+const CHUNK_LINES: usize = 512;
+const CHUNK_BYTES: usize = 64 * 1024;
+
+/// Reads `input` line by line until end of input and sends the lines on in chunks, each line
+/// counted in `budget`. Runs on its own thread (stdin reads block). A final line without a newline
+/// is still a line. Before each line it waits for room in the budget (handing over what it has
+/// first); it ends early if the budget is closed or the receiver is gone.
+pub fn read_lines(
+    input: impl Read,
+    max_line_bytes: usize,
+    budget: &Arc<Budget>,
+    lines: mpsc::Sender<Vec<ChargedLine>>,
+) {
     let mut reader = BufReader::with_capacity(64 * 1024, input);
+    let mut chunk = Chunk::default();
     let mut line = Vec::new();
     // While skipping the rest of an over-long line: how long it has been so far.
     let mut skipped_length: Option<usize> = None;
     loop {
+        let at_line_start = line.is_empty() && skipped_length.is_none();
+        if at_line_start && !budget.has_room() {
+            if !chunk.hand_over(&lines) {
+                return;
+            }
+            if !budget.wait_for_room() {
+                return;
+            }
+        }
+        // The next read may block: whatever is complete goes first.
+        if reader.buffer().is_empty() && !chunk.hand_over(&lines) {
+            return;
+        }
         let available = match reader.fill_buf() {
             Ok(available) => available,
             Err(error) if error.kind() == ErrorKind::Interrupted => continue,
@@ -51,21 +85,54 @@ pub fn read_lines(input: impl Read, max_line_bytes: usize, lines: mpsc::Sender<I
             None => line.extend_from_slice(&available[..chunk_length]),
         }
         reader.consume(consumed);
-        if ends_line && !send_line(&lines, &mut line, &mut skipped_length) {
-            return;
+        if ends_line {
+            chunk.push(finish_line(budget, &mut line, &mut skipped_length));
+            if chunk.is_full() && !chunk.hand_over(&lines) {
+                return;
+            }
         }
     }
     if !line.is_empty() || skipped_length.is_some() {
-        send_line(&lines, &mut line, &mut skipped_length);
+        chunk.push(finish_line(budget, &mut line, &mut skipped_length));
+    }
+    chunk.hand_over(&lines);
+}
+
+/// Lines read and not yet handed over.
+#[derive(Default)]
+struct Chunk {
+    lines: Vec<ChargedLine>,
+    bytes: usize,
+}
+
+impl Chunk {
+    fn push(&mut self, line: ChargedLine) {
+        if let InputLine::Text(bytes) = &line.0 {
+            self.bytes += bytes.len();
+        }
+        self.lines.push(line);
+    }
+
+    fn is_full(&self) -> bool {
+        self.lines.len() >= CHUNK_LINES || self.bytes >= CHUNK_BYTES
+    }
+
+    /// Sends the lines (if any). False when the receiver is gone.
+    fn hand_over(&mut self, lines: &mpsc::Sender<Vec<ChargedLine>>) -> bool {
+        if self.lines.is_empty() {
+            return true;
+        }
+        self.bytes = 0;
+        lines.blocking_send(std::mem::take(&mut self.lines)).is_ok()
     }
 }
 
-/// Sends the finished line (or its too-long marker). False when the receiver is gone.
-fn send_line(
-    lines: &mpsc::Sender<InputLine>,
+/// The finished line (or its too-long marker), counted in the budget.
+fn finish_line(
+    budget: &Arc<Budget>,
     line: &mut Vec<u8>,
     skipped_length: &mut Option<usize>,
-) -> bool {
+) -> ChargedLine {
     let message = match skipped_length.take() {
         Some(length) => InputLine::TooLong { length },
         None => {
@@ -75,7 +142,11 @@ fn send_line(
             InputLine::Text(std::mem::take(line))
         }
     };
-    lines.blocking_send(message).is_ok()
+    let charge = budget.charge_input(match &message {
+        InputLine::Text(bytes) => bytes.len(),
+        InputLine::TooLong { .. } => 0,
+    });
+    (message, charge)
 }
 
 #[cfg(test)]
@@ -84,12 +155,37 @@ mod tests {
 
     fn lines_of(input: &[u8], max_line_bytes: usize) -> Vec<InputLine> {
         let (sender, mut receiver) = mpsc::channel(1024);
-        read_lines(input, max_line_bytes, sender);
+        let budget = Budget::new(usize::MAX);
+        read_lines(input, max_line_bytes, &budget, sender);
         let mut lines = Vec::new();
-        while let Ok(line) = receiver.try_recv() {
-            lines.push(line);
+        while let Ok(chunk) = receiver.try_recv() {
+            lines.extend(chunk.into_iter().map(|(line, _charge)| line));
         }
         lines
+    }
+
+    #[test]
+    fn reading_stops_while_the_budget_is_spent() {
+        let (sender, mut receiver) = mpsc::channel(1024);
+        let budget = Budget::new(10);
+        let reader = {
+            let budget = budget.clone();
+            std::thread::spawn(move || {
+                read_lines(&b"0123456789ab\nsecond\n"[..], 100, &budget, sender)
+            })
+        };
+        // The first line fits (the budget was empty) and fills the budget: the reader hands it
+        // over and waits before the second.
+        let mut first = receiver.blocking_recv().unwrap();
+        assert_eq!(first.len(), 1);
+        let (line, charge) = first.remove(0);
+        assert_eq!(line, text("0123456789ab"));
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        assert!(receiver.try_recv().is_err(), "read past a spent budget");
+        drop(charge);
+        let second = receiver.blocking_recv().unwrap();
+        assert_eq!(second[0].0, text("second"));
+        reader.join().unwrap();
     }
 
     fn text(line: &str) -> InputLine {

@@ -7,11 +7,14 @@
 //! notifications (run, never answered), `-32600` for an empty batch or an over-long line, and a
 //! `-32603` reply when a handler panics.
 
+mod budget;
 mod dispatch;
 mod envelope;
 mod framing;
+mod handler;
+mod in_flight;
 mod outgoing;
 mod server;
 
 pub use outgoing::{outgoing_queue, ClientNotifier, OutgoingQueue};
-pub use server::{serve, ServerOptions, TransportError};
+pub use server::{serve, Ending, ServerOptions, ShutdownReply, TransportError};

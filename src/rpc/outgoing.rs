@@ -1,17 +1,35 @@
 //! The one writer: every line that goes to the output (replies and server → client notifications)
 //! passes through one queue and one thread, so lines never interleave and a line is always
-//! written whole.
+//! written whole. Every queued line is counted in the byte budget until it is written.
 
 use std::io::{self, BufWriter, Write};
+use std::sync::Arc;
 
 use serde::Serialize;
-use tokio::sync::{mpsc, OwnedSemaphorePermit};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::budget::{Budget, Charge};
+use super::in_flight::LineTicket;
+
+/// The byte budget before the server sets its own (`ServerOptions::max_bytes_in_flight`).
+const DEFAULT_BUDGET_BYTES: usize = 16 * 1024 * 1024;
+
+/// A line for the writer, its bytes counted in the budget, and for a reply the ticket of its input
+/// line: both are dropped only once the line is written (or dropped after the output is gone), so
+/// that an engine that stops reading stdout makes the server stop reading stdin, and the drain at
+/// the end waits for the line to be out.
+pub(super) struct OutLine {
+    line: String,
+    _charge: Charge,
+    _ticket: Option<LineTicket>,
+}
 
 pub(super) enum Outgoing {
-    /// A line, and for a reply the in-flight permit of its request: the permit is released only
-    /// once the line is written, so a client that stops reading stdout makes the server stop
-    /// reading stdin, instead of piling up replies in memory.
-    Line(String, Option<OwnedSemaphorePermit>),
+    Line(OutLine),
+    /// Replies produced together (the lines of one chunk of input that finished at once): one
+    /// hand-over, one wake-up of the writer.
+    Lines(Vec<OutLine>),
     /// Flush and stop; sent once every reply has been queued.
     Finish,
 }
@@ -23,13 +41,80 @@ pub(super) struct ReplySender {
 }
 
 impl ReplySender {
-    pub(super) fn send(&self, line: String, permit: OwnedSemaphorePermit) {
+    /// Queues a reply. A reply whose line was already answered (by a shutdown whose grace period
+    /// ran out) is dropped: every request is answered once.
+    pub(super) fn send(&self, line: String, charge: Charge, ticket: LineTicket) {
+        if !ticket.mark_answered() {
+            return;
+        }
         // The writer only goes away after `Finish`, which is sent after the last reply.
-        let _ = self.sender.send(Outgoing::Line(line, Some(permit)));
+        let _ = self.sender.send(Outgoing::Line(OutLine {
+            line,
+            _charge: charge,
+            _ticket: Some(ticket),
+        }));
+    }
+
+    /// Queues several replies at once (see [`ReplySender::send`]).
+    pub(super) fn send_all(&self, replies: Vec<(String, Charge, LineTicket)>) {
+        let lines: Vec<OutLine> = replies
+            .into_iter()
+            .filter(|(_, _, ticket)| ticket.mark_answered())
+            .map(|(line, charge, ticket)| OutLine {
+                line,
+                _charge: charge,
+                _ticket: Some(ticket),
+            })
+            .collect();
+        if !lines.is_empty() {
+            let _ = self.sender.send(Outgoing::Lines(lines));
+        }
+    }
+
+    /// Queues a line that belongs to no input line (an answer owed at shutdown).
+    pub(super) fn send_untracked(&self, line: String, charge: Charge) {
+        let _ = self.sender.send(Outgoing::Line(OutLine {
+            line,
+            _charge: charge,
+            _ticket: None,
+        }));
     }
 
     pub(super) fn finish(&self) {
         let _ = self.sender.send(Outgoing::Finish);
+    }
+}
+
+/// Replies of lines that finished where they started, gathered for one hand-over to the writer.
+#[derive(Default)]
+pub(super) struct Gathered {
+    replies: Vec<(String, Charge, LineTicket)>,
+    bytes: usize,
+}
+
+impl Gathered {
+    /// Past this, the replies go to the writer without waiting for the end of the chunk.
+    const MAX_BYTES: usize = 64 * 1024;
+
+    pub(super) fn push(
+        &mut self,
+        line: String,
+        charge: Charge,
+        ticket: LineTicket,
+        replies: &ReplySender,
+    ) {
+        self.bytes += line.len();
+        self.replies.push((line, charge, ticket));
+        if self.bytes >= Gathered::MAX_BYTES {
+            self.hand_over(replies);
+        }
+    }
+
+    pub(super) fn hand_over(&mut self, replies: &ReplySender) {
+        if !self.replies.is_empty() {
+            self.bytes = 0;
+            replies.send_all(std::mem::take(&mut self.replies));
+        }
     }
 }
 
@@ -39,6 +124,7 @@ impl ReplySender {
 #[derive(Clone)]
 pub struct ClientNotifier {
     sender: mpsc::UnboundedSender<Outgoing>,
+    budget: Arc<Budget>,
 }
 
 impl ClientNotifier {
@@ -55,7 +141,12 @@ impl ClientNotifier {
             params,
         }) {
             Ok(line) => {
-                let _ = self.sender.send(Outgoing::Line(line, None));
+                let charge = self.budget.charge_output(line.len());
+                let _ = self.sender.send(Outgoing::Line(OutLine {
+                    line,
+                    _charge: charge,
+                    _ticket: None,
+                }));
             }
             Err(error) => tracing::error!(
                 method,
@@ -69,6 +160,7 @@ impl ClientNotifier {
 pub struct OutgoingQueue {
     pub(super) sender: mpsc::UnboundedSender<Outgoing>,
     pub(super) receiver: mpsc::UnboundedReceiver<Outgoing>,
+    pub(super) budget: Arc<Budget>,
 }
 
 impl OutgoingQueue {
@@ -83,36 +175,50 @@ impl OutgoingQueue {
 /// first, so the provider can be built with the notifier before the server starts.
 pub fn outgoing_queue() -> (ClientNotifier, OutgoingQueue) {
     let (sender, receiver) = mpsc::unbounded_channel();
+    let budget = Budget::new(DEFAULT_BUDGET_BYTES);
     (
         ClientNotifier {
             sender: sender.clone(),
+            budget: budget.clone(),
         },
-        OutgoingQueue { sender, receiver },
+        OutgoingQueue {
+            sender,
+            receiver,
+            budget,
+        },
     )
 }
 
 /// The writer loop (on its own thread). Lines are written through a buffer that is flushed
 /// whenever the queue runs empty: under load many replies share one write, and no reply waits for
-/// a later one. After a write error the loop keeps draining the queue, so senders never pile up,
-/// and reports the error when it finishes.
+/// a later one. A write error means the output is gone (typically EPIPE: the engine closed
+/// stdout): it is said once on stderr and `output_lost` is tripped, so the server stops reading
+/// and starting work; the loop keeps draining the queue (giving back every line's bytes and
+/// ticket), and reports the error when it finishes.
 pub(super) fn write_lines(
     output: impl Write,
     mut receiver: mpsc::UnboundedReceiver<Outgoing>,
+    output_lost: &CancellationToken,
 ) -> io::Result<()> {
     let mut writer = BufWriter::with_capacity(64 * 1024, output);
     let mut first_error: Option<io::Error> = None;
     while let Some(message) = receiver.blocking_recv() {
-        // The permit (if any) is dropped at the end of this iteration, after the write.
-        let (line, _permit) = match message {
-            Outgoing::Line(line, permit) => (line, permit),
+        // The charges and tickets are dropped at the end of this iteration, after the write.
+        let lines = match message {
+            Outgoing::Line(line) => vec![line],
+            Outgoing::Lines(lines) => lines,
             Outgoing::Finish => break,
         };
         if first_error.is_some() {
             continue;
         }
-        let written = writer
-            .write_all(line.as_bytes())
-            .and_then(|()| writer.write_all(b"\n"))
+        let written = lines
+            .iter()
+            .try_for_each(|out| {
+                writer
+                    .write_all(out.line.as_bytes())
+                    .and_then(|()| writer.write_all(b"\n"))
+            })
             .and_then(|()| {
                 if receiver.is_empty() {
                     writer.flush()
@@ -121,8 +227,12 @@ pub(super) fn write_lines(
                 }
             });
         if let Err(error) = written {
-            tracing::error!("writing to the output failed; further replies are dropped: {error}");
+            tracing::error!(
+                "stdout is closed or failing ({error}): no reply can be delivered any more; the provider stops \
+                 reading requests and starting operations, cancels the operations waiting on KMS, and exits"
+            );
             first_error = Some(error);
+            output_lost.cancel();
         }
     }
     match first_error {

@@ -1,39 +1,91 @@
-//! The read → dispatch → write loop: each line runs as its own task, replies go out in the order
-//! they finish (matched by id), a bounded number of requests is in flight, and end of input
-//! drains every request before the writer flushes and the loop returns.
+//! The read → dispatch → write loop: each line runs as its own task (or inline, when it does not
+//! pause), replies go out in the order they finish (matched by id), what is in flight is bounded in
+//! bytes and in handlers, and the loop ends one of two ways. At end of input it drains: every
+//! request is answered and written before it returns. On a shutdown (a signal, or stdout gone) it
+//! stops reading, gives the lines in flight a grace period to finish, answers those that did not
+//! with an error, and returns.
 
 use std::io::{self, Read, Write};
 use std::sync::Arc;
 use std::thread;
+use std::time::Duration;
 
 use jsonrpsee::Methods;
-use tokio::sync::{mpsc, Semaphore};
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot, Semaphore};
+use tokio_util::sync::CancellationToken;
 
+use super::budget::Budget;
 use super::dispatch::Dispatcher;
+use super::envelope::error_reply;
 use super::framing::read_lines;
-use super::outgoing::{write_lines, OutgoingQueue, ReplySender};
+use super::handler::run_here_or_spawn;
+use super::in_flight::{InFlight, OwedIds};
+use super::outgoing::{write_lines, Gathered, OutgoingQueue, ReplySender};
+
+/// How long the writer gets, after a shutdown, to write what is queued: it may be stuck on a pipe
+/// nobody reads.
+const WRITER_GRACE: Duration = Duration::from_secs(2);
+
+/// How many chunks of lines the reader may read ahead of the server loop.
+const CHUNKS_AHEAD: usize = 4;
 
 /// Limits of the server.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct ServerOptions {
     /// The longest line accepted; a longer one is answered with -32600 and skipped.
     pub max_line_bytes: usize,
-    /// How many lines may be in flight (running, or answered but not yet written); reading pauses
-    /// beyond that, so neither a flood of requests nor a client that stops reading its replies
-    /// can exhaust memory.
-    pub max_in_flight: usize,
+    /// The bytes in flight: input lines read and not yet finished, plus replies (and batch
+    /// members, and `log` notifications) produced and not yet written. The reader stops reading
+    /// while they reach this, and no new line starts while the replies alone do; see `budget`.
+    pub max_bytes_in_flight: usize,
+    /// How many handlers may run at once (each member of a batch is one); a line waits for room
+    /// for all of its members.
+    pub max_calls_in_flight: usize,
     /// The most messages in one batch.
     pub max_batch_length: usize,
+    /// After a shutdown, how long the lines in flight get to finish before they are answered with
+    /// `shutdown_reply` and abandoned.
+    pub grace_period: Duration,
+    /// The error that answers a request still running when the grace period ends.
+    pub shutdown_reply: ShutdownReply,
+}
+
+/// The error reply to a request cut short by a shutdown.
+#[derive(Clone, Debug)]
+pub struct ShutdownReply {
+    pub code: i32,
+    /// `data.kind`.
+    pub kind: &'static str,
+    pub message: String,
 }
 
 impl Default for ServerOptions {
     fn default() -> ServerOptions {
         ServerOptions {
             max_line_bytes: 16 * 1024 * 1024,
-            max_in_flight: 4096,
+            max_bytes_in_flight: 16 * 1024 * 1024,
+            max_calls_in_flight: 4096,
             max_batch_length: 1000,
+            grace_period: Duration::from_secs(20),
+            shutdown_reply: ShutdownReply {
+                // JSON-RPC's range for a server's own errors.
+                code: -32000,
+                kind: "shutting_down",
+                message: "the server stopped before this request finished".to_owned(),
+            },
         }
     }
+}
+
+/// How serving ended, when it ended without a transport failure.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ending {
+    /// Input ended and every request was answered.
+    EndOfInput,
+    /// `shutdown` was tripped; `cut_short` requests were still running when the grace period
+    /// ended (they were answered with the shutdown error).
+    Shutdown { cut_short: usize },
 }
 
 /// The transport's own failures. Bad input is never one of them: it is answered on the wire.
@@ -47,185 +99,194 @@ pub enum TransportError {
     WriterPanicked,
 }
 
-/// Serves `methods` over `input`/`output` until end of input, then finishes every request in
-/// flight, flushes, and returns.
+/// Serves `methods` over `input`/`output` until end of input (then finishes every request in
+/// flight, flushes, and returns), or until `shutdown` is tripped (see the module). The server
+/// trips `shutdown` itself when the output fails: nothing it does can be delivered any more.
 pub async fn serve(
     input: impl Read + Send + 'static,
     output: impl Write + Send + 'static,
     methods: Methods,
     queue: OutgoingQueue,
     options: ServerOptions,
-) -> Result<(), TransportError> {
+    shutdown: CancellationToken,
+) -> Result<Ending, TransportError> {
     let replies = queue.reply_sender();
-    let OutgoingQueue { receiver, .. } = queue;
-    let writer = thread::Builder::new()
+    let OutgoingQueue {
+        receiver, budget, ..
+    } = queue;
+    budget.set_limit(options.max_bytes_in_flight);
+    let (writer_done, writer_result) = oneshot::channel();
+    let output_lost = shutdown.clone();
+    thread::Builder::new()
         .name("output-writer".into())
-        .spawn(move || write_lines(output, receiver))
+        .spawn(move || {
+            let _ = writer_done.send(write_lines(output, receiver, &output_lost));
+        })
         .map_err(|error| TransportError::Thread("output writer", error))?;
 
-    let (line_sender, mut lines) = mpsc::channel(256);
+    // The lines are counted in the budget; the channel's own bound is small so that the reader,
+    // too, stops soon after the budget is spent, and leaves the rest in the pipe.
+    let (line_sender, mut lines) = mpsc::channel(CHUNKS_AHEAD);
     let max_line_bytes = options.max_line_bytes;
+    let reader_budget = budget.clone();
     thread::Builder::new()
         .name("input-reader".into())
-        .spawn(move || read_lines(input, max_line_bytes, line_sender))
+        .spawn(move || read_lines(input, max_line_bytes, &reader_budget, line_sender))
         .map_err(|error| TransportError::Thread("input reader", error))?;
 
-    let dispatcher = Arc::new(Dispatcher { methods, options });
-    let in_flight = Arc::new(Semaphore::new(options.max_in_flight));
-    while let Some(line) = lines.recv().await {
-        let permit = in_flight
-            .clone()
-            .acquire_owned()
-            .await
-            .expect("the semaphore is never closed");
-        let dispatcher = dispatcher.clone();
-        let replies = replies.clone();
-        tokio::spawn(async move {
-            // Without a reply (a notification) the permit is released here, otherwise once the
-            // writer has written the reply.
-            if let Some(reply) = dispatcher.handle_line(line).await {
-                replies.send(reply, permit);
+    let max_calls = options.max_calls_in_flight.max(1);
+    let slots = Arc::new(Semaphore::new(max_calls));
+    let in_flight = Arc::new(InFlight::default());
+    let dispatcher = Arc::new(Dispatcher {
+        methods,
+        options: options.clone(),
+        budget: budget.clone(),
+    });
+
+    // Replies of lines that finish where they start go to the writer together, once per chunk
+    // of input (or before anything that may wait), so that a pipelined burst wakes the writer once
+    // per chunk rather than once per reply.
+    let mut gathered = Gathered::default();
+    let input_ended = 'serving: loop {
+        let received = match lines.try_recv() {
+            Ok(chunk) => Some(chunk),
+            Err(mpsc::error::TryRecvError::Disconnected) => None,
+            Err(mpsc::error::TryRecvError::Empty) => {
+                gathered.hand_over(&replies);
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break false,
+                    received = lines.recv() => received,
+                }
             }
-        });
+        };
+        let Some(chunk) = received else {
+            break true;
+        };
+        for (line, input_charge) in chunk {
+            if shutdown.is_cancelled() {
+                break 'serving false;
+            }
+            // No new line starts while the replies waiting for the writer fill the budget.
+            if !budget.has_output_room() {
+                gathered.hand_over(&replies);
+                tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => break 'serving false,
+                    () = budget.output_room() => {}
+                }
+            }
+            let prepared = dispatcher.prepare(line);
+            let calls = prepared.calls().min(max_calls);
+            let permit = if calls == 0 {
+                None
+            } else {
+                let wanted = u32::try_from(calls).unwrap_or(u32::MAX);
+                match slots.clone().try_acquire_many_owned(wanted) {
+                    Ok(permit) => Some(permit),
+                    Err(_) => {
+                        gathered.hand_over(&replies);
+                        tokio::select! {
+                            biased;
+                            () = shutdown.cancelled() => break 'serving false,
+                            permit = slots.clone().acquire_many_owned(wanted) => Some(permit.expect("the semaphore is never closed")),
+                        }
+                    }
+                }
+            };
+            let ticket = in_flight.begin(prepared.owed_ids());
+            let line_dispatcher = dispatcher.clone();
+            let line_task = async move {
+                let reply = line_dispatcher.run(prepared).await;
+                // The handlers are done and the request is no longer needed; the reply (if any)
+                // is counted from here until it is written.
+                drop(permit);
+                drop(input_charge);
+                (reply, ticket)
+            };
+            let later = replies.clone();
+            let finished_here = run_here_or_spawn(line_task, move |(reply, ticket)| match reply {
+                Some((line, charge)) => later.send(line, charge, ticket),
+                None => drop(ticket),
+            })
+            .await;
+            match finished_here {
+                Some((Some((line, charge)), ticket)) => {
+                    gathered.push(line, charge, ticket, &replies)
+                }
+                Some((None, ticket)) => drop(ticket),
+                None => {}
+            }
+        }
+    };
+    gathered.hand_over(&replies);
+
+    if input_ended {
+        tokio::select! {
+            biased;
+            () = in_flight.wait_idle() => {
+                tracing::debug!("end of input; every request answered");
+                replies.finish();
+                return match writer_result.await {
+                    Ok(Ok(())) => Ok(Ending::EndOfInput),
+                    Ok(Err(error)) => Err(TransportError::Output(error)),
+                    Err(_) => Err(TransportError::WriterPanicked),
+                };
+            }
+            () = shutdown.cancelled() => {}
+        }
     }
 
-    // End of input: every permit back means every reply has been written.
-    let all_permits = u32::try_from(options.max_in_flight).unwrap_or(u32::MAX);
-    let _drained = in_flight
-        .acquire_many(all_permits)
-        .await
-        .expect("the semaphore is never closed");
-    tracing::debug!("end of input; every request answered");
-    finish_writer(&replies, writer).await
+    // Shutdown: read nothing more, give the lines in flight their grace period.
+    budget.close();
+    drop(lines);
+    let cut_short = match tokio::time::timeout(options.grace_period, in_flight.wait_idle()).await {
+        Ok(()) => 0,
+        Err(_) => answer_cut_short(&in_flight, &replies, &budget, &options.shutdown_reply),
+    };
+    replies.finish();
+    match tokio::time::timeout(WRITER_GRACE, writer_result).await {
+        Ok(Ok(Ok(()))) => Ok(Ending::Shutdown { cut_short }),
+        Ok(Ok(Err(error))) => Err(TransportError::Output(error)),
+        Ok(Err(_)) => Err(TransportError::WriterPanicked),
+        Err(_) => {
+            tracing::warn!("stdout did not take the last replies in time; they are dropped");
+            Ok(Ending::Shutdown { cut_short })
+        }
+    }
 }
 
-async fn finish_writer(
+/// Answers every request still owed a reply with the shutdown error; returns how many.
+fn answer_cut_short(
+    in_flight: &InFlight,
     replies: &ReplySender,
-    writer: thread::JoinHandle<io::Result<()>>,
-) -> Result<(), TransportError> {
-    replies.finish();
-    match tokio::task::spawn_blocking(move || writer.join()).await {
-        Ok(Ok(Ok(()))) => Ok(()),
-        Ok(Ok(Err(error))) => Err(TransportError::Output(error)),
-        _ => Err(TransportError::WriterPanicked),
+    budget: &Arc<Budget>,
+    reply: &ShutdownReply,
+) -> usize {
+    let mut count = 0;
+    for OwedIds { ids, batch } in in_flight.take_unanswered() {
+        count += ids.len();
+        let answers: Vec<String> = ids
+            .iter()
+            .map(|id| error_reply(Some(id), reply.code, &reply.message, reply.kind, json!({})))
+            .collect();
+        let line = if batch {
+            format!("[{}]", answers.join(","))
+        } else {
+            answers.concat()
+        };
+        let charge = budget.charge_output(line.len());
+        replies.send_untracked(line, charge);
     }
+    if count > 0 {
+        tracing::warn!(
+            requests = count,
+            "the grace period ended with requests still running; they were answered with an error"
+        );
+    }
+    count
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::rpc::outgoing_queue;
-    use jsonrpsee::types::ErrorObjectOwned;
-    use jsonrpsee::RpcModule;
-    use serde_json::{json, Value};
-    use std::sync::Mutex;
-
-    /// An output that tests can read after the server finished.
-    #[derive(Clone, Default)]
-    struct SharedOutput(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for SharedOutput {
-        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> io::Result<()> {
-            Ok(())
-        }
-    }
-
-    fn echo_methods() -> Methods {
-        let mut module = RpcModule::new(());
-        module
-            .register_async_method("echo", |params, _, _| async move {
-                tokio::task::yield_now().await;
-                Ok::<_, ErrorObjectOwned>(params.parse::<Value>().unwrap_or(Value::Null))
-            })
-            .unwrap();
-        module.into()
-    }
-
-    async fn serve_text(input: String, options: ServerOptions) -> Vec<Value> {
-        let output = SharedOutput::default();
-        let (notifier, queue) = outgoing_queue();
-        notifier.notify("log", &json!({"message": "before serving"}));
-        serve(
-            io::Cursor::new(input.into_bytes()),
-            output.clone(),
-            echo_methods(),
-            queue,
-            options,
-        )
-        .await
-        .unwrap();
-        let bytes = output.0.lock().unwrap().clone();
-        let text = String::from_utf8(bytes).unwrap();
-        assert!(
-            text.is_empty() || text.ends_with('\n'),
-            "the output ends with a whole line"
-        );
-        text.lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect()
-    }
-
-    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn every_request_is_answered_before_serve_returns_even_with_two_in_flight() {
-        let input: String = (0..200)
-            .map(|id| {
-                format!(
-                    "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"echo\",\"params\":[{id}]}}\n"
-                )
-            })
-            .collect();
-        let options = ServerOptions {
-            max_in_flight: 2,
-            ..ServerOptions::default()
-        };
-        let lines = serve_text(input, options).await;
-        assert_eq!(
-            lines[0],
-            json!({"jsonrpc": "2.0", "method": "log", "params": {"message": "before serving"}})
-        );
-        let mut ids: Vec<u64> = lines[1..]
-            .iter()
-            .map(|reply| reply["id"].as_u64().unwrap())
-            .collect();
-        ids.sort_unstable();
-        assert_eq!(ids, (0..200).collect::<Vec<_>>());
-        for reply in &lines[1..] {
-            assert_eq!(reply["result"], json!([reply["id"]]));
-        }
-    }
-
-    #[tokio::test]
-    async fn notifications_run_without_a_reply_and_limits_are_enforced() {
-        let input = [
-            r#"{"jsonrpc":"2.0","method":"echo","params":[1]}"#,
-            r#"[{"jsonrpc":"2.0","method":"echo"},{"jsonrpc":"2.0","method":"echo"}]"#,
-            r#"[{"jsonrpc":"2.0","id":1,"method":"echo"},{"jsonrpc":"2.0","id":2,"method":"echo"},{"jsonrpc":"2.0","id":3,"method":"echo"}]"#,
-            &"x".repeat(300),
-        ]
-        .join("\n");
-        let options = ServerOptions {
-            max_line_bytes: 200,
-            max_batch_length: 2,
-            ..ServerOptions::default()
-        };
-        let lines = serve_text(input, options).await;
-        // The log notification, the refused batch, the over-long line; nothing for notifications.
-        assert_eq!(lines.len(), 3, "{lines:?}");
-        let messages: Vec<&str> = lines[1..]
-            .iter()
-            .map(|reply| reply["error"]["message"].as_str().unwrap())
-            .collect();
-        assert!(
-            messages.contains(&"the batch holds 3 messages; send at most 2 per batch"),
-            "{messages:?}"
-        );
-        assert!(
-            messages.contains(&"the message is 300 bytes long, more than the 200 bytes a line may hold; it was skipped"),
-            "{messages:?}"
-        );
-    }
-}
+#[path = "server_tests.rs"]
+mod tests;

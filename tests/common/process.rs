@@ -44,6 +44,33 @@ impl ProviderProcess {
         command
     }
 
+    /// Like [`ProviderProcess::command`], for a user without privileges over files, so that
+    /// permission checks are real: as root, through `setpriv` as `nobody` (uid and gid 65534);
+    /// as any other user, as that user. The error says why it cannot be done here.
+    pub fn unprivileged_command() -> Result<Command, String> {
+        if !rustix::process::geteuid().is_root() {
+            return Ok(ProviderProcess::command());
+        }
+        let setpriv = ["/usr/bin/setpriv", "/bin/setpriv"]
+            .into_iter()
+            .find(|path| std::path::Path::new(path).exists())
+            .ok_or(
+                "running as root, and setpriv (util-linux) is not installed to drop to nobody",
+            )?;
+        let mut command = Command::new(setpriv);
+        command
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--",
+                BINARY,
+            ])
+            .env_remove("RUST_LOG")
+            .env(TEST_HOOKS_VARIABLE, "1");
+        Ok(command)
+    }
+
     /// Starts the binary with the test hooks on and the given extra environment.
     pub fn spawn(environment: &[(&str, &str)]) -> ProviderProcess {
         let mut command = ProviderProcess::command();
@@ -73,6 +100,11 @@ impl ProviderProcess {
             stderr,
             stderr_reader: Some(stderr_reader),
         }
+    }
+
+    /// The process id (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     pub fn send_bytes(&mut self, bytes: &[u8]) {

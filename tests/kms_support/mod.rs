@@ -8,8 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alicloud_kms_provider::kms::{
-    self, ClientOptions, Credentials, CredentialsSource, ResolvedConfig, RetryPolicy, Scheme,
-    SecretString,
+    self, ClientOptions, Credentials, ResolvedConfig, RetryPolicy, Scheme, SecretString,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -262,15 +261,16 @@ async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<Re
 /// A configuration pointing at `endpoint` over plain HTTP.
 pub fn config_for(endpoint: &str, security_token: Option<&str>) -> ResolvedConfig {
     ResolvedConfig {
-        credentials: Credentials {
-            access_key_id: "testid".to_owned(),
-            access_key_secret: SecretString::new("testsecret"),
-            security_token: security_token.map(SecretString::new),
-        },
-        credentials_source: CredentialsSource::ProviderConfig,
         region: Some("cn-hangzhou".to_owned()),
-        endpoint: endpoint.to_owned(),
-        scheme: Scheme::Http,
+        ..ResolvedConfig::with_static_credentials(
+            Credentials {
+                access_key_id: "testid".to_owned(),
+                access_key_secret: SecretString::new("testsecret"),
+                security_token: security_token.map(SecretString::new),
+            },
+            endpoint,
+            Scheme::Http,
+        )
     }
 }
 

@@ -235,7 +235,9 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.deepEqual(checked.failures, []);
         await assert.rejects(engine.create(urn, checked.inputs), (error) => {
             assert.equal(error.code, harness.grpcStatus.UNKNOWN);
-            assert.match(error.details, /^KMS refused CreateClientKey: Forbidden\.ResourceNotFound/);
+            // The access point's keys are listed before a key is created, so that is what fails.
+            assert.match(error.details, /^KMS refused ListClientKeys: Forbidden\.ResourceNotFound/);
+            assert.match(error.details, /create the application access point engine-no-such-aap first/);
             assert.match(error.details, /RequestId [0-9a-f-]+/);
             assert.ok(!error.details.includes(password));
             return true;

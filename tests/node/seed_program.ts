@@ -5,6 +5,7 @@
 // policy, and a client key in it. program.test.js compiles it (tsc --strict, in a program
 // directory whose node_modules holds the SDK) and runs it under Pulumi's mocks.
 
+import * as pulumi from "@pulumi/pulumi";
 import * as kms from "pulumi-alicloud-kms";
 
 const name = "terraform-example";
@@ -52,4 +53,5 @@ export const clientKeyNotBefore = clientKey.notBefore;
 export const clientKeyNotAfter = clientKey.notAfter;
 export const clientKeyCreateTime = clientKey.createTime;
 export const clientKeyPrivateKeyDataFile = clientKey.privateKeyDataFile;
-export const clientKeyPassword = clientKey.password;
+// Typed as pulumi-alicloud types it: the password input is required, so the output is a string.
+export const clientKeyPassword: pulumi.Output<string> = clientKey.password;

@@ -6,7 +6,8 @@ inputs and state, and what it does with secrets), and the SDK's own registration
 Pulumi's mocks.
 
 The binaries come from the environment, set by ``scripts/test.d/40-engine.sh``:
-``ALICLOUD_KMS_PROVIDER_PATH`` (the provider, which the SDK itself looks up the same way) and
+``ALICLOUD_KMS_PROVIDER_PATH`` (the provider, which the SDK itself looks up the same way; when it
+is unset, as in ``scripts/test.d/50-artefacts.sh``, the SDK runs the binary installed with it) and
 ``KMS_EMULATOR_PATH`` (the emulator). ``pulumi_alicloud_kms`` must be importable (the script
 pip-installs ``sdk/python`` into a temporary directory on ``PYTHONPATH``).
 """
@@ -119,10 +120,11 @@ _LOOPBACK_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 class Emulator:
     """A ``kms-emulator`` child on a free loopback port, and its control endpoint."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, *arguments: str) -> None:
+        """``arguments``: more of the emulator's options, e.g. ``--credential ID:SECRET``."""
         self._log = open(log_path, "wb")
         self.process = subprocess.Popen(
-            [required_path("KMS_EMULATOR_PATH"), "--listen", "127.0.0.1:0"],
+            [required_path("KMS_EMULATOR_PATH"), "--listen", "127.0.0.1:0", *arguments],
             stdout=subprocess.PIPE,
             stderr=self._log,
         )
@@ -181,7 +183,8 @@ def scrubbed_environment(home: Path, **extra: str) -> dict[str, str]:
         if not key.startswith(("ALIBABA_CLOUD_", "ALICLOUD_")) and key.lower() not in _PROXY_VARIABLES
     }
     environment["HOME"] = str(home)
-    environment["ALICLOUD_KMS_PROVIDER_PATH"] = required_path("ALICLOUD_KMS_PROVIDER_PATH")
+    if os.environ.get("ALICLOUD_KMS_PROVIDER_PATH"):
+        environment["ALICLOUD_KMS_PROVIDER_PATH"] = required_path("ALICLOUD_KMS_PROVIDER_PATH")
     environment.update(extra)
     return environment
 

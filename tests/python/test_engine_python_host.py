@@ -232,7 +232,11 @@ def test_a_kms_error_reaches_the_engine_with_the_binarys_message(host: Host, acc
         host.engine.create(urn, checked.inputs)
     error: Any = raised.value
     assert error.code() == grpc.StatusCode.UNKNOWN
-    assert "ProviderError" in error.details()
+    # Whether the host names the exception class varies between pulumi versions (the artefact
+    # tests run the lowest one); the binary's message is what matters.
+    # The access point's keys are listed before a key is created, so that is what fails.
+    assert "KMS refused ListClientKeys" in error.details()
+    assert "create the application access point engine-no-such-aap first" in error.details()
     assert "Forbidden.ResourceNotFound" in error.details()
     assert "RequestId" in error.details()
     assert PASSWORD not in error.details()

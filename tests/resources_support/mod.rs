@@ -9,25 +9,52 @@
 #[path = "../common/process.rs"]
 mod process;
 
+pub mod accounting;
+mod faults;
+
+// Each test file uses a different subset.
+#[allow(unused_imports)]
+pub use faults::*;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
 use alicloud_kms_provider::provider::kms_options::TEST_RETRY_DELAY_VARIABLE;
-use kms_emulator::{Config, Emulator, FaultSpec};
+use kms_emulator::{Config, Emulator};
 use process::{parse_stdout_line, ProviderProcess};
 use serde_json::{json, Value};
 
 /// What the provider could find on the machine: these tests give credentials, region and
-/// endpoint through the provider config only, so the child never sees these variables.
-const MACHINE_SETTINGS: [&str; 7] = [
+/// endpoint through the provider config (or their own environment) only, so the child never
+/// sees these variables.
+pub const MACHINE_SETTINGS: [&str; 26] = [
     "ALIBABA_CLOUD_ACCESS_KEY_ID",
     "ALICLOUD_ACCESS_KEY",
     "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
     "ALICLOUD_SECRET_KEY",
+    "ALIBABA_CLOUD_SECURITY_TOKEN",
+    "ALICLOUD_SECURITY_TOKEN",
     "ALIBABA_CLOUD_REGION",
     "ALICLOUD_REGION",
     "ALIBABA_CLOUD_ENDPOINT_KMS",
+    "KMS_ENDPOINT",
+    "ALIBABA_CLOUD_PROFILE",
+    "ALICLOUD_PROFILE",
+    "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+    "ALIBABA_CLOUD_OIDC_TOKEN_FILE",
+    "ALIBABA_CLOUD_ROLE_ARN",
+    "ALIBABA_CLOUD_ROLE_SESSION_NAME",
+    "ALIBABA_CLOUD_ECS_METADATA",
+    "ALIBABA_CLOUD_ECS_METADATA_DISABLED",
+    "ALIBABA_CLOUD_IMDSV1_DISABLED",
+    "ALIBABA_CLOUD_CREDENTIALS_URI",
+    "ALIBABA_CLOUD_CREDENTIALS_FILE",
+    "ALIBABA_CLOUD_CLI_PROFILE_DISABLED",
+    "ALIBABA_CLOUD_STS_ENDPOINT",
+    "ALIBABA_CLOUD_STS_REGION",
+    "ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED",
+    "ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT",
 ];
 
 pub const PASSWORD: &str = "YouPassword123!";
@@ -68,7 +95,15 @@ impl ProviderSession {
     /// Starts the binary in `working_directory`, with the test hooks on, short retry waits, no
     /// settings from the machine, and `environment` on top.
     pub fn start(working_directory: &Path, environment: &[(&str, &str)]) -> ProviderSession {
-        let mut command = ProviderProcess::command();
+        ProviderSession::start_command(ProviderProcess::command(), working_directory, environment)
+    }
+
+    /// [`ProviderSession::start`] with another command (see `ProviderProcess::command`).
+    pub fn start_command(
+        mut command: std::process::Command,
+        working_directory: &Path,
+        environment: &[(&str, &str)],
+    ) -> ProviderSession {
         command
             .current_dir(working_directory)
             .env(TEST_RETRY_DELAY_VARIABLE, "20")
@@ -89,6 +124,11 @@ impl ProviderSession {
 
     pub fn send_line(&mut self, line: &str) {
         self.process.send_line(line);
+    }
+
+    /// The process id of the provider (to send it a signal).
+    pub fn pid(&self) -> u32 {
+        self.process.pid()
     }
 
     /// Sends a request without waiting; returns its id.
@@ -185,6 +225,16 @@ impl ProviderSession {
         })
     }
 
+    /// `check` that must pass; returns the checked inputs.
+    pub fn assert_check_passes(&mut self, resource_type: &str, name: &str, news: Value) -> Value {
+        let result = self.result(
+            "check",
+            json!({"urn": urn(resource_type, name), "olds": {}, "news": news}),
+        );
+        assert_eq!(result["failures"], json!([]), "{result}");
+        result["inputs"].clone()
+    }
+
     /// Closes stdin, waits for the exit, checks that no secret leaked, and returns the status.
     pub fn finish(self, secrets: &[&str]) -> ExitStatus {
         let mut stdout = self.stdout;
@@ -242,9 +292,30 @@ impl Harness {
     }
 
     pub fn start_with(environment: &[(&str, &str)]) -> Harness {
+        Harness::start_command(ProviderProcess::command(), environment, false)
+    }
+
+    /// A harness whose provider runs without privileges over files (see
+    /// `ProviderProcess::unprivileged_command`), in a working directory anyone may enter and
+    /// write; the error says why that cannot be done here.
+    pub fn start_unprivileged() -> Result<Harness, String> {
+        let command = ProviderProcess::unprivileged_command()?;
+        Ok(Harness::start_command(command, &[], true))
+    }
+
+    fn start_command(
+        command: std::process::Command,
+        environment: &[(&str, &str)],
+        open_to_everyone: bool,
+    ) -> Harness {
+        use std::os::unix::fs::PermissionsExt;
         let emulator = Emulator::start_blocking(Config::default()).expect("the emulator starts");
         let directory = tempfile::tempdir().unwrap();
-        let mut provider = ProviderSession::start(directory.path(), environment);
+        if open_to_everyone {
+            std::fs::set_permissions(directory.path(), std::fs::Permissions::from_mode(0o777))
+                .unwrap();
+        }
+        let mut provider = ProviderSession::start_command(command, directory.path(), environment);
         let reply = provider.result("configure", configure_params(&emulator));
         assert_eq!(reply["supportsPreview"], true, "{reply}");
         Harness {
@@ -279,12 +350,19 @@ impl Harness {
 
     /// `check` that must pass; returns the checked inputs.
     pub fn assert_check_passes(&mut self, resource_type: &str, name: &str, news: Value) -> Value {
-        let result = self.provider.result(
-            "check",
-            json!({"urn": urn(resource_type, name), "olds": {}, "news": news}),
-        );
-        assert_eq!(result["failures"], json!([]), "{result}");
-        result["inputs"].clone()
+        self.provider.assert_check_passes(resource_type, name, news)
+    }
+
+    /// A second stack: another provider process, in a working directory of its own, configured
+    /// for the same emulator (two stacks sharing one account).
+    pub fn start_other_stack(&self) -> OtherStack {
+        let directory = tempfile::tempdir().unwrap();
+        let mut provider = ProviderSession::start(directory.path(), &[]);
+        provider.result("configure", configure_params(&self.emulator));
+        OtherStack {
+            provider,
+            directory,
+        }
     }
 
     /// Finishes the provider session (with the secret checks) and returns the emulator.
@@ -292,6 +370,18 @@ impl Harness {
         let status = self.provider.finish(secrets);
         assert!(status.success(), "{status:?}");
         self.emulator
+    }
+}
+
+/// Another stack against the emulator of a [`Harness`].
+pub struct OtherStack {
+    pub provider: ProviderSession,
+    pub directory: tempfile::TempDir,
+}
+
+impl OtherStack {
+    pub fn path(&self, relative: &str) -> PathBuf {
+        self.directory.path().join(relative)
     }
 }
 
@@ -331,70 +421,4 @@ pub fn directory_names(path: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-// ---- faults ----
-
-/// Sets a fault on one action of the emulator.
-pub fn fault(emulator: &Emulator, action: &str, spec: FaultSpec) {
-    emulator.set_fault(action, spec).unwrap();
-}
-
-/// Waits until the emulator has counted a call of `action` (the request reached the action, so it
-/// is in flight), polling every 2 ms; fails the test after [`process::HANG_TIMEOUT`].
-pub fn wait_until_called(emulator: &Emulator, action: kms_emulator::Action) {
-    let deadline = std::time::Instant::now() + process::HANG_TIMEOUT;
-    while emulator.call_count(action) == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no {} call reached the emulator within {:?}",
-            action.name(),
-            process::HANG_TIMEOUT
-        );
-        std::thread::sleep(std::time::Duration::from_millis(2));
-    }
-}
-
-/// A fault spec that applies to the next call only.
-pub fn once() -> FaultSpec {
-    FaultSpec {
-        times: Some(1),
-        ..FaultSpec::default()
-    }
-}
-
-/// Checked ClientKey inputs with the seed's password and validity, on the access point `aap`.
-pub fn seed_key_inputs(harness: &mut Harness, key_file: &str) -> Value {
-    harness.assert_check_passes(
-        KEY_TYPE,
-        "key",
-        json!({"aapName": "aap", "password": PASSWORD, "notBefore": "2023-09-01T14:11:22Z",
-               "notAfter": "2028-09-01T14:11:22Z", "privateKeyDataFile": key_file}),
-    )
-}
-
-/// The key file holds the only key in the emulator; returns its private key data.
-pub fn assert_one_key_matching_the_file(harness: &Harness, id: &str, key_file: &str) -> String {
-    let keys = harness.emulator.client_keys();
-    assert_eq!(keys.len(), 1, "{keys:?}");
-    assert_eq!(keys[0].id, id);
-    let parsed: Value =
-        serde_json::from_str(&std::fs::read_to_string(harness.path(key_file)).unwrap()).unwrap();
-    assert_eq!(parsed["KeyId"], id);
-    parsed["PrivateKeyData"].as_str().unwrap().to_owned()
-}
-
-/// The retry warnings about `action`.
-pub fn retry_logs<'a>(harness: &'a Harness, action: &str) -> Vec<&'a Value> {
-    harness
-        .provider
-        .logs
-        .iter()
-        .filter(|log| {
-            log["message"]
-                .as_str()
-                .unwrap()
-                .starts_with(&format!("{action} attempt "))
-        })
-        .collect()
 }

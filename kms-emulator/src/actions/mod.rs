@@ -1,5 +1,6 @@
-//! The 19 actions of KMS 2016-01-20 that the emulator serves: their names, and dispatch from a
-//! verified request to the handler of each resource kind.
+//! The 19 actions of KMS 2016-01-20 that the emulator serves, plus the STS 2015-04-01 actions of
+//! its STS stand-in: their names, and dispatch from a verified request to the handler of each
+//! resource kind (STS actions are dispatched by [`crate::sts`]).
 
 mod access_points;
 mod client_keys;
@@ -78,7 +79,14 @@ actions!(
     UpdateNetworkRule => network_rules::update,
     DeleteNetworkRule => network_rules::delete,
     ListNetworkRules => network_rules::list,
+    // STS actions never reach the KMS service: `Shared::dispatch` routes them to the STS stand-in.
+    AssumeRole => routed_to_sts,
+    AssumeRoleWithOIDC => routed_to_sts,
+    GetCallerIdentity => routed_to_sts,
 );
+
+/// The STS API version the STS stand-in serves.
+pub const STS_API_VERSION: &str = "2015-04-01";
 
 impl Action {
     /// Position in [`Action::ALL`], for per-action counters.
@@ -87,6 +95,29 @@ impl Action {
             .iter()
             .position(|&action| action == self)
             .unwrap_or_else(|| unreachable!("ALL lists every action"))
+    }
+
+    /// Whether the action belongs to the STS stand-in (version 2015-04-01) rather than KMS.
+    pub fn is_sts(self) -> bool {
+        matches!(
+            self,
+            Action::AssumeRole | Action::AssumeRoleWithOIDC | Action::GetCallerIdentity
+        )
+    }
+
+    /// The `Version` a request must name to reach this action.
+    pub fn api_version(self) -> &'static str {
+        if self.is_sts() {
+            STS_API_VERSION
+        } else {
+            crate::gateway::API_VERSION
+        }
+    }
+
+    /// Whether the action is called without a signature (`AssumeRoleWithOIDC`: the OIDC token
+    /// is the proof).
+    pub fn takes_no_signature(self) -> bool {
+        self == Action::AssumeRoleWithOIDC
     }
 
     /// Whether the action does CPU-heavy work (key material) and should run off the async
@@ -138,6 +169,12 @@ fn into_map(body: Value) -> Map<String, Value> {
     }
 }
 
+/// The handler of the STS actions on the KMS side: they never get here, because
+/// `Shared::dispatch` sends them to the STS stand-in first.
+fn routed_to_sts(_: &Service<'_>, _: &Params) -> Result<ActionOutput, ApiError> {
+    Err(ApiError::api_not_found())
+}
+
 impl Service<'_> {
     fn arn(&self, kind: &str, name: &str) -> String {
         format!("acs:kms:{}:{}:{kind}/{name}", self.region, self.account_id)
@@ -166,8 +203,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn names_round_trip_and_there_are_nineteen() {
-        assert_eq!(Action::ALL.len(), 19);
+    fn names_round_trip_and_there_are_nineteen_kms_and_three_sts_actions() {
+        assert_eq!(Action::ALL.len(), 22);
+        assert_eq!(
+            Action::ALL.iter().filter(|action| action.is_sts()).count(),
+            3
+        );
         for &action in Action::ALL {
             assert_eq!(Action::from_name(action.name()), Some(action));
             assert_eq!(Action::ALL[action.index()], action);

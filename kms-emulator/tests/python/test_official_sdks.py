@@ -32,17 +32,23 @@ DEMO_SECRET = "demo-access-key-secret"
 PASSWORD = "YouPassword123!"
 
 
-def tea_client(access_key_id=DEMO_ID, secret=DEMO_SECRET, token=None):
-    config = open_api_models.Config(
+# The Tea SDK's two signatures: "v2" (RPC, HMAC-SHA1) and its default when signature_algorithm is
+# not set, V3 (ACS3-HMAC-SHA256 in an Authorization header).
+ALGORITHMS = pytest.mark.parametrize("algorithm", ["v2", None], ids=["v2", "v3-default"])
+
+
+def tea_client(access_key_id=DEMO_ID, secret=DEMO_SECRET, token=None, algorithm="v2"):
+    settings = dict(
         access_key_id=access_key_id,
         access_key_secret=secret,
         security_token=token,
         endpoint=HOST,
         protocol="http",
         region_id="cn-hangzhou",
-        signature_algorithm="v2",
     )
-    return KmsClient(config)
+    if algorithm is not None:
+        settings["signature_algorithm"] = algorithm
+    return KmsClient(open_api_models.Config(**settings))
 
 
 def unique(prefix):
@@ -70,8 +76,9 @@ def assert_populated(model, path="body"):
             assert value != "", f"{where} is an empty string"
 
 
-def test_tea_sdk_calls_every_action_and_every_field_parses():
-    client = tea_client()
+@ALGORITHMS
+def test_tea_sdk_calls_every_action_and_every_field_parses(algorithm):
+    client = tea_client(algorithm=algorithm)
     rule = unique("rule")
     policy = unique("policy")
     aap = unique("aap")
@@ -151,39 +158,45 @@ def test_tea_sdk_calls_every_action_and_every_field_parses():
     assert (raised.value.status_code, raised.value.code) == (404, "Forbidden.ResourceNotFound")
 
 
-def test_tea_sdk_with_an_sts_credential():
-    client = tea_client(os.environ["KMS_EMULATOR_STS_ID"], os.environ["KMS_EMULATOR_STS_SECRET"], os.environ["KMS_EMULATOR_STS_TOKEN"])
+@ALGORITHMS
+def test_tea_sdk_with_an_sts_credential(algorithm):
+    client = tea_client(os.environ["KMS_EMULATOR_STS_ID"], os.environ["KMS_EMULATOR_STS_SECRET"], os.environ["KMS_EMULATOR_STS_TOKEN"], algorithm)
     assert client.list_policies(kms_models.ListPoliciesRequest()).body.request_id
-    wrong = tea_client(os.environ["KMS_EMULATOR_STS_ID"], os.environ["KMS_EMULATOR_STS_SECRET"], "not-the-token")
+    wrong = tea_client(os.environ["KMS_EMULATOR_STS_ID"], os.environ["KMS_EMULATOR_STS_SECRET"], "not-the-token", algorithm)
     with pytest.raises(tea_exceptions.ClientException) as raised:
         wrong.list_policies(kms_models.ListPoliciesRequest())
     assert (raised.value.status_code, raised.value.code) == (400, "InvalidSecurityToken.MismatchWithAccessKey")
 
 
-def test_tea_sdk_wrong_secret_gets_signature_does_not_match():
+@ALGORITHMS
+def test_tea_sdk_wrong_secret_gets_signature_does_not_match(algorithm):
     with pytest.raises(tea_exceptions.ClientException) as raised:
-        tea_client(secret="wrong-secret").list_policies(kms_models.ListPoliciesRequest())
+        tea_client(secret="wrong-secret", algorithm=algorithm).list_policies(kms_models.ListPoliciesRequest())
     assert (raised.value.status_code, raised.value.code) == (400, "SignatureDoesNotMatch")
-    assert "server string to sign is:POST&%2F&" in raised.value.message
+    expected = "server string to sign is:POST&%2F&" if algorithm == "v2" else "server string to sign is:ACS3-HMAC-SHA256\n"
+    assert expected in raised.value.message
 
 
-def test_tea_sdk_unknown_access_key():
+@ALGORITHMS
+def test_tea_sdk_unknown_access_key(algorithm):
     with pytest.raises(tea_exceptions.ClientException) as raised:
-        tea_client(access_key_id="nobody").list_policies(kms_models.ListPoliciesRequest())
+        tea_client(access_key_id="nobody", algorithm=algorithm).list_policies(kms_models.ListPoliciesRequest())
     assert (raised.value.status_code, raised.value.code) == (404, "InvalidAccessKeyId.NotFound")
 
 
-def test_tea_sdk_old_timestamp_is_expired(monkeypatch):
+@ALGORITHMS
+def test_tea_sdk_old_timestamp_is_expired(monkeypatch, algorithm):
     monkeypatch.setattr(TeaUtils, "get_timestamp", staticmethod(lambda: "2020-01-01T00:00:00Z"))
     with pytest.raises(tea_exceptions.ClientException) as raised:
-        tea_client().list_policies(kms_models.ListPoliciesRequest())
+        tea_client(algorithm=algorithm).list_policies(kms_models.ListPoliciesRequest())
     assert (raised.value.status_code, raised.value.code) == (400, "InvalidTimeStamp.Expired")
 
 
-def test_tea_sdk_reused_nonce_is_refused(monkeypatch):
+@ALGORITHMS
+def test_tea_sdk_reused_nonce_is_refused(monkeypatch, algorithm):
     nonce = uuid.uuid4().hex
     monkeypatch.setattr(TeaUtils, "get_nonce", staticmethod(lambda: nonce))
-    client = tea_client()
+    client = tea_client(algorithm=algorithm)
     client.list_policies(kms_models.ListPoliciesRequest())
     with pytest.raises(tea_exceptions.ClientException) as raised:
         client.list_policies(kms_models.ListPoliciesRequest())

@@ -12,20 +12,20 @@ use crate::docs::{description_lines, python_docstring};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property, PropertyType, Resource};
 
+mod input_type;
+mod package;
 mod resource;
+mod settings;
 use crate::names;
-use crate::Language;
+use crate::{Language, LICENSE_TEXT};
 
 /// The hand-written runtime modules, copied verbatim after the header.
 const RUNTIME_FILES: &[(&str, &str)] = &[
     ("_rpc.py", include_str!("../runtime/_rpc.py")),
     ("_provider.py", include_str!("../runtime/_provider.py")),
     ("_utilities.py", include_str!("../runtime/_utilities.py")),
+    ("_options.py", include_str!("../runtime/_options.py")),
 ];
-
-/// The `pulumi` versions the SDK supports: dynamic providers with `configure`. CI type-checks and
-/// runs against the lower bound.
-const PULUMI_REQUIREMENT: &str = "pulumi>=3.272.0,<4.0.0";
 
 /// The Python emitter.
 pub struct Python;
@@ -65,10 +65,19 @@ impl Language for Python {
             header.line(CommentSyntax::Hash),
         );
         files.insert(
-            "pyproject.toml".to_string(),
-            pyproject_toml(package, header)?,
+            format!("{module_directory}/provider_settings.py"),
+            settings::settings_module(package, header)?,
         );
-        files.insert("README.md".to_string(), readme(package, header)?);
+        files.insert(
+            "pyproject.toml".to_string(),
+            package::pyproject_toml(package, header)?,
+        );
+        files.insert(
+            format!("{}.py", package::BUILD_BACKEND_MODULE),
+            package::build_backend(package, header)?,
+        );
+        files.insert("README.md".to_string(), package::readme(package, header)?);
+        files.insert("LICENSE".to_string(), LICENSE_TEXT.to_string());
         Ok(files)
     }
 }
@@ -183,7 +192,15 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
         writeln!(out)?;
     }
     writeln!(out, "from ._rpc import ProviderError")?;
-    let mut exported = vec!["ProviderError".to_string()];
+    writeln!(
+        out,
+        "from .provider_settings import ProviderSettings, provider_binary"
+    )?;
+    let mut exported = vec![
+        "ProviderError".to_string(),
+        "ProviderSettings".to_string(),
+        "provider_binary".to_string(),
+    ];
     for resource in &package.resources {
         let class = &resource.class_name;
         writeln!(
@@ -201,81 +218,5 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
         writeln!(out, "    {},", string_literal(&name))?;
     }
     writeln!(out, "]")?;
-    Ok(out)
-}
-
-fn pyproject_toml(package: &Package, header: &Header) -> Result<String, fmt::Error> {
-    let mut out = header.line(CommentSyntax::Hash);
-    writeln!(out)?;
-    writeln!(out, "[build-system]")?;
-    // Version 77 is the first to take an SPDX `license` string (PEP 639).
-    writeln!(out, "requires = [\"setuptools>=77\"]")?;
-    writeln!(out, "build-backend = \"setuptools.build_meta\"")?;
-    writeln!(out)?;
-    writeln!(out, "[project]")?;
-    // Hyphens and underscores are the same in a distribution name; the import name keeps `_`.
-    writeln!(
-        out,
-        "name = {}",
-        string_literal(&package.python_package_name)
-    )?;
-    writeln!(out, "version = {}", string_literal(&package.version))?;
-    if let Some(description) = &package.description {
-        writeln!(out, "description = {}", string_literal(description))?;
-    }
-    if let Some(license) = &package.license {
-        writeln!(out, "license = {}", string_literal(license))?;
-    }
-    writeln!(out, "readme = \"README.md\"")?;
-    writeln!(out, "requires-python = \">=3.9\"")?;
-    writeln!(
-        out,
-        "dependencies = [{}]",
-        string_literal(PULUMI_REQUIREMENT)
-    )?;
-    writeln!(out)?;
-    writeln!(out, "[tool.setuptools]")?;
-    writeln!(
-        out,
-        "packages = [{}]",
-        string_literal(&package.python_package_name)
-    )?;
-    writeln!(out)?;
-    writeln!(out, "[tool.setuptools.package-data]")?;
-    writeln!(
-        out,
-        "{} = [\"py.typed\"]",
-        string_literal(&package.python_package_name)
-    )?;
-    Ok(out)
-}
-
-fn readme(package: &Package, header: &Header) -> Result<String, fmt::Error> {
-    let mut out = header.line(CommentSyntax::Html);
-    writeln!(out)?;
-    writeln!(out, "# {}", package.python_package_name)?;
-    writeln!(out)?;
-    if let Some(description) = &package.description {
-        writeln!(out, "{description}")?;
-        writeln!(out)?;
-    }
-    writeln!(out, "Each resource is a Pulumi dynamic resource whose provider runs the `alicloud-kms-provider` binary,")?;
-    writeln!(out, "found through `ALICLOUD_KMS_PROVIDER_PATH` or else on `PATH`. Install with `pip install .`.")?;
-    writeln!(out)?;
-    writeln!(
-        out,
-        "Stack configuration is read from the `{}` namespace:",
-        package.name
-    )?;
-    writeln!(out)?;
-    for variable in &package.config_variables {
-        writeln!(out, "- `{}:{}`", package.name, variable.name)?;
-    }
-    writeln!(out)?;
-    writeln!(out, "Resources:")?;
-    writeln!(out)?;
-    for resource in &package.resources {
-        writeln!(out, "- `{}` (`{}`)", resource.class_name, resource.token)?;
-    }
     Ok(out)
 }

@@ -4,13 +4,17 @@
 
 use std::fmt::{self, Write};
 
+use super::input_type::{write_getter_decorator, write_input_type};
 use super::{
     output_type, param_doc_lines, parameter_type, property_docstring, python_name, string_literal,
 };
-use crate::docs::{description_lines, python_docstring};
+use crate::docs::{description_for_language, description_lines, python_docstring};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property, Resource};
 use crate::names;
+
+/// The docstring line of the `provider_settings` argument.
+const PROVIDER_SETTINGS_PARAM: &str = ":param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.";
 
 pub(super) fn resource_module(
     package: &Package,
@@ -29,7 +33,11 @@ pub(super) fn resource_module(
     writeln!(out, "import pulumi")?;
     writeln!(out, "import pulumi.dynamic")?;
     writeln!(out)?;
-    writeln!(out, "from . import _provider, _utilities")?;
+    writeln!(out, "from . import _options, _provider, _utilities")?;
+    writeln!(
+        out,
+        "from .provider_settings import SECRET_SETTINGS, ProviderSettings"
+    )?;
     writeln!(out)?;
     writeln!(
         out,
@@ -93,99 +101,6 @@ fn write_provider_constant(
     writeln!(out, ")")
 }
 
-/// An `@pulumi.input_type` class (the `Args` of a resource, or its `_State`).
-fn write_input_type(
-    out: &mut String,
-    class: &str,
-    doc: &str,
-    properties: &[Property],
-) -> fmt::Result {
-    let mut ordered: Vec<&Property> = properties
-        .iter()
-        .filter(|property| property.required)
-        .collect();
-    ordered.extend(properties.iter().filter(|property| !property.required));
-    writeln!(out)?;
-    writeln!(out)?;
-    writeln!(out, "@pulumi.input_type")?;
-    writeln!(out, "class {class}:")?;
-    if ordered.is_empty() {
-        writeln!(out, "    def __init__(__self__) -> None:")?;
-    } else {
-        writeln!(out, "    def __init__(__self__, *,")?;
-        for (index, property) in ordered.iter().enumerate() {
-            let default = if property.required { "" } else { " = None" };
-            let end = if index + 1 == ordered.len() {
-                ") -> None:"
-            } else {
-                ","
-            };
-            writeln!(
-                out,
-                "                 {}: {}{default}{end}",
-                python_name(property),
-                parameter_type(property, property.required)
-            )?;
-        }
-    }
-    let mut doc_lines = vec![doc.to_string(), String::new()];
-    let owned: Vec<Property> = ordered.iter().map(|property| (*property).clone()).collect();
-    doc_lines.extend(param_doc_lines(&owned, |property| property.required));
-    out.push_str(&python_docstring("        ", &doc_lines));
-    for property in &ordered {
-        let name = python_name(property);
-        if property.required {
-            writeln!(
-                out,
-                "        pulumi.set(__self__, {}, {name})",
-                string_literal(&name)
-            )?;
-        } else {
-            writeln!(out, "        if {name} is not None:")?;
-            writeln!(
-                out,
-                "            pulumi.set(__self__, {}, {name})",
-                string_literal(&name)
-            )?;
-        }
-    }
-    for property in &ordered {
-        let name = python_name(property);
-        let value_type = parameter_type(property, property.required);
-        writeln!(out)?;
-        writeln!(out, "    @_builtins.property")?;
-        write_getter_decorator(out, property)?;
-        writeln!(out, "    def {name}(self) -> {value_type}:")?;
-        out.push_str(&property_docstring("        ", property));
-        writeln!(
-            out,
-            "        return cast({value_type}, pulumi.get(self, {}))",
-            string_literal(&name)
-        )?;
-        writeln!(out)?;
-        writeln!(out, "    @{name}.setter")?;
-        writeln!(out, "    def {name}(self, value: {value_type}) -> None:")?;
-        writeln!(
-            out,
-            "        pulumi.set(self, {}, value)",
-            string_literal(&name)
-        )?;
-    }
-    Ok(())
-}
-
-fn write_getter_decorator(out: &mut String, property: &Property) -> fmt::Result {
-    if python_name(property) == property.name {
-        writeln!(out, "    @pulumi.getter")
-    } else {
-        writeln!(
-            out,
-            "    @pulumi.getter(name={})",
-            string_literal(&property.name)
-        )
-    }
-}
-
 fn write_resource_class(out: &mut String, package: &Package, resource: &Resource) -> fmt::Result {
     let class = &resource.class_name;
     let mut inputs: Vec<&Property> = resource.inputs.iter().collect();
@@ -193,7 +108,7 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     let description = resource
         .description
         .as_deref()
-        .map(description_lines)
+        .map(|description| description_lines(&description_for_language(description, "python")))
         .unwrap_or_default();
 
     writeln!(out)?;
@@ -205,6 +120,13 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
         string_literal(class)
     )?;
     let mut class_doc = description.clone();
+    class_doc.extend([
+        String::new(),
+        "With this SDK, adopt an existing resource with the ``import_`` resource option, for example".to_string(),
+        format!("``{class}(\"example\", ..., opts=pulumi.ResourceOptions(import_=\"<id>\"))``: the SDK reads it"),
+        "and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines".to_string(),
+        "that run the provider plugin directly.)".to_string(),
+    ]);
     if let Some(message) = &resource.deprecation_message {
         class_doc.push(String::new());
         class_doc.push(format!("Deprecated: {message}"));
@@ -226,37 +148,30 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     writeln!(out, "    @overload")?;
     writeln!(out, "    def __init__(__self__,")?;
     writeln!(out, "                 resource_name: _builtins.str,")?;
-    if inputs.is_empty() {
+    writeln!(
+        out,
+        "                 opts: Optional[pulumi.ResourceOptions] = None,"
+    )?;
+    writeln!(out, "                 *,")?;
+    for input in &inputs {
         writeln!(
             out,
-            "                 opts: Optional[pulumi.ResourceOptions] = None) -> None:"
+            "                 {}: {} = None,",
+            python_name(input),
+            parameter_type(input, false)
         )?;
-    } else {
-        writeln!(
-            out,
-            "                 opts: Optional[pulumi.ResourceOptions] = None,"
-        )?;
-        writeln!(out, "                 *,")?;
-        for (index, input) in inputs.iter().enumerate() {
-            let end = if index + 1 == inputs.len() {
-                ") -> None:"
-            } else {
-                ","
-            };
-            writeln!(
-                out,
-                "                 {}: {} = None{end}",
-                python_name(input),
-                parameter_type(input, false)
-            )?;
-        }
     }
+    writeln!(
+        out,
+        "                 provider_settings: Optional[ProviderSettings] = None) -> None:"
+    )?;
     let mut doc = description.clone();
     doc.push(String::new());
     doc.push(":param str resource_name: The name of the resource.".to_string());
     doc.push(":param pulumi.ResourceOptions opts: Options for the resource.".to_string());
     let owned: Vec<Property> = inputs.iter().map(|property| (*property).clone()).collect();
     doc.extend(param_doc_lines(&owned, |_| false));
+    doc.push(PROVIDER_SETTINGS_PARAM.to_string());
     out.push_str(&python_docstring("        ", &doc));
     writeln!(out, "        ...")?;
 
@@ -268,7 +183,12 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     writeln!(out, "                 args: {class}Args,")?;
     writeln!(
         out,
-        "                 opts: Optional[pulumi.ResourceOptions] = None) -> None:"
+        "                 opts: Optional[pulumi.ResourceOptions] = None,"
+    )?;
+    writeln!(out, "                 *,")?;
+    writeln!(
+        out,
+        "                 provider_settings: Optional[ProviderSettings] = None) -> None:"
     )?;
     let mut doc = description.clone();
     doc.push(String::new());
@@ -277,6 +197,7 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
         ":param {class}Args args: The arguments to use to populate this resource's properties."
     ));
     doc.push(":param pulumi.ResourceOptions opts: Options for the resource.".to_string());
+    doc.push(PROVIDER_SETTINGS_PARAM.to_string());
     out.push_str(&python_docstring("        ", &doc));
     writeln!(out, "        ...")?;
 
@@ -286,7 +207,7 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     writeln!(out, "        if resource_args is not None:")?;
     writeln!(
         out,
-        "            __self__._internal_init(resource_name, opts, **resource_args.__dict__)"
+        "            __self__._internal_init(resource_name, opts, provider_settings=kwargs.get(\"provider_settings\"), **resource_args.__dict__)"
     )?;
     writeln!(out, "        else:")?;
     writeln!(
@@ -335,6 +256,10 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
     }
     writeln!(
         out,
+        "                       provider_settings: Optional[ProviderSettings] = None,"
+    )?;
+    writeln!(
+        out,
         "                       __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:"
     )?;
     writeln!(out, "        opts = opts or pulumi.ResourceOptions()")?;
@@ -343,6 +268,12 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
         "        if not _builtins.isinstance(opts, pulumi.ResourceOptions):"
     )?;
     writeln!(out, "            raise _builtins.TypeError(\"Expected resource options to be a ResourceOptions instance\")")?;
+    writeln!(out, "        # Settings and `import_` become inputs; `provider`/`providers` are refused (see _options.py).")?;
+    writeln!(
+        out,
+        "        opts, option_inputs = _options.split_resource_options({}, opts, provider_settings, ProviderSettings, SECRET_SETTINGS)",
+        string_literal(&resource.class_name)
+    )?;
     writeln!(out, "        _props: _builtins.dict[_builtins.str, Any]")?;
     writeln!(out, "        if opts.id is None:")?;
     writeln!(out, "            if __props__ is not None:")?;
@@ -388,7 +319,10 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
         out,
         "            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host."
     )?;
-    writeln!(out, "            _props[\"__resourceName\"] = resource_name")?;
+    writeln!(
+        out,
+        "            _props[\"__resourceName\"] = resource_name"
+    )?;
     writeln!(out, "        else:")?;
     writeln!(
         out,
@@ -401,6 +335,7 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
     }
     writeln!(out, "        ):")?;
     writeln!(out, "            _props.setdefault(output_name, None)")?;
+    writeln!(out, "        _props.update(option_inputs)")?;
     let secrets: Vec<String> = resource
         .secret_property_names()
         .iter()
@@ -426,31 +361,23 @@ fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
     writeln!(out, "    @staticmethod")?;
     writeln!(out, "    def get(resource_name: _builtins.str,")?;
     writeln!(out, "            id: pulumi.Input[_builtins.str],")?;
-    if resource.state.is_empty() {
+    writeln!(
+        out,
+        "            opts: Optional[pulumi.ResourceOptions] = None,"
+    )?;
+    writeln!(out, "            *,")?;
+    for property in &resource.state {
         writeln!(
             out,
-            "            opts: Optional[pulumi.ResourceOptions] = None) -> \"{class}\":"
+            "            {}: {} = None,",
+            python_name(property),
+            parameter_type(property, false)
         )?;
-    } else {
-        writeln!(
-            out,
-            "            opts: Optional[pulumi.ResourceOptions] = None,"
-        )?;
-        writeln!(out, "            *,")?;
-        for (index, property) in resource.state.iter().enumerate() {
-            let end = if index + 1 == resource.state.len() {
-                format!(") -> \"{class}\":")
-            } else {
-                ",".to_string()
-            };
-            writeln!(
-                out,
-                "            {}: {} = None{end}",
-                python_name(property),
-                parameter_type(property, false)
-            )?;
-        }
     }
+    writeln!(
+        out,
+        "            provider_settings: Optional[ProviderSettings] = None) -> \"{class}\":"
+    )?;
     let mut doc = vec![
         format!(
             "Gets an existing {class} resource's state with the given name, id, and optional extra"
@@ -463,6 +390,7 @@ fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
         ":param pulumi.ResourceOptions opts: Options for the resource.".to_string(),
     ];
     doc.extend(param_doc_lines(&resource.state, |_| false));
+    doc.push(PROVIDER_SETTINGS_PARAM.to_string());
     out.push_str(&python_docstring("        ", &doc));
     writeln!(
         out,
@@ -483,7 +411,7 @@ fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
     writeln!(out, "        resource = {class}.__new__({class})")?;
     writeln!(
         out,
-        "        resource._internal_init(resource_name, opts, __props__=_props)"
+        "        resource._internal_init(resource_name, opts, provider_settings=provider_settings, __props__=_props)"
     )?;
     writeln!(out, "        return resource")
 }

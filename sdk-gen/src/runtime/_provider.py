@@ -21,9 +21,21 @@ the Python host has none (any exception drops the resource), so ``create`` and `
 the binary's message as an error through ``pulumi.log`` and return the resource as the binary
 describes it; a refresh or the next update completes it.
 
+A resource may carry its own provider settings (the ``provider_settings`` argument) as the input
+``__providerSettings``: its create, read, update and delete go to a child configured with those
+settings alone, one child per distinct settings; everything else goes to the child configured
+with the stack's config. ``check`` and ``diff`` need no credentials, so they always use the
+stack's child. The ``import_`` resource option arrives as the input ``__import``: ``create`` then
+reads the existing resource and adopts it if the program's inputs describe it (the engine's own
+import reads with the id alone, and a dynamic provider host cannot load its provider without
+``__provider``).
+
+The binary's messages name properties by their schema names (``notAfter``); the Python names
+(``not_after``) replace them in check failures and errors, as a Python program spells them.
+
 An instance is pickled (with dill) into every resource's state and unpickled inside Pulumi's
-Python provider host, so it holds plain data only; the child process lives in this module, one
-per host process, and is started on first use.
+Python provider host, so it holds plain data only; the child processes live in this module, per
+host process, and are started on first use.
 """
 
 import json
@@ -41,6 +53,14 @@ from ._rpc import ProviderError, ProviderProcess, TRANSPORT_ERROR_CODE, find_pro
 PROVIDER_KEY = "__provider"
 """The key under which Pulumi keeps the serialised provider in a dynamic resource's inputs."""
 
+PROVIDER_SETTINGS_KEY = "__providerSettings"
+"""The input that carries a resource's own provider settings, keyed by the schema's config names."""
+
+IMPORT_KEY = "__import"
+"""The input that carries the id of an existing resource to import instead of creating one."""
+
+_SDK_KEYS = (PROVIDER_KEY, PROVIDER_SETTINGS_KEY, IMPORT_KEY)
+
 RESOURCE_INIT_FAILED_CODE = -32057
 """The binary's code for "created, but not fully initialised": the error carries ``id`` and ``properties``."""
 
@@ -48,6 +68,7 @@ _PATH_HEAD = re.compile(r"^([A-Za-z0-9_]+)(.*)$", re.DOTALL)
 
 _process_lock = threading.Lock()
 _process: Optional[ProviderProcess] = None
+_settings_processes: dict[str, ProviderProcess] = {}
 
 
 def forward_log(severity: str, message: str, urn: Optional[str]) -> None:
@@ -73,10 +94,29 @@ def provider_process() -> ProviderProcess:
 
 
 def set_provider_process(process: Optional[ProviderProcess]) -> None:
-    """Replaces the shared child, e.g. with one a test controls."""
+    """Replaces the shared child, e.g. with one a test controls; stops the per-settings children."""
     global _process
     with _process_lock:
         _process = process
+        children = list(_settings_processes.values())
+        _settings_processes.clear()
+    for child in children:
+        child.stop()
+
+
+def settings_process(variables: Mapping[str, str]) -> ProviderProcess:
+    """The child configured with one resource's own settings (as ``configure`` variables)."""
+    key = json.dumps(sorted(variables.items()))
+    with _process_lock:
+        child = _settings_processes.get(key)
+        if child is None:
+            child = ProviderProcess(
+                [find_provider_binary()],
+                on_log=forward_log,
+                configure={"variables": dict(variables), "acceptSecrets": False},
+            )
+            _settings_processes[key] = child
+        return child
 
 
 class DynamicProvider(pulumi.dynamic.ResourceProvider):
@@ -129,10 +169,12 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
             failures.append(
                 pulumi.dynamic.CheckFailure(
                     self.to_python_path(str(failure_object.get("property", ""))),
-                    str(failure_object.get("reason", "")),
+                    self.to_python_text(str(failure_object.get("reason", ""))),
                 )
             )
-        return pulumi.dynamic.CheckResult(self.to_python(_object("check", result.get("inputs"))), failures)
+        # The checked inputs become the resource's inputs, so the SDK's own keys go back in.
+        inputs = _with_extras(self.to_python(_object("check", result.get("inputs"))), news, keep_import=True)
+        return pulumi.dynamic.CheckResult(inputs, failures)
 
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         result = self._call("diff", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
@@ -147,14 +189,35 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def create(self, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        import_id = props.get(IMPORT_KEY)
+        if isinstance(import_id, str) and import_id:
+            return self._import(import_id, props)
         try:
-            result = self._call("create", {"properties": self.to_schema(props)})
+            result = self._call("create", {"properties": self.to_schema(props)}, props)
         except ProviderError as error:
             result = self._kept_after_init_failure(error)
-        return pulumi.dynamic.CreateResult(str(result.get("id", "")), self.to_python(_object("create", result.get("properties"))))
+        outputs = _with_extras(self.to_python(_object("create", result.get("properties"))), props)
+        return pulumi.dynamic.CreateResult(str(result.get("id", "")), outputs)
+
+    def _import(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.CreateResult:
+        """The ``import_`` option: read the existing resource, adopt it if the program's inputs describe it."""
+        read = self._call("read", {"id": id_}, props)
+        if not read.get("id"):
+            raise ProviderError(-32602, f"cannot import {self.resource_type} {id_}: it does not exist; check the id given in the `import_` option", {"kind": "not_found"})
+        properties = _object("read", read.get("properties"))
+        difference = self._call("diff", {"id": id_, "olds": properties, "news": self.to_schema(props)})
+        if difference.get("changes") == "DIFF_SOME":
+            names = ", ".join(f"`{self.to_python_path(str(name))}`" for name in _list(difference.get("diffs"))) or "some properties"
+            raise ProviderError(
+                -32602,
+                f"cannot import {self.resource_type} {id_}: the program's inputs differ from the existing resource in {names}; "
+                "make the program describe it as it is, then run again",
+                {"kind": "import_mismatch"},
+            )
+        return pulumi.dynamic.CreateResult(str(read["id"]), _with_extras(self.to_python(properties), props))
 
     def read(self, id_: str, props: dict[str, Any]) -> pulumi.dynamic.ReadResult:
-        result = self._call("read", {"id": id_, "properties": self.to_schema(props)})
+        result = self._call("read", {"id": id_, "properties": self.to_schema(props)}, props)
         read_id = str(result.get("id") or "")
         if read_id == "":
             # The resource is gone; an empty id tells the engine to drop it from the state.
@@ -162,29 +225,38 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         inputs = result.get("inputs")
         return pulumi.dynamic.ReadResult(
             read_id,
-            self.to_python(_object("read", result.get("properties"))),
-            self.to_python(inputs) if isinstance(inputs, dict) else None,
+            _with_extras(self.to_python(_object("read", result.get("properties"))), props),
+            _with_extras(self.to_python(inputs), props) if isinstance(inputs, dict) else None,
         )
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
         try:
-            result = self._call("update", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
+            result = self._call("update", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)}, _news)
         except ProviderError as error:
             result = self._kept_after_init_failure(error)
-        return pulumi.dynamic.UpdateResult(self.to_python(_object("update", result.get("properties"))))
+        return pulumi.dynamic.UpdateResult(_with_extras(self.to_python(_object("update", result.get("properties"))), _news))
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
-        self._call("delete", {"id": _id, "properties": self.to_schema(_props)})
+        self._call("delete", {"id": _id, "properties": self.to_schema(_props)}, _props)
 
     def to_schema(self, values: Optional[Mapping[str, Any]]) -> dict[str, Any]:
-        """Python keys → schema keys, without ``__provider``; unknown keys pass unchanged, so the
-        binary can name them in its check failures. Unknown values become the sentinel string."""
-        return {self.property_names.get(key, key): to_wire(value) for key, value in (values or {}).items() if key != PROVIDER_KEY}
+        """Python keys → schema keys, without ``__provider`` and the SDK's own keys; unknown keys pass
+        unchanged, so the binary can name them in its check failures. Unknown values become the
+        sentinel string."""
+        return {self.property_names.get(key, key): to_wire(value) for key, value in (values or {}).items() if key not in _SDK_KEYS}
 
     def to_python(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Schema keys → Python keys."""
         schema_to_python = {schema: python for python, schema in self.property_names.items()}
         return {schema_to_python.get(key, key): value for key, value in values.items()}
+
+    def to_python_text(self, text: str) -> str:
+        """A message of the binary with every schema property name spelled as in Python."""
+        renamed = {schema: python for python, schema in self.property_names.items() if python != schema}
+        if not renamed:
+            return text
+        pattern = re.compile(r"\b(" + "|".join(re.escape(name) for name in sorted(renamed, key=len, reverse=True)) + r")\b")
+        return pattern.sub(lambda match: renamed[match.group(1)], text)
 
     def to_python_path(self, path: str) -> str:
         """Maps the leading property name of a property path (``policies[3]``, ``aapName``)."""
@@ -206,9 +278,45 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         pulumi.log.error(f"{error}; it is kept in the state (a Python dynamic provider cannot report a partial failure): run `pulumi refresh` to complete it")
         return {"id": id_, "properties": properties}
 
-    def _call(self, method: str, params: Mapping[str, Any]) -> dict[str, Any]:
-        result = provider_process().request(method, {"type": self.resource_type, **params})
+    def _process_for(self, values: Optional[Mapping[str, Any]]) -> ProviderProcess:
+        """The stack's child, or the child of the resource's own settings in ``values``."""
+        settings = (values or {}).get(PROVIDER_SETTINGS_KEY)
+        if settings is None:
+            return provider_process()
+        if not isinstance(settings, dict):
+            raise ProviderError(-32602, f"{PROVIDER_SETTINGS_KEY} must be a mapping of provider settings", {"kind": "invalid_params"})
+        variables: dict[str, str] = {}
+        for name, value in settings.items():
+            if name not in self.config_variables:
+                raise ProviderError(-32602, f"unknown provider setting `{name}`; the settings are {', '.join(self.config_variables)}", {"kind": "invalid_params"})
+            if value is not None:
+                variables[f"{self.config_namespace}:config:{name}"] = value if isinstance(value, str) else json.dumps(value)
+        return settings_process(variables)
+
+    def _call(self, method: str, params: Mapping[str, Any], settings_source: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
+        """Calls the binary; ``settings_source`` holds the resource's own settings, if any (check and diff use the stack's child)."""
+        process = provider_process() if settings_source is None else self._process_for(settings_source)
+        try:
+            result = process.request(method, {"type": self.resource_type, **params})
+        except ProviderError as error:
+            translated = self.to_python_text(str(error))
+            if translated == str(error):
+                raise
+            raise ProviderError(error.code, translated, error.data) from None
         return _object(method, result)
+
+
+def _with_extras(values: dict[str, Any], source: Optional[Mapping[str, Any]], keep_import: bool = False) -> dict[str, Any]:
+    """
+    A reply's properties with the resource's own settings from ``source`` put back, so that read
+    and delete, which get only the state, reach the same account; ``__import`` too for checked
+    inputs (outputs never carry it).
+    """
+    extras = {PROVIDER_SETTINGS_KEY} | ({IMPORT_KEY} if keep_import else set())
+    for key in extras:
+        if source is not None and source.get(key) is not None:
+            values[key] = source[key]
+    return values
 
 
 def to_wire(value: Any) -> Any:

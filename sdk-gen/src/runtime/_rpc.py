@@ -16,13 +16,17 @@ import os
 import shutil
 import subprocess
 import threading
+from importlib import metadata
 from typing import IO, Any, Callable, Mapping, Optional, Sequence
 
 PROVIDER_BINARY_NAME = "alicloud-kms-provider"
 """The binary's name on ``PATH``."""
 
 PROVIDER_PATH_VARIABLE = "ALICLOUD_KMS_PROVIDER_PATH"
-"""The environment variable that names the binary explicitly; it wins over ``PATH``."""
+"""The environment variable that names the binary explicitly; it wins over everything else."""
+
+DISTRIBUTION_NAME = __package__ or "pulumi_alicloud_kms"
+"""The installed distribution whose wheel may carry the binary (its import name is the same)."""
 
 TRANSPORT_ERROR_CODE = -32603
 """The code used for failures on this side of the pipe: no binary, the binary died, a bad reply."""
@@ -58,8 +62,32 @@ class ProviderError(Exception):
         return (ProviderError, (self.code, str(self), self.data))
 
 
+def bundled_provider_binary() -> Optional[str]:
+    """
+    The binary installed with this package, when its wheel carried one: the file the
+    distribution's ``RECORD`` lists under that name (a platform wheel installs it into the
+    environment's scripts directory, ``bin/``). Found through the record, not ``PATH``, so it works
+    when Pulumi runs the environment's interpreter without ``bin/`` on ``PATH``.
+    """
+    try:
+        files = metadata.distribution(DISTRIBUTION_NAME).files or []
+    except metadata.PackageNotFoundError:
+        return None
+    for file in files:
+        if file.name in (PROVIDER_BINARY_NAME, PROVIDER_BINARY_NAME + ".exe"):
+            candidate = str(file.locate())
+            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+                return os.path.abspath(candidate)
+    return None
+
+
 def find_provider_binary(env: Optional[Mapping[str, str]] = None) -> str:
-    """``ALICLOUD_KMS_PROVIDER_PATH`` if set, else the first ``alicloud-kms-provider`` on ``PATH``."""
+    """
+    The binary the resources run, in this order: ``ALICLOUD_KMS_PROVIDER_PATH`` if set; the binary
+    installed with this package (the platform wheels carry one); the first
+    ``alicloud-kms-provider`` on ``PATH``. Raises a ``ProviderError`` saying how to install it when
+    there is none.
+    """
     environment = os.environ if env is None else env
     explicit = environment.get(PROVIDER_PATH_VARIABLE)
     if explicit:
@@ -71,11 +99,18 @@ def find_provider_binary(env: Optional[Mapping[str, str]] = None) -> str:
                 {"kind": "transport"},
             )
         return explicit
+    bundled = bundled_provider_binary()
+    if bundled is not None:
+        return bundled
     found = shutil.which(PROVIDER_BINARY_NAME, path=environment.get("PATH"))
     if found is None:
         raise ProviderError(
             TRANSPORT_ERROR_CODE,
-            f"cannot find the {PROVIDER_BINARY_NAME} binary: set {PROVIDER_PATH_VARIABLE} to its path or put it on PATH",
+            f"cannot find the {PROVIDER_BINARY_NAME} binary: this installation of {DISTRIBUTION_NAME} carries none "
+            f"(the platform wheel for Linux x86_64 does; installing from source without cargo does not), "
+            f"and it is not on PATH; `pip install {DISTRIBUTION_NAME}` from a wheel or an sdist (which builds it with cargo), "
+            f"or build it from the provider's repository (`cargo install --path .`) and put it on PATH, "
+            f"or set {PROVIDER_PATH_VARIABLE} to its path",
             {"kind": "transport"},
         )
     return found
@@ -115,7 +150,9 @@ class ProviderProcess:
         command: Sequence[str],
         on_log: Optional[LogCallback] = None,
         env: Optional[Mapping[str, str]] = None,
+        configure: Optional[Mapping[str, Any]] = None,
     ) -> None:
+        """``configure``: the params sent before the first request, until ``configure()`` replaces them."""
         self._command = list(command)
         self._on_log = on_log
         self._env = None if env is None else dict(env)
@@ -123,7 +160,7 @@ class ProviderProcess:
         self._configure_lock = threading.Lock()
         self._child: Optional[_Child] = None
         self._next_id = 1
-        self._configure_params: dict[str, Any] = {"variables": {}, "acceptSecrets": False}
+        self._configure_params: dict[str, Any] = dict(configure) if configure is not None else {"variables": {}, "acceptSecrets": False}
 
     def configure(self, params: Mapping[str, Any]) -> Any:
         """Sends ``configure`` and remembers it for any later child."""

@@ -4,8 +4,13 @@
 //
 // Property names in a Node program are the schema names, so values pass through unchanged; the
 // resource type is sent explicitly because a dynamic resource's URN carries the dynamic type.
+//
+// One child runs per set of provider settings: the stack's (configured by the host's `configure`)
+// and one for each resource's own `__providerSettings` (see `options.ts`), configured with those
+// settings alone. `check` and `diff` need no credentials, so they always go to the stack's child.
 
 import * as pulumi from "@pulumi/pulumi";
+import { importKey, providerSettingsKey } from "./options";
 import { findProviderBinary, LogEntry, ProviderError, ProviderProcess, transportErrorCode } from "./rpc";
 
 /** What a generated resource module tells the bridge about its resource. */
@@ -25,8 +30,9 @@ const providerKey = "__provider";
 const resourceInitFailedCode = -32057;
 
 let sharedProcess: ProviderProcess | undefined;
+const settingsProcesses = new Map<string, ProviderProcess>();
 
-/** The one child per provider host process, started lazily. */
+/** The child configured with the stack's settings, one per provider host process, started lazily. */
 export function providerProcess(): ProviderProcess {
     if (sharedProcess === undefined) {
         sharedProcess = new ProviderProcess({ command: findProviderBinary(), onLog: forwardLog });
@@ -34,9 +40,51 @@ export function providerProcess(): ProviderProcess {
     return sharedProcess;
 }
 
-/** Replaces the shared child, e.g. with one a test controls. */
+/** Replaces the shared child, e.g. with one a test controls; forgets the per-settings children. */
 export function setProviderProcess(process: ProviderProcess | undefined): void {
     sharedProcess = process;
+    for (const child of settingsProcesses.values()) {
+        child.stop();
+    }
+    settingsProcesses.clear();
+}
+
+/** The child for a resource: the stack's, or the one configured with the resource's own settings. */
+export function providerProcessFor(description: ResourceDescription, values: any): ProviderProcess {
+    const settings = values !== null && typeof values === "object" ? values[providerSettingsKey] : undefined;
+    if (settings === undefined || settings === null) {
+        return providerProcess();
+    }
+    const variables = settingsVariables(description, settings);
+    const key = JSON.stringify(Object.entries(variables).sort());
+    let child = settingsProcesses.get(key);
+    if (child === undefined) {
+        child = new ProviderProcess({
+            command: findProviderBinary(),
+            onLog: forwardLog,
+            configure: { variables, acceptSecrets: false },
+        });
+        settingsProcesses.set(key, child);
+    }
+    return child;
+}
+
+/** A resource's own settings as the binary's `configure` variables (`alicloud-kms:config:region`). */
+function settingsVariables(description: ResourceDescription, settings: unknown): Record<string, string> {
+    if (typeof settings !== "object" || Array.isArray(settings)) {
+        throw new ProviderError(-32602, `${providerSettingsKey} must be an object of provider settings`, { kind: "invalid_params" });
+    }
+    const variables: Record<string, string> = {};
+    for (const [name, value] of Object.entries(settings as Record<string, unknown>)) {
+        if (!description.configVariables.includes(name)) {
+            throw new ProviderError(-32602, `unknown provider setting \`${name}\`; the settings are ${description.configVariables.join(", ")}`,
+                { kind: "invalid_params" });
+        }
+        if (value !== undefined && value !== null) {
+            variables[`${description.configNamespace}:config:${name}`] = typeof value === "string" ? value : JSON.stringify(value);
+        }
+    }
+    return variables;
 }
 
 /** Sends the binary's log notifications to Pulumi's log, at the same severity. */
@@ -75,16 +123,17 @@ export async function configure(description: ResourceDescription, request: pulum
 }
 
 export async function check(description: ResourceDescription, olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
-    const result = asObject("check", await call(description, "check", { olds: withoutProvider(olds), news: withoutProvider(news) }));
+    const result = asObject("check", await call(description, providerProcess(), "check", { olds: withoutProvider(olds), news: withoutProvider(news) }));
     const failures = Array.isArray(result["failures"]) ? result["failures"] : [];
     return {
-        inputs: asObject("check", result["inputs"]),
+        // The checked inputs become the resource's inputs, so the SDK's own keys go back in.
+        inputs: withExtras(asObject("check", result["inputs"]), news, true),
         failures: failures.map((failure: any) => ({ property: String(failure?.property ?? ""), reason: String(failure?.reason ?? "") })),
     };
 }
 
 export async function diff(description: ResourceDescription, id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
-    const result = asObject("diff", await call(description, "diff", { id, olds: withoutProvider(olds), news: withoutProvider(news) }));
+    const result = asObject("diff", await call(description, providerProcess(), "diff", { id, olds: withoutProvider(olds), news: withoutProvider(news) }));
     const changes = result["changes"] === "DIFF_SOME" ? true : result["changes"] === "DIFF_NONE" ? false : undefined;
     return {
         changes,
@@ -95,12 +144,38 @@ export async function diff(description: ResourceDescription, id: string, olds: a
 }
 
 export async function create(description: ResourceDescription, inputs: any): Promise<pulumi.dynamic.CreateResult> {
-    const result = asObject("create", await call(description, "create", { properties: withoutProvider(inputs) }, inputs));
-    return { id: String(result["id"] ?? ""), outs: asObject("create", result["properties"]) };
+    const process = providerProcessFor(description, inputs);
+    const importId = objectOrEmpty(inputs)[importKey];
+    if (typeof importId === "string" && importId !== "") {
+        return importExisting(description, process, importId, inputs);
+    }
+    const result = asObject("create", await call(description, process, "create", { properties: withoutProvider(inputs) }, inputs));
+    return { id: String(result["id"] ?? ""), outs: withExtras(asObject("create", result["properties"]), inputs) };
+}
+
+/**
+ * The `import` option: the existing resource is read, and adopted only when the program's inputs
+ * describe it (the binary's `diff` finds no change), as the engine's own import would require.
+ */
+async function importExisting(description: ResourceDescription, process: ProviderProcess, id: string, inputs: any): Promise<pulumi.dynamic.CreateResult> {
+    const read = asObject("read", await call(description, process, "read", { id }));
+    if (String(read["id"] ?? "") === "") {
+        throw new ProviderError(-32602, `cannot import ${description.resourceType} ${id}: it does not exist; check the id given in the \`import\` option`,
+            { kind: "not_found" });
+    }
+    const properties = asObject("read", read["properties"]);
+    const difference = asObject("diff", await call(description, process, "diff", { id, olds: properties, news: withoutProvider(inputs) }));
+    if (difference["changes"] === "DIFF_SOME") {
+        const names = stringList(difference["diffs"]) ?? [];
+        throw new ProviderError(-32602, `cannot import ${description.resourceType} ${id}: the program's inputs differ from the existing resource ` +
+            `in ${names.map((name) => `\`${name}\``).join(", ") || "some properties"}; make the program describe it as it is, then run again`,
+            { kind: "import_mismatch" });
+    }
+    return { id: String(read["id"]), outs: withExtras(properties, inputs) };
 }
 
 export async function read(description: ResourceDescription, id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
-    const result = asObject("read", await call(description, "read", { id, properties: withoutProvider(props) }));
+    const result = asObject("read", await call(description, providerProcessFor(description, props), "read", { id, properties: withoutProvider(props) }));
     const readId = String(result["id"] ?? "");
     if (readId === "") {
         // The resource is gone; an empty id tells the engine to drop it from the state.
@@ -109,18 +184,19 @@ export async function read(description: ResourceDescription, id: string, props: 
     const inputs = result["inputs"];
     return {
         id: readId,
-        props: asObject("read", result["properties"]),
-        inputs: inputs !== null && typeof inputs === "object" ? inputs : undefined,
+        props: withExtras(asObject("read", result["properties"]), props),
+        inputs: inputs !== null && typeof inputs === "object" ? withExtras(inputs, props) : undefined,
     };
 }
 
 export async function update(description: ResourceDescription, id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
-    const result = asObject("update", await call(description, "update", { id, olds: withoutProvider(olds), news: withoutProvider(news) }, news));
-    return { outs: asObject("update", result["properties"]) };
+    const process = providerProcessFor(description, news);
+    const result = asObject("update", await call(description, process, "update", { id, olds: withoutProvider(olds), news: withoutProvider(news) }, news));
+    return { outs: withExtras(asObject("update", result["properties"]), news) };
 }
 
 export async function remove(description: ResourceDescription, id: string, props: any): Promise<void> {
-    await call(description, "delete", { id, properties: withoutProvider(props) });
+    await call(description, providerProcessFor(description, props), "delete", { id, properties: withoutProvider(props) });
 }
 
 /**
@@ -129,12 +205,12 @@ export async function remove(description: ResourceDescription, id: string, props
  * a partial failure so the new resource is kept in the state; `__provider` is put back into those
  * properties, or the engine could not load the provider for that resource again.
  */
-async function call(description: ResourceDescription, method: string, params: Record<string, unknown>, inputs?: any): Promise<unknown> {
+async function call(description: ResourceDescription, process: ProviderProcess, method: string, params: Record<string, unknown>, inputs?: any): Promise<unknown> {
     try {
-        return await providerProcess().request(method, { type: description.resourceType, ...params });
+        return await process.request(method, { type: description.resourceType, ...params });
     } catch (error) {
         if (error instanceof ProviderError && error.code === resourceInitFailedCode) {
-            const properties: Record<string, unknown> = { ...objectOrEmpty(error.data["properties"]) };
+            const properties = withExtras(objectOrEmpty(error.data["properties"]), inputs);
             if (inputs !== undefined && inputs !== null && inputs[providerKey] !== undefined) {
                 properties[providerKey] = inputs[providerKey];
             }
@@ -148,10 +224,30 @@ async function call(description: ResourceDescription, method: string, params: Re
     }
 }
 
+/** The values the binary sees: without `__provider` and the SDK's own keys. */
 function withoutProvider(values: any): Record<string, unknown> {
     const copy: Record<string, unknown> = { ...objectOrEmpty(values) };
     delete copy[providerKey];
+    delete copy[providerSettingsKey];
+    delete copy[importKey];
     return copy;
+}
+
+/**
+ * A reply's properties with the resource's own settings from `source` put back, so that read and
+ * delete, which get only the state, reach the same account; `__import` too for checked inputs
+ * (outputs never carry it).
+ */
+function withExtras(values: Record<string, any>, source: any, keepImport = false): Record<string, any> {
+    const extras: Record<string, unknown> = {};
+    const from = objectOrEmpty(source);
+    if (from[providerSettingsKey] !== undefined) {
+        extras[providerSettingsKey] = from[providerSettingsKey];
+    }
+    if (keepImport && from[importKey] !== undefined) {
+        extras[importKey] = from[importKey];
+    }
+    return { ...values, ...extras };
 }
 
 function objectOrEmpty(value: unknown): Record<string, unknown> {

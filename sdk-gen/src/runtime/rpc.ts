@@ -51,6 +51,8 @@ export interface ProviderProcessOptions {
     env?: NodeJS.ProcessEnv;
     /** Receives the binary's `log` notifications and this module's own warnings. */
     onLog?: (entry: LogEntry) => void;
+    /** The `configure` params sent before the first request, until `configure` replaces them. */
+    configure?: Record<string, unknown>;
 }
 
 interface PendingRequest {
@@ -59,7 +61,52 @@ interface PendingRequest {
     reject: (error: Error) => void;
 }
 
-/** Finds the binary: `ALICLOUD_KMS_PROVIDER_PATH` if set, else the first match on `PATH`. */
+/** The npm package this runtime belongs to; its platform packages carry the binary. */
+export const packageName = "pulumi-alicloud-kms";
+
+/**
+ * The platform package that carries the binary for this machine, as esbuild and biome name theirs:
+ * `pulumi-alicloud-kms-<platform>-<arch>`, with `-gnu` or `-musl` on Linux, whose two C libraries
+ * need different binaries. The main package lists every published one in `optionalDependencies`,
+ * and npm installs only the one whose `os`, `cpu` and `libc` match.
+ */
+export function platformPackageName(platform: string = process.platform, arch: string = process.arch, linuxLibc: string = detectLinuxLibc()): string {
+    const suffix = platform === "linux" ? `-${linuxLibc}` : "";
+    return `${packageName}-${platform}-${arch}${suffix}`;
+}
+
+/** `gnu` when Node runs on glibc (its process report names a glibc version), else `musl`. */
+function detectLinuxLibc(): string {
+    if (process.platform !== "linux") {
+        return "gnu";
+    }
+    try {
+        const report = (process as unknown as { report?: { getReport(): unknown } }).report?.getReport() as
+            { header?: { glibcVersionRuntime?: string } } | undefined;
+        return report?.header?.glibcVersionRuntime ? "gnu" : "musl";
+    } catch {
+        return "gnu";
+    }
+}
+
+/** The binary inside this machine's platform package, when that package is installed. */
+export function bundledProviderBinary(): string | undefined {
+    let manifest: string;
+    try {
+        manifest = require.resolve(`${platformPackageName()}/package.json`);
+    } catch {
+        return undefined;
+    }
+    const executable = providerBinaryName + (process.platform === "win32" ? ".exe" : "");
+    const candidate = path.join(path.dirname(manifest), "bin", executable);
+    return isExecutableFile(candidate) ? candidate : undefined;
+}
+
+/**
+ * Finds the binary, in this order: `ALICLOUD_KMS_PROVIDER_PATH` if set; the binary of this
+ * machine's platform package (`pulumi-alicloud-kms-linux-x64-gnu`, ...); the first match on `PATH`.
+ * Fails with how to install it when there is none.
+ */
 export function findProviderBinary(env: NodeJS.ProcessEnv = process.env): string {
     const explicit = env[providerPathVariable];
     if (explicit) {
@@ -69,6 +116,10 @@ export function findProviderBinary(env: NodeJS.ProcessEnv = process.env): string
                 { kind: "transport" });
         }
         return explicit;
+    }
+    const bundled = bundledProviderBinary();
+    if (bundled !== undefined) {
+        return bundled;
     }
     for (const directory of (env["PATH"] ?? "").split(path.delimiter)) {
         if (!directory) {
@@ -80,7 +131,9 @@ export function findProviderBinary(env: NodeJS.ProcessEnv = process.env): string
         }
     }
     throw new ProviderError(transportErrorCode,
-        `cannot find the ${providerBinaryName} binary: set ${providerPathVariable} to its path or put it on PATH`,
+        `cannot find the ${providerBinaryName} binary: ${platformPackageName()} is not installed (npm installs it with ${packageName} ` +
+        `where it is published: Linux x64 with glibc), and ${providerBinaryName} is not on PATH; ` +
+        `build it from the provider's repository (\`cargo install --path .\`) and put it on PATH, or set ${providerPathVariable} to its path`,
         { kind: "transport" });
 }
 
@@ -109,6 +162,9 @@ export class ProviderProcess {
 
     constructor(options: ProviderProcessOptions) {
         this.options = options;
+        if (options.configure !== undefined) {
+            this.configureParams = options.configure;
+        }
     }
 
     /** Sends `configure`, and remembers it for any later child. */

@@ -21,6 +21,7 @@ assert.ok(build && python, "KMS_SDK_NODEJS_BUILD and KMS_TEST_PYTHON must be set
 
 const rpc = require(path.join(build, "rpc.js"));
 const bridge = require(path.join(build, "bridge.js"));
+const options = require(path.join(build, "options.js"));
 const { dynamicProvider } = require(path.join(build, "dynamicProvider.js"));
 const sdk = require(path.join(build, "index.js"));
 const pulumi = require(require.resolve("@pulumi/pulumi", { paths: [build] }));
@@ -103,7 +104,29 @@ test("the binary is found through the variable, then PATH", () => {
     assert.equal(rpc.findProviderBinary({ PATH: directory }), binary);
     assert.equal(rpc.findProviderBinary({ ALICLOUD_KMS_PROVIDER_PATH: binary, PATH: "" }), binary);
     assert.throws(() => rpc.findProviderBinary({ ALICLOUD_KMS_PROVIDER_PATH: path.join(directory, "missing") }), /is not an executable file/);
-    assert.throws(() => rpc.findProviderBinary({ PATH: path.join(directory, "empty") }), /set ALICLOUD_KMS_PROVIDER_PATH to its path or put it on PATH/);
+    // Nothing installed here (no platform package next to this build): the error says how to get one.
+    assert.throws(() => rpc.findProviderBinary({ PATH: path.join(directory, "empty") }),
+        /pulumi-alicloud-kms-linux-x64-gnu is not installed.*cargo install --path \.`\) and put it on PATH, or set ALICLOUD_KMS_PROVIDER_PATH/);
+});
+
+test("the platform package is named after the platform, the architecture and, on Linux, the C library", () => {
+    assert.equal(rpc.platformPackageName("linux", "x64", "gnu"), "pulumi-alicloud-kms-linux-x64-gnu");
+    assert.equal(rpc.platformPackageName("linux", "arm64", "musl"), "pulumi-alicloud-kms-linux-arm64-musl");
+    assert.equal(rpc.platformPackageName("darwin", "arm64", "gnu"), "pulumi-alicloud-kms-darwin-arm64");
+    // This machine runs Node on glibc.
+    assert.equal(rpc.platformPackageName(), `pulumi-alicloud-kms-${process.platform}-${process.arch}-gnu`);
+});
+
+test("options a dynamic resource cannot honour are refused, settings and import become inputs", () => {
+    const schema = { names: ["region", "secretKey"], secretNames: ["secretKey"] };
+    assert.throws(() => options.splitResourceOptions("ClientKey", { provider: {} }, schema), /ClientKey: the `provider` and `providers` options cannot be honoured/);
+    assert.throws(() => options.splitResourceOptions("ClientKey", { providers: { x: {} } }, schema), /cannot be honoured/);
+    assert.throws(() => options.splitResourceOptions("ClientKey", { providerSettings: { regoin: "x" } }, schema), /unknown provider setting\(s\) `regoin`; the settings are region, secretKey/);
+    const plain = options.splitResourceOptions("ClientKey", { providerSettings: { region: "cn-shanghai" }, import: "KAAP.1", protect: true }, schema);
+    assert.deepEqual(plain.inputs, { __providerSettings: { region: "cn-shanghai" }, __import: "KAAP.1" });
+    assert.deepEqual(plain.opts, { protect: true });
+    const secret = options.splitResourceOptions("ClientKey", { providerSettings: { secretKey: "s" } }, schema);
+    assert.ok(pulumi.Output.isInstance(secret.inputs.__providerSettings), "settings with a secret become a secret output");
 });
 
 test("an idle child does not keep a Node program alive", () => {

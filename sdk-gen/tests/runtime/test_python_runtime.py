@@ -125,8 +125,22 @@ def test_the_binary_is_found_through_the_variable_then_path(tmp_path: Path) -> N
     assert _rpc.find_provider_binary({"ALICLOUD_KMS_PROVIDER_PATH": str(binary), "PATH": ""}) == str(binary)
     with pytest.raises(_rpc.ProviderError, match="is not an executable file"):
         _rpc.find_provider_binary({"ALICLOUD_KMS_PROVIDER_PATH": str(tmp_path / "missing")})
-    with pytest.raises(_rpc.ProviderError, match="set ALICLOUD_KMS_PROVIDER_PATH to its path or put it on PATH"):
+    # Without a variable, a binary installed with the package, or one on PATH, the error says how to get one.
+    with pytest.raises(_rpc.ProviderError, match=r"cargo install --path \.`\) and put it on PATH, or set ALICLOUD_KMS_PROVIDER_PATH"):
         _rpc.find_provider_binary({"PATH": str(tmp_path / "empty")})
+
+
+def test_the_binary_installed_with_the_package_wins_over_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    installed = tmp_path / "installed" / "alicloud-kms-provider"
+    installed.parent.mkdir()
+    installed.write_text("#!/bin/sh\n")
+    installed.chmod(0o755)
+    on_path = tmp_path / "alicloud-kms-provider"
+    on_path.write_text("#!/bin/sh\n")
+    on_path.chmod(0o755)
+    monkeypatch.setattr(_rpc, "bundled_provider_binary", lambda: str(installed))
+    assert _rpc.find_provider_binary({"PATH": str(tmp_path)}) == str(installed)
+    assert _rpc.find_provider_binary({"PATH": str(tmp_path), "ALICLOUD_KMS_PROVIDER_PATH": str(on_path)}) == str(on_path)
 
 
 def test_check_maps_names_both_ways_and_strips_the_provider(child_factory) -> None:
@@ -138,7 +152,53 @@ def test_check_maps_names_both_ways_and_strips_the_provider(child_factory) -> No
     _provider.set_provider_process(process)
     result = CLIENT_KEY_PROVIDER.check({}, {"aap_name": "my-aap", "password": "p", "__provider": "pickled"})
     assert result.inputs == {"aap_name": "my-aap", "password": "p"}
-    assert [(failure.property, failure.reason) for failure in result.failures] == [("not_after", "must be later than notBefore")]
+    # Property names in messages are spelled as a Python program spells them.
+    assert [(failure.property, failure.reason) for failure in result.failures] == [("not_after", "must be later than not_before")]
+
+
+def test_the_sdk_keys_stay_out_of_the_binary_and_come_back_in_the_checked_inputs(child_factory) -> None:
+    process = child_factory({})
+    _provider.set_provider_process(process)
+    news = {"aap_name": "a", "__provider": "x", "__providerSettings": {"region": "cn-shanghai"}, "__import": "KAAP.1"}
+    sent = CLIENT_KEY_PROVIDER._call("check", {"news": CLIENT_KEY_PROVIDER.to_schema(news)})
+    assert sent["params"]["news"] == {"aapName": "a"}
+    checked = process_reply_check(child_factory, news)
+    assert checked == {"aap_name": "a", "__providerSettings": {"region": "cn-shanghai"}, "__import": "KAAP.1"}
+
+
+def process_reply_check(child_factory, news: dict[str, Any]) -> dict[str, Any]:
+    _provider.set_provider_process(child_factory({"replies": {"check": {"result": {"inputs": {"aapName": "a"}, "failures": []}}}}))
+    return dict(CLIENT_KEY_PROVIDER.check({}, news).inputs)
+
+
+def test_a_resource_with_its_own_settings_gets_its_own_child_configured_with_them(child_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    record = tmp_path / "requests.jsonl"
+    script = tmp_path / "settings-script.json"
+    script.write_text(json.dumps({"record": str(record)}))
+    started: list[_rpc.ProviderProcess] = []
+
+    def scripted_process(command: Any, on_log: Any = None, configure: Any = None) -> _rpc.ProviderProcess:
+        process = _rpc.ProviderProcess([sys.executable, str(SCRIPTED_PROVIDER)], on_log=on_log, configure=configure,
+                                       env=dict(os.environ, SCRIPTED_PROVIDER_SCRIPT=str(script)))
+        started.append(process)
+        return process
+
+    monkeypatch.setattr(_provider, "ProviderProcess", scripted_process)
+    monkeypatch.setattr(_provider, "find_provider_binary", lambda: "unused")
+    _provider.set_provider_process(child_factory({}))
+    props = {"aap_name": "a", "__providerSettings": {"region": "cn-shanghai", "secretKey": "s"}}
+    child = CLIENT_KEY_PROVIDER._process_for(props)
+    assert child is not _provider.provider_process()
+    assert child.request("delete", {})["history"] == ["configure", "delete"]
+    (configure, _) = [json.loads(line) for line in record.read_text().splitlines()]
+    assert configure["params"] == {
+        "variables": {"alicloud-kms:config:region": "cn-shanghai", "alicloud-kms:config:secretKey": "s"},
+        "acceptSecrets": False,
+    }
+    assert CLIENT_KEY_PROVIDER._process_for(dict(props)) is child, "the same settings share one child"
+    assert started == [child]
+    with pytest.raises(_rpc.ProviderError, match=r"unknown provider setting `regoin`"):
+        CLIENT_KEY_PROVIDER._process_for({"__providerSettings": {"regoin": "x"}})
 
 
 def test_requests_carry_schema_names_and_the_resource_type(child_factory) -> None:

@@ -5,6 +5,7 @@ Manage Alibaba Cloud KMS application access: network rules, permission policies,
 """
 
 from ._rpc import ProviderError
+from .provider_settings import ProviderSettings, provider_binary
 from .application_access_point import ApplicationAccessPoint, ApplicationAccessPointArgs
 from .client_key import ClientKey, ClientKeyArgs
 from .network_rule import NetworkRule, NetworkRuleArgs
@@ -20,4 +21,6 @@ __all__ = [
     "Policy",
     "PolicyArgs",
     "ProviderError",
+    "ProviderSettings",
+    "provider_binary",
 ]

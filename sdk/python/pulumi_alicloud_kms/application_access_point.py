@@ -6,7 +6,8 @@ from typing import Any, Mapping, Optional, Sequence, cast, overload
 import pulumi
 import pulumi.dynamic
 
-from . import _provider, _utilities
+from . import _options, _provider, _utilities
+from .provider_settings import SECRET_SETTINGS, ProviderSettings
 
 __all__ = ["ApplicationAccessPointArgs", "ApplicationAccessPoint"]
 
@@ -16,7 +17,7 @@ __all__ = ["ApplicationAccessPointArgs", "ApplicationAccessPoint"]
 _PROVIDER = _provider.DynamicProvider(
     resource_type="alicloud-kms:index:ApplicationAccessPoint",
     config_namespace="alicloud-kms",
-    config_variables=["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    config_variables=["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     property_names={
         "application_access_point_name": "applicationAccessPointName",
         "description": "description",
@@ -143,6 +144,17 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
 
     The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
 
+    ## Example Usage
+
+    ```python
+    import pulumi_alicloud_kms as kms
+
+    aap = kms.ApplicationAccessPoint("aap",
+        application_access_point_name="terraform-example",
+        policies=["aa"],
+        description="aa")
+    ```
+
     ## Import
 
     An existing AAP can be imported by its name:
@@ -150,6 +162,11 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
     ```sh
     $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
     ```
+
+    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
+    ``ApplicationAccessPoint("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
+    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
+    that run the provider plugin directly.)
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -162,11 +179,23 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
                  *,
                  application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
                  description: Optional[pulumi.Input[_builtins.str]] = None,
-                 policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
+                 policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         An application access point (AAP) of Alibaba Cloud KMS. It names the permission policies (at most three) that an application gets when it authenticates to a KMS instance with one of the AAP's client keys.
 
         The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
+
+        ## Example Usage
+
+        ```python
+        import pulumi_alicloud_kms as kms
+
+        aap = kms.ApplicationAccessPoint("aap",
+            application_access_point_name="terraform-example",
+            policies=["aa"],
+            description="aa")
+        ```
 
         ## Import
 
@@ -181,6 +210,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         :param Optional[pulumi.Input[str]] application_access_point_name: The name of the application access point. It is also the resource id; changing it replaces the access point.
         :param Optional[pulumi.Input[str]] description: A free-form description of the application access point. Can be changed in place.
         :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
 
@@ -188,11 +218,24 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
     def __init__(__self__,
                  resource_name: _builtins.str,
                  args: ApplicationAccessPointArgs,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: Optional[pulumi.ResourceOptions] = None,
+                 *,
+                 provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         An application access point (AAP) of Alibaba Cloud KMS. It names the permission policies (at most three) that an application gets when it authenticates to a KMS instance with one of the AAP's client keys.
 
         The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
+
+        ## Example Usage
+
+        ```python
+        import pulumi_alicloud_kms as kms
+
+        aap = kms.ApplicationAccessPoint("aap",
+            application_access_point_name="terraform-example",
+            policies=["aa"],
+            description="aa")
+        ```
 
         ## Import
 
@@ -205,13 +248,14 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         :param str resource_name: The name of the resource.
         :param ApplicationAccessPointArgs args: The arguments to use to populate this resource's properties.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
 
     def __init__(__self__, resource_name: _builtins.str, *args: Any, **kwargs: Any) -> None:
         resource_args, opts = _utilities.get_resource_args_opts(ApplicationAccessPointArgs, pulumi.ResourceOptions, *args, **kwargs)
         if resource_args is not None:
-            __self__._internal_init(resource_name, opts, **resource_args.__dict__)
+            __self__._internal_init(resource_name, opts, provider_settings=kwargs.get("provider_settings"), **resource_args.__dict__)
         else:
             __self__._internal_init(resource_name, *args, **kwargs)
 
@@ -221,10 +265,13 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
                        application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
                        description: Optional[pulumi.Input[_builtins.str]] = None,
                        policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                       provider_settings: Optional[ProviderSettings] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
         if not _builtins.isinstance(opts, pulumi.ResourceOptions):
             raise _builtins.TypeError("Expected resource options to be a ResourceOptions instance")
+        # Settings and `import_` become inputs; `provider`/`providers` are refused (see _options.py).
+        opts, option_inputs = _options.split_resource_options("ApplicationAccessPoint", opts, provider_settings, ProviderSettings, SECRET_SETTINGS)
         _props: _builtins.dict[_builtins.str, Any]
         if opts.id is None:
             if __props__ is not None:
@@ -248,6 +295,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
             "policies",
         ):
             _props.setdefault(output_name, None)
+        _props.update(option_inputs)
         super().__init__(_PROVIDER, resource_name, _props, opts)
 
     @staticmethod
@@ -257,7 +305,8 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
             *,
             application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
             description: Optional[pulumi.Input[_builtins.str]] = None,
-            policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> "ApplicationAccessPoint":
+            policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            provider_settings: Optional[ProviderSettings] = None) -> "ApplicationAccessPoint":
         """
         Gets an existing ApplicationAccessPoint resource's state with the given name, id, and optional extra
         properties used to qualify the lookup.
@@ -268,6 +317,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         :param Optional[pulumi.Input[str]] application_access_point_name: The name of the application access point.
         :param Optional[pulumi.Input[str]] description: A free-form description of the application access point.
         :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         _props: _builtins.dict[_builtins.str, Any] = {}
@@ -276,7 +326,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         _props["policies"] = policies
         # Calling _internal_init directly keeps the public overloads free of __props__.
         resource = ApplicationAccessPoint.__new__(ApplicationAccessPoint)
-        resource._internal_init(resource_name, opts, __props__=_props)
+        resource._internal_init(resource_name, opts, provider_settings=provider_settings, __props__=_props)
         return resource
 
     @_builtins.property

@@ -6,7 +6,8 @@ from typing import Any, Mapping, Optional, Sequence, cast, overload
 import pulumi
 import pulumi.dynamic
 
-from . import _provider, _utilities
+from . import _options, _provider, _utilities
+from .provider_settings import SECRET_SETTINGS, ProviderSettings
 
 __all__ = ["ClientKeyArgs", "ClientKey"]
 
@@ -16,7 +17,7 @@ __all__ = ["ClientKeyArgs", "ClientKey"]
 _PROVIDER = _provider.DynamicProvider(
     resource_type="alicloud-kms:index:ClientKey",
     config_namespace="alicloud-kms",
-    config_variables=["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    config_variables=["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     property_names={
         "aap_name": "aapName",
         "create_time": "createTime",
@@ -42,7 +43,7 @@ class ClientKeyArgs:
         :param pulumi.Input[str] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
         :param pulumi.Input[str] password: The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
         :param Optional[pulumi.Input[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
-        :param Optional[pulumi.Input[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: by default the key is valid from its creation for five years. Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        :param Optional[pulumi.Input[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
         :param Optional[pulumi.Input[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
         """
         pulumi.set(__self__, "aap_name", aap_name)
@@ -94,7 +95,7 @@ class ClientKeyArgs:
     @pulumi.getter(name="notBefore")
     def not_before(self) -> Optional[pulumi.Input[_builtins.str]]:
         """
-        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: by default the key is valid from its creation for five years. Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
         """
         return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "not_before"))
 
@@ -228,6 +229,21 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
 
     A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 
+    ## Example Usage
+
+    ```python
+    import pulumi
+    import pulumi_alicloud_kms as kms
+
+    config = pulumi.Config()
+    key = kms.ClientKey("key",
+        aap_name="terraform-example",
+        password=config.require_secret("clientKeyPassword"),
+        not_before="2023-09-01T14:11:22Z",
+        not_after="2028-09-01T14:11:22Z",
+        private_key_data_file="./private_key_data_file.txt")
+    ```
+
     ## Import
 
     An existing client key can be imported by its id:
@@ -237,6 +253,11 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     ```
 
     The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
+
+    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
+    ``ClientKey("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
+    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
+    that run the provider plugin directly.)
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -251,13 +272,29 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
                  not_after: Optional[pulumi.Input[_builtins.str]] = None,
                  not_before: Optional[pulumi.Input[_builtins.str]] = None,
                  password: Optional[pulumi.Input[_builtins.str]] = None,
-                 private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None) -> None:
+                 private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None,
+                 provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
         KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
         A client key cannot be changed: changing any input creates a new key and then deletes the old one.
+
+        ## Example Usage
+
+        ```python
+        import pulumi
+        import pulumi_alicloud_kms as kms
+
+        config = pulumi.Config()
+        key = kms.ClientKey("key",
+            aap_name="terraform-example",
+            password=config.require_secret("clientKeyPassword"),
+            not_before="2023-09-01T14:11:22Z",
+            not_after="2028-09-01T14:11:22Z",
+            private_key_data_file="./private_key_data_file.txt")
+        ```
 
         ## Import
 
@@ -273,9 +310,10 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param Optional[pulumi.Input[str]] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
         :param Optional[pulumi.Input[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
-        :param Optional[pulumi.Input[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: by default the key is valid from its creation for five years. Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        :param Optional[pulumi.Input[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
         :param Optional[pulumi.Input[str]] password: The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
         :param Optional[pulumi.Input[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
 
@@ -283,13 +321,30 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     def __init__(__self__,
                  resource_name: _builtins.str,
                  args: ClientKeyArgs,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: Optional[pulumi.ResourceOptions] = None,
+                 *,
+                 provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
         KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
         A client key cannot be changed: changing any input creates a new key and then deletes the old one.
+
+        ## Example Usage
+
+        ```python
+        import pulumi
+        import pulumi_alicloud_kms as kms
+
+        config = pulumi.Config()
+        key = kms.ClientKey("key",
+            aap_name="terraform-example",
+            password=config.require_secret("clientKeyPassword"),
+            not_before="2023-09-01T14:11:22Z",
+            not_after="2028-09-01T14:11:22Z",
+            private_key_data_file="./private_key_data_file.txt")
+        ```
 
         ## Import
 
@@ -304,13 +359,14 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         :param str resource_name: The name of the resource.
         :param ClientKeyArgs args: The arguments to use to populate this resource's properties.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
 
     def __init__(__self__, resource_name: _builtins.str, *args: Any, **kwargs: Any) -> None:
         resource_args, opts = _utilities.get_resource_args_opts(ClientKeyArgs, pulumi.ResourceOptions, *args, **kwargs)
         if resource_args is not None:
-            __self__._internal_init(resource_name, opts, **resource_args.__dict__)
+            __self__._internal_init(resource_name, opts, provider_settings=kwargs.get("provider_settings"), **resource_args.__dict__)
         else:
             __self__._internal_init(resource_name, *args, **kwargs)
 
@@ -322,10 +378,13 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
                        not_before: Optional[pulumi.Input[_builtins.str]] = None,
                        password: Optional[pulumi.Input[_builtins.str]] = None,
                        private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None,
+                       provider_settings: Optional[ProviderSettings] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
         if not _builtins.isinstance(opts, pulumi.ResourceOptions):
             raise _builtins.TypeError("Expected resource options to be a ResourceOptions instance")
+        # Settings and `import_` become inputs; `provider`/`providers` are refused (see _options.py).
+        opts, option_inputs = _options.split_resource_options("ClientKey", opts, provider_settings, ProviderSettings, SECRET_SETTINGS)
         _props: _builtins.dict[_builtins.str, Any]
         if opts.id is None:
             if __props__ is not None:
@@ -354,6 +413,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
             "private_key_data_file",
         ):
             _props.setdefault(output_name, None)
+        _props.update(option_inputs)
         # Secret outputs are marked by the engine: a dynamic provider cannot return secrets itself.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["password"]))
         super().__init__(_PROVIDER, resource_name, _props, opts)
@@ -368,7 +428,8 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
             not_after: Optional[pulumi.Input[_builtins.str]] = None,
             not_before: Optional[pulumi.Input[_builtins.str]] = None,
             password: Optional[pulumi.Input[_builtins.str]] = None,
-            private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None) -> "ClientKey":
+            private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None,
+            provider_settings: Optional[ProviderSettings] = None) -> "ClientKey":
         """
         Gets an existing ClientKey resource's state with the given name, id, and optional extra
         properties used to qualify the lookup.
@@ -382,6 +443,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         :param Optional[pulumi.Input[str]] not_before: The start of the validity period.
         :param Optional[pulumi.Input[str]] password: The password that protects the private key.
         :param Optional[pulumi.Input[str]] private_key_data_file: The local file the private key was written to.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         _props: _builtins.dict[_builtins.str, Any] = {}
@@ -393,7 +455,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         _props["private_key_data_file"] = private_key_data_file
         # Calling _internal_init directly keeps the public overloads free of __props__.
         resource = ClientKey.__new__(ClientKey)
-        resource._internal_init(resource_name, opts, __props__=_props)
+        resource._internal_init(resource_name, opts, provider_settings=provider_settings, __props__=_props)
         return resource
 
     @_builtins.property
@@ -430,11 +492,11 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
 
     @_builtins.property
     @pulumi.getter
-    def password(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def password(self) -> pulumi.Output[_builtins.str]:
         """
         The password that protects the private key (a PKCS#12 file). Absent after an import, because KMS never returns it.
         """
-        return cast(pulumi.Output[Optional[_builtins.str]], pulumi.get(self, "password"))
+        return cast(pulumi.Output[_builtins.str], pulumi.get(self, "password"))
 
     @_builtins.property
     @pulumi.getter(name="privateKeyDataFile")

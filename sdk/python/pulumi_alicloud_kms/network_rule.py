@@ -6,7 +6,8 @@ from typing import Any, Mapping, Optional, Sequence, cast, overload
 import pulumi
 import pulumi.dynamic
 
-from . import _provider, _utilities
+from . import _options, _provider, _utilities
+from .provider_settings import SECRET_SETTINGS, ProviderSettings
 
 __all__ = ["NetworkRuleArgs", "NetworkRule"]
 
@@ -16,7 +17,7 @@ __all__ = ["NetworkRuleArgs", "NetworkRule"]
 _PROVIDER = _provider.DynamicProvider(
     resource_type="alicloud-kms:index:NetworkRule",
     config_namespace="alicloud-kms",
-    config_variables=["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    config_variables=["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     property_names={
         "description": "description",
         "network_rule_name": "networkRuleName",
@@ -151,6 +152,11 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
     ```sh
     $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
     ```
+
+    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
+    ``NetworkRule("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
+    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
+    that run the provider plugin directly.)
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -163,7 +169,8 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
                  *,
                  description: Optional[pulumi.Input[_builtins.str]] = None,
                  network_rule_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 source_private_ips: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
+                 source_private_ips: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `accessControlRules`.
 
@@ -182,6 +189,7 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
         :param Optional[pulumi.Input[str]] description: A free-form description of the network rule. Can be changed in place.
         :param Optional[pulumi.Input[str]] network_rule_name: The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
         :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
 
@@ -189,7 +197,9 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
     def __init__(__self__,
                  resource_name: _builtins.str,
                  args: NetworkRuleArgs,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: Optional[pulumi.ResourceOptions] = None,
+                 *,
+                 provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `accessControlRules`.
 
@@ -206,13 +216,14 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
         :param str resource_name: The name of the resource.
         :param NetworkRuleArgs args: The arguments to use to populate this resource's properties.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
 
     def __init__(__self__, resource_name: _builtins.str, *args: Any, **kwargs: Any) -> None:
         resource_args, opts = _utilities.get_resource_args_opts(NetworkRuleArgs, pulumi.ResourceOptions, *args, **kwargs)
         if resource_args is not None:
-            __self__._internal_init(resource_name, opts, **resource_args.__dict__)
+            __self__._internal_init(resource_name, opts, provider_settings=kwargs.get("provider_settings"), **resource_args.__dict__)
         else:
             __self__._internal_init(resource_name, *args, **kwargs)
 
@@ -222,10 +233,13 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
                        description: Optional[pulumi.Input[_builtins.str]] = None,
                        network_rule_name: Optional[pulumi.Input[_builtins.str]] = None,
                        source_private_ips: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                       provider_settings: Optional[ProviderSettings] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
         if not _builtins.isinstance(opts, pulumi.ResourceOptions):
             raise _builtins.TypeError("Expected resource options to be a ResourceOptions instance")
+        # Settings and `import_` become inputs; `provider`/`providers` are refused (see _options.py).
+        opts, option_inputs = _options.split_resource_options("NetworkRule", opts, provider_settings, ProviderSettings, SECRET_SETTINGS)
         _props: _builtins.dict[_builtins.str, Any]
         if opts.id is None:
             if __props__ is not None:
@@ -247,6 +261,7 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
             "source_private_ips",
         ):
             _props.setdefault(output_name, None)
+        _props.update(option_inputs)
         super().__init__(_PROVIDER, resource_name, _props, opts)
 
     @staticmethod
@@ -256,7 +271,8 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
             *,
             description: Optional[pulumi.Input[_builtins.str]] = None,
             network_rule_name: Optional[pulumi.Input[_builtins.str]] = None,
-            source_private_ips: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> "NetworkRule":
+            source_private_ips: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            provider_settings: Optional[ProviderSettings] = None) -> "NetworkRule":
         """
         Gets an existing NetworkRule resource's state with the given name, id, and optional extra
         properties used to qualify the lookup.
@@ -267,6 +283,7 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
         :param Optional[pulumi.Input[str]] description: A free-form description of the network rule.
         :param Optional[pulumi.Input[str]] network_rule_name: The name of the network rule.
         :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         _props: _builtins.dict[_builtins.str, Any] = {}
@@ -275,7 +292,7 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
         _props["source_private_ips"] = source_private_ips
         # Calling _internal_init directly keeps the public overloads free of __props__.
         resource = NetworkRule.__new__(NetworkRule)
-        resource._internal_init(resource_name, opts, __props__=_props)
+        resource._internal_init(resource_name, opts, provider_settings=provider_settings, __props__=_props)
         return resource
 
     @_builtins.property

@@ -6,7 +6,8 @@ from typing import Any, Mapping, Optional, Sequence, cast, overload
 import pulumi
 import pulumi.dynamic
 
-from . import _provider, _utilities
+from . import _options, _provider, _utilities
+from .provider_settings import SECRET_SETTINGS, ProviderSettings
 
 __all__ = ["PolicyArgs", "Policy"]
 
@@ -16,7 +17,7 @@ __all__ = ["PolicyArgs", "Policy"]
 _PROVIDER = _provider.DynamicProvider(
     resource_type="alicloud-kms:index:Policy",
     config_namespace="alicloud-kms",
-    config_variables=["accessKey", "endpoint", "protocol", "region", "secretKey", "securityToken"],
+    config_variables=["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
     property_names={
         "access_control_rules": "accessControlRules",
         "description": "description",
@@ -246,6 +247,11 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     ```sh
     $ pulumi import alicloud-kms:index:Policy example my-policy
     ```
+
+    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
+    ``Policy("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
+    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
+    that run the provider plugin directly.)
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -261,7 +267,8 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
                  kms_instance_id: Optional[pulumi.Input[_builtins.str]] = None,
                  permissions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  policy_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 resources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
+                 resources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         A permission policy of Alibaba Cloud KMS: which keys and secrets of one KMS instance an application may use, with which permissions, and from the addresses of which network rules. Application access points name the policies that apply to their client keys.
 
@@ -283,6 +290,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
         :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
         :param Optional[pulumi.Input[str]] policy_name: The name of the permission policy. It is also the resource id; changing it replaces the policy.
         :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] resources: The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
 
@@ -290,7 +298,9 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     def __init__(__self__,
                  resource_name: _builtins.str,
                  args: PolicyArgs,
-                 opts: Optional[pulumi.ResourceOptions] = None) -> None:
+                 opts: Optional[pulumi.ResourceOptions] = None,
+                 *,
+                 provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         A permission policy of Alibaba Cloud KMS: which keys and secrets of one KMS instance an application may use, with which permissions, and from the addresses of which network rules. Application access points name the policies that apply to their client keys.
 
@@ -307,13 +317,14 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
         :param str resource_name: The name of the resource.
         :param PolicyArgs args: The arguments to use to populate this resource's properties.
         :param pulumi.ResourceOptions opts: Options for the resource.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
 
     def __init__(__self__, resource_name: _builtins.str, *args: Any, **kwargs: Any) -> None:
         resource_args, opts = _utilities.get_resource_args_opts(PolicyArgs, pulumi.ResourceOptions, *args, **kwargs)
         if resource_args is not None:
-            __self__._internal_init(resource_name, opts, **resource_args.__dict__)
+            __self__._internal_init(resource_name, opts, provider_settings=kwargs.get("provider_settings"), **resource_args.__dict__)
         else:
             __self__._internal_init(resource_name, *args, **kwargs)
 
@@ -326,10 +337,13 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
                        permissions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
                        policy_name: Optional[pulumi.Input[_builtins.str]] = None,
                        resources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                       provider_settings: Optional[ProviderSettings] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
         if not _builtins.isinstance(opts, pulumi.ResourceOptions):
             raise _builtins.TypeError("Expected resource options to be a ResourceOptions instance")
+        # Settings and `import_` become inputs; `provider`/`providers` are refused (see _options.py).
+        opts, option_inputs = _options.split_resource_options("Policy", opts, provider_settings, ProviderSettings, SECRET_SETTINGS)
         _props: _builtins.dict[_builtins.str, Any]
         if opts.id is None:
             if __props__ is not None:
@@ -365,6 +379,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
             "resources",
         ):
             _props.setdefault(output_name, None)
+        _props.update(option_inputs)
         super().__init__(_PROVIDER, resource_name, _props, opts)
 
     @staticmethod
@@ -377,7 +392,8 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
             kms_instance_id: Optional[pulumi.Input[_builtins.str]] = None,
             permissions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
             policy_name: Optional[pulumi.Input[_builtins.str]] = None,
-            resources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> "Policy":
+            resources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            provider_settings: Optional[ProviderSettings] = None) -> "Policy":
         """
         Gets an existing Policy resource's state with the given name, id, and optional extra
         properties used to qualify the lookup.
@@ -391,6 +407,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
         :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants.
         :param Optional[pulumi.Input[str]] policy_name: The name of the permission policy.
         :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] resources: The keys and secrets the policy applies to.
+        :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
         _props: _builtins.dict[_builtins.str, Any] = {}
@@ -402,7 +419,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
         _props["resources"] = resources
         # Calling _internal_init directly keeps the public overloads free of __props__.
         resource = Policy.__new__(Policy)
-        resource._internal_init(resource_name, opts, __props__=_props)
+        resource._internal_init(resource_name, opts, provider_settings=provider_settings, __props__=_props)
         return resource
 
     @_builtins.property

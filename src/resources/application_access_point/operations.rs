@@ -3,9 +3,11 @@
 //! in place) and delete. The id is the name (checked by the registry before read, update and
 //! delete, through `Resource::check_id`).
 //!
-//! A create whose reply was lost is resolved by describing the name: an AAP with exactly the
-//! requested policies and description is adopted (with a warning), no AAP means nothing was made
-//! and the create is tried once more, anything else is an `ambiguous_create` error.
+//! A create first checks that the name is free (a taken name stops it: the access point there is
+//! not its own). A create whose reply was lost is resolved by describing the name (see
+//! `named_create`): an AAP with exactly the requested policies and description is this create's
+//! and is adopted (with a warning), no AAP means nothing was made and the create is tried once
+//! more, anything else is an `ambiguous_create` error that claims nothing.
 
 use crate::kms::{
     CreateApplicationAccessPointRequest, KmsError, UpdateApplicationAccessPointRequest,
@@ -14,7 +16,10 @@ use crate::kms::{
 
 use super::super::context::OperationContext;
 use super::super::error::{CheckFailure, Operation, ResourceError};
-use super::super::kms_call::{with_note, KmsCall};
+use super::super::kms_call::{describe_lost, with_note, KmsCall};
+use super::super::named_create::{
+    check_name_is_free, resolve_lost_create, LostCreate, NamedResource,
+};
 use super::super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
@@ -32,6 +37,16 @@ pub(super) async fn create(
     let urn = request.urn.as_deref();
     let client = context.kms.client()?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
+    let named = NamedResource {
+        resource: RULES.name,
+        noun: "access point",
+        name: &inputs.name,
+        import_command: import_command(urn, &inputs.name),
+    };
+    let described = client
+        .describe_application_access_point(&inputs.name, &call.options())
+        .await;
+    let was_free = check_name_is_free(&call, &named, described)?;
     let create_request = CreateApplicationAccessPointRequest {
         name: inputs.name.clone(),
         policies: inputs.policies.clone(),
@@ -58,28 +73,23 @@ pub(super) async fn create(
             Err(error) if error.is_outcome_unknown() => error,
             Err(error) => return Err(create_refused(&call, &inputs.name, error)),
         };
-        if error.is_cancelled() {
-            return Err(with_note(
-                call.error(error),
-                &format!(
-                    "the access point {} may have been created before the cancellation; if it exists, adopt it with \
-                     `{}`",
-                    inputs.name,
-                    import_command(urn, &inputs.name)
-                ),
-            ));
-        }
-        let may_try_again = !tried_again && !call.deadline_passed() && !call.is_cancelled();
-        let lost = error.to_string();
-        match client
-            .describe_application_access_point(&inputs.name, &call.cleanup_options())
-            .await
-        {
-            Ok(existing) if inputs.matches(&existing) => {
+        let lost = describe_lost(&error);
+        // Looked into under the clean-up budget, so that a cancelled create still learns (and
+        // reports) what it made.
+        let described = {
+            let cleanup = call.cleanup();
+            client
+                .describe_application_access_point(&inputs.name, cleanup.options())
+                .await
+        };
+        match resolve_lost_create(&call, &named, &was_free, &lost, described, |existing| {
+            inputs.matches(existing)
+        })? {
+            LostCreate::Made(existing) => {
                 call.engine_log().warning(
                     format!(
-                        "the reply to CreateApplicationAccessPoint was lost, and an access point {} with exactly the \
-                         requested policies and description exists: adopting it",
+                        "{lost}; the access point {} exists with exactly the requested policies and description, and \
+                         the name was free just before this create, so this create made it: adopting it",
                         inputs.name
                     ),
                     urn,
@@ -89,50 +99,28 @@ pub(super) async fn create(
                     properties: properties_of(&existing),
                 });
             }
-            Ok(_) => {
-                return Err(ResourceError::AmbiguousCreate {
-                    message: format!(
-                        "{lost}; an access point {} exists, but with other policies or another description, so \
-                         it may not be the one this create made; adopt it with `{}` or delete it, then run the \
-                         update again",
-                        inputs.name,
-                        import_command(urn, &inputs.name)
+            // Decided after the search, which a cancellation does not stop.
+            LostCreate::NotMade
+                if !tried_again && !call.deadline_passed() && !call.is_cancelled() =>
+            {
+                call.engine_log().warning(
+                    format!(
+                        "{lost}; no access point {} exists, so the provider creates it again",
+                        inputs.name
                     ),
-                    candidate_ids: vec![inputs.name.clone()],
-                });
+                    urn,
+                );
+                tried_again = true;
             }
-            Err(describe_error) if describe_error.is_not_found() => {
-                if may_try_again {
-                    call.engine_log().warning(
-                        format!(
-                            "{lost}; no access point {} exists, so the provider creates it again",
-                            inputs.name
-                        ),
-                        urn,
-                    );
-                    tried_again = true;
-                    continue;
-                }
+            LostCreate::NotMade => {
                 return Err(with_note(
-                    call.error(error),
+                    call.lost_create_error(error),
                     &format!(
                         "no access point {} was created (DescribeApplicationAccessPoint finds none); run the update \
                          again",
                         inputs.name
                     ),
                 ));
-            }
-            Err(describe_error) => {
-                return Err(ResourceError::AmbiguousCreate {
-                    message: format!(
-                        "{lost}; checking whether the access point {} exists failed too ({}); if it exists, adopt \
-                         it with `{}`, otherwise run the update again",
-                        inputs.name,
-                        call.error(describe_error),
-                        import_command(urn, &inputs.name)
-                    ),
-                    candidate_ids: vec![inputs.name.clone()],
-                });
             }
         }
     }

@@ -1,31 +1,36 @@
-//! `create` of a client key (outside a preview): CreateClientKey (resolving a lost reply, see `reconcile`), then the
-//! private key file, then GetClientKey for `createTime`.
+//! `create` of a client key (outside a preview): CreateClientKey (resolving a lost reply, see
+//! `reconcile`), then the private key file, then GetClientKey for `createTime`.
 //!
 //! The order is chosen so that no key is ever left without its private half unnoticed:
-//! 1. the temporary key file is created first, so an unwritable directory fails before KMS is
-//!    called;
-//! 2. the key is created;
+//! 1. the key file's lock is taken and the temporary key file created first, so an unwritable
+//!    directory, or another create writing the same file, fails before KMS is called;
+//! 2. the AAP's keys are listed (the snapshot a lost reply is resolved against), and the key is
+//!    created, with the validity the user set or one the provider chooses (see `validity`);
 //! 3. the file is written and renamed into place; if that fails, the key is deleted again (and an
 //!    error names it if even that fails);
 //! 4. only then is the key read back; if that read fails, the key and its file both exist, so the
 //!    error is `resource_init_failed` with the id, and the engine keeps the key in its state.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::kms::{Client, CreateClientKeyRequest, CreateClientKeyResponse, KmsError};
+use crate::kms::{
+    Client, CreateClientKeyRequest, CreateClientKeyResponse, KmsError, ListClientKeysRequest,
+};
 
 use super::super::context::OperationContext;
 use super::super::error::{Operation, ResourceError};
-use super::super::kms_call::{with_note, KmsCall};
+use super::super::kms_call::{describe_lost, with_note, KmsCall};
 use super::super::operations::{CreateRequest, CreateResult};
 use super::super::property::{PropertyMap, PropertyValue, UnknownKind};
 use super::super::resource::known_outputs;
 use super::super::timestamp::normalise_timestamp;
 use super::key_file::{self, StagedKeyFile};
-use super::reconcile::{describe_lost, reconcile, Resolution};
-use super::tracker::{CreatePhase, CreateTicket, CreateTracker};
+use super::reconcile::{reconcile, Evidence, Resolution, SentValidity};
+use super::tracker::{CreateTicket, CreateTracker};
+use super::validity::{self, Validity};
 use super::{ClientKeyInputs, RULES};
 
 pub(super) async fn create(
@@ -149,96 +154,145 @@ async fn stage_key_file(
         .map_err(|error| refuse(target.display().to_string(), error.reason))
 }
 
-/// CreateClientKey, with at most one more attempt after a lost reply was resolved (the key it made,
-/// if any, deleted). Every key made is recorded on the ticket.
+/// CreateClientKey, with at most one more attempt after a lost reply was resolved (the key it
+/// made, if any, deleted). Before the first attempt the AAP's keys are listed, the snapshot that
+/// tells the keys that appear afterwards apart (see `reconcile`). Every key made is recorded on
+/// the ticket.
 async fn create_key(
     client: &Client,
     call: &KmsCall,
     inputs: &ClientKeyInputs,
     ticket: &CreateTicket,
 ) -> Result<CreateClientKeyResponse, ResourceError> {
-    let request = CreateClientKeyRequest {
-        aap_name: inputs.aap_name.clone(),
-        password: inputs.password.clone(),
-        not_before: inputs.not_before.clone(),
-        not_after: inputs.not_after.clone(),
+    let aap_name = &inputs.aap_name;
+    let sent = match (&inputs.not_before, &inputs.not_after) {
+        (Some(not_before), Some(not_after)) => SentValidity::Requested(Validity {
+            not_before: not_before.clone(),
+            not_after: not_after.clone(),
+        }),
+        // `check` lets through both dates or neither; neither: the provider chooses.
+        _ => SentValidity::Chosen(Vec::new()),
+    };
+    let mut evidence = Evidence {
+        aap_name: aap_name.clone(),
+        keys_before: keys_before(client, call, aap_name).await?,
+        sent,
+        first_attempt: Utc::now(),
     };
     let mut tried_again = false;
     loop {
-        let attempt_started = Utc::now();
-        ticket.set_phase(CreatePhase::Attempting);
-        let error = match client.create_client_key(&request, &call.options()).await {
-            Ok(reply) => {
-                ticket.record_key(&reply.client_key_id);
-                ticket.set_phase(CreatePhase::Settled);
-                return Ok(reply);
-            }
-            Err(error) if error.is_outcome_unknown() => error,
-            Err(error) => {
-                // A definite refusal: nothing was made.
-                ticket.set_phase(CreatePhase::Settled);
-                return Err(create_refused(call, &inputs.aap_name, error));
+        let validity = match &mut evidence.sent {
+            SentValidity::Requested(validity) => validity.clone(),
+            SentValidity::Chosen(chosen) => {
+                let validity = validity::choose(Utc::now(), validity::random_nonce());
+                chosen.push(validity.clone());
+                validity
             }
         };
-        if error.is_cancelled() {
-            return Err(with_note(
-                call.error(error),
-                &format!(
-                    "the request may have created a client key on {} before the cancellation, and its private key \
-                     was lost; list the keys with `aliyun kms ListClientKeys --AapName {}` and delete any created at \
-                     {} that no resource uses",
-                    inputs.aap_name,
-                    inputs.aap_name,
-                    attempt_started.format("%Y-%m-%dT%H:%M:%SZ")
-                ),
-            ));
+        let request = CreateClientKeyRequest {
+            aap_name: aap_name.clone(),
+            password: inputs.password.clone(),
+            not_before: Some(validity.not_before.clone()),
+            not_after: Some(validity.not_after.clone()),
+        };
+        ticket.set_attempting(true);
+        let outcome = client.create_client_key(&request, &call.options()).await;
+        if let Ok(reply) = &outcome {
+            // Known before the attempt counts as ended, so that no resolution waiting for it
+            // mistakes this key for a candidate.
+            ticket.record_key(&reply.client_key_id);
         }
-        let may_try_again = !tried_again && !call.deadline_passed() && !call.is_cancelled();
+        ticket.set_attempting(false);
+        let error = match outcome {
+            Ok(reply) => return Ok(reply),
+            Err(error) if error.is_outcome_unknown() => error,
+            // A definite refusal: nothing was made.
+            Err(error) => return Err(create_refused(call, aap_name, error)),
+        };
         let what_happened = describe_lost(&error);
-        match reconcile(client, call, &request, ticket, attempt_started, &error).await? {
+        let done = match reconcile(client, call, &evidence, ticket, &error).await {
             Resolution::NoKey => {
-                ticket.set_phase(CreatePhase::Settled);
-                if may_try_again {
-                    call.engine_log().warning(
-                        format!("{what_happened}; no key was made, so the provider creates the client key again"),
-                        call.urn(),
-                    );
-                    tried_again = true;
-                    continue;
-                }
-                return Err(with_note(
-                    call.error(error),
-                    &format!(
-                        "no client key was left behind (the keys of {} show none from this attempt); run the update again",
-                        inputs.aap_name
-                    ),
-                ));
+                format!("no key was made (no key with the dates it sent appeared on {aap_name})")
             }
-            Resolution::DeletedLostKey(id) => {
-                ticket.set_phase(CreatePhase::Settled);
-                if may_try_again {
-                    call.engine_log().warning(
-                        format!(
-                            "{what_happened}; the key it made ({id}) was deleted because its private key was lost with \
-                             the reply, and the provider creates the client key again"
-                        ),
-                        call.urn(),
-                    );
-                    tried_again = true;
-                    continue;
-                }
-                return Err(with_note(
-                    call.error(error),
-                    &format!(
-                        "the key it made ({id}) was deleted because its private key was lost with the reply, so no \
-                         client key was left behind; run the update again"
-                    ),
-                ));
-            }
-            Resolution::Unclear(ambiguous) => {
-                ticket.set_phase(CreatePhase::Unresolved);
-                return Err(ambiguous);
-            }
+            Resolution::DeletedLostKeys(ids) => format!(
+                "the key it made ({}) was deleted because its private key was lost with the reply",
+                ids.join(", ")
+            ),
+            Resolution::KeysLeft(error) => return Err(error),
+        };
+        // Decided after the search, which a cancellation does not stop.
+        if !tried_again && !call.deadline_passed() && !call.is_cancelled() {
+            call.engine_log().warning(
+                format!("{what_happened}; {done}, so the provider creates the client key again"),
+                call.urn(),
+            );
+            tried_again = true;
+            continue;
+        }
+        // A request the provider gave up waiting for (cancelled, out of time) may still be
+        // carried out by KMS after the search: say which key to look out for.
+        let abandoned = error.is_cancelled() || error.is_deadline_exceeded();
+        let later = if abandoned {
+            format!(
+                "; KMS may still carry out the abandoned request: {}",
+                key_that_may_appear(aap_name, &evidence.sent, &validity)
+            )
+        } else {
+            String::new()
+        };
+        return Err(with_note(
+            call.lost_create_error(error),
+            &format!("{done}, so no client key was left behind{later}; run the update again"),
+        ));
+    }
+}
+
+/// The key that may yet appear after an abandoned attempt that sent `validity`.
+fn key_that_may_appear(aap_name: &str, sent: &SentValidity, validity: &Validity) -> String {
+    let dates = format!(
+        "a key of {aap_name} with NotBefore {} and NotAfter {} that appears later",
+        validity.not_before, validity.not_after
+    );
+    match sent {
+        SentValidity::Chosen(_) => format!(
+            "{dates} is this create's (the provider chose those dates for it) and unusable, its private key \
+             lost: delete it with `aliyun kms DeleteClientKey --ClientKeyId <id>`"
+        ),
+        SentValidity::Requested(_) => format!(
+            "{dates} may be this create's (unusable, its private key lost) or another stack's with the same \
+             dates: delete it only if no stack has it in its state"
+        ),
+    }
+}
+
+/// The ids of the AAP's keys, listed before the first CreateClientKey.
+async fn keys_before(
+    client: &Client,
+    call: &KmsCall,
+    aap_name: &str,
+) -> Result<HashSet<String>, ResourceError> {
+    let request = ListClientKeysRequest {
+        aap_name: Some(aap_name.to_owned()),
+    };
+    match client.list_client_keys(&request, &call.options()).await {
+        Ok(reply) => Ok(reply
+            .client_keys
+            .into_iter()
+            .map(|key| key.client_key_id)
+            .collect()),
+        Err(error) => {
+            let hint = if error.is_not_found() {
+                Some(format!(
+                    "create the application access point {aap_name} first, or fix aapName"
+                ))
+            } else {
+                error.service_hint()
+            };
+            Err(with_note(
+                call.error_with_hint(error, hint),
+                "the provider lists the access point's keys before it creates one (to tell its own key apart if \
+                 the reply is lost); nothing was created",
+            ))
         }
     }
 }
@@ -268,8 +322,9 @@ async fn undo_after_write_failure(
     path: &str,
     reason: &str,
 ) -> ResourceError {
+    let cleanup = call.cleanup();
     let outcome = client
-        .delete_client_key(client_key_id, &call.cleanup_options())
+        .delete_client_key(client_key_id, cleanup.options())
         .await;
     match outcome {
         Ok(_) => ResourceError::LocalIo {

@@ -7,7 +7,8 @@
 //!   does not count as a change.
 //! - `delete` deletes the key (already gone counts as deleted), then removes its private key file
 //!   if the file still holds this key: the key is dead, and a file that holds another key (a
-//!   replacement written to the same path) is left alone.
+//!   replacement written to the same path) is left alone, as is anything at the path that is not
+//!   a small regular file (see `key_file::removal`), with a warning.
 
 use super::super::context::OperationContext;
 use super::super::error::{Operation, ResourceError};
@@ -15,7 +16,7 @@ use super::super::kms_call::KmsCall;
 use super::super::operations::{DeleteRequest, ReadRequest, ReadResult};
 use super::super::property::{PropertyMap, PropertyValue};
 use super::create::service_time;
-use super::key_file;
+use super::key_file::{self, Removal};
 use super::RULES;
 
 /// The inputs KMS never returns.
@@ -126,8 +127,9 @@ pub(super) async fn delete(
             return Ok(());
         }
     };
-    match key_file::remove_if_it_holds(target.clone(), request.id.clone()).await {
-        Ok(true) => context.engine_log.info(
+    let removal = key_file::remove_if_it_holds(target.clone(), request.id.clone(), call.deadline());
+    match removal.await {
+        Ok(Removal::Removed) => context.engine_log.info(
             format!(
                 "removed the private key file {}: it held the deleted client key {}",
                 target.display(),
@@ -135,7 +137,16 @@ pub(super) async fn delete(
             ),
             urn,
         ),
-        Ok(false) => {}
+        Ok(Removal::Absent | Removal::HoldsSomethingElse) => {}
+        Ok(Removal::LeftAlone(reason)) => context.engine_log.warning(
+            format!(
+                "the private key file {} of the deleted client key {} was left alone: {reason}; if it holds that \
+                 key, remove it yourself (the key no longer works)",
+                target.display(),
+                request.id
+            ),
+            urn,
+        ),
         Err(error) => context.engine_log.warning(
             format!(
                 "could not check or remove the private key file {} ({}); if it holds the deleted client key {}, \

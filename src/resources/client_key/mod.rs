@@ -12,6 +12,7 @@ pub mod key_file;
 mod lifecycle;
 mod reconcile;
 mod tracker;
+mod validity;
 
 use std::path::Path;
 use std::sync::Arc;
@@ -138,7 +139,7 @@ fn check_validity_period(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailu
 
 fn validity_pair_reason(missing: &str, present: &str) -> String {
     format!(
-        "{missing} is missing: set notBefore and notAfter together, or leave both out to get a key valid for five years from its creation ({present} is set)"
+        "{missing} is missing: set notBefore and notAfter together, or leave both out to get a key valid for about five years from its creation ({present} is set)"
     )
 }
 

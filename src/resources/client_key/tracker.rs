@@ -1,48 +1,30 @@
 //! What this provider process knows about the client-key creates it runs, per application access
-//! point, so that resolving an ambiguous create never deletes a key another create made.
+//! point: the keys they were told they made, and whether a request of theirs is in flight.
 //!
-//! An ambiguous create (its reply was lost) is resolved by listing the AAP's keys and looking for
-//! one that appeared during the attempt. A concurrent create on the same AAP makes keys appear in
-//! the same window. The tracker tells the resolution which keys those creates are known to have
-//! made (to leave them out), waits for creates whose request is still in flight (their outcome
-//! becomes known), and says when another create's outcome is itself unknown, in which case no key
-//! can be attributed safely and nothing is deleted.
-//!
-//! Limit: a key made in the same window by another program (another provider process, the console)
-//! cannot be known here. Candidates must also match the requested validity period, which makes a
-//! mix-up unlikely; the window is a few seconds wide.
+//! After a lost reply, the keys that appeared on the AAP since the create's first attempt are the
+//! candidates (see `reconcile`). A concurrent create of this process makes keys appear too; the
+//! ones it got a reply for are its own, so they are no candidates. Waiting for its request in
+//! flight to end first lets its key be known rather than suspected. A key another process made
+//! cannot be known here: that is what the snapshot and the validity dates are for.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
 use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-/// How long a finished create is remembered beyond what any pending resolution could need.
-const RETENTION: Duration = Duration::from_secs(60);
-
-/// Where a create is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CreatePhase {
-    /// A CreateClientKey request may be in flight.
-    Attempting,
-    /// The last attempt's outcome is unknown and is being looked into.
-    Reconciling,
-    /// Every key it made is known (or it made none).
-    Settled,
-    /// It ended with an outcome it could not resolve: a key it made may exist, unknown.
-    Unresolved,
-}
+/// How long a finished create's keys are remembered after the last create on its AAP started.
+/// A resolution looks only at keys that appeared since its own create's snapshot, and a create
+/// ends within its deadline plus the clean-up grace, so this is generous.
+const RETENTION: Duration = Duration::from_secs(60 * 60);
 
 #[derive(Debug)]
 struct CreateRecord {
     ticket: u64,
-    started: DateTime<Utc>,
-    finished: Option<DateTime<Utc>>,
-    phase: CreatePhase,
+    finished: Option<Instant>,
+    attempting: bool,
     known_key_ids: Vec<String>,
 }
 
@@ -59,15 +41,6 @@ pub struct CreateTracker {
     changed: Notify,
 }
 
-/// What the other creates on an AAP say about a resolution window.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Assessment {
-    /// Keys other creates (or this one, earlier) are known to have made.
-    pub known_key_ids: HashSet<String>,
-    /// Another create that overlaps the window has an unknown outcome (or is still in flight).
-    pub others_unresolved: bool,
-}
-
 impl CreateTracker {
     pub fn new() -> CreateTracker {
         CreateTracker::default()
@@ -79,9 +52,9 @@ impl CreateTracker {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Registers a create on `access_point`, in the `Attempting` phase.
+    /// Registers a create on `access_point`.
     pub fn begin(self: &Arc<Self>, access_point: &str) -> CreateTicket {
-        let now = Utc::now();
+        let now = Instant::now();
         let mut state = self.lock();
         state.next_ticket += 1;
         let ticket = state.next_ticket;
@@ -92,9 +65,8 @@ impl CreateTracker {
             .or_default()
             .push(CreateRecord {
                 ticket,
-                started: now,
                 finished: None,
-                phase: CreatePhase::Attempting,
+                attempting: false,
                 known_key_ids: Vec::new(),
             });
         CreateTicket {
@@ -118,34 +90,23 @@ impl CreateTracker {
         self.changed.notify_waiters();
     }
 
-    /// Whether another create on the AAP that overlaps `window_start..now` has a request in
-    /// flight.
-    fn others_attempting(
-        &self,
-        access_point: &str,
-        ticket: u64,
-        window_start: DateTime<Utc>,
-    ) -> bool {
-        let state = self.lock();
-        state
+    /// Whether another create on the AAP has a request in flight.
+    fn others_attempting(&self, ticket: &CreateTicket) -> bool {
+        self.lock()
             .by_access_point
-            .get(access_point)
+            .get(&ticket.access_point)
             .is_some_and(|records| {
-                records.iter().any(|record| {
-                    record.ticket != ticket
-                        && overlaps(record, window_start)
-                        && record.phase == CreatePhase::Attempting
-                })
+                records
+                    .iter()
+                    .any(|record| record.ticket != ticket.ticket && record.attempting)
             })
     }
 
-    /// Waits until no other create on the AAP overlapping the window has a request in flight, so
-    /// that the keys they made are known. False if `until` passed or the operation was cancelled
-    /// first.
+    /// Waits until no other create on the AAP has a request in flight, so that the keys they
+    /// made are known. False if `until` passed or `cancellation` fired first.
     pub async fn wait_for_other_attempts(
         &self,
         ticket: &CreateTicket,
-        window_start: DateTime<Utc>,
         until: Instant,
         cancellation: &CancellationToken,
     ) -> bool {
@@ -154,7 +115,7 @@ impl CreateTracker {
             let changed = self.changed.notified();
             tokio::pin!(changed);
             changed.as_mut().enable();
-            if !self.others_attempting(&ticket.access_point, ticket.ticket, window_start) {
+            if !self.others_attempting(ticket) {
                 return true;
             }
             tokio::select! {
@@ -165,59 +126,32 @@ impl CreateTracker {
         }
     }
 
-    /// What the creates on the AAP say about the window `window_start..now`, for `ticket`.
-    pub fn assess(&self, ticket: &CreateTicket, window_start: DateTime<Utc>) -> Assessment {
-        let state = self.lock();
-        let mut assessment = Assessment {
-            known_key_ids: HashSet::new(),
-            others_unresolved: false,
-        };
-        for record in state
+    /// The keys the other creates on the AAP were told they made.
+    pub fn keys_of_other_creates(&self, ticket: &CreateTicket) -> HashSet<String> {
+        self.lock()
             .by_access_point
             .get(&ticket.access_point)
             .into_iter()
             .flatten()
-        {
-            assessment
-                .known_key_ids
-                .extend(record.known_key_ids.iter().cloned());
-            if record.ticket != ticket.ticket
-                && overlaps(record, window_start)
-                && record.phase != CreatePhase::Settled
-            {
-                assessment.others_unresolved = true;
-            }
-        }
-        assessment
+            .filter(|record| record.ticket != ticket.ticket)
+            .flat_map(|record| record.known_key_ids.iter().cloned())
+            .collect()
     }
 }
 
-fn overlaps(record: &CreateRecord, window_start: DateTime<Utc>) -> bool {
-    record
-        .finished
-        .is_none_or(|finished| finished >= window_start)
-}
-
-/// Forgets finished creates that no pending resolution can need: finished more than
-/// [`RETENTION`] before the oldest unfinished create on the same AAP started (or before now).
-fn prune(state: &mut TrackerState, now: DateTime<Utc>) {
-    let retention = chrono::Duration::from_std(RETENTION).unwrap_or(chrono::Duration::MAX);
+/// Forgets creates that finished more than [`RETENTION`] ago.
+fn prune(state: &mut TrackerState, now: Instant) {
     state.by_access_point.retain(|_, records| {
-        let horizon = records
-            .iter()
-            .filter(|record| record.finished.is_none())
-            .map(|record| record.started)
-            .min()
-            .unwrap_or(now)
-            .min(now)
-            - retention;
-        records.retain(|record| record.finished.is_none_or(|finished| finished >= horizon));
+        records.retain(|record| {
+            record
+                .finished
+                .is_none_or(|finished| now.saturating_duration_since(finished) < RETENTION)
+        });
         !records.is_empty()
     });
 }
 
-/// One create's registration. Dropping it marks the create finished; one that had not settled is
-/// then `Unresolved` (an error ended it while a key it made might exist).
+/// One create's registration; dropping it marks the create finished.
 #[derive(Debug)]
 pub struct CreateTicket {
     tracker: Arc<CreateTracker>,
@@ -230,10 +164,11 @@ impl CreateTicket {
         &self.tracker
     }
 
-    pub fn set_phase(&self, phase: CreatePhase) {
+    /// Marks a CreateClientKey request of this create as in flight, or no longer.
+    pub fn set_attempting(&self, attempting: bool) {
         self.tracker
             .update(&self.access_point, self.ticket, |record| {
-                record.phase = phase
+                record.attempting = attempting
             });
     }
 
@@ -248,16 +183,11 @@ impl CreateTicket {
 
 impl Drop for CreateTicket {
     fn drop(&mut self) {
-        let now = Utc::now();
+        let now = Instant::now();
         self.tracker
             .update(&self.access_point, self.ticket, |record| {
                 record.finished = Some(now);
-                if matches!(
-                    record.phase,
-                    CreatePhase::Attempting | CreatePhase::Reconciling
-                ) {
-                    record.phase = CreatePhase::Unresolved;
-                }
+                record.attempting = false;
             });
     }
 }
@@ -266,41 +196,25 @@ impl Drop for CreateTicket {
 mod tests {
     use super::*;
 
-    fn long_ago() -> DateTime<Utc> {
-        Utc::now() - chrono::Duration::hours(1)
-    }
-
     #[test]
-    fn known_keys_are_shared_and_attempting_or_unresolved_others_make_it_unsafe() {
+    fn the_keys_of_other_creates_on_the_same_access_point_are_known() {
         let tracker = Arc::new(CreateTracker::new());
         let mine = tracker.begin("aap");
         let other = tracker.begin("aap");
         let elsewhere = tracker.begin("other-aap");
-        elsewhere.set_phase(CreatePhase::Unresolved);
-
-        // The other create is still attempting: unsafe.
-        assert!(tracker.assess(&mine, long_ago()).others_unresolved);
-
+        mine.record_key("KAAP.mine");
         other.record_key("KAAP.1");
-        other.set_phase(CreatePhase::Settled);
-        let assessment = tracker.assess(&mine, long_ago());
-        assert!(!assessment.others_unresolved, "{assessment:?}");
-        assert!(assessment.known_key_ids.contains("KAAP.1"));
-
-        // Dropping an unsettled ticket marks it unresolved.
-        let third = tracker.begin("aap");
-        drop(third);
-        assert!(tracker.assess(&mine, long_ago()).others_unresolved);
-    }
-
-    #[test]
-    fn creates_that_finished_before_the_window_do_not_count() {
-        let tracker = Arc::new(CreateTracker::new());
-        let earlier = tracker.begin("aap");
-        drop(earlier);
-        let mine = tracker.begin("aap");
-        let window_start = Utc::now() + chrono::Duration::seconds(1);
-        assert!(!tracker.assess(&mine, window_start).others_unresolved);
+        elsewhere.record_key("KAAP.2");
+        assert_eq!(
+            tracker.keys_of_other_creates(&mine),
+            HashSet::from(["KAAP.1".to_owned()])
+        );
+        // A finished create is still remembered.
+        drop(other);
+        assert_eq!(
+            tracker.keys_of_other_creates(&mine),
+            HashSet::from(["KAAP.1".to_owned()])
+        );
     }
 
     #[tokio::test]
@@ -308,12 +222,13 @@ mod tests {
         let tracker = Arc::new(CreateTracker::new());
         let mine = tracker.begin("aap");
         let other = tracker.begin("aap");
+        other.set_attempting(true);
         let never = CancellationToken::new();
 
         let deadline = Instant::now() + Duration::from_millis(20);
         assert!(
             !tracker
-                .wait_for_other_attempts(&mine, long_ago(), deadline, &never)
+                .wait_for_other_attempts(&mine, deadline, &never)
                 .await
         );
 
@@ -322,13 +237,11 @@ mod tests {
             tokio::spawn(async move {
                 let far = Instant::now() + Duration::from_secs(60);
                 let token = CancellationToken::new();
-                tracker
-                    .wait_for_other_attempts(&mine, long_ago(), far, &token)
-                    .await
+                tracker.wait_for_other_attempts(&mine, far, &token).await
             })
         };
         tokio::task::yield_now().await;
-        other.set_phase(CreatePhase::Settled);
+        other.set_attempting(false);
         assert!(waiter.await.unwrap());
     }
 }

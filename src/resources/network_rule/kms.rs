@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use crate::kms::retry::Idempotency;
 use crate::kms::{Action, CallOptions, Client, KmsError, KmsResponse, RequestIdResponse};
 
-use super::super::named_create::Described;
 use super::super::wire_lists::{
     deserialize_comma_or_json_list, serialize_json_list, serialize_optional_json_list,
 };
@@ -101,12 +100,6 @@ impl NetworkRule {
             source_private_ips: reply.source_private_ip,
             description: reply.description.unwrap_or_default(),
         }
-    }
-}
-
-impl Described for NetworkRule {
-    fn request_id(&self) -> &str {
-        &self.request_id
     }
 }
 

@@ -4,9 +4,10 @@
 //! before read, update and delete).
 
 use super::super::context::OperationContext;
+use super::super::create_by_name::create_named;
 use super::super::error::{CheckFailure, Operation, ResourceError};
 use super::super::kms_call::KmsCall;
-use super::super::named_create::{create_named, NamedResource};
+use super::super::named_create::NamedResource;
 use super::super::named_resource::import_command;
 use super::super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
@@ -34,15 +35,15 @@ pub(super) async fn create(
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let subject = NamedResource {
         resource: RULES.name,
-        kind: "network rule",
+        noun: "network rule",
         name: &inputs.name,
-        describe_action: "DescribeNetworkRule",
         import_command: import_command(RULES.token, urn, &inputs.name),
     };
     let (client, inputs) = (&client, &inputs);
     let created = create_named(
         &call,
         &subject,
+        "DescribeNetworkRule",
         move |options| async move { describe_network_rule(client, &inputs.name, &options).await },
         move |options| async move {
             create_network_rule(

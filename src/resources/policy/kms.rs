@@ -11,7 +11,6 @@ use crate::kms::{
     Action, CallOptions, Client, HttpMethod, KmsError, KmsResponse, RequestIdResponse,
 };
 
-use super::super::named_create::Described;
 use super::super::wire_lists::{
     deserialize_json_list, serialize_json_list, serialize_optional_json_list,
 };
@@ -120,12 +119,6 @@ impl Policy {
             ),
             description: reply.description.unwrap_or_default(),
         }
-    }
-}
-
-impl Described for Policy {
-    fn request_id(&self) -> &str {
-        &self.request_id
     }
 }
 

@@ -4,9 +4,10 @@
 //! the registry before read, update and delete).
 
 use super::super::context::OperationContext;
+use super::super::create_by_name::create_named;
 use super::super::error::{CheckFailure, Operation, ResourceError};
 use super::super::kms_call::KmsCall;
-use super::super::named_create::{create_named, NamedResource};
+use super::super::named_create::NamedResource;
 use super::super::named_resource::import_command;
 use super::super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
@@ -37,9 +38,8 @@ pub(super) async fn create(
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let subject = NamedResource {
         resource: RULES.name,
-        kind: "permission policy",
+        noun: "permission policy",
         name: &inputs.name,
-        describe_action: "DescribePolicy",
         import_command: import_command(RULES.token, urn, &inputs.name),
     };
     let create_request = CreatePolicyRequest {
@@ -54,6 +54,7 @@ pub(super) async fn create(
     let created = create_named(
         &call,
         &subject,
+        "DescribePolicy",
         move |options| async move { describe_policy(client, &inputs.name, &options).await },
         move |options| async move { create_policy(client, create_request, &options).await },
         |existing| inputs.matches(existing),

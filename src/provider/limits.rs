@@ -1,0 +1,226 @@
+//! Limits on the size of the property values a request may carry, checked on the JSON before any
+//! other work on it, so that one pathological request (a million policies, a property bag with
+//! hundreds of thousands of names) costs a walk over its values and not seconds of validation,
+//! suggestions and an echo of megabytes, while the other requests wait.
+//!
+//! The limits are far above anything a resource of this provider needs (an AAP has at most three
+//! policies; names, paths and descriptions are short), and apply to every property bag a method
+//! reads (`news`, `olds`, `properties`, `inputs`, `args`, ...). `check` and `checkConfig` report a
+//! breach as a failure (data, like every other check problem); the other methods answer `-32602`.
+
+use serde_json::{Map, Value};
+
+/// The most properties in one object (the bag itself, or a map inside it).
+pub const MAX_PROPERTIES: usize = 1_000;
+/// The most items in one array.
+pub const MAX_ARRAY_ITEMS: usize = 1_000;
+/// The longest string (or property name), in bytes.
+pub const MAX_STRING_BYTES: usize = 64 * 1024;
+/// The deepest nesting of arrays and objects inside a property value.
+pub const MAX_DEPTH: usize = 32;
+/// The most values (of any kind, nested ones included) in one property bag.
+pub const MAX_VALUES: usize = 100_000;
+
+/// One breach: the property it is in (its top-level name, or the bag's name when the bag itself
+/// is too big) and what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LimitExceeded {
+    pub property: String,
+    pub reason: String,
+}
+
+/// The breaches in a property bag called `bag` (`news`, ...): at most one per property, and none
+/// past the first that makes the walk stop (too many properties or values in all).
+pub fn check_property_bag(bag: &str, properties: &Map<String, Value>) -> Vec<LimitExceeded> {
+    if properties.len() > MAX_PROPERTIES {
+        return vec![LimitExceeded {
+            property: bag.to_owned(),
+            reason: format!(
+                "{bag} holds {} properties, more than the {MAX_PROPERTIES} a property bag may hold; send only the \
+                 resource's properties",
+                properties.len()
+            ),
+        }];
+    }
+    let mut walk = Walk { values: 0 };
+    let mut breaches = Vec::new();
+    for (name, value) in properties {
+        if let Err(problem) = walk.check_name(name).and_then(|()| walk.value(value, 1)) {
+            let shown = shown_name(name);
+            breaches.push(LimitExceeded {
+                property: shown.clone(),
+                reason: format!("{shown}: {problem}"),
+            });
+            if walk.values > MAX_VALUES {
+                break;
+            }
+        }
+    }
+    breaches
+}
+
+/// A name as it may appear in a message: a name past the limit is cut (it is the client's text).
+fn shown_name(name: &str) -> String {
+    const SHOWN: usize = 64;
+    if name.len() <= SHOWN {
+        return name.to_owned();
+    }
+    let mut end = SHOWN;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}...", &name[..end])
+}
+
+struct Walk {
+    values: usize,
+}
+
+impl Walk {
+    fn check_name(&self, name: &str) -> Result<(), String> {
+        if name.len() > MAX_STRING_BYTES {
+            return Err(format!(
+                "a property name of {} bytes is longer than the {MAX_STRING_BYTES} bytes allowed",
+                name.len()
+            ));
+        }
+        Ok(())
+    }
+
+    /// Walks one value at nesting `depth` (1 for a property's own value).
+    fn value(&mut self, value: &Value, depth: usize) -> Result<(), String> {
+        self.values += 1;
+        if self.values > MAX_VALUES {
+            return Err(format!(
+                "the request holds more than {MAX_VALUES} values in all; split it, or send only what the resource needs"
+            ));
+        }
+        match value {
+            Value::String(text) if text.len() > MAX_STRING_BYTES => Err(format!(
+                "a string of {} bytes is longer than the {MAX_STRING_BYTES} bytes allowed",
+                text.len()
+            )),
+            Value::Array(items) => {
+                if items.len() > MAX_ARRAY_ITEMS {
+                    return Err(format!(
+                        "a list of {} items is longer than the {MAX_ARRAY_ITEMS} items allowed",
+                        items.len()
+                    ));
+                }
+                self.nested(depth)?;
+                items
+                    .iter()
+                    .try_for_each(|item| self.value(item, depth + 1))
+            }
+            Value::Object(entries) => {
+                if entries.len() > MAX_PROPERTIES {
+                    return Err(format!(
+                        "an object of {} properties has more than the {MAX_PROPERTIES} allowed",
+                        entries.len()
+                    ));
+                }
+                self.nested(depth)?;
+                entries.iter().try_for_each(|(name, entry)| {
+                    self.check_name(name)?;
+                    self.value(entry, depth + 1)
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn nested(&self, depth: usize) -> Result<(), String> {
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "the value is nested more than {MAX_DEPTH} levels deep"
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn breaches(value: Value) -> Vec<LimitExceeded> {
+        match value {
+            Value::Object(map) => check_property_bag("news", &map),
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn values_within_the_limits_pass() {
+        let policies: Vec<String> = (0..MAX_ARRAY_ITEMS).map(|i| format!("p{i}")).collect();
+        let mut nested = json!("leaf");
+        for _ in 0..MAX_DEPTH - 1 {
+            nested = json!([nested]);
+        }
+        assert!(breaches(json!({
+            "policies": policies,
+            "description": "d".repeat(MAX_STRING_BYTES),
+            "password": {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270", "value": "x"},
+            "deep": nested,
+        }))
+        .is_empty());
+    }
+
+    #[test]
+    fn breaches_name_the_property_and_the_limit() {
+        let table = [
+            (
+                json!({"policies": vec!["p"; MAX_ARRAY_ITEMS + 1]}),
+                "policies",
+                "1001 items",
+            ),
+            (
+                json!({"description": "d".repeat(MAX_STRING_BYTES + 1)}),
+                "description",
+                "65537 bytes",
+            ),
+            (
+                json!({"tags": {"a": {"b": "c".repeat(MAX_STRING_BYTES + 1)}}}),
+                "tags",
+                "bytes",
+            ),
+            (
+                json!({"deep": (0..=MAX_DEPTH).fold(json!(1), |inner, _| json!([inner]))}),
+                "deep",
+                "nested more than 32",
+            ),
+        ];
+        for (bag, property, fragment) in table {
+            let found = breaches(bag);
+            assert_eq!(found.len(), 1, "{found:?}");
+            assert_eq!(found[0].property, property);
+            assert!(found[0].reason.contains(fragment), "{found:?}");
+        }
+    }
+
+    #[test]
+    fn a_bag_with_too_many_properties_or_values_is_one_breach() {
+        let many: Map<String, Value> = (0..=MAX_PROPERTIES)
+            .map(|i| (format!("k{i}"), json!(1)))
+            .collect();
+        let found = check_property_bag("news", &many);
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].property, "news");
+
+        let wide: Map<String, Value> = (0..200)
+            .map(|i| (format!("k{i}"), json!(vec![vec![1; 30]; 30])))
+            .collect();
+        let found = check_property_bag("news", &wide);
+        assert!(!found.is_empty() && found.len() < 200, "{}", found.len());
+        assert!(found.last().unwrap().reason.contains("values in all"));
+    }
+
+    #[test]
+    fn a_long_name_is_cut_in_messages() {
+        let name = "n".repeat(MAX_STRING_BYTES + 1);
+        let found = check_property_bag("news", &[(name, json!(1))].into_iter().collect());
+        assert_eq!(found[0].property, format!("{}...", "n".repeat(64)));
+        assert!(found[0].reason.len() < 300);
+    }
+}

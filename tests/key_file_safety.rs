@@ -1,0 +1,274 @@
+//! The key file under hostile or careless conditions, through the real binary against the
+//! emulator: two creates aiming at one file (in one process, and in two), a delete that meets a
+//! FIFO, a device or a huge file at the key file's path, and `check` run by a user without
+//! privileges (a directory owned by root, a sticky directory with another user's file).
+
+mod resources_support;
+
+use std::fs;
+use std::os::unix::fs::{symlink, PermissionsExt};
+use std::path::Path;
+use std::process::Command;
+
+use kms_emulator::{Action, FaultSpec};
+use resources_support::accounting::{assert_keys_accounted_for, CreateReply};
+use resources_support::*;
+use serde_json::{json, Value};
+
+fn key_news(key_file: &str) -> Value {
+    json!({"aapName": "aap", "password": PASSWORD, "privateKeyDataFile": key_file})
+}
+
+/// Holds the next CreateClientKey for a while, so that a second create can meet the first.
+fn slow_next_create(harness: &Harness) {
+    fault(
+        &harness.emulator,
+        "CreateClientKey",
+        FaultSpec {
+            latency_ms: 1500,
+            ..once()
+        },
+    );
+}
+
+/// One create succeeded and wrote the file; the other failed before KMS was called, saying that
+/// another create is writing the file; every key in KMS is accounted for.
+fn assert_one_writer(harness: &Harness, replies: [(&Value, &Path); 2], row: &str) {
+    let successes = replies
+        .iter()
+        .filter(|(reply, _)| reply.get("result").is_some())
+        .count();
+    assert_eq!(successes, 1, "{row}: {replies:?}");
+    let (failed, _) = replies
+        .iter()
+        .find(|(reply, _)| reply.get("error").is_some())
+        .unwrap();
+    let error = &failed["error"];
+    assert_eq!(error["code"], -32059, "{row}: {error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.contains("another create is writing"),
+        "{row}: {message}"
+    );
+    assert!(
+        message.contains("nothing was created in KMS"),
+        "{row}: {message}"
+    );
+    assert_eq!(
+        harness.emulator.call_count(Action::CreateClientKey),
+        1,
+        "{row}"
+    );
+    let replies: Vec<CreateReply> = replies
+        .iter()
+        .map(|(reply, path)| CreateReply::new(reply, path))
+        .collect();
+    assert_keys_accounted_for(&harness.emulator, &replies, row);
+    // No lock or temporary file is left beside the key file.
+    let directory = replies[0].key_file.parent().unwrap();
+    let leftovers: Vec<String> = directory_names(directory)
+        .into_iter()
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{row}: {leftovers:?}");
+}
+
+#[test]
+fn two_creates_aiming_at_one_key_file_in_one_process_never_both_write_it() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    let inputs = harness.assert_check_passes(KEY_TYPE, "key", key_news("shared.json"));
+    slow_next_create(&harness);
+    let first = harness.provider.send(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "first"), "properties": inputs}),
+    );
+    wait_until_called(&harness.emulator, Action::CreateClientKey);
+    let second = harness.provider.call(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "second"), "properties": inputs}),
+    );
+    let first = harness.provider.reply(first);
+    let path = harness.path("shared.json");
+    assert_one_writer(&harness, [(&first, &path), (&second, &path)], "one process");
+    harness.finish(&[PASSWORD]);
+}
+
+#[test]
+fn two_creates_aiming_at_one_key_file_from_two_processes_never_both_write_it() {
+    let mut harness = Harness::start();
+    let mut other = harness.start_other_stack();
+    harness.create_access_point("aap", &["p"]);
+    let path = harness.path("shared.json");
+    let absolute = path.to_str().unwrap();
+    let inputs = harness.assert_check_passes(KEY_TYPE, "key", key_news(absolute));
+    let other_inputs = other
+        .provider
+        .assert_check_passes(KEY_TYPE, "key", key_news(absolute));
+    slow_next_create(&harness);
+    let first = harness.provider.send(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "first"), "properties": inputs}),
+    );
+    wait_until_called(&harness.emulator, Action::CreateClientKey);
+    let second = other.provider.call(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "second"), "properties": other_inputs}),
+    );
+    let first = harness.provider.reply(first);
+    assert_one_writer(
+        &harness,
+        [(&first, &path), (&second, &path)],
+        "two processes",
+    );
+    assert!(other.provider.finish(&[PASSWORD]).success());
+    harness.finish(&[PASSWORD]);
+}
+
+/// Puts something at a path.
+type MakeAtPath = dyn Fn(&Path);
+
+#[test]
+fn delete_leaves_a_fifo_a_device_and_a_huge_file_at_the_key_path_alone() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    let make_fifo = |path: &Path| {
+        let made = Command::new("mkfifo").arg(path).status().unwrap();
+        assert!(made.success());
+    };
+    let make_huge = |path: &Path| {
+        // Sparse: a gigabyte that takes no room on the disk.
+        let file = fs::File::create(path).unwrap();
+        file.set_len(1 << 30).unwrap();
+    };
+    let make_zero_link = |path: &Path| symlink("/dev/zero", path).unwrap();
+    let rows: [(&str, &MakeAtPath, &str); 3] = [
+        ("a FIFO", &make_fifo, "not a regular file"),
+        (
+            "a symlink to /dev/zero",
+            &make_zero_link,
+            "not a regular file",
+        ),
+        ("a huge file", &make_huge, "too large to be a key file"),
+    ];
+    for (what, make, reason) in rows {
+        let inputs = harness.assert_check_passes(KEY_TYPE, "key", key_news("key.json"));
+        let created = harness.provider.result(
+            "create",
+            json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+        );
+        // Something else takes the key file's place.
+        let path = harness.path("key.json");
+        fs::remove_file(&path).unwrap();
+        make(&path);
+        let deleted = harness.provider.result(
+            "delete",
+            json!({"urn": urn(KEY_TYPE, "key"), "id": created["id"], "properties": created["properties"]}),
+        );
+        assert_eq!(deleted, json!({}), "{what}");
+        assert!(harness.emulator.client_keys().is_empty(), "{what}");
+        assert!(
+            fs::symlink_metadata(&path).is_ok(),
+            "{what}: it must be left alone"
+        );
+        let warned = harness.provider.has_log(Some("warning"), reason)
+            && harness.provider.has_log(Some("warning"), "left alone");
+        assert!(warned, "{what}: {:?}", harness.provider.logs);
+        fs::remove_file(&path).unwrap();
+        harness.provider.logs.clear();
+    }
+    harness.finish(&[PASSWORD]);
+}
+
+#[test]
+fn check_tests_writability_with_the_real_permissions_and_says_the_actual_cause() {
+    let mut harness = match Harness::start_unprivileged() {
+        Ok(harness) => harness,
+        Err(why) => {
+            // Only reachable as root without setpriv: the rows need an unprivileged provider.
+            eprintln!("skipped: {why}");
+            return;
+        }
+    };
+    let running_as_root = rustix::process::geteuid().is_root();
+    harness.create_access_point("aap", &["p"]);
+    let directory = harness.directory.path().to_path_buf();
+    let mut rows = vec![
+        // (path, what check must say, or None when it must pass)
+        ("open/key.json", None),
+        ("missing/key.json", Some("does not exist")),
+    ];
+    fs::create_dir(directory.join("open")).unwrap();
+    fs::set_permissions(directory.join("open"), fs::Permissions::from_mode(0o777)).unwrap();
+    if running_as_root {
+        // A directory of root's with the usual mode 0755: its write bit is the owner's only.
+        fs::create_dir(directory.join("root-only")).unwrap();
+        fs::set_permissions(
+            directory.join("root-only"),
+            fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+        rows.push((
+            "root-only/key.json",
+            Some("not writable by the user the provider runs as"),
+        ));
+        // A sticky directory like /tmp, with a file of root's where the key file would go.
+        fs::create_dir(directory.join("sticky")).unwrap();
+        fs::set_permissions(directory.join("sticky"), fs::Permissions::from_mode(0o1777)).unwrap();
+        fs::write(directory.join("sticky/key.json"), "root's").unwrap();
+        rows.push(("sticky/key.json", Some("belongs to another user")));
+    } else {
+        eprintln!(
+            "the rows with another user's directory and file need root to set up; not run as this user"
+        );
+    }
+    for (path, reason) in rows {
+        let check = harness.provider.result(
+            "check",
+            json!({"urn": urn(KEY_TYPE, "key"), "olds": {}, "news": key_news(path)}),
+        );
+        let failures = check["failures"].as_array().unwrap();
+        let Some(reason) = reason else {
+            assert!(failures.is_empty(), "{path}: {check}");
+            let created = harness.provider.result(
+                "create",
+                json!({"urn": urn(KEY_TYPE, "key"), "properties": check["inputs"]}),
+            );
+            let written = harness.path(path);
+            assert_eq!(file_mode(&written), 0o600, "{path}");
+            assert!(
+                !key_file_private_data(&written).is_empty(),
+                "{path}: {created}"
+            );
+            continue;
+        };
+        assert_eq!(failures.len(), 1, "{path}: {check}");
+        let text = failures[0]["reason"].as_str().unwrap();
+        assert!(text.contains(reason), "{path}: {text}");
+        assert!(
+            !text.contains("make it writable") || !reason.contains("another user"),
+            "{path}: the advice must fit the cause: {text}"
+        );
+        // And a create that skipped check fails before KMS is called.
+        let keys_before = harness.emulator.client_keys().len();
+        let error = harness.provider.error(
+            "create",
+            json!({"urn": urn(KEY_TYPE, "key"), "properties": check["inputs"]}),
+        );
+        assert_eq!(error["code"], -32059, "{path}: {error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{path}: {message}");
+        assert!(
+            message.contains("nothing was created in KMS"),
+            "{path}: {message}"
+        );
+        assert_eq!(harness.emulator.client_keys().len(), keys_before, "{path}");
+    }
+    if running_as_root {
+        assert_eq!(
+            fs::read_to_string(directory.join("sticky/key.json")).unwrap(),
+            "root's"
+        );
+    }
+    harness.finish(&[PASSWORD]);
+}

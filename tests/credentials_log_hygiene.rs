@@ -10,7 +10,7 @@ mod kms_support;
 #[path = "resources_support/mod.rs"]
 mod support;
 
-use kms_support::{json as reply_json, Reply, ScriptedServer};
+use kms_support::{json as reply_json, service_error, Reply, ScriptedServer};
 use serde_json::json;
 use support::{secret, urn, ProviderSession, AAP_TYPE};
 
@@ -56,7 +56,13 @@ fn run(settings: serde_json::Value, files: &[(&str, &str)]) {
         .enable_all()
         .build()
         .unwrap();
-    let server = runtime.block_on(ScriptedServer::start(vec![sts_reply(), created_reply()]));
+    // STS, then the create's look at the name (free), then the create itself.
+    let name_is_free = service_error(404, "Forbidden.ResourceNotFound", "kms-describe");
+    let server = runtime.block_on(ScriptedServer::start(vec![
+        sts_reply(),
+        name_is_free,
+        created_reply(),
+    ]));
     let directory = tempfile::tempdir().unwrap();
     for (name, contents) in files {
         std::fs::write(directory.path().join(name), contents).unwrap();
@@ -78,7 +84,7 @@ fn run(settings: serde_json::Value, files: &[(&str, &str)]) {
     );
     assert_eq!(result["id"], "hygiene");
     let requests = server.requests();
-    assert_eq!(requests.len(), 2, "one STS call, one KMS call");
+    assert_eq!(requests.len(), 3, "one STS call, two KMS calls");
     let stderr = provider.stderr_text();
     assert!(
         stderr.contains("TRACE") || stderr.contains("trace"),

@@ -10,48 +10,20 @@
 //! Python process. The random cases are reproducible: the seed is fixed unless
 //! `KMS_SIGNING_SEED` is set, and a failure prints the seed and the case.
 
-use std::io::{BufRead, BufReader, Write};
+#[path = "signing_support/mod.rs"]
+mod support;
+
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 use alicloud_kms_provider::kms::signer;
 use serde_json::json;
+use support::{Xorshift, VALUE_CHARACTERS};
 
 const RANDOM_CASES: usize = 5000;
 
 /// One signing input: HTTP method, AccessKey secret, parameters.
 type SigningCase = (String, String, Vec<(String, String)>);
 const DEFAULT_SEED: u64 = 0x5EED_2016_0120_0001;
-
-/// A small deterministic generator (xorshift64*); a test needs repeatability, not quality.
-struct Xorshift(u64);
-
-impl Xorshift {
-    fn next(&mut self) -> u64 {
-        let mut state = self.0;
-        state ^= state >> 12;
-        state ^= state << 25;
-        state ^= state >> 27;
-        self.0 = state;
-        state.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, bound: usize) -> usize {
-        (self.next() % bound as u64) as usize
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-}
-
-/// Characters chosen to hit every encoding rule: unreserved, reserved, `%`, space, controls,
-/// multi-byte UTF-8 (2, 3 and 4 bytes).
-const VALUE_CHARACTERS: &[&str] = &[
-    "a", "Z", "0", "9", "-", "_", ".", "~", " ", "+", "*", "/", "=", "&", "%", "!", "'", "(", ")",
-    "#", "?", "[", "]", "\"", ",", ":", ";", "@", "$", "^", "|", "\\", "<", ">", "{", "}", "`",
-    "\n", "\t", "é", "ß", "测", "試", "€", "😀", "🔑", "%20", "%2A", "+/=",
-];
 
 const REAL_KEYS: &[&str] = &[
     "Action",
@@ -84,10 +56,7 @@ const REAL_KEYS: &[&str] = &[
 ];
 
 fn random_text(random: &mut Xorshift, max_pieces: usize) -> String {
-    let pieces = random.below(max_pieces + 1);
-    (0..pieces)
-        .map(|_| *random.pick(VALUE_CHARACTERS))
-        .collect()
+    random.text(VALUE_CHARACTERS, max_pieces)
 }
 
 fn random_case(random: &mut Xorshift) -> SigningCase {
@@ -120,28 +89,6 @@ fn random_case(random: &mut Xorshift) -> SigningCase {
     (method, secret, parameters)
 }
 
-fn python_path() -> String {
-    if let Ok(python) = std::env::var("KMS_TEST_PYTHON") {
-        if !python.is_empty() {
-            return python;
-        }
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ensure-python-env.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/ensure-python-env.sh");
-    assert!(
-        output.status.success(),
-        "scripts/ensure-python-env.sh failed"
-    );
-    String::from_utf8(output.stdout)
-        .expect("utf-8 path")
-        .trim()
-        .to_owned()
-}
-
 #[derive(serde::Deserialize)]
 struct OracleAnswer {
     canonical: String,
@@ -150,41 +97,16 @@ struct OracleAnswer {
 }
 
 fn ask_oracle(cases: &[SigningCase]) -> Vec<OracleAnswer> {
-    let oracle = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/kms_signing_oracle.py");
-    let mut child = Command::new(python_path())
-        .arg(&oracle)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the python signing oracle");
-    let mut input = String::new();
-    for (method, secret, parameters) in cases {
-        let line = json!({ "method": method, "secret": secret, "params": parameters });
-        input.push_str(&line.to_string());
-        input.push('\n');
-    }
-    let mut stdin = child.stdin.take().expect("stdin");
-    // Written from another thread so a full stdout pipe cannot deadlock the two processes.
-    let writer = std::thread::spawn(move || {
-        stdin.write_all(input.as_bytes()).expect("write cases");
-    });
-    let answers: Vec<OracleAnswer> = BufReader::new(child.stdout.take().expect("stdout"))
-        .lines()
-        .map(|line| serde_json::from_str(&line.expect("read answer")).expect("answer is JSON"))
+    let lines: Vec<_> = cases
+        .iter()
+        .map(|(method, secret, parameters)| {
+            json!({ "method": method, "secret": secret, "params": parameters })
+        })
         .collect();
-    writer.join().expect("writer thread");
-    let status = child.wait().expect("wait for the oracle");
-    assert!(
-        status.success(),
-        "the python signing oracle failed: {status}"
-    );
-    assert_eq!(
-        answers.len(),
-        cases.len(),
-        "the oracle answered a different number of cases"
-    );
-    answers
+    support::ask_oracle("kms_signing_oracle.py", &lines)
+        .into_iter()
+        .map(|answer| serde_json::from_value(answer).expect("an oracle answer"))
+        .collect()
 }
 
 fn fixture_cases() -> Vec<SigningCase> {
@@ -214,10 +136,7 @@ fn fixture_cases() -> Vec<SigningCase> {
 
 #[test]
 fn signatures_match_the_official_python_sdk() {
-    let seed = std::env::var("KMS_SIGNING_SEED")
-        .ok()
-        .and_then(|text| text.parse().ok())
-        .unwrap_or(DEFAULT_SEED);
+    let seed = support::seed(DEFAULT_SEED);
     let mut random = Xorshift(seed | 1);
     let mut cases = fixture_cases();
     let fixture_count = cases.len();

@@ -26,8 +26,8 @@ use crate::kms::response::{decode_reply, KmsResponse};
 use crate::kms::retry::{classify_failure, RetryDecision, RetryEvent};
 use crate::kms::secret::secret_forms;
 use crate::kms::signer::{
-    canonical_query, format_timestamp, percent_encode_into, signature, string_to_sign,
-    CommonParameters, API_VERSION,
+    canonical_query, encode_pairs, format_timestamp, percent_encode_into, signature,
+    string_to_sign, CommonParameters, API_VERSION,
 };
 use crate::kms::signer_v3;
 use crate::kms::transport::{HttpMethod, Transport, WireRequest};
@@ -383,24 +383,6 @@ fn deadline_error(
         last_failure: last.map(ToString::to_string),
         last_request_id: last.and_then(|failure| failure.request_id().map(str::to_owned)),
     }
-}
-
-/// `k=v&k=v` with both sides percent-encoded (valid as a query and as a form body).
-fn encode_pairs(pairs: &[(String, String)]) -> String {
-    let length: usize = pairs
-        .iter()
-        .map(|(key, value)| key.len() + value.len() + 2)
-        .sum();
-    let mut encoded = String::with_capacity(length + length / 2 + 64);
-    for (index, (key, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            encoded.push('&');
-        }
-        percent_encode_into(&mut encoded, key);
-        encoded.push('=');
-        percent_encode_into(&mut encoded, value);
-    }
-    encoded
 }
 
 /// Flattens a request struct into wire parameters: its serde field names are the API's, strings

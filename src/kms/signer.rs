@@ -84,20 +84,26 @@ pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(parameters: &[(K, V)]) -> S
         .collect();
     // Byte order of UTF-8 equals code point order, which is what the official SDKs sort by.
     sorted.sort_unstable();
-    let length: usize = sorted
+    encode_pairs(&sorted)
+}
+
+/// `k=v&k=v` in the given order, both sides percent-encoded: a canonical query once sorted, and
+/// valid as a URL query and as a form body.
+pub fn encode_pairs<K: AsRef<str>, V: AsRef<str>>(pairs: &[(K, V)]) -> String {
+    let length: usize = pairs
         .iter()
-        .map(|(key, value)| key.len() + value.len() + 2)
+        .map(|(key, value)| key.as_ref().len() + value.as_ref().len() + 2)
         .sum();
-    let mut canonical = String::with_capacity(length + length / 2);
-    for (index, (key, value)) in sorted.into_iter().enumerate() {
+    let mut encoded = String::with_capacity(length + length / 2 + 64);
+    for (index, (key, value)) in pairs.iter().enumerate() {
         if index > 0 {
-            canonical.push('&');
+            encoded.push('&');
         }
-        percent_encode_into(&mut canonical, key);
-        canonical.push('=');
-        percent_encode_into(&mut canonical, value);
+        percent_encode_into(&mut encoded, key.as_ref());
+        encoded.push('=');
+        percent_encode_into(&mut encoded, value.as_ref());
     }
-    canonical
+    encoded
 }
 
 /// Builds the string to sign: `METHOD&%2F&percent_encode(canonical_query)`. The method is used as

@@ -17,7 +17,7 @@
 //!
 //! The client signs `host`, `content-type` (with a body), and every `x-acs-*` header it sends.
 
-use crate::kms::signer::percent_encode_into;
+use crate::kms::signer::encode_pairs;
 
 /// The algorithm's name, the first word of the `Authorization` header.
 pub const ALGORITHM: &str = "ACS3-HMAC-SHA256";
@@ -45,16 +45,7 @@ pub fn canonical_query<K: AsRef<str>, V: AsRef<str>>(parameters: &[(K, V)]) -> S
         .map(|(key, value)| (key.as_ref(), value.as_ref()))
         .collect();
     sorted.sort_unstable();
-    let mut canonical = String::new();
-    for (index, (key, value)) in sorted.into_iter().enumerate() {
-        if index > 0 {
-            canonical.push('&');
-        }
-        percent_encode_into(&mut canonical, key);
-        canonical.push('=');
-        percent_encode_into(&mut canonical, value);
-    }
-    canonical
+    encode_pairs(&sorted)
 }
 
 /// Stage 3: `(canonical headers, signed header names)`. Names are lower-cased and values trimmed;

@@ -16,7 +16,7 @@ use crate::kms::credentials::{AssumeRole, Credentials, CredentialsError, OidcRol
 use crate::kms::error::KmsError;
 use crate::kms::response::KmsResponse;
 use crate::kms::secret::SecretString;
-use crate::kms::signer::{canonical_query, percent_encode_into, signature, string_to_sign};
+use crate::kms::signer::{canonical_query, encode_pairs, signature, string_to_sign};
 
 /// The STS API version.
 pub const STS_API_VERSION: &str = "2015-04-01";
@@ -66,19 +66,6 @@ impl StsRequest {
     pub fn encoded_body(&self) -> String {
         encode_pairs(&self.body)
     }
-}
-
-fn encode_pairs(pairs: &[(String, String)]) -> String {
-    let mut encoded = String::new();
-    for (index, (key, value)) in pairs.iter().enumerate() {
-        if index > 0 {
-            encoded.push('&');
-        }
-        percent_encode_into(&mut encoded, key);
-        encoded.push('=');
-        percent_encode_into(&mut encoded, value);
-    }
-    encoded
 }
 
 fn pair(key: &str, value: impl Into<String>) -> (String, String) {

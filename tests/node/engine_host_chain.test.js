@@ -100,15 +100,17 @@ describe("the Node dynamic-provider host runs our NetworkRule and Policy", () =>
         updated = await engine.update(urn, name, refreshed.inputs, refreshed.outputs, checked.inputs);
         assert.deepEqual((await networkRules()).get(name).source_private_ip, ["10.0.0.1", "10.0.0.2"]);
 
-        // Import by name: the program, checked against the read's inputs, keeps the imported
-        // name and shows no change.
-        const adoptedProgram = await harness.register(sdk.NetworkRule, "adopted", { sourcePrivateIps: ["10.0.0.2", "10.0.0.1"] });
-        const imported = await engine.read(adoptedProgram.urn, name, {}, adoptedProgram.inputs);
-        assert.equal(imported.id, name);
-        assert.deepEqual(withoutProvider(imported.inputs), { networkRuleName: name, sourcePrivateIps: ["10.0.0.1", "10.0.0.2"] });
-        const adopted = await engine.check(adoptedProgram.urn, imported.inputs, adoptedProgram.inputs);
-        assert.equal(adopted.inputs.networkRuleName, name);
-        assert.equal((await engine.diff(adoptedProgram.urn, name, imported.inputs, imported.outputs, adopted.inputs)).changes, DiffChanges.DIFF_NONE);
+        // Import by name, through the SDK's `import` option (Pulumi's import of a dynamic resource
+        // needs a newer host than the lowest @pulumi/pulumi the package supports): the create reads
+        // the rule and adopts it, since the program (addresses in another order) describes it.
+        const rulesBefore = (await networkRules()).size;
+        const adoptedProgram = await harness.register(sdk.NetworkRule, "adopted", { networkRuleName: name, sourcePrivateIps: ["10.0.0.2", "10.0.0.1"] }, { import: name });
+        const adopted = await deploy(adoptedProgram.urn, adoptedProgram.inputs);
+        assert.equal(adopted.id, name);
+        assert.deepEqual([...adopted.outputs.sourcePrivateIps].sort(), ["10.0.0.1", "10.0.0.2"]);
+        const adoptedAgain = await engine.check(adoptedProgram.urn, adopted.inputs, adoptedProgram.inputs);
+        assert.equal((await engine.diff(adoptedProgram.urn, name, adopted.inputs, adopted.outputs, adoptedAgain.inputs)).changes, DiffChanges.DIFF_NONE);
+        assert.equal((await networkRules()).size, rulesBefore, "the import created nothing");
 
         // A name of the program's own replaces the rule, the new one first.
         const renamed = await harness.register(sdk.NetworkRule, "office", { networkRuleName: "office-renamed", sourcePrivateIps: ["10.0.0.1", "10.0.0.2"] });
@@ -163,11 +165,14 @@ describe("the Node dynamic-provider host runs our NetworkRule and Policy", () =>
         updated = await engine.update(urn, deployed.id, refreshed.inputs, refreshed.outputs, checked.inputs);
         assert.deepEqual((await policies()).get("engine-policy").network_rules, ["rule-a"]);
 
-        const adoptedProgram = await harness.register(sdk.Policy, "adopted", { ...changedArgs, permissions: [keyUser, secretUser], accessControlRules: '{ "NetworkRules" : ["rule-a"] }' });
-        const imported = await engine.read(adoptedProgram.urn, "engine-policy", {}, adoptedProgram.inputs);
-        assert.equal(imported.id, "engine-policy");
-        const adopted = await engine.check(adoptedProgram.urn, imported.inputs, adoptedProgram.inputs);
-        assert.equal((await engine.diff(adoptedProgram.urn, imported.id, imported.inputs, imported.outputs, adopted.inputs)).changes, DiffChanges.DIFF_NONE);
+        // Import by name (the SDK's `import` option): no change, whatever the layout of the JSON.
+        const policiesBefore = [...(await policies()).keys()];
+        const adoptedProgram = await harness.register(sdk.Policy, "adopted", { ...changedArgs, permissions: [keyUser, secretUser], accessControlRules: '{ "NetworkRules" : ["rule-a"] }' }, { import: "engine-policy" });
+        const adopted = await deploy(adoptedProgram.urn, adoptedProgram.inputs);
+        assert.equal(adopted.id, "engine-policy");
+        const adoptedAgain = await engine.check(adoptedProgram.urn, adopted.inputs, adoptedProgram.inputs);
+        assert.equal((await engine.diff(adoptedProgram.urn, adopted.id, adopted.inputs, adopted.outputs, adoptedAgain.inputs)).changes, DiffChanges.DIFF_NONE);
+        assert.deepEqual([...(await policies()).keys()], policiesBefore, "the import created nothing");
 
         // Another KMS instance replaces the policy under the same name: the old one goes first.
         const moved = await harness.register(sdk.Policy, "policy", { ...changedArgs, kmsInstanceId: "kst-other" });

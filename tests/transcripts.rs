@@ -11,7 +11,9 @@
 //! - `{"closeStdin": true}` ends the input; `{"stderrContains": "..."}` is checked at the end;
 //! - `{"comment": "..."}` is ignored.
 //!
-//! In expected values, `"$any"` matches any value and `"$length:N"` a string of N characters.
+//! In expected values, `"$any"` matches any value and `"$length:N"` a string of N characters;
+//! `$MANAGED_TYPES` inside a string stands for the registry's list of resource types, as the
+//! provider's messages write it (so that adding a resource does not touch the transcripts).
 //! After the last directive, stdin is closed and the process must exit 0 with no unread line.
 //! The binary runs with `ALICLOUD_KMS_PROVIDER_TEST_HOOKS=1`, which adds the `test/...` methods.
 
@@ -60,8 +62,9 @@ fn run_transcript(file: &std::path::Path) {
         .filter(|(_, line)| !line.trim().is_empty())
     {
         let at = format!("{name}:{}", index + 1);
+        let line = line.replace("$MANAGED_TYPES", &managed_types());
         let directive: Value =
-            serde_json::from_str(line).unwrap_or_else(|error| panic!("{at}: {error}"));
+            serde_json::from_str(&line).unwrap_or_else(|error| panic!("{at}: {error}"));
         let (kind, argument) = directive
             .as_object()
             .and_then(|object| object.iter().next())
@@ -134,6 +137,18 @@ fn run_transcript(file: &std::path::Path) {
             !stderr.contains("panicked"),
             "{name}: the provider panicked:\n{stderr}"
         );
+    }
+}
+
+/// The registry's type tokens as a list in prose: `a, b and c`.
+fn managed_types() -> String {
+    let tokens: Vec<&str> = alicloud_kms_provider::resources::registry::registered_rules()
+        .map(|rules| rules.token)
+        .collect();
+    match tokens.split_last() {
+        Some((last, [])) => (*last).to_owned(),
+        Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 

@@ -121,10 +121,13 @@ fn id_problem(raw: &RawValue) -> Option<(bool, &'static str)> {
         return None;
     }
     if text.starts_with(|character: char| character.is_ascii_digit() || character == '-') {
-        return match text.parse::<u64>() {
-            Ok(_) => None,
-            Err(_) => Some((true, "id must be a string, a non-negative integer or null")),
-        };
+        if text.parse::<u64>().is_ok() {
+            return None;
+        }
+        // Echoed when a reader can take it back as a number; `1e999` is valid JSON, but most
+        // parsers refuse it or turn it into infinity, so the reply's id is `null` instead.
+        let echo = text.parse::<f64>().is_ok_and(f64::is_finite);
+        return Some((echo, "id must be a string, a non-negative integer or null"));
     }
     Some((false, "id must be a string, a non-negative integer or null"))
 }
@@ -273,6 +276,22 @@ mod tests {
     fn a_number_id_that_cannot_be_used_is_still_echoed() {
         match classify(r#"{"jsonrpc":"2.0","id":-1,"method":"x"}"#) {
             Message::Invalid { id: Some(id), .. } => assert_eq!(id.get(), "-1"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_number_id_no_reader_can_take_back_is_answered_with_a_null_id() {
+        // Found by the stdin fuzzer: `10e0754922` echoed made a line serde_json refuses.
+        for id in ["10e0754922", "1e999", "-1E400"] {
+            let text = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"x"}}"#);
+            match classify(&text) {
+                Message::Invalid { id: None, code, .. } => assert_eq!(code, INVALID_REQUEST),
+                other => panic!("{id}: {other:?}"),
+            }
+        }
+        match classify(r#"{"jsonrpc":"2.0","id":1.5e3,"method":"x"}"#) {
+            Message::Invalid { id: Some(id), .. } => assert_eq!(id.get(), "1.5e3"),
             other => panic!("{other:?}"),
         }
     }

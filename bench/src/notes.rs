@@ -137,6 +137,10 @@ before an operation calls KMS). The issue 13 settings made the published schema 
 ~140,000 more instructions (callgrind, 0.92 → 1.07 million when they were added) and ~0.2 ms
 more median time than before, measured alternately with the previous binary; spawn →
 `getPluginInfo`, which carries no schema, grew by 2 % (a larger binary to map).
+
+Issue 12's two resources (NetworkRule and Policy) took the schema from 20.8 to 27.7 KB, and the
+count to 1.36 million instructions (the cold start includes writing the schema out as the reply);
+the median cold start of the same run is 1.73 ms, within the 3 ms target.
 "#;
 
 /// How to run the harness, beyond the one command.

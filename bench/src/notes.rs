@@ -147,13 +147,13 @@ the median cold start of the same run is 1.73 ms, within the 3 ms target.
 pub const RUNNING: &str = "
 ## Running it
 
-- `./scripts/bench.sh`: builds the release binaries, runs everything (about 2 minutes once built),
+- `./scripts/bench.sh`: builds the release binaries, runs everything (about 4 minutes once built),
   rewrites this file. `--quick` takes fewer samples, for trying things out.
 - `./scripts/bench.sh --budget`: the budgets only; exit 1 when one is past its limit.
 - Before/after a change: keep the old binary, then
   `target/release/kms-bench run --provider OLD_BINARY --only cold-start,throughput,rss --out /tmp/old.md`
   (steps: `size`, `cold-start`, `throughput`, `rss`, `backpressure`, `stall`, `fuzz`, `fan-out`,
-  `kms-cpu`, `emulator`, `python-host`, `instructions`).
+  `assume-role`, `kms-cpu`, `emulator`, `python-host`, `instructions`, `packages`).
 - Needs Linux (`/proc`), Python from `scripts/ensure-python-env.sh` (the official KMS SDK and
   `pulumi`), valgrind for the instruction counts; strace, when installed, adds the syscall counts.
 ";

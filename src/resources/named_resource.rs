@@ -1,9 +1,14 @@
 //! What the resources that KMS identifies by a name the program chooses (a network rule, a
 //! permission policy) share: the id rule (the id is the name), reading their checked inputs, and
 //! the `pulumi import` command their errors suggest. Their create, with its ownership proof, is
-//! `named_create`.
+//! `named_create`. The access point, named by the program too, shares what a `read` makes of a
+//! description and the description an `update` sends.
+
+use crate::kms::KmsError;
 
 use super::error::{CheckFailure, ResourceError};
+use super::kms_call::KmsCall;
+use super::operations::ReadResult;
 use super::property::{PropertyMap, PropertyValue};
 use super::ResourceRules;
 
@@ -167,6 +172,42 @@ pub(crate) fn check_distinct_items(
         } else {
             first_position.insert(text, position);
         }
+    }
+}
+
+/// What a `read` by name found: the description's properties are both the outputs and the inputs
+/// (an import takes its inputs from here); only a "gone" code makes the resource gone.
+pub(crate) fn read_outcome<T>(
+    call: &KmsCall,
+    id: String,
+    described: Result<T, KmsError>,
+    properties_of: impl FnOnce(&T) -> PropertyMap,
+) -> Result<ReadResult, ResourceError> {
+    match described {
+        Ok(found) => {
+            let properties = properties_of(&found);
+            Ok(ReadResult::Found {
+                id,
+                inputs: properties.clone(),
+                properties,
+            })
+        }
+        Err(error) if error.is_not_found() => Ok(ReadResult::Gone),
+        Err(error) => Err(call.error(error)),
+    }
+}
+
+/// The description an update sends: the new one; an empty one, which clears a description the
+/// program no longer sets; or none, which leaves it as it is.
+pub(crate) fn description_to_send(olds: &PropertyMap, new: Option<&String>) -> Option<String> {
+    let had_description = olds
+        .get("description")
+        .and_then(PropertyValue::as_str)
+        .is_some_and(|text| !text.is_empty());
+    match new {
+        Some(text) => Some(text.clone()),
+        None if had_description => Some(String::new()),
+        None => None,
     }
 }
 

@@ -20,6 +20,7 @@ use super::super::kms_call::{describe_lost, with_note, KmsCall};
 use super::super::named_create::{
     check_name_is_free, resolve_lost_create, LostCreate, NamedResource,
 };
+use super::super::named_resource::{description_to_send, read_outcome};
 use super::super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
@@ -148,21 +149,10 @@ pub(super) async fn read(
         request.urn.as_deref(),
         request.timeout,
     );
-    match client
+    let described = client
         .describe_application_access_point(&request.id, &call.options())
-        .await
-    {
-        Ok(access_point) => {
-            let properties = properties_of(&access_point);
-            Ok(ReadResult::Found {
-                id: request.id,
-                inputs: properties.clone(),
-                properties,
-            })
-        }
-        Err(error) if error.is_not_found() => Ok(ReadResult::Gone),
-        Err(error) => Err(call.error(error)),
-    }
+        .await;
+    read_outcome(&call, request.id, described, properties_of)
 }
 
 pub(super) async fn update(
@@ -201,17 +191,7 @@ pub(super) async fn update(
         request.urn.as_deref(),
         request.timeout,
     );
-    let had_description = request
-        .olds
-        .get("description")
-        .and_then(PropertyValue::as_str)
-        .is_some_and(|text| !text.is_empty());
-    // An empty description clears one the program no longer sets.
-    let description = match &inputs.description {
-        Some(text) => Some(text.clone()),
-        None if had_description => Some(String::new()),
-        None => None,
-    };
+    let description = description_to_send(&request.olds, inputs.description.as_ref());
     let update_request = UpdateApplicationAccessPointRequest {
         name: request.id.clone(),
         description,

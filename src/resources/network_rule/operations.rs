@@ -8,7 +8,7 @@ use super::super::create_by_name::create_named;
 use super::super::error::{CheckFailure, Operation, ResourceError};
 use super::super::kms_call::KmsCall;
 use super::super::named_create::NamedResource;
-use super::super::named_resource::import_command;
+use super::super::named_resource::{description_to_send, import_command, read_outcome};
 use super::super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
@@ -75,18 +75,8 @@ pub(super) async fn read(
         request.urn.as_deref(),
         request.timeout,
     );
-    match describe_network_rule(&client, &request.id, &call.options()).await {
-        Ok(rule) => {
-            let properties = properties_of(&rule);
-            Ok(ReadResult::Found {
-                id: request.id,
-                inputs: properties.clone(),
-                properties,
-            })
-        }
-        Err(error) if error.is_not_found() => Ok(ReadResult::Gone),
-        Err(error) => Err(call.error(error)),
-    }
+    let described = describe_network_rule(&client, &request.id, &call.options()).await;
+    read_outcome(&call, request.id, described, properties_of)
 }
 
 pub(super) async fn update(
@@ -125,17 +115,7 @@ pub(super) async fn update(
         request.urn.as_deref(),
         request.timeout,
     );
-    let had_description = request
-        .olds
-        .get("description")
-        .and_then(PropertyValue::as_str)
-        .is_some_and(|text| !text.is_empty());
-    // An empty description clears one the program no longer sets.
-    let description = match &inputs.description {
-        Some(text) => Some(text.clone()),
-        None if had_description => Some(String::new()),
-        None => None,
-    };
+    let description = description_to_send(&request.olds, inputs.description.as_ref());
     let update_request = UpdateNetworkRuleRequest {
         name: request.id.clone(),
         source_private_ip: Some(inputs.source_private_ips.clone()),

@@ -17,6 +17,7 @@ pub mod header;
 pub mod model;
 pub mod names;
 pub mod python;
+pub mod readme;
 pub mod spec;
 pub mod tree;
 pub mod typescript;

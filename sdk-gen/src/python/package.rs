@@ -4,7 +4,6 @@
 use std::fmt::{self, Write};
 
 use super::{module_name, string_literal};
-use crate::docs::description_lines;
 use crate::header::{CommentSyntax, Header};
 use crate::model::Package;
 
@@ -204,46 +203,8 @@ pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::
     writeln!(out, "raises an error that says how to install it. Installing this directory (`pip install ./sdk/python`)")?;
     writeln!(out, "gives the SDK without a binary.")?;
     writeln!(out)?;
-    writeln!(out, "## A program")?;
-    for resource in &package.resources {
-        let examples =
-            crate::docs::code_blocks(resource.description.as_deref().unwrap_or(""), "python");
-        if examples.is_empty() {
-            continue;
-        }
-        writeln!(out)?;
-        writeln!(out, "`{}` (`{}`):", resource.class_name, resource.token)?;
-        writeln!(out)?;
-        for line in examples {
-            writeln!(out, "{line}")?;
-        }
-    }
-    writeln!(out)?;
-    writeln!(out, "## Configuration")?;
-    writeln!(out)?;
-    writeln!(out, "The stack configuration in the `{}` namespace applies to every resource without settings of its own:", package.name)?;
-    writeln!(out)?;
-    writeln!(out, "```sh")?;
-    for variable in &package.config_variables {
-        let secret = if variable.secret { "--secret " } else { "" };
-        writeln!(
-            out,
-            "pulumi config set {secret}{}:{} ...",
-            package.name, variable.name
-        )?;
-    }
-    writeln!(out, "```")?;
-    writeln!(out)?;
-    for variable in &package.config_variables {
-        let description = variable
-            .description
-            .as_deref()
-            .map(description_lines)
-            .unwrap_or_default()
-            .join(" ");
-        writeln!(out, "- `{}`: {description}", variable.name)?;
-    }
-    writeln!(out)?;
+    crate::readme::program_section(&mut out, package, "python")?;
+    crate::readme::configuration_section(&mut out, package)?;
     writeln!(out, "## Several regions or accounts")?;
     writeln!(out)?;
     writeln!(out, "Give a resource its own settings with `provider_settings=`. Every field of `{alias}.ProviderSettings`")?;

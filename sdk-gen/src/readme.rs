@@ -53,3 +53,33 @@ pub fn configuration_section(out: &mut String, package: &Package) -> fmt::Result
     }
     writeln!(out)
 }
+
+/// `## Importing existing resources`: the SDK's import resource option (`option`, as the
+/// language spells it), with `example` (a line of `language` code) when the package has a
+/// resource.
+pub fn import_section(
+    out: &mut String,
+    option: &str,
+    language: &str,
+    example: Option<String>,
+) -> fmt::Result {
+    writeln!(out, "## Importing existing resources")?;
+    writeln!(out)?;
+    writeln!(out, "Use the `{option}` resource option with the resource's id: the SDK reads the resource and adopts it")?;
+    writeln!(
+        out,
+        "when the program's inputs describe it as it is (otherwise the update fails and names the"
+    )?;
+    writeln!(out, "differing properties). `pulumi import <token> <name> <id>` applies to engines that run the")?;
+    writeln!(
+        out,
+        "`alicloud-kms-provider` plugin directly, not to these dynamic resources."
+    )?;
+    writeln!(out)?;
+    writeln!(out, "```{language}")?;
+    if let Some(example) = example {
+        writeln!(out, "{example}")?;
+    }
+    writeln!(out, "```")?;
+    writeln!(out)
+}

@@ -232,29 +232,13 @@ pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::
     }
     writeln!(out, "```")?;
     writeln!(out)?;
-    writeln!(out, "## Importing existing resources")?;
-    writeln!(out)?;
-    writeln!(out, "Use the `import_` resource option with the resource's id: the SDK reads the resource and adopts it")?;
-    writeln!(
-        out,
-        "when the program's inputs describe it as it is (otherwise the update fails and names the"
-    )?;
-    writeln!(out, "differing properties). `pulumi import <token> <name> <id>` applies to engines that run the")?;
-    writeln!(
-        out,
-        "`alicloud-kms-provider` plugin directly, not to these dynamic resources."
-    )?;
-    writeln!(out)?;
-    writeln!(out, "```python")?;
-    if let Some(resource) = package.resources.first() {
-        writeln!(
-            out,
+    let example = package.resources.first().map(|resource| {
+        format!(
             "{alias}.{}(\"existing\", ..., opts=pulumi.ResourceOptions(import_=\"<id>\"))",
             resource.class_name
-        )?;
-    }
-    writeln!(out, "```")?;
-    writeln!(out)?;
+        )
+    });
+    crate::readme::import_section(&mut out, "import_", "python", example)?;
     writeln!(out, "## Resources")?;
     writeln!(out)?;
     for resource in &package.resources {

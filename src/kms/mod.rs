@@ -58,7 +58,6 @@
 pub mod client;
 pub mod credentials;
 pub mod endpoint;
-mod environment;
 pub mod error;
 pub mod model;
 pub mod operations;

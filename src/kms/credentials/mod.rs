@@ -43,23 +43,25 @@
 //!
 //! `Debug` of every type here redacts secrets.
 
+mod cache;
 mod chain;
-mod cli_profile;
 mod error;
 pub(crate) mod fetch;
-mod files;
-mod ini_file;
-mod metadata;
 mod plan;
-mod refresh;
-mod roles;
 mod settings;
 
 use std::path::Path;
 
+pub use self::cache::{refresh_time, CredentialProvider, SigningCredentials};
+pub use self::chain::variables::{
+    Environment, ProcessEnvironment, ACCESS_KEY_ID_VARIABLES, ACCESS_KEY_SECRET_VARIABLES,
+    ENDPOINT_VARIABLES, PROFILE_VARIABLES, REGION_VARIABLES, SECURITY_TOKEN_VARIABLES,
+};
+use self::chain::variables::{
+    STS_ENDPOINT_VARIABLE, STS_REGION_VARIABLE, VPC_ENDPOINT_ENABLED_VARIABLE,
+};
 pub use self::error::{CredentialsError, StsRefusal};
 pub use self::plan::{AssumeRole, CredentialPlan, Credentials, CredentialsSource, OidcRole};
-pub use self::refresh::{refresh_time, CredentialProvider, SigningCredentials};
 pub use self::settings::{
     is_oidc_provider_arn, is_role_arn, is_valid_session_name, AssumeRoleSettings, ClientSettings,
     CredentialSettings, OidcRoleSettings, SignatureAlgorithm, DEFAULT_SESSION_NAME,
@@ -67,17 +69,10 @@ pub use self::settings::{
 };
 pub use crate::kms::endpoint::Scheme;
 use crate::kms::endpoint::{endpoint_with_scheme, is_valid_region, parse_protocol, regional_host};
-pub use crate::kms::environment::{
-    Environment, ProcessEnvironment, ACCESS_KEY_ID_VARIABLES, ACCESS_KEY_SECRET_VARIABLES,
-    ENDPOINT_VARIABLES, PROFILE_VARIABLES, REGION_VARIABLES, SECURITY_TOKEN_VARIABLES,
-};
-use crate::kms::environment::{
-    STS_ENDPOINT_VARIABLE, STS_REGION_VARIABLE, VPC_ENDPOINT_ENABLED_VARIABLE,
-};
 use crate::kms::secret::SecretString;
 use chain::base_credential;
-use files::ProfileFiles;
-use roles::RoleDefaults;
+use chain::profiles::ProfileFiles;
+use chain::roles::RoleDefaults;
 
 /// Everything the client needs, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,7 +186,7 @@ pub fn resolve(
                     problem: "assumeRole needs roleArn".to_owned(),
                 }
             })?;
-            let role = roles::assume_role(
+            let role = chain::roles::assume_role(
                 &place,
                 "assumeRole.roleArn",
                 role_arn,

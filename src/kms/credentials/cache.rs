@@ -24,8 +24,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::fetch::{self, FetchContext};
-use super::metadata;
+use super::fetch::{metadata, sts, uri, FetchContext};
 use super::plan::{AssumeRole, CredentialPlan, Credentials, OidcRole};
 use crate::kms::error::KmsError;
 use crate::kms::options::CallOptions;
@@ -310,11 +309,9 @@ impl Refreshing {
                 role_name,
                 allow_imds_v1,
             } => metadata::ecs_role_credentials(context, role_name, *allow_imds_v1, options).await,
-            Fetch::Uri { uri } => {
-                metadata::uri_credentials(context, uri.expose_secret(), options).await
-            }
+            Fetch::Uri { uri } => uri::uri_credentials(context, uri.expose_secret(), options).await,
             Fetch::Oidc { role, source } => {
-                fetch::assume_role_with_oidc(context, role, source, options).await
+                sts::assume_role_with_oidc(context, role, source, options).await
             }
             Fetch::AssumeRole {
                 base,
@@ -323,7 +320,7 @@ impl Refreshing {
                 source,
             } => {
                 let caller = base.get(context, fetches, options).await?;
-                fetch::assume_role(
+                sts::assume_role(
                     context,
                     role,
                     &caller.credentials,

@@ -18,9 +18,9 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::error::CredentialsError;
-use super::plan::{CredentialPlan, Credentials, CredentialsSource};
 use super::roles::{self, RoleDefaults};
+use crate::kms::credentials::error::CredentialsError;
+use crate::kms::credentials::plan::{CredentialPlan, Credentials, CredentialsSource};
 use crate::kms::secret::SecretString;
 
 /// The file the Go and Java SDKs read, relative to the home directory.

@@ -2,15 +2,21 @@
 //! the environment's key, the environment's OIDC variables, the credential files, the instance
 //! role named in the environment, and a credentials URL from the environment, in that order.
 
-use super::files::ProfileFiles;
-use super::plan::{CredentialPlan, Credentials, CredentialsSource};
-use super::roles::{self, RoleDefaults};
+mod cli_file;
+mod ini_file;
+pub(super) mod profiles;
+pub(super) mod roles;
+pub(crate) mod variables;
+
+use self::profiles::ProfileFiles;
+use self::roles::RoleDefaults;
 use super::{configured_base_kinds, non_empty, ClientSettings, CredentialsError};
-use crate::kms::environment::{
+use crate::kms::credentials::chain::variables::{
     Environment, ACCESS_KEY_ID_VARIABLES, ACCESS_KEY_SECRET_VARIABLES, CREDENTIALS_URI_VARIABLE,
     ECS_METADATA_DISABLED_VARIABLE, ECS_METADATA_VARIABLE, OIDC_PROVIDER_ARN_VARIABLE,
     OIDC_TOKEN_FILE_VARIABLE, ROLE_ARN_VARIABLE, SECURITY_TOKEN_VARIABLES,
 };
+use crate::kms::credentials::plan::{CredentialPlan, Credentials, CredentialsSource};
 use crate::kms::secret::SecretString;
 
 /// The base credential (before `assumeRole`).

@@ -1,141 +1,19 @@
-//! Obtains temporary credentials from STS (`AssumeRole`, `AssumeRoleWithOIDC`), and the retry
-//! loop every credentials fetch shares (the metadata service and credentials URLs are in
-//! `metadata`).
-//!
-//! Every fetch runs under the calling operation's deadline and cancellation, and is retried like
-//! a KMS read (`retry`: throttling, 5xx, connection failures; never a refusal), with each wait
-//! announced to the call's retry observer.
+//! Temporary credentials from STS: `AssumeRole` signed with the credentials beneath a role, and
+//! `AssumeRoleWithOIDC` with the platform's OIDC token, each under the shared retry loop.
 
-use std::future::Future;
-use std::sync::Arc;
-
-use tokio::time::Instant;
-
-use super::error::CredentialsError;
-use super::plan::{AssumeRole, Credentials, OidcRole};
+use super::{credentials_error, with_retries, FetchContext};
+use crate::kms::credentials::error::CredentialsError;
+use crate::kms::credentials::plan::{AssumeRole, Credentials, OidcRole};
 use crate::kms::error::KmsError;
-use crate::kms::options::{CallOptions, StampSource};
+use crate::kms::options::CallOptions;
 use crate::kms::response::decode_reply;
-use crate::kms::retry::{classify_failure, Idempotency, RetryDecision, RetryEvent, RetryPolicy};
 use crate::kms::secret::secret_forms;
 use crate::kms::signer::format_timestamp;
 use crate::kms::sts::{
     assume_role_request, assume_role_with_oidc_request, parse_expiration, refusal, StsContext,
     StsReply, StsRequest, TemporaryCredentials,
 };
-use crate::kms::transport::{HttpMethod, Transport, WireRequest};
-
-/// What every fetch shares: the HTTP client (one pool with KMS), the STS and metadata targets,
-/// the retry policy and the clock.
-pub(crate) struct FetchContext {
-    pub sts: Transport,
-    pub metadata: Transport,
-    pub retry_policy: RetryPolicy,
-    pub stamps: Arc<dyn StampSource>,
-}
-
-pub(super) fn credentials_error(error: CredentialsError) -> KmsError {
-    KmsError::Credentials(Box::new(error))
-}
-
-/// Runs `attempt` until it succeeds, a failure is not worth repeating, `max_attempts` (when
-/// given, below the policy's) are used up, or the call's deadline or cancellation ends it.
-/// `describe` words a failure for the retry observer.
-pub(crate) async fn with_retries<T, F, Fut>(
-    action: &'static str,
-    context: &FetchContext,
-    max_attempts: Option<u32>,
-    options: &CallOptions,
-    describe: impl Fn(&KmsError) -> String,
-    mut attempt: F,
-) -> Result<T, KmsError>
-where
-    F: FnMut() -> Fut,
-    Fut: Future<Output = Result<T, KmsError>>,
-{
-    let mut attempts = 0u32;
-    let mut last_failure: Option<String> = None;
-    let deadline_error =
-        |attempts: u32, in_flight: bool, last: Option<String>| KmsError::DeadlineExceeded {
-            action,
-            attempts,
-            request_in_flight: in_flight,
-            last_failure: last,
-            last_request_id: None,
-        };
-    loop {
-        if options.cancellation.is_cancelled() {
-            return Err(KmsError::Cancelled {
-                action,
-                attempts,
-                request_in_flight: false,
-            });
-        }
-        if Instant::now() >= options.deadline {
-            return Err(deadline_error(attempts, false, last_failure));
-        }
-        attempts += 1;
-        let failure = tokio::select! {
-            biased;
-            () = options.cancellation.cancelled() => {
-                return Err(KmsError::Cancelled { action, attempts, request_in_flight: true });
-            }
-            () = tokio::time::sleep_until(options.deadline) => {
-                return Err(deadline_error(attempts, true, last_failure));
-            }
-            result = attempt() => match result {
-                Ok(value) => return Ok(value),
-                Err(failure) => failure,
-            },
-        };
-        let time_left = options.deadline.saturating_duration_since(Instant::now());
-        let capped;
-        let policy = match max_attempts {
-            Some(cap) if cap < context.retry_policy.max_attempts => {
-                capped = RetryPolicy {
-                    max_attempts: cap,
-                    ..context.retry_policy.clone()
-                };
-                &capped
-            }
-            _ => &context.retry_policy,
-        };
-        let decision = policy.decide(
-            classify_failure(&failure),
-            Idempotency::Idempotent,
-            attempts,
-            time_left,
-            context.stamps.jitter_fraction(),
-        );
-        match decision {
-            RetryDecision::Stop | RetryDecision::StopOutcomeUnknown => return Err(failure),
-            RetryDecision::StopDeadlineTooClose => {
-                return Err(deadline_error(attempts, false, Some(describe(&failure))));
-            }
-            RetryDecision::RetryAfter(delay) => {
-                let event = RetryEvent {
-                    action,
-                    attempt: attempts,
-                    delay,
-                    reason: describe(&failure),
-                };
-                tracing::info!(action, attempt = attempts, delay_ms = delay.as_millis() as u64, reason = %event.reason, "retrying a credentials request");
-                if let Some(observer) = &options.observer {
-                    observer(&event);
-                }
-                tokio::select! {
-                    biased;
-                    () = options.cancellation.cancelled() => {
-                        return Err(KmsError::Cancelled { action, attempts, request_in_flight: false });
-                    }
-                    () = tokio::time::sleep(delay) => {}
-                }
-                last_failure = Some(event.reason);
-            }
-        }
-    }
-}
-
+use crate::kms::transport::{HttpMethod, WireRequest};
 /// A failure worded for STS (the KMS wording says "kms").
 fn describe_sts_failure(error: &KmsError) -> String {
     match error {

@@ -6,13 +6,15 @@
 
 use std::path::PathBuf;
 
-use super::error::CredentialsError;
-use super::plan::{AssumeRole, OidcRole};
-use super::settings::{
+use crate::kms::credentials::chain::variables::{
+    Environment, IMDS_V1_DISABLED_VARIABLE, ROLE_SESSION_NAME_VARIABLE,
+};
+use crate::kms::credentials::error::CredentialsError;
+use crate::kms::credentials::plan::{AssumeRole, OidcRole};
+use crate::kms::credentials::settings::{
     is_oidc_provider_arn, is_role_arn, is_valid_session_name, DEFAULT_SESSION_NAME,
     DEFAULT_SESSION_SECONDS, MAX_SESSION_SECONDS, MIN_SESSION_SECONDS, SESSION_NAME_RULE,
 };
-use crate::kms::environment::{Environment, IMDS_V1_DISABLED_VARIABLE, ROLE_SESSION_NAME_VARIABLE};
 use crate::kms::secret::SecretString;
 
 /// What the environment contributes to every role, wherever its other settings come from.

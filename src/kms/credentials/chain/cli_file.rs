@@ -22,9 +22,11 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use super::error::CredentialsError;
-use super::plan::{AssumeRole, CredentialPlan, Credentials, CredentialsSource, OidcRole};
 use super::roles::{self, RoleDefaults};
+use crate::kms::credentials::error::CredentialsError;
+use crate::kms::credentials::plan::{
+    AssumeRole, CredentialPlan, Credentials, CredentialsSource, OidcRole,
+};
 use crate::kms::secret::SecretString;
 
 /// The file, relative to the home directory.

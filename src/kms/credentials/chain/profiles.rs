@@ -4,19 +4,20 @@
 
 use std::path::{Path, PathBuf};
 
-use super::plan::CredentialPlan;
 use super::roles::RoleDefaults;
-use super::{cli_profile, ini_file, non_empty, ClientSettings, CredentialsError};
-use crate::kms::environment::{
+use super::{cli_file, ini_file};
+use crate::kms::credentials::chain::variables::{
     Environment, CLI_PROFILE_DISABLED_VARIABLE, CREDENTIALS_FILE_VARIABLE, PROFILE_VARIABLES,
 };
+use crate::kms::credentials::plan::CredentialPlan;
+use crate::kms::credentials::{non_empty, ClientSettings, CredentialsError};
 
 /// The credential files, each read at most once and only when needed.
-pub(super) struct ProfileFiles<'a> {
+pub(crate) struct ProfileFiles<'a> {
     settings: &'a ClientSettings,
     environment: &'a dyn Environment,
     home_dir: Option<&'a Path>,
-    cli: Option<Option<cli_profile::CliProfileFile>>,
+    cli: Option<Option<cli_file::CliProfileFile>>,
 }
 
 /// The format of a file, guessed from its first character: the CLI file is JSON.
@@ -30,7 +31,7 @@ fn looks_like_json(path: &Path) -> bool {
 }
 
 impl<'a> ProfileFiles<'a> {
-    pub(super) fn new(
+    pub(crate) fn new(
         settings: &'a ClientSettings,
         environment: &'a dyn Environment,
         home_dir: Option<&'a Path>,
@@ -63,15 +64,15 @@ impl<'a> ProfileFiles<'a> {
     }
 
     /// The CLI file: `sharedCredentialsFile` when it is JSON, else the default one.
-    fn cli_file(&mut self) -> Result<Option<&cli_profile::CliProfileFile>, CredentialsError> {
+    fn cli_file(&mut self) -> Result<Option<&cli_file::CliProfileFile>, CredentialsError> {
         if self.cli.is_none() {
             let path = match self.explicit_file() {
                 Some(path) if looks_like_json(&path) => Some(path),
                 Some(_) => None,
-                None => self.home_dir.map(cli_profile::default_path),
+                None => self.home_dir.map(cli_file::default_path),
             };
             let file = match path {
-                Some(path) => cli_profile::read_file(&path)?,
+                Some(path) => cli_file::read_file(&path)?,
                 None => None,
             };
             self.cli = Some(file);
@@ -101,7 +102,7 @@ impl<'a> ProfileFiles<'a> {
 
     /// `profile` / `sharedCredentialsFile` from the provider config: the profile must exist in
     /// the named file, or else in the CLI file or the INI file.
-    pub(super) fn explicit_profile_plan(
+    pub(crate) fn explicit_profile_plan(
         &mut self,
         defaults: &RoleDefaults,
     ) -> Result<CredentialPlan, CredentialsError> {
@@ -115,7 +116,7 @@ impl<'a> ProfileFiles<'a> {
         }
         let name = requested
             .clone()
-            .unwrap_or_else(|| cli_profile::DEFAULT_PROFILE_NAME.to_owned());
+            .unwrap_or_else(|| cli_file::DEFAULT_PROFILE_NAME.to_owned());
         if let Some(path) = self.ini_path() {
             match ini_file::read_file(&path)? {
                 Some(file) => return file.plan(&name, defaults),
@@ -131,7 +132,7 @@ impl<'a> ProfileFiles<'a> {
         Err(CredentialsError::MissingCredentials {
             looked_in: vec![format!(
                 "profile {name:?} of ~/{} and ~/{}",
-                cli_profile::PROFILE_FILE_RELATIVE_PATH,
+                cli_file::PROFILE_FILE_RELATIVE_PATH,
                 ini_file::CREDENTIALS_FILE_RELATIVE_PATH
             )],
         })
@@ -139,7 +140,7 @@ impl<'a> ProfileFiles<'a> {
 
     /// Step 4 of the chain: the CLI file, then the INI file, with the profile the environment
     /// names (a profile asked for by name must exist in one of them).
-    pub(super) fn environment_profile_plan(
+    pub(crate) fn environment_profile_plan(
         &mut self,
         defaults: &RoleDefaults,
         looked_in: &mut Vec<String>,
@@ -168,18 +169,18 @@ impl<'a> ProfileFiles<'a> {
                 }
                 None => looked_in.push(match self.home_dir {
                     Some(home) => {
-                        format!("{} (not found)", cli_profile::default_path(home).display())
+                        format!("{} (not found)", cli_file::default_path(home).display())
                     }
                     None => format!(
                         "~/{} (no home directory is known)",
-                        cli_profile::PROFILE_FILE_RELATIVE_PATH
+                        cli_file::PROFILE_FILE_RELATIVE_PATH
                     ),
                 }),
             }
         }
         let name = requested
             .clone()
-            .unwrap_or_else(|| cli_profile::DEFAULT_PROFILE_NAME.to_owned());
+            .unwrap_or_else(|| cli_file::DEFAULT_PROFILE_NAME.to_owned());
         if let Some(path) = self.ini_path() {
             match ini_file::read_file(&path)? {
                 Some(file) if file.has_profile(&name) => {
@@ -204,7 +205,7 @@ impl<'a> ProfileFiles<'a> {
     }
 
     /// The `region_id` of the selected CLI profile, with where it came from.
-    pub(super) fn cli_region(&mut self) -> Option<(String, String)> {
+    pub(crate) fn cli_region(&mut self) -> Option<(String, String)> {
         let requested = self.requested_profile();
         let Ok(Some(cli)) = self.cli_file() else {
             return None;

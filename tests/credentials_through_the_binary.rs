@@ -504,8 +504,8 @@ fn rows() -> Vec<Row> {
             prepare: nothing,
             outcome: Outcome::Fails {
                 fragments: &[
-                    "cannot read the OIDC token file",
-                    "no-such-token: the file does not exist",
+                    "the OIDC token file ",
+                    "no-such-token does not exist",
                     "oidcTokenFile",
                 ],
             },
@@ -529,7 +529,7 @@ fn rows() -> Vec<Row> {
             outcome: Outcome::Fails {
                 fragments: &[
                     "the ECS instance role \"not-attached\"",
-                    "check ecsRoleName",
+                    "check the role's name (ecsRoleName",
                 ],
             },
         },

@@ -59,6 +59,7 @@ pub mod client;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
+pub mod local_file;
 pub mod model;
 pub mod operations;
 mod options;

@@ -378,6 +378,7 @@ pub fn credential_settings(inputs: &PropertyMap, unknown: &mut Vec<String>) -> C
             settings.assume_role_with_oidc = Some(OidcRoleSettings {
                 oidc_provider_arn: field("oidcProviderArn"),
                 oidc_token_file: field("oidcTokenFile"),
+                oidc_token: field("oidcToken").map(SecretString::new),
                 role_arn: field("roleArn"),
                 role_session_name: field("roleSessionName"),
                 session_expiration: seconds,

@@ -99,6 +99,7 @@ impl Provider {
             kms: RwLock::new(Arc::new(KmsAccess::new(
                 Arc::new(ProviderSettings::default()),
                 client_options.clone(),
+                options.engine_log.clone(),
             ))),
             client_options,
             resources: Registry::new(),
@@ -130,7 +131,11 @@ impl Provider {
         tracing::debug!(settings = ?settings, "configured");
         // A new configuration gets a new client (built on first use); operations in flight keep
         // the one they started with.
-        let access = KmsAccess::new(Arc::new(settings), self.client_options.clone());
+        let access = KmsAccess::new(
+            Arc::new(settings),
+            self.client_options.clone(),
+            self.engine_log.clone(),
+        );
         *self
             .kms
             .write()

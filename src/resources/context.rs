@@ -153,7 +153,11 @@ impl OperationContext {
     pub fn for_tests(working_directory: PathBuf) -> OperationContext {
         let settings = Arc::new(ProviderSettings::default());
         OperationContext {
-            kms: Arc::new(KmsAccess::new(settings.clone(), ClientOptions::default())),
+            kms: Arc::new(KmsAccess::new(
+                settings.clone(),
+                ClientOptions::default(),
+                EngineLog::discard(),
+            )),
             settings,
             cancellation: CancellationToken::new(),
             engine_log: EngineLog::discard(),

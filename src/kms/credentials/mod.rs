@@ -54,14 +54,17 @@ use std::path::Path;
 
 pub use self::cache::{refresh_time, CredentialProvider, SigningCredentials};
 pub use self::chain::variables::{
-    Environment, ProcessEnvironment, ACCESS_KEY_ID_VARIABLES, ACCESS_KEY_SECRET_VARIABLES,
-    ENDPOINT_VARIABLES, PROFILE_VARIABLES, REGION_VARIABLES, SECURITY_TOKEN_VARIABLES,
+    Environment, KeyVariables, ProcessEnvironment, ACCESS_KEY_FAMILIES, ENDPOINT_VARIABLES,
+    PROFILE_VARIABLES, REGION_VARIABLES,
 };
 use self::chain::variables::{
     STS_ENDPOINT_VARIABLE, STS_REGION_VARIABLE, VPC_ENDPOINT_ENABLED_VARIABLE,
 };
 pub use self::error::{CredentialsError, StsRefusal};
-pub use self::plan::{AssumeRole, CredentialPlan, Credentials, CredentialsSource, OidcRole};
+pub use self::plan::{
+    AssumeRole, CloudSsoLogin, CredentialPlan, Credentials, CredentialsSource, OAuthLogin,
+    OidcRole, OidcToken, StoredSts,
+};
 pub use self::settings::{
     is_oidc_provider_arn, is_role_arn, is_valid_session_name, AssumeRoleSettings, ClientSettings,
     CredentialSettings, OidcRoleSettings, SignatureAlgorithm, DEFAULT_SESSION_NAME,
@@ -91,6 +94,8 @@ pub struct ResolvedConfig {
     pub sts_scheme: Scheme,
     /// How KMS requests are signed.
     pub signature_algorithm: SignatureAlgorithm,
+    /// What the user should hear about (a credentials file other users may read).
+    pub warnings: Vec<String>,
 }
 
 impl ResolvedConfig {
@@ -112,6 +117,7 @@ impl ResolvedConfig {
             sts_endpoint: CENTRAL_STS_HOST.to_owned(),
             sts_scheme: Scheme::Https,
             signature_algorithm: SignatureAlgorithm::V2,
+            warnings: Vec::new(),
         }
     }
 
@@ -174,7 +180,7 @@ pub fn resolve(
     environment: &dyn Environment,
     home_dir: Option<&Path>,
 ) -> Result<ResolvedConfig, CredentialsError> {
-    let defaults = RoleDefaults::from_environment(environment);
+    let defaults = RoleDefaults::new(settings, environment);
     let mut files = ProfileFiles::new(settings, environment, home_dir);
     let base = base_credential(settings, environment, &mut files, &defaults)?;
     let credentials = match &settings.credential_settings.assume_role {
@@ -189,10 +195,13 @@ pub fn resolve(
             let role = chain::roles::assume_role(
                 &place,
                 "assumeRole.roleArn",
-                role_arn,
-                non_empty(assume.session_name.as_deref()),
-                assume.session_expiration,
-                non_empty(assume.policy.as_deref()),
+                chain::roles::RoleParts {
+                    role_arn,
+                    session_name: non_empty(assume.session_name.as_deref()),
+                    duration: assume.session_expiration,
+                    policy: non_empty(assume.policy.as_deref()),
+                    sts_endpoint: None,
+                },
                 assume.external_id.clone().filter(|id| !id.is_empty()),
                 &defaults,
             )?;
@@ -269,6 +278,7 @@ pub fn resolve(
             .credential_settings
             .signature_algorithm
             .unwrap_or_default(),
+        warnings: files.warnings,
     })
 }
 

@@ -31,7 +31,7 @@ pub(super) async fn create(
     inputs: NetworkRuleInputs,
 ) -> Result<CreateResult, ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let subject = NamedResource {
         resource: RULES.name,
@@ -68,7 +68,7 @@ pub(super) async fn read(
     context: &OperationContext,
     request: ReadRequest,
 ) -> Result<ReadResult, ResourceError> {
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Read,
@@ -108,7 +108,7 @@ pub(super) async fn update(
         });
     }
     let inputs = NetworkRuleInputs::from_properties(&request.news)?;
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Update,
@@ -143,7 +143,7 @@ pub(super) async fn delete(
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
     match delete_network_rule(&client, &request.id, &call.options()).await {
         Ok(_) => Ok(()),

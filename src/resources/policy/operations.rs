@@ -34,7 +34,7 @@ pub(super) async fn create(
     inputs: PolicyInputs,
 ) -> Result<CreateResult, ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let subject = NamedResource {
         resource: RULES.name,
@@ -70,7 +70,7 @@ pub(super) async fn read(
     context: &OperationContext,
     request: ReadRequest,
 ) -> Result<ReadResult, ResourceError> {
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Read,
@@ -121,7 +121,7 @@ pub(super) async fn update(
         });
     }
     let inputs = PolicyInputs::from_properties(&request.news)?;
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Update,
@@ -158,7 +158,7 @@ pub(super) async fn delete(
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
     match delete_policy(&client, &request.id, &call.options()).await {
         Ok(_) => Ok(()),

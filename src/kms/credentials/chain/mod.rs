@@ -1,22 +1,35 @@
-//! The base credential of the chain (before `assumeRole`): the provider config's one kind, else
-//! the environment's key, the environment's OIDC variables, the credential files, the instance
-//! role named in the environment, and a credentials URL from the environment, in that order.
+//! Where credentials are found, without the network: the base credential of the chain (before
+//! `assumeRole`), in this order:
+//!
+//! 1. the provider config's one kind (a static key, `assumeRoleWithOidc`, `ecsRoleName`,
+//!    `credentialsUri`, or `profile` / `sharedCredentialsFile`);
+//! 2. a static key in the environment (`variables::ACCESS_KEY_FAMILIES`);
+//! 3. an OIDC role in the environment (`ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_ROLE_ARN`
+//!    and `ALIBABA_CLOUD_OIDC_TOKEN_FILE` or `ALIBABA_CLOUD_OIDC_TOKEN`);
+//! 4. and 5. the CLI file, then the credentials file (`profiles`);
+//! 6. the instance role named in the environment;
+//! 7. a credentials URL from the environment;
+//! 8. the instance role the metadata service names (unless
+//!    `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true`): asked at run time, once per process.
+//!
+//! The submodules: `variables` (the names), `profiles` (which file and profile), `cli_file` and
+//! `ini_file` (the two formats), `roles` (checks and defaults of every role).
 
 mod cli_file;
 mod ini_file;
-pub(super) mod profiles;
-pub(super) mod roles;
+pub(crate) mod profiles;
+pub(crate) mod roles;
 pub(crate) mod variables;
 
 use self::profiles::ProfileFiles;
-use self::roles::RoleDefaults;
-use super::{configured_base_kinds, non_empty, ClientSettings, CredentialsError};
-use crate::kms::credentials::chain::variables::{
-    Environment, ACCESS_KEY_ID_VARIABLES, ACCESS_KEY_SECRET_VARIABLES, CREDENTIALS_URI_VARIABLE,
-    ECS_METADATA_DISABLED_VARIABLE, ECS_METADATA_VARIABLE, OIDC_PROVIDER_ARN_VARIABLE,
-    OIDC_TOKEN_FILE_VARIABLE, ROLE_ARN_VARIABLE, SECURITY_TOKEN_VARIABLES,
+use self::roles::{RoleDefaults, RoleParts};
+use self::variables::{
+    Environment, ACCESS_KEY_FAMILIES, CREDENTIALS_URI_VARIABLES, ECS_METADATA_DISABLED_VARIABLE,
+    ECS_ROLE_NAME_VARIABLES, OIDC_PROVIDER_ARN_VARIABLE, OIDC_TOKEN_FILE_VARIABLE,
+    OIDC_TOKEN_VARIABLE, ROLE_ARN_VARIABLE,
 };
-use crate::kms::credentials::plan::{CredentialPlan, Credentials, CredentialsSource};
+use super::{configured_base_kinds, non_empty, ClientSettings, CredentialsError};
+use crate::kms::credentials::plan::{CredentialPlan, CredentialsSource, OidcToken};
 use crate::kms::secret::SecretString;
 
 /// The base credential (before `assumeRole`).
@@ -46,9 +59,16 @@ pub(super) fn base_credential(
             let role_arn = from_environment(&oidc.role_arn, ROLE_ARN_VARIABLE);
             let provider_arn =
                 from_environment(&oidc.oidc_provider_arn, OIDC_PROVIDER_ARN_VARIABLE);
-            let token_file = from_environment(&oidc.oidc_token_file, OIDC_TOKEN_FILE_VARIABLE);
-            let (Some(role_arn), Some(provider_arn), Some(token_file)) =
-                (role_arn.clone(), provider_arn.clone(), token_file.clone())
+            // An inline token wins over a file, as in the Terraform provider.
+            let token = match oidc.oidc_token.clone().filter(|token| !token.is_empty()) {
+                Some(token) => Some(OidcToken::Inline(token)),
+                None => oidc_token_from_environment(
+                    non_empty(oidc.oidc_token_file.as_deref()),
+                    environment,
+                ),
+            };
+            let (Some(role_arn), Some(provider_arn), Some(token)) =
+                (role_arn.clone(), provider_arn.clone(), token.clone())
             else {
                 let mut missing = Vec::new();
                 if role_arn.is_none() {
@@ -57,8 +77,10 @@ pub(super) fn base_credential(
                 if provider_arn.is_none() {
                     missing.push(format!("oidcProviderArn (or {OIDC_PROVIDER_ARN_VARIABLE})"));
                 }
-                if token_file.is_none() {
-                    missing.push(format!("oidcTokenFile (or {OIDC_TOKEN_FILE_VARIABLE})"));
+                if token.is_none() {
+                    missing.push(format!(
+                        "oidcTokenFile or oidcToken (or {OIDC_TOKEN_FILE_VARIABLE} or {OIDC_TOKEN_VARIABLE})"
+                    ));
                 }
                 return Err(CredentialsError::IncompleteCredentials {
                     place: config_place,
@@ -68,12 +90,15 @@ pub(super) fn base_credential(
             let role = roles::oidc_role(
                 &config_place,
                 "assumeRoleWithOidc.roleArn",
-                role_arn,
+                RoleParts {
+                    role_arn,
+                    session_name: non_empty(oidc.role_session_name.as_deref()),
+                    duration: oidc.session_expiration,
+                    policy: non_empty(oidc.policy.as_deref()),
+                    sts_endpoint: None,
+                },
                 provider_arn,
-                token_file,
-                non_empty(oidc.role_session_name.as_deref()),
-                oidc.session_expiration,
-                non_empty(oidc.policy.as_deref()),
+                token,
                 defaults,
             )?;
             return Ok(CredentialPlan::Oidc {
@@ -83,10 +108,7 @@ pub(super) fn base_credential(
         }
         Some("ecsRoleName") => {
             return Ok(CredentialPlan::EcsRamRole {
-                role_name: extra
-                    .ecs_role_name
-                    .clone()
-                    .expect("the kind says it is set"),
+                role_name: extra.ecs_role_name.clone(),
                 allow_imds_v1: defaults.allow_imds_v1,
                 source: config,
             });
@@ -114,28 +136,41 @@ pub(super) fn base_credential(
     if let Some(found) = files.environment_profile_plan(defaults, &mut looked_in)? {
         return Ok(found);
     }
-    if !environment.is_true(ECS_METADATA_DISABLED_VARIABLE) {
-        if let Some(role_name) = environment.non_empty(ECS_METADATA_VARIABLE) {
+    let metadata_disabled = environment.is_true(ECS_METADATA_DISABLED_VARIABLE);
+    if !metadata_disabled {
+        if let Some((variable, role_name)) = environment.first_non_empty(&ECS_ROLE_NAME_VARIABLES) {
             return Ok(CredentialPlan::EcsRamRole {
-                role_name,
+                role_name: Some(role_name),
                 allow_imds_v1: defaults.allow_imds_v1,
-                source: CredentialsSource::Environment {
-                    variable: ECS_METADATA_VARIABLE,
-                },
+                source: CredentialsSource::Environment { variable },
             });
         }
     }
-    looked_in.push(format!("the environment ({ECS_METADATA_VARIABLE})"));
-    if let Some(uri) = environment.non_empty(CREDENTIALS_URI_VARIABLE) {
+    looked_in.push(format!(
+        "the environment ({})",
+        ECS_ROLE_NAME_VARIABLES.join(", ")
+    ));
+    if let Some((variable, uri)) = environment.first_non_empty(&CREDENTIALS_URI_VARIABLES) {
         return Ok(CredentialPlan::CredentialsUri {
             uri: SecretString::new(uri),
-            source: CredentialsSource::Environment {
-                variable: CREDENTIALS_URI_VARIABLE,
-            },
+            source: CredentialsSource::Environment { variable },
         });
     }
-    looked_in.push(format!("the environment ({CREDENTIALS_URI_VARIABLE})"));
-    Err(CredentialsError::MissingCredentials { looked_in })
+    looked_in.push(format!(
+        "the environment ({})",
+        CREDENTIALS_URI_VARIABLES.join(", ")
+    ));
+    if metadata_disabled {
+        looked_in.push(format!(
+            "the ECS instance metadata service (skipped: {ECS_METADATA_DISABLED_VARIABLE}=true)"
+        ));
+        return Err(CredentialsError::MissingCredentials { looked_in });
+    }
+    Ok(CredentialPlan::EcsRamRole {
+        role_name: None,
+        allow_imds_v1: defaults.allow_imds_v1,
+        source: CredentialsSource::DefaultChain { looked_in },
+    })
 }
 
 fn incomplete(place: &str, problem: &str) -> CredentialsError {
@@ -146,122 +181,134 @@ fn incomplete(place: &str, problem: &str) -> CredentialsError {
 }
 
 fn static_from_settings(settings: &ClientSettings) -> Result<CredentialPlan, CredentialsError> {
+    let place = "the provider config";
     let secret = settings
         .secret_key
         .clone()
         .filter(|secret| !secret.is_empty());
-    let token = settings
-        .security_token
-        .clone()
-        .filter(|token| !token.is_empty());
     match (non_empty(settings.access_key.as_deref()), secret) {
         (Some(access_key_id), Some(access_key_secret)) => Ok(CredentialPlan::Static {
-            credentials: Credentials {
-                access_key_id,
-                access_key_secret,
-                security_token: token,
-            },
+            credentials: roles::static_key(
+                place,
+                &access_key_id,
+                access_key_secret.expose_secret(),
+                settings
+                    .security_token
+                    .as_ref()
+                    .map(SecretString::expose_secret),
+            )?,
             source: CredentialsSource::ProviderConfig,
         }),
-        (Some(_), None) => Err(incomplete(
-            "the provider config",
-            "accessKey is set but secretKey is not",
-        )),
-        (None, Some(_)) => Err(incomplete(
-            "the provider config",
-            "secretKey is set but accessKey is not",
-        )),
+        (Some(_), None) => Err(incomplete(place, "accessKey is set but secretKey is not")),
+        (None, Some(_)) => Err(incomplete(place, "secretKey is set but accessKey is not")),
         (None, None) => Err(incomplete(
-            "the provider config",
+            place,
             "securityToken is set but accessKey and secretKey are not",
         )),
     }
 }
 
+/// The first family of variables that sets any part of a key gives the whole key.
 fn static_from_environment(
     environment: &dyn Environment,
     looked_in: &mut Vec<String>,
 ) -> Result<Option<CredentialPlan>, CredentialsError> {
-    let access_key_id = environment.first_non_empty(&ACCESS_KEY_ID_VARIABLES);
-    let secret = environment.first_non_empty(&ACCESS_KEY_SECRET_VARIABLES);
-    match (access_key_id, secret) {
-        (Some((variable, access_key_id)), Some((_, secret))) => {
-            let security_token = environment
-                .first_non_empty(&SECURITY_TOKEN_VARIABLES)
-                .map(|(_, token)| SecretString::new(token));
-            Ok(Some(CredentialPlan::Static {
-                credentials: Credentials {
-                    access_key_id,
-                    access_key_secret: SecretString::new(secret),
-                    security_token,
-                },
-                source: CredentialsSource::Environment { variable },
-            }))
-        }
-        (Some((variable, _)), None) => Err(incomplete(
-            "the environment",
-            &format!(
-                "{variable} is set but not {}",
-                ACCESS_KEY_SECRET_VARIABLES.join(" or ")
-            ),
-        )),
-        (None, Some((variable, _))) => Err(incomplete(
-            "the environment",
-            &format!(
-                "{variable} is set but not {}",
-                ACCESS_KEY_ID_VARIABLES.join(" or ")
-            ),
-        )),
-        (None, None) => {
-            looked_in.push(format!(
-                "the environment ({}, {})",
-                ACCESS_KEY_ID_VARIABLES.join(", "),
-                ACCESS_KEY_SECRET_VARIABLES.join(", ")
-            ));
-            Ok(None)
+    for family in ACCESS_KEY_FAMILIES {
+        let id = environment.non_empty(family.id);
+        let secret = environment.non_empty(family.secret);
+        let token = environment.non_empty(family.token);
+        match (id, secret) {
+            (Some(id), Some(secret)) => {
+                let place = format!("the environment ({})", family.id);
+                return Ok(Some(CredentialPlan::Static {
+                    credentials: roles::static_key(&place, &id, &secret, token.as_deref())?,
+                    source: CredentialsSource::Environment {
+                        variable: family.id,
+                    },
+                }));
+            }
+            (Some(_), None) => {
+                return Err(incomplete(
+                    "the environment",
+                    &format!("{} is set but not {}", family.id, family.secret),
+                ))
+            }
+            (None, Some(_)) => {
+                return Err(incomplete(
+                    "the environment",
+                    &format!("{} is set but not {}", family.secret, family.id),
+                ))
+            }
+            // A token alone belongs to no key; other tools may read it for other purposes.
+            (None, None) => {}
         }
     }
+    looked_in.push(format!(
+        "the environment ({})",
+        ACCESS_KEY_FAMILIES
+            .iter()
+            .flat_map(|family| [family.id, family.secret])
+            .collect::<Vec<_>>()
+            .join(", ")
+    ));
+    Ok(None)
 }
 
-/// The OIDC variables count as a credential only all together; the provider ARN or the token
-/// file without the rest is an error (the role ARN alone is ignored: it is also read as a
-/// default by other tools).
+/// The OIDC token of the environment: the file, else the token itself. `file` (a setting) wins
+/// over both variables.
+fn oidc_token_from_environment(
+    file: Option<String>,
+    environment: &dyn Environment,
+) -> Option<OidcToken> {
+    file.or_else(|| environment.non_empty(OIDC_TOKEN_FILE_VARIABLE))
+        .map(|path| OidcToken::File(path.into()))
+        .or_else(|| {
+            environment
+                .non_empty(OIDC_TOKEN_VARIABLE)
+                .map(|token| OidcToken::Inline(SecretString::new(token)))
+        })
+}
+
+/// The OIDC variables count as a credential only all together; the provider ARN or a token
+/// without the rest is an error (the role ARN alone is ignored: it is also read as a default by
+/// other tools).
 fn oidc_from_environment(
     environment: &dyn Environment,
     defaults: &RoleDefaults,
     looked_in: &mut Vec<String>,
 ) -> Result<Option<CredentialPlan>, CredentialsError> {
     let provider_arn = environment.non_empty(OIDC_PROVIDER_ARN_VARIABLE);
-    let token_file = environment.non_empty(OIDC_TOKEN_FILE_VARIABLE);
+    let token = oidc_token_from_environment(None, environment);
     let role_arn = environment.non_empty(ROLE_ARN_VARIABLE);
-    match (provider_arn, token_file, role_arn) {
-        (Some(provider_arn), Some(token_file), Some(role_arn)) => {
+    match (provider_arn, token, role_arn) {
+        (Some(provider_arn), Some(token), Some(role_arn)) => {
             let source = CredentialsSource::Environment {
                 variable: OIDC_PROVIDER_ARN_VARIABLE,
             };
             let role = roles::oidc_role(
                 &source.to_string(),
                 ROLE_ARN_VARIABLE,
-                role_arn,
+                RoleParts {
+                    role_arn,
+                    ..RoleParts::default()
+                },
                 provider_arn,
-                token_file,
-                None,
-                None,
-                None,
+                token,
                 defaults,
             )?;
             Ok(Some(CredentialPlan::Oidc { role, source }))
         }
         (None, None, _) => {
             looked_in.push(format!(
-                "the environment ({OIDC_PROVIDER_ARN_VARIABLE}, {OIDC_TOKEN_FILE_VARIABLE}, {ROLE_ARN_VARIABLE})"
+                "the environment ({OIDC_PROVIDER_ARN_VARIABLE}, {OIDC_TOKEN_FILE_VARIABLE} or {OIDC_TOKEN_VARIABLE}, {ROLE_ARN_VARIABLE})"
             ));
             Ok(None)
         }
-        (provider_arn, token_file, role_arn) => {
+        (provider_arn, token, role_arn) => {
+            let token_names = format!("{OIDC_TOKEN_FILE_VARIABLE} (or {OIDC_TOKEN_VARIABLE})");
             let missing: Vec<&str> = [
                 (provider_arn.is_none(), OIDC_PROVIDER_ARN_VARIABLE),
-                (token_file.is_none(), OIDC_TOKEN_FILE_VARIABLE),
+                (token.is_none(), token_names.as_str()),
                 (role_arn.is_none(), ROLE_ARN_VARIABLE),
             ]
             .into_iter()

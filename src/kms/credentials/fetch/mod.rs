@@ -12,25 +12,57 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::time::Instant;
 
+pub(crate) mod cloud_sso;
 pub(crate) mod metadata;
+pub(crate) mod oauth;
+pub(crate) mod process;
 pub(crate) mod sts;
 pub(crate) mod uri;
 
 use crate::kms::credentials::error::CredentialsError;
 use crate::kms::credentials::plan::Credentials;
+use crate::kms::credentials::Scheme;
 use crate::kms::error::KmsError;
 use crate::kms::options::{CallOptions, StampSource};
 use crate::kms::retry::{classify_failure, Idempotency, RetryDecision, RetryEvent, RetryPolicy};
+use crate::kms::secret::value_problem;
 use crate::kms::sts::{parse_expiration, TemporaryCredentials};
 use crate::kms::transport::Transport;
 
 /// What every fetch shares: the HTTP client (one pool with KMS), the STS and metadata targets,
 /// the retry policy and the clock.
 pub(crate) struct FetchContext {
+    /// The configured STS endpoint, through the environment's proxies.
     pub sts: Transport,
+    /// The scheme of STS hosts a profile names.
+    pub sts_scheme: Scheme,
+    /// The instance metadata service, never through a proxy.
     pub metadata: Transport,
+    /// The OAuth service instead of the profile site's (a test stand-in).
+    pub oauth_endpoint: Option<String>,
     pub retry_policy: RetryPolicy,
     pub stamps: Arc<dyn StampSource>,
+}
+
+impl FetchContext {
+    /// The transport to another host over the same client and proxies (a role's own STS host, a
+    /// credentials URL, a login service). `base_url` ends with `/`.
+    pub(crate) fn elsewhere(&self, base_url: String, host: String) -> Transport {
+        self.sts.sibling(base_url, host)
+    }
+
+    /// The STS transport of a role: its own host when its profile names one.
+    pub(crate) fn sts_of(&self, host: Option<&str>) -> Transport {
+        match host {
+            Some(host) => self.elsewhere(
+                format!("{}://{host}/", self.sts_scheme.as_str()),
+                host.to_owned(),
+            ),
+            None => self
+                .sts
+                .sibling(self.sts.base_url().to_owned(), self.sts.host().to_owned()),
+        }
+    }
 }
 
 pub(super) fn credentials_error(error: CredentialsError) -> KmsError {
@@ -142,17 +174,33 @@ pub(super) fn parse_credentials_document(
     status: u16,
     body: &[u8],
 ) -> Result<TemporaryCredentials, KmsError> {
-    let invalid = |problem: &str| KmsError::InvalidResponse {
-        action,
-        request_id: None,
-        http_status: status,
-        problem: problem.to_owned(),
-    };
+    let invalid = |problem: &str| invalid_answer(action, status, problem);
     if !(200..300).contains(&status) {
         return Err(invalid("the answer is not a success"));
     }
     let document: Value =
         serde_json::from_slice(body).map_err(|_| invalid("the body is not a JSON object"))?;
+    credentials_from_document(action, status, &document)
+}
+
+fn invalid_answer(action: &'static str, status: u16, problem: &str) -> KmsError {
+    KmsError::InvalidResponse {
+        action,
+        request_id: None,
+        http_status: status,
+        problem: problem.to_owned(),
+    }
+}
+
+/// The credentials in a JSON object with the fields above (the metadata service, a credentials
+/// URL, the CloudSSO portal's `CloudCredential`, the OAuth exchange). A value with a line break
+/// or another control character is refused as not a valid credential.
+pub(super) fn credentials_from_document(
+    action: &'static str,
+    status: u16,
+    document: &Value,
+) -> Result<TemporaryCredentials, KmsError> {
+    let invalid = |problem: &str| invalid_answer(action, status, problem);
     let field = |name: &str| {
         document
             .get(name)
@@ -175,6 +223,17 @@ pub(super) fn parse_credentials_document(
             "it lacks one of AccessKeyId, AccessKeySecret, SecurityToken, Expiration",
         ));
     };
+    for (name, value) in [
+        ("AccessKeyId", &access_key_id),
+        ("AccessKeySecret", &secret),
+        ("SecurityToken", &token),
+    ] {
+        if let Some(problem) = value_problem(value) {
+            return Err(invalid(&format!(
+                "its {name} {problem}, so it is not a valid credential"
+            )));
+        }
+    }
     let expiration =
         parse_expiration(&expiration).ok_or_else(|| invalid("its Expiration is not a time"))?;
     Ok(TemporaryCredentials {
@@ -193,8 +252,12 @@ pub(super) fn describe_fetch_failure(error: &KmsError) -> String {
         KmsError::InvalidResponse {
             problem,
             http_status,
+            request_id,
             ..
-        } => format!("the answer (http {http_status}) is not usable: {problem}"),
+        } => format!(
+            "the answer (http {http_status}, request id {}) is not usable: {problem}",
+            request_id.as_deref().unwrap_or("unknown")
+        ),
         other => other.to_string(),
     }
 }

@@ -1,19 +1,22 @@
 //! Temporary credentials from STS: `AssumeRole` signed with the credentials beneath a role, and
 //! `AssumeRoleWithOIDC` with the platform's OIDC token, each under the shared retry loop.
 
-use super::{credentials_error, with_retries, FetchContext};
+use std::path::PathBuf;
+
+use super::{credentials_error, credentials_from_document, with_retries, FetchContext};
 use crate::kms::credentials::error::CredentialsError;
-use crate::kms::credentials::plan::{AssumeRole, Credentials, OidcRole};
+use crate::kms::credentials::plan::{AssumeRole, Credentials, OidcRole, OidcToken};
 use crate::kms::error::KmsError;
+use crate::kms::local_file::{read_regular_file, ReadRules};
 use crate::kms::options::CallOptions;
 use crate::kms::response::decode_reply;
-use crate::kms::secret::secret_forms;
+use crate::kms::secret::{secret_forms, value_problem, SecretString};
 use crate::kms::signer::format_timestamp;
 use crate::kms::sts::{
-    assume_role_request, assume_role_with_oidc_request, parse_expiration, refusal, StsContext,
-    StsReply, StsRequest, TemporaryCredentials,
+    assume_role_request, assume_role_with_oidc_request, refusal, StsContext, StsReply, StsRequest,
+    TemporaryCredentials,
 };
-use crate::kms::transport::{HttpMethod, WireRequest};
+use crate::kms::transport::{HttpMethod, Transport, WireRequest};
 /// A failure worded for STS (the KMS wording says "kms").
 fn describe_sts_failure(error: &KmsError) -> String {
     match error {
@@ -61,7 +64,7 @@ fn sts_failure(error: KmsError, context: &StsContext<'_>, host: &str) -> KmsErro
 }
 
 async fn send_sts(
-    context: &FetchContext,
+    transport: &Transport,
     request: StsRequest,
     secrets: &[&str],
 ) -> Result<TemporaryCredentials, KmsError> {
@@ -74,24 +77,30 @@ async fn send_sts(
         headers: Vec::new(),
         timeout: None,
     };
-    let reply = context.sts.send(wire).await?;
+    let reply = transport.send(wire).await?;
     let decoded: StsReply = decode_reply(request.action, reply.status, &reply.body, secrets)?;
-    let expiration = parse_expiration(&decoded.credentials.expiration).ok_or_else(|| {
-        KmsError::InvalidResponse {
-            action: request.action,
-            request_id: decoded.request_id.clone(),
-            http_status: reply.status,
-            problem: "Credentials.Expiration is not a time".to_owned(),
-        }
-    })?;
-    Ok(TemporaryCredentials {
-        credentials: Credentials {
-            access_key_id: decoded.credentials.access_key_id,
-            access_key_secret: decoded.credentials.access_key_secret,
-            security_token: Some(decoded.credentials.security_token),
+    let document = serde_json::json!({
+        "AccessKeyId": decoded.credentials.access_key_id,
+        "AccessKeySecret": decoded.credentials.access_key_secret.expose_secret(),
+        "SecurityToken": decoded.credentials.security_token.expose_secret(),
+        "Expiration": decoded.credentials.expiration,
+    });
+    credentials_from_document(request.action, reply.status, &document).map_err(
+        |error| match error {
+            KmsError::InvalidResponse {
+                action,
+                http_status,
+                problem,
+                ..
+            } => KmsError::InvalidResponse {
+                action,
+                request_id: decoded.request_id.clone(),
+                http_status,
+                problem,
+            },
+            other => other,
         },
-        expiration,
-    })
+    )
 }
 
 /// `AssumeRole` with `caller`'s credentials.
@@ -113,11 +122,13 @@ pub(crate) async fn assume_role(
     secrets.extend(role.external_id.as_ref().map(|id| id.expose_secret()));
     let forms = secret_forms(secrets.into_iter());
     let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
+    let transport = context.sts_of(role.sts_endpoint.as_deref());
     let sts_context = StsContext {
         action: crate::kms::sts::ASSUME_ROLE,
         role_arn: &role.role_arn,
         role_source: role_source.to_owned(),
         proof: caller_description.to_owned(),
+        token_sent: caller.security_token.is_some(),
     };
     let result = with_retries(
         crate::kms::sts::ASSUME_ROLE,
@@ -133,26 +144,33 @@ pub(crate) async fn assume_role(
                 &format_timestamp(stamps.utc_now()),
                 &stamps.fresh_nonce(),
             );
-            send_sts(context, request, &forms)
+            send_sts(&transport, request, &forms)
         },
     )
     .await;
-    result.map_err(|error| sts_failure(error, &sts_context, context.sts.host()))
+    result.map_err(|error| sts_failure(error, &sts_context, transport.host()))
 }
 
-/// `AssumeRoleWithOIDC`, reading the token file again for every attempt.
+/// `AssumeRoleWithOIDC`, reading a token file again for every attempt.
 pub(crate) async fn assume_role_with_oidc(
     context: &FetchContext,
     role: &OidcRole,
     role_source: &str,
     options: &CallOptions,
 ) -> Result<TemporaryCredentials, KmsError> {
-    let token_file = role.token_file.display().to_string();
+    let proof = match &role.token {
+        OidcToken::File(path) => path.display().to_string(),
+        OidcToken::Inline(_) => {
+            "the OIDC token of the settings (oidcToken or ALIBABA_CLOUD_OIDC_TOKEN)".to_owned()
+        }
+    };
+    let transport = context.sts_of(role.sts_endpoint.as_deref());
     let sts_context = StsContext {
         action: crate::kms::sts::ASSUME_ROLE_WITH_OIDC,
         role_arn: &role.role_arn,
         role_source: role_source.to_owned(),
-        proof: token_file.clone(),
+        proof,
+        token_sent: true,
     };
     let result = with_retries(
         crate::kms::sts::ASSUME_ROLE_WITH_OIDC,
@@ -161,55 +179,53 @@ pub(crate) async fn assume_role_with_oidc(
         options,
         describe_sts_failure,
         || async {
-            let token = read_oidc_token(role).await?;
-            let forms = secret_forms(std::iter::once(token.as_str()));
+            let token = match &role.token {
+                OidcToken::File(path) => read_oidc_token(path.clone()).await?,
+                OidcToken::Inline(token) => token.clone(),
+            };
+            let forms = secret_forms(std::iter::once(token.expose_secret()));
             let forms: Vec<&str> = forms.iter().map(String::as_str).collect();
             let request = assume_role_with_oidc_request(
                 role,
-                &token,
+                token.expose_secret(),
                 &format_timestamp(context.stamps.utc_now()),
             );
-            send_sts(context, request, &forms).await
+            send_sts(&transport, request, &forms).await
         },
     )
     .await;
-    result.map_err(|error| sts_failure(error, &sts_context, context.sts.host()))
+    result.map_err(|error| sts_failure(error, &sts_context, transport.host()))
 }
 
 /// The largest OIDC token file read (a JWT is a few KB).
 const MAX_OIDC_TOKEN_BYTES: u64 = 64 * 1024;
 
-/// Reads the token file: only a regular file of bounded size, so a FIFO or a device at the path
-/// cannot stall the runtime and a huge file is not read into memory.
-async fn read_oidc_token(role: &OidcRole) -> Result<String, KmsError> {
-    let read = || -> Result<String, String> {
-        let metadata = std::fs::metadata(&role.token_file).map_err(|error| match error.kind() {
-            std::io::ErrorKind::NotFound => "the file does not exist".to_owned(),
-            _ => error.to_string(),
-        })?;
-        if !metadata.is_file() {
-            return Err("it is not a regular file".to_owned());
-        }
-        if metadata.len() > MAX_OIDC_TOKEN_BYTES {
-            return Err(format!("it is larger than {MAX_OIDC_TOKEN_BYTES} bytes"));
-        }
+/// Reads the token file through the hardened reader, on a blocking thread: a FIFO, a device or
+/// a huge file at the path is named, never waited on; a token with a line break inside is not a
+/// token.
+async fn read_oidc_token(path: PathBuf) -> Result<SecretString, KmsError> {
+    let read_path = path.clone();
+    let read = tokio::task::spawn_blocking(move || -> Result<SecretString, String> {
+        let rules = ReadRules {
+            max_bytes: MAX_OIDC_TOKEN_BYTES,
+            follow_symlinks: true,
+        };
+        let contents =
+            read_regular_file(&read_path, rules).map_err(|problem| problem.to_string())?;
         let token =
-            std::fs::read_to_string(&role.token_file).map_err(|error| match error.kind() {
-                std::io::ErrorKind::InvalidData => "the file is not UTF-8 text".to_owned(),
-                _ => error.to_string(),
-            })?;
+            String::from_utf8(contents.bytes).map_err(|_| "is not UTF-8 text".to_owned())?;
         let token = token.trim();
         if token.is_empty() {
-            return Err("the file is empty".to_owned());
+            return Err("is empty".to_owned());
         }
-        Ok(token.to_owned())
-    };
-    let problem = match read() {
-        Ok(token) => return Ok(token),
-        Err(problem) => problem,
-    };
-    Err(credentials_error(CredentialsError::OidcTokenFile {
-        path: role.token_file.clone(),
-        problem,
-    }))
+        if let Some(problem) = value_problem(token) {
+            return Err(format!(
+                "holds a token that {problem}, so it is not a valid OIDC token"
+            ));
+        }
+        Ok(SecretString::new(token))
+    })
+    .await
+    .unwrap_or_else(|error| Err(format!("could not be read ({error})")));
+    read.map_err(|problem| credentials_error(CredentialsError::OidcTokenFile { path, problem }))
 }

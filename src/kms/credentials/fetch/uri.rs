@@ -9,7 +9,7 @@ use super::{
     FetchContext,
 };
 use crate::kms::credentials::error::CredentialsError;
-use crate::kms::endpoint::redact_url;
+use crate::kms::endpoint::url_origin;
 use crate::kms::error::KmsError;
 use crate::kms::options::CallOptions;
 use crate::kms::secret::redact_secrets;
@@ -26,8 +26,9 @@ pub(crate) async fn uri_credentials(
     options: &CallOptions,
 ) -> Result<TemporaryCredentials, KmsError> {
     const ACTION: &str = "GetCredentialsFromUri";
-    let redacted = redact_url(uri);
-    let transport = context.sts.sibling(uri.to_owned(), redacted.clone());
+    // The URL may hold a token anywhere but in its origin: only that is ever quoted.
+    let redacted = url_origin(uri).unwrap_or_else(|| "(not an http or https URL)".to_owned());
+    let transport = context.elsewhere(uri.to_owned(), redacted.clone());
     let result = with_retries(
         ACTION,
         context,

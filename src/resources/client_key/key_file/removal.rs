@@ -1,21 +1,21 @@
 //! Removing the key file of a deleted client key, when it still holds that key.
 //!
 //! Whatever is at the path now was not necessarily put there by the provider, so it is read only
-//! if it is a regular file of at most [`MAX_KEY_FILE_BYTES`] (a key file is a few KB): not
-//! through a symlink (`O_NOFOLLOW`), without blocking (`O_NONBLOCK`, so a FIFO cannot hold the
-//! open), with the opened file checked to be the regular file that was inspected, and under the
-//! operation's deadline. Anything else (a FIFO, a device, a symlink to `/dev/zero`, a huge file)
+//! if it is a regular file of at most [`MAX_KEY_FILE_BYTES`] (a key file is a few KB), through
+//! the provider's one hardened reader (`kms::local_file`): not through a symlink, without
+//! blocking, with the opened file checked to be the regular file that was inspected, and under
+//! the operation's deadline. Anything else (a FIFO, a device, a symlink to `/dev/zero`, a huge file)
 //! is left alone, and the caller warns. The key file's lock is held meanwhile, so that a create
 //! writing the same path is never undone.
 
-use std::fs::{self, File, Metadata};
-use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::fs::{self, Metadata};
+use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{Mode, OFlags};
-use rustix::io::Errno;
 use tokio::time::Instant;
+
+use crate::kms::local_file::{file_kind, read_regular_file, FileProblem, ReadRules};
 
 use super::lock::{KeyFileLock, LockError};
 use super::KeyFileIdentity;
@@ -73,34 +73,23 @@ fn remove_blocking(target: &Path, client_key_id: &str) -> io::Result<Removal> {
         }
         Err(LockError::Io { error, .. }) => return Err(error),
     };
-    let file = match rustix::fs::open(
-        target,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
-        Mode::empty(),
-    ) {
-        Ok(descriptor) => File::from(descriptor),
-        Err(Errno::NOENT) => return Ok(Removal::Absent),
-        Err(Errno::LOOP) => {
-            return Ok(Removal::LeftAlone(
-                "it became a symbolic link, not a regular file".to_owned(),
-            ))
-        }
-        Err(errno) => return Err(io::Error::from(errno)),
+    let rules = ReadRules {
+        max_bytes: MAX_KEY_FILE_BYTES,
+        follow_symlinks: false,
     };
-    let opened = file.metadata()?;
+    let contents = match read_regular_file(target, rules) {
+        Ok(contents) => contents,
+        Err(FileProblem::NotFound) => return Ok(Removal::Absent),
+        Err(FileProblem::Unreadable(error)) => return Err(error),
+        Err(problem) => return Ok(Removal::LeftAlone(format!("it {problem}"))),
+    };
+    let opened = &contents.metadata;
     if opened.dev() != inspected.dev() || opened.ino() != inspected.ino() {
         return Ok(Removal::LeftAlone(
             "it was replaced while it was being checked".to_owned(),
         ));
     }
-    if let Some(reason) = not_a_key_file(&opened) {
-        return Ok(Removal::LeftAlone(reason));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
-        return Ok(Removal::LeftAlone(too_large(bytes.len() as u64)));
-    }
+    let bytes = contents.bytes;
     let holds_it = serde_json::from_slice::<KeyFileIdentity>(&bytes)
         .is_ok_and(|identity| identity.key_id == client_key_id);
     if !holds_it {
@@ -115,23 +104,10 @@ fn remove_blocking(target: &Path, client_key_id: &str) -> io::Result<Removal> {
 
 /// Why a file with this metadata is not read as a key file.
 fn not_a_key_file(metadata: &Metadata) -> Option<String> {
-    let file_type = metadata.file_type();
-    let what = if file_type.is_file() {
-        return (metadata.len() > MAX_KEY_FILE_BYTES).then(|| too_large(metadata.len()));
-    } else if file_type.is_symlink() {
-        "a symbolic link"
-    } else if file_type.is_dir() {
-        "a directory"
-    } else if file_type.is_fifo() {
-        "a FIFO"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else if file_type.is_char_device() || file_type.is_block_device() {
-        "a device"
-    } else {
-        "something else"
-    };
-    Some(format!("it is {what}, not a regular file"))
+    match file_kind(metadata) {
+        Some(found) => Some(format!("it is {found}, not a regular file")),
+        None => (metadata.len() > MAX_KEY_FILE_BYTES).then(|| too_large(metadata.len())),
+    }
 }
 
 fn too_large(bytes: u64) -> String {
@@ -173,7 +149,7 @@ mod tests {
         let link = directory.path().join("link.json");
         symlink("/dev/zero", &link).unwrap();
         let big = directory.path().join("big.json");
-        File::create(&big)
+        fs::File::create(&big)
             .unwrap()
             .set_len(MAX_KEY_FILE_BYTES + 1)
             .unwrap();

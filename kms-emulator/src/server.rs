@@ -50,6 +50,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     }
     router
         .merge(crate::metadata::router())
+        .merge(crate::logins::router())
         .fallback(kms_gateway)
         .with_state(shared)
 }

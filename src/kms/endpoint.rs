@@ -320,8 +320,8 @@ fn is_valid_host(host: &str) -> bool {
 
 /// What a message may quote of a URL that is itself a secret setting (a credentials URI may
 /// carry a token anywhere: in its user part, path or query): `scheme://host[:port]` and nothing
-/// more; `None` when the value has no recognisable scheme and host, and then nothing of it is
-/// quoted.
+/// more, the port only when it is a number; `None` when the value has no recognisable scheme and
+/// host, and then nothing of it is quoted.
 pub fn url_origin(value: &str) -> Option<String> {
     let (scheme, rest) = value.split_once("://")?;
     let scheme_is_word = !scheme.is_empty()
@@ -333,11 +333,24 @@ pub fn url_origin(value: &str) -> Option<String> {
         return None;
     }
     let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host = authority.rsplit('@').next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let (host, port) = match host_port.rfind(':') {
+        Some(colon) if !host_port[colon..].contains(']') => {
+            (&host_port[..colon], Some(&host_port[colon + 1..]))
+        }
+        _ => (host_port, None),
+    };
     let host_is_plain = host.bytes().all(|byte| {
         byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_' | b'[' | b']' | b':')
     });
-    host_is_plain.then(|| format!("{}://{host}", scheme.to_ascii_lowercase()))
+    // A port that is not a number is not quoted: it may be where the secret is.
+    let port = port
+        .filter(|port| {
+            !port.is_empty() && port.len() <= 5 && port.bytes().all(|byte| byte.is_ascii_digit())
+        })
+        .map(|port| format!(":{port}"))
+        .unwrap_or_default();
+    host_is_plain.then(|| format!("{}://{host}{port}", scheme.to_ascii_lowercase()))
 }
 
 /// A URL-like value fit to quote in a message: the user information (before `@`), the query and

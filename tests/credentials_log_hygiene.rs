@@ -137,6 +137,16 @@ fn an_oidc_exchange_leaves_no_token_on_stderr() {
 /// stderr (looked for whole, in halves, and percent-encoded).
 const MARKER: &str = "Zq7SECRETmarker42";
 
+/// A row of the table: its name, the provider settings, the environment, files in the working
+/// directory, and a fragment the answers must hold.
+type MalformedRow = (
+    &'static str,
+    serde_json::Value,
+    Vec<(&'static str, String)>,
+    &'static [(&'static str, &'static str)],
+    &'static str,
+);
+
 /// Issue 17 item 6: for each malformed secret setting, `checkConfig`, `configure` and an
 /// operation answer with a clear error, and no stdout line (replies, logs) and no stderr line
 /// carries the secret, whole or in part.
@@ -157,13 +167,7 @@ fn malformed_secret_settings_are_refused_without_quoting_them() {
         400,
         &json!({"RequestId": "sts-echo", "Code": "AuthenticationFail.OIDCToken.Invalid", "Message": echo}).to_string(),
     )]));
-    let rows: Vec<(
-        &str,
-        serde_json::Value,
-        Vec<(&str, String)>,
-        &[(&str, &str)],
-        &str,
-    )> = vec![
+    let rows: Vec<MalformedRow> = vec![
         (
             "a credentials URI that is only a token",
             json!({"credentialsUri": MARKER}),

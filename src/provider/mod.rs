@@ -129,6 +129,14 @@ impl Provider {
         let settings = config::settings_from_configure(&request.variables, request.args)
             .map_err(|failures| ProviderError::InvalidConfiguration { failures })?;
         tracing::debug!(settings = ?settings, "configured");
+        if !settings.from_alicloud.is_empty() {
+            let message = format!(
+                "using pulumi-alicloud's stack config for {} (no alicloud-kms:config setting gives them)",
+                settings.from_alicloud.join(", ")
+            );
+            tracing::info!("{message}");
+            self.engine_log.info(message, None);
+        }
         // A new configuration gets a new client (built on first use); operations in flight keep
         // the one they started with.
         let access = KmsAccess::new(

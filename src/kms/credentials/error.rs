@@ -14,7 +14,7 @@ use crate::kms::endpoint::EndpointProblem;
 #[non_exhaustive]
 pub enum CredentialsError {
     /// No place had credentials.
-    #[error("no alibaba cloud credentials found; looked in {}; set accessKey and secretKey (or assumeRoleWithOidc, ecsRoleName, credentialsUri, profile) in the provider config, or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment, or add a profile to ~/.aliyun/config.json", looked_in.join(", "))]
+    #[error("no alibaba cloud credentials found; looked in {}; set accessKey and secretKey (or assumeRoleWithOidc, ecsRoleName, credentialsUri, profile) in the stack config (alicloud-kms:accessKey, or pulumi-alicloud's alicloud:accessKey), or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment, or add a profile to ~/.aliyun/config.json", looked_in.join(", "))]
     MissingCredentials {
         /// Every place looked, in order.
         looked_in: Vec<String>,

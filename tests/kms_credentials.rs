@@ -1590,3 +1590,174 @@ fn a_broken_profile_file_is_ignored_when_nothing_is_needed_from_it() {
     assert_eq!(config.scheme, Scheme::Https);
     assert_eq!(config.endpoint, "kms.cn-hangzhou.aliyuncs.com");
 }
+
+/// Makes a FIFO at `path`.
+fn fifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+}
+
+/// Runs `resolve` on a thread and fails the test, instead of hanging it, if that takes long:
+/// nothing at a credential path may make the resolution wait.
+fn resolve_within_a_deadline(
+    settings: ClientSettings,
+    environment: BTreeMap<String, String>,
+    home: std::path::PathBuf,
+) -> Result<ResolvedConfig, CredentialsError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(resolve(&settings, &environment, Some(&home)));
+    });
+    receiver
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the resolution waited on a file")
+}
+
+/// Issue 17 item 3: a FIFO, a device, a symlink to either, a directory or a huge file at any
+/// credential path is named in a clear error, and never waited on or read.
+#[test]
+fn hostile_credential_files_are_named_never_waited_on() {
+    enum Where {
+        DefaultCli,
+        DefaultIni,
+        ConfigFileVariable,
+        CredentialsFileVariable,
+        SharedCredentialsFile,
+    }
+    let kinds: [(&str, &str); 6] = [
+        ("fifo", "is a FIFO, not a regular file"),
+        ("dev-zero", "is a character device, not a regular file"),
+        ("link-to-fifo", "is a FIFO, not a regular file"),
+        ("link-to-dev-zero", "is a character device, not a regular file"),
+        ("directory", "is a directory, not a regular file"),
+        ("huge", "has 4294967296 bytes, more than the 1048576"),
+    ];
+    for place in [
+        Where::DefaultCli,
+        Where::DefaultIni,
+        Where::ConfigFileVariable,
+        Where::CredentialsFileVariable,
+        Where::SharedCredentialsFile,
+    ] {
+        for (kind, expected) in kinds {
+            let home = tempfile::tempdir().unwrap();
+            let path = match place {
+                Where::DefaultCli => home.path().join(CLI),
+                Where::DefaultIni => home.path().join(INI),
+                _ => home.path().join("elsewhere/credentials"),
+            };
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            match kind {
+                "fifo" => fifo(&path),
+                "dev-zero" => std::os::unix::fs::symlink("/dev/zero", &path).unwrap(),
+                "link-to-fifo" => {
+                    let target = home.path().join("a-fifo");
+                    fifo(&target);
+                    std::os::unix::fs::symlink(&target, &path).unwrap();
+                }
+                "link-to-dev-zero" => {
+                    let link = home.path().join("zero");
+                    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+                    std::os::unix::fs::symlink(&link, &path).unwrap();
+                }
+                "directory" => std::fs::create_dir(&path).unwrap(),
+                _ => std::fs::File::create(&path)
+                    .unwrap()
+                    .set_len(4 * 1024 * 1024 * 1024)
+                    .unwrap(),
+            }
+            let mut environment = BTreeMap::from([(
+                "ALIBABA_CLOUD_REGION".to_owned(),
+                "cn-hangzhou".to_owned(),
+            )]);
+            let mut settings = ClientSettings::default();
+            match place {
+                Where::ConfigFileVariable => {
+                    environment.insert(
+                        "ALIBABA_CLOUD_CONFIG_FILE".to_owned(),
+                        path.display().to_string(),
+                    );
+                }
+                Where::CredentialsFileVariable => {
+                    environment.insert(
+                        "ALIBABA_CLOUD_CREDENTIALS_FILE".to_owned(),
+                        path.display().to_string(),
+                    );
+                }
+                Where::SharedCredentialsFile => {
+                    settings.credential_settings.shared_credentials_file =
+                        Some(path.display().to_string());
+                }
+                Where::DefaultCli | Where::DefaultIni => {}
+            }
+            let error = resolve_within_a_deadline(settings, environment, home.path().to_owned())
+                .expect_err(kind)
+                .to_string();
+            assert!(
+                error.contains(&format!("{} {expected}", path.display())),
+                "{kind}: {error}"
+            );
+        }
+    }
+}
+
+/// Issue 17 item 3: a credentials file others can read is a warning, as ssh gives; a private one
+/// is not.
+#[test]
+fn a_credentials_file_others_can_read_is_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    for (mode, warned) in [(0o600, false), (0o644, true), (0o640, true)] {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join(CLI);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, PROFILES).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let config = resolve(&ClientSettings::default(), &BTreeMap::new(), Some(home.path()))
+            .expect("the profile resolves");
+        assert_eq!(!config.warnings.is_empty(), warned, "{mode:o}: {:?}", config.warnings);
+        if warned {
+            assert!(
+                config.warnings[0].contains(&format!("can be read by other users (mode {mode:o}); make it private with chmod 600")),
+                "{:?}",
+                config.warnings
+            );
+        }
+    }
+}
+
+/// Issue 17 item 1: at the end of the chain, the instance role is asked of the metadata service;
+/// the plan keeps every place looked in before, for the error if there is no role either.
+#[test]
+fn the_default_chain_keeps_every_place_it_looked_in() {
+    let home = tempfile::tempdir().unwrap();
+    let config = resolve(
+        &settings(None, None, Some("cn-hangzhou")),
+        &BTreeMap::new(),
+        Some(home.path()),
+    )
+    .unwrap();
+    let CredentialPlan::EcsRamRole {
+        role_name: None,
+        source: CredentialsSource::DefaultChain { looked_in },
+        ..
+    } = &config.credentials
+    else {
+        panic!("{:?}", config.credentials)
+    };
+    let looked_in = looked_in.join("; ");
+    for fragment in [
+        "the provider config",
+        "ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALICLOUD_ACCESS_KEY, ALICLOUD_SECRET_KEY, ALIBABACLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE or ALIBABA_CLOUD_OIDC_TOKEN",
+        ".aliyun/config.json (not found)",
+        ".alibabacloud/credentials (not found)",
+        ".alibabacloud/credentials.ini (not found)",
+        "ALIBABA_CLOUD_ECS_METADATA, ALICLOUD_ECS_ROLE_NAME",
+        "ALIBABA_CLOUD_CREDENTIALS_URI, ALICLOUD_CREDENTIALS_URI",
+    ] {
+        assert!(looked_in.contains(fragment), "{fragment}: {looked_in}");
+    }
+}

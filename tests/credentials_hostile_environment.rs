@@ -51,8 +51,12 @@ const PATHS: [CredentialPath; 4] = [
 
 /// The hostile file's path under `home`, the provider settings and environment that make the
 /// provider read it.
-fn arrange(place: CredentialPath, home: &Path) -> (std::path::PathBuf, Value, Vec<(String, String)>) {
-    let mut settings = json!({"endpoint": "127.0.0.1:1", "protocol": "HTTP", "region": "cn-hangzhou"});
+fn arrange(
+    place: CredentialPath,
+    home: &Path,
+) -> (std::path::PathBuf, Value, Vec<(String, String)>) {
+    let mut settings =
+        json!({"endpoint": "127.0.0.1:1", "protocol": "HTTP", "region": "cn-hangzhou"});
     let mut environment = Vec::new();
     let path = match place {
         CredentialPath::SharedCredentialsFile => {
@@ -88,7 +92,10 @@ fn start(home: &Path, environment: &[(String, String)]) -> ProviderSession {
     let environment: Vec<(&str, &str)> = environment
         .iter()
         .map(|(name, value)| (name.as_str(), value.as_str()))
-        .chain([("ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT", "http://127.0.0.1:1")])
+        .chain([(
+            "ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT",
+            "http://127.0.0.1:1",
+        )])
         .collect();
     ProviderSession::start(home, &environment)
 }
@@ -121,7 +128,10 @@ fn a_fifo_or_a_device_at_any_credential_path_fails_the_operation_and_blocks_noth
             let create = provider.send("create", create_access_point("hostile"));
             let info = provider.send("getPluginInfo", json!({}));
             let answered = provider.reply(info);
-            assert!(answered["result"]["version"].is_string(), "{place:?} {kind}: {answered}");
+            assert!(
+                answered["result"]["version"].is_string(),
+                "{place:?} {kind}: {answered}"
+            );
             let reply = provider.reply(create);
             let message = reply["error"]["message"].as_str().unwrap_or_default();
             assert!(
@@ -218,11 +228,17 @@ fn forward(client: TcpStream, seen: &Seen) -> std::io::Result<()> {
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
     let mut parts = request_line.split_whitespace();
-    let (method, target) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
+    let (method, target) = (
+        parts.next().unwrap_or_default(),
+        parts.next().unwrap_or_default(),
+    );
     seen.lock().unwrap().push(format!("{method} {target}"));
     let rest = target.strip_prefix("http://").unwrap_or(target);
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let mut head = format!("{method} {} HTTP/1.1\r\n", if path.is_empty() { "/" } else { path });
+    let mut head = format!(
+        "{method} {} HTTP/1.1\r\n",
+        if path.is_empty() { "/" } else { path }
+    );
     let mut length = 0usize;
     loop {
         let mut line = String::new();
@@ -276,7 +292,10 @@ fn no_instance_metadata_request_reaches_a_proxy_named_in_the_environment() {
     let mut provider = ProviderSession::start(
         home.path(),
         &[
-            ("ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT", metadata.as_str()),
+            (
+                "ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT",
+                metadata.as_str(),
+            ),
             ("HTTP_PROXY", proxy_url.as_str()),
             ("http_proxy", proxy_url.as_str()),
             ("HTTPS_PROXY", proxy_url.as_str()),
@@ -300,11 +319,15 @@ fn no_instance_metadata_request_reaches_a_proxy_named_in_the_environment() {
     let seen = seen.lock().unwrap().clone();
     let emulator_url = format!("http://{}/", emulator.addr());
     assert!(
-        seen.iter().any(|line| line.contains(&emulator_url) && line.contains("Action=AssumeRole")),
+        seen.iter()
+            .any(|line| line.contains(&emulator_url) && line.contains("Action=AssumeRole")),
         "STS went through the proxy: {seen:?}"
     );
     assert!(
-        seen.iter().filter(|line| line.starts_with("POST ") || line.starts_with("GET ")).count() >= 2,
+        seen.iter()
+            .filter(|line| line.starts_with("POST ") || line.starts_with("GET "))
+            .count()
+            >= 2,
         "KMS went through the proxy: {seen:?}"
     );
     assert!(

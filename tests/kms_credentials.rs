@@ -1631,7 +1631,10 @@ fn hostile_credential_files_are_named_never_waited_on() {
         ("fifo", "is a FIFO, not a regular file"),
         ("dev-zero", "is a character device, not a regular file"),
         ("link-to-fifo", "is a FIFO, not a regular file"),
-        ("link-to-dev-zero", "is a character device, not a regular file"),
+        (
+            "link-to-dev-zero",
+            "is a character device, not a regular file",
+        ),
         ("directory", "is a directory, not a regular file"),
         ("huge", "has 4294967296 bytes, more than the 1048576"),
     ];
@@ -1669,10 +1672,8 @@ fn hostile_credential_files_are_named_never_waited_on() {
                     .set_len(4 * 1024 * 1024 * 1024)
                     .unwrap(),
             }
-            let mut environment = BTreeMap::from([(
-                "ALIBABA_CLOUD_REGION".to_owned(),
-                "cn-hangzhou".to_owned(),
-            )]);
+            let mut environment =
+                BTreeMap::from([("ALIBABA_CLOUD_REGION".to_owned(), "cn-hangzhou".to_owned())]);
             let mut settings = ClientSettings::default();
             match place {
                 Where::ConfigFileVariable => {
@@ -1715,12 +1716,23 @@ fn a_credentials_file_others_can_read_is_a_warning() {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, PROFILES).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
-        let config = resolve(&ClientSettings::default(), &BTreeMap::new(), Some(home.path()))
-            .expect("the profile resolves");
-        assert_eq!(!config.warnings.is_empty(), warned, "{mode:o}: {:?}", config.warnings);
+        let config = resolve(
+            &ClientSettings::default(),
+            &BTreeMap::new(),
+            Some(home.path()),
+        )
+        .expect("the profile resolves");
+        assert_eq!(
+            !config.warnings.is_empty(),
+            warned,
+            "{mode:o}: {:?}",
+            config.warnings
+        );
         if warned {
             assert!(
-                config.warnings[0].contains(&format!("can be read by other users (mode {mode:o}); make it private with chmod 600")),
+                config.warnings[0].contains(&format!(
+                    "can be read by other users (mode {mode:o}); make it private with chmod 600"
+                )),
                 "{:?}",
                 config.warnings
             );

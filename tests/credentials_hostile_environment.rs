@@ -247,8 +247,8 @@ fn forward(client: TcpStream, seen: &Seen) -> std::io::Result<()> {
             break;
         }
         let lower = line.to_ascii_lowercase();
-        if lower.starts_with("content-length:") {
-            length = lower["content-length:".len()..].trim().parse().unwrap_or(0);
+        if let Some(value) = lower.strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
         }
         if !lower.starts_with("connection:") && !lower.starts_with("proxy-") {
             head.push_str(&line);

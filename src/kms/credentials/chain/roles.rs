@@ -121,6 +121,45 @@ pub(crate) struct RoleParts {
     pub sts_endpoint: Option<String>,
 }
 
+/// What every role has, checked and with the defaults filled in.
+struct CheckedParts {
+    role_arn: String,
+    session_name: String,
+    duration_seconds: u32,
+    policy: Option<String>,
+    sts_endpoint: Option<String>,
+}
+
+/// Checks the role ARN, the session name and length and the policy of `parts`.
+fn checked_parts(
+    place: &str,
+    role_setting: &str,
+    parts: RoleParts,
+    defaults: &RoleDefaults,
+) -> Result<CheckedParts, CredentialsError> {
+    if !is_role_arn(&parts.role_arn) {
+        return Err(invalid(
+            role_setting,
+            place,
+            "a role ARN looks like acs:ram::<account id>:role/<role name>",
+        ));
+    }
+    let (session_name, duration_seconds) = session_fields(
+        place,
+        role_setting,
+        parts.session_name,
+        parts.duration,
+        defaults,
+    )?;
+    Ok(CheckedParts {
+        policy: checked_policy(place, &format!("policy of {role_setting}"), parts.policy)?,
+        role_arn: parts.role_arn,
+        session_name,
+        duration_seconds,
+        sts_endpoint: parts.sts_endpoint,
+    })
+}
+
 /// An `AssumeRole` role from its parts.
 pub(crate) fn assume_role(
     place: &str,
@@ -129,29 +168,14 @@ pub(crate) fn assume_role(
     external_id: Option<SecretString>,
     defaults: &RoleDefaults,
 ) -> Result<AssumeRole, CredentialsError> {
-    let RoleParts {
-        role_arn,
-        session_name,
-        duration,
-        policy,
-        sts_endpoint,
-    } = parts;
-    if !is_role_arn(&role_arn) {
-        return Err(invalid(
-            role_setting,
-            place,
-            "a role ARN looks like acs:ram::<account id>:role/<role name>",
-        ));
-    }
-    let (session_name, duration_seconds) =
-        session_fields(place, role_setting, session_name, duration, defaults)?;
+    let checked = checked_parts(place, role_setting, parts, defaults)?;
     Ok(AssumeRole {
-        policy: checked_policy(place, &format!("policy of {role_setting}"), policy)?,
-        role_arn,
-        session_name,
-        duration_seconds,
+        role_arn: checked.role_arn,
+        session_name: checked.session_name,
+        duration_seconds: checked.duration_seconds,
+        policy: checked.policy,
         external_id,
-        sts_endpoint,
+        sts_endpoint: checked.sts_endpoint,
     })
 }
 
@@ -164,23 +188,10 @@ pub(crate) fn oidc_role(
     token: OidcToken,
     defaults: &RoleDefaults,
 ) -> Result<OidcRole, CredentialsError> {
-    let RoleParts {
-        role_arn,
-        session_name,
-        duration,
-        policy,
-        sts_endpoint,
-    } = parts;
     if let OidcToken::Inline(token) = &token {
         check_secret(place, "OIDC token", token.expose_secret())?;
     }
-    if !is_role_arn(&role_arn) {
-        return Err(invalid(
-            role_setting,
-            place,
-            "a role ARN looks like acs:ram::<account id>:role/<role name>",
-        ));
-    }
+    let checked = checked_parts(place, role_setting, parts, defaults)?;
     if !is_oidc_provider_arn(&oidc_provider_arn) {
         return Err(invalid(
             "OIDC provider ARN",
@@ -188,16 +199,14 @@ pub(crate) fn oidc_role(
             "an OIDC provider ARN looks like acs:ram::<account id>:oidc-provider/<name>",
         ));
     }
-    let (session_name, duration_seconds) =
-        session_fields(place, role_setting, session_name, duration, defaults)?;
     Ok(OidcRole {
-        policy: checked_policy(place, &format!("policy of {role_setting}"), policy)?,
-        role_arn,
+        role_arn: checked.role_arn,
         oidc_provider_arn,
         token,
-        session_name,
-        duration_seconds,
-        sts_endpoint,
+        session_name: checked.session_name,
+        duration_seconds: checked.duration_seconds,
+        policy: checked.policy,
+        sts_endpoint: checked.sts_endpoint,
     })
 }
 

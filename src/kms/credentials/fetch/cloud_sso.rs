@@ -13,14 +13,13 @@
 
 use serde_json::Value;
 
-use super::{credentials_error, credentials_from_document, with_retries, FetchContext};
+use super::cli_login::{stored_while_valid, LoginService};
+use super::{credentials_error, credentials_from_document, FetchContext};
 use crate::kms::credentials::error::CredentialsError;
 use crate::kms::credentials::plan::CloudSsoLogin;
-use crate::kms::endpoint::url_origin;
 use crate::kms::error::KmsError;
 use crate::kms::options::CallOptions;
 use crate::kms::sts::TemporaryCredentials;
-use crate::kms::transport::{HttpMethod, WireRequest};
 
 /// The action name in messages and retry events.
 const ACTION: &str = "GetCloudSsoCredentials";
@@ -32,18 +31,10 @@ pub(crate) async fn cloud_sso_credentials(
     options: &CallOptions,
 ) -> Result<TemporaryCredentials, KmsError> {
     let now = context.stamps.utc_now().timestamp();
-    if let Some(stored) = login
-        .stored
-        .as_ref()
-        .filter(|stored| stored.expires_at > now)
-    {
-        if let Some(expiration) = chrono::DateTime::from_timestamp(stored.expires_at, 0) {
-            return Ok(TemporaryCredentials {
-                credentials: stored.credentials.clone(),
-                expiration,
-            });
-        }
+    if let Some(stored) = stored_while_valid(login.stored.as_ref(), now) {
+        return Ok(stored);
     }
+    let name = format!("the CloudSSO login of profile {:?}", login.profile);
     let relogin = format!(
         "log in again with `aliyun configure --profile {} --mode CloudSSO`, then run again",
         login.profile
@@ -52,98 +43,36 @@ pub(crate) async fn cloud_sso_credentials(
         Some(token) if login.access_token_expires_at > now => token.clone(),
         _ => {
             return Err(credentials_error(CredentialsError::LoginExpired {
-                login: format!("the CloudSSO login of profile {:?}", login.profile),
+                login: name,
                 advice: relogin,
             }))
         }
     };
-    let origin = url_origin(&login.sign_in_url)
-        .filter(|origin| origin.starts_with("http://") || origin.starts_with("https://"))
-        .ok_or_else(|| {
-            credentials_error(CredentialsError::InvalidSetting {
-                setting: "cloud_sso_sign_in_url".to_owned(),
-                place: format!("profile {:?}", login.profile),
-                problem: "it must be an http:// or https:// URL".to_owned(),
-            })
-        })?;
-    let host = origin
-        .split_once("://")
-        .map_or("", |(_, host)| host)
-        .to_owned();
-    let transport = context.elsewhere(format!("{origin}/"), host);
+    let portal = LoginService::at(context, &login.sign_in_url).ok_or_else(|| {
+        credentials_error(CredentialsError::InvalidSetting {
+            setting: "cloud_sso_sign_in_url".to_owned(),
+            place: format!("profile {:?}", login.profile),
+            problem: "it must be an http:// or https:// URL".to_owned(),
+        })
+    })?;
     let body = serde_json::json!({
         "AccountId": login.account_id,
         "AccessConfigurationId": login.access_configuration_id,
     })
     .to_string();
-    let result = with_retries(
-        ACTION,
-        context,
-        None,
-        options,
-        ToString::to_string,
-        || async {
-            let reply = transport
-                .send(WireRequest {
-                    action: ACTION,
-                    method: HttpMethod::Post,
-                    path: "cloud-credentials".to_owned(),
-                    query: String::new(),
-                    form_body: Some(body.clone()),
-                    headers: vec![
-                        ("content-type", "application/json".to_owned()),
-                        (
-                            "authorization",
-                            format!("Bearer {}", access_token.expose_secret()),
-                        ),
-                    ],
-                    timeout: None,
-                })
-                .await?;
-            let document: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-            if !(200..300).contains(&reply.status) {
-                return Err(KmsError::InvalidResponse {
-                    action: ACTION,
-                    request_id: request_id(&document),
-                    http_status: reply.status,
-                    problem: "the portal refused to issue credentials".to_owned(),
-                });
-            }
+    let headers = vec![
+        ("content-type", "application/json".to_owned()),
+        (
+            "authorization",
+            format!("Bearer {}", access_token.expose_secret()),
+        ),
+    ];
+    let answer = portal
+        .post(context, options, ACTION, "cloud-credentials", body, headers)
+        .await
+        .and_then(|(status, document)| {
             let credential = document.get("CloudCredential").unwrap_or(&Value::Null);
-            credentials_from_document(ACTION, reply.status, credential)
-        },
-    )
-    .await;
-    result.map_err(|error| match error {
-        KmsError::DeadlineExceeded { .. } | KmsError::Cancelled { .. } => error,
-        KmsError::InvalidResponse {
-            http_status: 401 | 403,
-            request_id,
-            ..
-        } => credentials_error(CredentialsError::LoginExpired {
-            login: format!(
-                "the CloudSSO login of profile {:?} (the portal refused its access token; request id {})",
-                login.profile,
-                request_id.as_deref().unwrap_or("unknown")
-            ),
-            advice: relogin.clone(),
-        }),
-        other => credentials_error(CredentialsError::Unavailable {
-            credential: format!(
-                "credentials from the CloudSSO portal {origin} for profile {:?}",
-                login.profile
-            ),
-            problem: super::describe_fetch_failure(&other),
-            advice: format!("check the network and any proxy, or {relogin}"),
-        }),
-    })
-}
-
-/// The `RequestId` of a login service's answer, when it names one.
-pub(super) fn request_id(document: &Value) -> Option<String> {
-    ["RequestId", "requestId", "request_id"]
-        .iter()
-        .find_map(|name| document.get(*name).and_then(Value::as_str))
-        .filter(|id| !id.is_empty() && id.len() <= 128)
-        .map(str::to_owned)
+            credentials_from_document(ACTION, status, credential)
+        });
+    answer.map_err(|error| portal.failure(&name, &relogin, error))
 }

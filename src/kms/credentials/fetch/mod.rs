@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde_json::Value;
 use tokio::time::Instant;
 
+mod cli_login;
 pub(crate) mod cloud_sso;
 pub(crate) mod metadata;
 pub(crate) mod oauth;

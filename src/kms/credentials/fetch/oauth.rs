@@ -22,18 +22,16 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::cloud_sso::request_id;
-use super::{credentials_error, credentials_from_document, with_retries, FetchContext};
+use super::cli_login::{request_id, stored_while_valid, LoginService};
+use super::{credentials_error, credentials_from_document, FetchContext};
 use crate::kms::credentials::error::CredentialsError;
 use crate::kms::credentials::plan::{OAuthLogin, StoredSts};
-use crate::kms::endpoint::url_origin;
 use crate::kms::error::KmsError;
 use crate::kms::local_file::{read_regular_file, ReadRules};
 use crate::kms::options::CallOptions;
 use crate::kms::secret::{value_problem, SecretString};
 use crate::kms::signer::{encode_pairs, format_timestamp};
 use crate::kms::sts::TemporaryCredentials;
-use crate::kms::transport::{HttpMethod, Transport, WireRequest};
 
 /// Refresh the access token when it has this many seconds or fewer left (the library's 1,200).
 const REFRESH_MARGIN_SECONDS: i64 = 1200;
@@ -57,18 +55,10 @@ pub(crate) async fn oauth_credentials(
     options: &CallOptions,
 ) -> Result<TemporaryCredentials, KmsError> {
     let now = context.stamps.utc_now().timestamp();
-    if let Some(stored) = login
-        .stored
-        .as_ref()
-        .filter(|stored| stored.expires_at > now)
-    {
-        if let Some(expiration) = chrono::DateTime::from_timestamp(stored.expires_at, 0) {
-            return Ok(TemporaryCredentials {
-                credentials: stored.credentials.clone(),
-                expiration,
-            });
-        }
+    if let Some(stored) = stored_while_valid(login.stored.as_ref(), now) {
+        return Ok(stored);
     }
+    let name = format!("the OAuth login of profile {:?}", login.profile);
     let relogin = format!(
         "log in again with `aliyun configure --profile {} --mode OAuth`, then run again",
         login.profile
@@ -77,50 +67,22 @@ pub(crate) async fn oauth_credentials(
         .oauth_endpoint
         .clone()
         .unwrap_or_else(|| login.sign_in_url.clone());
-    let origin = url_origin(&site).unwrap_or_default();
-    let host = origin
-        .split_once("://")
-        .map_or("", |(_, host)| host)
-        .to_owned();
-    let transport = context.elsewhere(format!("{origin}/"), host);
-    let failed = |error: KmsError| match error {
-        KmsError::DeadlineExceeded { .. } | KmsError::Cancelled { .. } => error,
-        KmsError::InvalidResponse {
-            http_status: 400 | 401 | 403,
-            request_id,
-            ..
-        } => credentials_error(CredentialsError::LoginExpired {
-            login: format!(
-                "the OAuth login of profile {:?} (the service refused its token; request id {})",
-                login.profile,
-                request_id.as_deref().unwrap_or("unknown")
-            ),
-            advice: relogin.clone(),
-        }),
-        other => credentials_error(CredentialsError::Unavailable {
-            credential: format!(
-                "credentials from the OAuth service {origin} for profile {:?}",
-                login.profile
-            ),
-            problem: super::describe_fetch_failure(&other),
-            advice: format!("check the network and any proxy, or {relogin}"),
-        }),
-    };
+    let service = LoginService::at(context, &site).ok_or_else(|| {
+        credentials_error(CredentialsError::InvalidSetting {
+            setting: "oauth_site_type".to_owned(),
+            place: format!("profile {:?}", login.profile),
+            problem: "its sign-in URL is not an http(s) URL".to_owned(),
+        })
+    })?;
 
     let access_token_usable = login.access_token.is_some()
         && login.access_token_expires_at - now > REFRESH_MARGIN_SECONDS;
     let mut refreshed = false;
     if !access_token_usable {
         if let Some(refresh_token) = login.refresh_token.clone() {
-            let reply = refresh(
-                context,
-                &transport,
-                login.client_id,
-                &refresh_token,
-                options,
-            )
-            .await
-            .map_err(&failed)?;
+            let reply = refresh(context, &service, login.client_id, &refresh_token, options)
+                .await
+                .map_err(|error| service.failure(&name, &relogin, error))?;
             login.access_token = Some(SecretString::new(reply.access_token));
             login.refresh_token = Some(SecretString::new(reply.refresh_token));
             login.access_token_expires_at = context.stamps.utc_now().timestamp()
@@ -132,14 +94,40 @@ pub(crate) async fn oauth_credentials(
         Some(token) if login.access_token_expires_at > now => token.clone(),
         _ => {
             return Err(credentials_error(CredentialsError::LoginExpired {
-                login: format!("the OAuth login of profile {:?}", login.profile),
+                login: name,
                 advice: relogin,
             }))
         }
     };
-    let fresh = exchange(context, &transport, &access_token, options)
+    let headers = vec![
+        ("content-type", "application/json".to_owned()),
+        (
+            "authorization",
+            format!("Bearer {}", access_token.expose_secret()),
+        ),
+    ];
+    let fresh = service
+        .post(
+            context,
+            options,
+            EXCHANGE,
+            "v1/exchange",
+            String::new(),
+            headers,
+        )
         .await
-        .map_err(&failed)?;
+        .and_then(|(status, document)| {
+            if document.get("error").is_some() {
+                return Err(KmsError::InvalidResponse {
+                    action: EXCHANGE,
+                    request_id: request_id(&document),
+                    http_status: 401,
+                    problem: "the service refused to exchange the token".to_owned(),
+                });
+            }
+            credentials_from_document(EXCHANGE, status, &document)
+        })
+        .map_err(|error| service.failure(&name, &relogin, error))?;
     login.stored = Some(StoredSts {
         credentials: fresh.credentials.clone(),
         expires_at: fresh.expiration.timestamp(),
@@ -154,116 +142,41 @@ pub(crate) async fn oauth_credentials(
     Ok(fresh)
 }
 
+/// The action names in messages and retry events.
+const REFRESH: &str = "RefreshOAuthToken";
+const EXCHANGE: &str = "ExchangeOAuthToken";
+
 async fn refresh(
     context: &FetchContext,
-    transport: &Transport,
+    service: &LoginService,
     client_id: &str,
     refresh_token: &SecretString,
     options: &CallOptions,
 ) -> Result<TokenReply, KmsError> {
-    const ACTION: &str = "RefreshOAuthToken";
-    with_retries(
-        ACTION,
-        context,
-        None,
-        options,
-        ToString::to_string,
-        || async {
-            let form = encode_pairs(&[
-                ("grant_type".to_owned(), "refresh_token".to_owned()),
-                (
-                    "refresh_token".to_owned(),
-                    refresh_token.expose_secret().to_owned(),
-                ),
-                ("client_id".to_owned(), client_id.to_owned()),
-                (
-                    "Timestamp".to_owned(),
-                    format_timestamp(context.stamps.utc_now()),
-                ),
-            ]);
-            let reply = transport
-                .send(WireRequest {
-                    action: ACTION,
-                    method: HttpMethod::Post,
-                    path: "v1/token".to_owned(),
-                    query: String::new(),
-                    form_body: Some(form),
-                    headers: Vec::new(),
-                    timeout: None,
-                })
-                .await?;
-            let document: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-            let invalid = |problem: &str| KmsError::InvalidResponse {
-                action: ACTION,
-                request_id: request_id(&document),
-                http_status: reply.status,
-                problem: problem.to_owned(),
-            };
-            if !(200..300).contains(&reply.status) {
-                return Err(invalid("the service refused to refresh the token"));
-            }
-            let tokens: TokenReply = serde_json::from_value(document.clone())
-                .map_err(|_| invalid("it lacks access_token or refresh_token"))?;
-            if [&tokens.access_token, &tokens.refresh_token]
-                .iter()
-                .any(|token| token.is_empty() || value_problem(token).is_some())
-            {
-                return Err(invalid("a token it gave is empty or not a valid token"));
-            }
-            Ok(tokens)
-        },
-    )
-    .await
-}
-
-async fn exchange(
-    context: &FetchContext,
-    transport: &Transport,
-    access_token: &SecretString,
-    options: &CallOptions,
-) -> Result<TemporaryCredentials, KmsError> {
-    const ACTION: &str = "ExchangeOAuthToken";
-    with_retries(
-        ACTION,
-        context,
-        None,
-        options,
-        ToString::to_string,
-        || async {
-            let reply = transport
-                .send(WireRequest {
-                    action: ACTION,
-                    method: HttpMethod::Post,
-                    path: "v1/exchange".to_owned(),
-                    query: String::new(),
-                    form_body: Some(String::new()),
-                    headers: vec![
-                        ("content-type", "application/json".to_owned()),
-                        (
-                            "authorization",
-                            format!("Bearer {}", access_token.expose_secret()),
-                        ),
-                    ],
-                    timeout: None,
-                })
-                .await?;
-            let document: Value = serde_json::from_slice(&reply.body).unwrap_or(Value::Null);
-            if !(200..300).contains(&reply.status) || document.get("error").is_some() {
-                return Err(KmsError::InvalidResponse {
-                    action: ACTION,
-                    request_id: request_id(&document),
-                    http_status: if (200..300).contains(&reply.status) {
-                        401
-                    } else {
-                        reply.status
-                    },
-                    problem: "the service refused to exchange the token".to_owned(),
-                });
-            }
-            credentials_from_document(ACTION, reply.status, &document)
-        },
-    )
-    .await
+    let form = encode_pairs(&[
+        ("grant_type", "refresh_token"),
+        ("refresh_token", refresh_token.expose_secret()),
+        ("client_id", client_id),
+        ("Timestamp", &format_timestamp(context.stamps.utc_now())),
+    ]);
+    let (status, document) = service
+        .post(context, options, REFRESH, "v1/token", form, Vec::new())
+        .await?;
+    let invalid = |problem: &str| KmsError::InvalidResponse {
+        action: REFRESH,
+        request_id: request_id(&document),
+        http_status: status,
+        problem: problem.to_owned(),
+    };
+    let tokens: TokenReply = serde_json::from_value(document.clone())
+        .map_err(|_| invalid("it lacks access_token or refresh_token"))?;
+    if [&tokens.access_token, &tokens.refresh_token]
+        .iter()
+        .any(|token| token.is_empty() || value_problem(token).is_some())
+    {
+        return Err(invalid("a token it gave is empty or not a valid token"));
+    }
+    Ok(tokens)
 }
 
 /// Writes the login's tokens and key back to its profile (see the module docs), on a blocking

@@ -134,6 +134,14 @@ impl CredentialsFile {
                 None,
             )
         };
+        let role_parts = || -> Result<RoleParts, CredentialsError> {
+            Ok(RoleParts {
+                role_arn: require("role_arn")?,
+                session_name: get("role_session_name"),
+                policy: get("policy"),
+                ..RoleParts::default()
+            })
+        };
         match kind.as_str() {
             "access_key" => Ok(CredentialPlan::Static {
                 credentials: static_key()?,
@@ -141,18 +149,7 @@ impl CredentialsFile {
             }),
             "ram_role_arn" => {
                 let credentials = static_key()?;
-                let role = roles::assume_role(
-                    &place,
-                    "role_arn",
-                    RoleParts {
-                        role_arn: require("role_arn")?,
-                        session_name: get("role_session_name"),
-                        policy: get("policy"),
-                        ..RoleParts::default()
-                    },
-                    None,
-                    defaults,
-                )?;
+                let role = roles::assume_role(&place, "role_arn", role_parts()?, None, defaults)?;
                 Ok(CredentialPlan::AssumeRole {
                     base: Box::new(CredentialPlan::Static {
                         credentials,
@@ -171,12 +168,7 @@ impl CredentialsFile {
                 let role = roles::oidc_role(
                     &place,
                     "role_arn",
-                    RoleParts {
-                        role_arn: require("role_arn")?,
-                        session_name: get("role_session_name"),
-                        policy: get("policy"),
-                        ..RoleParts::default()
-                    },
+                    role_parts()?,
                     require("oidc_provider_arn")?,
                     OidcToken::File(require("oidc_token_file_path")?.into()),
                     defaults,

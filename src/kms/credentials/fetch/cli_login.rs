@@ -10,6 +10,7 @@ use crate::kms::credentials::plan::StoredSts;
 use crate::kms::endpoint::url_origin;
 use crate::kms::error::KmsError;
 use crate::kms::options::CallOptions;
+use crate::kms::secret::SecretString;
 use crate::kms::sts::TemporaryCredentials;
 use crate::kms::transport::{HttpMethod, Transport, WireRequest};
 
@@ -23,6 +24,38 @@ pub(super) fn stored_while_valid(
         credentials: stored.credentials.clone(),
         expiration: chrono::DateTime::from_timestamp(stored.expires_at, 0)?,
     })
+}
+
+/// What to do when a login has no usable token: only the CLI can log in again.
+pub(super) fn relogin_advice(profile: &str, mode: &str) -> String {
+    format!(
+        "log in again with `aliyun configure --profile {profile} --mode {mode}`, then run again"
+    )
+}
+
+/// The login's token while it is live at `now`, else the error that says to log in again.
+pub(super) fn live_token(
+    token: Option<&SecretString>,
+    expires_at: i64,
+    now: i64,
+    login: &str,
+    relogin: &str,
+) -> Result<SecretString, KmsError> {
+    match token {
+        Some(token) if expires_at > now => Ok(token.clone()),
+        _ => Err(credentials_error(CredentialsError::LoginExpired {
+            login: login.to_owned(),
+            advice: relogin.to_owned(),
+        })),
+    }
+}
+
+/// The headers of a request a token authorises, with a JSON body.
+pub(super) fn bearer_headers(token: &SecretString) -> Vec<(&'static str, String)> {
+    vec![
+        ("content-type", "application/json".to_owned()),
+        ("authorization", format!("Bearer {}", token.expose_secret())),
+    ]
 }
 
 /// A login service: its origin (the only part of its URL a message quotes) and a transport to it.

@@ -13,7 +13,9 @@
 
 use serde_json::Value;
 
-use super::cli_login::{stored_while_valid, LoginService};
+use super::cli_login::{
+    bearer_headers, live_token, relogin_advice, stored_while_valid, LoginService,
+};
 use super::{credentials_error, credentials_from_document, FetchContext};
 use crate::kms::credentials::error::CredentialsError;
 use crate::kms::credentials::plan::CloudSsoLogin;
@@ -35,19 +37,14 @@ pub(crate) async fn cloud_sso_credentials(
         return Ok(stored);
     }
     let name = format!("the CloudSSO login of profile {:?}", login.profile);
-    let relogin = format!(
-        "log in again with `aliyun configure --profile {} --mode CloudSSO`, then run again",
-        login.profile
-    );
-    let access_token = match &login.access_token {
-        Some(token) if login.access_token_expires_at > now => token.clone(),
-        _ => {
-            return Err(credentials_error(CredentialsError::LoginExpired {
-                login: name,
-                advice: relogin,
-            }))
-        }
-    };
+    let relogin = relogin_advice(&login.profile, "CloudSSO");
+    let access_token = live_token(
+        login.access_token.as_ref(),
+        login.access_token_expires_at,
+        now,
+        &name,
+        &relogin,
+    )?;
     let portal = LoginService::at(context, &login.sign_in_url).ok_or_else(|| {
         credentials_error(CredentialsError::InvalidSetting {
             setting: "cloud_sso_sign_in_url".to_owned(),
@@ -60,15 +57,15 @@ pub(crate) async fn cloud_sso_credentials(
         "AccessConfigurationId": login.access_configuration_id,
     })
     .to_string();
-    let headers = vec![
-        ("content-type", "application/json".to_owned()),
-        (
-            "authorization",
-            format!("Bearer {}", access_token.expose_secret()),
-        ),
-    ];
     let answer = portal
-        .post(context, options, ACTION, "cloud-credentials", body, headers)
+        .post(
+            context,
+            options,
+            ACTION,
+            "cloud-credentials",
+            body,
+            bearer_headers(&access_token),
+        )
         .await
         .and_then(|(status, document)| {
             let credential = document.get("CloudCredential").unwrap_or(&Value::Null);

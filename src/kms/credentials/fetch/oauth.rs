@@ -22,7 +22,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::cli_login::{request_id, stored_while_valid, LoginService};
+use super::cli_login::{
+    bearer_headers, live_token, relogin_advice, request_id, stored_while_valid, LoginService,
+};
 use super::{credentials_error, credentials_from_document, FetchContext};
 use crate::kms::credentials::error::CredentialsError;
 use crate::kms::credentials::plan::{OAuthLogin, StoredSts};
@@ -59,10 +61,7 @@ pub(crate) async fn oauth_credentials(
         return Ok(stored);
     }
     let name = format!("the OAuth login of profile {:?}", login.profile);
-    let relogin = format!(
-        "log in again with `aliyun configure --profile {} --mode OAuth`, then run again",
-        login.profile
-    );
+    let relogin = relogin_advice(&login.profile, "OAuth");
     let site = context
         .oauth_endpoint
         .clone()
@@ -90,22 +89,13 @@ pub(crate) async fn oauth_credentials(
             refreshed = true;
         }
     }
-    let access_token = match &login.access_token {
-        Some(token) if login.access_token_expires_at > now => token.clone(),
-        _ => {
-            return Err(credentials_error(CredentialsError::LoginExpired {
-                login: name,
-                advice: relogin,
-            }))
-        }
-    };
-    let headers = vec![
-        ("content-type", "application/json".to_owned()),
-        (
-            "authorization",
-            format!("Bearer {}", access_token.expose_secret()),
-        ),
-    ];
+    let access_token = live_token(
+        login.access_token.as_ref(),
+        login.access_token_expires_at,
+        now,
+        &name,
+        &relogin,
+    )?;
     let fresh = service
         .post(
             context,
@@ -113,7 +103,7 @@ pub(crate) async fn oauth_credentials(
             EXCHANGE,
             "v1/exchange",
             String::new(),
-            headers,
+            bearer_headers(&access_token),
         )
         .await
         .and_then(|(status, document)| {

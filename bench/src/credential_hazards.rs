@@ -38,6 +38,9 @@ pub struct CredentialHazards {
     pub off_ecs: (Duration, Duration),
     /// Whether both said "no alibaba cloud credentials found".
     pub off_ecs_clear: bool,
+    /// The same with a metadata address that accepts connections and never answers (the worst
+    /// case; the test hook points the provider at it).
+    pub silent_metadata: Duration,
 }
 
 fn spawn(
@@ -231,9 +234,42 @@ pub fn measure(binary: &Path, scratch: &Path) -> Result<CredentialHazards, Bench
         .iter()
         .find(|(id, _, _)| *id == 2)
         .ok_or_else(|| BenchError::new("no create reply"))?;
+
+    // A metadata address that takes connections and never answers.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0")
+        .map_err(|error| BenchError::new(error.to_string()))?;
+    let silent_url = format!(
+        "http://{}",
+        silent
+            .local_addr()
+            .map_err(|error| BenchError::new(error.to_string()))?
+    );
+    let holder = std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in silent.incoming().take(4).flatten() {
+            held.push(stream);
+        }
+    });
+    let mut child = spawn(
+        binary,
+        &home,
+        &[
+            ("ALICLOUD_KMS_PROVIDER_TEST_HOOKS", "1".to_owned()),
+            ("ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT", silent_url),
+        ],
+    )?;
+    let silent_replies = timed_replies(&mut child, &lines)?;
+    drop(child.stdin.take());
+    let _ = child.wait();
+    drop(holder);
+    let silent_create = silent_replies
+        .iter()
+        .find(|(id, _, _)| *id == 2)
+        .ok_or_else(|| BenchError::new("no create reply"))?;
     Ok(CredentialHazards {
         cases,
         off_ecs: (first_create.1, second[0].1),
-        off_ecs_clear: said(&first_create.2) && said(&second[0].2),
+        off_ecs_clear: said(&first_create.2) && said(&second[0].2) && said(&silent_create.2),
+        silent_metadata: silent_create.1,
     })
 }

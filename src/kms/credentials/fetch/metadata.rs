@@ -31,6 +31,9 @@ use crate::kms::transport::{HttpMethod, WireRequest};
 pub(crate) const METADATA_CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long one metadata request may take in all.
 const METADATA_REQUEST_TIMEOUT: Duration = Duration::from_secs(2);
+/// How long a request of the role's discovery may take: the SDKs' 1-second read timeout, so
+/// that even a service that accepts connections and never answers costs about a second.
+const DISCOVERY_REQUEST_TIMEOUT: Duration = Duration::from_secs(1);
 /// Attempts at the credentials of a role: the service may be briefly busy; the SDKs do not
 /// retry at all.
 const METADATA_ATTEMPTS: u32 = 3;
@@ -141,12 +144,12 @@ async fn ask_role_name(
         matches!(error, KmsError::Transport { .. }).then(|| {
             format!(
                 "no answer within {} s: this is not an ECS instance",
-                METADATA_CONNECT_TIMEOUT.as_secs()
+                DISCOVERY_REQUEST_TIMEOUT.as_secs()
             )
         })
     };
     let attempt = async {
-        let token = match metadata_token(context).await {
+        let token = match metadata_token(context, DISCOVERY_REQUEST_TIMEOUT).await {
             Ok(token) => Some(token),
             Err(error) => {
                 if let Some(problem) = no_answer(&error) {
@@ -164,6 +167,7 @@ async fn ask_role_name(
                 ACTION,
                 METADATA_CREDENTIALS_PATH.to_owned(),
                 token,
+                DISCOVERY_REQUEST_TIMEOUT,
             ))
             .await
         {
@@ -216,7 +220,7 @@ async fn role_credentials(
         options,
         ToString::to_string,
         || async {
-            let token = match metadata_token(context).await {
+            let token = match metadata_token(context, METADATA_REQUEST_TIMEOUT).await {
                 Ok(token) => Some(token),
                 Err(_) if allow_imds_v1 => None,
                 Err(error) => return Err(error),
@@ -224,7 +228,7 @@ async fn role_credentials(
             let path = format!("{METADATA_CREDENTIALS_PATH}{}", percent_path(role_name));
             let reply = context
                 .metadata
-                .send(metadata_get(ACTION, path, token))
+                .send(metadata_get(ACTION, path, token, METADATA_REQUEST_TIMEOUT))
                 .await?;
             parse_credentials_document(ACTION, reply.status, &reply.body)
         },
@@ -247,7 +251,12 @@ async fn role_credentials(
     })
 }
 
-fn metadata_get(action: &'static str, path: String, token: Option<String>) -> WireRequest {
+fn metadata_get(
+    action: &'static str,
+    path: String,
+    token: Option<String>,
+    timeout: Duration,
+) -> WireRequest {
     WireRequest {
         action,
         method: HttpMethod::Get,
@@ -258,12 +267,12 @@ fn metadata_get(action: &'static str, path: String, token: Option<String>) -> Wi
             .map(|token| ("x-aliyun-ecs-metadata-token", token))
             .into_iter()
             .collect(),
-        timeout: Some(METADATA_REQUEST_TIMEOUT),
+        timeout: Some(timeout),
     }
 }
 
-/// An IMDSv2 session token.
-async fn metadata_token(context: &FetchContext) -> Result<String, KmsError> {
+/// An IMDSv2 session token, asked within `timeout`.
+async fn metadata_token(context: &FetchContext, timeout: Duration) -> Result<String, KmsError> {
     const ACTION: &str = "GetEcsMetadataToken";
     let reply = context
         .metadata
@@ -277,7 +286,7 @@ async fn metadata_token(context: &FetchContext) -> Result<String, KmsError> {
                 "x-aliyun-ecs-metadata-token-ttl-seconds",
                 METADATA_TOKEN_TTL_SECONDS.to_owned(),
             )],
-            timeout: Some(METADATA_REQUEST_TIMEOUT),
+            timeout: Some(timeout),
         })
         .await?;
     let token = String::from_utf8(reply.body).unwrap_or_default();

@@ -31,19 +31,13 @@ cp -r sdk/python "$work/python-sdk"
 say "tsc: sdk/nodejs into a program directory's node_modules, then the seed program against it"
 # The program directory looks like a user's: node_modules holds the test packages (@pulumi/pulumi,
 # typescript, ...) and our package pulumi-alicloud-kms, compiled to JavaScript.
-program="$work/node-program"
-mkdir -p "$program/node_modules"
-for entry in "$KMS_TEST_NODE_MODULES"/* "$KMS_TEST_NODE_MODULES"/.bin; do
-  ln -s "$entry" "$program/node_modules/"
-done
 cp -r sdk/nodejs "$work/nodejs-sdk"
-ln -s "$program/node_modules" "$work/nodejs-sdk/node_modules"
-package="$program/node_modules/pulumi-alicloud-kms"
-(cd "$work/nodejs-sdk" && tsc -p . --outDir "$package/bin")
-cp sdk/nodejs/package.json "$package/"
+ln -s "$KMS_TEST_NODE_MODULES" "$work/nodejs-sdk/node_modules"
+(cd "$work/nodejs-sdk" && tsc -p . --outDir bin)
+program="$work/node-program"
+program_directory "$program" "$work/nodejs-sdk"
 cp tests/node/seed_program.ts "$program/"
-(cd "$program" && tsc --strict --noEmitOnError --target es2020 --module commonjs --moduleResolution node \
-  --types node seed_program.ts)
+(cd "$program" && tsc "${program_tsc_flags[@]}" --noEmitOnError seed_program.ts)
 
 say "pytest: the Python host and the Python program"
 PYTHONPATH="$work/site" "$KMS_TEST_PYTHON" -m pytest -q -p no:cacheprovider \

@@ -134,17 +134,17 @@ export interface ApplicationAccessPointState {
     /**
      * The name of the application access point.
      */
-    applicationAccessPointName?: pulumi.Input<string>;
+    applicationAccessPointName?: pulumi.Input<string | undefined>;
 
     /**
      * A free-form description of the application access point.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The names of the permission policies bound to the application access point.
      */
-    policies?: pulumi.Input<pulumi.Input<string>[]>;
+    policies?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
 
 /**
@@ -159,7 +159,7 @@ export interface ApplicationAccessPointArgs {
     /**
      * A free-form description of the application access point. Can be changed in place.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.

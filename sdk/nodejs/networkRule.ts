@@ -119,17 +119,17 @@ export interface NetworkRuleState {
     /**
      * A free-form description of the network rule.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The name of the network rule.
      */
-    networkRuleName?: pulumi.Input<string>;
+    networkRuleName?: pulumi.Input<string | undefined>;
 
     /**
      * The private IPv4 addresses and CIDR blocks the rule allows.
      */
-    sourcePrivateIps?: pulumi.Input<pulumi.Input<string>[]>;
+    sourcePrivateIps?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
 
 /**
@@ -139,12 +139,12 @@ export interface NetworkRuleArgs {
     /**
      * A free-form description of the network rule. Can be changed in place.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
      */
-    networkRuleName?: pulumi.Input<string>;
+    networkRuleName?: pulumi.Input<string | undefined>;
 
     /**
      * The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.

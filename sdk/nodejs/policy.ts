@@ -152,32 +152,32 @@ export interface PolicyState {
     /**
      * The network rules that apply, as JSON.
      */
-    accessControlRules?: pulumi.Input<string>;
+    accessControlRules?: pulumi.Input<string | undefined>;
 
     /**
      * A free-form description of the permission policy.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The KMS instance the policy applies to.
      */
-    kmsInstanceId?: pulumi.Input<string>;
+    kmsInstanceId?: pulumi.Input<string | undefined>;
 
     /**
      * The permissions the policy grants.
      */
-    permissions?: pulumi.Input<pulumi.Input<string>[]>;
+    permissions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 
     /**
      * The name of the permission policy.
      */
-    policyName?: pulumi.Input<string>;
+    policyName?: pulumi.Input<string | undefined>;
 
     /**
      * The keys and secrets the policy applies to.
      */
-    resources?: pulumi.Input<pulumi.Input<string>[]>;
+    resources?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
 
 /**
@@ -192,7 +192,7 @@ export interface PolicyArgs {
     /**
      * A free-form description of the permission policy. Can be changed in place.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.

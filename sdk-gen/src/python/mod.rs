@@ -109,16 +109,23 @@ pub(super) fn plain_type(property_type: &PropertyType) -> String {
     }
 }
 
-pub(super) fn input_type(property_type: &PropertyType) -> String {
-    match property_type {
-        PropertyType::Array(item) => {
-            format!("pulumi.Input[Sequence[pulumi.Input[{}]]]", plain_type(item))
-        }
+/// The type of an input: every level accepts a `pulumi.Input` (a value, an awaitable or an output).
+/// An optional input also accepts `None` *inside* the input, as pulumi-alicloud's optional
+/// outputs hold it (`Output[Optional[str]]`), so one resource's optional output can feed another's
+/// optional input.
+pub(super) fn input_type(property_type: &PropertyType, optional: bool) -> String {
+    let value = match property_type {
+        PropertyType::Array(item) => format!("Sequence[pulumi.Input[{}]]", plain_type(item)),
         PropertyType::Map(value) => format!(
-            "pulumi.Input[Mapping[_builtins.str, pulumi.Input[{}]]]",
+            "Mapping[_builtins.str, pulumi.Input[{}]]",
             plain_type(value)
         ),
-        other => format!("pulumi.Input[{}]", plain_type(other)),
+        other => plain_type(other),
+    };
+    if optional {
+        format!("pulumi.Input[Optional[{value}]]")
+    } else {
+        format!("pulumi.Input[{value}]")
     }
 }
 
@@ -134,11 +141,7 @@ pub(super) fn output_type(property: &Property) -> String {
 }
 
 pub(super) fn parameter_type(property: &Property, required: bool) -> String {
-    if required {
-        input_type(&property.property_type)
-    } else {
-        format!("Optional[{}]", input_type(&property.property_type))
-    }
+    input_type(&property.property_type, !required)
 }
 
 /// `:param <type> <name>: <description>` lines, continuation lines indented.

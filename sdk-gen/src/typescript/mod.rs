@@ -103,25 +103,22 @@ fn plain_type(property_type: &PropertyType) -> String {
     }
 }
 
-/// The type of an input: every level accepts an `Input` (a value, a promise or an output).
-fn input_type(property_type: &PropertyType) -> String {
-    match property_type {
-        PropertyType::Array(item) => format!("pulumi.Input<pulumi.Input<{}>[]>", input_inner(item)),
-        PropertyType::Map(value) => format!(
-            "pulumi.Input<{{[key: string]: pulumi.Input<{}>}}>",
-            input_inner(value)
-        ),
-        other => format!("pulumi.Input<{}>", plain_type(other)),
-    }
-}
-
-fn input_inner(property_type: &PropertyType) -> String {
-    match property_type {
-        PropertyType::Array(_) | PropertyType::Map(_) => {
-            // Nested collections are accepted as plain values inside the outer input.
-            plain_type(property_type)
+/// The type of an input: every level accepts an `Input` (a value, a promise or an output). An
+/// optional input also accepts `undefined` *inside* the input, as pulumi-alicloud's optional
+/// outputs hold it (`Output<string | undefined>`), so one resource's optional output can feed
+/// another's optional input.
+fn input_type(property_type: &PropertyType, optional: bool) -> String {
+    let value = match property_type {
+        PropertyType::Array(item) => format!("pulumi.Input<{}>[]", plain_type(item)),
+        PropertyType::Map(value) => {
+            format!("{{[key: string]: pulumi.Input<{}>}}", plain_type(value))
         }
         other => plain_type(other),
+    };
+    if optional {
+        format!("pulumi.Input<{value} | undefined>")
+    } else {
+        format!("pulumi.Input<{value}>")
     }
 }
 
@@ -238,8 +235,10 @@ fn tsconfig_json(files: &BTreeMap<String, String>, header: &Header) -> Result<St
     for option in [
         "\"outDir\": \"bin\"",
         "\"target\": \"es2020\"",
-        "\"module\": \"commonjs\"",
-        "\"moduleResolution\": \"node\"",
+        // Node's own resolution (TypeScript 6 refuses the old `node`): CommonJS output, since
+        // package.json has no `"type": "module"`.
+        "\"module\": \"node16\"",
+        "\"moduleResolution\": \"node16\"",
         "\"declaration\": true",
         // No source maps: the package ships JavaScript and types, not the TypeScript they map to.
         "\"sourceMap\": false",

@@ -345,7 +345,7 @@ fn write_interface(
             out,
             "    {}{optional}: {};",
             property.name,
-            input_type(&property.property_type)
+            input_type(&property.property_type, !property.required)
         )?;
     }
     writeln!(out, "}}")

@@ -31,13 +31,13 @@ class ApplicationAccessPointArgs:
     def __init__(__self__, *,
                  application_access_point_name: pulumi.Input[_builtins.str],
                  policies: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
-                 description: Optional[pulumi.Input[_builtins.str]] = None) -> None:
+                 description: pulumi.Input[Optional[_builtins.str]] = None) -> None:
         """
         The set of arguments for constructing a ApplicationAccessPoint resource.
 
         :param pulumi.Input[str] application_access_point_name: The name of the application access point. It is also the resource id; changing it replaces the access point.
         :param pulumi.Input[Sequence[pulumi.Input[str]]] policies: The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the application access point. Can be changed in place.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point. Can be changed in place.
         """
         pulumi.set(__self__, "application_access_point_name", application_access_point_name)
         pulumi.set(__self__, "policies", policies)
@@ -70,29 +70,29 @@ class ApplicationAccessPointArgs:
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A free-form description of the application access point. Can be changed in place.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "description"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "description", value)
 
 
 @pulumi.input_type
 class _ApplicationAccessPointState:
     def __init__(__self__, *,
-                 application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
+                 application_access_point_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
         """
         Input properties used for looking up and filtering ApplicationAccessPoint resources.
 
-        :param Optional[pulumi.Input[str]] application_access_point_name: The name of the application access point.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the application access point.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
+        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
         """
         if application_access_point_name is not None:
             pulumi.set(__self__, "application_access_point_name", application_access_point_name)
@@ -103,38 +103,38 @@ class _ApplicationAccessPointState:
 
     @_builtins.property
     @pulumi.getter(name="applicationAccessPointName")
-    def application_access_point_name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def application_access_point_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The name of the application access point.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "application_access_point_name"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "application_access_point_name"))
 
     @application_access_point_name.setter
-    def application_access_point_name(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def application_access_point_name(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "application_access_point_name", value)
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A free-form description of the application access point.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "description"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "description", value)
 
     @_builtins.property
     @pulumi.getter
-    def policies(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def policies(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         The names of the permission policies bound to the application access point.
         """
-        return cast(Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "policies"))
+        return cast(pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "policies"))
 
     @policies.setter
-    def policies(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
+    def policies(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
         pulumi.set(self, "policies", value)
 
 
@@ -177,9 +177,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
                  resource_name: _builtins.str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  *,
-                 application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 application_access_point_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         An application access point (AAP) of Alibaba Cloud KMS. It names the permission policies (at most three) that an application gets when it authenticates to a KMS instance with one of the AAP's client keys.
@@ -207,9 +207,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] application_access_point_name: The name of the application access point. It is also the resource id; changing it replaces the access point.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the application access point. Can be changed in place.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
+        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point. It is also the resource id; changing it replaces the access point.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point. Can be changed in place.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
@@ -262,9 +262,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
     def _internal_init(__self__,
                        resource_name: _builtins.str,
                        opts: Optional[pulumi.ResourceOptions] = None,
-                       application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
-                       description: Optional[pulumi.Input[_builtins.str]] = None,
-                       policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                       application_access_point_name: pulumi.Input[Optional[_builtins.str]] = None,
+                       description: pulumi.Input[Optional[_builtins.str]] = None,
+                       policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                        provider_settings: Optional[ProviderSettings] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
@@ -303,9 +303,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
             id: pulumi.Input[_builtins.str],
             opts: Optional[pulumi.ResourceOptions] = None,
             *,
-            application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
-            description: Optional[pulumi.Input[_builtins.str]] = None,
-            policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            application_access_point_name: pulumi.Input[Optional[_builtins.str]] = None,
+            description: pulumi.Input[Optional[_builtins.str]] = None,
+            policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             provider_settings: Optional[ProviderSettings] = None) -> "ApplicationAccessPoint":
         """
         Gets an existing ApplicationAccessPoint resource's state with the given name, id, and optional extra
@@ -314,9 +314,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] application_access_point_name: The name of the application access point.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the application access point.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
+        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))

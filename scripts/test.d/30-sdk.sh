@@ -34,16 +34,21 @@ say "tsc (TypeScript 6) --strict --noEmit: committed sdk/"
 (cd "$work/committed/nodejs" && tsc6 --strict --noEmit -p .)
 
 # Programs written against the SDK type-check strictly, as a user's would: every resource's outputs
-# (optional ones included) into the next one's optional inputs (tests/*/typing_optional_outputs.*).
-say "mypy --strict: Python programs against the committed SDK"
+# (optional ones included) into the next one's optional inputs (tests/*/typing_optional_outputs.*),
+# and every program of the READMEs (tests/python/readme_examples.py), the one ported from
+# pulumi-alicloud among them.
+say "mypy --strict: Python programs (typing test, README examples) against the committed SDK"
 cp tests/python/typing_optional_outputs.py "$work/committed/python/"
-(cd "$work/committed/python" && "$KMS_TEST_PYTHON" -m mypy --strict --cache-dir "$work/mypy-cache" typing_optional_outputs.py)
-say "tsc --strict, TypeScript 5 and 6, node16 resolution: TypeScript programs against the committed SDK"
+"$KMS_TEST_PYTHON" tests/python/readme_examples.py --language python --out "$work/committed/python/readme"
+(cd "$work/committed/python" && "$KMS_TEST_PYTHON" -m mypy --strict --cache-dir "$work/mypy-cache" \
+  typing_optional_outputs.py readme/*.py)
+say "tsc --strict, TypeScript 5 and 6, node16 resolution: TypeScript programs (typing test, README examples)"
 (cd "$work/committed/nodejs" && tsc -p . --outDir "$work/committed/nodejs/bin")
 program_directory "$work/typing" "$work/committed/nodejs"
 cp tests/node/typing_optional_outputs.ts "$work/typing/"
-(cd "$work/typing" && tsc "${program_tsc_flags[@]}" --noEmit typing_optional_outputs.ts &&
-  tsc6 "${program_tsc_flags[@]}" --noEmit typing_optional_outputs.ts)
+"$KMS_TEST_PYTHON" tests/python/readme_examples.py --language typescript --out "$work/typing/readme"
+(cd "$work/typing" && tsc "${program_tsc_flags[@]}" --noEmit typing_optional_outputs.ts readme/*.ts &&
+  tsc6 "${program_tsc_flags[@]}" --noEmit typing_optional_outputs.ts readme/*.ts)
 
 mkdir -p "$work/fixtures"
 for fixture in sdk-gen/tests/fixtures/*.json; do

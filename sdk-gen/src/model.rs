@@ -55,6 +55,30 @@ pub struct Resource {
     pub state: Vec<Property>,
 }
 
+impl Package {
+    /// The name the docs import the package as, and the namespace pulumi-alicloud gives these
+    /// resources (`kms` for `alicloud-kms`: `alicloud.kms.ClientKey`): the last part of the name.
+    pub fn module_alias(&self) -> String {
+        self.name
+            .rsplit(['-', '_'])
+            .next()
+            .unwrap_or("sdk")
+            .to_string()
+    }
+
+    /// Every property name of every resource, sorted and unique.
+    pub fn all_property_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .resources
+            .iter()
+            .flat_map(Resource::all_property_names)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}
+
 impl Resource {
     /// Outputs that are not inputs: the SDK seeds them so the engine resolves them.
     pub fn output_only(&self) -> impl Iterator<Item = &Property> {

@@ -34,14 +34,11 @@ const applicationAccessPointProvider = dynamicProvider({
  *
  * An existing AAP can be imported by its name:
  *
- * ```sh
- * $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
+ * ```typescript
+ * new kms.ApplicationAccessPoint("example", { ... }, { import: "my-aap" });
  * ```
  *
- * With this SDK, adopt an existing resource with the `import` resource option, for example
- * `new ApplicationAccessPoint("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
- * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
- * provider plugin directly.)
+ * With the `import` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
  */
 export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
     /**

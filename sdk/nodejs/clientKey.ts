@@ -40,16 +40,13 @@ const clientKeyProvider = dynamicProvider({
  *
  * An existing client key can be imported by its id:
  *
- * ```sh
- * $ pulumi import alicloud-kms:index:ClientKey example KAAP.66abf237-63f6-4625-b8cf-47e1086e0000
+ * ```typescript
+ * new kms.ClientKey("example", { ... }, { import: "KAAP.66abf237-63f6-4625-b8cf-47e1086e0000" });
  * ```
  *
  * The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
  *
- * With this SDK, adopt an existing resource with the `import` resource option, for example
- * `new ClientKey("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
- * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
- * provider plugin directly.)
+ * With the `import` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
  */
 export class ClientKey extends pulumi.dynamic.Resource {
     /**

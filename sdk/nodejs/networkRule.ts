@@ -22,14 +22,11 @@ const networkRuleProvider = dynamicProvider({
  *
  * An existing network rule can be imported by its name:
  *
- * ```sh
- * $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
+ * ```typescript
+ * new kms.NetworkRule("example", { ... }, { import: "my-network-rule" });
  * ```
  *
- * With this SDK, adopt an existing resource with the `import` resource option, for example
- * `new NetworkRule("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
- * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
- * provider plugin directly.)
+ * With the `import` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
  */
 export class NetworkRule extends pulumi.dynamic.Resource {
     /**

@@ -22,14 +22,11 @@ const policyProvider = dynamicProvider({
  *
  * An existing policy can be imported by its name:
  *
- * ```sh
- * $ pulumi import alicloud-kms:index:Policy example my-policy
+ * ```typescript
+ * new kms.Policy("example", { ... }, { import: "my-policy" });
  * ```
  *
- * With this SDK, adopt an existing resource with the `import` resource option, for example
- * `new Policy("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
- * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
- * provider plugin directly.)
+ * With the `import` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
  */
 export class Policy extends pulumi.dynamic.Resource {
     /**

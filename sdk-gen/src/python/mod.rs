@@ -8,12 +8,13 @@
 use std::collections::BTreeMap;
 use std::fmt::{self, Write};
 
-use crate::docs::{description_lines, python_docstring};
+use crate::docs::{description_lines, python_docstring, rename_words, Renames, SdkDocs};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property, PropertyType, Resource};
 
 mod input_type;
 mod package;
+mod readme;
 mod resource;
 mod settings;
 use crate::names;
@@ -76,7 +77,13 @@ impl Language for Python {
             format!("{}.py", package::BUILD_BACKEND_MODULE),
             package::build_backend(package, header)?,
         );
-        files.insert("README.md".to_string(), package::readme(package, header)?);
+        files.insert("README.md".to_string(), readme::readme(package, header)?);
+        if let Some(namespace) = namespace_module(package, header)? {
+            files.insert(
+                format!("{module_directory}/{}.py", package.module_alias()),
+                namespace,
+            );
+        }
         files.insert("LICENSE".to_string(), LICENSE_TEXT.to_string());
         Ok(files)
     }
@@ -144,17 +151,63 @@ pub(super) fn parameter_type(property: &Property, required: bool) -> String {
     input_type(&property.property_type, !required)
 }
 
+/// Schema names → Python names, for the prose of docstrings and messages: every property of every
+/// resource and every setting whose Python name differs (`notBefore` → `not_before`).
+pub(super) fn python_renames(package: &Package) -> Renames {
+    package
+        .all_property_names()
+        .into_iter()
+        .chain(package.config_variables.iter().map(|variable| variable.name.as_str()))
+        .filter_map(|name| {
+            let python = names::python_property_name(name);
+            (python != name).then(|| (name.to_string(), python))
+        })
+        .collect()
+}
+
+/// A description's lines with the schema's names spelled as in Python.
+pub(super) fn python_description_lines(description: &str, renames: &Renames) -> Vec<String> {
+    description_lines(&rename_words(description, renames))
+}
+
+/// How a Python program adopts an existing resource (the docs' `pulumi import` becomes this).
+pub(super) fn import_example(package: &Package, class: &str, id: &str) -> String {
+    format!(
+        "{}.{class}(\"example\", ..., opts=pulumi.ResourceOptions(import_={}))",
+        package.module_alias(),
+        string_literal(id)
+    )
+}
+
+/// A resource's description as its Python docstrings show it (see `docs::resource_description`).
+pub(super) fn resource_description_lines(package: &Package, resource: &Resource) -> Vec<String> {
+    let renames = python_renames(package);
+    let example = |class: &str, id: &str| import_example(package, class, id);
+    let docs = SdkDocs {
+        language: "python",
+        renames: &renames,
+        import_option: "import_",
+        import_example: &example,
+    };
+    crate::docs::resource_description(
+        resource.description.as_deref().unwrap_or(""),
+        &resource.class_name,
+        &docs,
+    )
+}
+
 /// `:param <type> <name>: <description>` lines, continuation lines indented.
 pub(super) fn param_doc_lines(
     properties: &[Property],
     required: impl Fn(&Property) -> bool,
+    renames: &Renames,
 ) -> Vec<String> {
     let mut lines = Vec::new();
     for property in properties {
         let description = property
             .description
             .as_deref()
-            .map(description_lines)
+            .map(|description| python_description_lines(description, renames))
             .unwrap_or_default();
         let type_text = parameter_type(property, required(property)).replace("_builtins.", "");
         let mut first = format!(":param {type_text} {}:", python_name(property));
@@ -175,11 +228,11 @@ pub(super) fn param_doc_lines(
     lines
 }
 
-pub(super) fn property_docstring(indent: &str, property: &Property) -> String {
+pub(super) fn property_docstring(indent: &str, property: &Property, renames: &Renames) -> String {
     let mut lines = property
         .description
         .as_deref()
-        .map(description_lines)
+        .map(|description| python_description_lines(description, renames))
         .unwrap_or_default();
     if let Some(message) = &property.deprecation_message {
         lines.push(format!("Deprecated: {message}"));
@@ -191,7 +244,11 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
     let mut out = header.line(CommentSyntax::Hash);
     writeln!(out)?;
     if let Some(description) = &package.description {
-        out.push_str(&python_docstring("", &description_lines(description)));
+        let renames = python_renames(package);
+        out.push_str(&python_docstring(
+            "",
+            &python_description_lines(description, &renames),
+        ));
         writeln!(out)?;
     }
     writeln!(out, "from ._rpc import ProviderError")?;
@@ -214,6 +271,10 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
         exported.push(format!("{class}Args"));
         exported.push(class.clone());
     }
+    if has_namespace(package) {
+        writeln!(out, "from . import {}", package.module_alias())?;
+        exported.push(package.module_alias());
+    }
     exported.sort();
     writeln!(out)?;
     writeln!(out, "__all__ = [")?;
@@ -222,4 +283,53 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
     }
     writeln!(out, "]")?;
     Ok(out)
+}
+
+/// Whether the package gets the namespace module pulumi-alicloud's programs reach these resources
+/// by (`alicloud.kms`): unless a resource module already has its name.
+fn has_namespace(package: &Package) -> bool {
+    let alias = package.module_alias();
+    !package
+        .resources
+        .iter()
+        .any(|resource| module_name(resource) == alias)
+}
+
+/// `kms.py`: every public name of the package again, so that a program written for
+/// pulumi-alicloud (`import pulumi_alicloud as alicloud`, then `alicloud.kms.ClientKey(...)`) ports
+/// by changing its import line to `import pulumi_alicloud_kms as alicloud`.
+fn namespace_module(package: &Package, header: &Header) -> Result<Option<String>, fmt::Error> {
+    if !has_namespace(package) {
+        return Ok(None);
+    }
+    let alias = package.module_alias();
+    let mut out = header.line(CommentSyntax::Hash);
+    writeln!(out)?;
+    writeln!(out, "\"\"\"")?;
+    writeln!(out, "The resources under the name pulumi-alicloud gives their module (``alicloud.{alias}``), so that a")?;
+    writeln!(out, "program written for pulumi-alicloud ports by changing its import line to")?;
+    writeln!(out, "``import {} as alicloud``.", package.python_package_name)?;
+    writeln!(out, "\"\"\"")?;
+    writeln!(out)?;
+    writeln!(out, "from ._rpc import ProviderError")?;
+    writeln!(out, "from .provider_settings import ProviderSettings, provider_binary")?;
+    let mut exported = vec![
+        "ProviderError".to_string(),
+        "ProviderSettings".to_string(),
+        "provider_binary".to_string(),
+    ];
+    for resource in &package.resources {
+        let class = &resource.class_name;
+        writeln!(out, "from .{} import {class}, {class}Args", module_name(resource))?;
+        exported.push(format!("{class}Args"));
+        exported.push(class.clone());
+    }
+    exported.sort();
+    writeln!(out)?;
+    writeln!(out, "__all__ = [")?;
+    for name in exported {
+        writeln!(out, "    {},", string_literal(&name))?;
+    }
+    writeln!(out, "]")?;
+    Ok(Some(out))
 }

@@ -78,6 +78,12 @@ impl Language for TypeScript {
             settings::settings_module(package, header)?,
         );
         files.insert("index.ts".to_string(), index_module(package, header)?);
+        if has_namespace(package) {
+            files.insert(
+                format!("{}.ts", package.module_alias()),
+                namespace_module(package, header)?,
+            );
+        }
         files.insert("LICENSE".to_string(), LICENSE_TEXT.to_string());
         files.insert("package.json".to_string(), package_json(package, header));
         files.insert("tsconfig.json".to_string(), tsconfig_json(&files, header)?);
@@ -147,9 +153,9 @@ fn string_literal(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
 }
 
-fn index_module(package: &Package, header: &Header) -> Result<String, fmt::Error> {
-    let mut out = header.line(CommentSyntax::DoubleSlash);
-    writeln!(out)?;
+/// The exports of the package: every resource with its `Args` and `State`, the settings and the
+/// binary's helpers.
+fn write_exports(out: &mut String, package: &Package) -> fmt::Result {
     for resource in &package.resources {
         let class = &resource.class_name;
         writeln!(
@@ -162,7 +168,48 @@ fn index_module(package: &Package, header: &Header) -> Result<String, fmt::Error
         out,
         "export {{ ProviderSettings, ResourceOptions, providerBinary }} from \"./providerSettings\";"
     )?;
-    writeln!(out, "export {{ ProviderError }} from \"./rpc\";")?;
+    writeln!(out, "export {{ ProviderError }} from \"./rpc\";")
+}
+
+fn index_module(package: &Package, header: &Header) -> Result<String, fmt::Error> {
+    let mut out = header.line(CommentSyntax::DoubleSlash);
+    writeln!(out)?;
+    write_exports(&mut out, package)?;
+    if has_namespace(package) {
+        writeln!(
+            out,
+            "export * as {} from \"./{}\";",
+            package.module_alias(),
+            package.module_alias()
+        )?;
+    }
+    Ok(out)
+}
+
+/// Whether the package gets the namespace pulumi-alicloud's programs reach these resources by
+/// (`alicloud.kms`): unless a resource module already has its name.
+fn has_namespace(package: &Package) -> bool {
+    let alias = package.module_alias();
+    !package
+        .resources
+        .iter()
+        .any(|resource| module_name(resource) == alias)
+}
+
+/// `kms.ts`: every export of the package again, as the namespace `kms`, so that a program written
+/// for pulumi-alicloud (`import * as alicloud from "@pulumi/alicloud"`, then
+/// `new alicloud.kms.ClientKey(...)`) ports by changing its import line.
+fn namespace_module(package: &Package, header: &Header) -> Result<String, fmt::Error> {
+    let mut out = header.line(CommentSyntax::DoubleSlash);
+    writeln!(out)?;
+    out.push_str(&jsdoc(
+        "",
+        &[format!(
+            "The resources under the name pulumi-alicloud gives their module (`alicloud.{}`), so that a program written for pulumi-alicloud ports by changing its import line.",
+            package.module_alias()
+        )],
+    ));
+    write_exports(&mut out, package)?;
     Ok(out)
 }
 

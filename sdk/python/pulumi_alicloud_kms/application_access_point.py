@@ -142,7 +142,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
     """
     An application access point (AAP) of Alibaba Cloud KMS. It names the permission policies (at most three) that an application gets when it authenticates to a KMS instance with one of the AAP's client keys.
 
-    The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
+    The AAP is identified by its name: the resource id is `application_access_point_name`, and changing the name creates a new AAP. The policies and the description can be changed in place.
 
     ## Example Usage
 
@@ -159,14 +159,11 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
 
     An existing AAP can be imported by its name:
 
-    ```sh
-    $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
+    ```python
+    kms.ApplicationAccessPoint("example", ..., opts=pulumi.ResourceOptions(import_="my-aap"))
     ```
 
-    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
-    ``ApplicationAccessPoint("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
-    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
-    that run the provider plugin directly.)
+    With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -184,7 +181,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         """
         An application access point (AAP) of Alibaba Cloud KMS. It names the permission policies (at most three) that an application gets when it authenticates to a KMS instance with one of the AAP's client keys.
 
-        The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
+        The AAP is identified by its name: the resource id is `application_access_point_name`, and changing the name creates a new AAP. The policies and the description can be changed in place.
 
         ## Example Usage
 
@@ -201,9 +198,11 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
 
         An existing AAP can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
+        ```python
+        kms.ApplicationAccessPoint("example", ..., opts=pulumi.ResourceOptions(import_="my-aap"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -224,7 +223,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         """
         An application access point (AAP) of Alibaba Cloud KMS. It names the permission policies (at most three) that an application gets when it authenticates to a KMS instance with one of the AAP's client keys.
 
-        The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
+        The AAP is identified by its name: the resource id is `application_access_point_name`, and changing the name creates a new AAP. The policies and the description can be changed in place.
 
         ## Example Usage
 
@@ -241,9 +240,11 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
 
         An existing AAP can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
+        ```python
+        kms.ApplicationAccessPoint("example", ..., opts=pulumi.ResourceOptions(import_="my-aap"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param ApplicationAccessPointArgs args: The arguments to use to populate this resource's properties.

@@ -42,8 +42,8 @@ class ClientKeyArgs:
 
         :param pulumi.Input[str] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
         :param pulumi.Input[str] password: The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
         :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
         """
         pulumi.set(__self__, "aap_name", aap_name)
@@ -83,7 +83,7 @@ class ClientKeyArgs:
     @pulumi.getter(name="notAfter")
     def not_after(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
+        The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. Changing it replaces the client key.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_after"))
 
@@ -95,7 +95,7 @@ class ClientKeyArgs:
     @pulumi.getter(name="notBefore")
     def not_before(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_before"))
 
@@ -225,7 +225,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     """
     A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
-    KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
+    KMS hands out the private key only once, in the reply that creates the client key. Set `private_key_data_file` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
     A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 
@@ -248,16 +248,13 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
 
     An existing client key can be imported by its id:
 
-    ```sh
-    $ pulumi import alicloud-kms:index:ClientKey example KAAP.66abf237-63f6-4625-b8cf-47e1086e0000
+    ```python
+    kms.ClientKey("example", ..., opts=pulumi.ResourceOptions(import_="KAAP.66abf237-63f6-4625-b8cf-47e1086e0000"))
     ```
 
-    The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
+    The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `private_key_data_file` in its state. The provider does not treat their absence as a change.
 
-    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
-    ``ClientKey("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
-    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
-    that run the provider plugin directly.)
+    With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -277,7 +274,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         """
         A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
-        KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
+        KMS hands out the private key only once, in the reply that creates the client key. Set `private_key_data_file` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
         A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 
@@ -300,17 +297,19 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
 
         An existing client key can be imported by its id:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:ClientKey example KAAP.66abf237-63f6-4625-b8cf-47e1086e0000
+        ```python
+        kms.ClientKey("example", ..., opts=pulumi.ResourceOptions(import_="KAAP.66abf237-63f6-4625-b8cf-47e1086e0000"))
         ```
 
-        The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
+        The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `private_key_data_file` in its state. The provider does not treat their absence as a change.
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Optional[str]] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
         :param pulumi.Input[Optional[str]] password: The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
         :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
@@ -327,7 +326,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         """
         A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
-        KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
+        KMS hands out the private key only once, in the reply that creates the client key. Set `private_key_data_file` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
         A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 
@@ -350,11 +349,13 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
 
         An existing client key can be imported by its id:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:ClientKey example KAAP.66abf237-63f6-4625-b8cf-47e1086e0000
+        ```python
+        kms.ClientKey("example", ..., opts=pulumi.ResourceOptions(import_="KAAP.66abf237-63f6-4625-b8cf-47e1086e0000"))
         ```
 
-        The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
+        The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `private_key_data_file` in its state. The provider does not treat their absence as a change.
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param ClientKeyArgs args: The arguments to use to populate this resource's properties.

@@ -141,22 +141,19 @@ class _NetworkRuleState:
 
 class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkRule"):
     """
-    A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `accessControlRules`.
+    A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `access_control_rules`.
 
-    The rule is identified by its name: the resource id is `networkRuleName`, and changing the name creates a new rule. When `networkRuleName` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
+    The rule is identified by its name: the resource id is `network_rule_name`, and changing the name creates a new rule. When `network_rule_name` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
 
     ## Import
 
     An existing network rule can be imported by its name:
 
-    ```sh
-    $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
+    ```python
+    kms.NetworkRule("example", ..., opts=pulumi.ResourceOptions(import_="my-network-rule"))
     ```
 
-    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
-    ``NetworkRule("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
-    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
-    that run the provider plugin directly.)
+    With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -172,17 +169,19 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
                  source_private_ips: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  provider_settings: Optional[ProviderSettings] = None) -> None:
         """
-        A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `accessControlRules`.
+        A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `access_control_rules`.
 
-        The rule is identified by its name: the resource id is `networkRuleName`, and changing the name creates a new rule. When `networkRuleName` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
+        The rule is identified by its name: the resource id is `network_rule_name`, and changing the name creates a new rule. When `network_rule_name` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
 
         ## Import
 
         An existing network rule can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
+        ```python
+        kms.NetworkRule("example", ..., opts=pulumi.ResourceOptions(import_="my-network-rule"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -201,17 +200,19 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
                  *,
                  provider_settings: Optional[ProviderSettings] = None) -> None:
         """
-        A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `accessControlRules`.
+        A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `access_control_rules`.
 
-        The rule is identified by its name: the resource id is `networkRuleName`, and changing the name creates a new rule. When `networkRuleName` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
+        The rule is identified by its name: the resource id is `network_rule_name`, and changing the name creates a new rule. When `network_rule_name` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
 
         ## Import
 
         An existing network rule can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
+        ```python
+        kms.NetworkRule("example", ..., opts=pulumi.ResourceOptions(import_="my-network-rule"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param NetworkRuleArgs args: The arguments to use to populate this resource's properties.

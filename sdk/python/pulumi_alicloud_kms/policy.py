@@ -238,20 +238,17 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     """
     A permission policy of Alibaba Cloud KMS: which keys and secrets of one KMS instance an application may use, with which permissions, and from the addresses of which network rules. Application access points name the policies that apply to their client keys.
 
-    The policy is identified by its name: the resource id is `policyName`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
+    The policy is identified by its name: the resource id is `policy_name`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
 
     ## Import
 
     An existing policy can be imported by its name:
 
-    ```sh
-    $ pulumi import alicloud-kms:index:Policy example my-policy
+    ```python
+    kms.Policy("example", ..., opts=pulumi.ResourceOptions(import_="my-policy"))
     ```
 
-    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
-    ``Policy("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
-    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
-    that run the provider plugin directly.)
+    With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -272,15 +269,17 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
         """
         A permission policy of Alibaba Cloud KMS: which keys and secrets of one KMS instance an application may use, with which permissions, and from the addresses of which network rules. Application access points name the policies that apply to their client keys.
 
-        The policy is identified by its name: the resource id is `policyName`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
+        The policy is identified by its name: the resource id is `policy_name`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
 
         ## Import
 
         An existing policy can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:Policy example my-policy
+        ```python
+        kms.Policy("example", ..., opts=pulumi.ResourceOptions(import_="my-policy"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
@@ -304,15 +303,17 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
         """
         A permission policy of Alibaba Cloud KMS: which keys and secrets of one KMS instance an application may use, with which permissions, and from the addresses of which network rules. Application access points name the policies that apply to their client keys.
 
-        The policy is identified by its name: the resource id is `policyName`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
+        The policy is identified by its name: the resource id is `policy_name`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
 
         ## Import
 
         An existing policy can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:Policy example my-policy
+        ```python
+        kms.Policy("example", ..., opts=pulumi.ResourceOptions(import_="my-policy"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param PolicyArgs args: The arguments to use to populate this resource's properties.

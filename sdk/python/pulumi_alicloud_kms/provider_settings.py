@@ -248,6 +248,24 @@ class ProviderSettings:
 SECRET_SETTINGS: tuple[_builtins.str, ...] = ("credentials_uri", "secret_key", "security_token")
 """The Python names of the settings that are secret in the schema."""
 
+SETTING_NAMES: dict[_builtins.str, _builtins.str] = {
+    "access_key": "accessKey",
+    "assume_role": "assumeRole",
+    "assume_role_with_oidc": "assumeRoleWithOidc",
+    "credentials_uri": "credentialsUri",
+    "ecs_role_name": "ecsRoleName",
+    "endpoint": "endpoint",
+    "profile": "profile",
+    "protocol": "protocol",
+    "region": "region",
+    "secret_key": "secretKey",
+    "security_token": "securityToken",
+    "shared_credentials_file": "sharedCredentialsFile",
+    "signature_algorithm": "signatureAlgorithm",
+    "sts_endpoint": "stsEndpoint",
+}
+"""The Python name of every setting → its schema name (the binary's messages use the latter)."""
+
 
 def provider_binary() -> _builtins.str:
     """

@@ -76,7 +76,7 @@ pub use client::{
     DEFAULT_OPERATION_TIMEOUT,
 };
 pub use credentials::{
-    resolve, AssumeRoleSettings, ClientSettings, CredentialPlan, CredentialProvider,
+    missing_credential_sources, resolve, AssumeRoleSettings, ClientSettings, CredentialPlan, CredentialProvider,
     CredentialSettings, Credentials, CredentialsError, CredentialsSource, Environment,
     OidcRoleSettings, ProcessEnvironment, ResolvedConfig, Scheme, SignatureAlgorithm,
 };

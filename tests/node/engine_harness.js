@@ -524,6 +524,39 @@ function loadProvider(serialized) {
     return requireFromString(serialized).handler();
 }
 
+/**
+ * The engine's and the provider host's part for each registration of a program under mocks, as a
+ * deployment would do it: the `__provider` our SDK registered is loaded as the host loads it and
+ * configured once with the stack `config`, then its check and create run (the real binary). Set
+ * the returned `onResource` as `mockState.onResource`; `created` lists `[type, id]`.
+ */
+function engineAndHostInAMock(config) {
+    const providers = new Map();
+    const created = [];
+    const onResource = async (args) => {
+        assert.match(args.type, /^pulumi-nodejs:dynamic\/alicloud-kms:/);
+        // The engine sends no secrets to a dynamic provider host (it does not accept them).
+        const news = stripSecrets(args.inputs);
+        let provider = providers.get(news.__provider);
+        if (provider === undefined) {
+            provider = loadProvider(news.__provider);
+            await provider.configure({ config: dynamicProviderConfig(config) });
+            providers.set(news.__provider, provider);
+        }
+        const checked = await provider.check({}, news);
+        assert.deepEqual(checked.failures, []);
+        const result = await provider.create(checked.inputs);
+        created.push([args.type, result.id]);
+        return { id: result.id, state: result.outs };
+    };
+    return { onResource, created };
+}
+
+/** Waits until every registration a program made has been answered (Pulumi's own RPC queue). */
+function waitForRegistrations() {
+    return require(path.join(pulumiDirectory, "runtime", "settings.js")).waitForRPCs();
+}
+
 /** The Config class the Node host hands to `configure`. */
 function dynamicProviderConfig(config) {
     const { Config } = require(path.join(pulumiDirectory, "cmd", "dynamic-provider", "config.js"));
@@ -532,11 +565,14 @@ function dynamicProviderConfig(config) {
 
 module.exports = {
     DiffChanges,
+    demoAccessKeyId,
+    demoAccessKeySecret,
     grpcStatus: grpc.status,
     Emulator,
     Engine,
     ProviderHost,
     dynamicProviderConfig,
+    engineAndHostInAMock,
     installMocks,
     isSecret,
     loadProvider,
@@ -557,5 +593,6 @@ module.exports = {
     unknown,
     urnOf,
     valueOf,
+    waitForRegistrations,
     withoutProvider,
 };

@@ -36,25 +36,8 @@ test("the seed example's chain runs end to end from a TypeScript program", async
         }
         Object.assign(process.env, environment);
 
-        const config = harness.stackConfig(emulator);
-        const providers = new Map();
-        const created = [];
-        harness.mockState.onResource = async (args) => {
-            assert.match(args.type, /^pulumi-nodejs:dynamic\/alicloud-kms:/);
-            // The engine sends no secrets to a dynamic provider host (it does not accept them).
-            const news = harness.stripSecrets(args.inputs);
-            let provider = providers.get(news.__provider);
-            if (provider === undefined) {
-                provider = harness.loadProvider(news.__provider);
-                await provider.configure({ config: harness.dynamicProviderConfig(config) });
-                providers.set(news.__provider, provider);
-            }
-            const checked = await provider.check({}, news);
-            assert.deepEqual(checked.failures, []);
-            const result = await provider.create(checked.inputs);
-            created.push([args.type, result.id]);
-            return { id: result.id, state: result.outs };
-        };
+        const { onResource, created } = harness.engineAndHostInAMock(harness.stackConfig(emulator));
+        harness.mockState.onResource = onResource;
         await harness.installMocks();
 
         const outputs = require(program);

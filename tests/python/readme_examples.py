@@ -4,7 +4,8 @@ repository's README and the two package READMEs is a whole program, which the te
 strictly (``scripts/test.d/30-sdk.sh``) and run against a local KMS emulator
 (``test_readme_examples.py``, ``tests/node/readme_examples.test.js``).
 
-The blocks of one README section run in order, as one reader following it would, each in its own
+The blocks of one README section (under a `##` or `###` heading) run in order, as one reader
+following it would, each in its own
 working directory, against an emulator of their own. A block that adopts a resource with the import
 option (``import_="<id>"`` / ``import: "<id>"``) is run first without the option, which stands in
 for the resource made outside the program.
@@ -80,8 +81,8 @@ def examples(language: str, root: Path = ROOT) -> list[Example]:
                     block.append(line)
             elif line.strip() == f"```{language}":
                 block = []
-            elif line.startswith("## "):
-                section = line[3:].strip()
+            elif line.startswith(("## ", "### ")):
+                section = line.lstrip("#").strip()
         assert block is None, f"{readme}: a {language} block is not closed"
     return found
 

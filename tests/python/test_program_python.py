@@ -17,44 +17,16 @@ import stat
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
-import dill
 import pulumi
-import pulumi.dynamic
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 import pulumi_alicloud_kms
 from pulumi_alicloud_kms import _provider
-from engine_harness import PROJECT, Emulator, RecordingMocks, run_program, scrubbed_environment, stack_config, strip_secrets
+from engine_harness import EngineAndHostInAMock, Emulator, RecordingMocks, run_program, scrubbed_environment, stack_config
 
 PASSWORD = "YouPassword123!"
-
-
-class EngineAndHostInAMock:
-    """Answers each dynamic resource registration by running its provider, as a deployment would."""
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.config = config
-        self.providers: dict[str, pulumi.dynamic.ResourceProvider] = {}
-        self.created: list[tuple[str, str]] = []
-
-    def __call__(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        assert args.typ.startswith("pulumi-python:dynamic/alicloud-kms:"), args.typ
-        # The engine sends no secrets to a dynamic provider host (it does not accept them).
-        news = strip_secrets(dict(args.inputs))
-        serialized = news["__provider"]
-        provider = self.providers.get(serialized)
-        if provider is None:
-            provider = dill.loads(base64.b64decode(serialized))
-            provider.configure(pulumi.dynamic.ConfigureRequest(pulumi.dynamic.Config(strip_secrets(self.config), PROJECT)))
-            self.providers[serialized] = provider
-        checked = provider.check({}, news)
-        if checked.failures:
-            raise ValueError(f"check failed: {[(failure.property, failure.reason) for failure in checked.failures]}")
-        created = provider.create(checked.inputs)
-        self.created.append((args.typ, created.id))
-        return created.id, created.outs or {}
 
 
 class Chain(NamedTuple):

@@ -66,6 +66,18 @@ impl Package {
             .to_string()
     }
 
+    /// The namespace both SDKs export their names again under, as pulumi-alicloud's module
+    /// (`kms`: `alicloud.kms.ClientKey`), unless a resource's module already has that name in
+    /// either SDK.
+    pub fn namespace(&self) -> Option<String> {
+        let alias = self.module_alias();
+        let taken = self.resources.iter().any(|resource| {
+            crate::names::to_snake_case(&resource.class_name) == alias
+                || crate::names::to_camel_case(&resource.class_name) == alias
+        });
+        (!taken).then_some(alias)
+    }
+
     /// Every property name of every resource, sorted and unique.
     pub fn all_property_names(&self) -> Vec<&str> {
         let mut names: Vec<&str> = self

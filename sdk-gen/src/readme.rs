@@ -11,6 +11,7 @@
 use std::fmt::{self, Write};
 
 use crate::docs::{code_blocks, description_lines, rename_words, Renames};
+use crate::header::{CommentSyntax, Header};
 use crate::model::Package;
 
 /// How one package's README speaks: its language and what a program of it writes.
@@ -188,10 +189,38 @@ const office = new {alias}.NetworkRule("office", {
 "#,
 };
 
+/// The top of a package's README, up to the `## Install` heading: the generated-file header, the
+/// package `name` as the title, the description, and what the resources are.
+pub fn start(package: &Package, header: &Header, name: &str) -> Result<String, fmt::Error> {
+    let mut out = header.line(CommentSyntax::Html);
+    writeln!(out)?;
+    writeln!(out, "# {name}")?;
+    writeln!(out)?;
+    if let Some(description) = &package.description {
+        writeln!(out, "{description}")?;
+        writeln!(out)?;
+    }
+    writeln!(out, "Each resource is a Pulumi dynamic resource whose provider runs the `alicloud-kms-provider` binary.")?;
+    writeln!(out)?;
+    writeln!(out, "## Install")?;
+    writeln!(out)?;
+    Ok(out)
+}
+
+/// The sections after the package's own install notes: a program, coming from pulumi-alicloud,
+/// the configuration, several regions or accounts, and importing.
+pub fn shared_sections(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
+    program_section(out, package, language)?;
+    coming_from_pulumi_alicloud_section(out, package, language)?;
+    configuration_section(out, package, language)?;
+    settings_section(out, package, language)?;
+    import_section(out, package, language)
+}
+
 /// `## A program`: each resource's examples in the package's language (the code blocks of the
 /// schema's descriptions), under the resource's class name and token. They build on each other,
 /// in this order, as one program would.
-pub fn program_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
+fn program_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
     writeln!(out, "## A program")?;
     for resource in &package.resources {
         let examples = code_blocks(resource.description.as_deref().unwrap_or(""), language.fence);
@@ -210,7 +239,7 @@ pub fn program_section(out: &mut String, package: &Package, language: &ReadmeLan
 
 /// `## Coming from pulumi-alicloud`: what carries over (names, types, a program by its import
 /// line) and what does not (config namespace, providers, `pulumi import`, state).
-pub fn coming_from_pulumi_alicloud_section(
+fn coming_from_pulumi_alicloud_section(
     out: &mut String,
     package: &Package,
     language: &ReadmeLanguage,
@@ -259,7 +288,7 @@ pub fn coming_from_pulumi_alicloud_section(
 }
 
 /// `## Configuration`: a `pulumi config set` line per setting, then what each one means.
-pub fn configuration_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
+fn configuration_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
     writeln!(out, "## Configuration")?;
     writeln!(out)?;
     writeln!(out, "The stack configuration in the `{}` namespace applies to every resource without settings of its own:", package.name)?;
@@ -293,7 +322,7 @@ pub fn configuration_section(out: &mut String, package: &Package, language: &Rea
 }
 
 /// `## Several regions or accounts`: a resource's own settings.
-pub fn settings_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
+fn settings_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
     let alias = package.module_alias();
     let setting = |name: &str| format!("`{}`", language.setting(name));
     writeln!(out, "## Several regions or accounts")?;
@@ -313,7 +342,7 @@ pub fn settings_section(out: &mut String, package: &Package, language: &ReadmeLa
 }
 
 /// `## Importing existing resources`: the SDK's import resource option.
-pub fn import_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
+fn import_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
     writeln!(out, "## Importing existing resources")?;
     writeln!(out)?;
     writeln!(out, "Use the `{}` resource option with the resource's id: the SDK reads the resource and adopts it", language.import_option)?;

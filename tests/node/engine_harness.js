@@ -511,6 +511,36 @@ async function register(resourceClass, name, args, opts) {
     return { urn: urnOf(registration.type, name), type: registration.type, inputs: { ...registration.inputs } };
 }
 
+/** Replaces the whole environment of this process with `environment`. */
+function replaceEnvironment(environment) {
+    for (const name of Object.keys(process.env)) {
+        delete process.env[name];
+    }
+    Object.assign(process.env, environment);
+}
+
+/**
+ * Runs `body` with this process made a program's (the SDK spawns the binary from it): `directory`
+ * the working directory (where a relative key file lands), `directory/home` an empty HOME, the
+ * environment `scrubbedEnvironment`'s plus `extra`. Everything is put back afterwards, and the
+ * SDK's children are stopped.
+ */
+async function inProgramEnvironment(directory, extra, body) {
+    const savedEnvironment = { ...process.env };
+    const savedDirectory = process.cwd();
+    fs.mkdirSync(path.join(directory, "home"), { recursive: true });
+    const environment = scrubbedEnvironment(path.join(directory, "home"), extra);
+    process.chdir(directory);
+    replaceEnvironment(environment);
+    try {
+        return await body();
+    } finally {
+        process.chdir(savedDirectory);
+        replaceEnvironment(savedEnvironment);
+        stopSdkProcess();
+    }
+}
+
 /** Stops the provider binary the SDK started in this process (tests that run a provider in-process). */
 function stopSdkProcess() {
     const bridge = require(path.join(sdkPackage, "bin", "bridge.js"));
@@ -573,6 +603,7 @@ module.exports = {
     ProviderHost,
     dynamicProviderConfig,
     engineAndHostInAMock,
+    inProgramEnvironment,
     installMocks,
     isSecret,
     loadProvider,

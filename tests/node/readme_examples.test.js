@@ -66,39 +66,25 @@ for (const [key, examples] of sections) {
     test(`every TypeScript program of ${key} runs`, async () => {
         const directory = harness.temporaryDirectory("readme-");
         const emulator = await harness.Emulator.start(path.join(directory, "kms-emulator.log"));
-        const savedEnvironment = { ...process.env };
-        const savedDirectory = process.cwd();
         try {
-            fs.mkdirSync(path.join(directory, "home"));
-            const environment = harness.scrubbedEnvironment(path.join(directory, "home"), {
-                ALIBABA_CLOUD_ENDPOINT_KMS: `http://${emulator.address}`,
+            await harness.inProgramEnvironment(directory, { ALIBABA_CLOUD_ENDPOINT_KMS: `http://${emulator.address}` }, async () => {
+                await harness.installMocks();
+                for (const example of examples) {
+                    const where = `${example.readme}, ${example.section}, ${example.name}`;
+                    let before;
+                    if (example.setup !== null) {
+                        await runExample(example.setup, `${where} without its import option`, path.join(directory, example.setup), emulator);
+                        before = (await emulator.control("GET", "network-rules")).body;
+                    }
+                    const created = await runExample(example.name, where, path.join(directory, example.name), emulator);
+                    if (example.setup !== null) {
+                        // Adopted, not created again: the same resource, unchanged.
+                        assert.deepEqual(created.map(([, id]) => id), example.importIds);
+                        assert.deepEqual((await emulator.control("GET", "network-rules")).body, before);
+                    }
+                }
             });
-            for (const name of Object.keys(process.env)) {
-                delete process.env[name];
-            }
-            Object.assign(process.env, environment);
-            await harness.installMocks();
-            for (const example of examples) {
-                const where = `${example.readme}, ${example.section}, ${example.name}`;
-                let before;
-                if (example.setup !== null) {
-                    await runExample(example.setup, `${where} without its import option`, path.join(directory, example.setup), emulator);
-                    before = (await emulator.control("GET", "network-rules")).body;
-                }
-                const created = await runExample(example.name, where, path.join(directory, example.name), emulator);
-                if (example.setup !== null) {
-                    // Adopted, not created again: the same resource, unchanged.
-                    assert.deepEqual(created.map(([, id]) => id), example.importIds);
-                    assert.deepEqual((await emulator.control("GET", "network-rules")).body, before);
-                }
-            }
         } finally {
-            process.chdir(savedDirectory);
-            for (const name of Object.keys(process.env)) {
-                delete process.env[name];
-            }
-            Object.assign(process.env, savedEnvironment);
-            harness.stopSdkProcess();
             await emulator.stop();
             harness.removeDirectory(directory);
         }

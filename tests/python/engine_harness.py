@@ -193,6 +193,22 @@ def scrubbed_environment(home: Path, **extra: str) -> dict[str, str]:
     return environment
 
 
+def enter_program_environment(monkeypatch: Any, directory: Path, **extra: str) -> None:
+    """
+    Makes this process a program's (the SDK spawns the binary from it): ``directory`` the working
+    directory (where a relative key file lands), ``directory/home`` an empty ``HOME``, and the
+    environment ``scrubbed_environment``'s, plus ``extra``; ``monkeypatch`` undoes it all.
+    """
+    (directory / "home").mkdir()
+    environment = scrubbed_environment(directory / "home", **extra)
+    for name in list(os.environ):
+        if name not in environment:
+            monkeypatch.delenv(name)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(directory)
+
+
 class ProviderHost:
     """
     A dynamic-provider host started the way the engine starts a plugin: its first stdout line is

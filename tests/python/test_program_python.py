@@ -11,7 +11,6 @@ program sees, the key file and the emulator's state are checked.
 
 import base64
 import json
-import os
 import re
 import stat
 from pathlib import Path
@@ -24,7 +23,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 import pulumi_alicloud_kms
 from pulumi_alicloud_kms import _provider
-from engine_harness import EngineAndHostInAMock, Emulator, RecordingMocks, run_program, scrubbed_environment, stack_config
+from engine_harness import EngineAndHostInAMock, Emulator, RecordingMocks, enter_program_environment, run_program, stack_config
 
 PASSWORD = "YouPassword123!"
 
@@ -76,14 +75,7 @@ def program_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     lands here), and an environment without outer credentials. The SDK's shared child is
     stopped afterwards.
     """
-    (tmp_path / "home").mkdir()
-    environment = scrubbed_environment(tmp_path / "home")
-    for name in list(os.environ):
-        if name not in environment:
-            monkeypatch.delenv(name)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+    enter_program_environment(monkeypatch, tmp_path)
     try:
         yield tmp_path
     finally:

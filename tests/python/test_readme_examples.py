@@ -25,8 +25,8 @@ from engine_harness import (
     EngineAndHostInAMock,
     Emulator,
     RecordingMocks,
+    enter_program_environment,
     run_program,
-    scrubbed_environment,
     stack_config,
 )
 from readme_examples import Example, examples
@@ -73,14 +73,7 @@ def run_example(code: str, where: str, directory: Path, emulator: Emulator) -> E
 @pytest.mark.parametrize("section", [group for _, group in SECTIONS], ids=[f"{readme}: {section}" for (readme, section), _ in SECTIONS])
 def test_every_python_program_of_the_readmes_runs(section: list[Example], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     emulator = Emulator(tmp_path / "kms-emulator.log")
-    environment = scrubbed_environment(tmp_path / "home", ALIBABA_CLOUD_ENDPOINT_KMS=f"http://{emulator.address}")
-    (tmp_path / "home").mkdir()
-    for name in list(os.environ):
-        if name not in environment:
-            monkeypatch.delenv(name)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+    enter_program_environment(monkeypatch, tmp_path, ALIBABA_CLOUD_ENDPOINT_KMS=f"http://{emulator.address}")
     try:
         for example in section:
             where = f"{example.readme}, {example.section}, program {example.index}"

@@ -78,10 +78,10 @@ impl Language for Python {
             package::build_backend(package, header)?,
         );
         files.insert("README.md".to_string(), readme::readme(package, header)?);
-        if let Some(namespace) = namespace_module(package, header)? {
+        if let Some(namespace) = package.namespace() {
             files.insert(
-                format!("{module_directory}/{}.py", package.module_alias()),
-                namespace,
+                format!("{module_directory}/{namespace}.py"),
+                namespace_module(package, &namespace, header)?,
             );
         }
         files.insert("LICENSE".to_string(), LICENSE_TEXT.to_string());
@@ -251,6 +251,18 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
         ));
         writeln!(out)?;
     }
+    let mut exported = write_exports(&mut out, package)?;
+    if let Some(namespace) = package.namespace() {
+        writeln!(out, "from . import {namespace}")?;
+        exported.push(namespace);
+    }
+    write_all(&mut out, exported)?;
+    Ok(out)
+}
+
+/// Imports every public name of the package (the settings, the binary's helpers, each resource
+/// and its `Args`) and returns them.
+fn write_exports(out: &mut String, package: &Package) -> Result<Vec<String>, fmt::Error> {
     writeln!(out, "from ._rpc import ProviderError")?;
     writeln!(
         out,
@@ -271,65 +283,33 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
         exported.push(format!("{class}Args"));
         exported.push(class.clone());
     }
-    if has_namespace(package) {
-        writeln!(out, "from . import {}", package.module_alias())?;
-        exported.push(package.module_alias());
-    }
+    Ok(exported)
+}
+
+/// `__all__`, sorted.
+fn write_all(out: &mut String, mut exported: Vec<String>) -> fmt::Result {
     exported.sort();
     writeln!(out)?;
     writeln!(out, "__all__ = [")?;
     for name in exported {
         writeln!(out, "    {},", string_literal(&name))?;
     }
-    writeln!(out, "]")?;
-    Ok(out)
-}
-
-/// Whether the package gets the namespace module pulumi-alicloud's programs reach these resources
-/// by (`alicloud.kms`): unless a resource module already has its name.
-fn has_namespace(package: &Package) -> bool {
-    let alias = package.module_alias();
-    !package
-        .resources
-        .iter()
-        .any(|resource| module_name(resource) == alias)
+    writeln!(out, "]")
 }
 
 /// `kms.py`: every public name of the package again, so that a program written for
 /// pulumi-alicloud (`import pulumi_alicloud as alicloud`, then `alicloud.kms.ClientKey(...)`) ports
 /// by changing its import line to `import pulumi_alicloud_kms as alicloud`.
-fn namespace_module(package: &Package, header: &Header) -> Result<Option<String>, fmt::Error> {
-    if !has_namespace(package) {
-        return Ok(None);
-    }
-    let alias = package.module_alias();
+fn namespace_module(package: &Package, namespace: &str, header: &Header) -> Result<String, fmt::Error> {
     let mut out = header.line(CommentSyntax::Hash);
     writeln!(out)?;
     writeln!(out, "\"\"\"")?;
-    writeln!(out, "The resources under the name pulumi-alicloud gives their module (``alicloud.{alias}``), so that a")?;
+    writeln!(out, "The resources under the name pulumi-alicloud gives their module (``alicloud.{namespace}``), so that a")?;
     writeln!(out, "program written for pulumi-alicloud ports by changing its import line to")?;
     writeln!(out, "``import {} as alicloud``.", package.python_package_name)?;
     writeln!(out, "\"\"\"")?;
     writeln!(out)?;
-    writeln!(out, "from ._rpc import ProviderError")?;
-    writeln!(out, "from .provider_settings import ProviderSettings, provider_binary")?;
-    let mut exported = vec![
-        "ProviderError".to_string(),
-        "ProviderSettings".to_string(),
-        "provider_binary".to_string(),
-    ];
-    for resource in &package.resources {
-        let class = &resource.class_name;
-        writeln!(out, "from .{} import {class}, {class}Args", module_name(resource))?;
-        exported.push(format!("{class}Args"));
-        exported.push(class.clone());
-    }
-    exported.sort();
-    writeln!(out)?;
-    writeln!(out, "__all__ = [")?;
-    for name in exported {
-        writeln!(out, "    {},", string_literal(&name))?;
-    }
-    writeln!(out, "]")?;
-    Ok(Some(out))
+    let exported = write_exports(&mut out, package)?;
+    write_all(&mut out, exported)?;
+    Ok(out)
 }

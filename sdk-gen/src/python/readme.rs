@@ -6,7 +6,7 @@ use std::fmt::{self, Write};
 
 use super::package::{PULUMI_FLOOR, WHEEL_PLATFORM_TAG};
 use super::{module_name, python_renames};
-use crate::header::{CommentSyntax, Header};
+use crate::header::Header;
 use crate::model::Package;
 use crate::readme::{self, ReadmeLanguage};
 
@@ -23,18 +23,7 @@ pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::
         provider_option: "opts=pulumi.ResourceOptions(provider=...)",
         data_source: "get_keys",
     };
-    let mut out = header.line(CommentSyntax::Html);
-    writeln!(out)?;
-    writeln!(out, "# {name}")?;
-    writeln!(out)?;
-    if let Some(description) = &package.description {
-        writeln!(out, "{description}")?;
-        writeln!(out)?;
-    }
-    writeln!(out, "Each resource is a Pulumi dynamic resource whose provider runs the `alicloud-kms-provider` binary.")?;
-    writeln!(out)?;
-    writeln!(out, "## Install")?;
-    writeln!(out)?;
+    let mut out = readme::start(package, header, name)?;
     writeln!(out, "```sh")?;
     writeln!(out, "# Linux x86_64 with glibc 2.17 or later: the wheel, with the binary inside")?;
     writeln!(out, "pip install {name}-{version}-py3-none-{WHEEL_PLATFORM_TAG}.whl")?;
@@ -55,11 +44,7 @@ pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::
     writeln!(out, "(<https://rustup.rs>) to build with your own toolchain, or set `MATURIN_NO_INSTALL_RUST=1` to make")?;
     writeln!(out, "the install fail instead.")?;
     writeln!(out)?;
-    readme::program_section(&mut out, package, &language)?;
-    readme::coming_from_pulumi_alicloud_section(&mut out, package, &language)?;
-    readme::configuration_section(&mut out, package, &language)?;
-    readme::settings_section(&mut out, package, &language)?;
-    readme::import_section(&mut out, package, &language)?;
+    readme::shared_sections(&mut out, package, &language)?;
     writeln!(out, "## Resources")?;
     writeln!(out)?;
     for resource in &package.resources {

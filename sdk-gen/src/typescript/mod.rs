@@ -78,9 +78,9 @@ impl Language for TypeScript {
             settings::settings_module(package, header)?,
         );
         files.insert("index.ts".to_string(), index_module(package, header)?);
-        if has_namespace(package) {
+        if let Some(namespace) = package.namespace() {
             files.insert(
-                format!("{}.ts", package.module_alias()),
+                format!("{namespace}.ts"),
                 namespace_module(package, header)?,
             );
         }
@@ -175,25 +175,10 @@ fn index_module(package: &Package, header: &Header) -> Result<String, fmt::Error
     let mut out = header.line(CommentSyntax::DoubleSlash);
     writeln!(out)?;
     write_exports(&mut out, package)?;
-    if has_namespace(package) {
-        writeln!(
-            out,
-            "export * as {} from \"./{}\";",
-            package.module_alias(),
-            package.module_alias()
-        )?;
+    if let Some(namespace) = package.namespace() {
+        writeln!(out, "export * as {namespace} from \"./{namespace}\";")?;
     }
     Ok(out)
-}
-
-/// Whether the package gets the namespace pulumi-alicloud's programs reach these resources by
-/// (`alicloud.kms`): unless a resource module already has its name.
-fn has_namespace(package: &Package) -> bool {
-    let alias = package.module_alias();
-    !package
-        .resources
-        .iter()
-        .any(|resource| module_name(resource) == alias)
 }
 
 /// `kms.ts`: every export of the package again, as the namespace `kms`, so that a program written

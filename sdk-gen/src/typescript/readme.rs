@@ -5,25 +5,14 @@ use std::fmt::{self, Write};
 
 use super::{PLATFORM_PACKAGE_SUFFIXES, PULUMI_PEER_FLOOR};
 use crate::docs::Renames;
-use crate::header::{CommentSyntax, Header};
+use crate::header::Header;
 use crate::model::Package;
 use crate::readme::{self, ReadmeLanguage};
 
 pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::Error> {
     let name = &package.nodejs_package_name;
     let version = &package.version;
-    let mut out = header.line(CommentSyntax::Html);
-    writeln!(out)?;
-    writeln!(out, "# {name}")?;
-    writeln!(out)?;
-    if let Some(description) = &package.description {
-        writeln!(out, "{description}")?;
-        writeln!(out)?;
-    }
-    writeln!(out, "Each resource is a Pulumi dynamic resource whose provider runs the `alicloud-kms-provider` binary.")?;
-    writeln!(out)?;
-    writeln!(out, "## Install")?;
-    writeln!(out)?;
+    let mut out = readme::start(package, header, name)?;
     writeln!(out, "```sh")?;
     let platform_packages: Vec<String> = PLATFORM_PACKAGE_SUFFIXES
         .iter()
@@ -86,11 +75,7 @@ pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::
         provider_option: "{ provider: ... }",
         data_source: "getKeys",
     };
-    readme::program_section(&mut out, package, &language)?;
-    readme::coming_from_pulumi_alicloud_section(&mut out, package, &language)?;
-    readme::configuration_section(&mut out, package, &language)?;
-    readme::settings_section(&mut out, package, &language)?;
-    readme::import_section(&mut out, package, &language)?;
+    readme::shared_sections(&mut out, package, &language)?;
     writeln!(out, "## Resources")?;
     writeln!(out)?;
     for resource in &package.resources {

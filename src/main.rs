@@ -16,12 +16,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use alicloud_kms_provider::protocol::{
-    rpc_module, LogParams, ProtocolOptions, TEST_HOOKS_VARIABLE,
-};
 use alicloud_kms_provider::kms::credentials::{
     ACCESS_KEY_ID_VARIABLES, ACCESS_KEY_SECRET_VARIABLES, ENDPOINT_VARIABLES, PROFILE_VARIABLES,
     REGION_VARIABLES, SECURITY_TOKEN_VARIABLES,
+};
+use alicloud_kms_provider::protocol::{
+    rpc_module, LogParams, ProtocolOptions, TEST_HOOKS_VARIABLE,
 };
 use alicloud_kms_provider::provider::error::codes;
 use alicloud_kms_provider::provider::schema::SCHEMA_TEXT;
@@ -137,7 +137,10 @@ Docs: {docs} (README.md, docs/protocol.md, docs/credentials.md)
 /// Prints `text` on stdout; a closed stdout (`--help | head`) is not an error worth a panic.
 fn print_and_exit(text: &str) -> ExitCode {
     let mut stdout = std::io::stdout().lock();
-    match stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
+    match stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(_) => ExitCode::FAILURE,
     }
@@ -148,7 +151,10 @@ fn main() -> ExitCode {
     match parse_arguments(std::env::args_os().skip(1)) {
         Ok(Invocation::Serve) => {}
         Ok(Invocation::Version) => {
-            return print_and_exit(&format!("alicloud-kms-provider {}\n", env!("CARGO_PKG_VERSION")))
+            return print_and_exit(&format!(
+                "alicloud-kms-provider {}\n",
+                env!("CARGO_PKG_VERSION")
+            ))
         }
         Ok(Invocation::Help) => return print_and_exit(&help_text()),
         Err(problem) => {
@@ -343,7 +349,12 @@ mod tests {
     #[test]
     fn the_help_names_the_environment_and_the_docs() {
         let help = help_text();
-        for name in [GRACE_VARIABLE, "RUST_LOG", "ALIBABA_CLOUD_ACCESS_KEY_ID", "ALIBABA_CLOUD_REGION"] {
+        for name in [
+            GRACE_VARIABLE,
+            "RUST_LOG",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            "ALIBABA_CLOUD_REGION",
+        ] {
             assert!(help.contains(name), "{name} missing from:\n{help}");
         }
         assert!(help.contains("https://github.com/"), "{help}");

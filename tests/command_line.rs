@@ -36,8 +36,18 @@ fn finish(mut child: Child, what: &str) -> Finished {
     };
     let mut stdout = String::new();
     let mut stderr = String::new();
-    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
-    child.stderr.take().unwrap().read_to_string(&mut stderr).unwrap();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
     Finished {
         status,
         stdout,
@@ -130,7 +140,10 @@ fn help_says_what_the_binary_is_how_it_runs_its_environment_and_its_docs() {
                 "ALIBABA_CLOUD_REGION",
                 "Docs: https://",
             ] {
-                assert!(help.contains(expected), "{flag}: {expected:?} missing from:\n{help}");
+                assert!(
+                    help.contains(expected),
+                    "{flag}: {expected:?} missing from:\n{help}"
+                );
             }
             assert_eq!(finished.stderr, "");
         }
@@ -147,7 +160,10 @@ fn any_other_argument_is_a_usage_error_with_exit_code_2() {
     ] {
         for finished in [run_with_open_pipe(arguments), run_in_a_terminal(arguments)] {
             assert_eq!(finished.status.code(), Some(2), "{arguments:?}");
-            assert_eq!(finished.stdout, "", "{arguments:?}: stdout is protocol only");
+            assert_eq!(
+                finished.stdout, "",
+                "{arguments:?}: stdout is protocol only"
+            );
             assert!(
                 finished.stderr.contains("unexpected argument")
                     && finished

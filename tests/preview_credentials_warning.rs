@@ -71,7 +71,10 @@ fn the_first_check_of_a_configuration_warns_once_naming_where_it_looked() {
         "ALIBABA_CLOUD_ACCESS_KEY_ID",
         "ALIBABA_CLOUD_CREDENTIALS_URI",
         &format!("{}/.aliyun/config.json (absent)", home.path().display()),
-        &format!("{}/.alibabacloud/credentials (absent)", home.path().display()),
+        &format!(
+            "{}/.alibabacloud/credentials (absent)",
+            home.path().display()
+        ),
         "set accessKey and secretKey",
     ] {
         assert!(message.contains(place), "{place:?} missing from {message}");
@@ -81,7 +84,10 @@ fn the_first_check_of_a_configuration_warns_once_naming_where_it_looked() {
     configure(&mut provider, 5, json!({"region": "cn-shanghai"}));
     assert_eq!(logs_of(&mut provider, check(6)).len(), 1);
     let (status, unread, _) = provider.finish();
-    assert!(status.success() && unread.is_empty(), "{status:?} {unread:?}");
+    assert!(
+        status.success() && unread.is_empty(),
+        "{status:?} {unread:?}"
+    );
 }
 
 #[test]
@@ -97,7 +103,10 @@ fn a_source_that_is_there_silences_it_and_files_are_never_read() {
 
     let mut with_variable = provider(
         home.path(),
-        &[("ALIBABA_CLOUD_CREDENTIALS_URI", "http://127.0.0.1:9/credentials")],
+        &[(
+            "ALIBABA_CLOUD_CREDENTIALS_URI",
+            "http://127.0.0.1:9/credentials",
+        )],
     );
     configure(&mut with_variable, 1, json!({"region": "cn-hangzhou"}));
     assert_eq!(logs_of(&mut with_variable, check(2)), Vec::<Value>::new());

@@ -108,7 +108,11 @@ pub struct SdkDocs<'a> {
 /// The ids of a code block that holds only `pulumi import <token> <name> <id>` commands.
 fn import_command_ids(body: &[&str]) -> Option<Vec<String>> {
     let mut ids = Vec::new();
-    for line in body.iter().map(|line| line.trim()).filter(|line| !line.is_empty()) {
+    for line in body
+        .iter()
+        .map(|line| line.trim())
+        .filter(|line| !line.is_empty())
+    {
         let command = line.strip_prefix("$ ").unwrap_or(line);
         match command.split_whitespace().collect::<Vec<_>>().as_slice() {
             ["pulumi", "import", _token, _name, id] => ids.push((*id).to_string()),
@@ -275,7 +279,10 @@ mod tests {
     fn words_are_renamed_whole_and_nothing_else() {
         let renames: Renames = [("notBefore".to_string(), "not_before".to_string())].into();
         assert_eq!(
-            rename_words("set `notBefore`, not notBeforeX or xnotBefore: notBefore.", &renames),
+            rename_words(
+                "set `notBefore`, not notBeforeX or xnotBefore: notBefore.",
+                &renames
+            ),
             "set `not_before`, not notBeforeX or xnotBefore: not_before."
         );
     }
@@ -283,7 +290,9 @@ mod tests {
     #[test]
     fn the_import_command_becomes_the_import_option_and_names_are_renamed() {
         let renames: Renames = [("aapName".to_string(), "aap_name".to_string())].into();
-        let example = |class: &str, id: &str| format!("kms.{class}(\"example\", ..., opts=pulumi.ResourceOptions(import_=\"{id}\"))");
+        let example = |class: &str, id: &str| {
+            format!("kms.{class}(\"example\", ..., opts=pulumi.ResourceOptions(import_=\"{id}\"))")
+        };
         let docs = SdkDocs {
             language: "python",
             renames: &renames,
@@ -293,16 +302,24 @@ mod tests {
         let description = "Uses `aapName`.\n\n```python\nkms.Key(\"k\", aapName=1)\n```\n\n## Import\n\n```sh\n$ pulumi import pkg:index:Key example KAAP.1\n```\n";
         let lines = resource_description(description, "Key", &docs);
         let text = lines.join("\n");
-        assert!(text.starts_with("Uses `aap_name`.\n\n```python\nkms.Key(\"k\", aapName=1)\n```"), "{text}");
+        assert!(
+            text.starts_with("Uses `aap_name`.\n\n```python\nkms.Key(\"k\", aapName=1)\n```"),
+            "{text}"
+        );
         assert!(text.contains("## Import\n\n```python\nkms.Key(\"example\", ..., opts=pulumi.ResourceOptions(import_=\"KAAP.1\"))\n```"), "{text}");
         assert!(!text.contains("pulumi import"), "{text}");
-        assert!(text.ends_with("names the properties that differ."), "{text}");
+        assert!(
+            text.ends_with("names the properties that differ."),
+            "{text}"
+        );
     }
 
     #[test]
     fn a_description_without_an_import_section_gets_one() {
         let renames = Renames::new();
-        let example = |class: &str, id: &str| format!("new kms.{class}(\"example\", {{ ... }}, {{ import: \"{id}\" }});");
+        let example = |class: &str, id: &str| {
+            format!("new kms.{class}(\"example\", {{ ... }}, {{ import: \"{id}\" }});")
+        };
         let docs = SdkDocs {
             language: "typescript",
             renames: &renames,

@@ -209,7 +209,11 @@ pub fn start(package: &Package, header: &Header, name: &str) -> Result<String, f
 
 /// The sections after the package's own install notes: a program, coming from pulumi-alicloud,
 /// the configuration, several regions or accounts, and importing.
-pub fn shared_sections(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
+pub fn shared_sections(
+    out: &mut String,
+    package: &Package,
+    language: &ReadmeLanguage,
+) -> fmt::Result {
     program_section(out, package, language)?;
     coming_from_pulumi_alicloud_section(out, package, language)?;
     configuration_section(out, package, language)?;
@@ -223,7 +227,10 @@ pub fn shared_sections(out: &mut String, package: &Package, language: &ReadmeLan
 fn program_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
     writeln!(out, "## A program")?;
     for resource in &package.resources {
-        let examples = code_blocks(resource.description.as_deref().unwrap_or(""), language.fence);
+        let examples = code_blocks(
+            resource.description.as_deref().unwrap_or(""),
+            language.fence,
+        );
         if examples.is_empty() {
             continue;
         }
@@ -252,7 +259,11 @@ fn coming_from_pulumi_alicloud_section(
         .collect();
     writeln!(out, "## Coming from pulumi-alicloud")?;
     writeln!(out)?;
-    writeln!(out, "The resources are pulumi-alicloud's {}, with its property names and", join_words(&classes))?;
+    writeln!(
+        out,
+        "The resources are pulumi-alicloud's {}, with its property names and",
+        join_words(&classes)
+    )?;
     writeln!(out, "types (optional inputs also take optional outputs, such as another resource's `description`).")?;
     writeln!(out, "A program moves over by changing its import line: the package has a `{alias}` namespace, as")?;
     writeln!(out, "pulumi-alicloud does, so `alicloud.{alias}.ClientKey(...)` keeps working (or use `{alias}.ClientKey(...)`).")?;
@@ -264,31 +275,72 @@ fn coming_from_pulumi_alicloud_section(
     writeln!(out)?;
     writeln!(out, "- **Configuration** is read from the `{}` namespace (`pulumi config set {}:region cn-hangzhou`;", package.name, package.name)?;
     writeln!(out, "  see [Configuration](#configuration)); unset, credentials come from the environment and the")?;
-    writeln!(out, "  Alibaba Cloud CLI's profiles, as pulumi-alicloud finds them.")?;
+    writeln!(
+        out,
+        "  Alibaba Cloud CLI's profiles, as pulumi-alicloud finds them."
+    )?;
     writeln!(out, "- **Providers**: these are Pulumi dynamic resources, whose provider is the package's own, so")?;
-    writeln!(out, "  `{}` cannot reach them and is refused with an", language.provider_option)?;
-    writeln!(out, "  error. Give a resource its own region and credentials with {} instead", language.settings_option)?;
-    writeln!(out, "  (see [Several regions or accounts](#several-regions-or-accounts)).")?;
-    writeln!(out, "- **Importing**: `pulumi import` cannot load a dynamic resource's provider; use the `{}`", language.import_option)?;
-    writeln!(out, "  resource option (see [Importing existing resources](#importing-existing-resources)).")?;
-    writeln!(out, "- **State** does not carry over: a pulumi-alicloud resource has another type")?;
+    writeln!(
+        out,
+        "  `{}` cannot reach them and is refused with an",
+        language.provider_option
+    )?;
+    writeln!(
+        out,
+        "  error. Give a resource its own region and credentials with {} instead",
+        language.settings_option
+    )?;
+    writeln!(
+        out,
+        "  (see [Several regions or accounts](#several-regions-or-accounts))."
+    )?;
+    writeln!(
+        out,
+        "- **Importing**: `pulumi import` cannot load a dynamic resource's provider; use the `{}`",
+        language.import_option
+    )?;
+    writeln!(
+        out,
+        "  resource option (see [Importing existing resources](#importing-existing-resources))."
+    )?;
+    writeln!(
+        out,
+        "- **State** does not carry over: a pulumi-alicloud resource has another type"
+    )?;
     writeln!(out, "  (`alicloud:kms/clientKey:ClientKey`) and provider. To move one without re-creating it, remove it")?;
     writeln!(out, "  from the old stack with `pulumi state delete <urn>` (which leaves the cloud resource alone), then")?;
     writeln!(out, "  adopt it with the `{}` option. KMS never returns a client key's password or private key,", language.import_option)?;
-    writeln!(out, "  so an adopted key has neither in its state (and that is no change): keep its key file.")?;
+    writeln!(
+        out,
+        "  so an adopted key has neither in its state (and that is no change): keep its key file."
+    )?;
     writeln!(out, "- **Better here**: a name that is taken when a create starts is an error, never an adoption, and")?;
     writeln!(out, "  nothing is deleted or claimed that the provider cannot prove it made (other stacks share the")?;
     writeln!(out, "  account); the private key is written atomically with mode 0600, and a key whose file cannot be")?;
     writeln!(out, "  written is deleted again; lists that are sets compare as sets; an imported client key plans no")?;
-    writeln!(out, "  replacement; errors name the KMS RequestId and say what to do.")?;
+    writeln!(
+        out,
+        "  replacement; errors name the KMS RequestId and say what to do."
+    )?;
     writeln!(out, "- **Missing here**: the rest of pulumi-alicloud's `{alias}` module (keys, secrets, instances, aliases,")?;
-    writeln!(out, "  and data sources such as `{alias}.{}`), the `pulumi import` command, the `provider` and", language.data_source)?;
-    writeln!(out, "  `providers` options, and SDKs for other languages than Python and TypeScript.")?;
+    writeln!(
+        out,
+        "  and data sources such as `{alias}.{}`), the `pulumi import` command, the `provider` and",
+        language.data_source
+    )?;
+    writeln!(
+        out,
+        "  `providers` options, and SDKs for other languages than Python and TypeScript."
+    )?;
     writeln!(out)
 }
 
 /// `## Configuration`: a `pulumi config set` line per setting, then what each one means.
-fn configuration_section(out: &mut String, package: &Package, language: &ReadmeLanguage) -> fmt::Result {
+fn configuration_section(
+    out: &mut String,
+    package: &Package,
+    language: &ReadmeLanguage,
+) -> fmt::Result {
     writeln!(out, "## Configuration")?;
     writeln!(out)?;
     writeln!(out, "The stack configuration in the `{}` namespace applies to every resource without settings of its own:", package.name)?;
@@ -315,7 +367,11 @@ fn configuration_section(out: &mut String, package: &Package, language: &ReadmeL
         if own_name == variable.name {
             writeln!(out, "- `{}`: {description}", variable.name)?;
         } else {
-            writeln!(out, "- `{}` (`{own_name}` in `ProviderSettings`): {description}", variable.name)?;
+            writeln!(
+                out,
+                "- `{}` (`{own_name}` in `ProviderSettings`): {description}",
+                variable.name
+            )?;
         }
     }
     writeln!(out)
@@ -327,13 +383,30 @@ fn settings_section(out: &mut String, package: &Package, language: &ReadmeLangua
     let setting = |name: &str| format!("`{}`", language.setting(name));
     writeln!(out, "## Several regions or accounts")?;
     writeln!(out)?;
-    writeln!(out, "Give a resource its own settings with {}: every field of", language.settings_option)?;
+    writeln!(
+        out,
+        "Give a resource its own settings with {}: every field of",
+        language.settings_option
+    )?;
     writeln!(out, "`{alias}.ProviderSettings` is one of the settings above. A resource with settings of its own uses")?;
     writeln!(out, "them instead of the stack configuration; one left out falls back to the environment and the CLI")?;
     writeln!(out, "profile, not to the stack configuration. Set one credential per set of settings: an AccessKey pair")?;
-    writeln!(out, "({} and {}), {}, {}, {} or {} ({} can be added on top", setting("accessKey"), setting("secretKey"), setting("profile"), setting("credentialsUri"), setting("ecsRoleName"), setting("assumeRoleWithOidc"), setting("assumeRole"))?;
+    writeln!(
+        out,
+        "({} and {}), {}, {}, {} or {} ({} can be added on top",
+        setting("accessKey"),
+        setting("secretKey"),
+        setting("profile"),
+        setting("credentialsUri"),
+        setting("ecsRoleName"),
+        setting("assumeRoleWithOidc"),
+        setting("assumeRole")
+    )?;
     writeln!(out, "of any); two of them are an error. Secret settings make the settings a secret input, encrypted in")?;
-    writeln!(out, "the state, and each distinct set of settings gets its own provider process.")?;
+    writeln!(
+        out,
+        "the state, and each distinct set of settings gets its own provider process."
+    )?;
     writeln!(out)?;
     if SEVERAL_ACCOUNTS.fits(package) {
         language.write_program(out, package, &SEVERAL_ACCOUNTS)?;

@@ -112,11 +112,14 @@ impl KmsAccess {
             });
         }
         let home = std::env::var_os("HOME").map(PathBuf::from);
-        let config = kms::resolve(&self.client_settings(), &ProcessEnvironment, home.as_deref()).map_err(
-            |error| ResourceError::Configuration {
-                message: error.to_string(),
-            },
-        )?;
+        let config = kms::resolve(
+            &self.client_settings(),
+            &ProcessEnvironment,
+            home.as_deref(),
+        )
+        .map_err(|error| ResourceError::Configuration {
+            message: error.to_string(),
+        })?;
         tracing::info!(
             credentials = %config.credentials,
             endpoint = %config.endpoint,

@@ -45,7 +45,11 @@ pub(super) fn write_input_type(
     }
     let mut doc_lines = vec![doc.to_string(), String::new()];
     let owned: Vec<Property> = ordered.iter().map(|property| (*property).clone()).collect();
-    doc_lines.extend(param_doc_lines(&owned, |property| property.required, renames));
+    doc_lines.extend(param_doc_lines(
+        &owned,
+        |property| property.required,
+        renames,
+    ));
     out.push_str(&python_docstring("        ", &doc_lines));
     for property in &ordered {
         let name = python_name(property);

@@ -157,7 +157,12 @@ pub(super) fn python_renames(package: &Package) -> Renames {
     package
         .all_property_names()
         .into_iter()
-        .chain(package.config_variables.iter().map(|variable| variable.name.as_str()))
+        .chain(
+            package
+                .config_variables
+                .iter()
+                .map(|variable| variable.name.as_str()),
+        )
         .filter_map(|name| {
             let python = names::python_property_name(name);
             (python != name).then(|| (name.to_string(), python))
@@ -300,13 +305,24 @@ fn write_all(out: &mut String, mut exported: Vec<String>) -> fmt::Result {
 /// `kms.py`: every public name of the package again, so that a program written for
 /// pulumi-alicloud (`import pulumi_alicloud as alicloud`, then `alicloud.kms.ClientKey(...)`) ports
 /// by changing its import line to `import pulumi_alicloud_kms as alicloud`.
-fn namespace_module(package: &Package, namespace: &str, header: &Header) -> Result<String, fmt::Error> {
+fn namespace_module(
+    package: &Package,
+    namespace: &str,
+    header: &Header,
+) -> Result<String, fmt::Error> {
     let mut out = header.line(CommentSyntax::Hash);
     writeln!(out)?;
     writeln!(out, "\"\"\"")?;
     writeln!(out, "The resources under the name pulumi-alicloud gives their module (``alicloud.{namespace}``), so that a")?;
-    writeln!(out, "program written for pulumi-alicloud ports by changing its import line to")?;
-    writeln!(out, "``import {} as alicloud``.", package.python_package_name)?;
+    writeln!(
+        out,
+        "program written for pulumi-alicloud ports by changing its import line to"
+    )?;
+    writeln!(
+        out,
+        "``import {} as alicloud``.",
+        package.python_package_name
+    )?;
     writeln!(out, "\"\"\"")?;
     writeln!(out)?;
     let exported = write_exports(&mut out, package)?;

@@ -25,9 +25,18 @@ pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::
     };
     let mut out = readme::start(package, header, name)?;
     writeln!(out, "```sh")?;
-    writeln!(out, "# Linux x86_64 with glibc 2.17 or later: the wheel, with the binary inside")?;
-    writeln!(out, "pip install {name}-{version}-py3-none-{WHEEL_PLATFORM_TAG}.whl")?;
-    writeln!(out, "# elsewhere: the sdist, which builds the binary from source (see below)")?;
+    writeln!(
+        out,
+        "# Linux x86_64 with glibc 2.17 or later: the wheel, with the binary inside"
+    )?;
+    writeln!(
+        out,
+        "pip install {name}-{version}-py3-none-{WHEEL_PLATFORM_TAG}.whl"
+    )?;
+    writeln!(
+        out,
+        "# elsewhere: the sdist, which builds the binary from source (see below)"
+    )?;
     writeln!(out, "pip install {name}-{version}.tar.gz")?;
     writeln!(out, "```")?;
     writeln!(out)?;
@@ -37,10 +46,16 @@ pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::
     writeln!(out, "`PATH`. `{name}.provider_binary()` returns it, or raises an error that says how to install it.")?;
     writeln!(out, "Installing the SDK's source directory (`pip install ./sdk/python`) gives the SDK without a binary.")?;
     writeln!(out)?;
-    writeln!(out, "**Installing the sdist** (`{name}-{version}.tar.gz`, which pip also picks where no wheel")?;
+    writeln!(
+        out,
+        "**Installing the sdist** (`{name}-{version}.tar.gz`, which pip also picks where no wheel"
+    )?;
     writeln!(out, "fits) compiles the provider with cargo, which takes a few minutes. When `cargo` is not on `PATH`,")?;
     writeln!(out, "the build backend (maturin) first downloads a Rust toolchain, about 1 GB, into a cache directory")?;
-    writeln!(out, "and builds with that, without asking (pip shows it only with `-v`). Install Rust")?;
+    writeln!(
+        out,
+        "and builds with that, without asking (pip shows it only with `-v`). Install Rust"
+    )?;
     writeln!(out, "(<https://rustup.rs>) to build with your own toolchain, or set `MATURIN_NO_INSTALL_RUST=1` to make")?;
     writeln!(out, "the install fail instead.")?;
     writeln!(out)?;

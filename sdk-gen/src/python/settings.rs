@@ -75,7 +75,10 @@ pub(super) fn settings_module(package: &Package, header: &Header) -> Result<Stri
         "\"\"\"The Python names of the settings that are secret in the schema.\"\"\""
     )?;
     writeln!(out)?;
-    writeln!(out, "SETTING_NAMES: dict[_builtins.str, _builtins.str] = {{")?;
+    writeln!(
+        out,
+        "SETTING_NAMES: dict[_builtins.str, _builtins.str] = {{"
+    )?;
     for variable in &package.config_variables {
         writeln!(
             out,

@@ -49,7 +49,10 @@ pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::
     writeln!(out)?;
     writeln!(out, "The package's types check under `tsc --strict` with TypeScript 5 and 6. A program needs Node's own")?;
     writeln!(out, "module resolution, `node16` (or `nodenext`): TypeScript 6 stops at the older `\"moduleResolution\":")?;
-    writeln!(out, "\"node\"` (error TS5107). A `tsconfig.json` that works with both:")?;
+    writeln!(
+        out,
+        "\"node\"` (error TS5107). A `tsconfig.json` that works with both:"
+    )?;
     writeln!(out)?;
     writeln!(out, "```json")?;
     writeln!(out, "{{")?;

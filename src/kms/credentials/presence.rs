@@ -29,7 +29,11 @@ pub fn missing_credential_sources(
         .iter()
         .chain(&ACCESS_KEY_SECRET_VARIABLES)
         .copied()
-        .chain([OIDC_PROVIDER_ARN_VARIABLE, OIDC_TOKEN_FILE_VARIABLE, CREDENTIALS_URI_VARIABLE])
+        .chain([
+            OIDC_PROVIDER_ARN_VARIABLE,
+            OIDC_TOKEN_FILE_VARIABLE,
+            CREDENTIALS_URI_VARIABLE,
+        ])
         .collect();
     if variables
         .iter()
@@ -129,7 +133,10 @@ mod tests {
             ("ALICLOUD_SECRET_KEY", "secret"),
             ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/token"),
             ("ALIBABA_CLOUD_ECS_METADATA", "role"),
-            ("ALIBABA_CLOUD_CREDENTIALS_URI", "http://127.0.0.1/credentials"),
+            (
+                "ALIBABA_CLOUD_CREDENTIALS_URI",
+                "http://127.0.0.1/credentials",
+            ),
         ] {
             assert_eq!(
                 missing(&ClientSettings::default(), &[variable], home.path()),

@@ -90,7 +90,7 @@ impl FileProblem {
     }
 }
 
-/// Completes "<the file> ...": `is a FIFO, not a regular file`.
+/// Completes "`the file` ...": `is a FIFO, not a regular file`.
 impl fmt::Display for FileProblem {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -16,9 +16,12 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::kms::{self, ClientOptions, ClientSettings, ProcessEnvironment, SecretString};
+use crate::kms::{
+    self, ClientOptions, ClientSettings, Environment, ProcessEnvironment, SecretString,
+};
 
 use super::context::{EngineLog, ProviderSettings};
 use super::error::ResourceError;
@@ -31,6 +34,8 @@ pub struct KmsAccess {
     engine_log: EngineLog,
     /// Held only to look at or store the client, never while building one.
     client: Mutex<Option<kms::Client>>,
+    /// Whether `credentials_warning` has been asked (it answers once per configuration).
+    credentials_looked_at: AtomicBool,
 }
 
 impl KmsAccess {
@@ -44,7 +49,43 @@ impl KmsAccess {
             client_options,
             engine_log,
             client: Mutex::new(None),
+            credentials_looked_at: AtomicBool::new(false),
         }
+    }
+
+    /// The warning of a preview when not one credential source is there (the provider config, the
+    /// environment, the credential files by existence), naming where it looked; asked once per
+    /// configuration, it answers the first time only. Nothing is read or fetched, and settings not
+    /// known yet count as a source.
+    pub fn credentials_warning(&self) -> Option<String> {
+        let settings = &self.settings;
+        if !settings.configured
+            || !settings.unknown_settings.is_empty()
+            || self.credentials_looked_at.swap(true, Ordering::Relaxed)
+        {
+            return None;
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let looked_in = kms::missing_credential_sources(
+            &client_settings(&self.settings),
+            &ProcessEnvironment,
+            home.as_deref(),
+        )?;
+        // The instance role is the chain's last resort; only the metadata service can say
+        // whether there is one, and a preview does not ask it.
+        let unless = if ProcessEnvironment.is_true(kms::credentials::ECS_METADATA_DISABLED_VARIABLE)
+        {
+            ""
+        } else {
+            " unless this runs on an ECS instance with a RAM role"
+        };
+        Some(format!(
+            "no alibaba cloud credentials will be found{unless}: looked in {}; creating, reading, updating and deleting \
+             resources will fail until there are some: set accessKey and secretKey (or assumeRoleWithOidc, \
+             ecsRoleName, credentialsUri, profile) in the provider config, or ALIBABA_CLOUD_ACCESS_KEY_ID and \
+             ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment, or add a profile to ~/.aliyun/config.json",
+            looked_in.join(", ")
+        ))
     }
 
     /// The settings `configure` stored.
@@ -104,22 +145,15 @@ fn build_client(
             ),
         });
     }
-    let client_settings = ClientSettings {
-        region: settings.region.clone(),
-        access_key: settings.access_key.clone(),
-        secret_key: settings.secret_key.clone().map(SecretString::new),
-        security_token: settings.security_token.clone().map(SecretString::new),
-        endpoint: settings.endpoint.clone(),
-        protocol: settings.protocol.clone(),
-        credential_settings: settings.credential_settings.clone(),
-    };
     let home = std::env::var_os("HOME").map(PathBuf::from);
-    let config =
-        kms::resolve(&client_settings, &ProcessEnvironment, home.as_deref()).map_err(|error| {
-            ResourceError::Configuration {
-                message: error.to_string(),
-            }
-        })?;
+    let config = kms::resolve(
+        &client_settings(settings),
+        &ProcessEnvironment,
+        home.as_deref(),
+    )
+    .map_err(|error| ResourceError::Configuration {
+        message: error.to_string(),
+    })?;
     tracing::info!(
         credentials = %config.credentials,
         endpoint = %config.endpoint,
@@ -132,6 +166,19 @@ fn build_client(
         }
     })?;
     Ok((client, warnings))
+}
+
+/// The explicit settings as the KMS client's resolver takes them.
+fn client_settings(settings: &ProviderSettings) -> ClientSettings {
+    ClientSettings {
+        region: settings.region.clone(),
+        access_key: settings.access_key.clone(),
+        secret_key: settings.secret_key.clone().map(SecretString::new),
+        security_token: settings.security_token.clone().map(SecretString::new),
+        endpoint: settings.endpoint.clone(),
+        protocol: settings.protocol.clone(),
+        credential_settings: settings.credential_settings.clone(),
+    }
 }
 
 /// The settings' own `Debug` redacts the secrets; the client is only said to exist or not.

@@ -1,27 +1,15 @@
 //! Resolves credentials, region, endpoints, scheme and signature version from the provider
 //! config, the environment and the credential files, without touching the network; and, at run
-//! time, obtains and refreshes the credentials that need the network (`provider`).
+//! time, obtains and refreshes the credentials that need the network (`cache`, `fetch`).
 //!
 //! # Which credential
 //!
-//! The **base credential** is the first of these that is present (docs/credentials.md has the
-//! table and the sources of every name):
-//!
-//! 1. the provider config: `accessKey` + `secretKey` (+ `securityToken`), `assumeRoleWithOidc`,
-//!    `ecsRoleName`, `credentialsUri`, or `profile` / `sharedCredentialsFile`. Setting two of
-//!    these kinds is an error (`checkConfig` reports it as a failure);
-//! 2. the environment: `ALIBABA_CLOUD_ACCESS_KEY_ID` + `..._SECRET` (+ `..._SECURITY_TOKEN`), each
-//!    falling back to the older `ALICLOUD_*` name;
-//! 3. the environment: `ALIBABA_CLOUD_OIDC_PROVIDER_ARN` + `ALIBABA_CLOUD_OIDC_TOKEN_FILE` +
-//!    `ALIBABA_CLOUD_ROLE_ARN` (as ACK RRSA sets them);
-//! 4. the CLI profile file `~/.aliyun/config.json` (unless
-//!    `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`), then the credentials INI file
-//!    (`ALIBABA_CLOUD_CREDENTIALS_FILE`, else `~/.alibabacloud/credentials`), each with the
-//!    profile named by `ALIBABA_CLOUD_PROFILE` (or `ALICLOUD_PROFILE`), else the CLI file's
-//!    `current`, else `default`;
-//! 5. `ALIBABA_CLOUD_ECS_METADATA` (the instance's role name; not with
-//!    `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true`);
-//! 6. `ALIBABA_CLOUD_CREDENTIALS_URI`.
+//! The **base credential** is the first source of the chain that is present (`chain` has the
+//! order: the provider config, pulumi-alicloud's config as `configure` merged it, the
+//! environment's keys and OIDC role, the CLI file, the credentials file, a named instance role, a
+//! credentials URL, and last the instance role the metadata service names; docs/credentials.md
+//! has the table, side by side with the official tools', and the source of every name). Setting
+//! two kinds in the provider config is an error (`checkConfig` reports it as a failure).
 //!
 //! Then `assumeRole`, when set, is applied on top of the base credential, whatever it is.
 //!
@@ -31,8 +19,9 @@
 //!
 //! # Where to send requests
 //!
-//! - **Region**: config, then `ALIBABA_CLOUD_REGION` / `ALICLOUD_REGION`, then the selected CLI
-//!   profile's `region_id`. Required unless an endpoint is given.
+//! - **Region**: config, then `ALIBABA_CLOUD_REGION` / `ALICLOUD_REGION` /
+//!   `ALIBABA_CLOUD_REGION_ID`, then the selected CLI profile's `region_id`. Required unless an
+//!   endpoint is given.
 //! - **KMS endpoint**: config `endpoint`, then `ALIBABA_CLOUD_ENDPOINT_KMS`, then `KMS_ENDPOINT`,
 //!   else `kms.<region>.aliyuncs.com`.
 //! - **STS endpoint**: config `stsEndpoint`, then `ALIBABA_CLOUD_STS_ENDPOINT`, else
@@ -53,9 +42,10 @@ mod settings;
 use std::path::Path;
 
 pub use self::cache::{refresh_time, CredentialProvider, SigningCredentials};
+pub use self::chain::presence::missing_credential_sources;
 pub use self::chain::variables::{
-    Environment, KeyVariables, ProcessEnvironment, ACCESS_KEY_FAMILIES, ENDPOINT_VARIABLES,
-    PROFILE_VARIABLES, REGION_VARIABLES,
+    Environment, KeyVariables, ProcessEnvironment, ACCESS_KEY_FAMILIES,
+    ECS_METADATA_DISABLED_VARIABLE, ENDPOINT_VARIABLES, PROFILE_VARIABLES, REGION_VARIABLES,
 };
 use self::chain::variables::{
     STS_ENDPOINT_VARIABLE, STS_REGION_VARIABLE, VPC_ENDPOINT_ENABLED_VARIABLE,

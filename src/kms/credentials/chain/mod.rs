@@ -13,10 +13,12 @@
 //!    `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true`): asked at run time, once per process.
 //!
 //! The submodules: `variables` (the names), `profiles` (which file and profile), `cli_file` and
-//! `ini_file` (the two formats), `roles` (checks and defaults of every role).
+//! `ini_file` (the two formats), `roles` (checks and defaults of every role), `presence` (whether
+//! any source is there at all, for a preview's warning, without reading anything).
 
 mod cli_file;
 mod ini_file;
+pub(crate) mod presence;
 pub(crate) mod profiles;
 pub(crate) mod roles;
 pub(crate) mod variables;

@@ -153,7 +153,7 @@ impl<'a> ProfileFiles<'a> {
     }
 
     /// The CLI file's path, unless it is turned off.
-    fn cli_path(&self) -> Option<PathBuf> {
+    pub(crate) fn cli_path(&self) -> Option<PathBuf> {
         if let Some(path) = self.environment.non_empty(CLI_CONFIG_FILE_VARIABLE) {
             return Some(expand_home(&path, self.home_dir));
         }
@@ -162,7 +162,7 @@ impl<'a> ProfileFiles<'a> {
 
     /// The credentials files to try, in order: the one the environment names, else the default
     /// name and then the Python SDK's.
-    fn credentials_paths(&self) -> Vec<PathBuf> {
+    pub(crate) fn credentials_paths(&self) -> Vec<PathBuf> {
         if let Some((_, path)) = self
             .environment
             .first_non_empty(&CREDENTIALS_FILE_VARIABLES)

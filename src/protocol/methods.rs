@@ -121,6 +121,7 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
                 };
                 let request = CheckRequest {
                     resource_type,
+                    urn: urn.clone(),
                     resource_name,
                     olds: reader.property_map("olds")?,
                     news: reader.required_property_map("news")?,

@@ -156,11 +156,18 @@ impl ProviderError {
                 ResourceError::LocalIo {
                     path,
                     client_key_id,
+                    held_client_key_id,
                     ..
-                } => match client_key_id {
-                    Some(id) => json!({ "path": path, "clientKeyId": id }),
-                    None => json!({ "path": path }),
-                },
+                } => {
+                    let mut data = json!({ "path": path });
+                    if let Some(id) = client_key_id {
+                        data["clientKeyId"] = json!(id);
+                    }
+                    if let Some(id) = held_client_key_id {
+                        data["heldClientKeyId"] = json!(id);
+                    }
+                    data
+                }
                 ResourceError::InvalidId { .. } => json!({}),
                 ResourceError::AmbiguousCreate { candidate_ids, .. } => {
                     json!({ "candidateIds": candidate_ids })

@@ -42,6 +42,8 @@ use schema::{package_schema, ObjectSchema};
 pub struct CheckRequest {
     /// The resource type token (from the URN or the explicit `type`).
     pub resource_type: String,
+    /// The URN, when the engine sent one (the `log` warnings of `check` name it).
+    pub urn: Option<String>,
     /// The resource's name in the program (from the URN or the `name` param), for auto-naming.
     pub resource_name: Option<String>,
     /// The last checked inputs: an auto-named input keeps its name from them.
@@ -167,9 +169,15 @@ impl Provider {
         let mut outcome = check_resource(resource, schema, request.news, Some(&naming));
         resource.check_local(
             &outcome.inputs,
+            request.olds.as_ref(),
             &self.working_directory,
             &mut outcome.failures,
+            &mut outcome.warnings,
         );
+        for warning in &outcome.warnings {
+            self.engine_log
+                .warning(warning.clone(), request.urn.as_deref());
+        }
         Ok(outcome)
     }
 
@@ -186,6 +194,7 @@ impl Provider {
                 olds: &request.olds,
                 news: &request.news,
                 ignore_changes: &request.ignore_changes,
+                working_directory: &self.working_directory,
             },
         ))
     }

@@ -123,6 +123,9 @@ pub enum ResourceError {
         /// The client key the failure is about, when one exists in KMS that the user must know of
         /// (a key whose private key could not be kept, and which could not be deleted again).
         client_key_id: Option<String>,
+        /// The client key whose private key the file holds, when the create refused to replace
+        /// the file because that key still exists in KMS.
+        held_client_key_id: Option<String>,
     },
 
     /// The id of a `read`, `update` or `delete` cannot be an id of this resource type, or

@@ -92,7 +92,12 @@ impl Resource for ApplicationAccessPoint {
         AccessPointInputs::from_properties(properties)
     }
 
-    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        _warnings: &mut Vec<String>,
+    ) {
         check_inputs(inputs, failures);
     }
 

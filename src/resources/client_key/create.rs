@@ -3,7 +3,9 @@
 //!
 //! The order is chosen so that no key is ever left without its private half unnoticed:
 //! 1. the key file's lock is taken and the temporary key file created first, so an unwritable
-//!    directory, or another create writing the same file, fails before KMS is called;
+//!    directory, or another create writing the same file, fails before KMS is called; and if the
+//!    file already holds a key that still exists in KMS (one GetClientKey tells), the create
+//!    stops there: writing would replace that key's only private key;
 //! 2. the AAP's keys are listed (the snapshot a lost reply is resolved against), and the key is
 //!    created, with the validity the user set or one the provider chooses (see `validity`);
 //! 3. the file is written and renamed into place; if that fails, the key is deleted again (and an
@@ -44,7 +46,11 @@ pub(super) async fn create(
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
 
     let staged = match &inputs.private_key_data_file {
-        Some(text) => Some(stage_key_file(context, text).await?),
+        Some(text) => {
+            let staged = stage_key_file(context, text).await?;
+            refuse_to_replace_a_live_key(&client, &call, &staged).await?;
+            Some(staged)
+        }
         None => {
             context.engine_log.warning(
                 "privateKeyDataFile is not set, so the private key of the new client key is not kept anywhere, and KMS \
@@ -146,12 +152,80 @@ async fn stage_key_file(
         ),
         path,
         client_key_id: None,
+        held_client_key_id: None,
     };
     let target = key_file::resolve_path(text, &context.working_directory)
         .map_err(|reason| refuse(text.to_owned(), reason))?;
     StagedKeyFile::create(target.clone())
         .await
         .map_err(|error| refuse(target.display().to_string(), error.reason))
+}
+
+/// Stops the create when the file it would write holds the private key of a client key that
+/// still exists in KMS: writing would replace that key's only copy (a second ClientKey on the
+/// same file, in another run or another process than the first). A key KMS no longer has is
+/// dead, and its file may be replaced. Runs under the key file's lock, before KMS is asked for
+/// anything else.
+async fn refuse_to_replace_a_live_key(
+    client: &Client,
+    call: &KmsCall,
+    staged: &StagedKeyFile,
+) -> Result<(), ResourceError> {
+    let target = staged.target().to_path_buf();
+    let path = target.display().to_string();
+    let reading = target.clone();
+    let held = tokio::task::spawn_blocking(move || key_file::read_held_key(&reading))
+        .await
+        .map_err(|error| std::io::Error::other(error.to_string()))
+        .and_then(|held| held);
+    let held_id = match held {
+        Ok(key_file::Held::Key(id)) => id,
+        Ok(_) => return Ok(()),
+        Err(error) => {
+            return Err(ResourceError::LocalIo {
+                message: format!(
+                    "cannot read the private key file {path} to make sure it holds no live client key ({}); \
+                     nothing was created in KMS",
+                    key_file::describe_io_error(&error)
+                ),
+                path,
+                client_key_id: None,
+                held_client_key_id: None,
+            })
+        }
+    };
+    let refusal = |because: String| {
+        ResourceError::LocalIo {
+        message: format!(
+            "the private key file {path} holds the private key of client key {held_id}, {because}; nothing was \
+             created in KMS: give this ClientKey its own privateKeyDataFile (if it replaces {held_id} with the same \
+             file, let the engine delete {held_id} first, as diff asks, rather than forcing create-before-delete)"
+        ),
+        path: path.clone(),
+        client_key_id: None,
+        held_client_key_id: Some(held_id.clone()),
+    }
+    };
+    match client.get_client_key(&held_id, &call.options()).await {
+        Ok(reply) => Err(refusal(format!(
+            "which still exists in KMS (on access point {}), and writing a new key there would replace its only copy",
+            reply.client_key.aap_name
+        ))),
+        Err(error) if error.is_not_found() => {
+            call.engine_log().info(
+                format!(
+                    "the private key file {path} holds client key {held_id}, which no longer exists in KMS: the \
+                     new key replaces it"
+                ),
+                call.urn(),
+            );
+            Ok(())
+        }
+        Err(error) => Err(refusal(format!(
+            "and whether that key still exists could not be told ({})",
+            call.error(error)
+        ))),
+    }
 }
 
 /// CreateClientKey, with at most one more attempt after a lost reply was resolved (the key it
@@ -335,6 +409,7 @@ async fn undo_after_write_failure(
                  update again"
             ),
             client_key_id: None,
+            held_client_key_id: None,
         },
         Err(error) if error.is_not_found() => ResourceError::LocalIo {
             path: path.to_owned(),
@@ -343,6 +418,7 @@ async fn undo_after_write_failure(
                  already gone; fix the problem and run the update again"
             ),
             client_key_id: None,
+            held_client_key_id: None,
         },
         Err(error) => {
             let delete_error = call.error(error);
@@ -355,7 +431,8 @@ async fn undo_after_write_failure(
                      with `aliyun kms DeleteClientKey --ClientKeyId {client_key_id}` (or in the KMS console), then fix \
                      the problem and run the update again"
                 ),
-                client_key_id: Some(client_key_id.to_owned()),
+                    client_key_id: Some(client_key_id.to_owned()),
+                    held_client_key_id: None,
             }
         }
     }

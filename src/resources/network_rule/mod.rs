@@ -52,7 +52,12 @@ impl Resource for NetworkRule {
         NetworkRuleInputs::from_properties(properties)
     }
 
-    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        _warnings: &mut Vec<String>,
+    ) {
         inputs::check_inputs(inputs, failures);
     }
 

@@ -18,6 +18,7 @@ pub mod suggest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -34,7 +35,7 @@ pub use error::ProviderError;
 
 use autoname::NamingContext;
 use check::{check_resource, is_engine_metadata};
-use kms_options::client_options_from_environment;
+use kms_options::{client_options_from_environment, lost_create_settle_from_environment};
 use schema::{package_schema, ObjectSchema};
 
 /// `check`: validate and normalise a resource's new inputs.
@@ -92,6 +93,7 @@ pub struct Provider {
     cancellation: CancellationToken,
     engine_log: EngineLog,
     working_directory: Arc<Path>,
+    lost_create_settle: Duration,
 }
 
 impl Provider {
@@ -107,6 +109,7 @@ impl Provider {
             cancellation: CancellationToken::new(),
             engine_log: options.engine_log,
             working_directory: options.working_directory.into(),
+            lost_create_settle: lost_create_settle_from_environment(),
         }
     }
 
@@ -270,6 +273,7 @@ impl Provider {
             cancellation: self.cancellation.clone(),
             engine_log: self.engine_log.clone(),
             working_directory: self.working_directory.clone(),
+            lost_create_settle: self.lost_create_settle,
         }
     }
 }

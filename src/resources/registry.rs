@@ -171,6 +171,7 @@ impl<R: Resource> RegisteredResource for R {
                 return Ok(CreateResult {
                     id: String::new(),
                     properties: self.preview_create(request.properties),
+                    warnings: Vec::new(),
                 });
             }
             let inputs = R::decode_inputs(&request.properties)?;

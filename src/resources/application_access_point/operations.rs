@@ -69,6 +69,7 @@ pub(super) async fn create(
                 return Ok(CreateResult {
                     id,
                     properties: properties_of(&created),
+                    warnings: Vec::new(),
                 });
             }
             Err(error) if error.is_outcome_unknown() => error,
@@ -98,6 +99,7 @@ pub(super) async fn create(
                 return Ok(CreateResult {
                     id: existing.name.clone(),
                     properties: properties_of(&existing),
+                    warnings: Vec::new(),
                 });
             }
             // Decided after the search, which a cancellation does not stop.

@@ -15,6 +15,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::Utc;
 
@@ -61,9 +62,9 @@ pub(super) async fn create(
         }
     };
 
-    let created = {
+    let (created, lost_attempts) = {
         let ticket = creates.begin(&inputs.aap_name);
-        create_key(&client, &call, &inputs, &ticket).await?
+        create_key(&client, &call, &inputs, &ticket, context.lost_create_settle).await?
     };
     let client_key_id = created.client_key_id.clone();
     tracing::info!(client_key_id = %client_key_id, aap = %inputs.aap_name, "client key created");
@@ -104,6 +105,7 @@ pub(super) async fn create(
             Ok(CreateResult {
                 id: client_key_id,
                 properties: outputs,
+                warnings: lost_attempts,
             })
         }
         Err(error) => {
@@ -231,13 +233,15 @@ async fn refuse_to_replace_a_live_key(
 /// CreateClientKey, with at most one more attempt after a lost reply was resolved (the key it
 /// made, if any, deleted). Before the first attempt the AAP's keys are listed, the snapshot that
 /// tells the keys that appear afterwards apart (see `reconcile`). Every key made is recorded on
-/// the ticket.
+/// the ticket. With the reply, the notes the success must carry: one per lost attempt, naming
+/// the dates it sent, so that a key it makes later can be recognised.
 async fn create_key(
     client: &Client,
     call: &KmsCall,
     inputs: &ClientKeyInputs,
     ticket: &CreateTicket,
-) -> Result<CreateClientKeyResponse, ResourceError> {
+    settle: Duration,
+) -> Result<(CreateClientKeyResponse, Vec<String>), ResourceError> {
     let aap_name = &inputs.aap_name;
     let sent = match (&inputs.not_before, &inputs.not_after) {
         (Some(not_before), Some(not_after)) => SentValidity::Requested(Validity {
@@ -254,6 +258,7 @@ async fn create_key(
         first_attempt: Utc::now(),
     };
     let mut tried_again = false;
+    let mut lost_attempts = Vec::new();
     loop {
         let validity = match &mut evidence.sent {
             SentValidity::Requested(validity) => validity.clone(),
@@ -278,54 +283,57 @@ async fn create_key(
         }
         ticket.set_attempting(false);
         let error = match outcome {
-            Ok(reply) => return Ok(reply),
+            Ok(reply) => return Ok((reply, lost_attempts)),
             Err(error) if error.is_outcome_unknown() => error,
             // A definite refusal: nothing was made.
             Err(error) => return Err(create_refused(call, aap_name, error)),
         };
         let what_happened = describe_lost(&error);
-        let done = match reconcile(client, call, &evidence, ticket, &error).await {
-            Resolution::NoKey => {
-                format!("no key was made (no key with the dates it sent appeared on {aap_name})")
-            }
+        let settled = settle.as_secs_f64();
+        let done = match reconcile(client, call, &evidence, ticket, &error, settle).await {
+            Resolution::NoKey => format!(
+                "no key was made as far as KMS shows (no key with {} appeared on {aap_name}, listed at once and \
+                 again {settled}s later)",
+                validity.describe()
+            ),
             Resolution::DeletedLostKeys(ids) => format!(
-                "the key it made ({}) was deleted because its private key was lost with the reply",
-                ids.join(", ")
+                "the key it made ({}, with {}) was deleted because its private key was lost with the reply",
+                ids.join(", "),
+                validity.describe()
             ),
             Resolution::KeysLeft(error) => return Err(error),
         };
+        // KMS may still carry out the request after the search (delivered later than the settle
+        // delay): whatever happens next, the reply and the log name the key to look out for.
+        let later = format!(
+            "if it still reaches KMS, {}",
+            key_that_may_appear(aap_name, &evidence.sent, &validity)
+        );
         // Decided after the search, which a cancellation does not stop.
         if !tried_again && !call.deadline_passed() && !call.is_cancelled() {
+            let note = format!("{what_happened}; {done}; {later}");
             call.engine_log().warning(
-                format!("{what_happened}; {done}, so the provider creates the client key again"),
+                format!("{note}; the provider creates the client key again"),
                 call.urn(),
             );
+            tracing::warn!(aap = %aap_name, dates = %validity.describe(), "a CreateClientKey reply was lost; creating again");
+            lost_attempts.push(note);
             tried_again = true;
             continue;
         }
-        // A request the provider gave up waiting for (cancelled, out of time) may still be
-        // carried out by KMS after the search: say which key to look out for.
-        let abandoned = error.is_cancelled() || error.is_deadline_exceeded();
-        let later = if abandoned {
-            format!(
-                "; KMS may still carry out the abandoned request: {}",
-                key_that_may_appear(aap_name, &evidence.sent, &validity)
-            )
-        } else {
-            String::new()
-        };
-        return Err(with_note(
-            call.lost_create_error(error),
-            &format!("{done}, so no client key was left behind{later}; run the update again"),
-        ));
+        let note =
+            format!("{done}, so no client key was left behind; {later}; run the update again");
+        call.engine_log()
+            .warning(format!("{what_happened}; {note}"), call.urn());
+        return Err(with_note(call.lost_create_error(error), &note));
     }
 }
 
-/// The key that may yet appear after an abandoned attempt that sent `validity`.
+/// The key that may yet appear after an attempt whose reply was lost, which sent `validity`.
 fn key_that_may_appear(aap_name: &str, sent: &SentValidity, validity: &Validity) -> String {
     let dates = format!(
-        "a key of {aap_name} with NotBefore {} and NotAfter {} that appears later",
-        validity.not_before, validity.not_after
+        "a key of {aap_name} with {} that appears later",
+        validity.describe()
     );
     match sent {
         SentValidity::Chosen(_) => format!(

@@ -61,6 +61,7 @@ pub(super) async fn create(
     Ok(CreateResult {
         id: created.name.clone(),
         properties: properties_of(&created),
+        warnings: Vec::new(),
     })
 }
 

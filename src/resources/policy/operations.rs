@@ -63,6 +63,7 @@ pub(super) async fn create(
     Ok(CreateResult {
         id: created.name.clone(),
         properties: properties_of(&created),
+        warnings: Vec::new(),
     })
 }
 

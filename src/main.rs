@@ -7,7 +7,8 @@
 //! SIGTERM or SIGINT stop it: it reads no more requests, cancels the operations waiting on KMS,
 //! gives the requests in flight a grace period (`ALICLOUD_KMS_PROVIDER_SHUTDOWN_GRACE_SECONDS`,
 //! default 20) to answer, answers those still running with an error, and exits 0; a second signal
-//! exits at once (128 + the signal's number). When stdout is gone, it does the same and exits 1.
+//! exits at once (128 + the signal's number). When stdout is gone, it does the same and exits 1,
+//! and what it could not deliver goes to stderr (secrets redacted).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -15,12 +16,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use alicloud_kms_provider::protocol::{
-    rpc_module, LogParams, ProtocolOptions, TEST_HOOKS_VARIABLE,
+    rpc_module, undeliverable, LogParams, ProtocolOptions, TEST_HOOKS_VARIABLE,
 };
 use alicloud_kms_provider::provider::error::codes;
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
 use alicloud_kms_provider::resources::EngineLog;
-use alicloud_kms_provider::rpc::{self, Ending, ServerOptions, ShutdownReply, TransportError};
+use alicloud_kms_provider::rpc::{
+    self, Ending, ServerOptions, ShutdownReply, TransportError, UndeliverableLines,
+};
 use tokio_util::sync::CancellationToken;
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
@@ -143,6 +146,13 @@ async fn serve_stdio(grace_period: Duration) -> Result<Ending, TransportError> {
                 grace_period.as_secs()
             ),
         },
+        // The engine is gone, but what a reply would have said (a key made, the dates of one that
+        // may appear) must reach someone: stderr, which the engine's user sees.
+        undeliverable: UndeliverableLines::new(|line| {
+            if let Some(text) = undeliverable::describe(line) {
+                tracing::error!("{text}");
+            }
+        }),
         ..ServerOptions::default()
     };
     rpc::serve(

@@ -6,6 +6,7 @@ pub mod methods;
 pub mod params;
 pub mod test_hooks;
 pub mod types;
+pub mod undeliverable;
 
 pub use methods::{rpc_module, ProtocolOptions, METHOD_NAMES};
 pub use test_hooks::TEST_HOOKS_VARIABLE;

@@ -21,7 +21,7 @@ use super::envelope::error_reply;
 use super::framing::read_lines;
 use super::handler::run_here_or_spawn;
 use super::in_flight::{InFlight, OwedIds};
-use super::outgoing::{write_lines, Gathered, OutgoingQueue, ReplySender};
+use super::outgoing::{write_lines, Gathered, OutgoingQueue, ReplySender, UndeliverableLines};
 
 /// How long the writer gets, after a shutdown, to write what is queued: it may be stuck on a pipe
 /// nobody reads.
@@ -49,6 +49,8 @@ pub struct ServerOptions {
     pub grace_period: Duration,
     /// The error that answers a request still running when the grace period ends.
     pub shutdown_reply: ShutdownReply,
+    /// Where the lines go that the output could not take (see [`UndeliverableLines`]).
+    pub undeliverable: UndeliverableLines,
 }
 
 /// The error reply to a request cut short by a shutdown.
@@ -74,6 +76,7 @@ impl Default for ServerOptions {
                 kind: "shutting_down",
                 message: "the server stopped before this request finished".to_owned(),
             },
+            undeliverable: UndeliverableLines::default(),
         }
     }
 }
@@ -117,10 +120,11 @@ pub async fn serve(
     budget.set_limit(options.max_bytes_in_flight);
     let (writer_done, writer_result) = oneshot::channel();
     let output_lost = shutdown.clone();
+    let undeliverable = options.undeliverable.clone();
     thread::Builder::new()
         .name("output-writer".into())
         .spawn(move || {
-            let _ = writer_done.send(write_lines(output, receiver, &output_lost));
+            let _ = writer_done.send(write_lines(output, receiver, &output_lost, &undeliverable));
         })
         .map_err(|error| TransportError::Thread("output writer", error))?;
 

@@ -16,7 +16,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use alicloud_kms_provider::protocol::{
-    rpc_module, undeliverable, LogParams, ProtocolOptions, TEST_HOOKS_VARIABLE,
+    rpc_module, undeliverable, LogParams, ProtocolOptions, CONTROL_METHODS, TEST_HOOKS_VARIABLE,
 };
 use alicloud_kms_provider::provider::error::codes;
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
@@ -145,7 +145,12 @@ async fn serve_stdio(grace_period: Duration) -> Result<Ending, TransportError> {
                  the grace period of {}s; what it changed is unknown: refresh the resources it touches, then run it again",
                 grace_period.as_secs()
             ),
+            not_started: "the provider was stopped (a signal, or its stdout closed) before this request started (it \
+                          waited for one of the 4,096 handler slots); nothing was done: run it again"
+                .to_owned(),
         },
+        // `cancel` must reach the operations that fill every handler slot.
+        control_methods: CONTROL_METHODS.iter().map(|&method| method.to_owned()).collect(),
         // The engine is gone, but what a reply would have said (a key made, the dates of one that
         // may appear) must reach someone: stderr, which the engine's user sees.
         undeliverable: UndeliverableLines::new(|line| {

@@ -8,6 +8,6 @@ pub mod test_hooks;
 pub mod types;
 pub mod undeliverable;
 
-pub use methods::{rpc_module, ProtocolOptions, METHOD_NAMES};
+pub use methods::{rpc_module, ProtocolOptions, CONTROL_METHODS, METHOD_NAMES};
 pub use test_hooks::TEST_HOOKS_VARIABLE;
 pub use types::LogParams;

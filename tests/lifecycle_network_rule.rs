@@ -3,7 +3,7 @@
 //! check again (the name stays) → preview update → update → read → diff (no change) → diff
 //! (replace) → delete → read (gone); then import by name, refresh after out-of-band change and
 //! deletion, the ownership rule of a create (a taken name, a lost reply), and deleting a rule a
-//! policy still names.
+//! policy still names (refused by the provider's own check, which reads every page of policies).
 
 mod resources_support;
 
@@ -309,37 +309,52 @@ fn a_taken_name_is_never_claimed_and_a_lost_reply_adopts_only_what_this_create_m
 }
 
 #[test]
-fn a_rule_a_policy_still_names_is_not_deleted_and_the_error_says_what_to_do() {
+fn a_rule_a_policy_still_names_beyond_the_first_page_is_not_deleted_and_the_error_names_it() {
+    // KMS would delete a rule that policies still name: the provider reads every page of
+    // policies first. 110 policies: the one that names the rule is on the second page.
     let mut harness = Harness::start();
     let rule = harness.assert_created(
         RULE_TYPE,
         "rule",
         json!({"networkRuleName": "busy", "sourcePrivateIps": ["10.0.0.1"]}),
     );
+    let policy = |name: &str, rules: &str| {
+        json!({"policyName": name, "kmsInstanceId": "kst-1",
+               "permissions": ["RbacPermission/Template/CryptoServiceKeyUser"], "resources": ["key/*"],
+               "accessControlRules": rules})
+    };
+    for index in 0..109 {
+        let name = format!("filler-{index:03}");
+        harness.assert_created(
+            "alicloud-kms:index:Policy",
+            &name,
+            policy(&name, "{\"NetworkRules\":[\"other\"]}"),
+        );
+    }
     harness.assert_created(
         "alicloud-kms:index:Policy",
         "policy",
-        json!({"policyName": "policy", "kmsInstanceId": "kst-1",
-               "permissions": ["RbacPermission/Template/CryptoServiceKeyUser"], "resources": ["key/*"],
-               "accessControlRules": "{\"NetworkRules\":[\"busy\"]}"}),
+        policy("zz-policy", "{\"NetworkRules\":[\"other\",\"busy\"]}"),
     );
     let error = harness.provider.error(
         "delete",
         json!({"urn": urn(RULE_TYPE, "rule"), "id": "busy", "properties": rule["properties"]}),
     );
-    assert_eq!(error["code"], -32052, "{error}");
-    assert_eq!(error["data"]["code"], "Rejected.ResourceInUse");
+    assert_eq!(error["code"], -32062, "{error}");
+    assert_eq!(error["data"]["usedBy"], json!(["zz-policy"]), "{error}");
     let message = error["message"].as_str().unwrap();
     assert!(
-        message.contains("policy \"policy\""),
-        "KMS's own message names the policy: {message}"
+        message.contains("still in use by the permission policies zz-policy"),
+        "{message}"
     );
     assert!(
         message.contains(
-            "remove the rule from those policies (or delete them) first, then delete the rule"
+            "remove the rule from the accessControlRules of those policies (or delete them) first"
         ),
         "{message}"
     );
+    assert_eq!(harness.emulator.call_count(Action::ListPolicies), 2);
+    assert_eq!(harness.emulator.call_count(Action::DeleteNetworkRule), 0);
     assert_eq!(harness.emulator.network_rules()[0].name, "busy");
     harness.finish(&[]);
 }

@@ -145,6 +145,17 @@ pub enum ResourceError {
         candidate_ids: Vec<String>,
     },
 
+    /// A delete the provider refused because other resources still refer to the resource (access
+    /// points that list a policy, policies that name a network rule): KMS would delete it and cut
+    /// them off. Nothing was deleted.
+    #[error("{message}")]
+    InUse {
+        resource: &'static str,
+        name: String,
+        used_by: Vec<String>,
+        message: String,
+    },
+
     /// The name a create was asked to use was already taken before it tried, by a resource it did
     /// not make. Nothing was created or claimed.
     #[error("{message}")]

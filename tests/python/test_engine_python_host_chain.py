@@ -178,7 +178,8 @@ def test_a_policy_still_bound_to_an_access_point_is_kept_and_the_engine_learns_w
     with pytest.raises(grpc.RpcError) as raised:
         engine.delete(policy_urn, policy.id, policy.inputs, policy.outputs)
     error: Any = raised.value
-    assert "Rejected.ResourceInUse" in error.details()
+    # The provider's own check: KMS would have deleted it.
+    assert "still in use by the application access points engine-bound-aap" in error.details()
     assert "remove the policy from the policies of those access points (or delete them) first" in error.details()
     assert "engine-bound" in policies(emulator)
 

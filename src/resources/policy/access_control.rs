@@ -80,6 +80,22 @@ pub fn parse(text: &str) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// The rule names in the text KMS holds, read leniently (any count, repeats kept): what the
+/// policy names, whether or not `check` would accept it. None when it is not the documented
+/// object.
+pub fn names_in(text: &str) -> Vec<String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(object)) => match object.get(NETWORK_RULES_KEY) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// The canonical form of the text KMS holds. Empty text means no rule; text that is not the
 /// documented object is kept as it is, so that nothing the service says is hidden.
 pub fn canonical_from_service(text: &str) -> String {

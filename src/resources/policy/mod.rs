@@ -25,7 +25,9 @@ use super::ResourceRules;
 use inputs::PolicyInputs;
 
 pub use access_control::{canonical as canonical_access_control_rules, MAX_NETWORK_RULES};
+// The network rule's check before it is deleted reads the policies.
 pub use inputs::PERMISSION_TEMPLATES;
+pub(crate) use kms::{describe_policy, list_policies};
 
 pub const RULES: ResourceRules = ResourceRules {
     token: "alicloud-kms:index:Policy",
@@ -63,16 +65,23 @@ impl Resource for Policy {
         inputs::check_inputs(inputs, failures);
     }
 
-    /// The access control rules are JSON: the same rules in another layout are no change.
+    /// The access control rules are JSON: the same rules in another layout are no change. The
+    /// permissions are a set: one listed twice is no change.
     fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
-        property == "accessControlRules"
-            && match (old.as_str(), new.as_str()) {
+        match property {
+            "accessControlRules" => match (old.as_str(), new.as_str()) {
                 (Some(old), Some(new)) => {
                     access_control::canonical_from_service(old)
                         == access_control::canonical_from_service(new)
                 }
                 _ => false,
-            }
+            },
+            "permissions" => match (texts(old), texts(new)) {
+                (Some(old), Some(new)) => inputs::same_permissions(&old, &new),
+                _ => false,
+            },
+            _ => false,
+        }
     }
 
     /// The id is the name; it must agree with the state.
@@ -118,4 +127,13 @@ impl Resource for Policy {
     ) -> Result<(), ResourceError> {
         operations::delete(context, request).await
     }
+}
+
+/// The strings of a known list of strings.
+fn texts(value: &PropertyValue) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|item| item.unwrap_secret().as_str().map(str::to_owned))
+        .collect()
 }

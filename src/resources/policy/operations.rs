@@ -3,6 +3,8 @@
 //! and description, in place, through UpdatePolicy) and delete. The id is the name (checked by
 //! the registry before read, update and delete).
 
+use crate::kms::{CallOptions, Client, KmsError, ListApplicationAccessPointsRequest};
+
 use super::super::context::OperationContext;
 use super::super::create_by_name::create_named;
 use super::super::error::{CheckFailure, Operation, ResourceError};
@@ -14,6 +16,7 @@ use super::super::operations::{
     UpdateResult,
 };
 use super::super::property::{PropertyMap, PropertyValue};
+use super::super::referrers::{self, delete_unless_referred, Page, Referred};
 use super::super::resource::known_outputs;
 use super::inputs::{properties_of, PolicyInputs};
 use super::kms::{
@@ -21,9 +24,6 @@ use super::kms::{
     UpdatePolicyRequest,
 };
 use super::RULES;
-
-/// The error code KMS (and the emulator) give a delete refused because the resource is in use.
-const RESOURCE_IN_USE_CODE_PREFIX: &str = "Rejected.ResourceInUse";
 
 /// The inputs that replace the policy when they change (KMS cannot update them).
 const FIXED_INPUTS: [&str; 2] = ["policyName", "kmsInstanceId"];
@@ -154,36 +154,80 @@ pub(super) async fn update(
     })
 }
 
+/// DeletePolicy, unless an access point still lists the policy (the provider's own check, see
+/// `referrers`: KMS would delete it and cut those applications off).
 pub(super) async fn delete(
     context: &OperationContext,
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
-    let urn = request.urn.as_deref();
     let client = context.kms.client()?;
-    let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
-    match delete_policy(&client, &request.id, &call.options()).await {
-        Ok(_) => Ok(()),
-        Err(error) if error.is_not_found() => {
-            context.engine_log.info(
-                format!("permission policy {} was already gone", request.id),
-                urn,
-            );
-            Ok(())
+    let call = KmsCall::start(
+        context,
+        Operation::Delete,
+        request.urn.as_deref(),
+        request.timeout,
+    );
+    let name = request.id.as_str();
+    let referred = Referred {
+        resource: RULES.name,
+        noun: "permission policy",
+        name,
+        referrers: "application access points",
+        permissions: "kms:ListApplicationAccessPoints and kms:DescribeApplicationAccessPoint",
+        how_to_unbind: "remove the policy from the policies of those access points (or delete them) first, then \
+                        delete the policy (in a Pulumi program, make the access points depend on the policy, for \
+                        example through policyName, so that they go first)",
+    };
+    let (client, options) = (&client, call.options());
+    delete_unless_referred(
+        context,
+        &call,
+        &referred,
+        || access_points_listing(client, name, &options),
+        || delete_policy(client, name, &options),
+    )
+    .await
+}
+
+/// The access points that list the policy `name`: every page of ListApplicationAccessPoints,
+/// then DescribeApplicationAccessPoint for each (the list has no policies).
+async fn access_points_listing(
+    client: &Client,
+    name: &str,
+    options: &CallOptions,
+) -> Result<Vec<String>, KmsError> {
+    let all = referrers::all_names(|page_number| async move {
+        let request = ListApplicationAccessPointsRequest {
+            page_number: Some(page_number),
+            page_size: Some(referrers::PAGE_SIZE),
+        };
+        let page = client
+            .list_application_access_points(&request, options)
+            .await?;
+        Ok(Page {
+            names: page
+                .application_access_points
+                .into_iter()
+                .map(|point| point.name)
+                .collect(),
+            total_count: page.total_count,
+        })
+    })
+    .await?;
+    referrers::referring(all, |point| {
+        let (client, options, name) = (client.clone(), options.clone(), name.to_owned());
+        async move {
+            match client
+                .describe_application_access_point(&point, &options)
+                .await
+            {
+                Ok(described) => Ok(described.policies.contains(&name)),
+                Err(error) if error.is_not_found() => Ok(false),
+                Err(error) => Err(error),
+            }
         }
-        Err(error) => {
-            let hint = match error.service_code() {
-                Some(code) if code.starts_with(RESOURCE_IN_USE_CODE_PREFIX) => Some(format!(
-                    "an application access point is still bound to the permission policy {}; remove the policy \
-                     from the policies of those access points (or delete them) first, then delete the policy (in a \
-                     Pulumi program, make the access points depend on the policy, for example through \
-                     policyName, so that they go first)",
-                    request.id
-                )),
-                _ => error.service_hint(),
-            };
-            Err(call.error_with_hint(error, hint))
-        }
-    }
+    })
+    .await
 }
 
 #[cfg(test)]

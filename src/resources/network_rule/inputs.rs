@@ -3,9 +3,8 @@
 
 use std::net::Ipv4Addr;
 
-use super::super::check_not_blank;
 use super::super::error::{CheckFailure, ResourceError};
-use super::super::named_resource::{check_distinct_items, same_set, InputReader};
+use super::super::named_resource::{check_distinct_items, check_name, InputReader};
 use super::super::property::{PropertyMap, PropertyValue};
 use super::kms::NetworkRule;
 use super::RULES;
@@ -14,10 +13,30 @@ use super::RULES;
 /// Resource Orchestration Service: "up to 800", docs/kms-api.md §3.4).
 pub const MAX_SOURCE_PRIVATE_IPS: usize = 800;
 
-/// The rules of `check` beyond the schema: a non-blank name, one to 800 distinct IPv4 addresses
-/// or CIDR blocks.
-pub(super) fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-    check_not_blank(inputs, "networkRuleName", failures);
+/// The private address ranges of RFC 1918 (network, prefix length).
+const PRIVATE_RANGES: [(Ipv4Addr, u8); 3] = [
+    (Ipv4Addr::new(10, 0, 0, 0), 8),
+    (Ipv4Addr::new(172, 16, 0, 0), 12),
+    (Ipv4Addr::new(192, 168, 0, 0), 16),
+];
+
+/// The rules of `check` beyond the schema: a name KMS can hold, one to 800 distinct IPv4
+/// addresses or CIDR blocks, each rewritten in its canonical spelling (so that `10.0.0.0/016`
+/// and `10.0.0.0/16`, or `10.0.0.1/32` and `10.0.0.1`, are no change), and a warning for one
+/// that is not private.
+pub(super) fn check_inputs(
+    inputs: &mut PropertyMap,
+    failures: &mut Vec<CheckFailure>,
+    warnings: &mut Vec<String>,
+) {
+    check_name(inputs, "networkRuleName", failures);
+    if let Some(PropertyValue::Array(items)) = inputs.get_mut("sourcePrivateIps") {
+        for item in items.iter_mut() {
+            if let Some(canonical) = item.as_str().and_then(canonical_address) {
+                *item = item.with_string(canonical);
+            }
+        }
+    }
     let Some(items) = inputs
         .get("sourcePrivateIps")
         .and_then(PropertyValue::as_array)
@@ -39,8 +58,12 @@ pub(super) fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFai
         let Some(text) = item.as_str() else {
             continue;
         };
-        if !text.trim().is_empty() && !is_ipv4_or_cidr(text) {
-            let path = format!("sourcePrivateIps[{position}]");
+        if text.trim().is_empty() {
+            // Reported with the repeats, below.
+            continue;
+        }
+        let path = format!("sourcePrivateIps[{position}]");
+        if !is_ipv4_or_cidr(text) {
             failures.push(CheckFailure::new(
                 &path,
                 format!(
@@ -48,9 +71,69 @@ pub(super) fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFai
                      192.168.0.0/24, without spaces"
                 ),
             ));
+        } else if !is_private(text) {
+            warnings.push(format!(
+                "{path} ({text}) is not within the private address ranges (10.0.0.0/8, 172.16.0.0/12, \
+                 192.168.0.0/16): a network rule admits requests that reach the KMS instance from your VPCs, \
+                 by their private addresses; unless your VPC uses these addresses, list the private addresses or \
+                 CIDR blocks of the applications instead"
+            ));
         }
     }
     check_distinct_items(inputs, "sourcePrivateIps", "address", failures);
+}
+
+/// The canonical spelling of an IPv4 address or CIDR block: the address in plain dotted decimal,
+/// the prefix in decimal without leading zeros, and a `/32` (one address) dropped. `None` for
+/// text that is neither.
+pub fn canonical_address(text: &str) -> Option<String> {
+    let (address, prefix) = parse_address(text)?;
+    Some(match prefix {
+        32 => address.to_string(),
+        prefix => format!("{address}/{prefix}"),
+    })
+}
+
+/// The address and prefix length (32 for a bare address) of an IPv4 address or CIDR block.
+fn parse_address(text: &str) -> Option<(Ipv4Addr, u8)> {
+    if !is_ipv4_or_cidr(text) {
+        return None;
+    }
+    let (address, prefix) = match text.split_once('/') {
+        Some((address, prefix)) => (address, prefix.parse::<u8>().ok()?),
+        None => (text, 32),
+    };
+    Some((address.parse().ok()?, prefix))
+}
+
+/// Whether every address of an IPv4 address or CIDR block lies in one private range.
+fn is_private(text: &str) -> bool {
+    let Some((address, prefix)) = parse_address(text) else {
+        return false;
+    };
+    PRIVATE_RANGES.iter().any(|(network, range_prefix)| {
+        prefix >= *range_prefix && same_network(address, *network, *range_prefix)
+    })
+}
+
+/// Whether two addresses share their first `prefix` bits.
+fn same_network(left: Ipv4Addr, right: Ipv4Addr, prefix: u8) -> bool {
+    let mask = u32::MAX.checked_shl(32 - u32::from(prefix)).unwrap_or(0);
+    u32::from(left) & mask == u32::from(right) & mask
+}
+
+/// Whether two lists of addresses and CIDR blocks allow the same, spelled in any way and in any
+/// order (text that is neither compares as it is).
+pub fn same_addresses(left: &[String], right: &[String]) -> bool {
+    let canonical = |items: &[String]| {
+        let mut texts: Vec<String> = items
+            .iter()
+            .map(|item| canonical_address(item).unwrap_or_else(|| item.clone()))
+            .collect();
+        texts.sort();
+        texts
+    };
+    canonical(left) == canonical(right)
 }
 
 /// `a.b.c.d` or `a.b.c.d/n` with `n` from 0 to 32, in the form KMS accepts (no spaces).
@@ -89,7 +172,7 @@ impl NetworkRuleInputs {
     /// Whether an existing rule is exactly what these inputs ask for (addresses in any order, an
     /// empty description the same as none).
     pub fn matches(&self, existing: &NetworkRule) -> bool {
-        same_set(&self.source_private_ips, &existing.source_private_ips)
+        same_addresses(&self.source_private_ips, &existing.source_private_ips)
             && self.description.as_deref().unwrap_or_default() == existing.description
     }
 }
@@ -146,6 +229,43 @@ mod tests {
         ] {
             assert!(!is_ipv4_or_cidr(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn equivalent_spellings_have_one_canonical_form_and_private_means_rfc_1918() {
+        for (text, canonical) in [
+            ("10.0.0.1", "10.0.0.1"),
+            ("10.0.0.1/32", "10.0.0.1"),
+            ("10.0.0.1/032", "10.0.0.1"),
+            ("10.0.0.0/016", "10.0.0.0/16"),
+            ("10.10.10.10/24", "10.10.10.10/24"),
+            ("0.0.0.0/0", "0.0.0.0/0"),
+        ] {
+            assert_eq!(
+                canonical_address(text).as_deref(),
+                Some(canonical),
+                "{text}"
+            );
+        }
+        assert_eq!(canonical_address("10.0.0.0/33"), None);
+        for private in ["10.1.2.3", "172.31.255.255", "192.168.0.0/16", "10.0.0.0/8"] {
+            assert!(is_private(private), "{private}");
+        }
+        for public in [
+            "0.0.0.0/0",
+            "8.8.8.8",
+            "172.32.0.1",
+            "10.0.0.0/7",
+            "100.177.24.254",
+            "192.168.0.0/15",
+        ] {
+            assert!(!is_private(public), "{public}");
+        }
+        assert!(same_addresses(
+            &["10.0.0.1/32".into(), "10.0.0.0/016".into()],
+            &["10.0.0.0/16".into(), "10.0.0.1".into()]
+        ));
+        assert!(!same_addresses(&["10.0.0.1".into()], &["10.0.0.2".into()]));
     }
 
     #[test]

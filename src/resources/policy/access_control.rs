@@ -34,6 +34,14 @@ pub fn parse(text: &str) -> Result<Vec<String>, String> {
     let example = r#"{"NetworkRules":["rule-name"]}"#;
     let value: Value = serde_json::from_str(text)
         .map_err(|_| format!("accessControlRules is not valid JSON; write it like {example}"))?;
+    // A JSON reader keeps one of two equal keys (serde_json the last, others the first): which
+    // rules KMS would keep is anyone's guess.
+    if let Err(error) = serde_json::from_str::<NoRepeatedKeys>(text) {
+        return Err(format!(
+            "accessControlRules {error}; a JSON object holds each key once (which one KMS would keep is \
+             anyone's guess): write {NETWORK_RULES_KEY} once, like {example}"
+        ));
+    }
     let Value::Object(mut object) = value else {
         return Err(format!(
             "accessControlRules must be a JSON object like {example}"
@@ -118,6 +126,68 @@ pub fn canonical_from_service(text: &str) -> String {
     }
 }
 
+/// Any JSON value, read only to find an object that names a key twice (the error says which).
+struct NoRepeatedKeys;
+
+impl<'de> serde::Deserialize<'de> for NoRepeatedKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NoRepeatedKeysVisitor)
+    }
+}
+
+struct NoRepeatedKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoRepeatedKeysVisitor {
+    type Value = NoRepeatedKeys;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_unit<E>(self) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut items: A,
+    ) -> Result<NoRepeatedKeys, A::Error> {
+        while items.next_element::<NoRepeatedKeys>()?.is_some() {}
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut entries: A,
+    ) -> Result<NoRepeatedKeys, A::Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(key) = entries.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "has the key {key:?} twice"
+                )));
+            }
+            entries.next_value::<NoRepeatedKeys>()?;
+        }
+        Ok(NoRepeatedKeys)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,6 +216,10 @@ mod tests {
             (r#"{"NetworkRules":["a"],"Other":1}"#, "member \"Other\""),
             (r#"{"NetworkRules":"a"}"#, "must be a list"),
             (r#"{"NetworkRules":["a","a"]}"#, "twice"),
+            (
+                r#"{"NetworkRules":["a"],"NetworkRules":["b"]}"#,
+                "has the key \"NetworkRules\" twice",
+            ),
             (r#"{"NetworkRules":[" "]}"#, "non-empty string"),
             (r#"{"NetworkRules":[1]}"#, "non-empty string"),
         ] {

@@ -3,7 +3,7 @@
 
 use super::super::check_not_blank;
 use super::super::error::{CheckFailure, ResourceError};
-use super::super::named_resource::{check_distinct_items, same_set, InputReader};
+use super::super::named_resource::{check_distinct_items, check_name, same_set, InputReader};
 use super::super::property::{PropertyMap, PropertyValue};
 use super::access_control;
 use super::kms::Policy;
@@ -22,7 +22,7 @@ const RESOURCE_PREFIXES: [&str; 2] = ["key/", "secret/"];
 /// The rules of `check` beyond the schema; `accessControlRules` is rewritten in its canonical
 /// form (see `access_control`).
 pub(super) fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-    check_not_blank(inputs, "policyName", failures);
+    check_name(inputs, "policyName", failures);
     check_not_blank(inputs, "kmsInstanceId", failures);
     // An empty list and a repeated permission are accepted: KMS takes both (Terraform's
     // acceptance tests, docs/kms-api.md §3.3), and the permissions are compared as a set.

@@ -14,7 +14,7 @@ mod operations;
 
 use super::context::OperationContext;
 use super::error::{CheckFailure, ResourceError};
-use super::named_resource::check_name_id;
+use super::named_resource::{check_name_id, list_of_strings};
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
@@ -76,7 +76,7 @@ impl Resource for Policy {
                 }
                 _ => false,
             },
-            "permissions" => match (texts(old), texts(new)) {
+            "permissions" => match (list_of_strings(old), list_of_strings(new)) {
                 (Some(old), Some(new)) => inputs::same_permissions(&old, &new),
                 _ => false,
             },
@@ -127,13 +127,4 @@ impl Resource for Policy {
     ) -> Result<(), ResourceError> {
         operations::delete(context, request).await
     }
-}
-
-/// The strings of a known list of strings.
-fn texts(value: &PropertyValue) -> Option<Vec<String>> {
-    value
-        .as_array()?
-        .iter()
-        .map(|item| item.unwrap_secret().as_str().map(str::to_owned))
-        .collect()
 }

@@ -164,8 +164,15 @@ impl Provider {
             .get(autoname::RESOURCE_NAME_INPUT)
             .and_then(PropertyValue::as_str)
             .map(str::to_owned);
+        let stack_input = request
+            .news
+            .get(autoname::STACK_INPUT)
+            .and_then(PropertyValue::as_str)
+            .map(str::to_owned);
         let naming = NamingContext {
             resource_name: request.resource_name.as_deref().or(name_input.as_deref()),
+            urn: request.urn.as_deref(),
+            stack: stack_input.as_deref(),
             olds: request.olds.as_ref(),
             random_seed: request.random_seed.as_deref(),
         };

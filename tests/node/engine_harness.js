@@ -550,6 +550,7 @@ module.exports = {
     resourceInitFailure,
     scrubbedEnvironment,
     secret,
+    stack,
     stackConfig,
     stopSdkProcess,
     stripSecrets,

@@ -88,8 +88,10 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.match(inputs.__provider, /"pulumi-alicloud-kms\/bin\/bridge"/);
         assert.doesNotMatch(inputs.__provider, /child_process|readline/);
         assert.deepEqual(withoutProvider(inputs), {
-            // The resource name, which check needs for auto-naming (the host sends it no URN).
+            // The resource name and the stack, which check needs for auto-naming (the host sends
+            // it no URN).
             __resourceName: "key",
+            __stack: `${harness.project}/${harness.stack}`,
             aapName: "terraform-example",
             password: secret(password),
             notBefore,

@@ -73,8 +73,10 @@ def test_the_program_registers_our_pickled_provider_as_a_secret() -> None:
     assert inputs["__provider"] == secret(serialize_provider(client_key._PROVIDER))
     assert inputs["password"] == secret(PASSWORD)
     assert without_provider(inputs) == {
-        # The resource name, which check needs for auto-naming (the host sends it no URN).
+        # The resource name and the stack, which check needs for auto-naming (the host sends it
+        # no URN).
         "__resourceName": "key",
+        "__stack": "engine-test/dev",
         "aap_name": "terraform-example",
         "password": secret(PASSWORD),
         "not_before": NOT_BEFORE,

@@ -132,9 +132,23 @@ fn lifecycle_with_an_auto_name() {
     );
     assert_eq!(diff["changes"], "DIFF_NONE", "{diff}");
 
-    // A new name replaces; the replacement the engine checks without olds gets a new auto-name.
-    let renamed =
+    // The engine checks a replacement without olds. Without a seed the name is derived from the
+    // URN again, the same: a replacement the engine forces deletes the old rule first.
+    let same =
         harness.assert_check_passes(RULE_TYPE, "rule", json!({"sourcePrivateIps": ["10.0.0.1"]}));
+    assert_eq!(same["networkRuleName"], name);
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": rule_urn, "id": name, "olds": read["properties"], "news": same}),
+    );
+    assert_eq!(diff["deleteBeforeReplace"], true, "{diff}");
+    // With the seed of a new deployment (Pulumi's engine sends one), a new name: the replacement
+    // may be created first.
+    let renamed = harness.provider.result(
+        "check",
+        json!({"urn": rule_urn, "olds": {}, "news": {"sourcePrivateIps": ["10.0.0.1"]}, "randomSeed": "c2VlZA=="}),
+    )["inputs"]
+        .clone();
     assert_ne!(renamed["networkRuleName"], name);
     let diff = harness.provider.result(
         "diff",

@@ -101,7 +101,10 @@ pub fn fill_auto_name(
 /// `<resource name>-<seven hex digits>`, the digits the start of the SHA-1 of `seed`.
 pub fn auto_name(resource_name: &str, seed: &[u8]) -> String {
     let digest = Sha1::digest(seed);
-    let hex: String = digest[..4].iter().map(|byte| format!("{byte:02x}")).collect();
+    let hex: String = digest[..4]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
     format!("{resource_name}-{}", &hex[..RANDOM_SUFFIX_LENGTH])
 }
 

@@ -160,7 +160,7 @@ pub struct OperationContext {
 pub const LOST_CREATE_SETTLE_DELAY: Duration = Duration::from_secs(5);
 
 impl OperationContext {
-    /// A context for tests: default settings, a fresh token, a discarding log.
+    /// A context for tests: default settings, a fresh token, a discarding log, no settle delay.
     pub fn for_tests(working_directory: PathBuf) -> OperationContext {
         let settings = Arc::new(ProviderSettings::default());
         OperationContext {
@@ -169,7 +169,8 @@ impl OperationContext {
             cancellation: CancellationToken::new(),
             engine_log: EngineLog::discard(),
             working_directory: working_directory.into(),
-            lost_create_settle: LOST_CREATE_SETTLE_DELAY,
+            // Tests do not wait for a late delivery.
+            lost_create_settle: Duration::ZERO,
         }
     }
 }

@@ -8,9 +8,9 @@ use alicloud_kms_provider::protocol::{rpc_module, ProtocolOptions};
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
 use alicloud_kms_provider::resources::registry::registered_rules;
 use alicloud_kms_provider::resources::{EngineLog, LogEntry, LogSeverity, ResourceRules};
-use std::sync::{Arc, Mutex};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 
 #[allow(unused_imports)] // Some test binaries use only the in-process table.
 pub use process::ProviderProcess;

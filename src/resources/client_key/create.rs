@@ -15,7 +15,6 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::Utc;
 
@@ -64,7 +63,7 @@ pub(super) async fn create(
 
     let (created, lost_attempts) = {
         let ticket = creates.begin(&inputs.aap_name);
-        create_key(&client, &call, &inputs, &ticket, context.lost_create_settle).await?
+        create_key(&client, &call, &inputs, &ticket).await?
     };
     let client_key_id = created.client_key_id.clone();
     tracing::info!(client_key_id = %client_key_id, aap = %inputs.aap_name, "client key created");
@@ -240,7 +239,6 @@ async fn create_key(
     call: &KmsCall,
     inputs: &ClientKeyInputs,
     ticket: &CreateTicket,
-    settle: Duration,
 ) -> Result<(CreateClientKeyResponse, Vec<String>), ResourceError> {
     let aap_name = &inputs.aap_name;
     let sent = match (&inputs.not_before, &inputs.not_after) {
@@ -289,8 +287,8 @@ async fn create_key(
             Err(error) => return Err(create_refused(call, aap_name, error)),
         };
         let what_happened = describe_lost(&error);
-        let settled = settle.as_secs_f64();
-        let done = match reconcile(client, call, &evidence, ticket, &error, settle).await {
+        let settled = call.lost_create_settle().as_secs_f64();
+        let done = match reconcile(client, call, &evidence, ticket, &error).await {
             Resolution::NoKey => format!(
                 "no key was made as far as KMS shows (no key with {} appeared on {aap_name}, listed at once and \
                  again {settled}s later)",

@@ -29,7 +29,6 @@
 //! cancellation: a cancelled create still finds and deletes the key it made, or names it.
 
 use std::collections::HashSet;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -74,15 +73,13 @@ pub struct Evidence {
     pub first_attempt: DateTime<Utc>,
 }
 
-/// Finds out what the lost create made, and deletes it when it is proven its own. `settle` is
-/// how long to wait before the second listing when the first finds nothing.
+/// Finds out what the lost create made, and deletes it when it is proven its own.
 pub async fn reconcile(
     client: &Client,
     call: &KmsCall,
     evidence: &Evidence,
     ticket: &CreateTicket,
     lost: &KmsError,
-    settle: Duration,
 ) -> Resolution {
     let Evidence {
         aap_name,
@@ -151,14 +148,11 @@ pub async fn reconcile(
             format!(
                 "no client key with the dates it sent is on {aap_name} yet; listing again in {}s, in case KMS \
                  receives the request late",
-                settle.as_secs_f64()
+                call.lost_create_settle().as_secs_f64()
             ),
             call.urn(),
         );
-        tokio::select! {
-            () = tokio::time::sleep(settle) => {}
-            () = options.cancellation.cancelled() => {}
-        }
+        call.settle(options).await;
         matching = match candidates().await {
             Ok(matching) => matching,
             Err(error) => return Resolution::KeysLeft(error),

@@ -7,7 +7,7 @@
 
 // The child-process layer is shared with the protocol tests; see its module comment.
 #[path = "../common/process.rs"]
-mod process;
+pub mod process;
 
 pub mod accounting;
 mod faults;

@@ -14,11 +14,12 @@ use std::future::Future;
 
 use tokio::task::JoinSet;
 
-use crate::kms::KmsError;
+use crate::kms::{CallOptions, Client, KmsError};
 
 use super::context::OperationContext;
-use super::error::ResourceError;
+use super::error::{Operation, ResourceError};
 use super::kms_call::KmsCall;
+use super::operations::DeleteRequest;
 
 /// The page size the listings ask for: the largest KMS allows (docs/kms-api.md §3.2).
 pub const PAGE_SIZE: u32 = 100;
@@ -38,12 +39,11 @@ pub struct Page {
 }
 
 /// Who may refer to a resource about to be deleted, and what to tell the user.
-pub(crate) struct Referred<'a> {
+pub(crate) struct Referred {
     /// The resource type's name (`Policy`).
     pub resource: &'static str,
     /// What the resource is called in messages (`permission policy`).
     pub noun: &'static str,
-    pub name: &'a str,
     /// What its referrers are called, in the plural (`application access points`).
     pub referrers: &'static str,
     /// The RAM permissions the look needs (`kms:ListApplicationAccessPoints and ...`).
@@ -52,30 +52,38 @@ pub(crate) struct Referred<'a> {
     pub how_to_unbind: &'static str,
 }
 
-/// Deletes the resource unless `find_referrers` finds one that still refers to it; a resource that
-/// is already gone counts as deleted. `delete` is the KMS delete.
+/// The delete of a resource that others may name: `find_referrers` looks for what still names it
+/// (given the client, the name and the call's options), and unless it finds one, `delete` deletes
+/// it; a resource that is already gone counts as deleted.
 pub(crate) async fn delete_unless_referred<Find, FindFuture, Delete, DeleteFuture, Reply>(
     context: &OperationContext,
-    call: &KmsCall,
-    referred: &Referred<'_>,
+    request: &DeleteRequest,
+    referred: &Referred,
     find_referrers: Find,
     delete: Delete,
 ) -> Result<(), ResourceError>
 where
-    Find: FnOnce() -> FindFuture,
+    Find: FnOnce(Client, String, CallOptions) -> FindFuture,
     FindFuture: Future<Output = Result<Vec<String>, KmsError>>,
-    Delete: FnOnce() -> DeleteFuture,
+    Delete: FnOnce(Client, String, CallOptions) -> DeleteFuture,
     DeleteFuture: Future<Output = Result<Reply, KmsError>>,
 {
     let Referred {
         resource,
         noun,
-        name,
         referrers,
         permissions,
         how_to_unbind,
     } = referred;
-    let used_by = match find_referrers().await {
+    let client = context.kms.client()?;
+    let call = KmsCall::start(
+        context,
+        Operation::Delete,
+        request.urn.as_deref(),
+        request.timeout,
+    );
+    let name = request.id.as_str();
+    let used_by = match find_referrers(client.clone(), name.to_owned(), call.options()).await {
         Ok(used_by) => used_by,
         Err(error) => {
             let hint = format!(
@@ -89,7 +97,7 @@ where
     if !used_by.is_empty() {
         return Err(ResourceError::InUse {
             resource,
-            name: (*name).to_owned(),
+            name: name.to_owned(),
             message: format!(
                 "the {noun} {name} is still in use by the {referrers} {}: KMS would delete it and their \
                  applications would lose access, so the provider did not; {how_to_unbind}",
@@ -98,7 +106,7 @@ where
             used_by,
         });
     }
-    match delete().await {
+    match delete(client, name.to_owned(), call.options()).await {
         Ok(_) => Ok(()),
         Err(error) if error.is_not_found() => {
             context
@@ -132,15 +140,17 @@ where
     Ok(names)
 }
 
-/// The names among `names` for which `refers` says yes, described [`DESCRIBED_AT_ONCE`] at a time;
-/// `refers` answers false for a referrer that is gone by the time it is described.
-pub async fn referring<Refers, RefersFuture>(
+/// The names among `names` whose description (`describe`, [`DESCRIBED_AT_ONCE`] at a time) `refers`
+/// says yes to; one that is gone by the time it is described refers to nothing.
+pub async fn referring<Described, Describe, DescribeFuture>(
     names: Vec<String>,
-    refers: Refers,
+    describe: Describe,
+    refers: impl Fn(&Described) -> bool,
 ) -> Result<Vec<String>, KmsError>
 where
-    Refers: Fn(String) -> RefersFuture,
-    RefersFuture: Future<Output = Result<bool, KmsError>> + Send + 'static,
+    Described: Send + 'static,
+    Describe: Fn(String) -> DescribeFuture,
+    DescribeFuture: Future<Output = Result<Described, KmsError>> + Send + 'static,
 {
     let mut running = JoinSet::new();
     let mut waiting = names.into_iter();
@@ -150,15 +160,17 @@ where
             let Some(name) = waiting.next() else {
                 break;
             };
-            let described = refers(name.clone());
+            let described = describe(name.clone());
             running.spawn(async move { (name, described.await) });
         }
         let Some(finished) = running.join_next().await else {
             break;
         };
-        let (name, refers_to_it) = finished.expect("a describe task never panics");
-        if refers_to_it? {
-            found.push(name);
+        match finished.expect("a describe task never panics") {
+            (name, Ok(described)) if refers(&described) => found.push(name),
+            (_, Ok(_)) => {}
+            (_, Err(error)) if error.is_not_found() => {}
+            (_, Err(error)) => return Err(error),
         }
     }
     found.sort();
@@ -198,23 +210,29 @@ mod tests {
     #[tokio::test]
     async fn only_those_that_refer_are_found_and_an_error_stops_the_look() {
         let names: Vec<String> = (0..20).map(|index| format!("n{index}")).collect();
-        let found = referring(names.clone(), |name| async move {
-            Ok(name == "n3" || name == "n17")
-        })
+        let found = referring(
+            names.clone(),
+            |name| async move { Ok(name) },
+            |name: &String| name == "n3" || name == "n17",
+        )
         .await
         .unwrap();
         assert_eq!(found, ["n17", "n3"]);
-        let failed = referring(names, |name| async move {
-            if name == "n5" {
-                Err(KmsError::Cancelled {
-                    action: "DescribePolicy",
-                    attempts: 1,
-                    request_in_flight: false,
-                })
-            } else {
-                Ok(false)
-            }
-        })
+        let failed = referring(
+            names,
+            |name| async move {
+                if name == "n5" {
+                    Err(KmsError::Cancelled {
+                        action: "DescribePolicy",
+                        attempts: 1,
+                        request_in_flight: false,
+                    })
+                } else {
+                    Ok(name)
+                }
+            },
+            |_: &String| false,
+        )
         .await;
         assert!(failed.is_err());
     }

@@ -406,32 +406,28 @@ impl LineStarter {
             .map(|line| line.prepared.owed_ids())
             .collect();
         owed.extend(read_ahead.map(|line| self.dispatcher.prepare(line).owed_ids()));
-        let count = answer_owed(
+        answer_owed(
             owed,
             &self.replies,
             &self.dispatcher.budget,
-            reply.code,
+            reply,
             &reply.not_started,
-            reply.kind,
+            "the provider stopped with requests read but not started",
         );
-        if count > 0 {
-            tracing::warn!(
-                requests = count,
-                "the provider stopped with requests read but not started; they were answered with an error"
-            );
-        }
     }
 }
 
-/// Sends the error `code`/`message`/`kind` to every id of `owed`; returns how many.
+/// Sends the shutdown error (`reply`'s code and kind, with `message`) to every id of `owed`, and
+/// says on stderr how many there were, and `why`; returns how many.
 fn answer_owed(
     owed: Vec<OwedIds>,
     replies: &ReplySender,
     budget: &Arc<Budget>,
-    code: i32,
+    reply: &ShutdownReply,
     message: &str,
-    kind: &str,
+    why: &str,
 ) -> usize {
+    let ShutdownReply { code, kind, .. } = reply;
     let mut count = 0;
     for OwedIds { ids, batch } in owed {
         if ids.is_empty() {
@@ -440,7 +436,7 @@ fn answer_owed(
         count += ids.len();
         let answers: Vec<String> = ids
             .iter()
-            .map(|id| error_reply(Some(id), code, message, kind, json!({})))
+            .map(|id| error_reply(Some(id), *code, message, kind, json!({})))
             .collect();
         let line = if batch {
             format!("[{}]", answers.join(","))
@@ -449,6 +445,9 @@ fn answer_owed(
         };
         let charge = budget.charge_output(line.len());
         replies.send_untracked(line, charge);
+    }
+    if count > 0 {
+        tracing::warn!(requests = count, "{why}; they were answered with an error");
     }
     count
 }
@@ -460,21 +459,14 @@ fn answer_cut_short(
     budget: &Arc<Budget>,
     reply: &ShutdownReply,
 ) -> usize {
-    let count = answer_owed(
+    answer_owed(
         in_flight.take_unanswered(),
         replies,
         budget,
-        reply.code,
+        reply,
         &reply.message,
-        reply.kind,
-    );
-    if count > 0 {
-        tracing::warn!(
-            requests = count,
-            "the grace period ended with requests still running; they were answered with an error"
-        );
-    }
-    count
+        "the grace period ended with requests still running",
+    )
 }
 
 #[cfg(test)]

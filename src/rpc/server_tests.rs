@@ -123,6 +123,44 @@ async fn notifications_run_without_a_reply_and_limits_are_enforced() {
     );
 }
 
+/// The server on `lines` and an input that stays open after them, with the shutdown error
+/// `stopped` (`never started` for a line that never started); the server's task, its output and
+/// the token that stops it.
+fn serve_open_input(
+    lines: &[&str],
+    methods: Methods,
+    options: ServerOptions,
+) -> (
+    tokio::task::JoinHandle<Result<Ending, TransportError>>,
+    SharedOutput,
+    CancellationToken,
+) {
+    let input: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    let output = SharedOutput::default();
+    let (_notifier, queue) = outgoing_queue();
+    let shutdown = CancellationToken::new();
+    let options = ServerOptions {
+        shutdown_reply: ShutdownReply {
+            code: -32056,
+            kind: "cancelled",
+            message: "stopped".to_owned(),
+            not_started: "never started".to_owned(),
+        },
+        ..options
+    };
+    let server = tokio::spawn(serve(
+        OpenInput {
+            text: io::Cursor::new(input.into_bytes()),
+        },
+        output.clone(),
+        methods,
+        queue,
+        options,
+        shutdown.clone(),
+    ));
+    (server, output, shutdown)
+}
+
 /// An input that stays open (a pipe whose writer never closes) after `text`.
 struct OpenInput {
     text: io::Cursor<Vec<u8>>,
@@ -141,36 +179,18 @@ impl Read for OpenInput {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_answers_what_outlives_the_grace_period_once() {
-    let input = [
-        r#"{"jsonrpc":"2.0","id":1,"method":"forever"}"#,
-        r#"[{"jsonrpc":"2.0","id":2,"method":"forever"},{"jsonrpc":"2.0","id":3,"method":"echo","params":[3]},{"jsonrpc":"2.0","method":"forever"}]"#,
-        r#"{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}"#,
-        "",
-    ]
-    .join("\n");
-    let output = SharedOutput::default();
-    let (_notifier, queue) = outgoing_queue();
-    let shutdown = CancellationToken::new();
-    let options = ServerOptions {
-        grace_period: Duration::from_millis(100),
-        shutdown_reply: ShutdownReply {
-            code: -32056,
-            kind: "cancelled",
-            message: "stopped".to_owned(),
-            not_started: "never started".to_owned(),
-        },
-        ..ServerOptions::default()
-    };
-    let server = tokio::spawn(serve(
-        OpenInput {
-            text: io::Cursor::new(input.into_bytes()),
-        },
-        output.clone(),
+    let (server, output, shutdown) = serve_open_input(
+        &[
+            r#"{"jsonrpc":"2.0","id":1,"method":"forever"}"#,
+            r#"[{"jsonrpc":"2.0","id":2,"method":"forever"},{"jsonrpc":"2.0","id":3,"method":"echo","params":[3]},{"jsonrpc":"2.0","method":"forever"}]"#,
+            r#"{"jsonrpc":"2.0","id":4,"method":"echo","params":[4]}"#,
+        ],
         echo_methods(),
-        queue,
-        options,
-        shutdown.clone(),
-    ));
+        ServerOptions {
+            grace_period: Duration::from_millis(100),
+            ..ServerOptions::default()
+        },
+    );
     // Wait until the last line was answered: everything was read by then.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
     while !String::from_utf8_lossy(&output.0.lock().unwrap()).contains(r#""id":4"#) {
@@ -303,37 +323,19 @@ async fn a_control_message_acts_while_every_slot_is_busy_and_a_queued_line_then_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_shutdown_answers_lines_read_and_never_started_at_once() {
-    let input = [
-        r#"{"jsonrpc":"2.0","id":1,"method":"wait"}"#,
-        r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#,
-        r#"[{"jsonrpc":"2.0","id":3,"method":"ping"},{"jsonrpc":"2.0","method":"ping"}]"#,
-        "",
-    ]
-    .join("\n");
-    let output = SharedOutput::default();
-    let (_notifier, queue) = outgoing_queue();
-    let shutdown = CancellationToken::new();
-    let options = ServerOptions {
-        max_calls_in_flight: 1,
-        grace_period: Duration::from_secs(60),
-        shutdown_reply: ShutdownReply {
-            code: -32056,
-            kind: "cancelled",
-            message: "stopped".to_owned(),
-            not_started: "never started".to_owned(),
-        },
-        ..ServerOptions::default()
-    };
-    let server = tokio::spawn(serve(
-        OpenInput {
-            text: io::Cursor::new(input.into_bytes()),
-        },
-        output.clone(),
+    let (server, output, shutdown) = serve_open_input(
+        &[
+            r#"{"jsonrpc":"2.0","id":1,"method":"wait"}"#,
+            r#"{"jsonrpc":"2.0","id":2,"method":"ping"}"#,
+            r#"[{"jsonrpc":"2.0","id":3,"method":"ping"},{"jsonrpc":"2.0","method":"ping"}]"#,
+        ],
         stoppable_methods(),
-        queue,
-        options,
-        shutdown.clone(),
-    ));
+        ServerOptions {
+            max_calls_in_flight: 1,
+            grace_period: Duration::from_secs(60),
+            ..ServerOptions::default()
+        },
+    );
     tokio::time::sleep(Duration::from_millis(200)).await;
     assert!(
         output.0.lock().unwrap().is_empty(),

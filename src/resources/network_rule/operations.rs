@@ -15,7 +15,7 @@ use super::super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
 };
-use super::super::policy::{describe_policy, list_policies};
+use super::super::policy::{describe_policy, list_policies, DescribedPolicy};
 use super::super::property::PropertyValue;
 use super::super::referrers::{self, delete_unless_referred, Referred};
 use super::super::resource::known_outputs;
@@ -140,37 +140,29 @@ pub(super) async fn update(
     })
 }
 
+/// Who may still name a network rule: the policies whose access control rules list it.
+const REFERRED: Referred = Referred {
+    resource: RULES.name,
+    noun: "network rule",
+    referrers: "permission policies",
+    permissions: "kms:ListPolicies and kms:DescribePolicy",
+    how_to_unbind: "remove the rule from the accessControlRules of those policies (or delete them) first, then \
+                    delete the rule (in a Pulumi program, make the policies depend on the rule, for example \
+                    through networkRuleName, so that they go first)",
+};
+
 /// DeleteNetworkRule, unless a policy still names the rule (the provider's own check, see
 /// `referrers`: KMS would delete it and the addresses of those policies would lose access).
 pub(super) async fn delete(
     context: &OperationContext,
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
-    let client = context.kms.client()?;
-    let call = KmsCall::start(
-        context,
-        Operation::Delete,
-        request.urn.as_deref(),
-        request.timeout,
-    );
-    let name = request.id.as_str();
-    let referred = Referred {
-        resource: RULES.name,
-        noun: "network rule",
-        name,
-        referrers: "permission policies",
-        permissions: "kms:ListPolicies and kms:DescribePolicy",
-        how_to_unbind: "remove the rule from the accessControlRules of those policies (or delete them) first, \
-                        then delete the rule (in a Pulumi program, make the policies depend on the rule, for \
-                        example through networkRuleName, so that they go first)",
-    };
-    let (client, options) = (&client, call.options());
     delete_unless_referred(
         context,
-        &call,
-        &referred,
-        || policies_naming(client, name, &options),
-        || delete_network_rule(client, name, &options),
+        &request,
+        &REFERRED,
+        policies_naming,
+        |client, name, options| async move { delete_network_rule(&client, &name, &options).await },
     )
     .await
 }
@@ -178,21 +170,20 @@ pub(super) async fn delete(
 /// The policies whose access control rules name the network rule `name`: every page of
 /// ListPolicies, then DescribePolicy for each (the list has names only).
 async fn policies_naming(
-    client: &Client,
-    name: &str,
-    options: &CallOptions,
+    client: Client,
+    name: String,
+    options: CallOptions,
 ) -> Result<Vec<String>, KmsError> {
+    let (client, options) = (&client, &options);
     let all =
         referrers::all_names(|page_number| list_policies(client, page_number, options)).await?;
-    referrers::referring(all, |policy| {
-        let (client, options, name) = (client.clone(), options.clone(), name.to_owned());
-        async move {
-            match describe_policy(&client, &policy, &options).await {
-                Ok(described) => Ok(described.network_rule_names().contains(&name)),
-                Err(error) if error.is_not_found() => Ok(false),
-                Err(error) => Err(error),
-            }
-        }
-    })
+    referrers::referring(
+        all,
+        |policy| {
+            let (client, options) = (client.clone(), options.clone());
+            async move { describe_policy(&client, &policy, &options).await }
+        },
+        |described: &DescribedPolicy| described.network_rule_names().contains(&name),
+    )
     .await
 }

@@ -27,7 +27,7 @@ use inputs::PolicyInputs;
 pub use access_control::{canonical as canonical_access_control_rules, MAX_NETWORK_RULES};
 // The network rule's check before it is deleted reads the policies.
 pub use inputs::PERMISSION_TEMPLATES;
-pub(crate) use kms::{describe_policy, list_policies};
+pub(crate) use kms::{describe_policy, list_policies, Policy as DescribedPolicy};
 
 pub const RULES: ResourceRules = ResourceRules {
     token: "alicloud-kms:index:Policy",

@@ -3,7 +3,9 @@
 //! and description, in place, through UpdatePolicy) and delete. The id is the name (checked by
 //! the registry before read, update and delete).
 
-use crate::kms::{CallOptions, Client, KmsError, ListApplicationAccessPointsRequest};
+use crate::kms::{
+    ApplicationAccessPoint, CallOptions, Client, KmsError, ListApplicationAccessPointsRequest,
+};
 
 use super::super::context::OperationContext;
 use super::super::create_by_name::create_named;
@@ -154,37 +156,29 @@ pub(super) async fn update(
     })
 }
 
+/// Who may still name a policy: the access points that list it.
+const REFERRED: Referred = Referred {
+    resource: RULES.name,
+    noun: "permission policy",
+    referrers: "application access points",
+    permissions: "kms:ListApplicationAccessPoints and kms:DescribeApplicationAccessPoint",
+    how_to_unbind: "remove the policy from the policies of those access points (or delete them) first, then \
+                    delete the policy (in a Pulumi program, make the access points depend on the policy, for \
+                    example through policyName, so that they go first)",
+};
+
 /// DeletePolicy, unless an access point still lists the policy (the provider's own check, see
 /// `referrers`: KMS would delete it and cut those applications off).
 pub(super) async fn delete(
     context: &OperationContext,
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
-    let client = context.kms.client()?;
-    let call = KmsCall::start(
-        context,
-        Operation::Delete,
-        request.urn.as_deref(),
-        request.timeout,
-    );
-    let name = request.id.as_str();
-    let referred = Referred {
-        resource: RULES.name,
-        noun: "permission policy",
-        name,
-        referrers: "application access points",
-        permissions: "kms:ListApplicationAccessPoints and kms:DescribeApplicationAccessPoint",
-        how_to_unbind: "remove the policy from the policies of those access points (or delete them) first, then \
-                        delete the policy (in a Pulumi program, make the access points depend on the policy, for \
-                        example through policyName, so that they go first)",
-    };
-    let (client, options) = (&client, call.options());
     delete_unless_referred(
         context,
-        &call,
-        &referred,
-        || access_points_listing(client, name, &options),
-        || delete_policy(client, name, &options),
+        &request,
+        &REFERRED,
+        access_points_listing,
+        |client, name, options| async move { delete_policy(&client, &name, &options).await },
     )
     .await
 }
@@ -192,10 +186,11 @@ pub(super) async fn delete(
 /// The access points that list the policy `name`: every page of ListApplicationAccessPoints,
 /// then DescribeApplicationAccessPoint for each (the list has no policies).
 async fn access_points_listing(
-    client: &Client,
-    name: &str,
-    options: &CallOptions,
+    client: Client,
+    name: String,
+    options: CallOptions,
 ) -> Result<Vec<String>, KmsError> {
+    let (client, options) = (&client, &options);
     let all = referrers::all_names(|page_number| async move {
         let request = ListApplicationAccessPointsRequest {
             page_number: Some(page_number),
@@ -214,19 +209,18 @@ async fn access_points_listing(
         })
     })
     .await?;
-    referrers::referring(all, |point| {
-        let (client, options, name) = (client.clone(), options.clone(), name.to_owned());
-        async move {
-            match client
-                .describe_application_access_point(&point, &options)
-                .await
-            {
-                Ok(described) => Ok(described.policies.contains(&name)),
-                Err(error) if error.is_not_found() => Ok(false),
-                Err(error) => Err(error),
+    referrers::referring(
+        all,
+        |point| {
+            let (client, options) = (client.clone(), options.clone());
+            async move {
+                client
+                    .describe_application_access_point(&point, &options)
+                    .await
             }
-        }
-    })
+        },
+        |described: &ApplicationAccessPoint| described.policies.contains(&name),
+    )
     .await
 }
 

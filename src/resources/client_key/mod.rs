@@ -213,16 +213,17 @@ fn check_local(
     }
 }
 
+/// The key file input of a state or of inputs, when it is set.
+fn key_file_input(map: &PropertyMap) -> Option<&PropertyValue> {
+    map.get("privateKeyDataFile")
+        .map(PropertyValue::unwrap_secret)
+        .filter(|value| !value.is_null())
+}
+
 /// Whether the state's key file and the new inputs' are one file (the same path once `~` and
 /// relative paths are resolved), or may be (the new one is unknown in a preview).
 fn same_key_file(olds: &PropertyMap, news: &PropertyMap, working_directory: &Path) -> bool {
-    let text = |map: &PropertyMap| {
-        map.get("privateKeyDataFile")
-            .map(PropertyValue::unwrap_secret)
-            .filter(|value| !value.is_null())
-            .cloned()
-    };
-    let (Some(old), Some(new)) = (text(olds), text(news)) else {
+    let (Some(old), Some(new)) = (key_file_input(olds), key_file_input(news)) else {
         return false;
     };
     if new.contains_unknown() {
@@ -231,12 +232,15 @@ fn same_key_file(olds: &PropertyMap, news: &PropertyMap, working_directory: &Pat
     let (Some(old), Some(new)) = (old.as_str(), new.as_str()) else {
         return false;
     };
+    if old == new {
+        return true;
+    }
     match (
         key_file::resolve_path(old, working_directory),
         key_file::resolve_path(new, working_directory),
     ) {
         (Ok(old), Ok(new)) => old == new,
-        _ => old == new,
+        _ => false,
     }
 }
 

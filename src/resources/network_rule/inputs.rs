@@ -1,6 +1,7 @@
 //! The inputs of a network rule: the rules of `check`, the checked inputs as the operations use
 //! them, and the properties of a rule as KMS describes it.
 
+use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
 use super::super::error::{CheckFailure, ResourceError};
@@ -30,17 +31,7 @@ pub(super) fn check_inputs(
     warnings: &mut Vec<String>,
 ) {
     check_name(inputs, "networkRuleName", failures);
-    if let Some(PropertyValue::Array(items)) = inputs.get_mut("sourcePrivateIps") {
-        for item in items.iter_mut() {
-            if let Some(canonical) = item.as_str().and_then(canonical_address) {
-                *item = item.with_string(canonical);
-            }
-        }
-    }
-    let Some(items) = inputs
-        .get("sourcePrivateIps")
-        .and_then(PropertyValue::as_array)
-    else {
+    let Some(PropertyValue::Array(items)) = inputs.get_mut("sourcePrivateIps") else {
         return;
     };
     // The number of addresses is known even when some are not (preview).
@@ -54,7 +45,7 @@ pub(super) fn check_inputs(
             ),
         ));
     }
-    for (position, item) in items.iter().enumerate() {
+    for (position, item) in items.iter_mut().enumerate() {
         let Some(text) = item.as_str() else {
             continue;
         };
@@ -63,7 +54,7 @@ pub(super) fn check_inputs(
             continue;
         }
         let path = format!("sourcePrivateIps[{position}]");
-        if !is_ipv4_or_cidr(text) {
+        let Some(block) = parse_address(text) else {
             failures.push(CheckFailure::new(
                 &path,
                 format!(
@@ -71,7 +62,9 @@ pub(super) fn check_inputs(
                      192.168.0.0/24, without spaces"
                 ),
             ));
-        } else if !is_private(text) {
+            continue;
+        };
+        if !is_private(block) {
             warnings.push(format!(
                 "{path} ({text}) is not within the private address ranges (10.0.0.0/8, 172.16.0.0/12, \
                  192.168.0.0/16): a network rule admits requests that reach the KMS instance from your VPCs, \
@@ -79,38 +72,57 @@ pub(super) fn check_inputs(
                  CIDR blocks of the applications instead"
             ));
         }
+        if let Cow::Owned(canonical) = spelled_canonically(text, block) {
+            *item = item.with_string(canonical);
+        }
     }
     check_distinct_items(inputs, "sourcePrivateIps", "address", failures);
 }
 
 /// The canonical spelling of an IPv4 address or CIDR block: the address in plain dotted decimal,
-/// the prefix in decimal without leading zeros, and a `/32` (one address) dropped. `None` for
-/// text that is neither.
-pub fn canonical_address(text: &str) -> Option<String> {
-    let (address, prefix) = parse_address(text)?;
-    Some(match prefix {
-        32 => address.to_string(),
-        prefix => format!("{address}/{prefix}"),
-    })
+/// the prefix in decimal without leading zeros, and a `/32` (one address) dropped; the text
+/// itself when it is spelled so already. `None` for text that is neither.
+pub fn canonical_address(text: &str) -> Option<Cow<'_, str>> {
+    parse_address(text).map(|block| spelled_canonically(text, block))
 }
 
-/// The address and prefix length (32 for a bare address) of an IPv4 address or CIDR block.
-fn parse_address(text: &str) -> Option<(Ipv4Addr, u8)> {
-    if !is_ipv4_or_cidr(text) {
-        return None;
+/// [`canonical_address`] of `text`, which spells `block`.
+fn spelled_canonically(text: &str, (address, prefix): Block) -> Cow<'_, str> {
+    // A bare address that parses is in dotted decimal already (no leading zeros, no spaces).
+    let Some((written, prefix_text)) = text.split_once('/') else {
+        return Cow::Borrowed(text);
+    };
+    match prefix {
+        32 => Cow::Owned(written.to_owned()),
+        _ if prefix_text.len() > 1 && prefix_text.starts_with('0') => {
+            Cow::Owned(format!("{address}/{prefix}"))
+        }
+        _ => Cow::Borrowed(text),
     }
+}
+
+/// The address and prefix length (32 for a bare address) of an IPv4 address or CIDR block in the
+/// form KMS accepts (see [`is_ipv4_or_cidr`]).
+fn parse_address(text: &str) -> Option<Block> {
     let (address, prefix) = match text.split_once('/') {
-        Some((address, prefix)) => (address, prefix.parse::<u8>().ok()?),
+        Some((address, prefix)) => {
+            let digits = !prefix.is_empty() && prefix.chars().all(|digit| digit.is_ascii_digit());
+            (
+                address,
+                digits.then(|| prefix.parse::<u8>().ok()).flatten()?,
+            )
+        }
         None => (text, 32),
     };
+    (prefix <= 32).then_some(())?;
     Some((address.parse().ok()?, prefix))
 }
 
-/// Whether every address of an IPv4 address or CIDR block lies in one private range.
-fn is_private(text: &str) -> bool {
-    let Some((address, prefix)) = parse_address(text) else {
-        return false;
-    };
+/// An IPv4 address and a prefix length.
+type Block = (Ipv4Addr, u8);
+
+/// Whether every address of an IPv4 block lies in one private range.
+fn is_private((address, prefix): Block) -> bool {
     PRIVATE_RANGES.iter().any(|(network, range_prefix)| {
         prefix >= *range_prefix && same_network(address, *network, *range_prefix)
     })
@@ -125,29 +137,22 @@ fn same_network(left: Ipv4Addr, right: Ipv4Addr, prefix: u8) -> bool {
 /// Whether two lists of addresses and CIDR blocks allow the same, spelled in any way and in any
 /// order (text that is neither compares as it is).
 pub fn same_addresses(left: &[String], right: &[String]) -> bool {
-    let canonical = |items: &[String]| {
-        let mut texts: Vec<String> = items
-            .iter()
-            .map(|item| canonical_address(item).unwrap_or_else(|| item.clone()))
-            .collect();
-        texts.sort();
-        texts
-    };
-    canonical(left) == canonical(right)
+    canonical_set(left) == canonical_set(right)
+}
+
+/// The canonical spellings of `items`, sorted (text that is neither address nor block as it is).
+fn canonical_set(items: &[String]) -> Vec<Cow<'_, str>> {
+    let mut texts: Vec<Cow<'_, str>> = items
+        .iter()
+        .map(|item| canonical_address(item).unwrap_or(Cow::Borrowed(item)))
+        .collect();
+    texts.sort();
+    texts
 }
 
 /// `a.b.c.d` or `a.b.c.d/n` with `n` from 0 to 32, in the form KMS accepts (no spaces).
 pub fn is_ipv4_or_cidr(text: &str) -> bool {
-    let (address, prefix) = match text.split_once('/') {
-        Some((address, prefix)) => (address, Some(prefix)),
-        None => (text, None),
-    };
-    let prefix_fits = prefix.is_none_or(|prefix| {
-        !prefix.is_empty()
-            && prefix.chars().all(|digit| digit.is_ascii_digit())
-            && prefix.parse::<u8>().is_ok_and(|bits| bits <= 32)
-    });
-    prefix_fits && address.parse::<Ipv4Addr>().is_ok()
+    parse_address(text).is_some()
 }
 
 /// The checked inputs of a network rule, as the operations use them.
@@ -248,8 +253,9 @@ mod tests {
             );
         }
         assert_eq!(canonical_address("10.0.0.0/33"), None);
-        for private in ["10.1.2.3", "172.31.255.255", "192.168.0.0/16", "10.0.0.0/8"] {
-            assert!(is_private(private), "{private}");
+        let private = |text: &str| parse_address(text).is_some_and(is_private);
+        for text in ["10.1.2.3", "172.31.255.255", "192.168.0.0/16", "10.0.0.0/8"] {
+            assert!(private(text), "{text}");
         }
         for public in [
             "0.0.0.0/0",
@@ -259,7 +265,7 @@ mod tests {
             "100.177.24.254",
             "192.168.0.0/15",
         ] {
-            assert!(!is_private(public), "{public}");
+            assert!(!private(public), "{public}");
         }
         assert!(same_addresses(
             &["10.0.0.1/32".into(), "10.0.0.0/016".into()],

@@ -65,7 +65,10 @@ impl Resource for NetworkRule {
     /// imported rule, or one KMS holds as another tool wrote it) and `10.0.0.1` in the inputs
     /// are no change.
     fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
+        // A new or a removed address is a change whatever the spelling (neither list repeats one).
         property == "sourcePrivateIps"
+            && old.as_array().map(<[PropertyValue]>::len)
+                == new.as_array().map(<[PropertyValue]>::len)
             && match (list_of_strings(old), list_of_strings(new)) {
                 (Some(old), Some(new)) => inputs::same_addresses(&old, &new),
                 _ => false,

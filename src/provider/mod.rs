@@ -188,6 +188,11 @@ impl Provider {
             self.engine_log
                 .warning(warning.clone(), request.urn.as_deref());
         }
+        // A preview checks every resource before anything calls KMS: the first check of a
+        // configuration says so when no credential could be found, rather than every create later.
+        if let Some(warning) = self.kms_access().credentials_warning() {
+            self.engine_log.warning(warning, None);
+        }
         Ok(outcome)
     }
 

@@ -337,4 +337,33 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         await engine.delete(urn, failure.id, inputs, read.outputs);
         assert.equal((await emulator.clientKeys()).has(failure.id), false);
     });
+    test("a taken name advises the import option, not `pulumi import`", async () => {
+        const first = await harness.register(sdk.NetworkRule, "taken-first", { networkRuleName: "engine-taken", sourcePrivateIps: ["10.1.0.0/16"] });
+        const deployed = await deploy(first.urn, first.inputs);
+        try {
+            const { urn, inputs } = await harness.register(sdk.NetworkRule, "taken-second", { networkRuleName: "engine-taken", sourcePrivateIps: ["10.2.0.0/16"] });
+            const checked = await engine.check(urn, {}, inputs);
+            await assert.rejects(engine.create(urn, checked.inputs), (error) => {
+                assert.match(error.details, /a network rule named engine-taken already exists/);
+                assert.ok(error.details.includes('adopt it with the `import` resource option (`{ import: "engine-taken" }`)'), error.details);
+                assert.ok(!error.details.includes("pulumi import"), error.details);
+                return true;
+            });
+        } finally {
+            await engine.delete(first.urn, deployed.id, deployed.inputs, deployed.outputs);
+        }
+    });
+
+    test("contradictory provider settings fail the preview naming providerSettings", async () => {
+        const providerSettings = { accessKey: "LTAI-other", secretKey: "other-secret", credentialsUri: "http://127.0.0.1:9/credentials" };
+        const { urn, inputs } = await harness.register(sdk.NetworkRule, "two-credentials", { sourcePrivateIps: ["10.3.0.0/16"] }, { providerSettings });
+        await assert.rejects(engine.check(urn, {}, inputs), (error) => {
+            assert.match(error.details, /invalid providerSettings: /);
+            assert.match(error.details, /credentialsUri/);
+            assert.match(error.details, /fix the providerSettings of this resource/);
+            assert.ok(!error.details.includes("alicloud-kms:config") && !error.details.includes("the provider config"), error.details);
+            assert.ok(!error.details.includes("other-secret"));
+            return true;
+        });
+    });
 });

@@ -8,7 +8,8 @@
 //! SIGTERM or SIGINT stop it: it reads no more requests, cancels the operations waiting on KMS,
 //! gives the requests in flight a grace period (`ALICLOUD_KMS_PROVIDER_SHUTDOWN_GRACE_SECONDS`,
 //! default 20) to answer, answers those still running with an error, and exits 0; a second signal
-//! exits at once (128 + the signal's number). When stdout is gone, it does the same and exits 1.
+//! exits at once (128 + the signal's number). When stdout is gone, it does the same and exits 1,
+//! and what it could not deliver goes to stderr (secrets redacted).
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
@@ -20,13 +21,15 @@ use alicloud_kms_provider::kms::credentials::{
     ACCESS_KEY_FAMILIES, ENDPOINT_VARIABLES, PROFILE_VARIABLES, REGION_VARIABLES,
 };
 use alicloud_kms_provider::protocol::{
-    rpc_module, LogParams, ProtocolOptions, TEST_HOOKS_VARIABLE,
+    rpc_module, undeliverable, LogParams, ProtocolOptions, CONTROL_METHODS, TEST_HOOKS_VARIABLE,
 };
 use alicloud_kms_provider::provider::error::codes;
 use alicloud_kms_provider::provider::schema::SCHEMA_TEXT;
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
 use alicloud_kms_provider::resources::EngineLog;
-use alicloud_kms_provider::rpc::{self, Ending, ServerOptions, ShutdownReply, TransportError};
+use alicloud_kms_provider::rpc::{
+    self, Ending, ServerOptions, ShutdownReply, TransportError, UndeliverableLines,
+};
 use tokio_util::sync::CancellationToken;
 use tracing::level_filters::LevelFilter;
 use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
@@ -268,7 +271,19 @@ async fn serve_stdio(grace_period: Duration) -> Result<Ending, TransportError> {
                  the grace period of {}s; what it changed is unknown: refresh the resources it touches, then run it again",
                 grace_period.as_secs()
             ),
+            not_started: "the provider was stopped (a signal, or its stdout closed) before this request started (it \
+                          waited for one of the 4,096 handler slots); nothing was done: run it again"
+                .to_owned(),
         },
+        // `cancel` must reach the operations that fill every handler slot.
+        control_methods: CONTROL_METHODS.iter().map(|&method| method.to_owned()).collect(),
+        // The engine is gone, but what a reply would have said (a key made, the dates of one that
+        // may appear) must reach someone: stderr, which the engine's user sees.
+        undeliverable: UndeliverableLines::new(|line| {
+            if let Some(text) = undeliverable::describe(line) {
+                tracing::error!("{text}");
+            }
+        }),
         ..ServerOptions::default()
     };
     rpc::serve(

@@ -116,8 +116,9 @@ export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
             resourceInputs["applicationAccessPointName"] = args?.applicationAccessPointName;
             resourceInputs["description"] = args?.description;
             resourceInputs["policies"] = args?.policies;
-            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
+            resourceInputs["__stack"] = `${pulumi.getProject()}/${pulumi.getStack()}`;
         }
         Object.assign(resourceInputs, optionInputs);
         super(applicationAccessPointProvider, name, resourceInputs, options, "alicloud-kms", "ApplicationAccessPoint");

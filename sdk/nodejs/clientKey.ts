@@ -145,8 +145,9 @@ export class ClientKey extends pulumi.dynamic.Resource {
             resourceInputs["password"] = args?.password === undefined ? undefined : pulumi.secret(args.password);
             resourceInputs["privateKeyDataFile"] = args?.privateKeyDataFile;
             resourceInputs["createTime"] = undefined /*out*/;
-            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
+            resourceInputs["__stack"] = `${pulumi.getProject()}/${pulumi.getStack()}`;
         }
         Object.assign(resourceInputs, optionInputs);
         // Secret outputs are marked by the engine: a dynamic provider cannot return secrets itself.

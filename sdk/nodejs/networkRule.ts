@@ -101,8 +101,9 @@ export class NetworkRule extends pulumi.dynamic.Resource {
             resourceInputs["description"] = args?.description;
             resourceInputs["networkRuleName"] = args?.networkRuleName;
             resourceInputs["sourcePrivateIps"] = args?.sourcePrivateIps;
-            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
+            resourceInputs["__stack"] = `${pulumi.getProject()}/${pulumi.getStack()}`;
         }
         Object.assign(resourceInputs, optionInputs);
         super(networkRuleProvider, name, resourceInputs, options, "alicloud-kms", "NetworkRule");

@@ -134,8 +134,9 @@ export class Policy extends pulumi.dynamic.Resource {
             resourceInputs["permissions"] = args?.permissions;
             resourceInputs["policyName"] = args?.policyName;
             resourceInputs["resources"] = args?.resources;
-            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
+            resourceInputs["__stack"] = `${pulumi.getProject()}/${pulumi.getStack()}`;
         }
         Object.assign(resourceInputs, optionInputs);
         super(policyProvider, name, resourceInputs, options, "alicloud-kms", "Policy");

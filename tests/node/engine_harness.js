@@ -617,6 +617,7 @@ module.exports = {
     resourceInitFailure,
     scrubbedEnvironment,
     secret,
+    stack,
     stackConfig,
     stopSdkProcess,
     stripSecrets,

@@ -88,8 +88,10 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.match(inputs.__provider, /"pulumi-alicloud-kms\/bin\/bridge"/);
         assert.doesNotMatch(inputs.__provider, /child_process|readline/);
         assert.deepEqual(withoutProvider(inputs), {
-            // The resource name, which check needs for auto-naming (the host sends it no URN).
+            // The resource name and the stack, which check needs for auto-naming (the host sends
+            // it no URN).
             __resourceName: "key",
+            __stack: `${harness.project}/${harness.stack}`,
             aapName: "terraform-example",
             password: secret(password),
             notBefore,
@@ -188,7 +190,7 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.equal(fs.existsSync(path.join(directory, "private_key_data_file.txt")), false);
     });
 
-    test("a changed client key input replaces it, the new key first", async () => {
+    test("a replacement that keeps the key file deletes the old key first", async () => {
         const { urn, inputs } = await harness.register(sdk.ClientKey, "rotated", clientKeyArgs("engine-keys", "./rotated.json"));
         const old = await deploy(urn, inputs);
 
@@ -198,25 +200,47 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.deepEqual(aapDiff.replaces, ["aapName"]);
 
         const newPassword = await harness.register(sdk.ClientKey, "rotated", clientKeyArgs("engine-keys", "./rotated.json", "Rotated-Passw0rd"));
-        const checked = await engine.check(urn, old.inputs, newPassword.inputs);
+        // The engine calls check again without olds before it replaces.
+        const checked = await engine.check(urn, {}, newPassword.inputs);
         const diff = await engine.diff(urn, old.id, old.inputs, old.outputs, checked.inputs);
         assert.equal(diff.changes, DiffChanges.DIFF_SOME);
         assert.deepEqual(diff.replaces, ["password"]);
-        assert.equal(diff.deleteBeforeReplace, false);
+        // The same key file: a create refuses to replace the file of a live key (its only private
+        // key), so the host passes on that the old key must go first.
+        assert.equal(diff.deleteBeforeReplace, true);
 
+        // The engine's order for deleteBeforeReplace: delete the old key (its file goes with it),
+        // then create the new one.
+        await engine.delete(urn, old.id, old.inputs, old.outputs);
+        assert.equal(fs.existsSync(path.join(directory, "rotated.json")), false);
         const replacement = await engine.create(urn, checked.inputs);
         assert.notEqual(replacement.id, old.id);
         assert.ok(harness.isSecret(replacement.outputs.password));
+        // The file ends with the new key, and no old key is left in KMS.
         assert.equal(keyFile("rotated.json").KeyId, replacement.id);
-        await engine.delete(urn, old.id, old.inputs, old.outputs);
         const keys = await emulator.clientKeys();
         assert.equal(keys.has(old.id), false);
         assert.equal(keys.has(replacement.id), true);
-        // The file holds the new key, so deleting the old one left it alone.
-        assert.equal(keyFile("rotated.json").KeyId, replacement.id);
 
         await engine.delete(urn, replacement.id, checked.inputs, replacement.outputs);
         assert.equal(fs.existsSync(path.join(directory, "rotated.json")), false);
+    });
+
+    test("a replacement with a new key file creates the new key first", async () => {
+        const { urn, inputs } = await harness.register(sdk.ClientKey, "moved", clientKeyArgs("engine-keys", "./moved-old.json"));
+        const old = await deploy(urn, inputs);
+        const moved = await harness.register(sdk.ClientKey, "moved", clientKeyArgs("engine-keys", "./moved-new.json"));
+        const checked = await engine.check(urn, {}, moved.inputs);
+        const diff = await engine.diff(urn, old.id, old.inputs, old.outputs, checked.inputs);
+        assert.deepEqual(diff.replaces, ["privateKeyDataFile"]);
+        assert.equal(diff.deleteBeforeReplace, false);
+        // Create-before-delete, as the engine replaces by default.
+        const replacement = await engine.create(urn, checked.inputs);
+        assert.equal(keyFile("moved-new.json").KeyId, replacement.id);
+        await engine.delete(urn, old.id, old.inputs, old.outputs);
+        assert.equal((await emulator.clientKeys()).has(old.id), false);
+        assert.equal(fs.existsSync(path.join(directory, "moved-old.json")), false);
+        await engine.delete(urn, replacement.id, checked.inputs, replacement.outputs);
     });
 
     test("refresh finds a client key deleted out of band", async () => {

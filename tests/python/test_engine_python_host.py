@@ -75,8 +75,10 @@ def test_the_program_registers_our_pickled_provider_as_a_secret() -> None:
     assert inputs["__provider"] == secret(serialize_provider(client_key._PROVIDER))
     assert inputs["password"] == secret(PASSWORD)
     assert without_provider(inputs) == {
-        # The resource name, which check needs for auto-naming (the host sends it no URN).
+        # The resource name and the stack, which check needs for auto-naming (the host sends it
+        # no URN).
         "__resourceName": "key",
+        "__stack": "engine-test/dev",
         "aap_name": "terraform-example",
         "password": secret(PASSWORD),
         "not_before": NOT_BEFORE,
@@ -183,7 +185,7 @@ def test_client_key_create_writes_the_key_file_then_read_diff_and_delete(host: H
     assert not (host.program_directory / "private_key_data_file.txt").exists()
 
 
-def test_a_changed_client_key_input_replaces_it_new_key_first(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+def test_a_replacement_that_keeps_the_key_file_deletes_the_old_key_first(host: Host, emulator: Emulator, access_point: Deployed) -> None:
     engine = host.engine
     urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "rotated", **client_key_args("engine-keys", "./rotated.json"))
     old = deploy(engine, urn, inputs)
@@ -194,25 +196,47 @@ def test_a_changed_client_key_input_replaces_it_new_key_first(host: Host, emulat
     assert list(diff.replaces) == ["aap_name"]
 
     _, _, new_password = register(pulumi_alicloud_kms.ClientKey, "rotated", **client_key_args("engine-keys", "./rotated.json", password="Rotated-Passw0rd"))
-    checked = engine.check(urn, old.inputs, new_password)
+    # The engine calls check again without olds before it replaces.
+    checked = engine.check(urn, {}, new_password)
     diff = engine.diff(urn, old.id, old.inputs, old.outputs, checked.inputs)
     assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
     assert list(diff.replaces) == ["password"]
-    assert diff.deleteBeforeReplace is False
+    # The same key file: a create refuses to replace the file of a live key (its only private
+    # key), so the host passes on that the old key must go first.
+    assert diff.deleteBeforeReplace is True
 
-    # Create-before-delete, as the engine replaces by default.
+    # The engine's order for deleteBeforeReplace: delete the old key (its file goes with it), then
+    # create the new one.
+    engine.delete(urn, old.id, old.inputs, old.outputs)
+    assert not (host.program_directory / "rotated.json").exists()
     new_id, new_outputs = engine.create(urn, checked.inputs)
     assert new_id != old.id
     assert is_secret(new_outputs["password"])
+    # The file ends with the new key, and no old key is left in KMS.
     assert key_file(host, "rotated.json")["KeyId"] == new_id
-    engine.delete(urn, old.id, old.inputs, old.outputs)
     keys = emulator.client_keys()
     assert old.id not in keys and new_id in keys
-    # The file holds the new key, so deleting the old one left it alone.
-    assert key_file(host, "rotated.json")["KeyId"] == new_id
 
     engine.delete(urn, new_id, checked.inputs, new_outputs)
     assert not (host.program_directory / "rotated.json").exists()
+
+
+def test_a_replacement_with_a_new_key_file_creates_the_new_key_first(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+    engine = host.engine
+    urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "moved", **client_key_args("engine-keys", "./moved-old.json"))
+    old = deploy(engine, urn, inputs)
+    _, _, moved = register(pulumi_alicloud_kms.ClientKey, "moved", **client_key_args("engine-keys", "./moved-new.json"))
+    checked = engine.check(urn, {}, moved)
+    diff = engine.diff(urn, old.id, old.inputs, old.outputs, checked.inputs)
+    assert list(diff.replaces) == ["private_key_data_file"]
+    assert diff.deleteBeforeReplace is False
+    # Create-before-delete, as the engine replaces by default.
+    new_id, new_outputs = engine.create(urn, checked.inputs)
+    assert key_file(host, "moved-new.json")["KeyId"] == new_id
+    engine.delete(urn, old.id, old.inputs, old.outputs)
+    assert old.id not in emulator.client_keys()
+    assert not (host.program_directory / "moved-old.json").exists()
+    engine.delete(urn, new_id, checked.inputs, new_outputs)
 
 
 def test_refresh_finds_a_client_key_deleted_out_of_band(host: Host, emulator: Emulator, access_point: Deployed) -> None:

@@ -7,7 +7,7 @@
 
 // The child-process layer is shared with the protocol tests; see its module comment.
 #[path = "../common/process.rs"]
-mod process;
+pub mod process;
 
 pub mod accounting;
 mod faults;
@@ -20,7 +20,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
-use alicloud_kms_provider::provider::kms_options::TEST_RETRY_DELAY_VARIABLE;
+use alicloud_kms_provider::provider::kms_options::{
+    TEST_RETRY_DELAY_VARIABLE, TEST_SETTLE_DELAY_VARIABLE,
+};
 use kms_emulator::{Config, Emulator};
 use process::{parse_stdout_line, ProviderProcess};
 use serde_json::{json, Value};
@@ -35,6 +37,23 @@ pub const MACHINE_SETTING_PREFIXES: [&str; 4] = [
     "ALIBABACLOUD_",
     "KMS_ENDPOINT",
 ];
+
+/// Keeps every [`MACHINE_SETTING_PREFIXES`] variable of this process (and the metadata stand-in
+/// hook) from the child `command` starts; the provider's other test hooks pass.
+pub fn remove_machine_settings(command: &mut std::process::Command) {
+    for (name, _) in std::env::vars_os() {
+        let is_machine_setting = name.to_str().is_some_and(|name| {
+            MACHINE_SETTING_PREFIXES
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+                && !name.starts_with("ALICLOUD_KMS_PROVIDER_")
+        });
+        if is_machine_setting {
+            command.env_remove(name);
+        }
+    }
+    command.env_remove("ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT");
+}
 
 pub const PASSWORD: &str = "YouPassword123!";
 pub const AAP_TYPE: &str = "alicloud-kms:index:ApplicationAccessPoint";
@@ -71,8 +90,9 @@ pub struct ProviderSession {
 }
 
 impl ProviderSession {
-    /// Starts the binary in `working_directory`, with the test hooks on, short retry waits, no
-    /// settings from the machine, and `environment` on top.
+    /// Starts the binary in `working_directory`, with the test hooks on, short retry waits, a
+    /// short settle delay after a lost create (50 ms), no settings from the machine, and
+    /// `environment` on top.
     pub fn start(working_directory: &Path, environment: &[(&str, &str)]) -> ProviderSession {
         ProviderSession::start_command(ProviderProcess::command(), working_directory, environment)
     }
@@ -86,20 +106,10 @@ impl ProviderSession {
         command
             .current_dir(working_directory)
             .env(TEST_RETRY_DELAY_VARIABLE, "20")
+            .env(TEST_SETTLE_DELAY_VARIABLE, "50")
             // Credentials come from the provider config in these tests, never from the machine.
             .env("HOME", working_directory);
-        for (name, _) in std::env::vars_os() {
-            let is_machine_setting = name.to_str().is_some_and(|name| {
-                MACHINE_SETTING_PREFIXES
-                    .iter()
-                    .any(|prefix| name.starts_with(prefix))
-                    && !name.starts_with("ALICLOUD_KMS_PROVIDER_")
-            });
-            if is_machine_setting {
-                command.env_remove(name);
-            }
-        }
-        command.env_remove("ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT");
+        remove_machine_settings(&mut command);
         command.envs(environment.iter().copied());
         ProviderSession {
             process: ProviderProcess::start(command),

@@ -312,14 +312,19 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
         }
     }
     // Pulumi's dynamic-provider hosts give `check` neither a URN nor a resource name, so the
-    // name travels as engine metadata, which the binary's auto-naming reads (docs/protocol.md).
+    // name and the stack travel as engine metadata, which the binary's auto-naming reads
+    // (docs/protocol.md): a name derived from them is the same in a preview and the update after.
     writeln!(
         out,
-        "            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host."
+        "            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host."
     )?;
     writeln!(
         out,
         "            _props[\"__resourceName\"] = resource_name"
+    )?;
+    writeln!(
+        out,
+        "            _props[\"__stack\"] = f\"{{pulumi.get_project()}}/{{pulumi.get_stack()}}\""
     )?;
     writeln!(out, "        else:")?;
     writeln!(

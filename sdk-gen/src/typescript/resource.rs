@@ -231,14 +231,19 @@ pub(super) fn resource_module(
             string_literal(&output.name)
         )?;
     }
-    // See the Python generator: the resource name travels to `check` as engine metadata.
+    // See the Python generator: the resource name and the stack travel to `check` as engine
+    // metadata.
     writeln!(
         out,
-        "            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host."
+        "            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host."
     )?;
     writeln!(
         out,
         "            resourceInputs[\"__resourceName\"] = name;"
+    )?;
+    writeln!(
+        out,
+        "            resourceInputs[\"__stack\"] = `${{pulumi.getProject()}}/${{pulumi.getStack()}}`;"
     )?;
     writeln!(out, "        }}")?;
     writeln!(out, "        Object.assign(resourceInputs, optionInputs);")?;

@@ -365,9 +365,11 @@ def test_client_key_registers_a_dynamic_resource_with_snake_case_inputs() -> Non
     run_under_mocks(mocks, program)
     (registered,) = mocks.registered
     assert registered.typ == "pulumi-python:dynamic/alicloud-kms:ClientKey"
-    assert sorted(registered.inputs) == ["__provider", "__resourceName", "aap_name", "password", "private_key_data_file"]
-    # The resource name travels to check, for auto-naming (a dynamic-provider host sends no URN).
+    assert sorted(registered.inputs) == ["__provider", "__resourceName", "__stack", "aap_name", "password", "private_key_data_file"]
+    # The resource name and the stack travel to check, for auto-naming (a dynamic-provider host
+    # sends no URN).
     assert registered.inputs["__resourceName"] == "key"
+    assert registered.inputs["__stack"] == "project/stack"
     assert observed["values"] == ["my-aap", "2024-01-01T00:00:00Z", "Passw0rd!", "key-id"]
 
 

@@ -285,8 +285,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
             _props["application_access_point_name"] = application_access_point_name
             _props["description"] = description
             _props["policies"] = policies
-            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             _props["__resourceName"] = resource_name
+            _props["__stack"] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         else:
             _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.

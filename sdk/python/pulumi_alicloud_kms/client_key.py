@@ -400,8 +400,9 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
             _props["not_before"] = not_before
             _props["password"] = None if password is None else pulumi.Output.secret(password)
             _props["private_key_data_file"] = private_key_data_file
-            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             _props["__resourceName"] = resource_name
+            _props["__stack"] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         else:
             _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.

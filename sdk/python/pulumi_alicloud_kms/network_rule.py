@@ -251,8 +251,9 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
             _props["description"] = description
             _props["network_rule_name"] = network_rule_name
             _props["source_private_ips"] = source_private_ips
-            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             _props["__resourceName"] = resource_name
+            _props["__stack"] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         else:
             _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.

@@ -366,8 +366,9 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
             _props["permissions"] = permissions
             _props["policy_name"] = policy_name
             _props["resources"] = resources
-            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             _props["__resourceName"] = resource_name
+            _props["__stack"] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         else:
             _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.

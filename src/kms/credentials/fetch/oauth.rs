@@ -29,7 +29,7 @@ use super::{credentials_error, credentials_from_document, FetchContext};
 use crate::kms::credentials::error::CredentialsError;
 use crate::kms::credentials::plan::{OAuthLogin, StoredSts};
 use crate::kms::error::KmsError;
-use crate::kms::local_file::{read_regular_file, ReadRules};
+use crate::kms::local_file::{file_kind, read_regular_file, ReadRules};
 use crate::kms::options::CallOptions;
 use crate::kms::secret::{value_problem, SecretString};
 use crate::kms::signer::{encode_pairs, format_timestamp};
@@ -179,7 +179,21 @@ async fn write_back(path: PathBuf, login: OAuthLogin) -> Result<(), String> {
 
 fn write_back_blocking(path: &Path, login: &OAuthLogin) -> Result<(), String> {
     let target = std::fs::canonicalize(path).map_err(|error| error.to_string())?;
-    let lock_file = std::fs::File::open(&target).map_err(|error| error.to_string())?;
+    // Opened as the hardened reader opens (never waiting on a FIFO swapped in meanwhile), to lock.
+    let lock_file = rustix::fs::open(
+        &target,
+        rustix::fs::OFlags::RDONLY
+            | rustix::fs::OFlags::NONBLOCK
+            | rustix::fs::OFlags::NOCTTY
+            | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map(std::fs::File::from)
+    .map_err(|errno| errno.to_string())?;
+    let opened = lock_file.metadata().map_err(|error| error.to_string())?;
+    if let Some(found) = file_kind(&opened) {
+        return Err(format!("it is {found}, not a regular file"));
+    }
     let started = std::time::Instant::now();
     loop {
         match rustix::fs::flock(

@@ -1,4 +1,4 @@
-//! The seeded, structure-aware fuzzer of stdin frames (`tests/fuzz/`) against the real
+//! The seeded, structure-aware fuzzer of stdin frames (`tests/it/fuzz/`) against the real
 //! binary, with a local emulator behind it: 50,000 frames (valid JSON-RPC with mutated params of
 //! every method, notifications, batches, raw byte mutations) must give no panic, no stdout line
 //! that is not a JSON-RPC message, no internal error, and a reply to every request whose envelope

@@ -1,7 +1,7 @@
 //! The STS stand-in's `AssumeRole` through the signed gateway (V2 and V3) and
 //! `GetCallerIdentity`: the credentials it issues being accepted by KMS until they expire, every
 //! `AssumeRole` error, trust, `ExternalId`, role chaining, faults and counters. `AssumeRoleWithOIDC`
-//! is in `tests/sts_oidc.rs`.
+//! is in `sts_oidc.rs`.
 
 use crate::common;
 

@@ -1,5 +1,5 @@
 //! A seeded, structure-aware generator of stdin frames for the provider (`replies.rs` checks what
-//! comes back). The suite (`tests/stdin_fuzz.rs`) and the benchmark harness (`bench/`, which
+//! comes back). The suite (`tests/it/stdin_fuzz.rs`) and the benchmark harness (`bench/`, which
 //! includes both files by path) drive the real binary with it.
 //!
 //! Frames are built from the wire contract: a JSON-RPC envelope around the params of every method,

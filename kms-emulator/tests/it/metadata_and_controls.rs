@@ -140,7 +140,7 @@ fn imds_refusals_when_tokens_are_required_missing_wrong_or_the_role_is_unknown()
     assert_eq!(http(addr, "PUT", TOKEN_PATH, &[], "").status(), 400);
     // A token expires after its TTL.
     let short = text(&metadata_token(addr, "1")).to_owned();
-    std::thread::sleep(Duration::from_millis(1100));
+    emulator.clock().advance(Duration::from_millis(1100));
     assert_eq!(
         http(
             addr,
@@ -197,13 +197,13 @@ fn instance_credentials_rotate_and_expire_with_the_lifetime_control() {
     let first = http(addr, "GET", &path, &[], "").body().clone();
     let instance = client_from(addr, &first);
     instance.call("ListPolicies", &[]).assert_ok();
-    std::thread::sleep(Duration::from_millis(2100));
+    emulator.clock().advance(Duration::from_millis(2100));
     let second = http(addr, "GET", &path, &[], "").body().clone();
     assert_ne!(
         second["AccessKeyId"], first["AccessKeyId"],
         "rotated after half its life"
     );
-    std::thread::sleep(Duration::from_millis(2000));
+    emulator.clock().advance(Duration::from_millis(2000));
     instance
         .call("ListPolicies", &[])
         .assert_error(400, "InvalidSecurityToken.Expired");

@@ -166,7 +166,7 @@ fn issued_credentials_are_refused_as_expired_after_their_expiration() {
     );
     let temporary = client_from(emulator.addr(), &answer);
     temporary.call("ListPolicies", &[]).assert_ok();
-    std::thread::sleep(Duration::from_millis(2100));
+    emulator.clock().advance(Duration::from_millis(2100));
     let reply = temporary.call("ListPolicies", &[]);
     reply.assert_error(400, "InvalidSecurityToken.Expired");
     temporary

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod error;
 pub mod kms_options;
 pub mod limits;
+pub mod request_fields;
 pub mod schema;
 pub mod suggest;
 

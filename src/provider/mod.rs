@@ -124,6 +124,17 @@ impl Provider {
         config::check_config(news)
     }
 
+    /// `DiffConfig` (the gRPC plugin's; the JSON-RPC protocol has none): the old and new checked
+    /// settings compared; a new region replaces the provider, any other change updates it.
+    pub fn diff_config(
+        &self,
+        olds: PropertyMap,
+        news: PropertyMap,
+        ignore_changes: &[String],
+    ) -> DiffOutcome {
+        config::diff_config(olds, news, ignore_changes)
+    }
+
     /// `configure`: store the explicit settings for the resource operations.
     pub fn configure(&self, request: ConfigureRequest) -> Result<(), ProviderError> {
         let settings = config::settings_from_configure(&request.variables, request.args)

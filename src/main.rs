@@ -1,5 +1,8 @@
 //! The provider binary: logs to stderr, speaks JSON-RPC on stdin/stdout.
 //!
+//! Started under the name `pulumi-resource-alicloud-kms` (its first argument, `argv[0]`), it is
+//! the Pulumi resource plugin instead: the same provider over gRPC (`plugin::run`).
+//!
 //! An engine starts it with no arguments (any arguments are ignored, as a plugin may be handed the
 //! engine's address) and talks to it until it closes stdin; the process then finishes every
 //! request in flight and exits 0. Nothing but protocol lines is ever written to stdout.
@@ -9,11 +12,14 @@
 //! default 20) to answer, answers those still running with an error, and exits 0; a second signal
 //! exits at once (128 + the signal's number). When stdout is gone, it does the same and exits 1.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use alicloud_kms_provider::lifecycle::{
+    grace_period_from_environment, init_logging, watch_signals,
+};
+use alicloud_kms_provider::plugin;
 use alicloud_kms_provider::protocol::{
     rpc_module, LogParams, ProtocolOptions, TEST_HOOKS_VARIABLE,
 };
@@ -22,14 +28,7 @@ use alicloud_kms_provider::provider::{Provider, ProviderOptions};
 use alicloud_kms_provider::resources::EngineLog;
 use alicloud_kms_provider::rpc::{self, Ending, ServerOptions, ShutdownReply, TransportError};
 use tokio_util::sync::CancellationToken;
-use tracing::level_filters::LevelFilter;
-use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::Layer;
 
-/// The environment variable that sets the grace period of a shutdown, in whole seconds.
-const GRACE_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_SHUTDOWN_GRACE_SECONDS";
 const DEFAULT_GRACE: Duration = Duration::from_secs(20);
 
 /// After serving ends, how long blocking work (a key file being written) gets before the runtime
@@ -37,8 +36,13 @@ const DEFAULT_GRACE: Duration = Duration::from_secs(20);
 const BLOCKING_WORK_GRACE: Duration = Duration::from_secs(1);
 
 fn main() -> ExitCode {
-    init_logging();
-    let grace_period = grace_period_from_environment();
+    // First, before any argument is read: the plugin's arguments are the engine's.
+    if plugin::invoked_as_plugin() {
+        return plugin::run();
+    }
+    // jsonrpsee logs whole requests and replies at debug and trace level.
+    init_logging(&["jsonrpsee"]);
+    let grace_period = grace_period_from_environment(DEFAULT_GRACE);
     // One runtime thread. The provider is I/O bound: a request is a few microseconds of JSON work
     // and then, for a resource operation, a wait on KMS. A multi-thread runtime spends more CPU
     // than that on waking workers across threads (futex, epoll) for every reply: the KMS client
@@ -71,43 +75,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The grace period from the environment, or the default (with a warning for a bad value).
-fn grace_period_from_environment() -> Duration {
-    let Some(value) = std::env::var_os(GRACE_VARIABLE) else {
-        return DEFAULT_GRACE;
-    };
-    match value
-        .to_str()
-        .and_then(|text| text.trim().parse::<u64>().ok())
-    {
-        Some(seconds) => Duration::from_secs(seconds),
-        None => {
-            tracing::warn!(
-                "{GRACE_VARIABLE} must be a whole number of seconds; using the default of {}s",
-                DEFAULT_GRACE.as_secs()
-            );
-            DEFAULT_GRACE
-        }
-    }
-}
-
-/// Logs go to stderr, filtered by `RUST_LOG` (default `warn`).
-fn init_logging() {
-    let env_filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::WARN.into())
-        .from_env_lossy();
-    // jsonrpsee logs whole requests and replies at debug and trace level, secrets included, so
-    // nothing below info ever comes through from it, whatever RUST_LOG asks for.
-    let no_jsonrpsee_payloads = filter_fn(|metadata| {
-        !metadata.target().starts_with("jsonrpsee") || *metadata.level() <= tracing::Level::INFO
-    });
-    let stderr_layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_filter(env_filter.and(no_jsonrpsee_payloads));
-    tracing_subscriber::registry().with(stderr_layer).init();
 }
 
 async fn serve_stdio(grace_period: Duration) -> Result<Ending, TransportError> {
@@ -154,38 +121,4 @@ async fn serve_stdio(grace_period: Duration) -> Result<Ending, TransportError> {
         shutdown,
     )
     .await
-}
-
-/// The first SIGTERM or SIGINT trips `shutdown`; a second exits at once.
-async fn watch_signals(shutdown: CancellationToken, grace_period: Duration) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (mut terminate, mut interrupt) = match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
-        (Err(error), _) | (_, Err(error)) => {
-            tracing::warn!(
-                "cannot handle SIGTERM and SIGINT ({error}); they stop the provider at once"
-            );
-            return;
-        }
-    };
-    let first = tokio::select! {
-        _ = terminate.recv() => "SIGTERM",
-        _ = interrupt.recv() => "SIGINT",
-    };
-    // Tripped before it is said, so that whoever reads the line knows nothing more is read.
-    shutdown.cancel();
-    tracing::warn!(
-        "{first} received: reading no more requests, cancelling the operations waiting on KMS, and giving the \
-         requests in flight up to {}s to answer before exiting; a second signal exits at once",
-        grace_period.as_secs()
-    );
-    let (second, code) = tokio::select! {
-        _ = terminate.recv() => ("SIGTERM", 128 + 15),
-        _ = interrupt.recv() => ("SIGINT", 128 + 2),
-    };
-    tracing::warn!("{second} received again: exiting at once");
-    std::process::exit(code);
 }

@@ -1,0 +1,92 @@
+//! What both entries of the binary do alike as processes, the JSON-RPC provider (`main.rs`) and
+//! the gRPC plugin (`plugin`): logs to stderr, the grace period of a shutdown, and the signals
+//! that start one. It sits outside the layers, as the entries that use it do.
+
+use std::io::IsTerminal;
+use std::time::Duration;
+
+use tokio_util::sync::CancellationToken;
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::Layer;
+
+/// The environment variable that sets the grace period of a shutdown, in whole seconds.
+pub const GRACE_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_SHUTDOWN_GRACE_SECONDS";
+
+/// The grace period from the environment, or `default` (with a warning for a bad value).
+pub fn grace_period_from_environment(default: Duration) -> Duration {
+    let Some(value) = std::env::var_os(GRACE_VARIABLE) else {
+        return default;
+    };
+    match value
+        .to_str()
+        .and_then(|text| text.trim().parse::<u64>().ok())
+    {
+        Some(seconds) => Duration::from_secs(seconds),
+        None => {
+            tracing::warn!(
+                "{GRACE_VARIABLE} must be a whole number of seconds; using the default of {}s",
+                default.as_secs()
+            );
+            default
+        }
+    }
+}
+
+/// Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Nothing below info ever comes
+/// through from a target that starts with one of `payload_targets`: the libraries that log whole
+/// requests and replies at debug and trace level, secrets included, whatever `RUST_LOG` asks for.
+pub fn init_logging(payload_targets: &'static [&'static str]) {
+    let env_filter = EnvFilter::builder()
+        .with_default_directive(LevelFilter::WARN.into())
+        .from_env_lossy();
+    let no_payloads = filter_fn(|metadata| {
+        let target = metadata.target();
+        let carries_payloads = payload_targets
+            .iter()
+            .any(|prefix| target.starts_with(prefix));
+        !carries_payloads || *metadata.level() <= tracing::Level::INFO
+    });
+    let stderr_layer = tracing_subscriber::fmt::layer()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_filter(env_filter.and(no_payloads));
+    tracing_subscriber::registry().with(stderr_layer).init();
+}
+
+/// The first SIGTERM or SIGINT trips `shutdown`; a second exits at once (128 + the signal's
+/// number).
+pub async fn watch_signals(shutdown: CancellationToken, grace_period: Duration) {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (mut terminate, mut interrupt) = match (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::interrupt()),
+    ) {
+        (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
+        (Err(error), _) | (_, Err(error)) => {
+            tracing::warn!(
+                "cannot handle SIGTERM and SIGINT ({error}); they stop the provider at once"
+            );
+            return;
+        }
+    };
+    let first = tokio::select! {
+        _ = terminate.recv() => "SIGTERM",
+        _ = interrupt.recv() => "SIGINT",
+    };
+    // Tripped before it is said, so that whoever reads the line knows nothing more is read.
+    shutdown.cancel();
+    tracing::warn!(
+        "{first} received: reading no more requests, cancelling the operations waiting on KMS, and giving the \
+         requests in flight up to {}s to answer before exiting; a second signal exits at once",
+        grace_period.as_secs()
+    );
+    let (second, code) = tokio::select! {
+        _ = terminate.recv() => ("SIGTERM", 128 + 15),
+        _ = interrupt.recv() => ("SIGINT", 128 + 2),
+    };
+    tracing::warn!("{second} received again: exiting at once");
+    std::process::exit(code);
+}

@@ -2,10 +2,13 @@
 # Builds every release artefact into dist/ (gitignored):
 #  - pulumi_alicloud_kms-<v>-py3-none-manylinux_2_17_x86_64.whl: the Python SDK with the provider
 #    binary inside (maturin, `bindings = "bin"`, linked by zig against glibc 2.17, the lowest glibc
-#    Rust's x86_64-unknown-linux-gnu target supports); `auditwheel show` must accept its tag;
+#    Rust's x86_64-unknown-linux-gnu target supports), and the plugin's launcher
+#    pulumi-resource-alicloud-kms beside it; `auditwheel show` must accept its tag;
 #  - pulumi_alicloud_kms-<v>.tar.gz: the sdist, which builds the binary from source with cargo;
 #  - pulumi-alicloud-kms-<v>.tgz: the npm package (compiled JavaScript and types);
-#  - pulumi-alicloud-kms-linux-x64-gnu-<v>.tgz: the npm platform package with the same binary.
+#  - pulumi-alicloud-kms-linux-x64-gnu-<v>.tgz: the npm platform package with the same binary, linked
+#    into node_modules/.bin under both names (the plugin is the binary run as
+#    pulumi-resource-alicloud-kms).
 # The packaging tools (scripts/package-requirements.txt) go into .cache/package-venv, the Node
 # build tools are the test packages (scripts/ensure-node-env.sh). About 2-3 minutes on a fresh
 # 2-core machine, most of it the release build. Other platforms: see "Building the packages" in
@@ -103,6 +106,9 @@ const manifest = {
   cpu: ["x64"],
   libc: ["glibc"],
   files: ["bin/alicloud-kms-provider", "README.md", "LICENSE"],
+  // Both names on the PATH of `npm exec` and of a shell that adds node_modules/.bin: the plugin
+  // is the same binary, started under the name the Pulumi engine looks for.
+  bin: { "alicloud-kms-provider": "bin/alicloud-kms-provider", "pulumi-resource-alicloud-kms": "bin/alicloud-kms-provider" },
   preferUnplugged: true,
 };
 fs.writeFileSync(path.join(directory, "package.json"), JSON.stringify(manifest, null, 2) + "\n");

@@ -9,6 +9,9 @@
 #    whole chain through the real `pulumi.dynamic` and Node dynamic-provider hosts against a local emulator,
 #    per-resource provider settings, secrets, refused options, the import option), plus the Python
 #    engine-level tests (the chain's too) and the Node engine-level and program tests against those lowest versions;
+#  - the native plugin as each package installs it (the wheel's launcher in the venv's bin/, the
+#    npm platform package's node_modules/.bin link), driven over gRPC as the engine drives it
+#    (tests/python/test_plugin_grpc.py);
 #  - `pip install --no-build-isolation` of sdk/python works in a stock venv.
 # Needs KMS_TEST_PYTHON and KMS_TEST_NODE_MODULES (scripts/test.sh exports them); the emulator is
 # the debug build of 40-engine.sh.
@@ -55,6 +58,11 @@ say "pytest: the installed wheel (venv interpreter, its bin/ not on PATH, no car
 (cd tests/python && env PATH="$clean_path" PYTHONDONTWRITEBYTECODE=1 "$work/venv/bin/python" -m pytest -q -p no:cacheprovider \
   test_artefacts_python.py test_engine_python_host.py test_engine_python_host_chain.py test_program_python.py)
 
+say "pytest: the plugin the wheel installed (its launcher beside the binary, not on PATH)"
+test -x "$work/venv/bin/pulumi-resource-alicloud-kms"
+(cd tests/python && env PATH="$clean_path" PYTHONDONTWRITEBYTECODE=1 KMS_PLUGIN_PATH="$work/venv/bin/pulumi-resource-alicloud-kms" \
+  "$work/venv/bin/python" -m pytest -q -p no:cacheprovider test_plugin_grpc.py)
+
 say "fresh npm project: the two npm packages with @pulumi/pulumi@$pulumi_node_floor"
 project=$work/npm-project
 mkdir -p "$project"
@@ -66,6 +74,11 @@ mkdir -p "$project"
 cp tests/node/seed_program.ts "$project/"
 (cd "$project" && tsc --strict --noEmitOnError --target es2020 --module commonjs --moduleResolution node \
   --types node seed_program.ts)
+
+say "pytest: the plugin the npm platform package linked into node_modules/.bin"
+test -L "$project/node_modules/.bin/pulumi-resource-alicloud-kms"
+(cd tests/python && env PATH="$clean_path" PYTHONDONTWRITEBYTECODE=1 KMS_PLUGIN_PATH="$project/node_modules/.bin/pulumi-resource-alicloud-kms" \
+  "$work/venv/bin/python" -m pytest -q -p no:cacheprovider test_plugin_grpc.py)
 
 say "node --test: the installed npm packages (no cargo, no variable)"
 env PATH="$clean_path" KMS_SDK_NODEJS_MODULES="$project/node_modules" KMS_SDK_NODEJS_SEED_PROGRAM="$project/seed_program.js" \

@@ -11,12 +11,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use hyper::body::Incoming;
+use hyper::client::conn::http2;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
-use tonic::codegen::http::Uri;
+use tonic::codegen::http::{Request, Response, Uri};
+use tonic::codegen::Service;
 
 use super::generated::pulumirpc::engine_client::EngineClient;
 use super::generated::pulumirpc::{LogRequest, LogSeverity as ProtoSeverity};
@@ -95,23 +101,55 @@ pub async fn flush(forwarder: JoinHandle<()>, limit: Duration) {
     let _ = tokio::time::timeout(limit, forwarder).await;
 }
 
-/// An HTTP/2 client of the engine's address (one connection, made on the first call).
-type EngineConnection = EngineClient<Client<HttpConnector, tonic::body::Body>>;
+/// The engine's `Engine` service over one HTTP/2 connection.
+type EngineConnection = EngineClient<EngineChannel>;
 
-fn engine_client(address: &str) -> Result<EngineConnection, String> {
+/// An HTTP/2 connection to the engine, as the service the generated client calls through.
+#[derive(Clone)]
+struct EngineChannel(http2::SendRequest<tonic::body::Body>);
+
+impl Service<Request<tonic::body::Body>> for EngineChannel {
+    type Response = Response<Incoming>;
+    type Error = hyper::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(context)
+    }
+
+    fn call(&mut self, request: Request<tonic::body::Body>) -> Self::Future {
+        Box::pin(self.0.send_request(request))
+    }
+}
+
+/// Connects to the engine at `address` (`host:port`, or a URL).
+async fn connect(address: &str) -> Result<EngineConnection, String> {
     let origin = if address.contains("://") {
         address.to_owned()
     } else {
         format!("http://{address}")
     };
-    let origin: Uri = origin.parse().map_err(|error| format!("{error}"))?;
-    if origin.authority().is_none() {
-        return Err("it names no host and port".to_owned());
-    }
-    let client = Client::builder(TokioExecutor::new())
-        .http2_only(true)
-        .build(HttpConnector::new());
-    Ok(EngineClient::with_origin(client, origin))
+    let origin: Uri = origin
+        .parse()
+        .map_err(|error| format!("not an address: {error}"))?;
+    let authority = origin
+        .authority()
+        .ok_or_else(|| "not an address: it names no host and port".to_owned())?
+        .as_str()
+        .to_owned();
+    let stream = TcpStream::connect(&authority)
+        .await
+        .map_err(|error| format!("cannot connect: {error}"))?;
+    let _ = stream.set_nodelay(true);
+    let (sender, connection) = http2::handshake(TokioExecutor::new(), TokioIo::new(stream))
+        .await
+        .map_err(|error| format!("no HTTP/2 there: {error}"))?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::debug!("the connection to the engine ended: {error}");
+        }
+    });
+    Ok(EngineClient::with_origin(EngineChannel(sender), origin))
 }
 
 async fn forward(
@@ -126,13 +164,13 @@ async fn forward(
             Err(_) => return,
         };
         if client.as_ref().is_none_or(|(known, _)| *known != current) {
-            match engine_client(&current) {
+            match connect(&current).await {
                 Ok(engine) => client = Some((current, engine)),
                 Err(error) => {
                     if !warned {
                         warned = true;
                         tracing::warn!(
-                            "the engine address {current:?} is not an address ({error}); log messages go to stderr only"
+                            "cannot reach the engine at {current:?} ({error}); log messages go to stderr only"
                         );
                     }
                     continue;
@@ -150,6 +188,8 @@ async fn forward(
             ephemeral: false,
         };
         if let Err(status) = engine.log(request).await {
+            // The next message connects again.
+            client = None;
             if !warned {
                 warned = true;
                 tracing::warn!(

@@ -48,7 +48,6 @@ pub fn check(outcome: CheckOutcome) -> proto::CheckResponse {
 
 pub fn diff(outcome: DiffOutcome) -> proto::DiffResponse {
     use proto::diff_response::DiffChanges;
-    use proto::property_diff::Kind;
     let changes = if outcome.has_changes {
         DiffChanges::DiffSome
     } else {
@@ -64,16 +63,8 @@ pub fn diff(outcome: DiffOutcome) -> proto::DiffResponse {
             .detailed_diff
             .into_iter()
             .map(|(path, diff)| {
-                let kind = match diff.kind {
-                    DiffKind::Add => Kind::Add,
-                    DiffKind::AddReplace => Kind::AddReplace,
-                    DiffKind::Delete => Kind::Delete,
-                    DiffKind::DeleteReplace => Kind::DeleteReplace,
-                    DiffKind::Update => Kind::Update,
-                    DiffKind::UpdateReplace => Kind::UpdateReplace,
-                };
                 let diff = proto::PropertyDiff {
-                    kind: kind as i32,
+                    kind: kind_of(diff.kind) as i32,
                     input_diff: diff.input_diff,
                 };
                 (path, diff)
@@ -81,6 +72,12 @@ pub fn diff(outcome: DiffOutcome) -> proto::DiffResponse {
             .collect(),
         has_detailed_diff: true,
     }
+}
+
+/// A diff kind by its name, which is the protocol's (`PropertyDiff.Kind`).
+fn kind_of(kind: DiffKind) -> proto::property_diff::Kind {
+    proto::property_diff::Kind::from_str_name(kind.as_str())
+        .expect("DiffKind names are the protocol's PropertyDiff.Kind names")
 }
 
 pub fn create(result: CreateResult) -> proto::CreateResponse {
@@ -113,5 +110,26 @@ pub fn update(result: UpdateResult) -> proto::UpdateResponse {
     proto::UpdateResponse {
         properties: Some(properties_to_struct(&result.properties)),
         refresh_before_update: false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_diff_kind_has_its_protocol_name() {
+        use proto::property_diff::Kind;
+        let table = [
+            (DiffKind::Add, Kind::Add),
+            (DiffKind::AddReplace, Kind::AddReplace),
+            (DiffKind::Delete, Kind::Delete),
+            (DiffKind::DeleteReplace, Kind::DeleteReplace),
+            (DiffKind::Update, Kind::Update),
+            (DiffKind::UpdateReplace, Kind::UpdateReplace),
+        ];
+        for (kind, expected) in table {
+            assert_eq!(kind_of(kind), expected);
+        }
     }
 }

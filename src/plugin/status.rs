@@ -57,36 +57,34 @@ pub fn status_of(error: &ProviderError) -> Status {
     }
 }
 
-/// The code of each kind of error; `UNKNOWN` only where something may exist in KMS that the state
-/// will not hold.
+/// The code of each kind of error (`ProviderError::kind`, the `data.kind` of the JSON-RPC error):
+/// `UNKNOWN` only where something may exist in KMS that the state will not hold.
 fn code_of(error: &ProviderError) -> Code {
-    match error {
-        ProviderError::InvalidParams { .. } => Code::InvalidArgument,
-        ProviderError::InvalidConfiguration { .. } => Code::FailedPrecondition,
-        ProviderError::Resource(error) => match error {
-            ResourceError::NotImplemented { .. } => Code::Unimplemented,
-            ResourceError::Configuration { .. } => Code::FailedPrecondition,
-            ResourceError::KmsService(_) => Code::FailedPrecondition,
-            ResourceError::KmsUnreachable { .. } => Code::Unavailable,
-            // A reply KMS's API does not promise says nothing about what the call did.
-            ResourceError::KmsInvalidResponse { .. } => Code::Unknown,
-            ResourceError::DeadlineExceeded { .. } => Code::DeadlineExceeded,
-            ResourceError::Cancelled { .. } => Code::Cancelled,
-            // The detail decides; `UNKNOWN` is what Pulumi's own SDKs send with it.
-            ResourceError::ResourceInitFailed { .. } => Code::Unknown,
-            ResourceError::InvalidInputs { .. } => Code::InvalidArgument,
-            // A client key left in KMS without its private key (named in the message).
-            ResourceError::LocalIo {
-                client_key_id: Some(_),
-                ..
-            } => Code::Unknown,
-            ResourceError::LocalIo { .. } => Code::FailedPrecondition,
-            ResourceError::InvalidId { .. } => Code::InvalidArgument,
-            // Resources may exist that the provider cannot prove it made.
-            ResourceError::AmbiguousCreate { .. } => Code::Unknown,
-            ResourceError::AlreadyExists { .. } => Code::AlreadyExists,
-        },
+    match error.kind() {
+        "invalid_params" | "invalid_inputs" => Code::InvalidArgument,
+        // A client key left in KMS without its private key (the message names it).
+        "local_io" if left_a_client_key(error) => Code::Unknown,
+        "configuration" | "kms_service" | "local_io" => Code::FailedPrecondition,
+        "kms_unreachable" => Code::Unavailable,
+        "deadline_exceeded" => Code::DeadlineExceeded,
+        "cancelled" => Code::Cancelled,
+        "already_exists" => Code::AlreadyExists,
+        "not_implemented" => Code::Unimplemented,
+        // A reply KMS's API does not promise says nothing about what the call did; an ambiguous
+        // create may have left resources; a partial failure's detail decides (`UNKNOWN` is what
+        // Pulumi's own SDKs send with it); and a kind added later is not assumed harmless.
+        _ => Code::Unknown,
     }
+}
+
+fn left_a_client_key(error: &ProviderError) -> bool {
+    matches!(
+        error,
+        ProviderError::Resource(ResourceError::LocalIo {
+            client_key_id: Some(_),
+            ..
+        })
+    )
 }
 
 #[cfg(test)]
@@ -101,6 +99,32 @@ mod tests {
         assert_eq!(status.code(), Code::InvalidArgument);
         assert_eq!(status.message(), "read needs the resource id");
         assert!(status.details().is_empty());
+    }
+
+    #[test]
+    fn every_kind_has_the_code_its_outcome_calls_for() {
+        let cancelled = ProviderError::from(ResourceError::Cancelled {
+            operation: "read",
+            message: "nothing changed".into(),
+        });
+        let key_left = ProviderError::from(ResourceError::LocalIo {
+            path: "/k".into(),
+            message: "the key file could not be written".into(),
+            client_key_id: Some("KAAP.1".into()),
+        });
+        let no_key = ProviderError::from(ResourceError::LocalIo {
+            path: "/k".into(),
+            message: "another create is writing it".into(),
+            client_key_id: None,
+        });
+        let ambiguous = ProviderError::from(ResourceError::AmbiguousCreate {
+            message: "two keys appeared".into(),
+            candidate_ids: vec![],
+        });
+        assert_eq!(code_of(&cancelled), Code::Cancelled);
+        assert_eq!(code_of(&key_left), Code::Unknown);
+        assert_eq!(code_of(&no_key), Code::FailedPrecondition);
+        assert_eq!(code_of(&ambiguous), Code::Unknown);
     }
 
     #[test]

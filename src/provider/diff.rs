@@ -144,12 +144,7 @@ pub fn diff_resource(
         );
     }
 
-    let diffs: Vec<String> = detailed_diff.keys().cloned().collect();
-    let replaces: Vec<String> = detailed_diff
-        .iter()
-        .filter(|(_, diff)| diff.kind.is_replace())
-        .map(|(name, _)| name.clone())
-        .collect();
+    let (diffs, replaces) = changed_and_replaced(&detailed_diff);
     // Without a replacement, the properties that would force one are, by definition, unchanged.
     let stables = if replaces.is_empty() {
         schema
@@ -213,12 +208,7 @@ pub fn diff_settings(
             },
         );
     }
-    let diffs: Vec<String> = detailed_diff.keys().cloned().collect();
-    let replaces: Vec<String> = detailed_diff
-        .iter()
-        .filter(|(_, diff)| diff.kind.is_replace())
-        .map(|(name, _)| name.clone())
-        .collect();
+    let (diffs, replaces) = changed_and_replaced(&detailed_diff);
     DiffOutcome {
         has_changes: !diffs.is_empty(),
         replaces,
@@ -227,6 +217,19 @@ pub fn diff_settings(
         diffs,
         detailed_diff,
     }
+}
+
+/// The properties a detailed diff changes, and those of them whose change replaces.
+fn changed_and_replaced(
+    detailed_diff: &BTreeMap<String, PropertyDiff>,
+) -> (Vec<String>, Vec<String>) {
+    let changed = detailed_diff.keys().cloned().collect();
+    let replaced = detailed_diff
+        .iter()
+        .filter(|(_, diff)| diff.kind.is_replace())
+        .map(|(name, _)| name.clone())
+        .collect();
+    (changed, replaced)
 }
 
 /// True when a replacement would create the new resource under the cloud name the old one still

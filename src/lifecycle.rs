@@ -1,7 +1,8 @@
 //! What both entries of the binary do alike as processes, the JSON-RPC provider (`main.rs`) and
-//! the gRPC plugin (`plugin`): logs to stderr, the grace period of a shutdown, and the signals
-//! that start one. It sits outside the layers, as the entries that use it do.
+//! the gRPC plugin (`plugin`): logs to stderr, the runtime, the grace period of a shutdown, and
+//! the signals that start one. It sits outside the layers, as the entries that use it do.
 
+use std::future::Future;
 use std::io::IsTerminal;
 use std::time::Duration;
 
@@ -33,6 +34,35 @@ pub fn grace_period_from_environment(default: Duration) -> Duration {
             default
         }
     }
+}
+
+/// Runs `serve` on a runtime of one thread, then shuts the runtime down within `final_grace`;
+/// `None` (said on stderr) when the runtime could not start.
+///
+/// One runtime thread: the provider is I/O bound, a request being a few microseconds of JSON work
+/// and then, for a resource operation, a wait on KMS. A multi-thread runtime spends more CPU than
+/// that on waking workers across threads (futex, epoll) for every reply: the KMS client costs 2-3x
+/// less CPU per call on a current-thread runtime (BENCHMARKS.md), start-up spawns two fewer
+/// threads, and concurrency is unchanged (every request is its own task; stdin and stdout have
+/// their own threads, blocking file work goes to tokio's blocking pool).
+///
+/// Operations that outlived a shutdown's grace period are dropped with the runtime, before the
+/// process exits: dropping a task runs its destructors, and those remove the staged temporary key
+/// files. (`process::exit` with the tasks alive would leave them behind.)
+pub fn run_on_one_thread<T>(serve: impl Future<Output = T>, final_grace: Duration) -> Option<T> {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!("could not start the async runtime: {error}");
+            return None;
+        }
+    };
+    let outcome = runtime.block_on(serve);
+    runtime.shutdown_timeout(final_grace);
+    Some(outcome)
 }
 
 /// Logs go to stderr, filtered by `RUST_LOG` (default `warn`). Nothing below info ever comes

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use alicloud_kms_provider::lifecycle::{
-    grace_period_from_environment, init_logging, watch_signals,
+    grace_period_from_environment, init_logging, run_on_one_thread, watch_signals,
 };
 use alicloud_kms_provider::plugin;
 use alicloud_kms_provider::protocol::{
@@ -43,27 +43,9 @@ fn main() -> ExitCode {
     // jsonrpsee logs whole requests and replies at debug and trace level.
     init_logging(&["jsonrpsee"]);
     let grace_period = grace_period_from_environment(DEFAULT_GRACE);
-    // One runtime thread. The provider is I/O bound: a request is a few microseconds of JSON work
-    // and then, for a resource operation, a wait on KMS. A multi-thread runtime spends more CPU
-    // than that on waking workers across threads (futex, epoll) for every reply: the KMS client
-    // costs 2-3x less CPU per call on a current-thread runtime (BENCHMARKS.md), start-up spawns two
-    // fewer threads, and concurrency is unchanged (every request is its own task; stdin and stdout
-    // have their own threads, blocking file work goes to tokio's blocking pool).
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            tracing::error!("could not start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(outcome) = run_on_one_thread(serve_stdio(grace_period), BLOCKING_WORK_GRACE) else {
+        return ExitCode::FAILURE;
     };
-    let outcome = runtime.block_on(serve_stdio(grace_period));
-    // Operations that outlived a shutdown's grace period are dropped here, with the runtime and
-    // before the process exits: dropping a task runs its destructors, and those remove the staged
-    // temporary key files. (`process::exit` with the tasks alive would leave them behind.)
-    runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
     match outcome {
         Ok(Ending::EndOfInput) => ExitCode::SUCCESS,
         Ok(Ending::Shutdown { cut_short }) => {

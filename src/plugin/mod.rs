@@ -39,7 +39,9 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 
-use crate::lifecycle::{grace_period_from_environment, init_logging, watch_signals};
+use crate::lifecycle::{
+    grace_period_from_environment, init_logging, run_on_one_thread, watch_signals,
+};
 use crate::provider::{Provider, ProviderOptions};
 use arguments::Arguments;
 use engine_log::EngineLink;
@@ -77,21 +79,9 @@ pub fn run() -> ExitCode {
     init_logging(&PAYLOAD_TARGETS);
     let arguments = Arguments::parse(std::env::args_os().skip(1));
     let grace_period = grace_period_from_environment(DEFAULT_GRACE);
-    // One runtime thread, as the JSON-RPC binary runs (its `main.rs` says why).
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            tracing::error!("could not start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    let Some(outcome) = run_on_one_thread(serve(arguments, grace_period), FINAL_GRACE) else {
+        return ExitCode::FAILURE;
     };
-    let outcome = runtime.block_on(serve(arguments, grace_period));
-    // Operations that outlived the grace period are dropped with the runtime, which runs their
-    // destructors (they remove staged key files) before the process exits.
-    runtime.shutdown_timeout(FINAL_GRACE);
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

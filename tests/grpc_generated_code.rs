@@ -21,6 +21,9 @@ use prost::Message;
 use prost_types::field_descriptor_proto::Type;
 use prost_types::{DescriptorProto, FileDescriptorProto, FileDescriptorSet};
 
+mod python_support;
+use python_support::python_path;
+
 /// The `ResourceProvider` methods the plugin serves. The others (`Invoke`, `Call`, `Construct`,
 /// `Parameterize`, `List`, `GetMapping`, `GetMappings`) are answered `UNIMPLEMENTED`, which the
 /// engine takes as "not supported".
@@ -59,29 +62,8 @@ fn repository() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-fn python() -> String {
-    if let Ok(python) = std::env::var("KMS_TEST_PYTHON") {
-        if !python.is_empty() {
-            return python;
-        }
-    }
-    let output = Command::new("bash")
-        .arg(repository().join("scripts/ensure-python-env.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/ensure-python-env.sh");
-    assert!(
-        output.status.success(),
-        "scripts/ensure-python-env.sh failed"
-    );
-    String::from_utf8(output.stdout)
-        .expect("a UTF-8 path")
-        .trim()
-        .to_owned()
-}
-
 fn official_descriptors() -> FileDescriptorSet {
-    let output = Command::new(python())
+    let output = Command::new(python_path())
         .arg(repository().join("tests/python/pulumi_protocol_descriptors.py"))
         .stderr(Stdio::inherit())
         .output()

@@ -20,7 +20,6 @@ The plugin comes from ``KMS_PLUGIN_PATH`` (``scripts/test.d/40-engine.sh`` sets 
 import json
 import os
 import signal
-import subprocess
 import threading
 from concurrent import futures
 from dataclasses import dataclass, field
@@ -31,7 +30,7 @@ import grpc
 from google.protobuf import empty_pb2
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 
-from engine_harness import from_struct, required_path, strip_secrets, to_struct
+from engine_harness import ProviderHost, from_struct, required_path, strip_secrets, to_struct
 
 PACKAGE = "alicloud-kms"
 PROVIDER_TYPE = f"pulumi:providers:{PACKAGE}"
@@ -70,29 +69,16 @@ class FakeEngine(engine_pb2_grpc.EngineServicer):
         self._server.stop(grace=None)
 
 
-class PluginProcess:
-    """The plugin launched as the engine launches it, in its own process group."""
+class PluginProcess(ProviderHost):
+    """The plugin launched as the engine launches it (flags, then the engine's address, if any),
+    in its own process group."""
 
     def __init__(self, engine_address: Optional[str], cwd: Path, env: dict[str, str], stderr_path: Path) -> None:
         # The flags the engine writes before the address when its own logs flow to plugins.
         command = [required_path("KMS_PLUGIN_PATH"), "--logtostderr", "-v=9", "--tracing", "http://127.0.0.1:1"]
         if engine_address is not None:
             command.append(engine_address)
-        self.stderr_path = stderr_path
-        self._stderr = open(stderr_path, "wb")
-        self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True)
-        assert self.process.stdout is not None
-        self.first_line = self.process.stdout.readline().decode("utf-8")
-        if not self.first_line.strip().isdigit():
-            self.stop()
-            raise RuntimeError(f"the plugin did not print its port (got {self.first_line!r}); its stderr is in {stderr_path}")
-        self.port = int(self.first_line)
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{self.port}", options=[("grpc.enable_http_proxy", 0)])
-        self.stub = provider_pb2_grpc.ResourceProviderStub(self.channel)
-
-    def stderr(self) -> str:
-        self._stderr.flush()
-        return self.stderr_path.read_text(encoding="utf-8", errors="replace")
+        super().__init__(command, cwd, env, stderr_path)
 
     def rest_of_stdout(self) -> bytes:
         """What the plugin wrote to stdout after its port line (call once it has exited)."""
@@ -104,17 +90,6 @@ class PluginProcess:
         self.channel.close()
         self.process.send_signal(signal_number)
         return self.process.wait(timeout=timeout)
-
-    def stop(self) -> None:
-        if hasattr(self, "channel"):
-            self.channel.close()
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.process.wait()
-        self._stderr.close()
 
 
 def message(kind: Any, **fields: Any) -> Any:

@@ -86,9 +86,23 @@ pub fn init_logging(payload_targets: &'static [&'static str]) {
     tracing_subscriber::registry().with(stderr_layer).init();
 }
 
+/// The token of a shutdown: tripped by the first SIGTERM or SIGINT (a second exits at once), and
+/// when tripped it cancels `operations` (the provider's, so what waits on KMS stops, as the
+/// engine's `cancel` makes it). Call it inside the runtime.
+pub fn shutdown_token(operations: CancellationToken, grace_period: Duration) -> CancellationToken {
+    let shutdown = CancellationToken::new();
+    let stopping = shutdown.clone();
+    tokio::spawn(async move {
+        stopping.cancelled().await;
+        operations.cancel();
+    });
+    tokio::spawn(watch_signals(shutdown.clone(), grace_period));
+    shutdown
+}
+
 /// The first SIGTERM or SIGINT trips `shutdown`; a second exits at once (128 + the signal's
 /// number).
-pub async fn watch_signals(shutdown: CancellationToken, grace_period: Duration) {
+async fn watch_signals(shutdown: CancellationToken, grace_period: Duration) {
     use tokio::signal::unix::{signal, SignalKind};
     let (mut terminate, mut interrupt) = match (
         signal(SignalKind::terminate()),

@@ -17,7 +17,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use alicloud_kms_provider::lifecycle::{
-    grace_period_from_environment, init_logging, run_on_one_thread, watch_signals,
+    grace_period_from_environment, init_logging, run_on_one_thread, shutdown_token,
 };
 use alicloud_kms_provider::plugin;
 use alicloud_kms_provider::protocol::{
@@ -27,7 +27,6 @@ use alicloud_kms_provider::provider::error::codes;
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
 use alicloud_kms_provider::resources::EngineLog;
 use alicloud_kms_provider::rpc::{self, Ending, ServerOptions, ShutdownReply, TransportError};
-use tokio_util::sync::CancellationToken;
 
 const DEFAULT_GRACE: Duration = Duration::from_secs(20);
 
@@ -71,14 +70,7 @@ async fn serve_stdio(grace_period: Duration) -> Result<Ending, TransportError> {
 
     // A shutdown (a signal, or stdout gone) cancels what waits on KMS, as the engine's `cancel`
     // does.
-    let shutdown = CancellationToken::new();
-    let operations = provider.cancellation_token();
-    let stopping = shutdown.clone();
-    tokio::spawn(async move {
-        stopping.cancelled().await;
-        operations.cancel();
-    });
-    tokio::spawn(watch_signals(shutdown.clone(), grace_period));
+    let shutdown = shutdown_token(provider.cancellation_token(), grace_period);
 
     let module = rpc_module(provider, ProtocolOptions { test_hooks });
     let options = ServerOptions {

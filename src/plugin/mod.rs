@@ -37,10 +37,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_util::sync::CancellationToken;
 
 use crate::lifecycle::{
-    grace_period_from_environment, init_logging, run_on_one_thread, watch_signals,
+    grace_period_from_environment, init_logging, run_on_one_thread, shutdown_token,
 };
 use crate::provider::{Provider, ProviderOptions};
 use arguments::Arguments;
@@ -107,15 +106,7 @@ async fn serve(arguments: Arguments, grace_period: Duration) -> Result<(), Strin
         working_directory,
     }));
 
-    // A shutdown cancels what waits on KMS, as the engine's `Cancel` does.
-    let shutdown = CancellationToken::new();
-    let operations = provider.cancellation_token();
-    let stopping = shutdown.clone();
-    tokio::spawn(async move {
-        stopping.cancelled().await;
-        operations.cancel();
-    });
-    tokio::spawn(watch_signals(shutdown.clone(), grace_period));
+    let shutdown = shutdown_token(provider.cancellation_token(), grace_period);
 
     // The port alone on the first line of stdout: the engine reads it and nothing else.
     let mut stdout = std::io::stdout().lock();

@@ -3,11 +3,13 @@
 //!
 //! The engine's address comes from the command line, from `Handshake`, or from `Attach` (an engine
 //! attaching to a plugin already running, `PULUMI_DEBUG_PROVIDERS`); until one is known, messages
-//! wait in a bounded queue. Sending never blocks an operation: a message that finds the queue
+//! wait in a bounded queue. Logging never blocks an operation: a message that finds the queue
 //! full is dropped (and stderr says so once), and one the engine does not take is lost with a
-//! warning on stderr.
+//! warning on stderr. A call's reply waits (briefly, `delivered`) until the messages logged before
+//! it have reached the engine, so that the engine sees them first, as the JSON-RPC protocol writes
+//! a request's `log` notifications before its reply.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,12 +33,18 @@ use crate::resources::{EngineLog, LogEntry, LogSeverity};
 /// Messages waiting for the engine; a burst past this drops the newest.
 const QUEUE_LENGTH: usize = 1024;
 
+/// How long a reply waits for the messages logged before it to reach the engine.
+const DELIVERY_WAIT: Duration = Duration::from_secs(2);
+
 /// The link to the engine's `Engine` service.
 #[derive(Clone)]
 pub struct EngineLink {
     address: Arc<watch::Sender<Option<String>>>,
     queue: mpsc::Sender<LogEntry>,
     dropped: Arc<AtomicBool>,
+    /// Messages queued so far, and (from the forwarder) messages handled so far, sent or not.
+    queued: Arc<AtomicU64>,
+    handled: watch::Receiver<u64>,
 }
 
 impl EngineLink {
@@ -45,15 +53,18 @@ impl EngineLink {
     pub fn start(address: Option<String>) -> (EngineLink, JoinHandle<()>) {
         let (address_sender, address_receiver) = watch::channel(None);
         let (queue, entries) = mpsc::channel(QUEUE_LENGTH);
+        let (handled_sender, handled) = watch::channel(0);
         let link = EngineLink {
             address: Arc::new(address_sender),
             queue,
             dropped: Arc::new(AtomicBool::new(false)),
+            queued: Arc::new(AtomicU64::new(0)),
+            handled,
         };
         if let Some(address) = address {
             link.set_address(&address);
         }
-        let task = tokio::spawn(forward(entries, address_receiver));
+        let task = tokio::spawn(forward(entries, address_receiver, handled_sender));
         (link, task)
     }
 
@@ -85,12 +96,28 @@ impl EngineLink {
             LogSeverity::Warning => tracing::warn!(urn, "{}", entry.message),
             LogSeverity::Error => tracing::error!(urn, "{}", entry.message),
         }
-        if self.queue.try_send(entry).is_err() && !self.dropped.swap(true, Ordering::Relaxed) {
+        if self.queue.try_send(entry).is_ok() {
+            self.queued.fetch_add(1, Ordering::SeqCst);
+        } else if !self.dropped.swap(true, Ordering::Relaxed) {
             tracing::warn!(
                 "log messages for the engine are arriving faster than it takes them (or no engine address is \
                  known); some are shown on stderr only"
             );
         }
+    }
+}
+
+impl EngineLink {
+    /// Waits, up to a bound, until the messages logged so far have been handed to the engine
+    /// (or found it unreachable); at once when no engine address is known.
+    pub async fn delivered(&self) {
+        let target = self.queued.load(Ordering::SeqCst);
+        if target == 0 || self.address.borrow().is_none() {
+            return;
+        }
+        let mut handled = self.handled.clone();
+        let _ =
+            tokio::time::timeout(DELIVERY_WAIT, handled.wait_for(|count| *count >= target)).await;
     }
 }
 
@@ -155,50 +182,59 @@ async fn connect(address: &str) -> Result<EngineConnection, String> {
 async fn forward(
     mut entries: mpsc::Receiver<LogEntry>,
     mut address: watch::Receiver<Option<String>>,
+    handled: watch::Sender<u64>,
 ) {
     let mut client: Option<(String, EngineConnection)> = None;
     let mut warned = false;
     while let Some(entry) = entries.recv().await {
-        let current = match address.wait_for(Option::is_some).await {
-            Ok(current) => current.clone().unwrap_or_default(),
-            Err(_) => return,
-        };
-        if client.as_ref().is_none_or(|(known, _)| *known != current) {
-            match connect(&current).await {
-                Ok(engine) => client = Some((current, engine)),
-                Err(error) => {
-                    if !warned {
-                        warned = true;
-                        tracing::warn!(
-                            "cannot reach the engine at {current:?} ({error}); log messages go to stderr only"
-                        );
-                    }
-                    continue;
-                }
+        deliver(entry, &mut address, &mut client, &mut warned).await;
+        handled.send_modify(|count| *count += 1);
+    }
+}
+
+/// Sends one message to the engine (connecting first when needed); a failure is said once.
+async fn deliver(
+    entry: LogEntry,
+    address: &mut watch::Receiver<Option<String>>,
+    client: &mut Option<(String, EngineConnection)>,
+    warned: &mut bool,
+) {
+    let mut say_once = |problem: String| {
+        if !*warned {
+            *warned = true;
+            tracing::warn!("{problem}; log messages go to stderr only");
+        }
+    };
+    let current = match address.wait_for(Option::is_some).await {
+        Ok(current) => current.clone().unwrap_or_default(),
+        Err(_) => return,
+    };
+    if client.as_ref().is_none_or(|(known, _)| *known != current) {
+        match connect(&current).await {
+            Ok(engine) => *client = Some((current, engine)),
+            Err(error) => {
+                return say_once(format!("cannot reach the engine at {current:?} ({error})"))
             }
         }
-        let Some((_, engine)) = client.as_mut() else {
-            continue;
-        };
-        let request = LogRequest {
-            severity: severity_of(entry.severity) as i32,
-            message: entry.message,
-            urn: entry.urn.unwrap_or_default(),
-            stream_id: 0,
-            ephemeral: false,
-        };
-        if let Err(status) = engine.log(request).await {
-            // The next message connects again.
-            client = None;
-            if !warned {
-                warned = true;
-                tracing::warn!(
-                    "the engine did not take a log message ({}: {}); they go to stderr only",
-                    status.code(),
-                    status.message()
-                );
-            }
-        }
+    }
+    let Some((_, engine)) = client.as_mut() else {
+        return;
+    };
+    let request = LogRequest {
+        severity: severity_of(entry.severity) as i32,
+        message: entry.message,
+        urn: entry.urn.unwrap_or_default(),
+        stream_id: 0,
+        ephemeral: false,
+    };
+    if let Err(status) = engine.log(request).await {
+        // The next message connects again.
+        *client = None;
+        say_once(format!(
+            "the engine did not take a log message ({}: {})",
+            status.code(),
+            status.message()
+        ));
     }
 }
 

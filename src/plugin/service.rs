@@ -34,19 +34,24 @@ impl PluginService {
 
 type Reply<T> = Result<Response<T>, Status>;
 
-/// Runs `call` with the provider as a task of its own; its error becomes the status.
-async fn answer<T, F, Fut>(provider: &Arc<Provider>, method: &'static str, call: F) -> Reply<T>
-where
-    T: Send + 'static,
-    F: FnOnce(Arc<Provider>) -> Fut,
-    Fut: Future<Output = Result<T, ProviderError>> + Send + 'static,
-{
-    match tokio::spawn(call(provider.clone())).await {
-        Ok(Ok(reply)) => Ok(Response::new(reply)),
-        Ok(Err(error)) => Err(status_of(&error)),
-        Err(failure) => {
-            tracing::error!("{method} did not finish: {failure}");
-            Err(Status::internal(BUG_MESSAGE))
+impl PluginService {
+    /// Runs `call` with the provider as a task of its own; its error becomes the status. The
+    /// reply goes once the messages it logged have reached the engine.
+    async fn answer<T, F, Fut>(&self, method: &'static str, call: F) -> Reply<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(Arc<Provider>) -> Fut,
+        Fut: Future<Output = Result<T, ProviderError>> + Send + 'static,
+    {
+        let outcome = tokio::spawn(call(self.provider.clone())).await;
+        self.engine.delivered().await;
+        match outcome {
+            Ok(Ok(reply)) => Ok(Response::new(reply)),
+            Ok(Err(error)) => Err(status_of(&error)),
+            Err(failure) => {
+                tracing::error!("{method} did not finish: {failure}");
+                Err(Status::internal(BUG_MESSAGE))
+            }
         }
     }
 }
@@ -78,7 +83,7 @@ impl ResourceProvider for PluginService {
         request: Request<proto::GetSchemaRequest>,
     ) -> Reply<proto::GetSchemaResponse> {
         let request = request.into_inner();
-        answer(&self.provider, "GetSchema", |provider| async move {
+        self.answer("GetSchema", |provider| async move {
             requests::get_schema(&request)?;
             Ok(proto::GetSchemaResponse {
                 schema: provider.schema_text().to_owned(),
@@ -92,7 +97,7 @@ impl ResourceProvider for PluginService {
         request: Request<proto::CheckRequest>,
     ) -> Reply<proto::CheckResponse> {
         let request = request.into_inner();
-        answer(&self.provider, "CheckConfig", |provider| async move {
+        self.answer("CheckConfig", |provider| async move {
             // The old settings are not needed; the new ones are checked as they are.
             let outcome = match checked_bag("news", request.news) {
                 Ok(news) => provider.check_config(news),
@@ -108,7 +113,7 @@ impl ResourceProvider for PluginService {
         request: Request<proto::DiffRequest>,
     ) -> Reply<proto::DiffResponse> {
         let request = request.into_inner();
-        answer(&self.provider, "DiffConfig", |provider| async move {
+        self.answer("DiffConfig", |provider| async move {
             let (olds, news, ignore_changes) = requests::diff_config(request)?;
             Ok(replies::diff(provider.diff_config(
                 olds,
@@ -124,7 +129,7 @@ impl ResourceProvider for PluginService {
         request: Request<proto::ConfigureRequest>,
     ) -> Reply<proto::ConfigureResponse> {
         let request = request.into_inner();
-        answer(&self.provider, "Configure", |provider| async move {
+        self.answer("Configure", |provider| async move {
             provider.configure(requests::configure(request)?)?;
             Ok(replies::configure())
         })
@@ -133,7 +138,7 @@ impl ResourceProvider for PluginService {
 
     async fn check(&self, request: Request<proto::CheckRequest>) -> Reply<proto::CheckResponse> {
         let mut request = request.into_inner();
-        answer(&self.provider, "Check", |provider| async move {
+        self.answer("Check", |provider| async move {
             let news = match checked_bag("news", request.news.take()) {
                 Ok(news) => news,
                 Err(oversized) => return Ok(replies::check(oversized)),
@@ -146,7 +151,7 @@ impl ResourceProvider for PluginService {
 
     async fn diff(&self, request: Request<proto::DiffRequest>) -> Reply<proto::DiffResponse> {
         let request = request.into_inner();
-        answer(&self.provider, "Diff", |provider| async move {
+        self.answer("Diff", |provider| async move {
             Ok(replies::diff(provider.diff(requests::diff(request)?)?))
         })
         .await
@@ -154,7 +159,7 @@ impl ResourceProvider for PluginService {
 
     async fn create(&self, request: Request<proto::CreateRequest>) -> Reply<proto::CreateResponse> {
         let request = request.into_inner();
-        answer(&self.provider, "Create", |provider| async move {
+        self.answer("Create", |provider| async move {
             let (resource_type, request) = requests::create(request)?;
             Ok(replies::create(
                 provider.create(&resource_type, request).await?,
@@ -165,7 +170,7 @@ impl ResourceProvider for PluginService {
 
     async fn read(&self, request: Request<proto::ReadRequest>) -> Reply<proto::ReadResponse> {
         let request = request.into_inner();
-        answer(&self.provider, "Read", |provider| async move {
+        self.answer("Read", |provider| async move {
             let (resource_type, request) = requests::read(request)?;
             Ok(replies::read(provider.read(&resource_type, request).await?))
         })
@@ -174,7 +179,7 @@ impl ResourceProvider for PluginService {
 
     async fn update(&self, request: Request<proto::UpdateRequest>) -> Reply<proto::UpdateResponse> {
         let request = request.into_inner();
-        answer(&self.provider, "Update", |provider| async move {
+        self.answer("Update", |provider| async move {
             let (resource_type, request) = requests::update(request)?;
             Ok(replies::update(
                 provider.update(&resource_type, request).await?,
@@ -185,7 +190,7 @@ impl ResourceProvider for PluginService {
 
     async fn delete(&self, request: Request<proto::DeleteRequest>) -> Reply<()> {
         let request = request.into_inner();
-        answer(&self.provider, "Delete", |provider| async move {
+        self.answer("Delete", |provider| async move {
             let (resource_type, request) = requests::delete(request)?;
             provider.delete(&resource_type, request).await
         })

@@ -229,6 +229,7 @@ def test_the_seed_chain_previewed_created_refreshed_updated_imported_and_deleted
     key_file = session.program / "private_key_data_file.txt"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert json.loads(key_file.read_text())["KeyId"] == key.id
+    # Its log message reached the engine before its reply did, with its severity and URN.
     logged = [entry for entry in session.fake_engine.entries() if entry.urn == key.urn]
     assert any(entry.severity == "INFO" and key.id in entry.message for entry in logged), session.fake_engine.entries()
 
@@ -495,9 +496,6 @@ def test_an_attached_plugin_learns_the_engine_address_and_logs_there(emulator: E
         attached.configured(provider_inputs(emulator))
         gone = Deployed(attached.engine.urn(ACCESS_POINT, "gone"), ACCESS_POINT, "plugin-never-made", {}, {})
         attached.engine.delete(gone)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and not attached.fake_engine.entries():
-            time.sleep(0.05)
         (entry,) = attached.fake_engine.entries()
         assert (entry.severity, entry.urn) == ("INFO", gone.urn)
         assert "plugin-never-made" in entry.message
@@ -533,15 +531,17 @@ def test_the_yaml_example_is_a_program_the_plugin_deploys(session: Session, emul
     # through the plugin, their outputs resolved, then deleted in reverse order.
     program = yaml.safe_load((REPOSITORY / "examples/yaml/Pulumi.yaml").read_text(encoding="utf-8"))
     assert program["runtime"] == "yaml"
+    # The program's own project: its URNs (and so its auto-names) are its own.
+    engine = PluginEngine(session.plugin.stub, session.fake_engine.address, project=program["name"])
     deployed: dict[str, Deployed] = {}
     try:
         for name, spec in program["resources"].items():
-            deployed[name] = session.engine.deploy(spec["type"], name, evaluate(spec.get("properties", {}), deployed))
+            deployed[name] = engine.deploy(spec["type"], name, evaluate(spec.get("properties", {}), deployed))
         outputs = {name: evaluate(value, deployed) for name, value in program["outputs"].items()}
         assert outputs["clientKeyId"] in emulator.client_keys()
         assert outputs["networkRuleName"] in names(emulator, "network-rules", "network_rules")
         assert emulator.access_points()["terraform-example"]["policies"] == ["terraform-example-policy"]
     finally:
         for resource in reversed(list(deployed.values())):
-            session.engine.delete(resource)
+            engine.delete(resource)
     assert "terraform-example" not in emulator.access_points()

@@ -77,7 +77,9 @@ fn official_descriptors() -> Result<Vec<u8>, String> {
         .arg("tests/python/pulumi_protocol_descriptors.py")
         .stderr(Stdio::inherit())
         .output()
-        .map_err(|error| format!("cannot run tests/python/pulumi_protocol_descriptors.py: {error}"))?;
+        .map_err(|error| {
+            format!("cannot run tests/python/pulumi_protocol_descriptors.py: {error}")
+        })?;
     if !output.status.success() {
         return Err("tests/python/pulumi_protocol_descriptors.py failed".to_owned());
     }
@@ -212,7 +214,8 @@ fn run() -> Result<(), String> {
         return Err("run it from the repository root".to_owned());
     }
     let descriptors = official_descriptors()?;
-    let read = |path: &str| std::fs::read(path).map_err(|error| format!("cannot read {path}: {error}"));
+    let read =
+        |path: &str| std::fs::read(path).map_err(|error| format!("cannot read {path}: {error}"));
     let generator = fingerprint(&[
         &read("tools/grpc-codegen/src/main.rs")?,
         &read("tools/grpc-codegen/Cargo.lock")?,
@@ -220,7 +223,8 @@ fn run() -> Result<(), String> {
     let set = FileDescriptorSet::decode(descriptors.as_slice())
         .map_err(|error| format!("not a FileDescriptorSet: {error}"))?;
     let out = std::env::temp_dir().join(format!("grpc-codegen-{}", std::process::id()));
-    std::fs::create_dir_all(&out).map_err(|error| format!("cannot create {}: {error}", out.display()))?;
+    std::fs::create_dir_all(&out)
+        .map_err(|error| format!("cannot create {}: {error}", out.display()))?;
     tonic_prost_build::configure()
         .build_transport(false)
         .out_dir(&out)

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Builds every release artefact into dist/ (gitignored):
-#  - pulumi_alicloud_kms-<v>-py3-none-manylinux_2_17_x86_64.whl: the Python SDK with the provider
+#  - pulumi_alicloud_kms-<v>-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl (manylinux2014 is
+#    manylinux_2_17; sdk-gen's WHEEL_PLATFORM_TAG, which the READMEs name): the Python SDK with the provider
 #    binary inside (maturin, `bindings = "bin"`, linked by zig against glibc 2.17, the lowest glibc
 #    Rust's x86_64-unknown-linux-gnu target supports), and the plugin's launcher
 #    pulumi-resource-alicloud-kms beside it; `auditwheel show` must accept its tag;
 #  - pulumi_alicloud_kms-<v>.tar.gz: the sdist, which builds the binary from source with cargo;
-#  - pulumi-alicloud-kms-<v>.tgz: the npm package (compiled JavaScript and types);
+#  - pulumi-alicloud-kms-<v>.tgz: the npm package (compiled JavaScript and types; its manifest has no
+#    lifecycle scripts and no devDependencies, which only a build from sdk/nodejs needs);
 #  - pulumi-alicloud-kms-linux-x64-gnu-<v>.tgz: the npm platform package with the same binary, linked
 #    into node_modules/.bin under both names (the plugin is the binary run as
 #    pulumi-resource-alicloud-kms).
@@ -71,12 +73,24 @@ with zipfile.ZipFile(wheel) as archive:
 os.chmod(target, 0o755)
 EOF
 
-say "npm pack: pulumi-alicloud-kms (prepare compiles the TypeScript)"
+say "npm pack: pulumi-alicloud-kms (the compiled JavaScript; no lifecycle scripts, no devDependencies)"
 main=$stage/npm/pulumi-alicloud-kms
 mkdir -p "$(dirname "$main")"
 cp -r sdk/nodejs "$main"
 ln -s "$node_modules" "$main/node_modules"
-(cd "$main" && npm pack --silent --pack-destination "$dist" >&2)
+(cd "$main" && node "$node_modules/typescript/bin/tsc" -p .)
+node - "$main/package.json" <<'EOF'
+// The published manifest is the source's without what only a build from source needs: `scripts`
+// (`prepare` compiles the TypeScript, which the tarball holds compiled) and `devDependencies`.
+// npm warns on every install about a package with lifecycle scripts.
+const fs = require("fs");
+const [manifestPath] = process.argv.slice(2);
+const manifest = JSON.parse(fs.readFileSync(manifestPath, "utf8"));
+delete manifest.scripts;
+delete manifest.devDependencies;
+fs.writeFileSync(manifestPath, JSON.stringify(manifest, null, 2) + "\n");
+EOF
+(cd "$main" && npm pack --ignore-scripts --silent --pack-destination "$dist" >&2)
 
 say "npm pack: pulumi-alicloud-kms-linux-x64-gnu (the binary)"
 platform=$stage/npm/platform
@@ -115,7 +129,8 @@ fs.writeFileSync(path.join(directory, "package.json"), JSON.stringify(manifest, 
 fs.writeFileSync(path.join(directory, "README.md"),
   `# ${name}\n\nThe \`alicloud-kms-provider\` binary for Linux x64 with glibc 2.17 or later. ` +
   `Install [\`${main.name}\`](https://www.npmjs.com/package/${main.name}), which depends on it optionally ` +
-  `and runs this binary.\n`);
+  `and runs this binary. The same binary is the native Pulumi resource plugin, linked into ` +
+  `\`node_modules/.bin\` as \`pulumi-resource-alicloud-kms\` (put that directory on \`PATH\` for the engine).\n`);
 EOF
 (cd "$platform" && npm pack --silent --pack-destination "$dist" >&2)
 

@@ -2,7 +2,7 @@
 //! real binary: 1,000-member `getSchema` batches written while nobody reads stdout make the
 //! provider stop reading stdin with its memory bounded, and it answers everything once reading
 //! resumes; with stdout closed, it stops starting operations, cancels what waits, says so on
-//! stderr, and exits.
+//! stderr, and exits, and a key a create made meanwhile is named on stderr.
 
 mod common;
 
@@ -235,4 +235,123 @@ fn with_stdout_gone_the_provider_starts_nothing_more_cancels_what_waits_says_so_
         0
     );
     drop(stdin);
+}
+
+#[test]
+fn with_stdout_gone_during_a_create_any_key_made_is_named_on_stderr() {
+    // (how the create ends, the fault on its CreateClientKey): the key made and its reply lost on
+    // a closed stdout; the key made, its reply lost on the network too (the error that names it
+    // is what stdout cannot take).
+    let rows: [(&str, kms_emulator::FaultSpec); 2] = [
+        (
+            "created",
+            kms_emulator::FaultSpec {
+                latency_ms: 1500,
+                times: Some(1),
+                ..kms_emulator::FaultSpec::default()
+            },
+        ),
+        (
+            "lost on the network as well",
+            kms_emulator::FaultSpec {
+                latency_ms: 1500,
+                drop_after_commit_ratio: 1.0,
+                times: Some(1),
+                ..kms_emulator::FaultSpec::default()
+            },
+        ),
+    ];
+    let emulator = kms_emulator::Emulator::start_blocking(kms_emulator::Config::default()).unwrap();
+    for (row, spec) in rows {
+        let directory = tempfile::tempdir().unwrap();
+        let mut child = Command::new(BINARY)
+            .env_remove("RUST_LOG")
+            .env("ALICLOUD_KMS_PROVIDER_TEST_HOOKS", "1")
+            .env("ALICLOUD_KMS_PROVIDER_TEST_SETTLE_DELAY_MS", "50")
+            .current_dir(directory.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the provider starts");
+        let stderr = collect_stderr(&mut child);
+        let mut stdin = child.stdin.take().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut call = |line: &str| {
+            writeln!(stdin, "{line}").unwrap();
+            let mut reply = String::new();
+            stdout.read_line(&mut reply).unwrap();
+            reply
+        };
+        let configure = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "configure", "params": {"args": {
+            "region": "cn-hangzhou", "endpoint": emulator.addr().to_string(), "protocol": "HTTP",
+            "accessKey": "demo-access-key-id", "secretKey": "demo-access-key-secret"}}});
+        assert!(call(&configure.to_string()).contains("acceptSecrets"));
+        let aap = format!(
+            r#"{{"jsonrpc":"2.0","id":2,"method":"create","params":{{"type":"alicloud-kms:index:ApplicationAccessPoint","properties":{{"applicationAccessPointName":"aap-{}","policies":["p"]}}}}}}"#,
+            emulator.access_points().len()
+        );
+        let aap_reply = call(&aap);
+        let aap_name: Value = serde_json::from_str(&aap_reply).unwrap();
+        let aap_name = aap_name["result"]["id"].as_str().unwrap().to_owned();
+
+        emulator.set_fault("CreateClientKey", spec).unwrap();
+        let keys_before: Vec<String> = emulator
+            .client_keys()
+            .into_iter()
+            .map(|key| key.id)
+            .collect();
+        let calls_before = emulator.call_count(kms_emulator::Action::CreateClientKey);
+        let create = serde_json::json!({"jsonrpc": "2.0", "id": 3, "method": "create", "params": {
+            "type": "alicloud-kms:index:ClientKey", "properties": {"aapName": aap_name,
+            "password": "YouPassword123!", "notBefore": "2023-09-01T14:11:22Z",
+            "notAfter": "2028-09-01T14:11:22Z", "privateKeyDataFile": "key.json"}}});
+        writeln!(stdin, "{create}").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while emulator.call_count(kms_emulator::Action::CreateClientKey) == calls_before {
+            assert!(
+                Instant::now() < deadline,
+                "{row}: the create never reached KMS"
+            );
+            thread::sleep(Duration::from_millis(2));
+        }
+        // The engine goes away while CreateClientKey waits.
+        drop(stdout);
+        drop(stdin);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{row}: the provider kept running"
+            );
+            thread::sleep(Duration::from_millis(10));
+        };
+        assert_eq!(status.code(), Some(1), "{row}: {status:?}");
+        thread::sleep(Duration::from_millis(50));
+        let stderr = stderr.lock().unwrap().clone();
+        let made: Vec<String> = emulator
+            .client_keys()
+            .into_iter()
+            .map(|key| key.id)
+            .filter(|id| !keys_before.contains(id))
+            .collect();
+        assert_eq!(made.len(), 1, "{row}: {made:?}");
+        assert!(
+            stderr.contains(&made[0]),
+            "{row}: the key {} is named nowhere on stderr:\n{stderr}",
+            made[0]
+        );
+        assert!(stderr.contains("undeliverable"), "{row}:\n{stderr}");
+        assert!(!stderr.contains("YouPassword123!"), "{row}:\n{stderr}");
+        if let Ok(text) = std::fs::read_to_string(directory.path().join("key.json")) {
+            let file: Value = serde_json::from_str(&text).unwrap();
+            let private = file["PrivateKeyData"].as_str().unwrap();
+            assert!(
+                !stderr.contains(private),
+                "{row}: the private key reached stderr"
+            );
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! `check` tables, one file per registered resource under `tests/tables/` (found by name:
 //! `check_<snake_case_name>.json`): valid inputs, each rule violated, several at once, unknown
-//! values, secrets and auto-naming (a case may send `olds`, `name` and `randomSeed` too). Each case goes through the method table (params decoding, the engine, the
+//! values, secrets and auto-naming (a case may send `olds`, `name` and `randomSeed` too), and
+//! the warnings check sends as `log` notifications (a case's `warnings`, none when absent). Each case goes through the method table (params decoding, the engine, the
 //! resource's rules, the encoding of the reply).
 
 mod common;
@@ -40,10 +41,13 @@ async fn run_check_table(file: &str, table: &Value) -> Vec<String> {
                 params[param] = expand_notation(value.clone());
             }
         }
-        let actual = provider.result("check", params).await;
+        let mut actual = provider.result("check", params).await;
+        // The warnings (`log` notifications) are part of the answer; none unless the case says.
+        actual["warnings"] = json!(provider.take_warnings());
         let expected = json!({
             "inputs": expand_notation(case["inputs"].clone()),
             "failures": case["failures"].clone(),
+            "warnings": case.get("warnings").cloned().unwrap_or_else(|| json!([])),
         });
         if actual != expected {
             mismatches.push(format!(

@@ -1,7 +1,8 @@
 //! The private key file through the real binary against the in-process emulator: its contents and
 //! mode, atomic replacement, a concurrent reader, unwritable paths (which must leave no key in
 //! KMS), a write that fails after the key exists (the key is deleted again, or named when it
-//! cannot be), and removal on delete only when the file still holds the deleted key.
+//! cannot be), and removal on delete only when the file still holds the deleted key. (A file that
+//! holds a key still in KMS is never replaced: `key_file_safety`.)
 
 mod resources_support;
 
@@ -88,10 +89,15 @@ fn a_concurrent_reader_never_sees_a_partial_file() {
     };
 
     let inputs = key_inputs(&mut harness, "shared.json");
-    let mut ids = Vec::new();
+    let mut ids: Vec<String> = Vec::new();
     let mut secrets = vec![PASSWORD.to_owned()];
-    // Each create writes the same path (as a replacement does before the old key is deleted).
+    // Each create writes the same path over the file of a key that was deleted out of band (a
+    // create refuses to replace the file of a key that still exists), so the file is replaced
+    // while the reader reads it.
     for round in 0..8 {
+        if let Some(previous) = ids.last() {
+            assert!(harness.emulator.delete_client_key(previous));
+        }
         let created = harness.provider.result(
             "create",
             json!({"urn": urn(KEY_TYPE, &format!("key{round}")), "properties": inputs}),
@@ -264,7 +270,10 @@ fn delete_removes_the_key_file_only_while_it_holds_the_deleted_key() {
         json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
     );
     let first_data = key_file_private_data(&harness.path("key.json"));
-    // A replacement writes the same path before the old key is deleted.
+    // The first key is deleted out of band (its file stays), so a second key may take the file.
+    assert!(harness
+        .emulator
+        .delete_client_key(first["id"].as_str().unwrap()));
     let second = harness.provider.result(
         "create",
         json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
@@ -277,7 +286,7 @@ fn delete_removes_the_key_file_only_while_it_holds_the_deleted_key() {
     );
     let kept: Value =
         serde_json::from_str(&fs::read_to_string(harness.path("key.json")).unwrap()).unwrap();
-    assert_eq!(kept["KeyId"], second["id"], "the replacement's file stays");
+    assert_eq!(kept["KeyId"], second["id"], "the second key's file stays");
 
     harness.provider.result(
         "delete",

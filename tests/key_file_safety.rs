@@ -1,7 +1,8 @@
 //! The key file under hostile or careless conditions, through the real binary against the
-//! emulator: two creates aiming at one file (in one process, and in two), a delete that meets a
-//! FIFO, a device or a huge file at the key file's path, and `check` run by a user without
-//! privileges (a directory owned by root, a sticky directory with another user's file).
+//! emulator: two creates aiming at one file (at once, in one process and in two; and one after
+//! the other, in two processes), a replacement that keeps its file, a delete that meets a FIFO, a
+//! device or a huge file at the key file's path, and `check` run by a user without privileges (a
+//! directory owned by root, a sticky directory with another user's file).
 
 mod resources_support;
 
@@ -123,6 +124,158 @@ fn two_creates_aiming_at_one_key_file_from_two_processes_never_both_write_it() {
     );
     assert!(other.provider.finish(&[PASSWORD]).success());
     harness.finish(&[PASSWORD]);
+}
+
+#[test]
+fn a_later_create_in_another_process_never_replaces_the_file_of_a_live_key() {
+    let mut first = Harness::start();
+    first.create_access_point("aap", &["p"]);
+    let created = first.assert_created(KEY_TYPE, "key", key_news("shared.json"));
+    let key_id = created["id"].as_str().unwrap().to_owned();
+    let path = first.path("shared.json");
+    let written = fs::read(&path).unwrap();
+    let private_data = key_file_private_data(&path);
+    // The first process is gone before the second starts (another run of another stack, in the
+    // same directory, spelling the path another way).
+    let Harness {
+        emulator,
+        provider,
+        directory,
+    } = first;
+    assert!(provider.finish(&[PASSWORD, &private_data]).success());
+
+    let mut second = ProviderSession::start(directory.path(), &[]);
+    second.result("configure", configure_params(&emulator));
+    let inputs = second.assert_check_passes(KEY_TYPE, "other", key_news("./shared.json"));
+    // check passes, with a warning that names the key the file holds.
+    let warning = second.wait_for_log(|log| {
+        log["severity"] == "warning"
+            && log["message"]
+                .as_str()
+                .unwrap()
+                .contains("already holds the private key of client key")
+    });
+    assert!(
+        warning["message"].as_str().unwrap().contains(&key_id),
+        "{warning}"
+    );
+
+    let counts = |emulator: &kms_emulator::Emulator| {
+        [
+            Action::CreateClientKey,
+            Action::ListClientKeys,
+            Action::GetClientKey,
+        ]
+        .map(|action| emulator.call_count(action))
+    };
+    let before = counts(&emulator);
+    let error = second.error(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "other"), "properties": inputs}),
+    );
+    assert_eq!(error["code"], -32059, "{error}");
+    assert_eq!(error["data"]["heldClientKeyId"], key_id.as_str(), "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(message.contains(&key_id), "{message}");
+    assert!(message.contains(&path.display().to_string()), "{message}");
+    assert!(message.contains("still exists in KMS"), "{message}");
+    assert!(message.contains("nothing was created in KMS"), "{message}");
+    // Nothing was created or listed: the only call was the read that proves the key alive.
+    let after = counts(&emulator);
+    assert_eq!(after[0], before[0], "CreateClientKey");
+    assert_eq!(after[1], before[1], "ListClientKeys");
+    assert_eq!(after[2], before[2] + 1, "GetClientKey");
+    assert_eq!(fs::read(&path).unwrap(), written, "the file is unchanged");
+    let keys = emulator.client_keys();
+    assert_eq!(keys.len(), 1, "{keys:?}");
+    assert_eq!(keys[0].id, key_id);
+    assert_eq!(directory_names(directory.path()), ["shared.json"]);
+    assert!(second.finish(&[PASSWORD, &private_data]).success());
+}
+
+#[test]
+fn a_replacement_that_keeps_its_key_file_deletes_the_old_key_first() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    let old = harness.assert_created(KEY_TYPE, "key", key_news("key.json"));
+    let old_data = key_file_private_data(&harness.path("key.json"));
+
+    // A new password, the same file: diff asks for the old key to go first.
+    let news =
+        json!({"aapName": "aap", "password": "Rotated-Passw0rd", "privateKeyDataFile": "key.json"});
+    let inputs = harness.assert_check_passes(KEY_TYPE, "key", news.clone());
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": urn(KEY_TYPE, "key"), "id": old["id"], "olds": old["properties"], "news": inputs}),
+    );
+    assert_eq!(diff["replaces"], json!(["password"]), "{diff}");
+    assert_eq!(diff["deleteBeforeReplace"], true, "{diff}");
+
+    // An engine that creates first anyway is refused: the file holds a live key.
+    let refused = harness.provider.error(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+    );
+    assert_eq!(refused["data"]["heldClientKeyId"], old["id"], "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("let the engine delete"),
+        "{refused}"
+    );
+
+    // The engine's order: delete (which removes the file of the old key), then create.
+    harness.provider.result(
+        "delete",
+        json!({"urn": urn(KEY_TYPE, "key"), "id": old["id"], "properties": old["properties"]}),
+    );
+    assert!(!harness.path("key.json").exists());
+    let new = harness.provider.result(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+    );
+    let new_data =
+        assert_one_key_matching_the_file(&harness, new["id"].as_str().unwrap(), "key.json");
+    assert_ne!(new["id"], old["id"]);
+
+    // Another file needs no such order.
+    let elsewhere = harness.assert_check_passes(
+        KEY_TYPE,
+        "key",
+        json!({"aapName": "aap", "password": "Rotated-Passw0rd", "privateKeyDataFile": "elsewhere.json"}),
+    );
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": urn(KEY_TYPE, "key"), "id": new["id"], "olds": new["properties"], "news": elsewhere}),
+    );
+    assert_eq!(diff["deleteBeforeReplace"], false, "{diff}");
+    harness.finish(&[PASSWORD, "Rotated-Passw0rd", &old_data, &new_data]);
+}
+
+#[test]
+fn the_file_of_a_key_gone_from_kms_is_replaced_and_said_so() {
+    let mut harness = Harness::start();
+    harness.create_access_point("aap", &["p"]);
+    let old = harness.assert_created(KEY_TYPE, "key", key_news("key.json"));
+    let old_data = key_file_private_data(&harness.path("key.json"));
+    // Deleted out of band (or with its access point): the file holds a dead key.
+    assert!(harness
+        .emulator
+        .delete_client_key(old["id"].as_str().unwrap()));
+    let new = harness.assert_created(KEY_TYPE, "key", key_news("key.json"));
+    let new_data =
+        assert_one_key_matching_the_file(&harness, new["id"].as_str().unwrap(), "key.json");
+    let said = format!(
+        "holds client key {}, which no longer exists in KMS",
+        old["id"].as_str().unwrap()
+    );
+    assert!(
+        harness.provider.has_log(Some("info"), &said),
+        "{:?}",
+        harness.provider.logs
+    );
+    harness.finish(&[PASSWORD, &old_data, &new_data]);
 }
 
 /// Puts something at a path.

@@ -3,7 +3,7 @@
 //! check again (the name stays) → preview update → update → read → diff (no change) → diff
 //! (replace) → delete → read (gone); then import by name, refresh after out-of-band change and
 //! deletion, the ownership rule of a create (a taken name, a lost reply), and deleting a rule a
-//! policy still names.
+//! policy still names (refused by the provider's own check, which reads every page of policies).
 
 mod resources_support;
 
@@ -132,9 +132,23 @@ fn lifecycle_with_an_auto_name() {
     );
     assert_eq!(diff["changes"], "DIFF_NONE", "{diff}");
 
-    // A new name replaces; the replacement the engine checks without olds gets a new auto-name.
-    let renamed =
+    // The engine checks a replacement without olds. Without a seed the name is derived from the
+    // URN again, the same: a replacement the engine forces deletes the old rule first.
+    let same =
         harness.assert_check_passes(RULE_TYPE, "rule", json!({"sourcePrivateIps": ["10.0.0.1"]}));
+    assert_eq!(same["networkRuleName"], name);
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": rule_urn, "id": name, "olds": read["properties"], "news": same}),
+    );
+    assert_eq!(diff["deleteBeforeReplace"], true, "{diff}");
+    // With the seed of a new deployment (Pulumi's engine sends one), a new name: the replacement
+    // may be created first.
+    let renamed = harness.provider.result(
+        "check",
+        json!({"urn": rule_urn, "olds": {}, "news": {"sourcePrivateIps": ["10.0.0.1"]}, "randomSeed": "c2VlZA=="}),
+    )["inputs"]
+        .clone();
     assert_ne!(renamed["networkRuleName"], name);
     let diff = harness.provider.result(
         "diff",
@@ -309,37 +323,52 @@ fn a_taken_name_is_never_claimed_and_a_lost_reply_adopts_only_what_this_create_m
 }
 
 #[test]
-fn a_rule_a_policy_still_names_is_not_deleted_and_the_error_says_what_to_do() {
+fn a_rule_a_policy_still_names_beyond_the_first_page_is_not_deleted_and_the_error_names_it() {
+    // KMS would delete a rule that policies still name: the provider reads every page of
+    // policies first. 110 policies: the one that names the rule is on the second page.
     let mut harness = Harness::start();
     let rule = harness.assert_created(
         RULE_TYPE,
         "rule",
         json!({"networkRuleName": "busy", "sourcePrivateIps": ["10.0.0.1"]}),
     );
+    let policy = |name: &str, rules: &str| {
+        json!({"policyName": name, "kmsInstanceId": "kst-1",
+               "permissions": ["RbacPermission/Template/CryptoServiceKeyUser"], "resources": ["key/*"],
+               "accessControlRules": rules})
+    };
+    for index in 0..109 {
+        let name = format!("filler-{index:03}");
+        harness.assert_created(
+            "alicloud-kms:index:Policy",
+            &name,
+            policy(&name, "{\"NetworkRules\":[\"other\"]}"),
+        );
+    }
     harness.assert_created(
         "alicloud-kms:index:Policy",
         "policy",
-        json!({"policyName": "policy", "kmsInstanceId": "kst-1",
-               "permissions": ["RbacPermission/Template/CryptoServiceKeyUser"], "resources": ["key/*"],
-               "accessControlRules": "{\"NetworkRules\":[\"busy\"]}"}),
+        policy("zz-policy", "{\"NetworkRules\":[\"other\",\"busy\"]}"),
     );
     let error = harness.provider.error(
         "delete",
         json!({"urn": urn(RULE_TYPE, "rule"), "id": "busy", "properties": rule["properties"]}),
     );
-    assert_eq!(error["code"], -32052, "{error}");
-    assert_eq!(error["data"]["code"], "Rejected.ResourceInUse");
+    assert_eq!(error["code"], -32062, "{error}");
+    assert_eq!(error["data"]["usedBy"], json!(["zz-policy"]), "{error}");
     let message = error["message"].as_str().unwrap();
     assert!(
-        message.contains("policy \"policy\""),
-        "KMS's own message names the policy: {message}"
+        message.contains("still in use by the permission policies zz-policy"),
+        "{message}"
     );
     assert!(
         message.contains(
-            "remove the rule from those policies (or delete them) first, then delete the rule"
+            "remove the rule from the accessControlRules of those policies (or delete them) first"
         ),
         "{message}"
     );
+    assert_eq!(harness.emulator.call_count(Action::ListPolicies), 2);
+    assert_eq!(harness.emulator.call_count(Action::DeleteNetworkRule), 0);
     assert_eq!(harness.emulator.network_rules()[0].name, "busy");
     harness.finish(&[]);
 }

@@ -1,8 +1,9 @@
 //! The Policy lifecycle through the real binary against the in-process emulator, as an engine
 //! drives it: check → preview create → create → read → diff (no change) → preview update →
 //! update → read → diff (no change) → diff (replace) → delete → read (gone); then import by name,
-//! refresh after out-of-band change and deletion, the ownership rule of a create, and deleting a
-//! policy an access point is still bound to.
+//! refresh after out-of-band change and deletion, the ownership rule of a create, deleting a
+//! policy an access point still lists (refused by the provider's own check, which reads every
+//! page of access points), and permissions that are empty or repeat.
 
 mod resources_support;
 
@@ -271,19 +272,35 @@ fn a_taken_name_is_never_claimed_and_a_lost_reply_is_adopted_only_when_exact() {
 }
 
 #[test]
-fn a_policy_an_access_point_is_still_bound_to_is_not_deleted_and_the_error_says_what_to_do() {
+fn a_policy_an_access_point_still_lists_beyond_the_first_page_is_not_deleted_and_the_error_names_it(
+) {
+    // KMS (and the emulator, like it) would delete a policy that access points still list, and
+    // their applications would lose access: the provider looks through every page of access
+    // points first. 120 access points: the one that lists the policy is on the second page.
     let mut harness = Harness::start();
     let policy = harness.assert_created(POLICY_TYPE, "policy", seed_program());
-    harness.create_access_point("terraform-example", &["terraform-example-policy"]);
+    for index in 0..119 {
+        harness.create_access_point(&format!("filler-{index:03}"), &["other-policy"]);
+    }
+    harness.create_access_point(
+        "terraform-example",
+        &["other-policy", "terraform-example-policy"],
+    );
+    let describes_before = harness
+        .emulator
+        .call_count(Action::DescribeApplicationAccessPoint);
     let error = harness.provider.error(
         "delete",
         json!({"urn": urn(POLICY_TYPE, "policy"), "id": "terraform-example-policy", "properties": policy["properties"]}),
     );
-    assert_eq!(error["code"], -32052, "{error}");
-    assert_eq!(error["data"]["code"], "Rejected.ResourceInUse");
+    assert_eq!(error["code"], -32062, "{error}");
+    assert_eq!(
+        error["data"],
+        json!({"kind": "in_use", "resource": "Policy", "name": "terraform-example-policy", "usedBy": ["terraform-example"]})
+    );
     let message = error["message"].as_str().unwrap();
     assert!(
-        message.contains("application access point \"terraform-example\""),
+        message.contains("still in use by the application access points terraform-example"),
         "{message}"
     );
     assert!(
@@ -292,6 +309,86 @@ fn a_policy_an_access_point_is_still_bound_to_is_not_deleted_and_the_error_says_
         ),
         "{message}"
     );
+    // Every page was listed (100 a page) and every access point described.
+    assert_eq!(
+        harness
+            .emulator
+            .call_count(Action::ListApplicationAccessPoints),
+        2
+    );
+    assert_eq!(
+        harness
+            .emulator
+            .call_count(Action::DescribeApplicationAccessPoint)
+            - describes_before,
+        120
+    );
+    assert_eq!(harness.emulator.call_count(Action::DeletePolicy), 0);
     assert_eq!(harness.emulator.policies().len(), 1);
+
+    // Unbound, it goes.
+    assert!(harness.emulator.update_access_point(
+        "terraform-example",
+        kms_emulator::AccessPointPatch {
+            policies: Some(vec!["other-policy".into()]),
+            description: None,
+        }
+    ));
+    let deleted = harness.provider.result(
+        "delete",
+        json!({"urn": urn(POLICY_TYPE, "policy"), "id": "terraform-example-policy", "properties": policy["properties"]}),
+    );
+    assert_eq!(deleted, json!({}));
+    assert!(harness.emulator.policies().is_empty());
+    harness.finish(&[]);
+}
+
+#[test]
+fn permissions_may_be_empty_or_repeat_as_terraform_tests_show_and_never_diff_forever() {
+    let mut harness = Harness::start();
+    let policy_urn = urn(POLICY_TYPE, "policy");
+    let twice = json!({"policyName": "twice", "kmsInstanceId": "shared",
+        "permissions": [SECRET_USER, SECRET_USER], "resources": ["key/a*", "key/b*", "key/c*"],
+        "accessControlRules": "{\"NetworkRules\":[]}"});
+    let created = harness.assert_created(POLICY_TYPE, "policy", twice.clone());
+    assert_eq!(
+        harness.emulator.policies()[0].permissions,
+        [SECRET_USER, SECRET_USER]
+    );
+    let read = harness.provider.result(
+        "read",
+        json!({"urn": policy_urn, "id": "twice", "properties": created["properties"]}),
+    );
+    let again = harness.assert_check_passes(POLICY_TYPE, "policy", twice.clone());
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": policy_urn, "id": "twice", "olds": read["properties"], "news": again}),
+    );
+    assert_eq!(diff["changes"], "DIFF_NONE", "{diff}");
+
+    // Emptied, as Terraform's test does; then no change on the next run.
+    let mut empty = twice.clone();
+    empty["permissions"] = json!([]);
+    let emptied = harness.assert_check_passes(POLICY_TYPE, "policy", empty.clone());
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": policy_urn, "id": "twice", "olds": read["properties"], "news": emptied}),
+    );
+    assert_eq!(diff["diffs"], json!(["permissions"]), "{diff}");
+    harness.provider.result(
+        "update",
+        json!({"urn": policy_urn, "id": "twice", "olds": read["properties"], "news": emptied}),
+    );
+    assert!(harness.emulator.policies()[0].permissions.is_empty());
+    let read = harness.provider.result(
+        "read",
+        json!({"urn": policy_urn, "id": "twice", "properties": emptied}),
+    );
+    let again = harness.assert_check_passes(POLICY_TYPE, "policy", empty);
+    let diff = harness.provider.result(
+        "diff",
+        json!({"urn": policy_urn, "id": "twice", "olds": read["properties"], "news": again}),
+    );
+    assert_eq!(diff["changes"], "DIFF_NONE", "{diff}");
     harness.finish(&[]);
 }

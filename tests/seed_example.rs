@@ -164,17 +164,21 @@ fn the_seed_example_with_destroy_leaves_nothing_behind() {
 fn a_failing_step_is_reported_with_the_providers_reason() {
     let emulator = Emulator::start_blocking(Config::default()).unwrap();
     let directory = tempfile::tempdir().unwrap();
-    // The chain exists already. A second run's network rule gets a name of its own, but the
-    // policy's name is taken: the provider claims nothing it did not make, and the driver says why.
+    // The chain exists already. A second run, with the same URNs, derives the same name for its
+    // network rule (auto-names come from what the engine sends, so a preview shows them), which
+    // is taken: the provider claims nothing it did not make, and the driver says why.
     let mut output = Vec::new();
     driver::run(&options(&emulator, directory.path(), false), &mut output).unwrap();
+    let rule = emulator.network_rules()[0].name.clone();
     let other = tempfile::tempdir().unwrap();
     let error = driver::run(&options(&emulator, other.path(), false), &mut Vec::new()).unwrap_err();
     assert!(error.starts_with("create failed (-32061)"), "{error}");
     assert!(
-        error.contains("pulumi import alicloud-kms:index:Policy policy terraform-example-policy"),
+        error.contains(&format!(
+            "pulumi import alicloud-kms:index:NetworkRule networkRule {rule}"
+        )),
         "{error}"
     );
     assert_eq!(emulator.policies().len(), 1);
-    assert_eq!(emulator.network_rules().len(), 2);
+    assert_eq!(emulator.network_rules().len(), 1);
 }

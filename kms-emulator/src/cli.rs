@@ -23,7 +23,8 @@ usage: kms-emulator [--listen ADDR] [--credential ID:SECRET[:TOKEN]]... [--state
   --account-id ID       account id in ARNs (default 1234567890123456)
   --fault SPEC          a fault active from the start; ACTION is an action name or '*', keys are
                         latency_ms, throttle_ratio, server_error_ratio, server_error_status,
-                        drop_after_commit_ratio, hang_ratio, hang_ms, times
+                        drop_after_commit_ratio, hang_ratio, hang_ms, deliver_late_ratio,
+                        deliver_late_ms, times
                         (e.g. --fault 'CreateClientKey:drop_after_commit_ratio=1,times=1')
   --no-control          do not serve the /__emulator/ control endpoint
   --nonce-capacity N    remember at most N signature nonces (default 500000)

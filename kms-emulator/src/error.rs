@@ -79,15 +79,6 @@ impl ApiError {
         )
     }
 
-    /// The resource cannot be deleted because others still depend on it.
-    pub fn resource_in_use(kind: &str, name: &str, why: &str) -> Self {
-        Self::new(
-            rules::RESOURCE_IN_USE_STATUS,
-            rules::RESOURCE_IN_USE_CODE,
-            format!("The resource is in use. {kind} \"{name}\" {why}."),
-        )
-    }
-
     /// Throttling, as chosen in [`rules::THROTTLING_CODE`].
     pub fn throttled() -> Self {
         Self::new(

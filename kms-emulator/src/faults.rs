@@ -1,5 +1,6 @@
-//! Fault injection: per-action (or all-action) latency, throttling, 5xx answers, hangs and
-//! "commit then drop the connection", settable at start and at run time.
+//! Fault injection: per-action (or all-action) latency, throttling, 5xx answers, hangs,
+//! "commit then drop the connection" and "drop the connection, deliver the request late",
+//! settable at start and at run time.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -14,7 +15,7 @@ pub const ALL_ACTIONS: &str = "*";
 
 /// What to do to the calls of one action (or of all actions). Ratios are probabilities per call
 /// and are exclusive of each other (their sum must not exceed 1): one random draw per call picks
-/// at most one of hang, throttle, server error and drop-after-commit. A ratio of 1.0, or `times`,
+/// at most one of hang, throttle, server error, drop-after-commit and late delivery. A ratio of 1.0, or `times`,
 /// makes the outcome deterministic.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -36,6 +37,13 @@ pub struct FaultSpec {
     pub hang_ratio: f64,
     /// How long a hang lasts, in milliseconds (required when `hang_ratio` is set).
     pub hang_ms: u64,
+    /// Share of calls whose connection is closed at once without a response, and whose action
+    /// runs (and commits) `deliver_late_ms` later: a request a middlebox delivers after the
+    /// client gave up on it.
+    pub deliver_late_ratio: f64,
+    /// How much later a late delivery runs the action, in milliseconds (required when
+    /// `deliver_late_ratio` is set).
+    pub deliver_late_ms: u64,
     /// When set, the specification applies to this many more calls and then removes itself
     /// ("fail the next N calls").
     pub times: Option<u32>,
@@ -49,6 +57,7 @@ impl FaultSpec {
             ("server_error_ratio", self.server_error_ratio),
             ("drop_after_commit_ratio", self.drop_after_commit_ratio),
             ("hang_ratio", self.hang_ratio),
+            ("deliver_late_ratio", self.deliver_late_ratio),
         ];
         for (name, ratio) in ratios {
             if !(0.0..=1.0).contains(&ratio) {
@@ -73,6 +82,12 @@ impl FaultSpec {
         if self.hang_ratio > 0.0 && self.hang_ms == 0 {
             return Err(FaultError::Invalid(
                 "hang_ratio needs hang_ms, the length of the hang".to_owned(),
+            ));
+        }
+        if self.deliver_late_ratio > 0.0 && self.deliver_late_ms == 0 {
+            return Err(FaultError::Invalid(
+                "deliver_late_ratio needs deliver_late_ms, how much later the action runs"
+                    .to_owned(),
             ));
         }
         if self.times == Some(0) {
@@ -117,6 +132,8 @@ pub enum FaultOutcome {
     ServerError(u16),
     /// Run the action, then close the connection without a response.
     DropAfterCommit,
+    /// Close the connection without a response at once, and run the action this much later.
+    DeliverLate(Duration),
 }
 
 /// The decision for one call: a delay, then an outcome.
@@ -205,6 +222,10 @@ fn pick_outcome(spec: &FaultSpec, draw: f64) -> FaultOutcome {
     if draw < upper {
         return FaultOutcome::DropAfterCommit;
     }
+    upper += spec.deliver_late_ratio;
+    if draw < upper {
+        return FaultOutcome::DeliverLate(Duration::from_millis(spec.deliver_late_ms));
+    }
     FaultOutcome::Proceed
 }
 
@@ -269,6 +290,8 @@ mod tests {
             server_error_ratio: 0.25,
             server_error_status: Some(503),
             drop_after_commit_ratio: 0.125,
+            deliver_late_ratio: 0.0625,
+            deliver_late_ms: 3000,
             ..FaultSpec::default()
         };
         assert_eq!(
@@ -278,7 +301,11 @@ mod tests {
         assert_eq!(pick_outcome(&spec, 0.3), FaultOutcome::Throttle);
         assert_eq!(pick_outcome(&spec, 0.6), FaultOutcome::ServerError(503));
         assert_eq!(pick_outcome(&spec, 0.8), FaultOutcome::DropAfterCommit);
-        assert_eq!(pick_outcome(&spec, 0.9), FaultOutcome::Proceed);
+        assert_eq!(
+            pick_outcome(&spec, 0.9),
+            FaultOutcome::DeliverLate(Duration::from_secs(3))
+        );
+        assert_eq!(pick_outcome(&spec, 0.95), FaultOutcome::Proceed);
     }
 
     #[test]

@@ -78,23 +78,19 @@ pub const CHECK_REFERENCED_POLICY_NAME_SYNTAX: bool = false;
 // Deleting an AAP deletes its client keys: documented ("After an AAP is deleted, all the client
 // keys that are bound to the AAP are deleted", docs/kms-api.md §3.2), so not a choice here.
 
-/// Whether deleting a permission policy that an AAP still lists is rejected (true) or allowed
-/// (false, the AAP then names a policy that does not exist). The API reference tells callers to
-/// unbind the policy first without saying what the service does otherwise; rejecting is the
-/// stricter reading, and it makes an engine that deletes in the wrong order fail loudly instead
-/// of leaving an AAP with a dangling policy name.
-pub const REJECT_DELETING_BOUND_POLICY: bool = true;
+// Deleting a policy an AAP still lists, or a network rule a policy still names, goes through:
+// the API pages ask callers to unbind first ("otherwise, related applications cannot access
+// KMS"), which describes a delete that succeeds (docs/kms-api.md §3.3, §3.4). Not a choice here;
+// the provider's own check before a delete is in `src/resources/referrers.rs`.
 
-/// Whether deleting a network rule that a policy still names in its `AccessControlRules` is
-/// rejected (true) or allowed (false). Unconfirmed like [`REJECT_DELETING_BOUND_POLICY`], and
-/// decided the same way.
-pub const REJECT_DELETING_NAMED_NETWORK_RULE: bool = true;
+/// Whether a policy's `Permissions` may be empty. Terraform's acceptance test of
+/// `alicloud_kms_policy` updates `permissions` to `[]` and reads back none, so yes (on update;
+/// on create, unconfirmed, and allowed the same way).
+pub const ALLOW_EMPTY_PERMISSIONS: bool = true;
 
-/// Code and status of a deletion rejected because the resource is in use (unconfirmed; the
-/// `Rejected.*` family is what KMS uses for refusals of this kind).
-pub const RESOURCE_IN_USE_CODE: &str = "Rejected.ResourceInUse";
-/// See [`RESOURCE_IN_USE_CODE`].
-pub const RESOURCE_IN_USE_STATUS: u16 = 409;
+/// Whether a permission listed twice is kept as sent (Terraform's acceptance test creates a
+/// policy with the same permission twice and reads back two) rather than refused.
+pub const KEEP_REPEATED_PERMISSIONS: bool = true;
 
 /// Whether `ListClientKeys` with an `AapName` that does not exist fails with
 /// `Forbidden.ResourceNotFound` (true) or returns an empty list (false).

@@ -21,9 +21,11 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tower::ServiceExt as _;
 
+use crate::actions::{Action, ActionOutput};
 use crate::error::ApiError;
 use crate::faults::FaultOutcome;
-use crate::gateway::RawRequest;
+use crate::gateway::{Caller, RawRequest};
+use crate::params::Params;
 use crate::shared::Shared;
 use crate::{control, ids, rules};
 
@@ -205,11 +207,37 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
         FaultOutcome::ServerError(status) => {
             return error_response(&shared, &request_id, &ApiError::server_error(status))
         }
+        FaultOutcome::DeliverLate(delay) => {
+            tracing::debug!(action = action.name(), %request_id, "late-delivery fault: the connection is closed, the action runs later");
+            let late_shared = shared.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                let _ = run_action(&late_shared, action, admitted.params, admitted.caller).await;
+            });
+            return dropped_connection();
+        }
         FaultOutcome::Proceed | FaultOutcome::DropAfterCommit => {}
     }
 
-    let params = admitted.params;
-    let caller = admitted.caller;
+    let result = run_action(&shared, action, admitted.params, admitted.caller).await;
+    if decision.outcome == FaultOutcome::DropAfterCommit {
+        tracing::debug!(action = action.name(), %request_id, "drop-after-commit fault: the action ran, the answer is dropped");
+        return dropped_connection();
+    }
+    match result {
+        Ok(output) => success_response(&request_id, output.body),
+        Err(error) => error_response(&shared, &request_id, &error),
+    }
+}
+
+/// Runs an admitted action (off the async threads when it is CPU-heavy) and saves the state
+/// file when it changed something.
+async fn run_action(
+    shared: &Arc<Shared>,
+    action: Action,
+    params: Params,
+    caller: Option<Caller>,
+) -> Result<ActionOutput, ApiError> {
     let result = if action.is_cpu_heavy() {
         let worker_shared = shared.clone();
         match tokio::task::spawn_blocking(move || {
@@ -229,14 +257,7 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
     if result.as_ref().is_ok_and(|output| output.mutated) {
         shared.persist();
     }
-    if decision.outcome == FaultOutcome::DropAfterCommit {
-        tracing::debug!(action = action.name(), %request_id, "drop-after-commit fault: the action ran, the answer is dropped");
-        return dropped_connection();
-    }
-    match result {
-        Ok(output) => success_response(&request_id, output.body),
-        Err(error) => error_response(&shared, &request_id, &error),
-    }
+    result
 }
 
 fn dropped_connection() -> Response {

@@ -225,7 +225,7 @@ pub const PERMISSION_TEMPLATES: [&str; 2] = [
 /// A policy's `Permissions`.
 pub fn policy_permissions(text: &str) -> Result<Vec<String>, ApiError> {
     let permissions = string_list("Permissions", text)?;
-    if permissions.is_empty() {
+    if permissions.is_empty() && !rules::ALLOW_EMPTY_PERMISSIONS {
         return Err(ApiError::invalid_parameter(
             "Permissions",
             "At least one permission is needed.",
@@ -242,7 +242,9 @@ pub fn policy_permissions(text: &str) -> Result<Vec<String>, ApiError> {
             ));
         }
     }
-    no_duplicates("Permissions", &permissions)?;
+    if !rules::KEEP_REPEATED_PERMISSIONS {
+        no_duplicates("Permissions", &permissions)?;
+    }
     Ok(permissions)
 }
 

@@ -168,6 +168,59 @@ fn drop_after_commit_runs_the_action_and_closes_the_connection_without_an_answer
 }
 
 #[test]
+fn a_late_delivery_closes_the_connection_at_once_and_runs_the_action_later() {
+    let emulator = start();
+    let client = Client::demo(emulator.addr());
+    create_access_point(&client, "aap_late");
+    emulator
+        .set_fault(
+            "CreateClientKey",
+            FaultSpec {
+                deliver_late_ratio: 1.0,
+                deliver_late_ms: 300,
+                times: Some(1),
+                ..FaultSpec::default()
+            },
+        )
+        .unwrap();
+    let reply = client.call(
+        "CreateClientKey",
+        &[("AapName", "aap_late"), ("Password", "YouPassword123!")],
+    );
+    assert!(
+        matches!(reply, Reply::Dropped),
+        "expected a dropped connection, got {reply:?}"
+    );
+    assert!(
+        emulator.client_keys().is_empty(),
+        "nothing is made before the delivery"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while emulator.client_keys().is_empty() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the late request never ran"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    let keys = emulator.client_keys();
+    assert_eq!(keys.len(), 1);
+    assert_eq!(keys[0].aap_name, "aap_late");
+    assert!(
+        emulator
+            .set_fault(
+                "CreateClientKey",
+                FaultSpec {
+                    deliver_late_ratio: 1.0,
+                    ..FaultSpec::default()
+                }
+            )
+            .is_err(),
+        "a late delivery needs its delay"
+    );
+}
+
+#[test]
 fn hang_stays_silent_then_closes_and_does_not_run_the_action() {
     let emulator = start();
     let client = Client::demo(emulator.addr());

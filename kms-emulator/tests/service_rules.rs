@@ -3,7 +3,7 @@
 mod common;
 
 use common::{create_access_point, start, Client};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 fn keys(value: &Value) -> Vec<String> {
     let mut keys: Vec<String> = value
@@ -465,7 +465,10 @@ fn deleting_an_access_point_deletes_its_client_keys() {
 }
 
 #[test]
-fn a_policy_still_bound_or_a_rule_still_named_is_not_deleted() {
+fn a_policy_still_bound_and_a_rule_still_named_are_deleted_as_documented() {
+    // The DeletePolicy and DeleteNetworkRule pages ask callers to unbind first, "otherwise,
+    // related applications cannot access KMS": the delete goes through, and what referred to it
+    // keeps the dangling name. (The provider checks before it deletes; the service does not.)
     let emulator = start();
     let client = Client::demo(emulator.addr());
     client
@@ -492,41 +495,63 @@ fn a_policy_still_bound_or_a_rule_still_named_is_not_deleted() {
             ],
         )
         .assert_ok();
-    create_access_point(&client, "aap_busy");
-
-    let refused = client
-        .call("DeletePolicy", &[("Name", "policy_a")])
-        .assert_error(409, "Rejected.ResourceInUse")
-        .clone();
-    assert!(
-        refused["Message"]
-            .as_str()
-            .unwrap()
-            .contains("application access point \"aap_busy\""),
-        "{refused}"
-    );
-    let refused = client
-        .call("DeleteNetworkRule", &[("Name", "rule_busy")])
-        .assert_error(409, "Rejected.ResourceInUse")
-        .clone();
-    assert!(
-        refused["Message"]
-            .as_str()
-            .unwrap()
-            .contains("policy \"policy_a\""),
-        "{refused}"
-    );
-
-    // Unbound in order, each goes.
     client
-        .call("DeleteApplicationAccessPoint", &[("Name", "aap_busy")])
+        .call(
+            "CreateApplicationAccessPoint",
+            &[
+                ("Name", "aap_busy"),
+                ("AuthenticationMethod", "ClientKey"),
+                ("Policies", "[\"policy_a\"]"),
+            ],
+        )
+        .assert_ok();
+
+    client
+        .call("DeleteNetworkRule", &[("Name", "rule_busy")])
         .assert_ok();
     client
         .call("DeletePolicy", &[("Name", "policy_a")])
         .assert_ok();
+    let point = client
+        .call("DescribeApplicationAccessPoint", &[("Name", "aap_busy")])
+        .assert_ok()
+        .clone();
+    assert_eq!(point["Policies"], "[\"policy_a\"]", "{point}");
+    assert!(emulator.policies().is_empty() && emulator.network_rules().is_empty());
+}
+
+#[test]
+fn permissions_may_be_empty_or_list_one_twice_as_terraform_tests_show() {
+    let emulator = start();
+    let client = Client::demo(emulator.addr());
+    let secret_user = "RbacPermission/Template/CryptoServiceSecretUser";
+    let twice = format!("[\"{secret_user}\",\"{secret_user}\"]");
     client
-        .call("DeleteNetworkRule", &[("Name", "rule_busy")])
+        .call(
+            "CreatePolicy",
+            &[
+                ("Name", "policy_twice"),
+                ("Permissions", &twice),
+                ("Resources", "[\"key/a*\",\"key/b*\",\"key/c*\"]"),
+            ],
+        )
         .assert_ok();
+    let described = client
+        .call("DescribePolicy", &[("Name", "policy_twice")])
+        .assert_ok()
+        .clone();
+    assert_eq!(described["Permissions"], json!([secret_user, secret_user]));
+    client
+        .call(
+            "UpdatePolicy",
+            &[("Name", "policy_twice"), ("Permissions", "[]")],
+        )
+        .assert_ok();
+    let described = client
+        .call("DescribePolicy", &[("Name", "policy_twice")])
+        .assert_ok()
+        .clone();
+    assert_eq!(described["Permissions"], json!([]));
 }
 
 #[test]

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The generated SDKs: sdk/ equals a fresh generation (sdk-gen --check); the committed SDKs and the
-# fixture SDKs type-check (tsc --strict, mypy --strict); the Python SDK installs with pip; and the
+# fixture SDKs type-check (tsc --strict, TypeScript 5 and 6 for the committed one; mypy --strict), and
+# so do programs written against them (tests/*/typing_*); the Python SDK installs with pip; and the
 # runtime helpers pass their own tests against a scripted child process (pytest, node --test).
 # Needs KMS_TEST_PYTHON and KMS_TEST_NODE_MODULES (scripts/test.sh exports them). Works on copies
 # in a temporary directory, so the worktree gets no build output or caches.
@@ -29,6 +30,25 @@ typecheck() {
 mkdir -p "$work/committed"
 cp -r sdk/nodejs sdk/python "$work/committed/"
 typecheck "$work/committed" "committed sdk/"
+say "tsc (TypeScript 6) --strict --noEmit: committed sdk/"
+(cd "$work/committed/nodejs" && tsc6 --strict --noEmit -p .)
+
+# Programs written against the SDK type-check strictly, as a user's would: every resource's outputs
+# (optional ones included) into the next one's optional inputs (tests/*/typing_optional_outputs.*),
+# and every program of the READMEs (tests/python/readme_examples.py), the one ported from
+# pulumi-alicloud among them.
+say "mypy --strict: Python programs (typing test, README examples) against the committed SDK"
+cp tests/python/typing_optional_outputs.py "$work/committed/python/"
+"$KMS_TEST_PYTHON" tests/python/readme_examples.py --language python --out "$work/committed/python/readme"
+(cd "$work/committed/python" && "$KMS_TEST_PYTHON" -m mypy --strict --cache-dir "$work/mypy-cache" \
+  typing_optional_outputs.py readme/*.py)
+say "tsc --strict, TypeScript 5 and 6, node16 resolution: TypeScript programs (typing test, README examples)"
+(cd "$work/committed/nodejs" && tsc -p . --outDir "$work/committed/nodejs/bin")
+program_directory "$work/typing" "$work/committed/nodejs"
+cp tests/node/typing_optional_outputs.ts "$work/typing/"
+"$KMS_TEST_PYTHON" tests/python/readme_examples.py --language typescript --out "$work/typing/readme"
+(cd "$work/typing" && tsc "${program_tsc_flags[@]}" --noEmit typing_optional_outputs.ts readme/*.ts &&
+  tsc6 "${program_tsc_flags[@]}" --noEmit typing_optional_outputs.ts readme/*.ts)
 
 mkdir -p "$work/fixtures"
 for fixture in sdk-gen/tests/fixtures/*.json; do
@@ -47,5 +67,4 @@ PYTHONPATH="$work/site" KMS_SDK_FIXTURES_DIR="$work/fixtures" \
   "$KMS_TEST_PYTHON" -m pytest -q -p no:cacheprovider sdk-gen/tests/runtime/test_python_runtime.py
 
 say "node --test: TypeScript runtime helpers and classes"
-(cd "$work/committed/nodejs" && tsc -p . --outDir "$work/committed/nodejs/bin")
 KMS_SDK_NODEJS_BUILD="$work/committed/nodejs/bin" node --test sdk-gen/tests/runtime/node_runtime.test.js

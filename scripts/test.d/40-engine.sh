@@ -3,8 +3,9 @@
 #  - engine-level tests: the dynamic-provider hosts of the `pulumi` PyPI package
 #    (python -m pulumi.dynamic) and of @pulumi/pulumi (cmd/dynamic-provider) driven over gRPC the
 #    way the engine drives them, with the providers our SDKs serialise;
-#  - program tests: the seed example as a Python and a TypeScript program using our SDKs, run
-#    under Pulumi's mocks, the mock loading the serialised provider and calling it;
+#  - program tests: the seed example as a Python and a TypeScript program using our SDKs, and every
+#    program of the READMEs, run under Pulumi's mocks, the mock loading the serialised provider and
+#    calling it;
 #  - the native plugin pulumi-resource-alicloud-kms driven over gRPC as the engine drives a resource
 #    plugin, with the `pulumi` package's stubs (tests/python/test_plugin_grpc.py).
 # Builds the provider and the emulator (debug), installs sdk/python into a temporary directory and
@@ -34,25 +35,22 @@ cp -r sdk/python "$work/python-sdk"
 say "tsc: sdk/nodejs into a program directory's node_modules, then the seed program against it"
 # The program directory looks like a user's: node_modules holds the test packages (@pulumi/pulumi,
 # typescript, ...) and our package pulumi-alicloud-kms, compiled to JavaScript.
-program="$work/node-program"
-mkdir -p "$program/node_modules"
-for entry in "$KMS_TEST_NODE_MODULES"/* "$KMS_TEST_NODE_MODULES"/.bin; do
-  ln -s "$entry" "$program/node_modules/"
-done
 cp -r sdk/nodejs "$work/nodejs-sdk"
-ln -s "$program/node_modules" "$work/nodejs-sdk/node_modules"
-package="$program/node_modules/pulumi-alicloud-kms"
-(cd "$work/nodejs-sdk" && tsc -p . --outDir "$package/bin")
-cp sdk/nodejs/package.json "$package/"
+ln -s "$KMS_TEST_NODE_MODULES" "$work/nodejs-sdk/node_modules"
+(cd "$work/nodejs-sdk" && tsc -p . --outDir bin)
+program="$work/node-program"
+program_directory "$program" "$work/nodejs-sdk"
 cp tests/node/seed_program.ts "$program/"
-(cd "$program" && tsc --strict --noEmitOnError --target es2020 --module commonjs --moduleResolution node \
-  --types node seed_program.ts)
+"$KMS_TEST_PYTHON" tests/python/readme_examples.py --language typescript --out "$program/readme"
+(cd "$program" && tsc "${program_tsc_flags[@]}" --noEmitOnError seed_program.ts readme/*.ts)
 
 say "pytest: the Python host, the Python program and the native plugin"
 PYTHONPATH="$work/site" "$KMS_TEST_PYTHON" -m pytest -q -p no:cacheprovider \
   tests/python/test_engine_python_host.py tests/python/test_engine_python_host_chain.py \
-  tests/python/test_program_python.py tests/python/test_plugin_grpc.py
+  tests/python/test_program_python.py tests/python/test_readme_examples.py tests/python/test_plugin_grpc.py
 
 say "node --test: the Node host and the TypeScript program"
 KMS_SDK_NODEJS_MODULES="$program/node_modules" KMS_SDK_NODEJS_SEED_PROGRAM="$program/seed_program.js" \
-  node --test tests/node/engine_host.test.js tests/node/engine_host_chain.test.js tests/node/program.test.js
+  KMS_SDK_README_EXAMPLES="$program/readme" \
+  node --test tests/node/engine_host.test.js tests/node/engine_host_chain.test.js tests/node/program.test.js \
+  tests/node/readme_examples.test.js

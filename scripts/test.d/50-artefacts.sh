@@ -7,8 +7,11 @@
 #    the venv's bin/ on PATH, so the SDKs must find the binary they were installed with:
 #    tests/python/test_artefacts_python.py and tests/node/artefacts.test.js (the seed example's
 #    whole chain through the real `pulumi.dynamic` and Node dynamic-provider hosts against a local emulator,
-#    per-resource provider settings, secrets, refused options, the import option), plus the Python
-#    engine-level tests (the chain's too) and the Node engine-level and program tests against those lowest versions;
+#    per-resource provider settings, secrets, refused options, the import option, the packed npm
+#    manifest and npm's install output, the file names the READMEs give), plus the Python
+#    engine-level tests (the chain's too) and the Node engine-level and program tests against those
+#    lowest versions; the seed, typing and README programs compile against the installed packages
+#    with TypeScript 5 and 6;
 #  - the native plugin as each package installs it (the wheel's launcher in the venv's bin/, the
 #    npm platform package's node_modules/.bin link), driven over gRPC as the engine drives it
 #    (tests/python/test_plugin_grpc.py);
@@ -24,7 +27,7 @@ source scripts/lib/sdk-test-env.sh
 # The declared floors, read from the generated manifests (the tests prove exactly these).
 pulumi_python_floor=$(sed -n 's/^dependencies = \["pulumi>=\([0-9.]*\),.*/\1/p' sdk/python/pyproject.toml)
 pulumi_node_floor=$(node -p 'require("./sdk/nodejs/package.json").peerDependencies["@pulumi/pulumi"].match(/>=([0-9.]+)/)[1]')
-node_test_versions=$(node -p 'const p = require("./tests/node/package.json").dependencies; `typescript@${p.typescript} @types/node@${p["@types/node"]}`')
+node_test_versions=$(node -p 'const p = require("./tests/node/package.json").dependencies; `typescript@${p.typescript} typescript6@${p.typescript6} @types/node@${p["@types/node"]}`')
 version=$(node -p 'require("./sdk/nodejs/package.json").version')
 
 say "package.sh: the release artefacts"
@@ -66,14 +69,20 @@ test -x "$work/venv/bin/pulumi-resource-alicloud-kms"
 say "fresh npm project: the two npm packages with @pulumi/pulumi@$pulumi_node_floor"
 project=$work/npm-project
 mkdir -p "$project"
+# npm's own output is kept (warnings included): artefacts.test.js reads it for install-script warnings.
 (cd "$project" && printf '{"name": "artefact-test-program", "private": true}\n' > package.json &&
   # shellcheck disable=SC2086
-  npm install --no-audit --no-fund --loglevel=error \
+  npm install --no-audit --no-fund --loglevel=warn \
     "$root/dist/pulumi-alicloud-kms-$version.tgz" "$root/dist/pulumi-alicloud-kms-linux-x64-gnu-$version.tgz" \
-    "@pulumi/pulumi@$pulumi_node_floor" $node_test_versions >&2)
-cp tests/node/seed_program.ts "$project/"
-(cd "$project" && tsc --strict --noEmitOnError --target es2020 --module commonjs --moduleResolution node \
-  --types node seed_program.ts)
+    "@pulumi/pulumi@$pulumi_node_floor" $node_test_versions >"$work/npm-install.log" 2>&1) ||
+  { cat "$work/npm-install.log" >&2; exit 1; }
+cat "$work/npm-install.log" >&2
+cp tests/node/seed_program.ts tests/node/typing_optional_outputs.ts "$project/"
+"$KMS_TEST_PYTHON" tests/python/readme_examples.py --language typescript --out "$project/readme"
+say "tsc --strict, TypeScript 5 and 6: the seed, typing and README programs against the installed packages"
+(cd "$project" && tsc "${program_tsc_flags[@]}" --noEmitOnError seed_program.ts &&
+  tsc "${program_tsc_flags[@]}" --noEmit typing_optional_outputs.ts readme/*.ts &&
+  node node_modules/typescript6/bin/tsc "${program_tsc_flags[@]}" --noEmit seed_program.ts typing_optional_outputs.ts readme/*.ts)
 
 say "pytest: the plugin the npm platform package linked into node_modules/.bin"
 test -L "$project/node_modules/.bin/pulumi-resource-alicloud-kms"
@@ -82,4 +91,5 @@ test -L "$project/node_modules/.bin/pulumi-resource-alicloud-kms"
 
 say "node --test: the installed npm packages (no cargo, no variable)"
 env PATH="$clean_path" KMS_SDK_NODEJS_MODULES="$project/node_modules" KMS_SDK_NODEJS_SEED_PROGRAM="$project/seed_program.js" \
+  KMS_SDK_NPM_INSTALL_LOG="$work/npm-install.log" \
   node --test tests/node/artefacts.test.js tests/node/engine_host.test.js tests/node/engine_host_chain.test.js tests/node/program.test.js

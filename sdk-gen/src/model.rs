@@ -55,6 +55,42 @@ pub struct Resource {
     pub state: Vec<Property>,
 }
 
+impl Package {
+    /// The name the docs import the package as, and the namespace pulumi-alicloud gives these
+    /// resources (`kms` for `alicloud-kms`: `alicloud.kms.ClientKey`): the last part of the name.
+    pub fn module_alias(&self) -> String {
+        self.name
+            .rsplit(['-', '_'])
+            .next()
+            .unwrap_or("sdk")
+            .to_string()
+    }
+
+    /// The namespace both SDKs export their names again under, as pulumi-alicloud's module
+    /// (`kms`: `alicloud.kms.ClientKey`), unless a resource's module already has that name in
+    /// either SDK.
+    pub fn namespace(&self) -> Option<String> {
+        let alias = self.module_alias();
+        let taken = self.resources.iter().any(|resource| {
+            crate::names::to_snake_case(&resource.class_name) == alias
+                || crate::names::to_camel_case(&resource.class_name) == alias
+        });
+        (!taken).then_some(alias)
+    }
+
+    /// Every property name of every resource, sorted and unique.
+    pub fn all_property_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self
+            .resources
+            .iter()
+            .flat_map(Resource::all_property_names)
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+}
+
 impl Resource {
     /// Outputs that are not inputs: the SDK seeds them so the engine resolves them.
     pub fn output_only(&self) -> impl Iterator<Item = &Property> {

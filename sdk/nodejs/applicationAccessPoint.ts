@@ -34,14 +34,11 @@ const applicationAccessPointProvider = dynamicProvider({
  *
  * An existing AAP can be imported by its name:
  *
- * ```sh
- * $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
+ * ```typescript
+ * new kms.ApplicationAccessPoint("example", { ... }, { import: "my-aap" });
  * ```
  *
- * With this SDK, adopt an existing resource with the `import` resource option, for example
- * `new ApplicationAccessPoint("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
- * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
- * provider plugin directly.)
+ * With the `import` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
  */
 export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
     /**
@@ -119,8 +116,9 @@ export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
             resourceInputs["applicationAccessPointName"] = args?.applicationAccessPointName;
             resourceInputs["description"] = args?.description;
             resourceInputs["policies"] = args?.policies;
-            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
+            resourceInputs["__stack"] = `${pulumi.getProject()}/${pulumi.getStack()}`;
         }
         Object.assign(resourceInputs, optionInputs);
         super(applicationAccessPointProvider, name, resourceInputs, options, "alicloud-kms", "ApplicationAccessPoint");
@@ -134,17 +132,17 @@ export interface ApplicationAccessPointState {
     /**
      * The name of the application access point.
      */
-    applicationAccessPointName?: pulumi.Input<string>;
+    applicationAccessPointName?: pulumi.Input<string | undefined>;
 
     /**
      * A free-form description of the application access point.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The names of the permission policies bound to the application access point.
      */
-    policies?: pulumi.Input<pulumi.Input<string>[]>;
+    policies?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
 
 /**
@@ -159,7 +157,7 @@ export interface ApplicationAccessPointArgs {
     /**
      * A free-form description of the application access point. Can be changed in place.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.

@@ -8,7 +8,13 @@
 //
 // One child runs per set of provider settings: the stack's (configured by the host's `configure`)
 // and one for each resource's own `__providerSettings` (see `options.ts`), configured with those
-// settings alone. `check` and `diff` need no credentials, so they always go to the stack's child.
+// settings alone. `diff` needs no credentials, so it always goes to the stack's child; `check` goes
+// to the resource's own child when its settings are known, so a preview reports bad settings.
+//
+// The binary's messages are written for any engine: they advise `pulumi import`, which cannot load
+// a dynamic resource's provider, and call the settings they were given "the provider config".
+// `typescriptText` says the same in a program's terms: the `import` resource option, and
+// `providerSettings` for the errors of a resource's own settings.
 
 import * as pulumi from "@pulumi/pulumi";
 import { importKey, providerSettingsKey } from "./options";
@@ -22,6 +28,33 @@ export interface ResourceDescription {
     readonly configNamespace: string;
     /** The schema's config variable names, e.g. `region`, `accessKey`. */
     readonly configVariables: readonly string[];
+}
+
+/** How the binary advises adopting a resource (`pulumi import <token> <name> <id>`, in backticks). */
+const importAdvice = /`pulumi import \S+ \S+ ([^`\s]+)`/g;
+
+/**
+ * What the binary calls the settings it was configured with, and what a resource's own settings are
+ * to a program (the binary's wording: `provider/error.rs`, `kms/credentials`).
+ */
+const settingsPhrases: ReadonlyArray<[string, string]> = [
+    ["invalid provider configuration:", "invalid providerSettings:"],
+    ["fix the alicloud-kms:config settings", "fix the providerSettings of this resource"],
+    ["the provider config", "providerSettings"],
+];
+
+/**
+ * One of the binary's messages in a program's terms: the `import` resource option instead of
+ * `pulumi import`, and, for a resource with its own settings, those settings as `providerSettings`.
+ */
+export function typescriptText(text: string, ownSettings: boolean): string {
+    let translated = text.replace(importAdvice, (_match, id: string) => `the \`import\` resource option (\`{ import: ${JSON.stringify(id)} }\`)`);
+    if (ownSettings) {
+        for (const [binaryWords, programWords] of settingsPhrases) {
+            translated = translated.split(binaryWords).join(programWords);
+        }
+    }
+    return translated;
 }
 
 /** The key under which Pulumi keeps the serialised provider in a dynamic resource's inputs. */
@@ -62,7 +95,7 @@ export function providerProcessFor(description: ResourceDescription, values: any
     if (child === undefined) {
         child = new ProviderProcess({
             command: findProviderBinary(),
-            onLog: forwardLog,
+            onLog: (entry) => forwardLog({ ...entry, message: typescriptText(entry.message, true) }),
             configure: { variables, acceptSecrets: false },
         });
         settingsProcesses.set(key, child);
@@ -90,7 +123,8 @@ function settingsVariables(description: ResourceDescription, settings: unknown):
 
 /** Sends the binary's log notifications to Pulumi's log, at the same severity. */
 export function forwardLog(entry: LogEntry): void {
-    const message = entry.urn ? `${entry.urn}: ${entry.message}` : entry.message;
+    const text = typescriptText(entry.message, false);
+    const message = entry.urn ? `${entry.urn}: ${text}` : text;
     switch (entry.severity) {
         case "error":
             pulumi.log.error(message);
@@ -124,7 +158,10 @@ export async function configure(description: ResourceDescription, request: pulum
 }
 
 export async function check(description: ResourceDescription, olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
-    const result = asObject("check", await call(description, providerProcess(), "check", { olds: withoutProvider(olds), news: withoutProvider(news) }));
+    // Settings not known yet (a preview: the sentinel string) leave check to the stack's child.
+    const settings = objectOrEmpty(news)[providerSettingsKey];
+    const process = settings !== null && typeof settings === "object" ? providerProcessFor(description, news) : providerProcess();
+    const result = asObject("check", await call(description, process, "check", { olds: withoutProvider(olds), news: withoutProvider(news) }, news));
     const failures = Array.isArray(result["failures"]) ? result["failures"] : [];
     return {
         // The checked inputs become the resource's inputs, so the SDK's own keys go back in.
@@ -209,7 +246,12 @@ export async function remove(description: ResourceDescription, id: string, props
 async function call(description: ResourceDescription, process: ProviderProcess, method: string, params: Record<string, unknown>, inputs?: any): Promise<unknown> {
     try {
         return await process.request(method, { type: description.resourceType, ...params });
-    } catch (error) {
+    } catch (caught) {
+        let error = caught;
+        if (error instanceof ProviderError) {
+            const ownSettings = process !== providerProcess();
+            error = new ProviderError(error.code, typescriptText(error.message, ownSettings), error.data);
+        }
         if (error instanceof ProviderError && error.code === resourceInitFailedCode) {
             const properties = withExtras(objectOrEmpty(error.data["properties"]), inputs);
             if (inputs !== undefined && inputs !== null && inputs[providerKey] !== undefined) {

@@ -40,16 +40,13 @@ const clientKeyProvider = dynamicProvider({
  *
  * An existing client key can be imported by its id:
  *
- * ```sh
- * $ pulumi import alicloud-kms:index:ClientKey example KAAP.66abf237-63f6-4625-b8cf-47e1086e0000
+ * ```typescript
+ * new kms.ClientKey("example", { ... }, { import: "KAAP.66abf237-63f6-4625-b8cf-47e1086e0000" });
  * ```
  *
  * The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
  *
- * With this SDK, adopt an existing resource with the `import` resource option, for example
- * `new ClientKey("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
- * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
- * provider plugin directly.)
+ * With the `import` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
  */
 export class ClientKey extends pulumi.dynamic.Resource {
     /**
@@ -148,8 +145,9 @@ export class ClientKey extends pulumi.dynamic.Resource {
             resourceInputs["password"] = args?.password === undefined ? undefined : pulumi.secret(args.password);
             resourceInputs["privateKeyDataFile"] = args?.privateKeyDataFile;
             resourceInputs["createTime"] = undefined /*out*/;
-            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
+            resourceInputs["__stack"] = `${pulumi.getProject()}/${pulumi.getStack()}`;
         }
         Object.assign(resourceInputs, optionInputs);
         // Secret outputs are marked by the engine: a dynamic provider cannot return secrets itself.
@@ -165,32 +163,32 @@ export interface ClientKeyState {
     /**
      * The name of the application access point the client key belongs to.
      */
-    aapName?: pulumi.Input<string>;
+    aapName?: pulumi.Input<string | undefined>;
 
     /**
      * When KMS created the client key.
      */
-    createTime?: pulumi.Input<string>;
+    createTime?: pulumi.Input<string | undefined>;
 
     /**
      * The end of the validity period.
      */
-    notAfter?: pulumi.Input<string>;
+    notAfter?: pulumi.Input<string | undefined>;
 
     /**
      * The start of the validity period.
      */
-    notBefore?: pulumi.Input<string>;
+    notBefore?: pulumi.Input<string | undefined>;
 
     /**
      * The password that protects the private key.
      */
-    password?: pulumi.Input<string>;
+    password?: pulumi.Input<string | undefined>;
 
     /**
      * The local file the private key was written to.
      */
-    privateKeyDataFile?: pulumi.Input<string>;
+    privateKeyDataFile?: pulumi.Input<string | undefined>;
 }
 
 /**
@@ -205,12 +203,12 @@ export interface ClientKeyArgs {
     /**
      * The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
      */
-    notAfter?: pulumi.Input<string>;
+    notAfter?: pulumi.Input<string | undefined>;
 
     /**
      * The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
      */
-    notBefore?: pulumi.Input<string>;
+    notBefore?: pulumi.Input<string | undefined>;
 
     /**
      * The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
@@ -220,5 +218,5 @@ export interface ClientKeyArgs {
     /**
      * The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
      */
-    privateKeyDataFile?: pulumi.Input<string>;
+    privateKeyDataFile?: pulumi.Input<string | undefined>;
 }

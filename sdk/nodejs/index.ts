@@ -6,3 +6,4 @@ export { NetworkRule, NetworkRuleArgs, NetworkRuleState } from "./networkRule";
 export { Policy, PolicyArgs, PolicyState } from "./policy";
 export { ProviderSettings, ResourceOptions, providerBinary } from "./providerSettings";
 export { ProviderError } from "./rpc";
+export * as kms from "./kms";

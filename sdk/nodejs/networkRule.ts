@@ -22,14 +22,11 @@ const networkRuleProvider = dynamicProvider({
  *
  * An existing network rule can be imported by its name:
  *
- * ```sh
- * $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
+ * ```typescript
+ * new kms.NetworkRule("example", { ... }, { import: "my-network-rule" });
  * ```
  *
- * With this SDK, adopt an existing resource with the `import` resource option, for example
- * `new NetworkRule("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
- * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
- * provider plugin directly.)
+ * With the `import` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
  */
 export class NetworkRule extends pulumi.dynamic.Resource {
     /**
@@ -104,8 +101,9 @@ export class NetworkRule extends pulumi.dynamic.Resource {
             resourceInputs["description"] = args?.description;
             resourceInputs["networkRuleName"] = args?.networkRuleName;
             resourceInputs["sourcePrivateIps"] = args?.sourcePrivateIps;
-            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
+            resourceInputs["__stack"] = `${pulumi.getProject()}/${pulumi.getStack()}`;
         }
         Object.assign(resourceInputs, optionInputs);
         super(networkRuleProvider, name, resourceInputs, options, "alicloud-kms", "NetworkRule");
@@ -119,17 +117,17 @@ export interface NetworkRuleState {
     /**
      * A free-form description of the network rule.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The name of the network rule.
      */
-    networkRuleName?: pulumi.Input<string>;
+    networkRuleName?: pulumi.Input<string | undefined>;
 
     /**
      * The private IPv4 addresses and CIDR blocks the rule allows.
      */
-    sourcePrivateIps?: pulumi.Input<pulumi.Input<string>[]>;
+    sourcePrivateIps?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
 
 /**
@@ -139,12 +137,12 @@ export interface NetworkRuleArgs {
     /**
      * A free-form description of the network rule. Can be changed in place.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
      */
-    networkRuleName?: pulumi.Input<string>;
+    networkRuleName?: pulumi.Input<string | undefined>;
 
     /**
      * The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.

@@ -22,14 +22,11 @@ const policyProvider = dynamicProvider({
  *
  * An existing policy can be imported by its name:
  *
- * ```sh
- * $ pulumi import alicloud-kms:index:Policy example my-policy
+ * ```typescript
+ * new kms.Policy("example", { ... }, { import: "my-policy" });
  * ```
  *
- * With this SDK, adopt an existing resource with the `import` resource option, for example
- * `new Policy("example", { ... }, { import: "<id>" })`: the SDK reads it and adopts it
- * when the program's inputs describe it as it is. (`pulumi import` is for engines that run the
- * provider plugin directly.)
+ * With the `import` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
  */
 export class Policy extends pulumi.dynamic.Resource {
     /**
@@ -137,8 +134,9 @@ export class Policy extends pulumi.dynamic.Resource {
             resourceInputs["permissions"] = args?.permissions;
             resourceInputs["policyName"] = args?.policyName;
             resourceInputs["resources"] = args?.resources;
-            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             resourceInputs["__resourceName"] = name;
+            resourceInputs["__stack"] = `${pulumi.getProject()}/${pulumi.getStack()}`;
         }
         Object.assign(resourceInputs, optionInputs);
         super(policyProvider, name, resourceInputs, options, "alicloud-kms", "Policy");
@@ -152,32 +150,32 @@ export interface PolicyState {
     /**
      * The network rules that apply, as JSON.
      */
-    accessControlRules?: pulumi.Input<string>;
+    accessControlRules?: pulumi.Input<string | undefined>;
 
     /**
      * A free-form description of the permission policy.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The KMS instance the policy applies to.
      */
-    kmsInstanceId?: pulumi.Input<string>;
+    kmsInstanceId?: pulumi.Input<string | undefined>;
 
     /**
      * The permissions the policy grants.
      */
-    permissions?: pulumi.Input<pulumi.Input<string>[]>;
+    permissions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 
     /**
      * The name of the permission policy.
      */
-    policyName?: pulumi.Input<string>;
+    policyName?: pulumi.Input<string | undefined>;
 
     /**
      * The keys and secrets the policy applies to.
      */
-    resources?: pulumi.Input<pulumi.Input<string>[]>;
+    resources?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
 
 /**
@@ -192,7 +190,7 @@ export interface PolicyArgs {
     /**
      * A free-form description of the permission policy. Can be changed in place.
      */
-    description?: pulumi.Input<string>;
+    description?: pulumi.Input<string | undefined>;
 
     /**
      * The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.

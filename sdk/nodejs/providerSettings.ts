@@ -21,75 +21,75 @@ export interface ProviderSettings {
     /**
      * The AccessKey ID used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, then the active `~/.aliyun/config.json` profile.
      */
-    accessKey?: pulumi.Input<string>;
+    accessKey?: pulumi.Input<string | undefined>;
 
     /**
      * A RAM role to assume with STS `AssumeRole`, on top of whatever base credential resolves (static key, profile, ECS instance role or OIDC): `{roleArn, sessionName, sessionExpiration, policy, externalId}`. `roleArn` is required; `sessionName` defaults to `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else `alicloud-kms-provider`; `sessionExpiration` is 900 to 43200 seconds (default 3600); `policy` is a JSON policy document that narrows the role. Give it as an object, or as that object's JSON text. The temporary credentials are refreshed before they expire.
      */
-    assumeRole?: pulumi.Input<{[key: string]: pulumi.Input<any>}>;
+    assumeRole?: pulumi.Input<{[key: string]: pulumi.Input<any>} | undefined>;
 
     /**
      * Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`. The token file is read again at every refresh.
      */
-    assumeRoleWithOidc?: pulumi.Input<{[key: string]: pulumi.Input<any>}>;
+    assumeRoleWithOidc?: pulumi.Input<{[key: string]: pulumi.Input<any>} | undefined>;
 
     /**
      * A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`.
      * Secret: the settings that hold it are kept encrypted in the state.
      */
-    credentialsUri?: pulumi.Input<string>;
+    credentialsUri?: pulumi.Input<string | undefined>;
 
     /**
      * The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`.
      */
-    ecsRoleName?: pulumi.Input<string>;
+    ecsRoleName?: pulumi.Input<string | undefined>;
 
     /**
      * Overrides the KMS endpoint: `host[:port]` or `http(s)://host[:port]` (no user name, path, query or fragment), for example a local KMS emulator at `127.0.0.1:8080`. Falls back to `ALIBABA_CLOUD_ENDPOINT_KMS`, then `KMS_ENDPOINT`; by default `kms.<region>.aliyuncs.com` is used.
      */
-    endpoint?: pulumi.Input<string>;
+    endpoint?: pulumi.Input<string | undefined>;
 
     /**
      * The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
      */
-    profile?: pulumi.Input<string>;
+    profile?: pulumi.Input<string | undefined>;
 
     /**
      * The scheme used to reach the KMS and STS endpoints: `HTTPS` (the default) or `HTTP` (only sensible for a local emulator).
      */
-    protocol?: pulumi.Input<string>;
+    protocol?: pulumi.Input<string | undefined>;
 
     /**
      * The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, then the region of the active `~/.aliyun/config.json` profile.
      */
-    region?: pulumi.Input<string>;
+    region?: pulumi.Input<string | undefined>;
 
     /**
      * The AccessKey secret used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, then the active `~/.aliyun/config.json` profile.
      * Secret: the settings that hold it are kept encrypted in the state.
      */
-    secretKey?: pulumi.Input<string>;
+    secretKey?: pulumi.Input<string | undefined>;
 
     /**
      * The STS security token that goes with temporary (STS) credentials. Falls back to `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
      * Secret: the settings that hold it are kept encrypted in the state.
      */
-    securityToken?: pulumi.Input<string>;
+    securityToken?: pulumi.Input<string | undefined>;
 
     /**
      * The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE` (for the INI file).
      */
-    sharedCredentialsFile?: pulumi.Input<string>;
+    sharedCredentialsFile?: pulumi.Input<string | undefined>;
 
     /**
      * How KMS requests are signed: `v2` (the default: `SignatureVersion` 1.0, HMAC-SHA1) or `v3` (`ACS3-HMAC-SHA256` in the `Authorization` header).
      */
-    signatureAlgorithm?: pulumi.Input<string>;
+    signatureAlgorithm?: pulumi.Input<string | undefined>;
 
     /**
      * The STS endpoint roles and OIDC tokens are exchanged at: `host[:port]` or `http(s)://host[:port]`; `protocol` applies as for KMS. Falls back to `ALIBABA_CLOUD_STS_ENDPOINT`; by default `sts.<region>.aliyuncs.com`.
      */
-    stsEndpoint?: pulumi.Input<string>;
+    stsEndpoint?: pulumi.Input<string | undefined>;
 }
 
 /**

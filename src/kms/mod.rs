@@ -76,9 +76,9 @@ pub use client::{
     DEFAULT_OPERATION_TIMEOUT,
 };
 pub use credentials::{
-    resolve, AssumeRoleSettings, ClientSettings, CredentialPlan, CredentialProvider,
-    CredentialSettings, Credentials, CredentialsError, CredentialsSource, Environment,
-    OidcRoleSettings, ProcessEnvironment, ResolvedConfig, Scheme, SignatureAlgorithm,
+    missing_credential_sources, resolve, AssumeRoleSettings, ClientSettings, CredentialPlan,
+    CredentialProvider, CredentialSettings, Credentials, CredentialsError, CredentialsSource,
+    Environment, OidcRoleSettings, ProcessEnvironment, ResolvedConfig, Scheme, SignatureAlgorithm,
 };
 pub use error::{KmsError, TransportProblem};
 pub use model::*;

@@ -344,7 +344,7 @@ enum ListOnTheWire<T> {
     Null(()),
 }
 
-fn unwrap_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+pub(crate) fn unwrap_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
     wrapper_key: &'static str,
 ) -> Result<Vec<T>, D::Error> {
@@ -384,7 +384,9 @@ enum IntegerOnTheWire {
     Text(String),
 }
 
-fn deserialize_integer<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+pub(crate) fn deserialize_integer<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<u32, D::Error> {
     match IntegerOnTheWire::deserialize(deserializer)
         .map_err(|_| serde::de::Error::custom("expected a non-negative integer"))?
     {

@@ -37,6 +37,7 @@ pub fn check(
     Ok(provider::CheckRequest {
         resource_type: resource_type("check", urn.as_deref(), &request.r#type)?,
         resource_name: request_fields::resource_name(urn.as_deref(), Some(request.name))?,
+        urn,
         olds: property_map("check", "olds", request.olds)?,
         news,
         // The autonaming options are not read: `Configure` does not offer autonaming

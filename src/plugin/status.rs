@@ -64,7 +64,7 @@ fn code_of(error: &ProviderError) -> Code {
         "invalid_params" | "invalid_inputs" => Code::InvalidArgument,
         // A client key left in KMS without its private key (the message names it).
         "local_io" if left_a_client_key(error) => Code::Unknown,
-        "configuration" | "kms_service" | "local_io" => Code::FailedPrecondition,
+        "configuration" | "kms_service" | "local_io" | "in_use" => Code::FailedPrecondition,
         "kms_unreachable" => Code::Unavailable,
         "deadline_exceeded" => Code::DeadlineExceeded,
         "cancelled" => Code::Cancelled,

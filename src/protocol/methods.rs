@@ -45,6 +45,10 @@ pub struct ProtocolOptions {
 type MethodResult<T> = Result<T, ErrorObjectOwned>;
 
 /// Builds the JSON-RPC module that serves the provider.
+/// The methods that act on the work in flight (`cancel`): the server runs them as soon as it reads
+/// them, even when every handler slot is taken by operations that wait on KMS.
+pub const CONTROL_METHODS: &[&str] = &["cancel"];
+
 pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Provider> {
     let mut module = RpcModule::new(provider);
     // Registration fails only for a duplicate name, which is a programming error that the unit
@@ -120,6 +124,7 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
                 let resource_name = request_fields::resource_name(urn.as_deref(), name)?;
                 let request = CheckRequest {
                     resource_type,
+                    urn: urn.clone(),
                     resource_name,
                     olds: reader.property_map("olds")?,
                     news: reader.required_property_map("news")?,

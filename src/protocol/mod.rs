@@ -6,7 +6,8 @@ pub mod methods;
 pub mod params;
 pub mod test_hooks;
 pub mod types;
+pub mod undeliverable;
 
-pub use methods::{rpc_module, ProtocolOptions, METHOD_NAMES};
+pub use methods::{rpc_module, ProtocolOptions, CONTROL_METHODS, METHOD_NAMES};
 pub use test_hooks::TEST_HOOKS_VARIABLE;
 pub use types::LogParams;

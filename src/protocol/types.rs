@@ -107,6 +107,10 @@ impl From<DiffOutcome> for DiffReply {
 pub struct CreateReply {
     pub id: String,
     pub properties: PropertyMap,
+    /// Not in Pulumi's `CreateResponse`: what the user must know although the create succeeded
+    /// (sent as `log` warnings too). Absent when there is nothing.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 impl From<CreateResult> for CreateReply {
@@ -114,6 +118,7 @@ impl From<CreateResult> for CreateReply {
         CreateReply {
             id: result.id,
             properties: result.properties,
+            warnings: result.warnings,
         }
     }
 }

@@ -13,6 +13,9 @@ use super::suggest::closest_name;
 pub struct CheckOutcome {
     pub inputs: PropertyMap,
     pub failures: Vec<CheckFailure>,
+    /// What the user should know although the inputs pass; the provider sends each as a `log`
+    /// warning.
+    pub warnings: Vec<String>,
 }
 
 /// True for the names an engine adds to inputs for its own use (`__defaults`, `__provider`):
@@ -34,7 +37,11 @@ pub fn check_resource(
     if let (Some(property), Some(naming)) = (resource.auto_named_property(), naming) {
         fill_auto_name(property, &mut outcome.inputs, naming, &mut outcome.failures);
     }
-    resource.check_inputs(&mut outcome.inputs, &mut outcome.failures);
+    resource.check_inputs(
+        &mut outcome.inputs,
+        &mut outcome.failures,
+        &mut outcome.warnings,
+    );
     mark_secrets(schema, &mut outcome.inputs);
     outcome
 }
@@ -73,7 +80,11 @@ pub fn check_against_schema(
             ));
         }
     }
-    CheckOutcome { inputs, failures }
+    CheckOutcome {
+        inputs,
+        failures,
+        warnings: Vec::new(),
+    }
 }
 
 /// Wraps every known value of a secret property as a secret, whether or not it arrived wrapped,

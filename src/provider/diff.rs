@@ -16,6 +16,7 @@
 //! An unknown new value (preview) is a change: a replacement if the property replaces on change.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use crate::resources::timestamp::parse_timestamp;
 use crate::resources::{PropertyMap, PropertyValue, RegisteredResource, ResourceRules};
@@ -93,6 +94,8 @@ pub struct DiffInputs<'a> {
     /// Property paths whose changes the user asked to ignore; a path ignores its whole top-level
     /// property (`policies[0]` ignores `policies`).
     pub ignore_changes: &'a [String],
+    /// The directory relative paths are resolved against (a client key's file).
+    pub working_directory: &'a Path,
 }
 
 pub fn diff_resource(
@@ -162,7 +165,12 @@ pub fn diff_resource(
         has_changes: !diffs.is_empty(),
         replaces,
         stables,
-        delete_before_replace: replacement_would_collide(resource, schema, inputs),
+        delete_before_replace: replacement_would_collide(resource, schema, inputs)
+            || resource.replacement_must_delete_first(
+                inputs.olds,
+                inputs.news,
+                inputs.working_directory,
+            ),
         diffs,
         detailed_diff,
     }

@@ -31,6 +31,7 @@ pub mod codes {
     pub const LOCAL_IO: i32 = -32059;
     pub const AMBIGUOUS_CREATE: i32 = -32060;
     pub const ALREADY_EXISTS: i32 = -32061;
+    pub const IN_USE: i32 = -32062;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -77,6 +78,7 @@ impl ProviderError {
                 ResourceError::LocalIo { .. } => codes::LOCAL_IO,
                 ResourceError::AmbiguousCreate { .. } => codes::AMBIGUOUS_CREATE,
                 ResourceError::AlreadyExists { .. } => codes::ALREADY_EXISTS,
+                ResourceError::InUse { .. } => codes::IN_USE,
                 ResourceError::InvalidId { .. } => codes::INVALID_PARAMS,
             },
         }
@@ -100,6 +102,7 @@ impl ProviderError {
                 ResourceError::LocalIo { .. } => "local_io",
                 ResourceError::AmbiguousCreate { .. } => "ambiguous_create",
                 ResourceError::AlreadyExists { .. } => "already_exists",
+                ResourceError::InUse { .. } => "in_use",
                 ResourceError::InvalidId { .. } => "invalid_params",
             },
         }
@@ -156,11 +159,18 @@ impl ProviderError {
                 ResourceError::LocalIo {
                     path,
                     client_key_id,
+                    held_client_key_id,
                     ..
-                } => match client_key_id {
-                    Some(id) => json!({ "path": path, "clientKeyId": id }),
-                    None => json!({ "path": path }),
-                },
+                } => {
+                    let mut data = json!({ "path": path });
+                    if let Some(id) = client_key_id {
+                        data["clientKeyId"] = json!(id);
+                    }
+                    if let Some(id) = held_client_key_id {
+                        data["heldClientKeyId"] = json!(id);
+                    }
+                    data
+                }
                 ResourceError::InvalidId { .. } => json!({}),
                 ResourceError::AmbiguousCreate { candidate_ids, .. } => {
                     json!({ "candidateIds": candidate_ids })
@@ -168,6 +178,12 @@ impl ProviderError {
                 ResourceError::AlreadyExists { resource, name, .. } => {
                     json!({ "resource": resource, "name": name })
                 }
+                ResourceError::InUse {
+                    resource,
+                    name,
+                    used_by,
+                    ..
+                } => json!({ "resource": resource, "name": name, "usedBy": used_by }),
             },
         };
         match details {
@@ -284,6 +300,17 @@ mod tests {
                 .into(),
                 -32061,
                 json!({"kind": "already_exists", "resource": "ApplicationAccessPoint", "name": "aap"}),
+            ),
+            (
+                ResourceError::InUse {
+                    resource: "Policy",
+                    name: "p".into(),
+                    used_by: vec!["aap".into()],
+                    message: "the permission policy p is still in use by the application access points aap".into(),
+                }
+                .into(),
+                -32062,
+                json!({"kind": "in_use", "resource": "Policy", "name": "p", "usedBy": ["aap"]}),
             ),
         ];
         for (error, code, data) in table {

@@ -1,9 +1,11 @@
-//! The options of the KMS client the provider builds: the defaults, except where a test hook
-//! asks for shorter retry waits or points the instance metadata requests at a local stand-in.
+//! The options of the KMS client the provider builds, and the waits of its resource operations:
+//! the defaults, except where a test hook asks for shorter retry waits, a shorter settle delay
+//! after a lost create, or points the instance metadata requests at a local stand-in.
 
 use std::time::Duration;
 
 use crate::kms::{ClientOptions, RetryPolicy};
+use crate::resources::context::LOST_CREATE_SETTLE_DELAY;
 
 /// The environment variable that turns the test hooks on: the `test/...` methods of `protocol`
 /// and the short retry waits below.
@@ -12,6 +14,11 @@ pub const TEST_HOOKS_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_HOOKS";
 /// With the test hooks on, the first KMS retry waits this many milliseconds instead of a second
 /// (later waits double, up to twice that), so that fault tests stay short. Ignored otherwise.
 pub const TEST_RETRY_DELAY_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_RETRY_DELAY_MS";
+
+/// With the test hooks on, a create whose reply was lost waits this many milliseconds instead of
+/// [`LOST_CREATE_SETTLE_DELAY`] before it looks a second time for what it made, so that the
+/// fault tests stay short. Ignored otherwise.
+pub const TEST_SETTLE_DELAY_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_SETTLE_DELAY_MS";
 
 /// With the test hooks on, the ECS instance metadata requests (`ecsRoleName`) go to this base URL
 /// (`http://127.0.0.1:<port>`, the KMS emulator's metadata stand-in) instead of
@@ -45,4 +52,23 @@ pub fn client_options_from_environment() -> ClientOptions {
         options.metadata_endpoint = url;
     }
     options
+}
+
+/// The settle delay after a lost create: [`LOST_CREATE_SETTLE_DELAY`], unless the test hooks are
+/// on and [`TEST_SETTLE_DELAY_VARIABLE`] asks for another.
+pub fn lost_create_settle_from_environment() -> Duration {
+    let hooks_on = std::env::var_os(TEST_HOOKS_VARIABLE).is_some_and(|value| value == "1");
+    let test_delay = std::env::var(TEST_SETTLE_DELAY_VARIABLE)
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    match (hooks_on, test_delay) {
+        (true, Some(milliseconds)) => {
+            tracing::warn!(
+                milliseconds,
+                "test hook: short settle delay after a lost create"
+            );
+            Duration::from_millis(milliseconds)
+        }
+        _ => LOST_CREATE_SETTLE_DELAY,
+    }
 }

@@ -93,6 +93,7 @@ pub fn oversized_check_outcome(bag: &str, properties: &Map<String, Value>) -> Op
             .into_iter()
             .map(|breach| CheckFailure::new(breach.property, breach.reason))
             .collect(),
+        warnings: Vec::new(),
     })
 }
 

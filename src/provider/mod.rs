@@ -19,6 +19,7 @@ pub mod suggest;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -35,7 +36,7 @@ pub use error::ProviderError;
 
 use autoname::NamingContext;
 use check::{check_resource, is_engine_metadata};
-use kms_options::client_options_from_environment;
+use kms_options::{client_options_from_environment, lost_create_settle_from_environment};
 use schema::{package_schema, ObjectSchema};
 
 /// `check`: validate and normalise a resource's new inputs.
@@ -43,6 +44,8 @@ use schema::{package_schema, ObjectSchema};
 pub struct CheckRequest {
     /// The resource type token (from the URN or the explicit `type`).
     pub resource_type: String,
+    /// The URN, when the engine sent one (the `log` warnings of `check` name it).
+    pub urn: Option<String>,
     /// The resource's name in the program (from the URN or the `name` param), for auto-naming.
     pub resource_name: Option<String>,
     /// The last checked inputs: an auto-named input keeps its name from them.
@@ -91,6 +94,7 @@ pub struct Provider {
     cancellation: CancellationToken,
     engine_log: EngineLog,
     working_directory: Arc<Path>,
+    lost_create_settle: Duration,
 }
 
 impl Provider {
@@ -106,6 +110,7 @@ impl Provider {
             cancellation: CancellationToken::new(),
             engine_log: options.engine_log,
             working_directory: options.working_directory.into(),
+            lost_create_settle: lost_create_settle_from_environment(),
         }
     }
 
@@ -171,17 +176,35 @@ impl Provider {
             .get(autoname::RESOURCE_NAME_INPUT)
             .and_then(PropertyValue::as_str)
             .map(str::to_owned);
+        let stack_input = request
+            .news
+            .get(autoname::STACK_INPUT)
+            .and_then(PropertyValue::as_str)
+            .map(str::to_owned);
         let naming = NamingContext {
             resource_name: request.resource_name.as_deref().or(name_input.as_deref()),
+            urn: request.urn.as_deref(),
+            stack: stack_input.as_deref(),
             olds: request.olds.as_ref(),
             random_seed: request.random_seed.as_deref(),
         };
         let mut outcome = check_resource(resource, schema, request.news, Some(&naming));
         resource.check_local(
             &outcome.inputs,
+            request.olds.as_ref(),
             &self.working_directory,
             &mut outcome.failures,
+            &mut outcome.warnings,
         );
+        for warning in &outcome.warnings {
+            self.engine_log
+                .warning(warning.clone(), request.urn.as_deref());
+        }
+        // A preview checks every resource before anything calls KMS: the first check of a
+        // configuration says so when no credential could be found, rather than every create later.
+        if let Some(warning) = self.kms_access().credentials_warning() {
+            self.engine_log.warning(warning, None);
+        }
         Ok(outcome)
     }
 
@@ -198,6 +221,7 @@ impl Provider {
                 olds: &request.olds,
                 news: &request.news,
                 ignore_changes: &request.ignore_changes,
+                working_directory: &self.working_directory,
             },
         ))
     }
@@ -273,6 +297,7 @@ impl Provider {
             cancellation: self.cancellation.clone(),
             engine_log: self.engine_log.clone(),
             working_directory: self.working_directory.clone(),
+            lost_create_settle: self.lost_create_settle,
         }
     }
 }

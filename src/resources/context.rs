@@ -6,6 +6,7 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
@@ -146,10 +147,20 @@ pub struct OperationContext {
     /// The directory the provider was started in; relative paths (the private key file) are
     /// resolved against it.
     pub working_directory: Arc<Path>,
+    /// How long a create whose reply was lost waits, when it finds nothing it made, before it
+    /// looks again ([`LOST_CREATE_SETTLE_DELAY`]; a test hook shortens it).
+    pub lost_create_settle: Duration,
 }
 
+/// How long a create whose reply was lost waits before it looks a second time for what it may
+/// have made, when the first look found nothing: a request that reaches KMS late (a middlebox
+/// that delivers it after the connection dropped, a service still working on it after the
+/// client's read timed out) or a list that lags behind the service's writes shows up then. The
+/// window it leaves is written down in docs/protocol.md ("Ownership").
+pub const LOST_CREATE_SETTLE_DELAY: Duration = Duration::from_secs(5);
+
 impl OperationContext {
-    /// A context for tests: default settings, a fresh token, a discarding log.
+    /// A context for tests: default settings, a fresh token, a discarding log, no settle delay.
     pub fn for_tests(working_directory: PathBuf) -> OperationContext {
         let settings = Arc::new(ProviderSettings::default());
         OperationContext {
@@ -158,6 +169,8 @@ impl OperationContext {
             cancellation: CancellationToken::new(),
             engine_log: EngineLog::discard(),
             working_directory: working_directory.into(),
+            // Tests do not wait for a late delivery.
+            lost_create_settle: Duration::ZERO,
         }
     }
 }

@@ -7,8 +7,11 @@
 //!    found" stops it too, since without the proof a lost reply could not be settled.
 //! 2. The create. A reply that was lost (the request may have taken effect) is settled by
 //!    describing the name again under the clean-up budget ([`resolve_lost_create`]): exactly the
-//!    requested resource is this create's and is adopted (with a warning); none means nothing was
-//!    made, and the create is tried once more; anything else is `ambiguous_create` naming it.
+//!    requested resource is this create's and is adopted (with a warning); none, after a second
+//!    look once the settle delay has passed (a request KMS receives late shows up then), means
+//!    nothing was made, and the create is tried once more; anything else is `ambiguous_create`
+//!    naming it. If that second try finds the name taken (`Rejected.ResourceExist`: the lost
+//!    request arrived after all), the name is described once more and settled the same way.
 //!    Nothing is ever deleted.
 
 use std::future::Future;
@@ -17,7 +20,9 @@ use crate::kms::{CallOptions, KmsError};
 
 use super::error::ResourceError;
 use super::kms_call::{describe_lost, with_note, KmsCall};
-use super::named_create::{check_name_is_free, resolve_lost_create, LostCreate, NamedResource};
+use super::named_create::{
+    article, check_name_is_free, resolve_lost_create, LostCreate, NamedResource,
+};
 
 /// Runs the create as the module documentation describes. `describe` and `create` make one KMS
 /// call each with the options they are given; `matches` tells whether a described resource is
@@ -37,28 +42,62 @@ where
     let NamedResource { noun, name, .. } = *named;
     let was_free = check_name_is_free(call, named, describe(call.options()).await)?;
     let mut tried_again = false;
+    let mut lost_before: Option<String> = None;
     loop {
         let error = match create(call.options()).await {
             Ok(created) => return Ok(created),
             Err(error) if error.is_outcome_unknown() => error,
+            // Taken on the second try: the lost first request reached KMS after all, or another
+            // creator took the name meanwhile; what is there settles which.
+            Err(error)
+                if lost_before.is_some()
+                    && error.service_code() == Some("Rejected.ResourceExist") =>
+            {
+                let lost = format!(
+                    "{}; the second try found the name taken",
+                    lost_before.as_deref().unwrap_or_default()
+                );
+                let described = {
+                    let cleanup = call.cleanup();
+                    describe(cleanup.options().clone()).await
+                };
+                return match resolve_lost_create(
+                    call, named, &was_free, &lost, described, &matches,
+                )? {
+                    LostCreate::Made(existing) => {
+                        adopted(call, named, &lost);
+                        Ok(existing)
+                    }
+                    LostCreate::NotMade => Err(create_refused(call, named, error)),
+                };
+            }
             Err(error) => return Err(create_refused(call, named, error)),
         };
         let lost = describe_lost(&error);
         // Looked into under the clean-up budget, so that a cancelled create still learns (and
-        // reports) what it made.
+        // reports) what it made; once more after the settle delay when nothing is there yet.
         let described = {
             let cleanup = call.cleanup();
-            describe(cleanup.options().clone()).await
+            let described = describe(cleanup.options().clone()).await;
+            match described {
+                Err(error) if error.is_not_found() => {
+                    call.engine_log().warning(
+                        format!(
+                            "{lost}; no {noun} {name} exists yet; looking again in {}s, in case KMS receives the \
+                             request late",
+                            call.lost_create_settle().as_secs_f64()
+                        ),
+                        call.urn(),
+                    );
+                    call.settle(cleanup.options()).await;
+                    describe(cleanup.options().clone()).await
+                }
+                described => described,
+            }
         };
         match resolve_lost_create(call, named, &was_free, &lost, described, &matches)? {
             LostCreate::Made(existing) => {
-                call.engine_log().warning(
-                    format!(
-                        "{lost}; the {noun} {name} exists with exactly the requested settings, and the name was free \
-                         just before this create, so this create made it: adopting it"
-                    ),
-                    call.urn(),
-                );
+                adopted(call, named, &lost);
                 return Ok(existing);
             }
             // Decided after the search, which a cancellation does not stop.
@@ -70,6 +109,7 @@ where
                     call.urn(),
                 );
                 tried_again = true;
+                lost_before = Some(lost);
             }
             LostCreate::NotMade => {
                 return Err(with_note(
@@ -83,13 +123,28 @@ where
     }
 }
 
+/// Tells the engine that what the lost create made is adopted.
+fn adopted(call: &KmsCall, named: &NamedResource<'_>, lost: &str) {
+    let NamedResource { noun, name, .. } = *named;
+    call.engine_log().warning(
+        format!(
+            "{lost}; the {noun} {name} exists with exactly the requested settings, and the name was free just \
+             before this create, so this create made it: adopting it"
+        ),
+        call.urn(),
+    );
+}
+
 /// A create KMS refused; a taken name (a race with another create since the describe) gets the
 /// command that adopts it.
 fn create_refused(call: &KmsCall, named: &NamedResource<'_>, error: KmsError) -> ResourceError {
     let hint = match error.service_code() {
         Some("Rejected.ResourceExist") => Some(format!(
-            "a {} named {} already exists; adopt it with `{}`, or choose another name",
-            named.noun, named.name, named.import_command
+            "{} {} named {} already exists; adopt it with `{}`, or choose another name",
+            article(named.noun),
+            named.noun,
+            named.name,
+            named.import_command
         )),
         _ => error.service_hint(),
     };
@@ -294,22 +349,69 @@ mod tests {
 
     #[test]
     fn a_lost_reply_that_made_nothing_is_tried_once_more() {
+        // The name free, then nothing after the loss, nor after the settle delay.
         let outcome = run(
-            &[Answer::NotFound, Answer::NotFound],
+            &[Answer::NotFound, Answer::NotFound, Answer::NotFound],
             &[Answer::Lost, Answer::Created],
         );
         assert_eq!(outcome.result.unwrap().settings, "wanted");
         assert_eq!(outcome.creates, 2);
-        let twice = run(
-            &[Answer::NotFound, Answer::NotFound, Answer::NotFound],
-            &[Answer::Lost, Answer::Lost],
+        assert!(
+            outcome.warnings[0]
+                .contains("looking again in 0s, in case KMS receives the request late"),
+            "{:?}",
+            outcome.warnings
         );
+        let twice = run(&[Answer::NotFound; 5], &[Answer::Lost, Answer::Lost]);
         let error = twice.result.unwrap_err().to_string();
         assert!(
             error.contains("no thing thing-1 was created (DescribeThing finds none)"),
             "{error}"
         );
         assert_eq!(twice.creates, 2);
+    }
+
+    #[test]
+    fn a_request_kms_receives_late_is_found_after_the_settle_delay_or_when_the_retry_meets_it() {
+        // Found on the second look.
+        let second_look = run(
+            &[Answer::NotFound, Answer::NotFound, Answer::Found("wanted")],
+            &[Answer::Lost],
+        );
+        assert_eq!(second_look.result.unwrap().settings, "wanted");
+        assert_eq!(second_look.creates, 1);
+        // Later still: the retry finds the name taken by the late request, exactly as asked.
+        let at_the_retry = run(
+            &[
+                Answer::NotFound,
+                Answer::NotFound,
+                Answer::NotFound,
+                Answer::Found("wanted"),
+            ],
+            &[Answer::Lost, Answer::Exists],
+        );
+        assert_eq!(at_the_retry.result.unwrap().settings, "wanted");
+        assert!(
+            at_the_retry.warnings.last().unwrap().contains(
+                "the second try found the name taken; the thing thing-1 exists with exactly"
+            ),
+            "{:?}",
+            at_the_retry.warnings
+        );
+        // Taken with other settings: someone else's, claimed by nobody.
+        let other = run(
+            &[
+                Answer::NotFound,
+                Answer::NotFound,
+                Answer::NotFound,
+                Answer::Found("other"),
+            ],
+            &[Answer::Lost, Answer::Exists],
+        );
+        assert!(matches!(
+            other.result,
+            Err(ResourceError::AmbiguousCreate { .. })
+        ));
     }
 
     #[test]

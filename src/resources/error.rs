@@ -123,6 +123,9 @@ pub enum ResourceError {
         /// The client key the failure is about, when one exists in KMS that the user must know of
         /// (a key whose private key could not be kept, and which could not be deleted again).
         client_key_id: Option<String>,
+        /// The client key whose private key the file holds, when the create refused to replace
+        /// the file because that key still exists in KMS.
+        held_client_key_id: Option<String>,
     },
 
     /// The id of a `read`, `update` or `delete` cannot be an id of this resource type, or
@@ -140,6 +143,17 @@ pub enum ResourceError {
     AmbiguousCreate {
         message: String,
         candidate_ids: Vec<String>,
+    },
+
+    /// A delete the provider refused because other resources still refer to the resource (access
+    /// points that list a policy, policies that name a network rule): KMS would delete it and cut
+    /// them off. Nothing was deleted.
+    #[error("{message}")]
+    InUse {
+        resource: &'static str,
+        name: String,
+        used_by: Vec<String>,
+        message: String,
     },
 
     /// The name a create was asked to use was already taken before it tried, by a resource it did

@@ -12,6 +12,7 @@
 
 use std::fmt;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use crate::kms::{self, ClientOptions, ClientSettings, ProcessEnvironment, SecretString};
@@ -24,6 +25,8 @@ pub struct KmsAccess {
     settings: Arc<ProviderSettings>,
     client_options: ClientOptions,
     client: Mutex<Option<kms::Client>>,
+    /// Whether `credentials_warning` has been asked (it answers once per configuration).
+    credentials_looked_at: AtomicBool,
 }
 
 impl KmsAccess {
@@ -32,6 +35,48 @@ impl KmsAccess {
             settings,
             client_options,
             client: Mutex::new(None),
+            credentials_looked_at: AtomicBool::new(false),
+        }
+    }
+
+    /// The warning of a preview when not one credential source is there (the provider config, the
+    /// environment, the credential files by existence), naming where it looked; asked once per
+    /// configuration, it answers the first time only. Nothing is read or fetched, and settings not
+    /// known yet count as a source.
+    pub fn credentials_warning(&self) -> Option<String> {
+        let settings = &self.settings;
+        if !settings.configured
+            || !settings.unknown_settings.is_empty()
+            || self.credentials_looked_at.swap(true, Ordering::Relaxed)
+        {
+            return None;
+        }
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let looked_in = kms::missing_credential_sources(
+            &self.client_settings(),
+            &ProcessEnvironment,
+            home.as_deref(),
+        )?;
+        Some(format!(
+            "no alibaba cloud credentials will be found: looked in {}; creating, reading, updating and deleting \
+             resources will fail until there are some: set accessKey and secretKey (or assumeRoleWithOidc, \
+             ecsRoleName, credentialsUri, profile) in the provider config, or ALIBABA_CLOUD_ACCESS_KEY_ID and \
+             ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment, or add a profile to ~/.aliyun/config.json",
+            looked_in.join(", ")
+        ))
+    }
+
+    /// The explicit settings as the KMS client's resolver takes them.
+    fn client_settings(&self) -> ClientSettings {
+        let settings = &self.settings;
+        ClientSettings {
+            region: settings.region.clone(),
+            access_key: settings.access_key.clone(),
+            secret_key: settings.secret_key.clone().map(SecretString::new),
+            security_token: settings.security_token.clone().map(SecretString::new),
+            endpoint: settings.endpoint.clone(),
+            protocol: settings.protocol.clone(),
+            credential_settings: settings.credential_settings.clone(),
         }
     }
 
@@ -66,21 +111,15 @@ impl KmsAccess {
                 ),
             });
         }
-        let client_settings = ClientSettings {
-            region: settings.region.clone(),
-            access_key: settings.access_key.clone(),
-            secret_key: settings.secret_key.clone().map(SecretString::new),
-            security_token: settings.security_token.clone().map(SecretString::new),
-            endpoint: settings.endpoint.clone(),
-            protocol: settings.protocol.clone(),
-            credential_settings: settings.credential_settings.clone(),
-        };
         let home = std::env::var_os("HOME").map(PathBuf::from);
-        let config = kms::resolve(&client_settings, &ProcessEnvironment, home.as_deref()).map_err(
-            |error| ResourceError::Configuration {
-                message: error.to_string(),
-            },
-        )?;
+        let config = kms::resolve(
+            &self.client_settings(),
+            &ProcessEnvironment,
+            home.as_deref(),
+        )
+        .map_err(|error| ResourceError::Configuration {
+            message: error.to_string(),
+        })?;
         tracing::info!(
             credentials = %config.credentials,
             endpoint = %config.endpoint,

@@ -73,6 +73,22 @@ impl KmsCall {
         &self.context.engine_log
     }
 
+    /// How long a create whose reply was lost waits before it looks a second time for what it
+    /// made (see `OperationContext::lost_create_settle`).
+    pub fn lost_create_settle(&self) -> Duration {
+        self.context.lost_create_settle
+    }
+
+    /// Waits the settle delay under a clean-up budget's options: it ends early only when the
+    /// budget does (a cancellation's grace), and the look after it then fails and says so.
+    pub async fn settle(&self, budget: &CallOptions) {
+        tokio::select! {
+            () = tokio::time::sleep(self.lost_create_settle()) => {}
+            () = budget.cancellation.cancelled() => {}
+            () = tokio::time::sleep_until(budget.deadline) => {}
+        }
+    }
+
     /// Whether the engine sent `cancel`.
     pub fn is_cancelled(&self) -> bool {
         self.context.cancellation.is_cancelled()

@@ -32,6 +32,7 @@ pub mod named_create;
 pub mod named_resource;
 pub mod operations;
 pub mod property;
+pub mod referrers;
 pub mod registry;
 pub mod resource;
 pub mod timestamp;

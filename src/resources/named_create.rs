@@ -127,7 +127,7 @@ pub fn resolve_lost_create<T>(
 }
 
 /// The indefinite article of a noun in a message (`an access point`, `a network rule`).
-fn article(noun: &str) -> &'static str {
+pub(crate) fn article(noun: &str) -> &'static str {
     if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {

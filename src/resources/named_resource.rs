@@ -12,6 +12,73 @@ use super::operations::ReadResult;
 use super::property::{PropertyMap, PropertyValue};
 use super::ResourceRules;
 
+/// The longest name of an access point, a policy or a network rule, and the characters a name may
+/// have besides ASCII letters and digits. No public source states them; these are the choices of
+/// docs/kms-api.md §9 (every documented name, `aap_test`, `policy_test`, `networkrule_test`,
+/// `kst-hzz62ee817bvyyr5x****.efkd`, fits), the same as the emulator's.
+pub(crate) const NAME_MAX_LENGTH: usize = 128;
+/// See [`NAME_MAX_LENGTH`].
+pub(crate) const NAME_EXTRA_CHARACTERS: &str = "_./-";
+
+/// Checks a known name input (`networkRuleName`, `policyName`, `applicationAccessPointName`):
+/// not blank, at most [`NAME_MAX_LENGTH`] characters of ASCII letters, digits and
+/// [`NAME_EXTRA_CHARACTERS`]. The reason never quotes a long name whole.
+pub(crate) fn check_name(inputs: &PropertyMap, property: &str, failures: &mut Vec<CheckFailure>) {
+    let Some(name) = inputs.get(property).and_then(PropertyValue::as_str) else {
+        return;
+    };
+    if name.trim().is_empty() {
+        failures.push(CheckFailure::new(
+            property,
+            format!("{property} must not be empty"),
+        ));
+        return;
+    }
+    let length = name.chars().count();
+    let others = name
+        .chars()
+        .filter(|character| {
+            !character.is_ascii_alphanumeric() && !NAME_EXTRA_CHARACTERS.contains(*character)
+        })
+        .count();
+    let mut problems = Vec::new();
+    if length > NAME_MAX_LENGTH {
+        problems.push(format!("has {length} characters"));
+    }
+    if others > 0 {
+        let first = name
+            .chars()
+            .find(|character| {
+                !character.is_ascii_alphanumeric() && !NAME_EXTRA_CHARACTERS.contains(*character)
+            })
+            .expect("one was counted");
+        let shown = match first {
+            ' ' => "a space".to_owned(),
+            _ if first.is_control() || first.is_whitespace() => {
+                format!("U+{:04X}", u32::from(first))
+            }
+            _ => format!("'{first}'"),
+        };
+        problems.push(format!(
+            "has {others} character(s) KMS does not take in a name, such as {shown}"
+        ));
+    }
+    if !problems.is_empty() {
+        failures.push(CheckFailure::new(
+            property,
+            format!(
+                "{property} {}; a name has 1 to {NAME_MAX_LENGTH} characters: letters, digits and {}",
+                problems.join(" and "),
+                NAME_EXTRA_CHARACTERS
+                    .chars()
+                    .map(|character| format!("`{character}`"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ),
+        ));
+    }
+}
+
 /// Checks that `id` can be the name of a resource of `rules` (whose identity property names it)
 /// and agrees with the state.
 pub(crate) fn check_name_id(
@@ -133,6 +200,15 @@ impl<'a> InputReader<'a> {
     }
 }
 
+/// The strings of a known list of strings (secrets unwrapped), for a resource's `same_meaning`.
+pub(crate) fn list_of_strings(value: &PropertyValue) -> Option<Vec<String>> {
+    value
+        .as_array()?
+        .iter()
+        .map(|item| item.unwrap_secret().as_str().map(str::to_owned))
+        .collect()
+}
+
 /// Whether two lists hold the same items, in any order.
 pub(crate) fn same_set(left: &[String], right: &[String]) -> bool {
     let mut left: Vec<&String> = left.iter().collect();
@@ -235,6 +311,47 @@ mod tests {
         time_properties: &[],
         unordered_properties: &[],
     };
+
+    #[test]
+    fn names_are_what_kms_holds() {
+        let check = |name: &str| {
+            let inputs = PropertyMap::from([(
+                "thingName".to_owned(),
+                PropertyValue::String(name.to_owned()),
+            )]);
+            let mut failures = Vec::new();
+            check_name(&inputs, "thingName", &mut failures);
+            failures
+                .into_iter()
+                .map(|failure| failure.reason)
+                .collect::<Vec<_>>()
+        };
+        for good in [
+            "aap_test",
+            "kst-hzz62ee817bvyyr5x.efkd",
+            "a/b",
+            &"n".repeat(128),
+        ] {
+            assert_eq!(check(good), Vec::<String>::new(), "{good}");
+        }
+        assert_eq!(check(" "), ["thingName must not be empty"]);
+        let reasons = check("two words\t");
+        assert!(
+            reasons[0].starts_with(
+                "thingName has 2 character(s) KMS does not take in a name, such as a space;"
+            ),
+            "{reasons:?}"
+        );
+        let reasons = check("\u{7}bell");
+        assert!(reasons[0].contains("such as U+0007"), "{reasons:?}");
+        let long = "n".repeat(60 * 1024);
+        let reasons = check(&long);
+        assert!(
+            reasons[0].starts_with("thingName has 61440 characters;"),
+            "{reasons:?}"
+        );
+        assert!(reasons[0].len() < 200, "the name is never quoted whole");
+    }
 
     #[test]
     fn ids_are_names_that_agree_with_the_state() {

@@ -27,6 +27,9 @@ pub struct CreateResult {
     pub id: String,
     /// The outputs (inputs plus what the cloud computed).
     pub properties: PropertyMap,
+    /// What the user must know although the create succeeded (a lost attempt, and the dates of
+    /// the key it may still make); also sent as `log` warnings.
+    pub warnings: Vec<String>,
 }
 
 /// Read the live state of a resource (refresh), or adopt one by id (import: `properties` and

@@ -63,13 +63,28 @@ pub trait RegisteredResource: Send + Sync {
     /// [`Resource::same_meaning`].
     fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool;
 
-    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>);
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        warnings: &mut Vec<String>,
+    );
+
+    /// [`Resource::replacement_must_delete_first`].
+    fn replacement_must_delete_first(
+        &self,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+        working_directory: &Path,
+    ) -> bool;
 
     fn check_local(
         &self,
         inputs: &PropertyMap,
+        olds: Option<&PropertyMap>,
         working_directory: &Path,
         failures: &mut Vec<CheckFailure>,
+        warnings: &mut Vec<String>,
     );
 
     fn create<'a>(
@@ -116,17 +131,33 @@ impl<R: Resource> RegisteredResource for R {
         Resource::same_meaning(self, property, old, new)
     }
 
-    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-        Resource::check_inputs(self, inputs, failures);
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        warnings: &mut Vec<String>,
+    ) {
+        Resource::check_inputs(self, inputs, failures, warnings);
     }
 
     fn check_local(
         &self,
         inputs: &PropertyMap,
+        olds: Option<&PropertyMap>,
         working_directory: &Path,
         failures: &mut Vec<CheckFailure>,
+        warnings: &mut Vec<String>,
     ) {
-        Resource::check_local(self, inputs, working_directory, failures);
+        Resource::check_local(self, inputs, olds, working_directory, failures, warnings);
+    }
+
+    fn replacement_must_delete_first(
+        &self,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+        working_directory: &Path,
+    ) -> bool {
+        Resource::replacement_must_delete_first(self, olds, news, working_directory)
     }
 
     fn create<'a>(
@@ -140,6 +171,7 @@ impl<R: Resource> RegisteredResource for R {
                 return Ok(CreateResult {
                     id: String::new(),
                     properties: self.preview_create(request.properties),
+                    warnings: Vec::new(),
                 });
             }
             let inputs = R::decode_inputs(&request.properties)?;

@@ -57,24 +57,33 @@ pub trait Resource: Send + Sync + 'static {
     fn decode_inputs(properties: &PropertyMap) -> Result<Self::Inputs, ResourceError>;
 
     /// The rules of `check` beyond the schema. Values may be unknown (preview) or secret: skip
-    /// what cannot be seen, normalise in place, report failures as data.
+    /// what cannot be seen, normalise in place, report failures as data. A warning (the inputs
+    /// pass, but the user should know something) reaches the engine as a `log` warning.
     ///
     /// Default: none (the schema's names, types and required inputs are all there is).
-    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-        let _ = (inputs, failures);
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        warnings: &mut Vec<String>,
+    ) {
+        let _ = (inputs, failures, warnings);
     }
 
     /// The checks of `check` that look at this machine rather than at the inputs alone (the
-    /// client key's file directory). Not run again by `create`, which must check for real.
+    /// client key's file directory). `olds` are the last checked inputs (none for a new
+    /// resource, or a replacement). Not run again by `create`, which must check for real.
     ///
     /// Default: none.
     fn check_local(
         &self,
         inputs: &PropertyMap,
+        olds: Option<&PropertyMap>,
         working_directory: &Path,
         failures: &mut Vec<CheckFailure>,
+        warnings: &mut Vec<String>,
     ) {
-        let _ = (inputs, working_directory, failures);
+        let _ = (inputs, olds, working_directory, failures, warnings);
     }
 
     /// Whether `id` can be an id of this resource, and agrees with `state` when there is one.
@@ -94,6 +103,22 @@ pub trait Resource: Send + Sync + 'static {
     /// Default: never.
     fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
         let _ = (property, old, new);
+        false
+    }
+
+    /// Whether a replacement must delete the old resource before it creates the new one because
+    /// the two would share something only one may hold (a name the cloud refuses twice is
+    /// already covered by `RULES.identity_property`). Answered whether or not the diff replaces,
+    /// since the engine may force a replacement; `news` may hold unknowns (a preview).
+    ///
+    /// Default: no.
+    fn replacement_must_delete_first(
+        &self,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+        working_directory: &Path,
+    ) -> bool {
+        let _ = (olds, news, working_directory);
         false
     }
 

@@ -58,6 +58,14 @@ pub(super) enum Call {
     Notification { method: String, request: String },
 }
 
+impl Call {
+    fn method(&self) -> &str {
+        match self {
+            Call::Request { method, .. } | Call::Notification { method, .. } => method,
+        }
+    }
+}
+
 impl Prepared {
     /// How many handlers the line runs.
     pub(super) fn calls(&self) -> usize {
@@ -98,6 +106,33 @@ impl Prepared {
 }
 
 impl Dispatcher {
+    /// Whether the line calls only control methods (`ServerOptions::control_methods`), which
+    /// start at once whatever else is busy.
+    pub(super) fn is_control(&self, prepared: &Prepared) -> bool {
+        let control = |call: &Call| {
+            self.options
+                .control_methods
+                .iter()
+                .any(|method| method == call.method())
+        };
+        match prepared {
+            Prepared::Single(call) => control(call),
+            Prepared::Batch(members) => {
+                let mut calls = members.iter().filter_map(|member| match member {
+                    Member::Call(call) => Some(call),
+                    Member::Answer(_) => None,
+                });
+                let mut any = false;
+                let all = calls.all(|call| {
+                    any = true;
+                    control(call)
+                });
+                any && all
+            }
+            Prepared::Answer(_) | Prepared::Nothing => false,
+        }
+    }
+
     /// Reads and classifies one input line.
     pub(super) fn prepare(&self, line: InputLine) -> Prepared {
         let bytes = match line {

@@ -114,10 +114,23 @@ pub fn classify(text: &str) -> Message<'_> {
 }
 
 /// Why an id cannot be used, and whether it can still be echoed. jsonrpsee accepts string ids,
-/// `null` and non-negative integers; other numbers are refused here with a clear message.
+/// `null` and non-negative integers; other numbers are refused here with a clear message. A
+/// string id must be Unicode text: an escaped lone surrogate (`"\ud800"`) is valid JSON but no
+/// text, which no reader can take back, so it is refused and not echoed.
 fn id_problem(raw: &RawValue) -> Option<(bool, &'static str)> {
     let text = raw.get();
-    if text == "null" || text.starts_with('"') {
+    if text == "null" {
+        return None;
+    }
+    if text.starts_with('"') {
+        // Only an escape can hide a surrogate: the line itself is UTF-8.
+        if text.contains("\\u") && serde_json::from_str::<String>(text).is_err() {
+            return Some((
+                false,
+                "id must be a string of Unicode text (an escaped lone surrogate such as \\ud800 is none), a \
+                 non-negative integer or null",
+            ));
+        }
         return None;
     }
     if text.starts_with(|character: char| character.is_ascii_digit() || character == '-') {
@@ -293,6 +306,25 @@ mod tests {
         match classify(r#"{"jsonrpc":"2.0","id":1.5e3,"method":"x"}"#) {
             Message::Invalid { id: Some(id), .. } => assert_eq!(id.get(), "1.5e3"),
             other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_string_id_that_is_no_text_is_refused_with_a_null_id() {
+        for id in [r#""\ud800""#, r#""a\udc00b""#, r#""\ud800\u0041""#] {
+            let text = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"x"}}"#);
+            match classify(&text) {
+                Message::Invalid { id: None, code, .. } => assert_eq!(code, INVALID_REQUEST),
+                other => panic!("{id}: {other:?}"),
+            }
+        }
+        // Escapes that are text, a surrogate pair included, are ids like any other.
+        for id in [r#""\u00e9""#, r#""\ud83d\ude00""#, r#""plain""#] {
+            let text = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"x"}}"#);
+            match classify(&text) {
+                Message::Request { id: echoed, .. } => assert_eq!(echoed.get(), id),
+                other => panic!("{id}: {other:?}"),
+            }
         }
     }
 

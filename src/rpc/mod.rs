@@ -16,5 +16,5 @@ mod in_flight;
 mod outgoing;
 mod server;
 
-pub use outgoing::{outgoing_queue, ClientNotifier, OutgoingQueue};
+pub use outgoing::{outgoing_queue, ClientNotifier, OutgoingQueue, UndeliverableLines};
 pub use server::{serve, Ending, ServerOptions, ShutdownReply, TransportError};

@@ -189,54 +189,108 @@ pub fn outgoing_queue() -> (ClientNotifier, OutgoingQueue) {
     )
 }
 
+/// What happens to a line that cannot be delivered (the output failed before it was out): the
+/// server hands it here, on the writer thread, so that what it said is not lost without a trace.
+/// `rpc` knows nothing of what a line means; the binary decides what to keep (see
+/// `protocol::undeliverable`). The default only counts bytes in a `debug` log.
+#[derive(Clone)]
+pub struct UndeliverableLines(Arc<dyn Fn(&str) + Send + Sync>);
+
+impl UndeliverableLines {
+    pub fn new(report: impl Fn(&str) + Send + Sync + 'static) -> UndeliverableLines {
+        UndeliverableLines(Arc::new(report))
+    }
+
+    fn report(&self, line: &str) {
+        (self.0)(line);
+    }
+}
+
+impl Default for UndeliverableLines {
+    fn default() -> UndeliverableLines {
+        UndeliverableLines::new(|line| {
+            tracing::debug!(bytes = line.len(), "a line could not be delivered");
+        })
+    }
+}
+
+impl std::fmt::Debug for UndeliverableLines {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("UndeliverableLines")
+    }
+}
+
+/// The writer's buffer, and how many bytes it holds before they are written out.
+const WRITE_BUFFER_BYTES: usize = 64 * 1024;
+
 /// The writer loop (on its own thread). Lines are written through a buffer that is flushed
-/// whenever the queue runs empty: under load many replies share one write, and no reply waits for
-/// a later one. A write error means the output is gone (typically EPIPE: the engine closed
-/// stdout): it is said once on stderr and `output_lost` is tripped, so the server stops reading
-/// and starting work; the loop keeps draining the queue (giving back every line's bytes and
-/// ticket), and reports the error when it finishes.
+/// whenever the queue runs empty or the buffer fills: under load many replies share one write,
+/// and no reply waits for a later one. The lines since the last flush are kept (with their
+/// charges and tickets) until it succeeds. A write error means the output is gone (typically
+/// EPIPE: the engine closed stdout): it is said once on stderr and `output_lost` is tripped, so
+/// the server stops reading and starting work; every line that may not have been delivered, and
+/// every line queued after, goes to `undeliverable`; the loop keeps draining the queue (giving
+/// back every line's bytes and ticket), and reports the error when it finishes.
 pub(super) fn write_lines(
     output: impl Write,
     mut receiver: mpsc::UnboundedReceiver<Outgoing>,
     output_lost: &CancellationToken,
+    undeliverable: &UndeliverableLines,
 ) -> io::Result<()> {
-    let mut writer = BufWriter::with_capacity(64 * 1024, output);
+    let mut writer = BufWriter::with_capacity(WRITE_BUFFER_BYTES, output);
     let mut first_error: Option<io::Error> = None;
+    // Written into the buffer, not yet known to be out.
+    let mut unflushed: Vec<OutLine> = Vec::new();
+    let mut unflushed_bytes = 0;
     while let Some(message) = receiver.blocking_recv() {
-        // The charges and tickets are dropped at the end of this iteration, after the write.
         let lines = match message {
             Outgoing::Line(line) => vec![line],
             Outgoing::Lines(lines) => lines,
             Outgoing::Finish => break,
         };
         if first_error.is_some() {
+            // The charges and tickets are dropped here, once the lines are reported.
+            for out in &lines {
+                undeliverable.report(&out.line);
+            }
             continue;
         }
-        let written = lines
-            .iter()
-            .try_for_each(|out| {
-                writer
+        let mut written = Ok(());
+        for out in lines {
+            if written.is_ok() {
+                written = writer
                     .write_all(out.line.as_bytes())
-                    .and_then(|()| writer.write_all(b"\n"))
-            })
-            .and_then(|()| {
-                if receiver.is_empty() {
-                    writer.flush()
-                } else {
-                    Ok(())
-                }
-            });
+                    .and_then(|()| writer.write_all(b"\n"));
+            }
+            unflushed_bytes += out.line.len() + 1;
+            unflushed.push(out);
+        }
+        if written.is_ok() && (receiver.is_empty() || unflushed_bytes >= WRITE_BUFFER_BYTES) {
+            written = writer.flush();
+            if written.is_ok() {
+                unflushed.clear();
+                unflushed_bytes = 0;
+            }
+        }
         if let Err(error) = written {
             tracing::error!(
                 "stdout is closed or failing ({error}): no reply can be delivered any more; the provider stops \
-                 reading requests and starting operations, cancels the operations waiting on KMS, and exits"
+                 reading requests and starting operations, cancels the operations waiting on KMS, and exits; what \
+                 could not be delivered follows on stderr"
             );
             first_error = Some(error);
             output_lost.cancel();
+            for out in unflushed.drain(..) {
+                undeliverable.report(&out.line);
+            }
         }
     }
     match first_error {
         Some(error) => Err(error),
-        None => writer.flush(),
+        None => writer.flush().inspect_err(|_| {
+            for out in &unflushed {
+                undeliverable.report(&out.line);
+            }
+        }),
     }
 }

@@ -7,27 +7,42 @@ pub mod process;
 use alicloud_kms_provider::protocol::{rpc_module, ProtocolOptions};
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
 use alicloud_kms_provider::resources::registry::registered_rules;
-use alicloud_kms_provider::resources::{EngineLog, ResourceRules};
+use alicloud_kms_provider::resources::{EngineLog, LogEntry, LogSeverity, ResourceRules};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
+use std::sync::{Arc, Mutex};
 
 #[allow(unused_imports)] // Some test binaries use only the in-process table.
 pub use process::ProviderProcess;
 
-/// The method table in process: every method, minus the transport.
+/// The method table in process: every method, minus the transport; the `log` messages the
+/// provider sends are kept.
 pub struct InProcess {
     module: RpcModule<Provider>,
+    logs: Arc<Mutex<Vec<LogEntry>>>,
 }
 
 impl InProcess {
     pub fn new() -> InProcess {
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let sink = logs.clone();
         let provider = Provider::new(ProviderOptions {
-            engine_log: EngineLog::discard(),
+            engine_log: EngineLog::new(move |entry| sink.lock().unwrap().push(entry)),
             working_directory: std::env::temp_dir(),
         });
         InProcess {
             module: rpc_module(provider, ProtocolOptions::default()),
+            logs,
         }
+    }
+
+    /// The messages of the `log` warnings sent since the last call of this, oldest first.
+    pub fn take_warnings(&self) -> Vec<String> {
+        std::mem::take(&mut *self.logs.lock().unwrap())
+            .into_iter()
+            .filter(|entry| entry.severity == LogSeverity::Warning)
+            .map(|entry| entry.message)
+            .collect()
     }
 
     /// The whole JSON-RPC reply to one call.

@@ -218,3 +218,18 @@ describe("the installed npm packages", () => {
         await engine.delete(made.urn, made.id, made.inputs, made.outputs);
     });
 });
+
+test("the packed npm package has no lifecycle scripts or devDependencies, and its install warns of none", () => {
+    const manifest = JSON.parse(fs.readFileSync(path.join(process.env.KMS_SDK_NODEJS_MODULES, "pulumi-alicloud-kms", "package.json"), "utf8"));
+    assert.equal(manifest.scripts, undefined, JSON.stringify(manifest.scripts));
+    assert.equal(manifest.devDependencies, undefined, JSON.stringify(manifest.devDependencies));
+    assert.ok(manifest.peerDependencies["@pulumi/pulumi"], "the peer dependency stays");
+    const installLog = process.env.KMS_SDK_NPM_INSTALL_LOG;
+    assert.ok(installLog && fs.existsSync(installLog), "KMS_SDK_NPM_INSTALL_LOG must name npm's output (scripts/test.d/50-artefacts.sh)");
+    // npm names every package with install scripts it has not been told to allow; ours must not be
+    // among them. (@pulumi/pulumi's protobufjs has a postinstall script of its own.)
+    const warnings = fs.readFileSync(installLog, "utf8").split("\n").filter((line) => line.includes("install-scripts"));
+    for (const line of warnings) {
+        assert.ok(!/pulumi-alicloud-kms/.test(line), `npm warns about our package: ${warnings.join("\n")}`);
+    }
+});

@@ -511,6 +511,36 @@ async function register(resourceClass, name, args, opts) {
     return { urn: urnOf(registration.type, name), type: registration.type, inputs: { ...registration.inputs } };
 }
 
+/** Replaces the whole environment of this process with `environment`. */
+function replaceEnvironment(environment) {
+    for (const name of Object.keys(process.env)) {
+        delete process.env[name];
+    }
+    Object.assign(process.env, environment);
+}
+
+/**
+ * Runs `body` with this process made a program's (the SDK spawns the binary from it): `directory`
+ * the working directory (where a relative key file lands), `directory/home` an empty HOME, the
+ * environment `scrubbedEnvironment`'s plus `extra`. Everything is put back afterwards, and the
+ * SDK's children are stopped.
+ */
+async function inProgramEnvironment(directory, extra, body) {
+    const savedEnvironment = { ...process.env };
+    const savedDirectory = process.cwd();
+    fs.mkdirSync(path.join(directory, "home"), { recursive: true });
+    const environment = scrubbedEnvironment(path.join(directory, "home"), extra);
+    process.chdir(directory);
+    replaceEnvironment(environment);
+    try {
+        return await body();
+    } finally {
+        process.chdir(savedDirectory);
+        replaceEnvironment(savedEnvironment);
+        stopSdkProcess();
+    }
+}
+
 /** Stops the provider binary the SDK started in this process (tests that run a provider in-process). */
 function stopSdkProcess() {
     const bridge = require(path.join(sdkPackage, "bin", "bridge.js"));
@@ -524,6 +554,39 @@ function loadProvider(serialized) {
     return requireFromString(serialized).handler();
 }
 
+/**
+ * The engine's and the provider host's part for each registration of a program under mocks, as a
+ * deployment would do it: the `__provider` our SDK registered is loaded as the host loads it and
+ * configured once with the stack `config`, then its check and create run (the real binary). Set
+ * the returned `onResource` as `mockState.onResource`; `created` lists `[type, id]`.
+ */
+function engineAndHostInAMock(config) {
+    const providers = new Map();
+    const created = [];
+    const onResource = async (args) => {
+        assert.match(args.type, /^pulumi-nodejs:dynamic\/alicloud-kms:/);
+        // The engine sends no secrets to a dynamic provider host (it does not accept them).
+        const news = stripSecrets(args.inputs);
+        let provider = providers.get(news.__provider);
+        if (provider === undefined) {
+            provider = loadProvider(news.__provider);
+            await provider.configure({ config: dynamicProviderConfig(config) });
+            providers.set(news.__provider, provider);
+        }
+        const checked = await provider.check({}, news);
+        assert.deepEqual(checked.failures, []);
+        const result = await provider.create(checked.inputs);
+        created.push([args.type, result.id]);
+        return { id: result.id, state: result.outs };
+    };
+    return { onResource, created };
+}
+
+/** Waits until every registration a program made has been answered (Pulumi's own RPC queue). */
+function waitForRegistrations() {
+    return require(path.join(pulumiDirectory, "runtime", "settings.js")).waitForRPCs();
+}
+
 /** The Config class the Node host hands to `configure`. */
 function dynamicProviderConfig(config) {
     const { Config } = require(path.join(pulumiDirectory, "cmd", "dynamic-provider", "config.js"));
@@ -532,11 +595,15 @@ function dynamicProviderConfig(config) {
 
 module.exports = {
     DiffChanges,
+    demoAccessKeyId,
+    demoAccessKeySecret,
     grpcStatus: grpc.status,
     Emulator,
     Engine,
     ProviderHost,
     dynamicProviderConfig,
+    engineAndHostInAMock,
+    inProgramEnvironment,
     installMocks,
     isSecret,
     loadProvider,
@@ -550,6 +617,7 @@ module.exports = {
     resourceInitFailure,
     scrubbedEnvironment,
     secret,
+    stack,
     stackConfig,
     stopSdkProcess,
     stripSecrets,
@@ -557,5 +625,6 @@ module.exports = {
     unknown,
     urnOf,
     valueOf,
+    waitForRegistrations,
     withoutProvider,
 };

@@ -88,8 +88,10 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.match(inputs.__provider, /"pulumi-alicloud-kms\/bin\/bridge"/);
         assert.doesNotMatch(inputs.__provider, /child_process|readline/);
         assert.deepEqual(withoutProvider(inputs), {
-            // The resource name, which check needs for auto-naming (the host sends it no URN).
+            // The resource name and the stack, which check needs for auto-naming (the host sends
+            // it no URN).
             __resourceName: "key",
+            __stack: `${harness.project}/${harness.stack}`,
             aapName: "terraform-example",
             password: secret(password),
             notBefore,
@@ -188,7 +190,7 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.equal(fs.existsSync(path.join(directory, "private_key_data_file.txt")), false);
     });
 
-    test("a changed client key input replaces it, the new key first", async () => {
+    test("a replacement that keeps the key file deletes the old key first", async () => {
         const { urn, inputs } = await harness.register(sdk.ClientKey, "rotated", clientKeyArgs("engine-keys", "./rotated.json"));
         const old = await deploy(urn, inputs);
 
@@ -198,25 +200,47 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.deepEqual(aapDiff.replaces, ["aapName"]);
 
         const newPassword = await harness.register(sdk.ClientKey, "rotated", clientKeyArgs("engine-keys", "./rotated.json", "Rotated-Passw0rd"));
-        const checked = await engine.check(urn, old.inputs, newPassword.inputs);
+        // The engine calls check again without olds before it replaces.
+        const checked = await engine.check(urn, {}, newPassword.inputs);
         const diff = await engine.diff(urn, old.id, old.inputs, old.outputs, checked.inputs);
         assert.equal(diff.changes, DiffChanges.DIFF_SOME);
         assert.deepEqual(diff.replaces, ["password"]);
-        assert.equal(diff.deleteBeforeReplace, false);
+        // The same key file: a create refuses to replace the file of a live key (its only private
+        // key), so the host passes on that the old key must go first.
+        assert.equal(diff.deleteBeforeReplace, true);
 
+        // The engine's order for deleteBeforeReplace: delete the old key (its file goes with it),
+        // then create the new one.
+        await engine.delete(urn, old.id, old.inputs, old.outputs);
+        assert.equal(fs.existsSync(path.join(directory, "rotated.json")), false);
         const replacement = await engine.create(urn, checked.inputs);
         assert.notEqual(replacement.id, old.id);
         assert.ok(harness.isSecret(replacement.outputs.password));
+        // The file ends with the new key, and no old key is left in KMS.
         assert.equal(keyFile("rotated.json").KeyId, replacement.id);
-        await engine.delete(urn, old.id, old.inputs, old.outputs);
         const keys = await emulator.clientKeys();
         assert.equal(keys.has(old.id), false);
         assert.equal(keys.has(replacement.id), true);
-        // The file holds the new key, so deleting the old one left it alone.
-        assert.equal(keyFile("rotated.json").KeyId, replacement.id);
 
         await engine.delete(urn, replacement.id, checked.inputs, replacement.outputs);
         assert.equal(fs.existsSync(path.join(directory, "rotated.json")), false);
+    });
+
+    test("a replacement with a new key file creates the new key first", async () => {
+        const { urn, inputs } = await harness.register(sdk.ClientKey, "moved", clientKeyArgs("engine-keys", "./moved-old.json"));
+        const old = await deploy(urn, inputs);
+        const moved = await harness.register(sdk.ClientKey, "moved", clientKeyArgs("engine-keys", "./moved-new.json"));
+        const checked = await engine.check(urn, {}, moved.inputs);
+        const diff = await engine.diff(urn, old.id, old.inputs, old.outputs, checked.inputs);
+        assert.deepEqual(diff.replaces, ["privateKeyDataFile"]);
+        assert.equal(diff.deleteBeforeReplace, false);
+        // Create-before-delete, as the engine replaces by default.
+        const replacement = await engine.create(urn, checked.inputs);
+        assert.equal(keyFile("moved-new.json").KeyId, replacement.id);
+        await engine.delete(urn, old.id, old.inputs, old.outputs);
+        assert.equal((await emulator.clientKeys()).has(old.id), false);
+        assert.equal(fs.existsSync(path.join(directory, "moved-old.json")), false);
+        await engine.delete(urn, replacement.id, checked.inputs, replacement.outputs);
     });
 
     test("refresh finds a client key deleted out of band", async () => {
@@ -312,5 +336,34 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.equal(read.outputs.createTime, (await emulator.clientKeys()).get(failure.id).create_time);
         await engine.delete(urn, failure.id, inputs, read.outputs);
         assert.equal((await emulator.clientKeys()).has(failure.id), false);
+    });
+    test("a taken name advises the import option, not `pulumi import`", async () => {
+        const first = await harness.register(sdk.NetworkRule, "taken-first", { networkRuleName: "engine-taken", sourcePrivateIps: ["10.1.0.0/16"] });
+        const deployed = await deploy(first.urn, first.inputs);
+        try {
+            const { urn, inputs } = await harness.register(sdk.NetworkRule, "taken-second", { networkRuleName: "engine-taken", sourcePrivateIps: ["10.2.0.0/16"] });
+            const checked = await engine.check(urn, {}, inputs);
+            await assert.rejects(engine.create(urn, checked.inputs), (error) => {
+                assert.match(error.details, /a network rule named engine-taken already exists/);
+                assert.ok(error.details.includes('adopt it with the `import` resource option (`{ import: "engine-taken" }`)'), error.details);
+                assert.ok(!error.details.includes("pulumi import"), error.details);
+                return true;
+            });
+        } finally {
+            await engine.delete(first.urn, deployed.id, deployed.inputs, deployed.outputs);
+        }
+    });
+
+    test("contradictory provider settings fail the preview naming providerSettings", async () => {
+        const providerSettings = { accessKey: "LTAI-other", secretKey: "other-secret", credentialsUri: "http://127.0.0.1:9/credentials" };
+        const { urn, inputs } = await harness.register(sdk.NetworkRule, "two-credentials", { sourcePrivateIps: ["10.3.0.0/16"] }, { providerSettings });
+        await assert.rejects(engine.check(urn, {}, inputs), (error) => {
+            assert.match(error.details, /invalid providerSettings: /);
+            assert.match(error.details, /credentialsUri/);
+            assert.match(error.details, /fix the providerSettings of this resource/);
+            assert.ok(!error.details.includes("alicloud-kms:config") && !error.details.includes("the provider config"), error.details);
+            assert.ok(!error.details.includes("other-secret"));
+            return true;
+        });
     });
 });

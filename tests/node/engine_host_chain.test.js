@@ -64,9 +64,14 @@ describe("the Node dynamic-provider host runs our NetworkRule and Policy", () =>
     test("network rule: auto-named create, no change, update in place, refresh, import, replace, delete", async () => {
         const first = await harness.register(sdk.NetworkRule, "office", { sourcePrivateIps: ["10.0.0.1", "192.168.0.0/24"], description: "d" });
         const { urn } = first;
+        // The preview checks first (a dynamic-provider host is never asked to preview a create:
+        // the checked inputs are what the preview shows), with a value not known yet.
+        const preview = await engine.check(urn, {}, { ...first.inputs, description: harness.unknown });
         const deployed = await deploy(urn, first.inputs);
-        // Auto-named from the resource name, which our SDK passes along (the host sends no URN).
+        // Auto-named from the stack and the resource name, which our SDK passes along (the host
+        // sends no URN), and the same name the preview showed.
         assert.match(deployed.id, /^office-[0-9a-f]{7}$/);
+        assert.equal(preview.inputs.networkRuleName, deployed.id);
         const name = deployed.id;
         assert.deepEqual(withoutProvider(deployed.outputs), { networkRuleName: name, sourcePrivateIps: ["10.0.0.1", "192.168.0.0/24"], description: "d" });
         assert.deepEqual((await networkRules()).get(name).source_private_ip, ["10.0.0.1", "192.168.0.0/24"]);
@@ -194,7 +199,8 @@ describe("the Node dynamic-provider host runs our NetworkRule and Policy", () =>
         const point = await deploy(pointProgram.urn, pointProgram.inputs);
 
         await assert.rejects(engine.delete(policy.urn, policy.id, policy.inputs, policy.outputs), (error) => {
-            assert.match(error.details, /Rejected\.ResourceInUse/);
+            // The provider's own check: KMS would have deleted it.
+            assert.match(error.details, /still in use by the application access points engine-bound-aap/);
             assert.match(error.details, /remove the policy from the policies of those access points \(or delete them\) first/);
             return true;
         });

@@ -24,100 +24,70 @@ test("the seed example's chain runs end to end from a TypeScript program", async
     assert.ok(program && fs.existsSync(program), "KMS_SDK_NODEJS_SEED_PROGRAM must name the compiled seed program");
     const directory = harness.programDirectory("node-program-");
     const emulator = await harness.Emulator.start(path.join(directory, "kms-emulator.log"));
-    const savedEnvironment = { ...process.env };
-    const savedDirectory = process.cwd();
     try {
         // The SDK spawns the binary from this process: it inherits the working directory (a
         // relative key file lands there) and an environment without outer credentials.
-        const environment = harness.scrubbedEnvironment(path.join(directory, "home"));
-        process.chdir(directory);
-        for (const key of Object.keys(process.env)) {
-            delete process.env[key];
-        }
-        Object.assign(process.env, environment);
+        await harness.inProgramEnvironment(directory, {}, async () => {
+            const { onResource, created } = harness.engineAndHostInAMock(harness.stackConfig(emulator));
+            harness.mockState.onResource = onResource;
+            await harness.installMocks();
 
-        const config = harness.stackConfig(emulator);
-        const providers = new Map();
-        const created = [];
-        harness.mockState.onResource = async (args) => {
-            assert.match(args.type, /^pulumi-nodejs:dynamic\/alicloud-kms:/);
-            // The engine sends no secrets to a dynamic provider host (it does not accept them).
-            const news = harness.stripSecrets(args.inputs);
-            let provider = providers.get(news.__provider);
-            if (provider === undefined) {
-                provider = harness.loadProvider(news.__provider);
-                await provider.configure({ config: harness.dynamicProviderConfig(config) });
-                providers.set(news.__provider, provider);
+            const outputs = require(program);
+            const values = {};
+            for (const [name, output] of Object.entries(outputs)) {
+                values[name] = await harness.valueOf(output);
             }
-            const checked = await provider.check({}, news);
-            assert.deepEqual(checked.failures, []);
-            const result = await provider.create(checked.inputs);
-            created.push([args.type, result.id]);
-            return { id: result.id, state: result.outs };
-        };
-        await harness.installMocks();
+            const passwordIsSecret = await outputs.clientKeyPassword.isSecret;
 
-        const outputs = require(program);
-        const values = {};
-        for (const [name, output] of Object.entries(outputs)) {
-            values[name] = await harness.valueOf(output);
-        }
-        const passwordIsSecret = await outputs.clientKeyPassword.isSecret;
+            assert.deepEqual(created.map(([type]) => type), [
+                "pulumi-nodejs:dynamic/alicloud-kms:NetworkRule",
+                "pulumi-nodejs:dynamic/alicloud-kms:Policy",
+                "pulumi-nodejs:dynamic/alicloud-kms:ApplicationAccessPoint",
+                "pulumi-nodejs:dynamic/alicloud-kms:ClientKey",
+            ]);
+            assert.match(values.clientKeyId, /^KAAP\./);
+            // The rule's name was generated from its resource name, and fed the policy's rules.
+            assert.match(values.networkRuleName, /^networkRule-[0-9a-f]{7}$/);
+            assert.deepEqual(values, {
+                networkRuleName: values.networkRuleName,
+                networkRuleSourcePrivateIps: ["10.10.10.10/24", "192.168.17.13", "100.177.24.254"],
+                policyName: "terraform-example-policy",
+                policyAccessControlRules: JSON.stringify({ NetworkRules: [values.networkRuleName] }),
+                policyKmsInstanceId: "kst-hzz634e67d126u9p9example",
+                accessPointId: "terraform-example",
+                accessPointName: "terraform-example",
+                accessPointPolicies: ["terraform-example-policy"],
+                accessPointDescription: "aa",
+                clientKeyId: values.clientKeyId,
+                clientKeyAapName: "terraform-example",
+                clientKeyNotBefore: "2023-09-01T14:11:22Z",
+                clientKeyNotAfter: "2028-09-01T14:11:22Z",
+                clientKeyCreateTime: values.clientKeyCreateTime,
+                clientKeyPrivateKeyDataFile: "./private_key_data_file.txt",
+                clientKeyPassword: password,
+            });
+            // The binary returns the password as a secret, so the program's output is one.
+            assert.equal(passwordIsSecret, true);
 
-        assert.deepEqual(created.map(([type]) => type), [
-            "pulumi-nodejs:dynamic/alicloud-kms:NetworkRule",
-            "pulumi-nodejs:dynamic/alicloud-kms:Policy",
-            "pulumi-nodejs:dynamic/alicloud-kms:ApplicationAccessPoint",
-            "pulumi-nodejs:dynamic/alicloud-kms:ClientKey",
-        ]);
-        assert.match(values.clientKeyId, /^KAAP\./);
-        // The rule's name was generated from its resource name, and fed the policy's rules.
-        assert.match(values.networkRuleName, /^networkRule-[0-9a-f]{7}$/);
-        assert.deepEqual(values, {
-            networkRuleName: values.networkRuleName,
-            networkRuleSourcePrivateIps: ["10.10.10.10/24", "192.168.17.13", "100.177.24.254"],
-            policyName: "terraform-example-policy",
-            policyAccessControlRules: JSON.stringify({ NetworkRules: [values.networkRuleName] }),
-            policyKmsInstanceId: "kst-hzz634e67d126u9p9example",
-            accessPointId: "terraform-example",
-            accessPointName: "terraform-example",
-            accessPointPolicies: ["terraform-example-policy"],
-            accessPointDescription: "aa",
-            clientKeyId: values.clientKeyId,
-            clientKeyAapName: "terraform-example",
-            clientKeyNotBefore: "2023-09-01T14:11:22Z",
-            clientKeyNotAfter: "2028-09-01T14:11:22Z",
-            clientKeyCreateTime: values.clientKeyCreateTime,
-            clientKeyPrivateKeyDataFile: "./private_key_data_file.txt",
-            clientKeyPassword: password,
+            const key = (await emulator.clientKeys()).get(values.clientKeyId);
+            assert.equal(key.aap_name, "terraform-example");
+            assert.equal(key.create_time, values.clientKeyCreateTime);
+            const point = (await emulator.accessPoints()).get("terraform-example");
+            assert.deepEqual([point.policies, point.description], [["terraform-example-policy"], "aa"]);
+            const { body: policies } = await emulator.control("GET", "policies");
+            assert.deepEqual(policies.policies.map((stored) => [stored.name, stored.network_rules]), [
+                ["terraform-example-policy", [values.networkRuleName]],
+            ]);
+            const { body: rules } = await emulator.control("GET", "network-rules");
+            assert.deepEqual(rules.network_rules.map((stored) => stored.name), [values.networkRuleName]);
+
+            const keyFile = path.join(directory, "private_key_data_file.txt");
+            assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
+            const written = JSON.parse(fs.readFileSync(keyFile, "utf8"));
+            assert.equal(written.KeyId, values.clientKeyId);
+            assert.match(written.PrivateKeyData, /^[A-Za-z0-9+/]{1000,}={0,2}$/);
         });
-        // The binary returns the password as a secret, so the program's output is one.
-        assert.equal(passwordIsSecret, true);
-
-        const key = (await emulator.clientKeys()).get(values.clientKeyId);
-        assert.equal(key.aap_name, "terraform-example");
-        assert.equal(key.create_time, values.clientKeyCreateTime);
-        const point = (await emulator.accessPoints()).get("terraform-example");
-        assert.deepEqual([point.policies, point.description], [["terraform-example-policy"], "aa"]);
-        const { body: policies } = await emulator.control("GET", "policies");
-        assert.deepEqual(policies.policies.map((stored) => [stored.name, stored.network_rules]), [
-            ["terraform-example-policy", [values.networkRuleName]],
-        ]);
-        const { body: rules } = await emulator.control("GET", "network-rules");
-        assert.deepEqual(rules.network_rules.map((stored) => stored.name), [values.networkRuleName]);
-
-        const keyFile = path.join(directory, "private_key_data_file.txt");
-        assert.equal(fs.statSync(keyFile).mode & 0o777, 0o600);
-        const written = JSON.parse(fs.readFileSync(keyFile, "utf8"));
-        assert.equal(written.KeyId, values.clientKeyId);
-        assert.match(written.PrivateKeyData, /^[A-Za-z0-9+/]{1000,}={0,2}$/);
     } finally {
-        process.chdir(savedDirectory);
-        for (const key of Object.keys(process.env)) {
-            delete process.env[key];
-        }
-        Object.assign(process.env, savedEnvironment);
-        harness.stopSdkProcess();
         await emulator.stop();
         harness.removeDirectory(directory);
     }

@@ -249,3 +249,17 @@ def test_the_import_option_adopts_an_existing_resource_or_names_the_difference(h
 
     engine.delete(made.urn, made.id, made.inputs, made.outputs)
     assert emulator.access_points() == {}
+
+
+def test_every_package_file_the_readmes_name_is_in_dist() -> None:
+    # What a reader copies into `pip install` / `npm install` must be what scripts/package.sh made.
+    import re
+
+    root = Path(__file__).resolve().parents[2]
+    built = {path.name for path in (root / "dist").iterdir()}
+    named: set[str] = set()
+    for readme in ("README.md", "sdk/python/README.md", "sdk/nodejs/README.md"):
+        named |= set(re.findall(r"pulumi[-_]alicloud[-_]kms[A-Za-z0-9._-]*?(?:\.whl|\.tar\.gz|\.tgz)\b", (root / readme).read_text()))
+    assert {name for name in named if name.endswith(".whl")}, named
+    assert {name for name in named if name.endswith(".tar.gz")} and {name for name in named if name.endswith(".tgz")}, named
+    assert named <= built, f"named in the READMEs but not built: {sorted(named - built)}; dist/ has {sorted(built)}"

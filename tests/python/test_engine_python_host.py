@@ -13,6 +13,7 @@ does not accept them, the secret bit put back on outputs) is modelled in ``engin
 import json
 import stat
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any, Iterator
 
 import grpc
@@ -24,7 +25,7 @@ from pulumi.runtime.rpc import UNKNOWN
 import pulumi_alicloud_kms
 from pulumi_alicloud_kms import application_access_point, client_key
 from conftest import Deployed, Host, deploy, register
-from engine_harness import Emulator, is_secret, secret, without_provider
+from engine_harness import Emulator, Engine, is_secret, scrubbed_environment, secret, start_python_host, without_provider
 
 PASSWORD = "YouPassword123!"
 NOT_BEFORE = "2023-09-01T14:11:22Z"
@@ -73,8 +74,10 @@ def test_the_program_registers_our_pickled_provider_as_a_secret() -> None:
     assert inputs["__provider"] == secret(serialize_provider(client_key._PROVIDER))
     assert inputs["password"] == secret(PASSWORD)
     assert without_provider(inputs) == {
-        # The resource name, which check needs for auto-naming (the host sends it no URN).
+        # The resource name and the stack, which check needs for auto-naming (the host sends it
+        # no URN).
         "__resourceName": "key",
+        "__stack": "engine-test/dev",
         "aap_name": "terraform-example",
         "password": secret(PASSWORD),
         "not_before": NOT_BEFORE,
@@ -181,7 +184,7 @@ def test_client_key_create_writes_the_key_file_then_read_diff_and_delete(host: H
     assert not (host.program_directory / "private_key_data_file.txt").exists()
 
 
-def test_a_changed_client_key_input_replaces_it_new_key_first(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+def test_a_replacement_that_keeps_the_key_file_deletes_the_old_key_first(host: Host, emulator: Emulator, access_point: Deployed) -> None:
     engine = host.engine
     urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "rotated", **client_key_args("engine-keys", "./rotated.json"))
     old = deploy(engine, urn, inputs)
@@ -192,25 +195,47 @@ def test_a_changed_client_key_input_replaces_it_new_key_first(host: Host, emulat
     assert list(diff.replaces) == ["aap_name"]
 
     _, _, new_password = register(pulumi_alicloud_kms.ClientKey, "rotated", **client_key_args("engine-keys", "./rotated.json", password="Rotated-Passw0rd"))
-    checked = engine.check(urn, old.inputs, new_password)
+    # The engine calls check again without olds before it replaces.
+    checked = engine.check(urn, {}, new_password)
     diff = engine.diff(urn, old.id, old.inputs, old.outputs, checked.inputs)
     assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
     assert list(diff.replaces) == ["password"]
-    assert diff.deleteBeforeReplace is False
+    # The same key file: a create refuses to replace the file of a live key (its only private
+    # key), so the host passes on that the old key must go first.
+    assert diff.deleteBeforeReplace is True
 
-    # Create-before-delete, as the engine replaces by default.
+    # The engine's order for deleteBeforeReplace: delete the old key (its file goes with it), then
+    # create the new one.
+    engine.delete(urn, old.id, old.inputs, old.outputs)
+    assert not (host.program_directory / "rotated.json").exists()
     new_id, new_outputs = engine.create(urn, checked.inputs)
     assert new_id != old.id
     assert is_secret(new_outputs["password"])
+    # The file ends with the new key, and no old key is left in KMS.
     assert key_file(host, "rotated.json")["KeyId"] == new_id
-    engine.delete(urn, old.id, old.inputs, old.outputs)
     keys = emulator.client_keys()
     assert old.id not in keys and new_id in keys
-    # The file holds the new key, so deleting the old one left it alone.
-    assert key_file(host, "rotated.json")["KeyId"] == new_id
 
     engine.delete(urn, new_id, checked.inputs, new_outputs)
     assert not (host.program_directory / "rotated.json").exists()
+
+
+def test_a_replacement_with_a_new_key_file_creates_the_new_key_first(host: Host, emulator: Emulator, access_point: Deployed) -> None:
+    engine = host.engine
+    urn, _, inputs = register(pulumi_alicloud_kms.ClientKey, "moved", **client_key_args("engine-keys", "./moved-old.json"))
+    old = deploy(engine, urn, inputs)
+    _, _, moved = register(pulumi_alicloud_kms.ClientKey, "moved", **client_key_args("engine-keys", "./moved-new.json"))
+    checked = engine.check(urn, {}, moved)
+    diff = engine.diff(urn, old.id, old.inputs, old.outputs, checked.inputs)
+    assert list(diff.replaces) == ["private_key_data_file"]
+    assert diff.deleteBeforeReplace is False
+    # Create-before-delete, as the engine replaces by default.
+    new_id, new_outputs = engine.create(urn, checked.inputs)
+    assert key_file(host, "moved-new.json")["KeyId"] == new_id
+    engine.delete(urn, old.id, old.inputs, old.outputs)
+    assert old.id not in emulator.client_keys()
+    assert not (host.program_directory / "moved-old.json").exists()
+    engine.delete(urn, new_id, checked.inputs, new_outputs)
 
 
 def test_refresh_finds_a_client_key_deleted_out_of_band(host: Host, emulator: Emulator, access_point: Deployed) -> None:
@@ -240,6 +265,7 @@ def test_a_kms_error_reaches_the_engine_with_the_binarys_message(host: Host, acc
     assert "Forbidden.ResourceNotFound" in error.details()
     assert "RequestId" in error.details()
     assert PASSWORD not in error.details()
+    assert_message_alone(error.details())
     assert not (host.program_directory / "orphan.json").exists()
 
 
@@ -293,10 +319,94 @@ def test_a_client_key_whose_read_back_failed_is_kept_for_a_refresh_to_complete(h
     stderr = host.process.stderr()
     assert f"error: ClientKey {deployed.id} was created but is not fully initialised" in stderr
     assert "GetClientKey" in stderr and "pulumi refresh" in stderr
-    assert PASSWORD not in stderr
+    assert PASSWORD not in stderr and "Traceback" not in stderr
 
     read_id, read_outputs, _ = host.engine.read(urn, deployed.id, deployed.outputs, deployed.inputs)
     assert read_id == deployed.id
     assert read_outputs["create_time"] == emulator.client_keys()[deployed.id]["create_time"]
     host.engine.delete(urn, deployed.id, deployed.inputs, read_outputs)
     assert deployed.id not in emulator.client_keys()
+
+
+def assert_message_alone(details: str) -> None:
+    """What the engine shows: the provider's message, without the host's or the SDK's frames."""
+    assert "Traceback" not in details and 'File "' not in details, details
+    assert "pulumi_alicloud_kms" not in details and "__main__.py" not in details, details
+
+
+def test_a_taken_name_advises_the_import_option_with_the_message_alone(host: Host, emulator: Emulator) -> None:
+    first_urn, _, first = register(pulumi_alicloud_kms.NetworkRule, "taken-first", network_rule_name="engine-taken", source_private_ips=["10.1.0.0/16"])
+    deployed = deploy(host.engine, first_urn, first)
+    try:
+        urn, _, inputs = register(pulumi_alicloud_kms.NetworkRule, "taken-second", network_rule_name="engine-taken", source_private_ips=["10.2.0.0/16"])
+        checked = host.engine.check(urn, {}, inputs)
+        with pytest.raises(grpc.RpcError) as raised:
+            host.engine.create(urn, checked.inputs)
+        details: str = raised.value.details()  # type: ignore[attr-defined]
+        assert "a network rule named engine-taken already exists" in details
+        assert 'adopt it with the `import_` resource option (`opts=pulumi.ResourceOptions(import_="engine-taken")`)' in details
+        assert "pulumi import" not in details
+        assert_message_alone(details)
+    finally:
+        host.engine.delete(first_urn, deployed.id, deployed.inputs, deployed.outputs)
+
+
+def test_contradictory_provider_settings_fail_the_preview_naming_provider_settings(host: Host) -> None:
+    settings = pulumi_alicloud_kms.ProviderSettings(access_key="LTAI-other", secret_key="other-secret", credentials_uri="http://127.0.0.1:9/credentials")
+    urn, _, inputs = register(pulumi_alicloud_kms.NetworkRule, "two-credentials", source_private_ips=["10.3.0.0/16"], provider_settings=settings)
+    with pytest.raises(grpc.RpcError) as raised:
+        host.engine.check(urn, {}, inputs)
+    details: str = raised.value.details()  # type: ignore[attr-defined]
+    assert "invalid provider_settings: " in details, details
+    assert "credentials_uri" in details and "access_key" in details and "fix the provider_settings of this resource" in details
+    for schema_name in ("credentialsUri", "accessKey", "alicloud-kms:config", "the provider config"):
+        assert schema_name not in details, details
+    assert "other-secret" not in details
+    assert_message_alone(details)
+
+
+def test_update_and_delete_errors_reach_the_engine_as_the_message_alone(host: Host, emulator: Emulator) -> None:
+    urn, _, inputs = register(pulumi_alicloud_kms.ApplicationAccessPoint, "faulty", application_access_point_name="engine-faulty", policies=["aa"])
+    deployed = deploy(host.engine, urn, inputs)
+    changed = host.engine.check(urn, deployed.inputs, {**inputs, "description": "changed"}).inputs
+    for action in ("UpdateApplicationAccessPoint", "DeleteApplicationAccessPoint"):
+        assert emulator.control("PUT", f"faults/{action}", {"server_error_ratio": 1.0})[0] == 200
+    try:
+        with pytest.raises(grpc.RpcError) as update:
+            host.engine.update(urn, deployed.id, deployed.inputs, deployed.outputs, changed)
+        with pytest.raises(grpc.RpcError) as delete:
+            host.engine.delete(urn, deployed.id, deployed.inputs, deployed.outputs)
+    finally:
+        for action in ("UpdateApplicationAccessPoint", "DeleteApplicationAccessPoint"):
+            assert emulator.control("DELETE", f"faults/{action}")[0] == 200
+    for raised, action in ((update, "UpdateApplicationAccessPoint"), (delete, "DeleteApplicationAccessPoint")):
+        details: str = raised.value.details()  # type: ignore[attr-defined]
+        assert action in details and "RequestId" in details, details
+        assert_message_alone(details)
+    host.engine.delete(urn, deployed.id, deployed.inputs, deployed.outputs)
+
+
+def test_a_preview_without_any_credentials_warns_naming_where_it_looked(emulator: Emulator, tmp_path: Path) -> None:
+    # Another host, whose stack config names the emulator but no credential, in an environment
+    # without any (an empty HOME): the first check warns, in Python's terms for a resource's own
+    # settings, and nothing is created or fetched.
+    (tmp_path / "home").mkdir()
+    (tmp_path / "program").mkdir()
+    process = start_python_host(tmp_path / "program", scrubbed_environment(tmp_path / "home"), tmp_path / "host.stderr")
+    try:
+        engine = Engine(process.stub, "pulumi-python")
+        engine.configure({"alicloud-kms:endpoint": emulator.address, "alicloud-kms:protocol": "HTTP"})
+        urn, _, inputs = register(pulumi_alicloud_kms.NetworkRule, "no-credentials", source_private_ips=["10.4.0.0/16"])
+        assert engine.check(urn, {}, inputs).failures == []
+        settings = pulumi_alicloud_kms.ProviderSettings(region="cn-shanghai")
+        urn, _, inputs = register(pulumi_alicloud_kms.NetworkRule, "own-no-credentials", source_private_ips=["10.5.0.0/16"], provider_settings=settings)
+        assert engine.check(urn, {}, inputs).failures == []
+        stderr = process.stderr()
+        warnings = [line for line in stderr.splitlines() if "no alibaba cloud credentials will be found" in line]
+        assert len(warnings) == 2, stderr
+        stack, own = warnings
+        assert stack.startswith("warning: ") and "the provider config (accessKey and secretKey" in stack, stack
+        assert "/home/.aliyun/config.json (absent)" in stack and "ALIBABA_CLOUD_ACCESS_KEY_ID" in stack
+        assert "provider_settings (access_key and secret_key" in own and "accessKey" not in own, own
+    finally:
+        process.stop()

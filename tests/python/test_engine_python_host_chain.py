@@ -15,6 +15,7 @@ import grpc
 import pulumi
 import pytest
 from pulumi.runtime.proto import provider_pb2
+from pulumi.runtime.rpc import UNKNOWN
 
 import pulumi_alicloud_kms
 from conftest import Host, deploy, register
@@ -34,9 +35,14 @@ def rules_json(*names: str) -> str:
 def test_network_rule_auto_named_updated_refreshed_imported_replaced_and_deleted(host: Host, emulator: Emulator) -> None:
     engine = host.engine
     urn, _, inputs = register(pulumi_alicloud_kms.NetworkRule, "office", source_private_ips=["10.0.0.1", "192.168.0.0/24"], description="d")
+    # The preview checks first (a dynamic-provider host is never asked to preview a create: the
+    # checked inputs are what the preview shows), with a value not known yet.
+    preview = engine.check(urn, {}, {**inputs, "description": UNKNOWN})
     deployed = deploy(engine, urn, inputs)
-    # Auto-named from the resource name, which our SDK passes along (the host sends no URN).
+    # Auto-named from the stack and the resource name, which our SDK passes along (the host sends
+    # no URN), and the same name the preview showed.
     assert re.fullmatch(r"office-[0-9a-f]{7}", deployed.id), deployed.id
+    assert preview.inputs["network_rule_name"] == deployed.id
     name = deployed.id
     assert without_provider(deployed.outputs) == {"network_rule_name": name, "source_private_ips": ["10.0.0.1", "192.168.0.0/24"], "description": "d"}
     rules = {rule["name"]: rule for rule in emulator.control("GET", "network-rules")[1]["network_rules"]}
@@ -178,7 +184,8 @@ def test_a_policy_still_bound_to_an_access_point_is_kept_and_the_engine_learns_w
     with pytest.raises(grpc.RpcError) as raised:
         engine.delete(policy_urn, policy.id, policy.inputs, policy.outputs)
     error: Any = raised.value
-    assert "Rejected.ResourceInUse" in error.details()
+    # The provider's own check: KMS would have deleted it.
+    assert "still in use by the application access points engine-bound-aap" in error.details()
     assert "remove the policy from the policies of those access points (or delete them) first" in error.details()
     assert "engine-bound" in policies(emulator)
 

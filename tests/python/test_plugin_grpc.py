@@ -393,22 +393,35 @@ def test_errors_are_statuses_with_the_messages_of_the_json_rpc_protocol(session:
         assert error.details() == json_rpc_error(method, params)["message"], method
 
 
-def test_a_kms_refusal_says_what_to_do_and_names_the_request(session: Session, emulator: Emulator) -> None:
+def test_refusals_say_what_to_do_and_leave_the_engine_nothing_to_guess(session: Session, emulator: Emulator) -> None:
     engine = session.engine
     policy = engine.deploy(
         POLICY,
         "bound",
-        {"policyName": "plugin-bound", "kmsInstanceId": "kst-1", "permissions": [KEY_USER], "resources": ["key/*"], "accessControlRules": json.dumps({"NetworkRules": []})},
+        {"policyName": "plugin-bound", "kmsInstanceId": "kst-1", "permissions": [KEY_USER], "resources": ["key/*"],
+         "accessControlRules": json.dumps({"NetworkRules": []})},
     )
     point = engine.deploy(ACCESS_POINT, "bound-aap", {"applicationAccessPointName": "plugin-bound-aap", "policies": ["plugin-bound"]})
+    # The provider's own refusal: a policy an access point still lists is kept. Well understood
+    # (nothing was deleted), so not a code that leaves the engine guessing.
     with pytest.raises(grpc.RpcError) as raised:
         engine.delete(policy)
-    refusal: Any = raised.value
-    # Well understood (the policy is kept), so not a code that leaves the engine guessing.
-    assert refusal.code() == grpc.StatusCode.FAILED_PRECONDITION
-    assert "Rejected.ResourceInUse" in refusal.details() and "requestId=" in refusal.details()
-    assert "remove the policy from the policies of those access points (or delete them) first" in refusal.details()
+    in_use: Any = raised.value
+    assert in_use.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert "still in use by the application access points plugin-bound-aap" in in_use.details()
     assert "plugin-bound" in names(emulator, "policies", "policies")
+
+    # KMS's refusal: the service's code, its advice and the RequestId; nothing was created.
+    keys_before = set(emulator.client_keys())
+    news = {**program("unused")[3][2], "aapName": "plugin-no-such-aap", "privateKeyDataFile": "./refused.json"}
+    with pytest.raises(grpc.RpcError) as raised:
+        engine.create(CLIENT_KEY, "refused", engine.checked(CLIENT_KEY, "refused", news))
+    refusal: Any = raised.value
+    assert refusal.code() == grpc.StatusCode.FAILED_PRECONDITION, refusal
+    assert "requestId=" in refusal.details() and "plugin-no-such-aap" in refusal.details(), refusal.details()
+    assert set(emulator.client_keys()) == keys_before
+    assert not (session.program / "refused.json").exists()
+
     engine.delete(point)
     engine.delete(policy)
 

@@ -11,50 +11,21 @@ program sees, the key file and the emulator's state are checked.
 
 import base64
 import json
-import os
 import re
 import stat
 from pathlib import Path
 from typing import Any, Iterator, NamedTuple
 
-import dill
 import pulumi
-import pulumi.dynamic
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import pkcs12
 
 import pulumi_alicloud_kms
 from pulumi_alicloud_kms import _provider
-from engine_harness import PROJECT, Emulator, RecordingMocks, run_program, scrubbed_environment, stack_config, strip_secrets
+from engine_harness import EngineAndHostInAMock, Emulator, RecordingMocks, enter_program_environment, run_program, stack_config
 
 PASSWORD = "YouPassword123!"
-
-
-class EngineAndHostInAMock:
-    """Answers each dynamic resource registration by running its provider, as a deployment would."""
-
-    def __init__(self, config: dict[str, Any]) -> None:
-        self.config = config
-        self.providers: dict[str, pulumi.dynamic.ResourceProvider] = {}
-        self.created: list[tuple[str, str]] = []
-
-    def __call__(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
-        assert args.typ.startswith("pulumi-python:dynamic/alicloud-kms:"), args.typ
-        # The engine sends no secrets to a dynamic provider host (it does not accept them).
-        news = strip_secrets(dict(args.inputs))
-        serialized = news["__provider"]
-        provider = self.providers.get(serialized)
-        if provider is None:
-            provider = dill.loads(base64.b64decode(serialized))
-            provider.configure(pulumi.dynamic.ConfigureRequest(pulumi.dynamic.Config(strip_secrets(self.config), PROJECT)))
-            self.providers[serialized] = provider
-        checked = provider.check({}, news)
-        if checked.failures:
-            raise ValueError(f"check failed: {[(failure.property, failure.reason) for failure in checked.failures]}")
-        created = provider.create(checked.inputs)
-        self.created.append((args.typ, created.id))
-        return created.id, created.outs or {}
 
 
 class Chain(NamedTuple):
@@ -104,14 +75,7 @@ def program_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
     lands here), and an environment without outer credentials. The SDK's shared child is
     stopped afterwards.
     """
-    (tmp_path / "home").mkdir()
-    environment = scrubbed_environment(tmp_path / "home")
-    for name in list(os.environ):
-        if name not in environment:
-            monkeypatch.delenv(name)
-    for name, value in environment.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.chdir(tmp_path)
+    enter_program_environment(monkeypatch, tmp_path)
     try:
         yield tmp_path
     finally:

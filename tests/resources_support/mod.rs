@@ -7,7 +7,7 @@
 
 // The child-process layer is shared with the protocol tests; see its module comment.
 #[path = "../common/process.rs"]
-mod process;
+pub mod process;
 
 pub mod accounting;
 mod faults;
@@ -20,7 +20,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 
-use alicloud_kms_provider::provider::kms_options::TEST_RETRY_DELAY_VARIABLE;
+use alicloud_kms_provider::provider::kms_options::{
+    TEST_RETRY_DELAY_VARIABLE, TEST_SETTLE_DELAY_VARIABLE,
+};
 use kms_emulator::{Config, Emulator};
 use process::{parse_stdout_line, ProviderProcess};
 use serde_json::{json, Value};
@@ -92,8 +94,9 @@ pub struct ProviderSession {
 }
 
 impl ProviderSession {
-    /// Starts the binary in `working_directory`, with the test hooks on, short retry waits, no
-    /// settings from the machine, and `environment` on top.
+    /// Starts the binary in `working_directory`, with the test hooks on, short retry waits, a
+    /// short settle delay after a lost create (50 ms), no settings from the machine, and
+    /// `environment` on top.
     pub fn start(working_directory: &Path, environment: &[(&str, &str)]) -> ProviderSession {
         ProviderSession::start_command(ProviderProcess::command(), working_directory, environment)
     }
@@ -107,6 +110,7 @@ impl ProviderSession {
         command
             .current_dir(working_directory)
             .env(TEST_RETRY_DELAY_VARIABLE, "20")
+            .env(TEST_SETTLE_DELAY_VARIABLE, "50")
             // Credentials come from the provider config in these tests, never from the machine.
             .env("HOME", working_directory);
         for name in MACHINE_SETTINGS {

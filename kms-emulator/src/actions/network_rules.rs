@@ -5,7 +5,6 @@ use serde_json::{json, Value};
 use super::{page, ActionOutput, Service};
 use crate::error::ApiError;
 use crate::params::Params;
-use crate::rules;
 use crate::store::{in_creation_order, NetworkRule};
 use crate::validation::{
     check_name, compact_json_list, optional, paging, required, source_private_ips,
@@ -99,19 +98,7 @@ pub(super) fn delete(service: &Service<'_>, params: &Params) -> Result<ActionOut
     if !store.network_rules.contains_key(name) {
         return Err(ApiError::resource_not_found(KIND, name));
     }
-    if rules::REJECT_DELETING_NAMED_NETWORK_RULE {
-        if let Some(user) = store
-            .policies
-            .values()
-            .find(|policy| policy.network_rules.iter().any(|rule| rule == name))
-        {
-            return Err(ApiError::resource_in_use(
-                KIND,
-                name,
-                &format!("is used by policy \"{}\"", user.name),
-            ));
-        }
-    }
+    // A policy may still name it: the delete goes through, as documented (docs/kms-api.md §3.4).
     store.network_rules.remove(name);
     Ok(ActionOutput::changed(json!({})))
 }

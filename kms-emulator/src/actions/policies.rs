@@ -142,19 +142,8 @@ pub(super) fn delete(service: &Service<'_>, params: &Params) -> Result<ActionOut
     if !store.policies.contains_key(name) {
         return Err(ApiError::resource_not_found(KIND, name));
     }
-    if rules::REJECT_DELETING_BOUND_POLICY {
-        if let Some(user) = store
-            .access_points
-            .values()
-            .find(|access_point| access_point.policies.iter().any(|p| p == name))
-        {
-            return Err(ApiError::resource_in_use(
-                KIND,
-                name,
-                &format!("is bound to application access point \"{}\"", user.name),
-            ));
-        }
-    }
+    // An access point may still list it: the delete goes through, as documented (docs/kms-api.md
+    // §3.3), and the access point keeps naming a policy that is gone.
     store.policies.remove(name);
     Ok(ActionOutput::changed(json!({})))
 }

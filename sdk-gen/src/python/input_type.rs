@@ -4,7 +4,7 @@
 use std::fmt::{self, Write};
 
 use super::{param_doc_lines, parameter_type, property_docstring, python_name, string_literal};
-use crate::docs::python_docstring;
+use crate::docs::{python_docstring, Renames};
 use crate::model::Property;
 
 /// An `@pulumi.input_type` class (the `Args` of a resource, or its `_State`).
@@ -13,6 +13,7 @@ pub(super) fn write_input_type(
     class: &str,
     doc: &str,
     properties: &[Property],
+    renames: &Renames,
 ) -> fmt::Result {
     let mut ordered: Vec<&Property> = properties
         .iter()
@@ -44,7 +45,11 @@ pub(super) fn write_input_type(
     }
     let mut doc_lines = vec![doc.to_string(), String::new()];
     let owned: Vec<Property> = ordered.iter().map(|property| (*property).clone()).collect();
-    doc_lines.extend(param_doc_lines(&owned, |property| property.required));
+    doc_lines.extend(param_doc_lines(
+        &owned,
+        |property| property.required,
+        renames,
+    ));
     out.push_str(&python_docstring("        ", &doc_lines));
     for property in &ordered {
         let name = python_name(property);
@@ -70,7 +75,7 @@ pub(super) fn write_input_type(
         writeln!(out, "    @_builtins.property")?;
         write_getter_decorator(out, property)?;
         writeln!(out, "    def {name}(self) -> {value_type}:")?;
-        out.push_str(&property_docstring("        ", property));
+        out.push_str(&property_docstring("        ", property, renames));
         writeln!(
             out,
             "        return cast({value_type}, pulumi.get(self, {}))",

@@ -8,12 +8,13 @@
 use std::collections::BTreeMap;
 use std::fmt::{self, Write};
 
-use crate::docs::{description_lines, python_docstring};
+use crate::docs::{description_lines, python_docstring, rename_words, Renames, SdkDocs};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property, PropertyType, Resource};
 
 mod input_type;
 mod package;
+mod readme;
 mod resource;
 mod settings;
 use crate::names;
@@ -76,7 +77,13 @@ impl Language for Python {
             format!("{}.py", package::BUILD_BACKEND_MODULE),
             package::build_backend(package, header)?,
         );
-        files.insert("README.md".to_string(), package::readme(package, header)?);
+        files.insert("README.md".to_string(), readme::readme(package, header)?);
+        if let Some(namespace) = package.namespace() {
+            files.insert(
+                format!("{module_directory}/{namespace}.py"),
+                namespace_module(package, &namespace, header)?,
+            );
+        }
         files.insert("LICENSE".to_string(), LICENSE_TEXT.to_string());
         Ok(files)
     }
@@ -109,16 +116,23 @@ pub(super) fn plain_type(property_type: &PropertyType) -> String {
     }
 }
 
-pub(super) fn input_type(property_type: &PropertyType) -> String {
-    match property_type {
-        PropertyType::Array(item) => {
-            format!("pulumi.Input[Sequence[pulumi.Input[{}]]]", plain_type(item))
-        }
+/// The type of an input: every level accepts a `pulumi.Input` (a value, an awaitable or an output).
+/// An optional input also accepts `None` *inside* the input, as pulumi-alicloud's optional
+/// outputs hold it (`Output[Optional[str]]`), so one resource's optional output can feed another's
+/// optional input.
+pub(super) fn input_type(property_type: &PropertyType, optional: bool) -> String {
+    let value = match property_type {
+        PropertyType::Array(item) => format!("Sequence[pulumi.Input[{}]]", plain_type(item)),
         PropertyType::Map(value) => format!(
-            "pulumi.Input[Mapping[_builtins.str, pulumi.Input[{}]]]",
+            "Mapping[_builtins.str, pulumi.Input[{}]]",
             plain_type(value)
         ),
-        other => format!("pulumi.Input[{}]", plain_type(other)),
+        other => plain_type(other),
+    };
+    if optional {
+        format!("pulumi.Input[Optional[{value}]]")
+    } else {
+        format!("pulumi.Input[{value}]")
     }
 }
 
@@ -134,24 +148,71 @@ pub(super) fn output_type(property: &Property) -> String {
 }
 
 pub(super) fn parameter_type(property: &Property, required: bool) -> String {
-    if required {
-        input_type(&property.property_type)
-    } else {
-        format!("Optional[{}]", input_type(&property.property_type))
-    }
+    input_type(&property.property_type, !required)
+}
+
+/// Schema names → Python names, for the prose of docstrings and messages: every property of every
+/// resource and every setting whose Python name differs (`notBefore` → `not_before`).
+pub(super) fn python_renames(package: &Package) -> Renames {
+    package
+        .all_property_names()
+        .into_iter()
+        .chain(
+            package
+                .config_variables
+                .iter()
+                .map(|variable| variable.name.as_str()),
+        )
+        .filter_map(|name| {
+            let python = names::python_property_name(name);
+            (python != name).then(|| (name.to_string(), python))
+        })
+        .collect()
+}
+
+/// A description's lines with the schema's names spelled as in Python.
+pub(super) fn python_description_lines(description: &str, renames: &Renames) -> Vec<String> {
+    description_lines(&rename_words(description, renames))
+}
+
+/// How a Python program adopts an existing resource (the docs' `pulumi import` becomes this).
+pub(super) fn import_example(package: &Package, class: &str, id: &str) -> String {
+    format!(
+        "{}.{class}(\"example\", ..., opts=pulumi.ResourceOptions(import_={}))",
+        package.module_alias(),
+        string_literal(id)
+    )
+}
+
+/// A resource's description as its Python docstrings show it (see `docs::resource_description`).
+pub(super) fn resource_description_lines(package: &Package, resource: &Resource) -> Vec<String> {
+    let renames = python_renames(package);
+    let example = |class: &str, id: &str| import_example(package, class, id);
+    let docs = SdkDocs {
+        language: "python",
+        renames: &renames,
+        import_option: "import_",
+        import_example: &example,
+    };
+    crate::docs::resource_description(
+        resource.description.as_deref().unwrap_or(""),
+        &resource.class_name,
+        &docs,
+    )
 }
 
 /// `:param <type> <name>: <description>` lines, continuation lines indented.
 pub(super) fn param_doc_lines(
     properties: &[Property],
     required: impl Fn(&Property) -> bool,
+    renames: &Renames,
 ) -> Vec<String> {
     let mut lines = Vec::new();
     for property in properties {
         let description = property
             .description
             .as_deref()
-            .map(description_lines)
+            .map(|description| python_description_lines(description, renames))
             .unwrap_or_default();
         let type_text = parameter_type(property, required(property)).replace("_builtins.", "");
         let mut first = format!(":param {type_text} {}:", python_name(property));
@@ -172,11 +233,11 @@ pub(super) fn param_doc_lines(
     lines
 }
 
-pub(super) fn property_docstring(indent: &str, property: &Property) -> String {
+pub(super) fn property_docstring(indent: &str, property: &Property, renames: &Renames) -> String {
     let mut lines = property
         .description
         .as_deref()
-        .map(description_lines)
+        .map(|description| python_description_lines(description, renames))
         .unwrap_or_default();
     if let Some(message) = &property.deprecation_message {
         lines.push(format!("Deprecated: {message}"));
@@ -188,9 +249,25 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
     let mut out = header.line(CommentSyntax::Hash);
     writeln!(out)?;
     if let Some(description) = &package.description {
-        out.push_str(&python_docstring("", &description_lines(description)));
+        let renames = python_renames(package);
+        out.push_str(&python_docstring(
+            "",
+            &python_description_lines(description, &renames),
+        ));
         writeln!(out)?;
     }
+    let mut exported = write_exports(&mut out, package)?;
+    if let Some(namespace) = package.namespace() {
+        writeln!(out, "from . import {namespace}")?;
+        exported.push(namespace);
+    }
+    write_all(&mut out, exported)?;
+    Ok(out)
+}
+
+/// Imports every public name of the package (the settings, the binary's helpers, each resource
+/// and its `Args`) and returns them.
+fn write_exports(out: &mut String, package: &Package) -> Result<Vec<String>, fmt::Error> {
     writeln!(out, "from ._rpc import ProviderError")?;
     writeln!(
         out,
@@ -211,12 +288,44 @@ fn init_module(package: &Package, header: &Header) -> Result<String, fmt::Error>
         exported.push(format!("{class}Args"));
         exported.push(class.clone());
     }
+    Ok(exported)
+}
+
+/// `__all__`, sorted.
+fn write_all(out: &mut String, mut exported: Vec<String>) -> fmt::Result {
     exported.sort();
     writeln!(out)?;
     writeln!(out, "__all__ = [")?;
     for name in exported {
         writeln!(out, "    {},", string_literal(&name))?;
     }
-    writeln!(out, "]")?;
+    writeln!(out, "]")
+}
+
+/// `kms.py`: every public name of the package again, so that a program written for
+/// pulumi-alicloud (`import pulumi_alicloud as alicloud`, then `alicloud.kms.ClientKey(...)`) ports
+/// by changing its import line to `import pulumi_alicloud_kms as alicloud`.
+fn namespace_module(
+    package: &Package,
+    namespace: &str,
+    header: &Header,
+) -> Result<String, fmt::Error> {
+    let mut out = header.line(CommentSyntax::Hash);
+    writeln!(out)?;
+    writeln!(out, "\"\"\"")?;
+    writeln!(out, "The resources under the name pulumi-alicloud gives their module (``alicloud.{namespace}``), so that a")?;
+    writeln!(
+        out,
+        "program written for pulumi-alicloud ports by changing its import line to"
+    )?;
+    writeln!(
+        out,
+        "``import {} as alicloud``.",
+        package.python_package_name
+    )?;
+    writeln!(out, "\"\"\"")?;
+    writeln!(out)?;
+    let exported = write_exports(&mut out, package)?;
+    write_all(&mut out, exported)?;
     Ok(out)
 }

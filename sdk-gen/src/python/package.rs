@@ -1,9 +1,9 @@
-//! The Python package files: `pyproject.toml`, the in-tree build backend (its generated metadata
-//! plus the hooks from `src/runtime/_build_backend.py`), and the package README.
+//! The Python package files: `pyproject.toml` and the in-tree build backend (its generated
+//! metadata plus the hooks from `src/runtime/_build_backend.py`).
 
 use std::fmt::{self, Write};
 
-use super::{module_name, string_literal};
+use super::string_literal;
 use crate::header::{CommentSyntax, Header};
 use crate::model::Package;
 
@@ -11,6 +11,12 @@ use crate::model::Package;
 /// `scripts/test.d/50-artefacts.sh` runs the seed program against exactly this version; raise it
 /// only with a reason.
 pub const PULUMI_FLOOR: &str = "3.235.0";
+
+/// The platform tag of the release wheel with the binary inside: what `maturin build
+/// --compatibility manylinux2014 --target x86_64-unknown-linux-gnu` (scripts/package.sh) names it,
+/// manylinux2014 being manylinux_2_17. The READMEs name the wheel with it, and
+/// tests/python/test_artefacts_python.py checks every file name they mention against dist/.
+pub const WHEEL_PLATFORM_TAG: &str = "manylinux2014_x86_64.manylinux_2_17_x86_64";
 
 /// The module name of the in-tree build backend (`build-backend` in `pyproject.toml`).
 pub(super) const BUILD_BACKEND_MODULE: &str = "_sdk_build_backend";
@@ -162,122 +168,4 @@ pub(super) fn build_backend(package: &Package, header: &Header) -> Result<String
     )?;
     out.push_str(BUILD_BACKEND_HOOKS);
     Ok(out)
-}
-
-/// The name a program imports the package as in the README (`kms` for `alicloud-kms`).
-fn import_alias(package: &Package) -> String {
-    package
-        .name
-        .rsplit(['-', '_'])
-        .next()
-        .unwrap_or("sdk")
-        .to_string()
-}
-
-pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::Error> {
-    let alias = import_alias(package);
-    let name = &package.python_package_name;
-    let mut out = header.line(CommentSyntax::Html);
-    writeln!(out)?;
-    writeln!(out, "# {name}")?;
-    writeln!(out)?;
-    if let Some(description) = &package.description {
-        writeln!(out, "{description}")?;
-        writeln!(out)?;
-    }
-    writeln!(out, "Each resource is a Pulumi dynamic resource whose provider runs the `alicloud-kms-provider` binary.")?;
-    writeln!(out)?;
-    writeln!(out, "## Install")?;
-    writeln!(out)?;
-    writeln!(out, "```sh")?;
-    writeln!(out, "pip install {name}-{}-py3-none-manylinux_2_17_x86_64.whl   # Linux x86_64: the binary is inside", package.version)?;
-    writeln!(out, "pip install {name}-{}.tar.gz                               # elsewhere: builds the binary with cargo", package.version)?;
-    writeln!(out, "```")?;
-    writeln!(out)?;
-    writeln!(out, "The resources run the binary found first among: `ALICLOUD_KMS_PROVIDER_PATH`; the binary installed")?;
-    writeln!(out, "with this package (from the wheel's or the sdist's build, even when the environment's `bin/` is not")?;
-    writeln!(
-        out,
-        "on `PATH`); `alicloud-kms-provider` on `PATH`. `{name}.provider_binary()` returns it, or"
-    )?;
-    writeln!(out, "raises an error that says how to install it. Installing this directory (`pip install ./sdk/python`)")?;
-    writeln!(out, "gives the SDK without a binary.")?;
-    writeln!(out)?;
-    crate::readme::program_section(&mut out, package, "python")?;
-    crate::readme::configuration_section(&mut out, package)?;
-    writeln!(out, "## Several regions or accounts")?;
-    writeln!(out)?;
-    writeln!(out, "Give a resource its own settings with `provider_settings=`. Every field of `{alias}.ProviderSettings`")?;
-    writeln!(out, "is one of the settings above; one left out falls back to the environment, not to the stack")?;
-    writeln!(out, "configuration. Secret settings make the settings a secret input, encrypted in the state. The")?;
-    writeln!(out, "`provider` and `providers` resource options are refused with an error: a dynamic resource's provider")?;
-    writeln!(out, "is the package's own.")?;
-    writeln!(out)?;
-    writeln!(out, "```python")?;
-    writeln!(out, "import pulumi")?;
-    writeln!(out, "import {name} as {alias}")?;
-    writeln!(out)?;
-    writeln!(out, "config = pulumi.Config()")?;
-    writeln!(
-        out,
-        "other = {alias}.ProviderSettings({})",
-        settings_example(package)
-    )?;
-    if let Some(resource) = package.resources.first() {
-        writeln!(
-            out,
-            "{alias}.{}(\"elsewhere\", ..., provider_settings=other)",
-            resource.class_name
-        )?;
-    }
-    writeln!(out, "```")?;
-    writeln!(out)?;
-    let example = package.resources.first().map(|resource| {
-        format!(
-            "{alias}.{}(\"existing\", ..., opts=pulumi.ResourceOptions(import_=\"<id>\"))",
-            resource.class_name
-        )
-    });
-    crate::readme::import_section(&mut out, "import_", "python", example)?;
-    writeln!(out, "## Resources")?;
-    writeln!(out)?;
-    for resource in &package.resources {
-        writeln!(
-            out,
-            "- `{alias}.{}` (`{}`, module `{name}.{}`)",
-            resource.class_name,
-            resource.token,
-            module_name(resource)
-        )?;
-    }
-    Ok(out)
-}
-
-/// Keyword arguments for a `ProviderSettings(...)` example: each setting read from the program's
-/// own config (secrets with `require_secret`).
-fn settings_example(package: &Package) -> String {
-    let variables = &package.config_variables;
-    let region = variables.iter().find(|variable| variable.name == "region");
-    let plain = variables
-        .iter()
-        .find(|variable| !variable.secret && variable.name != "region");
-    let secret = variables.iter().find(|variable| variable.secret);
-    [region, plain, secret]
-        .into_iter()
-        .flatten()
-        .map(|variable| {
-            let getter = if variable.secret {
-                "require_secret"
-            } else {
-                "require"
-            };
-            let key = format!("other{}", crate::names::to_pascal_case(&variable.name));
-            format!(
-                "{}=config.{getter}({})",
-                crate::names::python_property_name(&variable.name),
-                string_literal(&key)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }

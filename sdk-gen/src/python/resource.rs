@@ -6,9 +6,10 @@ use std::fmt::{self, Write};
 
 use super::input_type::{write_getter_decorator, write_input_type};
 use super::{
-    output_type, param_doc_lines, parameter_type, property_docstring, python_name, string_literal,
+    output_type, param_doc_lines, parameter_type, property_docstring, python_name, python_renames,
+    resource_description_lines, string_literal,
 };
-use crate::docs::{description_for_language, description_lines, python_docstring};
+use crate::docs::{python_docstring, Renames};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property, Resource};
 use crate::names;
@@ -47,19 +48,22 @@ pub(super) fn resource_module(
     )?;
     writeln!(out)?;
     write_provider_constant(&mut out, package, resource)?;
+    let renames = python_renames(package);
     write_input_type(
         &mut out,
         &format!("{class}Args"),
         &format!("The set of arguments for constructing a {class} resource."),
         &resource.inputs,
+        &renames,
     )?;
     write_input_type(
         &mut out,
         &format!("_{class}State"),
         &format!("Input properties used for looking up and filtering {class} resources."),
         &resource.state,
+        &renames,
     )?;
-    write_resource_class(&mut out, package, resource)?;
+    write_resource_class(&mut out, package, resource, &renames)?;
     Ok(out)
 }
 
@@ -101,15 +105,16 @@ fn write_provider_constant(
     writeln!(out, ")")
 }
 
-fn write_resource_class(out: &mut String, package: &Package, resource: &Resource) -> fmt::Result {
+fn write_resource_class(
+    out: &mut String,
+    package: &Package,
+    resource: &Resource,
+    renames: &Renames,
+) -> fmt::Result {
     let class = &resource.class_name;
     let mut inputs: Vec<&Property> = resource.inputs.iter().collect();
     inputs.sort_by_key(|property| python_name(property));
-    let description = resource
-        .description
-        .as_deref()
-        .map(|description| description_lines(&description_for_language(description, "python")))
-        .unwrap_or_default();
+    let description = resource_description_lines(package, resource);
 
     writeln!(out)?;
     writeln!(out)?;
@@ -120,13 +125,6 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
         string_literal(class)
     )?;
     let mut class_doc = description.clone();
-    class_doc.extend([
-        String::new(),
-        "With this SDK, adopt an existing resource with the ``import_`` resource option, for example".to_string(),
-        format!("``{class}(\"example\", ..., opts=pulumi.ResourceOptions(import_=\"<id>\"))``: the SDK reads it"),
-        "and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines".to_string(),
-        "that run the provider plugin directly.)".to_string(),
-    ]);
     if let Some(message) = &resource.deprecation_message {
         class_doc.push(String::new());
         class_doc.push(format!("Deprecated: {message}"));
@@ -170,7 +168,7 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     doc.push(":param str resource_name: The name of the resource.".to_string());
     doc.push(":param pulumi.ResourceOptions opts: Options for the resource.".to_string());
     let owned: Vec<Property> = inputs.iter().map(|property| (*property).clone()).collect();
-    doc.extend(param_doc_lines(&owned, |_| false));
+    doc.extend(param_doc_lines(&owned, |_| false, renames));
     doc.push(PROVIDER_SETTINGS_PARAM.to_string());
     out.push_str(&python_docstring("        ", &doc));
     writeln!(out, "        ...")?;
@@ -216,7 +214,7 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
     )?;
 
     write_internal_init(out, resource, &inputs)?;
-    write_get(out, resource)?;
+    write_get(out, resource, renames)?;
 
     for output in &resource.outputs {
         writeln!(out)?;
@@ -228,7 +226,7 @@ fn write_resource_class(out: &mut String, package: &Package, resource: &Resource
             "    def {}(self) -> {value_type}:",
             python_name(output)
         )?;
-        out.push_str(&property_docstring("        ", output));
+        out.push_str(&property_docstring("        ", output, renames));
         writeln!(
             out,
             "        return cast({value_type}, pulumi.get(self, {}))",
@@ -314,14 +312,19 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
         }
     }
     // Pulumi's dynamic-provider hosts give `check` neither a URN nor a resource name, so the
-    // name travels as engine metadata, which the binary's auto-naming reads (docs/protocol.md).
+    // name and the stack travel as engine metadata, which the binary's auto-naming reads
+    // (docs/protocol.md): a name derived from them is the same in a preview and the update after.
     writeln!(
         out,
-        "            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host."
+        "            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host."
     )?;
     writeln!(
         out,
         "            _props[\"__resourceName\"] = resource_name"
+    )?;
+    writeln!(
+        out,
+        "            _props[\"__stack\"] = f\"{{pulumi.get_project()}}/{{pulumi.get_stack()}}\""
     )?;
     writeln!(out, "        else:")?;
     writeln!(
@@ -355,7 +358,7 @@ fn write_internal_init(out: &mut String, resource: &Resource, inputs: &[&Propert
     )
 }
 
-fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
+fn write_get(out: &mut String, resource: &Resource, renames: &Renames) -> fmt::Result {
     let class = &resource.class_name;
     writeln!(out)?;
     writeln!(out, "    @staticmethod")?;
@@ -389,7 +392,7 @@ fn write_get(out: &mut String, resource: &Resource) -> fmt::Result {
             .to_string(),
         ":param pulumi.ResourceOptions opts: Options for the resource.".to_string(),
     ];
-    doc.extend(param_doc_lines(&resource.state, |_| false));
+    doc.extend(param_doc_lines(&resource.state, |_| false, renames));
     doc.push(PROVIDER_SETTINGS_PARAM.to_string());
     out.push_str(&python_docstring("        ", &doc));
     writeln!(

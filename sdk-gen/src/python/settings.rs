@@ -4,7 +4,7 @@
 use std::fmt::{self, Write};
 
 use super::input_type::write_input_type;
-use super::string_literal;
+use super::{python_renames, string_literal};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property};
 use crate::names;
@@ -54,6 +54,7 @@ pub(super) fn settings_module(package: &Package, header: &Header) -> Result<Stri
             package.name
         ),
         &settings,
+        &python_renames(package),
     )?;
     writeln!(out)?;
     writeln!(out)?;
@@ -72,6 +73,24 @@ pub(super) fn settings_module(package: &Package, header: &Header) -> Result<Stri
     writeln!(
         out,
         "\"\"\"The Python names of the settings that are secret in the schema.\"\"\""
+    )?;
+    writeln!(out)?;
+    writeln!(
+        out,
+        "SETTING_NAMES: dict[_builtins.str, _builtins.str] = {{"
+    )?;
+    for variable in &package.config_variables {
+        writeln!(
+            out,
+            "    {}: {},",
+            string_literal(&names::python_property_name(&variable.name)),
+            string_literal(&variable.name)
+        )?;
+    }
+    writeln!(out, "}}")?;
+    writeln!(
+        out,
+        "\"\"\"The Python name of every setting → its schema name (the binary's messages use the latter).\"\"\""
     )?;
     writeln!(out)?;
     writeln!(out)?;

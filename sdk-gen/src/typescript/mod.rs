@@ -78,6 +78,12 @@ impl Language for TypeScript {
             settings::settings_module(package, header)?,
         );
         files.insert("index.ts".to_string(), index_module(package, header)?);
+        if let Some(namespace) = package.namespace() {
+            files.insert(
+                format!("{namespace}.ts"),
+                namespace_module(package, header)?,
+            );
+        }
         files.insert("LICENSE".to_string(), LICENSE_TEXT.to_string());
         files.insert("package.json".to_string(), package_json(package, header));
         files.insert("tsconfig.json".to_string(), tsconfig_json(&files, header)?);
@@ -103,25 +109,22 @@ fn plain_type(property_type: &PropertyType) -> String {
     }
 }
 
-/// The type of an input: every level accepts an `Input` (a value, a promise or an output).
-fn input_type(property_type: &PropertyType) -> String {
-    match property_type {
-        PropertyType::Array(item) => format!("pulumi.Input<pulumi.Input<{}>[]>", input_inner(item)),
-        PropertyType::Map(value) => format!(
-            "pulumi.Input<{{[key: string]: pulumi.Input<{}>}}>",
-            input_inner(value)
-        ),
-        other => format!("pulumi.Input<{}>", plain_type(other)),
-    }
-}
-
-fn input_inner(property_type: &PropertyType) -> String {
-    match property_type {
-        PropertyType::Array(_) | PropertyType::Map(_) => {
-            // Nested collections are accepted as plain values inside the outer input.
-            plain_type(property_type)
+/// The type of an input: every level accepts an `Input` (a value, a promise or an output). An
+/// optional input also accepts `undefined` *inside* the input, as pulumi-alicloud's optional
+/// outputs hold it (`Output<string | undefined>`), so one resource's optional output can feed
+/// another's optional input.
+fn input_type(property_type: &PropertyType, optional: bool) -> String {
+    let value = match property_type {
+        PropertyType::Array(item) => format!("pulumi.Input<{}>[]", plain_type(item)),
+        PropertyType::Map(value) => {
+            format!("{{[key: string]: pulumi.Input<{}>}}", plain_type(value))
         }
         other => plain_type(other),
+    };
+    if optional {
+        format!("pulumi.Input<{value} | undefined>")
+    } else {
+        format!("pulumi.Input<{value}>")
     }
 }
 
@@ -150,9 +153,9 @@ fn string_literal(text: &str) -> String {
     serde_json::Value::String(text.to_string()).to_string()
 }
 
-fn index_module(package: &Package, header: &Header) -> Result<String, fmt::Error> {
-    let mut out = header.line(CommentSyntax::DoubleSlash);
-    writeln!(out)?;
+/// The exports of the package: every resource with its `Args` and `State`, the settings and the
+/// binary's helpers.
+fn write_exports(out: &mut String, package: &Package) -> fmt::Result {
     for resource in &package.resources {
         let class = &resource.class_name;
         writeln!(
@@ -165,7 +168,33 @@ fn index_module(package: &Package, header: &Header) -> Result<String, fmt::Error
         out,
         "export {{ ProviderSettings, ResourceOptions, providerBinary }} from \"./providerSettings\";"
     )?;
-    writeln!(out, "export {{ ProviderError }} from \"./rpc\";")?;
+    writeln!(out, "export {{ ProviderError }} from \"./rpc\";")
+}
+
+fn index_module(package: &Package, header: &Header) -> Result<String, fmt::Error> {
+    let mut out = header.line(CommentSyntax::DoubleSlash);
+    writeln!(out)?;
+    write_exports(&mut out, package)?;
+    if let Some(namespace) = package.namespace() {
+        writeln!(out, "export * as {namespace} from \"./{namespace}\";")?;
+    }
+    Ok(out)
+}
+
+/// `kms.ts`: every export of the package again, as the namespace `kms`, so that a program written
+/// for pulumi-alicloud (`import * as alicloud from "@pulumi/alicloud"`, then
+/// `new alicloud.kms.ClientKey(...)`) ports by changing its import line.
+fn namespace_module(package: &Package, header: &Header) -> Result<String, fmt::Error> {
+    let mut out = header.line(CommentSyntax::DoubleSlash);
+    writeln!(out)?;
+    out.push_str(&jsdoc(
+        "",
+        &[format!(
+            "The resources under the name pulumi-alicloud gives their module (`alicloud.{}`), so that a program written for pulumi-alicloud ports by changing its import line.",
+            package.module_alias()
+        )],
+    ));
+    write_exports(&mut out, package)?;
     Ok(out)
 }
 
@@ -238,8 +267,10 @@ fn tsconfig_json(files: &BTreeMap<String, String>, header: &Header) -> Result<St
     for option in [
         "\"outDir\": \"bin\"",
         "\"target\": \"es2020\"",
-        "\"module\": \"commonjs\"",
-        "\"moduleResolution\": \"node\"",
+        // Node's own resolution (TypeScript 6 refuses the old `node`): CommonJS output, since
+        // package.json has no `"type": "module"`.
+        "\"module\": \"node16\"",
+        "\"moduleResolution\": \"node16\"",
         "\"declaration\": true",
         // No source maps: the package ships JavaScript and types, not the TypeScript they map to.
         "\"sourceMap\": false",

@@ -1,28 +1,18 @@
-//! The npm package's README: install, a program (the schema's TypeScript examples), the stack
-//! configuration, per-resource settings, importing, and the resources.
+//! The npm package's README: install and the `tsconfig.json` a program needs, then the sections
+//! both READMEs share (`crate::readme`), and the resources.
 
 use std::fmt::{self, Write};
 
-use super::{string_literal, PLATFORM_PACKAGE_SUFFIXES, PULUMI_PEER_FLOOR};
-use crate::header::{CommentSyntax, Header};
+use super::{PLATFORM_PACKAGE_SUFFIXES, PULUMI_PEER_FLOOR};
+use crate::docs::Renames;
+use crate::header::Header;
 use crate::model::Package;
-use crate::names;
+use crate::readme::{self, ReadmeLanguage};
 
 pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::Error> {
     let name = &package.nodejs_package_name;
     let version = &package.version;
-    let mut out = header.line(CommentSyntax::Html);
-    writeln!(out)?;
-    writeln!(out, "# {name}")?;
-    writeln!(out)?;
-    if let Some(description) = &package.description {
-        writeln!(out, "{description}")?;
-        writeln!(out)?;
-    }
-    writeln!(out, "Each resource is a Pulumi dynamic resource whose provider runs the `alicloud-kms-provider` binary.")?;
-    writeln!(out)?;
-    writeln!(out, "## Install")?;
-    writeln!(out)?;
+    let mut out = readme::start(package, header, name)?;
     writeln!(out, "```sh")?;
     let platform_packages: Vec<String> = PLATFORM_PACKAGE_SUFFIXES
         .iter()
@@ -55,42 +45,40 @@ pub(super) fn readme(package: &Package, header: &Header) -> Result<String, fmt::
         "directory (`npm install --install-links <dir>`) compiles the TypeScript (`prepare`), without a binary."
     )?;
     writeln!(out)?;
-    crate::readme::program_section(&mut out, package, "typescript")?;
-    crate::readme::configuration_section(&mut out, package)?;
-    writeln!(out, "## Several regions or accounts")?;
+    writeln!(out, "## TypeScript configuration")?;
     writeln!(out)?;
-    writeln!(out, "Give a resource its own settings with the `providerSettings` resource option. Every field of")?;
-    writeln!(out, "`ProviderSettings` is one of the settings above; one left out falls back to the environment, not to")?;
-    writeln!(out, "the stack configuration. Secret settings make the settings a secret input, encrypted in the state.")?;
-    writeln!(out, "The `provider` and `providers` options are refused with an error: a dynamic resource's provider is")?;
-    writeln!(out, "the package's own.")?;
-    writeln!(out)?;
-    writeln!(out, "```typescript")?;
-    writeln!(out, "import * as pulumi from \"@pulumi/pulumi\";")?;
-    writeln!(out, "import * as kms from \"{name}\";")?;
-    writeln!(out)?;
-    writeln!(out, "const config = new pulumi.Config();")?;
+    writeln!(out, "The package's types check under `tsc --strict` with TypeScript 5 and 6. A program needs Node's own")?;
+    writeln!(out, "module resolution, `node16` (or `nodenext`): TypeScript 6 stops at the older `\"moduleResolution\":")?;
     writeln!(
         out,
-        "const other: kms.ProviderSettings = {{ {} }};",
-        settings_example(package)
+        "\"node\"` (error TS5107). A `tsconfig.json` that works with both:"
     )?;
-    if let Some(resource) = package.resources.first() {
-        writeln!(
-            out,
-            "new kms.{}(\"elsewhere\", {{ ... }}, {{ providerSettings: other }});",
-            resource.class_name
-        )?;
-    }
+    writeln!(out)?;
+    writeln!(out, "```json")?;
+    writeln!(out, "{{")?;
+    writeln!(out, "    \"compilerOptions\": {{")?;
+    writeln!(out, "        \"strict\": true,")?;
+    writeln!(out, "        \"target\": \"es2020\",")?;
+    writeln!(out, "        \"module\": \"node16\",")?;
+    writeln!(out, "        \"moduleResolution\": \"node16\",")?;
+    writeln!(out, "        \"outDir\": \"bin\"")?;
+    writeln!(out, "    }},")?;
+    writeln!(out, "    \"files\": [\"index.ts\"]")?;
+    writeln!(out, "}}")?;
     writeln!(out, "```")?;
     writeln!(out)?;
-    let example = package.resources.first().map(|resource| {
-        format!(
-            "new kms.{}(\"existing\", {{ ... }}, {{ import: \"<id>\" }});",
-            resource.class_name
-        )
-    });
-    crate::readme::import_section(&mut out, "import", "typescript", example)?;
+    writeln!(out, "Without `\"type\": \"module\"` in the program's `package.json`, `node16` compiles to CommonJS.")?;
+    writeln!(out)?;
+    let language = ReadmeLanguage {
+        fence: "typescript",
+        package: name.clone(),
+        renames: Renames::new(),
+        settings_option: "the `providerSettings` resource option",
+        import_option: "import",
+        provider_option: "{ provider: ... }",
+        data_source: "getKeys",
+    };
+    readme::shared_sections(&mut out, package, &language)?;
     writeln!(out, "## Resources")?;
     writeln!(out)?;
     for resource in &package.resources {
@@ -104,32 +92,4 @@ fn platform_packages_names(package: &Package) -> Vec<String> {
         .iter()
         .map(|suffix| format!("{}-{suffix}", package.nodejs_package_name))
         .collect()
-}
-
-/// Fields for a `ProviderSettings` example: each setting read from the program's own config.
-fn settings_example(package: &Package) -> String {
-    let variables = &package.config_variables;
-    let region = variables.iter().find(|variable| variable.name == "region");
-    let plain = variables
-        .iter()
-        .find(|variable| !variable.secret && variable.name != "region");
-    let secret = variables.iter().find(|variable| variable.secret);
-    [region, plain, secret]
-        .into_iter()
-        .flatten()
-        .map(|variable| {
-            let getter = if variable.secret {
-                "requireSecret"
-            } else {
-                "require"
-            };
-            let key = format!("other{}", names::to_pascal_case(&variable.name));
-            format!(
-                "{}: config.{getter}({})",
-                variable.name,
-                string_literal(&key)
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
 }

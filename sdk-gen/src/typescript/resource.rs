@@ -5,7 +5,7 @@
 use std::fmt::{self, Write};
 
 use super::{input_type, module_name, plain_type, property_doc, string_literal};
-use crate::docs::{description_for_language, description_lines, jsdoc};
+use crate::docs::{jsdoc, resource_description, Renames, SdkDocs};
 use crate::header::{CommentSyntax, Header};
 use crate::model::{Package, Property, Resource};
 
@@ -30,12 +30,16 @@ pub(super) fn resource_module(
     write_provider_constant(&mut out, package, resource)?;
     writeln!(out)?;
 
-    let mut class_doc = resource
-        .description
-        .as_deref()
-        .map(|description| description_lines(&description_for_language(description, "typescript")))
-        .unwrap_or_default();
-    class_doc.extend(import_note(class));
+    let no_renames = Renames::new();
+    let example = |class: &str, id: &str| import_example(package, class, id);
+    let docs = SdkDocs {
+        language: "typescript",
+        renames: &no_renames,
+        import_option: "import",
+        import_example: &example,
+    };
+    let mut class_doc =
+        resource_description(resource.description.as_deref().unwrap_or(""), class, &docs);
     if let Some(message) = &resource.deprecation_message {
         class_doc.push(String::new());
         class_doc.push(format!("@deprecated {message}"));
@@ -227,14 +231,19 @@ pub(super) fn resource_module(
             string_literal(&output.name)
         )?;
     }
-    // See the Python generator: the resource name travels to `check` as engine metadata.
+    // See the Python generator: the resource name and the stack travel to `check` as engine
+    // metadata.
     writeln!(
         out,
-        "            // The resource name, for auto-naming: check gets no URN from a dynamic-provider host."
+        "            // The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host."
     )?;
     writeln!(
         out,
         "            resourceInputs[\"__resourceName\"] = name;"
+    )?;
+    writeln!(
+        out,
+        "            resourceInputs[\"__stack\"] = `${{pulumi.getProject()}}/${{pulumi.getStack()}}`;"
     )?;
     writeln!(out, "        }}")?;
     writeln!(out, "        Object.assign(resourceInputs, optionInputs);")?;
@@ -273,16 +282,13 @@ pub(super) fn resource_module(
     Ok(out)
 }
 
-/// How a program of this SDK imports an existing resource, after the schema's own import section
-/// (whose `pulumi import` is for engines that run the provider plugin directly).
-fn import_note(class: &str) -> Vec<String> {
-    vec![
-        String::new(),
-        "With this SDK, adopt an existing resource with the `import` resource option, for example".to_string(),
-        format!("`new {class}(\"example\", {{ ... }}, {{ import: \"<id>\" }})`: the SDK reads it and adopts it"),
-        "when the program's inputs describe it as it is. (`pulumi import` is for engines that run the".to_string(),
-        "provider plugin directly.)".to_string(),
-    ]
+/// How a TypeScript program adopts an existing resource (the docs' `pulumi import` becomes this).
+pub(super) fn import_example(package: &Package, class: &str, id: &str) -> String {
+    format!(
+        "new {}.{class}(\"example\", {{ ... }}, {{ import: {} }});",
+        package.module_alias(),
+        string_literal(id)
+    )
 }
 
 fn provider_constant_name(resource: &Resource) -> String {
@@ -345,7 +351,7 @@ fn write_interface(
             out,
             "    {}{optional}: {};",
             property.name,
-            input_type(&property.property_type)
+            input_type(&property.property_type, !property.required)
         )?;
     }
     writeln!(out, "}}")

@@ -55,7 +55,7 @@ pub(super) fn settings_module(package: &Package, header: &Header) -> Result<Stri
             out,
             "    {}?: {};",
             variable.name,
-            input_type(&variable.property_type)
+            input_type(&variable.property_type, true)
         )?;
     }
     writeln!(out, "}}")?;

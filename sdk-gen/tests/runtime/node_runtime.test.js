@@ -261,8 +261,10 @@ test("resource classes register dynamic resources under mocks", async () => {
     assert.equal(clientKey.type, "pulumi-nodejs:dynamic/alicloud-kms:ClientKey");
     assert.equal(typeof clientKey.inputs.__provider, "string");
     assert.equal(clientKey.inputs.aapName, "my-aap");
-    // The resource name travels to check, for auto-naming (a dynamic-provider host sends no URN).
+    // The resource name and the stack travel to check, for auto-naming (a dynamic-provider host
+    // sends no URN).
     assert.equal(clientKey.inputs.__resourceName, "key");
+    assert.equal(clientKey.inputs.__stack, "project/stack");
     assert.ok(sdk.ClientKey.isInstance(key));
     assert.throws(() => new sdk.ClientKey("bad", { aapName: "a" }), /Missing required property 'password'/);
 });

@@ -14,7 +14,7 @@ import stat
 import sys
 import threading
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Mapping, Optional
 
 import dill
 import pulumi
@@ -156,19 +156,23 @@ def test_check_maps_names_both_ways_and_strips_the_provider(child_factory) -> No
     assert [(failure.property, failure.reason) for failure in result.failures] == [("not_after", "must be later than not_before")]
 
 
-def test_the_sdk_keys_stay_out_of_the_binary_and_come_back_in_the_checked_inputs(child_factory) -> None:
+def test_the_sdk_keys_stay_out_of_the_binary_and_come_back_in_the_checked_inputs(child_factory, monkeypatch: pytest.MonkeyPatch) -> None:
     process = child_factory({})
     _provider.set_provider_process(process)
     news = {"aap_name": "a", "__provider": "x", "__providerSettings": {"region": "cn-shanghai"}, "__import": "KAAP.1"}
     sent = CLIENT_KEY_PROVIDER._call("check", {"news": CLIENT_KEY_PROVIDER.to_schema(news)})
     assert sent["params"]["news"] == {"aapName": "a"}
-    checked = process_reply_check(child_factory, news)
+    # A resource with its own settings is checked by the child of those settings.
+    settings_child = child_factory({"replies": {"check": {"result": {"inputs": {"aapName": "a"}, "failures": []}}}})
+    chosen: list[Mapping[str, str]] = []
+    monkeypatch.setattr(_provider, "settings_process", lambda variables: chosen.append(variables) or settings_child)
+    checked = dict(CLIENT_KEY_PROVIDER.check({}, news).inputs)
+    assert chosen == [{"alicloud-kms:config:region": "cn-shanghai"}]
     assert checked == {"aap_name": "a", "__providerSettings": {"region": "cn-shanghai"}, "__import": "KAAP.1"}
-
-
-def process_reply_check(child_factory, news: dict[str, Any]) -> dict[str, Any]:
-    _provider.set_provider_process(child_factory({"replies": {"check": {"result": {"inputs": {"aapName": "a"}, "failures": []}}}}))
-    return dict(CLIENT_KEY_PROVIDER.check({}, news).inputs)
+    # Settings not known yet (a preview) leave check to the stack's child.
+    _provider.set_provider_process(child_factory({"replies": {"check": {"result": {"inputs": {"aapName": "b"}, "failures": []}}}}))
+    assert dict(CLIENT_KEY_PROVIDER.check({}, {**news, "__providerSettings": Unknown()}).inputs)["aap_name"] == "b"
+    assert len(chosen) == 1
 
 
 def test_a_resource_with_its_own_settings_gets_its_own_child_configured_with_them(child_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -334,9 +338,11 @@ def test_client_key_registers_a_dynamic_resource_with_snake_case_inputs() -> Non
     run_under_mocks(mocks, program)
     (registered,) = mocks.registered
     assert registered.typ == "pulumi-python:dynamic/alicloud-kms:ClientKey"
-    assert sorted(registered.inputs) == ["__provider", "__resourceName", "aap_name", "password", "private_key_data_file"]
-    # The resource name travels to check, for auto-naming (a dynamic-provider host sends no URN).
+    assert sorted(registered.inputs) == ["__provider", "__resourceName", "__stack", "aap_name", "password", "private_key_data_file"]
+    # The resource name and the stack travel to check, for auto-naming (a dynamic-provider host
+    # sends no URN).
     assert registered.inputs["__resourceName"] == "key"
+    assert registered.inputs["__stack"] == "project/stack"
     assert observed["values"] == ["my-aap", "2024-01-01T00:00:00Z", "Passw0rd!", "key-id"]
 
 
@@ -380,3 +386,82 @@ def test_keyword_named_properties_work_at_run_time() -> None:
     assert observed["values"] == ["c", "x", "o"]
     provider = keywords_sdk.reserved._PROVIDER
     assert provider.to_schema({"class_": 1, "resource_name_": 2, "pulumi_": 3}) == {"class": 1, "resourceName": 2, "pulumi": 3}
+
+
+def schema_names_python_spells_differently() -> set[str]:
+    """Every property and setting name of the real schema that is not also its Python name."""
+    schema = json.loads((Path(__file__).parents[3] / "schema" / "schema.json").read_text())
+    names = set(schema["config"]["variables"])
+    for resource in schema["resources"].values():
+        for group in ("properties", "inputProperties"):
+            names.update(resource.get(group, {}))
+        names.update(resource.get("stateInputs", {}).get("properties", {}))
+    return {name for name in names if any(character.isupper() for character in name)}
+
+
+def test_no_docstring_spells_a_property_in_camel_case_or_advises_pulumi_import() -> None:
+    # What an IDE shows of the installed SDK: every module, class and function docstring.
+    import ast
+
+    camel_case = schema_names_python_spells_differently()
+    assert {"notBefore", "privateKeyDataFile", "aapName", "accessKey"} <= camel_case
+    package_directory = Path(pulumi_alicloud_kms.__file__).parent
+    docstrings: list[tuple[str, str]] = []
+    for module in sorted(package_directory.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text())):
+            if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)):
+                docstring = ast.get_docstring(node)
+                if docstring:
+                    docstrings.append((f"{module.name}:{getattr(node, 'name', '<module>')}", docstring))
+    assert len(docstrings) > 50
+    problems = []
+    for where, docstring in docstrings:
+        words = set("".join(character if character.isalnum() or character == "_" else " " for character in docstring).split())
+        if words & camel_case:
+            problems.append(f"{where} names {sorted(words & camel_case)}")
+        if "pulumi import" in docstring:
+            problems.append(f"{where} advises `pulumi import`")
+    assert problems == []
+    # The import option is what the docs advise instead, with the schema's example ids.
+    assert 'opts=pulumi.ResourceOptions(import_="KAAP.66abf237-63f6-4625-b8cf-47e1086e0000")' in (pulumi_alicloud_kms.ClientKey.__doc__ or "")
+    assert "`not_before`" in (pulumi_alicloud_kms.ClientKeyArgs.__init__.__doc__ or "")
+
+
+def test_the_binarys_advice_and_settings_errors_speak_python() -> None:
+    taken = ("a policy named p already exists; if it is yours, adopt it with "
+             "`pulumi import alicloud-kms:index:Policy <resource-name> p`, or choose another name")
+    assert _provider.python_text(taken, {}, own_settings=False) == (
+        "a policy named p already exists; if it is yours, adopt it with the `import_` resource option "
+        '(`opts=pulumi.ResourceOptions(import_="p")`), or choose another name'
+    )
+    settings = ("invalid provider configuration: accessKey (accessKey/secretKey) cannot be combined with credentialsUri "
+                "(credentialsUri); fix the alicloud-kms:config settings")
+    assert _provider.python_text(settings, {}, own_settings=True) == (
+        "invalid provider_settings: access_key (access_key/secret_key) cannot be combined with credentials_uri "
+        "(credentials_uri); fix the provider_settings of this resource"
+    )
+    # The stack's settings keep their names: they are the `pulumi config` keys.
+    assert _provider.python_text(settings, {}, own_settings=False) == settings
+    assert _provider.python_text("set notAfter", {"notAfter": "not_after"}, own_settings=False) == "set not_after"
+
+
+def test_the_python_host_formats_our_errors_as_their_message_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    import traceback
+    import types
+
+    host = types.ModuleType("__main__")
+    setattr(host, "traceback", traceback)
+    setattr(host, "DynamicResourceProviderServicer", object)
+    monkeypatch.setitem(sys.modules, "__main__", host)
+    _provider._shorten_host_tracebacks()
+    _provider._shorten_host_tracebacks()
+    formatter: Any = getattr(host, "traceback")
+    assert formatter.format_exception is traceback.format_exception
+    try:
+        raise _rpc.ProviderError(-32061, "a policy named p already exists")
+    except _rpc.ProviderError:
+        assert formatter.format_exc() == "a policy named p already exists"
+    try:
+        raise ValueError("a bug")
+    except ValueError:
+        assert formatter.format_exc().startswith("Traceback (most recent call last):")

@@ -10,6 +10,7 @@ from .application_access_point import ApplicationAccessPoint, ApplicationAccessP
 from .client_key import ClientKey, ClientKeyArgs
 from .network_rule import NetworkRule, NetworkRuleArgs
 from .policy import Policy, PolicyArgs
+from . import kms
 
 __all__ = [
     "ApplicationAccessPoint",
@@ -22,5 +23,6 @@ __all__ = [
     "PolicyArgs",
     "ProviderError",
     "ProviderSettings",
+    "kms",
     "provider_binary",
 ]

@@ -31,8 +31,13 @@ reads the existing resource and adopts it if the program's inputs describe it (t
 import reads with the id alone, and a dynamic provider host cannot load its provider without
 ``__provider``).
 
-The binary's messages name properties by their schema names (``notAfter``); the Python names
-(``not_after``) replace them in check failures and errors, as a Python program spells them.
+The binary's messages are written for any engine: they name properties and settings by their
+schema names (camelCase) and advise the import command of the Pulumi CLI, which cannot load a
+dynamic resource's provider. ``python_text`` says the same in Python's terms: Python names, the ``import_`` resource
+option, and ``provider_settings`` for the errors of a resource's own settings. Pulumi's Python
+provider host reports an exception with ``traceback.format_exc()``, the host's frames and the SDK's
+before the message; for these errors, which are messages to the user and not bugs, it gets the
+message alone (``_HostTraceback``), as the Node host reports them.
 
 An instance is pickled (with dill) into every resource's state and unpickled inside Pulumi's
 Python provider host, so it holds plain data only; the child processes live in this module, per
@@ -41,7 +46,9 @@ host process, and are started on first use.
 
 import json
 import re
+import sys
 import threading
+from types import ModuleType
 from typing import Any, Mapping, Optional, Sequence
 
 import pulumi
@@ -50,6 +57,7 @@ from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from ._rpc import ProviderError, ProviderProcess, TRANSPORT_ERROR_CODE, find_provider_binary
+from .provider_settings import SETTING_NAMES
 
 PROVIDER_KEY = "__provider"
 """The key under which Pulumi keeps the serialised provider in a dynamic resource's inputs."""
@@ -71,9 +79,87 @@ _process_lock = threading.Lock()
 _process: Optional[ProviderProcess] = None
 _settings_processes: dict[str, ProviderProcess] = {}
 
+_IMPORT_ADVICE = re.compile(r"`pulumi import \S+ \S+ ([^`\s]+)`")
+"""How the binary advises adopting a resource: the CLI's import command with the token, a name and the id, in backticks."""
+
+_SETTINGS_PHRASES = (
+    ("invalid provider configuration:", "invalid provider_settings:"),
+    ("fix the alicloud-kms:config settings", "fix the provider_settings of this resource"),
+    ("the provider config", "provider_settings"),
+)
+"""What the binary calls the settings it was configured with, and what a resource's own settings
+are to a Python program (the binary's wording: ``provider/error.rs``, ``kms/credentials``)."""
+
+_message_names: dict[str, str] = {}
+"""Schema name → Python name of every property the resources of this process have named, for the
+binary's log notifications (which come from the one child, whatever the resource)."""
+
+
+def _word_pattern(names: Sequence[str]) -> "re.Pattern[str]":
+    return re.compile(r"\b(" + "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True)) + r")\b")
+
+
+def python_text(text: str, schema_to_python: Mapping[str, str], own_settings: bool) -> str:
+    """
+    One of the binary's messages in a Python program's terms: properties by their Python names,
+    the ``import_`` resource option instead of the CLI's import command, and, for a resource with its own
+    settings (``own_settings``), those settings as ``provider_settings`` with their Python names.
+    The stack's settings keep their schema names, which are their ``pulumi config`` keys.
+    """
+    renamed = {schema: python for schema, python in schema_to_python.items() if schema != python}
+    if own_settings:
+        for old, new in _SETTINGS_PHRASES:
+            text = text.replace(old, new)
+        renamed.update({schema: python for python, schema in SETTING_NAMES.items() if schema != python})
+    text = _IMPORT_ADVICE.sub(lambda match: f'the `import_` resource option (`opts=pulumi.ResourceOptions(import_="{match.group(1)}")`)', text)
+    if renamed:
+        text = _word_pattern(list(renamed)).sub(lambda match: renamed[match.group(1)], text)
+    return text
+
+
+class _HostTraceback:
+    """
+    The ``traceback`` module as Pulumi's Python provider host sees it, but with the message alone
+    for this SDK's errors. The host (``pulumi/dynamic/__main__.py``) answers a failed call with
+    ``traceback.format_exc()``: its own frames and the SDK's come before the message, and no raise
+    can leave them out (they are added as the error passes through them). Every other exception
+    keeps its whole traceback.
+    """
+
+    def __init__(self, module: ModuleType) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._module, name)
+
+    def format_exc(self, limit: Optional[int] = None, chain: bool = True) -> str:
+        error = sys.exc_info()[1]
+        if isinstance(error, ProviderError):
+            return str(error)
+        result: str = self._module.format_exc(limit, chain)
+        return result
+
+
+def _shorten_host_tracebacks() -> None:
+    """Gives Pulumi's Python provider host ``_HostTraceback``, when this process is that host."""
+    host = sys.modules.get("__main__")
+    current = getattr(host, "traceback", None)
+    if getattr(host, "DynamicResourceProviderServicer", None) is None or not isinstance(current, ModuleType):
+        return
+    setattr(host, "traceback", _HostTraceback(current))
+
 
 def forward_log(severity: str, message: str, urn: Optional[str]) -> None:
     """Sends one of the binary's log notifications to Pulumi's log, at the same severity."""
+    _log(severity, python_text(message, _message_names, own_settings=False), urn)
+
+
+def _forward_settings_log(severity: str, message: str, urn: Optional[str]) -> None:
+    """``forward_log`` for the child of a resource's own settings."""
+    _log(severity, python_text(message, _message_names, own_settings=True), urn)
+
+
+def _log(severity: str, message: str, urn: Optional[str]) -> None:
     text = f"{urn}: {message}" if urn else message
     if severity == "error":
         pulumi.log.error(text)
@@ -113,7 +199,7 @@ def settings_process(variables: Mapping[str, str]) -> ProviderProcess:
         if child is None:
             child = ProviderProcess(
                 [find_provider_binary()],
-                on_log=forward_log,
+                on_log=_forward_settings_log,
                 configure={"variables": dict(variables), "acceptSecrets": False},
             )
             _settings_processes[key] = child
@@ -155,6 +241,7 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         ``acceptSecrets`` is false because values go back through a dynamic provider host, which
         cannot carry secrets; the resource classes mark secret outputs instead.
         """
+        _shorten_host_tracebacks()
         variables: dict[str, str] = {}
         for name in self.config_variables:
             value = req.config.get(f"{self.config_namespace}:{name}")
@@ -163,7 +250,11 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         provider_process().configure({"variables": variables, "acceptSecrets": False})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
-        result = self._call("check", {"olds": self.to_schema(_olds), "news": self.to_schema(news)})
+        # A resource's own settings are checked here too, by configuring their child, so a preview
+        # reports bad settings (and settings without credentials) before anything is created.
+        # Settings not known yet (a preview) leave check to the stack's child.
+        own_settings = isinstance(news.get(PROVIDER_SETTINGS_KEY), dict)
+        result = self._call("check", {"olds": self.to_schema(_olds), "news": self.to_schema(news)}, news if own_settings else None)
         failures = []
         for failure in _list(result.get("failures")):
             failure_object = failure if isinstance(failure, dict) else {}
@@ -251,16 +342,12 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         schema_to_python = {schema: python for python, schema in self.property_names.items()}
         return {schema_to_python.get(key, key): value for key, value in values.items()}
 
-    def to_python_text(self, text: str) -> str:
-        """A message of the binary with every schema property name spelled as in Python."""
-        renamed = {schema: python for python, schema in self.property_names.items() if python != schema}
-        if not renamed:
-            return text
-        pattern = re.compile(r"\b(" + "|".join(re.escape(name) for name in sorted(renamed, key=len, reverse=True)) + r")\b")
-        return pattern.sub(lambda match: renamed[match.group(1)], text)
+    def to_python_text(self, text: str, own_settings: bool = False) -> str:
+        """A message of the binary in a Python program's terms (see ``python_text``)."""
+        return python_text(text, {schema: python for python, schema in self.property_names.items()}, own_settings)
 
     def to_python_path(self, path: str) -> str:
-        """Maps the leading property name of a property path (``policies[3]``, ``aapName``)."""
+        """Maps the leading property name of a property path (``policies[3]``, ``not_after`` for its schema name)."""
         match = _PATH_HEAD.match(path)
         if match is None:
             return path
@@ -291,20 +378,26 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
             if name not in self.config_variables:
                 raise ProviderError(-32602, f"unknown provider setting `{name}`; the settings are {', '.join(self.config_variables)}", {"kind": "invalid_params"})
             if value is not None:
+                value = to_wire(value)
                 variables[f"{self.config_namespace}:config:{name}"] = value if isinstance(value, str) else json.dumps(value)
         return settings_process(variables)
 
     def _call(self, method: str, params: Mapping[str, Any], settings_source: Optional[Mapping[str, Any]] = None) -> dict[str, Any]:
-        """Calls the binary; ``settings_source`` holds the resource's own settings, if any (check and diff use the stack's child)."""
+        """
+        Calls the binary; ``settings_source`` holds the resource's own settings, if any (diff uses
+        the stack's child). An error is raised afresh, in Python's terms, with no traceback of the
+        SDK's own.
+        """
+        _message_names.update({schema: python for python, schema in self.property_names.items()})
+        own_settings = settings_source is not None and (settings_source or {}).get(PROVIDER_SETTINGS_KEY) is not None
         process = provider_process() if settings_source is None else self._process_for(settings_source)
         try:
             result = process.request(method, {"type": self.resource_type, **params})
         except ProviderError as error:
-            translated = self.to_python_text(str(error))
-            if translated == str(error):
-                raise
-            raise ProviderError(error.code, translated, error.data) from None
-        return _object(method, result)
+            failure = error
+        else:
+            return _object(method, result)
+        raise ProviderError(failure.code, self.to_python_text(str(failure), own_settings), failure.data) from None
 
 
 def _with_extras(values: dict[str, Any], source: Optional[Mapping[str, Any]], keep_import: bool = False) -> dict[str, Any]:

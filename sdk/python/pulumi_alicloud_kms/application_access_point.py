@@ -31,13 +31,13 @@ class ApplicationAccessPointArgs:
     def __init__(__self__, *,
                  application_access_point_name: pulumi.Input[_builtins.str],
                  policies: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
-                 description: Optional[pulumi.Input[_builtins.str]] = None) -> None:
+                 description: pulumi.Input[Optional[_builtins.str]] = None) -> None:
         """
         The set of arguments for constructing a ApplicationAccessPoint resource.
 
         :param pulumi.Input[str] application_access_point_name: The name of the application access point. It is also the resource id; changing it replaces the access point.
         :param pulumi.Input[Sequence[pulumi.Input[str]]] policies: The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the application access point. Can be changed in place.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point. Can be changed in place.
         """
         pulumi.set(__self__, "application_access_point_name", application_access_point_name)
         pulumi.set(__self__, "policies", policies)
@@ -70,29 +70,29 @@ class ApplicationAccessPointArgs:
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A free-form description of the application access point. Can be changed in place.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "description"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "description", value)
 
 
 @pulumi.input_type
 class _ApplicationAccessPointState:
     def __init__(__self__, *,
-                 application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
+                 application_access_point_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
         """
         Input properties used for looking up and filtering ApplicationAccessPoint resources.
 
-        :param Optional[pulumi.Input[str]] application_access_point_name: The name of the application access point.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the application access point.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
+        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
         """
         if application_access_point_name is not None:
             pulumi.set(__self__, "application_access_point_name", application_access_point_name)
@@ -103,38 +103,38 @@ class _ApplicationAccessPointState:
 
     @_builtins.property
     @pulumi.getter(name="applicationAccessPointName")
-    def application_access_point_name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def application_access_point_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The name of the application access point.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "application_access_point_name"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "application_access_point_name"))
 
     @application_access_point_name.setter
-    def application_access_point_name(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def application_access_point_name(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "application_access_point_name", value)
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A free-form description of the application access point.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "description"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "description", value)
 
     @_builtins.property
     @pulumi.getter
-    def policies(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def policies(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         The names of the permission policies bound to the application access point.
         """
-        return cast(Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "policies"))
+        return cast(pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "policies"))
 
     @policies.setter
-    def policies(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
+    def policies(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
         pulumi.set(self, "policies", value)
 
 
@@ -142,7 +142,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
     """
     An application access point (AAP) of Alibaba Cloud KMS. It names the permission policies (at most three) that an application gets when it authenticates to a KMS instance with one of the AAP's client keys.
 
-    The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
+    The AAP is identified by its name: the resource id is `application_access_point_name`, and changing the name creates a new AAP. The policies and the description can be changed in place.
 
     ## Example Usage
 
@@ -159,14 +159,11 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
 
     An existing AAP can be imported by its name:
 
-    ```sh
-    $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
+    ```python
+    kms.ApplicationAccessPoint("example", ..., opts=pulumi.ResourceOptions(import_="my-aap"))
     ```
 
-    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
-    ``ApplicationAccessPoint("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
-    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
-    that run the provider plugin directly.)
+    With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -177,14 +174,14 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
                  resource_name: _builtins.str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  *,
-                 application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 application_access_point_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         An application access point (AAP) of Alibaba Cloud KMS. It names the permission policies (at most three) that an application gets when it authenticates to a KMS instance with one of the AAP's client keys.
 
-        The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
+        The AAP is identified by its name: the resource id is `application_access_point_name`, and changing the name creates a new AAP. The policies and the description can be changed in place.
 
         ## Example Usage
 
@@ -201,15 +198,17 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
 
         An existing AAP can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
+        ```python
+        kms.ApplicationAccessPoint("example", ..., opts=pulumi.ResourceOptions(import_="my-aap"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] application_access_point_name: The name of the application access point. It is also the resource id; changing it replaces the access point.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the application access point. Can be changed in place.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
+        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point. It is also the resource id; changing it replaces the access point.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point. Can be changed in place.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
@@ -224,7 +223,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         """
         An application access point (AAP) of Alibaba Cloud KMS. It names the permission policies (at most three) that an application gets when it authenticates to a KMS instance with one of the AAP's client keys.
 
-        The AAP is identified by its name: the resource id is `applicationAccessPointName`, and changing the name creates a new AAP. The policies and the description can be changed in place.
+        The AAP is identified by its name: the resource id is `application_access_point_name`, and changing the name creates a new AAP. The policies and the description can be changed in place.
 
         ## Example Usage
 
@@ -241,9 +240,11 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
 
         An existing AAP can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:ApplicationAccessPoint example my-aap
+        ```python
+        kms.ApplicationAccessPoint("example", ..., opts=pulumi.ResourceOptions(import_="my-aap"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param ApplicationAccessPointArgs args: The arguments to use to populate this resource's properties.
@@ -262,9 +263,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
     def _internal_init(__self__,
                        resource_name: _builtins.str,
                        opts: Optional[pulumi.ResourceOptions] = None,
-                       application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
-                       description: Optional[pulumi.Input[_builtins.str]] = None,
-                       policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                       application_access_point_name: pulumi.Input[Optional[_builtins.str]] = None,
+                       description: pulumi.Input[Optional[_builtins.str]] = None,
+                       policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                        provider_settings: Optional[ProviderSettings] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
@@ -284,8 +285,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
             _props["application_access_point_name"] = application_access_point_name
             _props["description"] = description
             _props["policies"] = policies
-            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             _props["__resourceName"] = resource_name
+            _props["__stack"] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         else:
             _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.
@@ -303,9 +305,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
             id: pulumi.Input[_builtins.str],
             opts: Optional[pulumi.ResourceOptions] = None,
             *,
-            application_access_point_name: Optional[pulumi.Input[_builtins.str]] = None,
-            description: Optional[pulumi.Input[_builtins.str]] = None,
-            policies: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            application_access_point_name: pulumi.Input[Optional[_builtins.str]] = None,
+            description: pulumi.Input[Optional[_builtins.str]] = None,
+            policies: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             provider_settings: Optional[ProviderSettings] = None) -> "ApplicationAccessPoint":
         """
         Gets an existing ApplicationAccessPoint resource's state with the given name, id, and optional extra
@@ -314,9 +316,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] application_access_point_name: The name of the application access point.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the application access point.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
+        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))

@@ -34,17 +34,17 @@ class ClientKeyArgs:
     def __init__(__self__, *,
                  aap_name: pulumi.Input[_builtins.str],
                  password: pulumi.Input[_builtins.str],
-                 not_after: Optional[pulumi.Input[_builtins.str]] = None,
-                 not_before: Optional[pulumi.Input[_builtins.str]] = None,
-                 private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None) -> None:
+                 not_after: pulumi.Input[Optional[_builtins.str]] = None,
+                 not_before: pulumi.Input[Optional[_builtins.str]] = None,
+                 private_key_data_file: pulumi.Input[Optional[_builtins.str]] = None) -> None:
         """
         The set of arguments for constructing a ClientKey resource.
 
         :param pulumi.Input[str] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
         :param pulumi.Input[str] password: The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
-        :param Optional[pulumi.Input[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
-        :param Optional[pulumi.Input[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
-        :param Optional[pulumi.Input[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
         """
         pulumi.set(__self__, "aap_name", aap_name)
         pulumi.set(__self__, "password", password)
@@ -81,59 +81,59 @@ class ClientKeyArgs:
 
     @_builtins.property
     @pulumi.getter(name="notAfter")
-    def not_after(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def not_after(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
+        The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. Changing it replaces the client key.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "not_after"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_after"))
 
     @not_after.setter
-    def not_after(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def not_after(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "not_after", value)
 
     @_builtins.property
     @pulumi.getter(name="notBefore")
-    def not_before(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def not_before(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "not_before"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_before"))
 
     @not_before.setter
-    def not_before(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def not_before(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "not_before", value)
 
     @_builtins.property
     @pulumi.getter(name="privateKeyDataFile")
-    def private_key_data_file(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def private_key_data_file(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "private_key_data_file"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "private_key_data_file"))
 
     @private_key_data_file.setter
-    def private_key_data_file(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def private_key_data_file(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "private_key_data_file", value)
 
 
 @pulumi.input_type
 class _ClientKeyState:
     def __init__(__self__, *,
-                 aap_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 create_time: Optional[pulumi.Input[_builtins.str]] = None,
-                 not_after: Optional[pulumi.Input[_builtins.str]] = None,
-                 not_before: Optional[pulumi.Input[_builtins.str]] = None,
-                 password: Optional[pulumi.Input[_builtins.str]] = None,
-                 private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None) -> None:
+                 aap_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 create_time: pulumi.Input[Optional[_builtins.str]] = None,
+                 not_after: pulumi.Input[Optional[_builtins.str]] = None,
+                 not_before: pulumi.Input[Optional[_builtins.str]] = None,
+                 password: pulumi.Input[Optional[_builtins.str]] = None,
+                 private_key_data_file: pulumi.Input[Optional[_builtins.str]] = None) -> None:
         """
         Input properties used for looking up and filtering ClientKey resources.
 
-        :param Optional[pulumi.Input[str]] aap_name: The name of the application access point the client key belongs to.
-        :param Optional[pulumi.Input[str]] create_time: When KMS created the client key.
-        :param Optional[pulumi.Input[str]] not_after: The end of the validity period.
-        :param Optional[pulumi.Input[str]] not_before: The start of the validity period.
-        :param Optional[pulumi.Input[str]] password: The password that protects the private key.
-        :param Optional[pulumi.Input[str]] private_key_data_file: The local file the private key was written to.
+        :param pulumi.Input[Optional[str]] aap_name: The name of the application access point the client key belongs to.
+        :param pulumi.Input[Optional[str]] create_time: When KMS created the client key.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period.
+        :param pulumi.Input[Optional[str]] password: The password that protects the private key.
+        :param pulumi.Input[Optional[str]] private_key_data_file: The local file the private key was written to.
         """
         if aap_name is not None:
             pulumi.set(__self__, "aap_name", aap_name)
@@ -150,74 +150,74 @@ class _ClientKeyState:
 
     @_builtins.property
     @pulumi.getter(name="aapName")
-    def aap_name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def aap_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The name of the application access point the client key belongs to.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "aap_name"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "aap_name"))
 
     @aap_name.setter
-    def aap_name(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def aap_name(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "aap_name", value)
 
     @_builtins.property
     @pulumi.getter(name="createTime")
-    def create_time(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def create_time(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         When KMS created the client key.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "create_time"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "create_time"))
 
     @create_time.setter
-    def create_time(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def create_time(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "create_time", value)
 
     @_builtins.property
     @pulumi.getter(name="notAfter")
-    def not_after(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def not_after(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The end of the validity period.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "not_after"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_after"))
 
     @not_after.setter
-    def not_after(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def not_after(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "not_after", value)
 
     @_builtins.property
     @pulumi.getter(name="notBefore")
-    def not_before(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def not_before(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The start of the validity period.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "not_before"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_before"))
 
     @not_before.setter
-    def not_before(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def not_before(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "not_before", value)
 
     @_builtins.property
     @pulumi.getter
-    def password(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def password(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The password that protects the private key.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "password"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "password"))
 
     @password.setter
-    def password(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def password(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "password", value)
 
     @_builtins.property
     @pulumi.getter(name="privateKeyDataFile")
-    def private_key_data_file(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def private_key_data_file(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The local file the private key was written to.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "private_key_data_file"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "private_key_data_file"))
 
     @private_key_data_file.setter
-    def private_key_data_file(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def private_key_data_file(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "private_key_data_file", value)
 
 
@@ -225,7 +225,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     """
     A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
-    KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
+    KMS hands out the private key only once, in the reply that creates the client key. Set `private_key_data_file` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
     A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 
@@ -248,16 +248,13 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
 
     An existing client key can be imported by its id:
 
-    ```sh
-    $ pulumi import alicloud-kms:index:ClientKey example KAAP.66abf237-63f6-4625-b8cf-47e1086e0000
+    ```python
+    kms.ClientKey("example", ..., opts=pulumi.ResourceOptions(import_="KAAP.66abf237-63f6-4625-b8cf-47e1086e0000"))
     ```
 
-    The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
+    The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `private_key_data_file` in its state. The provider does not treat their absence as a change.
 
-    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
-    ``ClientKey("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
-    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
-    that run the provider plugin directly.)
+    With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -268,16 +265,16 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
                  resource_name: _builtins.str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  *,
-                 aap_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 not_after: Optional[pulumi.Input[_builtins.str]] = None,
-                 not_before: Optional[pulumi.Input[_builtins.str]] = None,
-                 password: Optional[pulumi.Input[_builtins.str]] = None,
-                 private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None,
+                 aap_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 not_after: pulumi.Input[Optional[_builtins.str]] = None,
+                 not_before: pulumi.Input[Optional[_builtins.str]] = None,
+                 password: pulumi.Input[Optional[_builtins.str]] = None,
+                 private_key_data_file: pulumi.Input[Optional[_builtins.str]] = None,
                  provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
-        KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
+        KMS hands out the private key only once, in the reply that creates the client key. Set `private_key_data_file` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
         A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 
@@ -300,19 +297,21 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
 
         An existing client key can be imported by its id:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:ClientKey example KAAP.66abf237-63f6-4625-b8cf-47e1086e0000
+        ```python
+        kms.ClientKey("example", ..., opts=pulumi.ResourceOptions(import_="KAAP.66abf237-63f6-4625-b8cf-47e1086e0000"))
         ```
 
-        The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
+        The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `private_key_data_file` in its state. The provider does not treat their absence as a change.
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
-        :param Optional[pulumi.Input[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
-        :param Optional[pulumi.Input[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
-        :param Optional[pulumi.Input[str]] password: The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
-        :param Optional[pulumi.Input[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] password: The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
@@ -327,7 +326,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         """
         A client key of a KMS application access point. An application presents the client key, together with its password, to authenticate to a KMS instance with the permissions of the access point.
 
-        KMS hands out the private key only once, in the reply that creates the client key. Set `privateKeyDataFile` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
+        KMS hands out the private key only once, in the reply that creates the client key. Set `private_key_data_file` to keep it: the provider writes `{"KeyId": ..., "PrivateKeyData": ...}` to that file (mode 0600, written atomically), which is the format the KMS instance SDKs read. If the file cannot be written, the provider deletes the new key again and reports the error, so no key is left behind without its private half. Deleting the client key also removes the file, as long as it still holds that key (a replacement written to the same path is left alone).
 
         A client key cannot be changed: changing any input creates a new key and then deletes the old one.
 
@@ -350,11 +349,13 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
 
         An existing client key can be imported by its id:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:ClientKey example KAAP.66abf237-63f6-4625-b8cf-47e1086e0000
+        ```python
+        kms.ClientKey("example", ..., opts=pulumi.ResourceOptions(import_="KAAP.66abf237-63f6-4625-b8cf-47e1086e0000"))
         ```
 
-        The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `privateKeyDataFile` in its state. The provider does not treat their absence as a change.
+        The password and the private key file cannot be read back from KMS, so an imported client key has neither `password` nor `private_key_data_file` in its state. The provider does not treat their absence as a change.
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param ClientKeyArgs args: The arguments to use to populate this resource's properties.
@@ -373,11 +374,11 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     def _internal_init(__self__,
                        resource_name: _builtins.str,
                        opts: Optional[pulumi.ResourceOptions] = None,
-                       aap_name: Optional[pulumi.Input[_builtins.str]] = None,
-                       not_after: Optional[pulumi.Input[_builtins.str]] = None,
-                       not_before: Optional[pulumi.Input[_builtins.str]] = None,
-                       password: Optional[pulumi.Input[_builtins.str]] = None,
-                       private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None,
+                       aap_name: pulumi.Input[Optional[_builtins.str]] = None,
+                       not_after: pulumi.Input[Optional[_builtins.str]] = None,
+                       not_before: pulumi.Input[Optional[_builtins.str]] = None,
+                       password: pulumi.Input[Optional[_builtins.str]] = None,
+                       private_key_data_file: pulumi.Input[Optional[_builtins.str]] = None,
                        provider_settings: Optional[ProviderSettings] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
@@ -399,8 +400,9 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
             _props["not_before"] = not_before
             _props["password"] = None if password is None else pulumi.Output.secret(password)
             _props["private_key_data_file"] = private_key_data_file
-            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             _props["__resourceName"] = resource_name
+            _props["__stack"] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         else:
             _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.
@@ -423,12 +425,12 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
             id: pulumi.Input[_builtins.str],
             opts: Optional[pulumi.ResourceOptions] = None,
             *,
-            aap_name: Optional[pulumi.Input[_builtins.str]] = None,
-            create_time: Optional[pulumi.Input[_builtins.str]] = None,
-            not_after: Optional[pulumi.Input[_builtins.str]] = None,
-            not_before: Optional[pulumi.Input[_builtins.str]] = None,
-            password: Optional[pulumi.Input[_builtins.str]] = None,
-            private_key_data_file: Optional[pulumi.Input[_builtins.str]] = None,
+            aap_name: pulumi.Input[Optional[_builtins.str]] = None,
+            create_time: pulumi.Input[Optional[_builtins.str]] = None,
+            not_after: pulumi.Input[Optional[_builtins.str]] = None,
+            not_before: pulumi.Input[Optional[_builtins.str]] = None,
+            password: pulumi.Input[Optional[_builtins.str]] = None,
+            private_key_data_file: pulumi.Input[Optional[_builtins.str]] = None,
             provider_settings: Optional[ProviderSettings] = None) -> "ClientKey":
         """
         Gets an existing ClientKey resource's state with the given name, id, and optional extra
@@ -437,12 +439,12 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] aap_name: The name of the application access point the client key belongs to.
-        :param Optional[pulumi.Input[str]] create_time: When KMS created the client key.
-        :param Optional[pulumi.Input[str]] not_after: The end of the validity period.
-        :param Optional[pulumi.Input[str]] not_before: The start of the validity period.
-        :param Optional[pulumi.Input[str]] password: The password that protects the private key.
-        :param Optional[pulumi.Input[str]] private_key_data_file: The local file the private key was written to.
+        :param pulumi.Input[Optional[str]] aap_name: The name of the application access point the client key belongs to.
+        :param pulumi.Input[Optional[str]] create_time: When KMS created the client key.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period.
+        :param pulumi.Input[Optional[str]] password: The password that protects the private key.
+        :param pulumi.Input[Optional[str]] private_key_data_file: The local file the private key was written to.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))

@@ -30,14 +30,14 @@ _PROVIDER = _provider.DynamicProvider(
 class NetworkRuleArgs:
     def __init__(__self__, *,
                  source_private_ips: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 network_rule_name: Optional[pulumi.Input[_builtins.str]] = None) -> None:
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 network_rule_name: pulumi.Input[Optional[_builtins.str]] = None) -> None:
         """
         The set of arguments for constructing a NetworkRule resource.
 
         :param pulumi.Input[Sequence[pulumi.Input[str]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the network rule. Can be changed in place.
-        :param Optional[pulumi.Input[str]] network_rule_name: The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the network rule. Can be changed in place.
+        :param pulumi.Input[Optional[str]] network_rule_name: The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
         """
         pulumi.set(__self__, "source_private_ips", source_private_ips)
         if description is not None:
@@ -59,41 +59,41 @@ class NetworkRuleArgs:
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A free-form description of the network rule. Can be changed in place.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "description"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "description", value)
 
     @_builtins.property
     @pulumi.getter(name="networkRuleName")
-    def network_rule_name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def network_rule_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "network_rule_name"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "network_rule_name"))
 
     @network_rule_name.setter
-    def network_rule_name(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def network_rule_name(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "network_rule_name", value)
 
 
 @pulumi.input_type
 class _NetworkRuleState:
     def __init__(__self__, *,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 network_rule_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 source_private_ips: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 network_rule_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 source_private_ips: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
         """
         Input properties used for looking up and filtering NetworkRule resources.
 
-        :param Optional[pulumi.Input[str]] description: A free-form description of the network rule.
-        :param Optional[pulumi.Input[str]] network_rule_name: The name of the network rule.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the network rule.
+        :param pulumi.Input[Optional[str]] network_rule_name: The name of the network rule.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows.
         """
         if description is not None:
             pulumi.set(__self__, "description", description)
@@ -104,59 +104,56 @@ class _NetworkRuleState:
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A free-form description of the network rule.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "description"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "description", value)
 
     @_builtins.property
     @pulumi.getter(name="networkRuleName")
-    def network_rule_name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def network_rule_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The name of the network rule.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "network_rule_name"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "network_rule_name"))
 
     @network_rule_name.setter
-    def network_rule_name(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def network_rule_name(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "network_rule_name", value)
 
     @_builtins.property
     @pulumi.getter(name="sourcePrivateIps")
-    def source_private_ips(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def source_private_ips(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         The private IPv4 addresses and CIDR blocks the rule allows.
         """
-        return cast(Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "source_private_ips"))
+        return cast(pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "source_private_ips"))
 
     @source_private_ips.setter
-    def source_private_ips(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
+    def source_private_ips(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
         pulumi.set(self, "source_private_ips", value)
 
 
 class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkRule"):
     """
-    A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `accessControlRules`.
+    A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `access_control_rules`.
 
-    The rule is identified by its name: the resource id is `networkRuleName`, and changing the name creates a new rule. When `networkRuleName` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
+    The rule is identified by its name: the resource id is `network_rule_name`, and changing the name creates a new rule. When `network_rule_name` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
 
     ## Import
 
     An existing network rule can be imported by its name:
 
-    ```sh
-    $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
+    ```python
+    kms.NetworkRule("example", ..., opts=pulumi.ResourceOptions(import_="my-network-rule"))
     ```
 
-    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
-    ``NetworkRule("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
-    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
-    that run the provider plugin directly.)
+    With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -167,28 +164,30 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
                  resource_name: _builtins.str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  *,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 network_rule_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 source_private_ips: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 network_rule_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 source_private_ips: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  provider_settings: Optional[ProviderSettings] = None) -> None:
         """
-        A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `accessControlRules`.
+        A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `access_control_rules`.
 
-        The rule is identified by its name: the resource id is `networkRuleName`, and changing the name creates a new rule. When `networkRuleName` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
+        The rule is identified by its name: the resource id is `network_rule_name`, and changing the name creates a new rule. When `network_rule_name` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
 
         ## Import
 
         An existing network rule can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
+        ```python
+        kms.NetworkRule("example", ..., opts=pulumi.ResourceOptions(import_="my-network-rule"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the network rule. Can be changed in place.
-        :param Optional[pulumi.Input[str]] network_rule_name: The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the network rule. Can be changed in place.
+        :param pulumi.Input[Optional[str]] network_rule_name: The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
@@ -201,17 +200,19 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
                  *,
                  provider_settings: Optional[ProviderSettings] = None) -> None:
         """
-        A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `accessControlRules`.
+        A network rule of Alibaba Cloud KMS: the private IPv4 addresses and CIDR blocks that may reach a KMS instance. A permission policy names the rules that apply to it in its `access_control_rules`.
 
-        The rule is identified by its name: the resource id is `networkRuleName`, and changing the name creates a new rule. When `networkRuleName` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
+        The rule is identified by its name: the resource id is `network_rule_name`, and changing the name creates a new rule. When `network_rule_name` is left out, the provider generates one from the resource name and a random suffix (`<resource name>-<7 hex digits>`), as Pulumi's auto-naming does, and keeps it from one update to the next. The addresses and the description can be changed in place.
 
         ## Import
 
         An existing network rule can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:NetworkRule example my-network-rule
+        ```python
+        kms.NetworkRule("example", ..., opts=pulumi.ResourceOptions(import_="my-network-rule"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param NetworkRuleArgs args: The arguments to use to populate this resource's properties.
@@ -230,9 +231,9 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
     def _internal_init(__self__,
                        resource_name: _builtins.str,
                        opts: Optional[pulumi.ResourceOptions] = None,
-                       description: Optional[pulumi.Input[_builtins.str]] = None,
-                       network_rule_name: Optional[pulumi.Input[_builtins.str]] = None,
-                       source_private_ips: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                       description: pulumi.Input[Optional[_builtins.str]] = None,
+                       network_rule_name: pulumi.Input[Optional[_builtins.str]] = None,
+                       source_private_ips: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                        provider_settings: Optional[ProviderSettings] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
@@ -250,8 +251,9 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
             _props["description"] = description
             _props["network_rule_name"] = network_rule_name
             _props["source_private_ips"] = source_private_ips
-            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             _props["__resourceName"] = resource_name
+            _props["__stack"] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         else:
             _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.
@@ -269,9 +271,9 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
             id: pulumi.Input[_builtins.str],
             opts: Optional[pulumi.ResourceOptions] = None,
             *,
-            description: Optional[pulumi.Input[_builtins.str]] = None,
-            network_rule_name: Optional[pulumi.Input[_builtins.str]] = None,
-            source_private_ips: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            description: pulumi.Input[Optional[_builtins.str]] = None,
+            network_rule_name: pulumi.Input[Optional[_builtins.str]] = None,
+            source_private_ips: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             provider_settings: Optional[ProviderSettings] = None) -> "NetworkRule":
         """
         Gets an existing NetworkRule resource's state with the given name, id, and optional extra
@@ -280,9 +282,9 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the network rule.
-        :param Optional[pulumi.Input[str]] network_rule_name: The name of the network rule.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the network rule.
+        :param pulumi.Input[Optional[str]] network_rule_name: The name of the network rule.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))

@@ -37,7 +37,7 @@ class PolicyArgs:
                  permissions: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
                  policy_name: pulumi.Input[_builtins.str],
                  resources: pulumi.Input[Sequence[pulumi.Input[_builtins.str]]],
-                 description: Optional[pulumi.Input[_builtins.str]] = None) -> None:
+                 description: pulumi.Input[Optional[_builtins.str]] = None) -> None:
         """
         The set of arguments for constructing a Policy resource.
 
@@ -46,7 +46,7 @@ class PolicyArgs:
         :param pulumi.Input[Sequence[pulumi.Input[str]]] permissions: The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
         :param pulumi.Input[str] policy_name: The name of the permission policy. It is also the resource id; changing it replaces the policy.
         :param pulumi.Input[Sequence[pulumi.Input[str]]] resources: The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the permission policy. Can be changed in place.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the permission policy. Can be changed in place.
         """
         pulumi.set(__self__, "access_control_rules", access_control_rules)
         pulumi.set(__self__, "kms_instance_id", kms_instance_id)
@@ -118,35 +118,35 @@ class PolicyArgs:
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A free-form description of the permission policy. Can be changed in place.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "description"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "description", value)
 
 
 @pulumi.input_type
 class _PolicyState:
     def __init__(__self__, *,
-                 access_control_rules: Optional[pulumi.Input[_builtins.str]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 kms_instance_id: Optional[pulumi.Input[_builtins.str]] = None,
-                 permissions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 policy_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 resources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
+                 access_control_rules: pulumi.Input[Optional[_builtins.str]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 kms_instance_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 permissions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 policy_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 resources: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None) -> None:
         """
         Input properties used for looking up and filtering Policy resources.
 
-        :param Optional[pulumi.Input[str]] access_control_rules: The network rules that apply, as JSON.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the permission policy.
-        :param Optional[pulumi.Input[str]] kms_instance_id: The KMS instance the policy applies to.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants.
-        :param Optional[pulumi.Input[str]] policy_name: The name of the permission policy.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] resources: The keys and secrets the policy applies to.
+        :param pulumi.Input[Optional[str]] access_control_rules: The network rules that apply, as JSON.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the permission policy.
+        :param pulumi.Input[Optional[str]] kms_instance_id: The KMS instance the policy applies to.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants.
+        :param pulumi.Input[Optional[str]] policy_name: The name of the permission policy.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] resources: The keys and secrets the policy applies to.
         """
         if access_control_rules is not None:
             pulumi.set(__self__, "access_control_rules", access_control_rules)
@@ -163,74 +163,74 @@ class _PolicyState:
 
     @_builtins.property
     @pulumi.getter(name="accessControlRules")
-    def access_control_rules(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def access_control_rules(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The network rules that apply, as JSON.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "access_control_rules"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "access_control_rules"))
 
     @access_control_rules.setter
-    def access_control_rules(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def access_control_rules(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "access_control_rules", value)
 
     @_builtins.property
     @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A free-form description of the permission policy.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "description"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
     @description.setter
-    def description(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def description(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "description", value)
 
     @_builtins.property
     @pulumi.getter(name="kmsInstanceId")
-    def kms_instance_id(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def kms_instance_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The KMS instance the policy applies to.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "kms_instance_id"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "kms_instance_id"))
 
     @kms_instance_id.setter
-    def kms_instance_id(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def kms_instance_id(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "kms_instance_id", value)
 
     @_builtins.property
     @pulumi.getter
-    def permissions(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def permissions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         The permissions the policy grants.
         """
-        return cast(Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "permissions"))
+        return cast(pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "permissions"))
 
     @permissions.setter
-    def permissions(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
+    def permissions(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
         pulumi.set(self, "permissions", value)
 
     @_builtins.property
     @pulumi.getter(name="policyName")
-    def policy_name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def policy_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The name of the permission policy.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "policy_name"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "policy_name"))
 
     @policy_name.setter
-    def policy_name(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def policy_name(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "policy_name", value)
 
     @_builtins.property
     @pulumi.getter
-    def resources(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]:
+    def resources(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
         The keys and secrets the policy applies to.
         """
-        return cast(Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "resources"))
+        return cast(pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "resources"))
 
     @resources.setter
-    def resources(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
+    def resources(self, value: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]) -> None:
         pulumi.set(self, "resources", value)
 
 
@@ -238,20 +238,17 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     """
     A permission policy of Alibaba Cloud KMS: which keys and secrets of one KMS instance an application may use, with which permissions, and from the addresses of which network rules. Application access points name the policies that apply to their client keys.
 
-    The policy is identified by its name: the resource id is `policyName`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
+    The policy is identified by its name: the resource id is `policy_name`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
 
     ## Import
 
     An existing policy can be imported by its name:
 
-    ```sh
-    $ pulumi import alicloud-kms:index:Policy example my-policy
+    ```python
+    kms.Policy("example", ..., opts=pulumi.ResourceOptions(import_="my-policy"))
     ```
 
-    With this SDK, adopt an existing resource with the ``import_`` resource option, for example
-    ``Policy("example", ..., opts=pulumi.ResourceOptions(import_="<id>"))``: the SDK reads it
-    and adopts it when the program's inputs describe it as it is. (``pulumi import`` is for engines
-    that run the provider plugin directly.)
+    With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
     """
 
     #: The schema token of this resource, sent to the provider binary with every call.
@@ -262,34 +259,36 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
                  resource_name: _builtins.str,
                  opts: Optional[pulumi.ResourceOptions] = None,
                  *,
-                 access_control_rules: Optional[pulumi.Input[_builtins.str]] = None,
-                 description: Optional[pulumi.Input[_builtins.str]] = None,
-                 kms_instance_id: Optional[pulumi.Input[_builtins.str]] = None,
-                 permissions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                 policy_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 resources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 access_control_rules: pulumi.Input[Optional[_builtins.str]] = None,
+                 description: pulumi.Input[Optional[_builtins.str]] = None,
+                 kms_instance_id: pulumi.Input[Optional[_builtins.str]] = None,
+                 permissions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                 policy_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 resources: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                  provider_settings: Optional[ProviderSettings] = None) -> None:
         """
         A permission policy of Alibaba Cloud KMS: which keys and secrets of one KMS instance an application may use, with which permissions, and from the addresses of which network rules. Application access points name the policies that apply to their client keys.
 
-        The policy is identified by its name: the resource id is `policyName`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
+        The policy is identified by its name: the resource id is `policy_name`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
 
         ## Import
 
         An existing policy can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:Policy example my-policy
+        ```python
+        kms.Policy("example", ..., opts=pulumi.ResourceOptions(import_="my-policy"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] access_control_rules: The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference. Can be changed in place.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the permission policy. Can be changed in place.
-        :param Optional[pulumi.Input[str]] kms_instance_id: The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
-        :param Optional[pulumi.Input[str]] policy_name: The name of the permission policy. It is also the resource id; changing it replaces the policy.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] resources: The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
+        :param pulumi.Input[Optional[str]] access_control_rules: The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference. Can be changed in place.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the permission policy. Can be changed in place.
+        :param pulumi.Input[Optional[str]] kms_instance_id: The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
+        :param pulumi.Input[Optional[str]] policy_name: The name of the permission policy. It is also the resource id; changing it replaces the policy.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] resources: The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
@@ -304,15 +303,17 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
         """
         A permission policy of Alibaba Cloud KMS: which keys and secrets of one KMS instance an application may use, with which permissions, and from the addresses of which network rules. Application access points name the policies that apply to their client keys.
 
-        The policy is identified by its name: the resource id is `policyName`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
+        The policy is identified by its name: the resource id is `policy_name`. Changing the name or the KMS instance creates a new policy; the permissions, the resources, the access control rules and the description can be changed in place.
 
         ## Import
 
         An existing policy can be imported by its name:
 
-        ```sh
-        $ pulumi import alicloud-kms:index:Policy example my-policy
+        ```python
+        kms.Policy("example", ..., opts=pulumi.ResourceOptions(import_="my-policy"))
         ```
+
+        With the `import_` option, the SDK reads the existing resource and adopts it only when the program's inputs describe it as it is; otherwise the update fails and names the properties that differ.
 
         :param str resource_name: The name of the resource.
         :param PolicyArgs args: The arguments to use to populate this resource's properties.
@@ -331,12 +332,12 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     def _internal_init(__self__,
                        resource_name: _builtins.str,
                        opts: Optional[pulumi.ResourceOptions] = None,
-                       access_control_rules: Optional[pulumi.Input[_builtins.str]] = None,
-                       description: Optional[pulumi.Input[_builtins.str]] = None,
-                       kms_instance_id: Optional[pulumi.Input[_builtins.str]] = None,
-                       permissions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-                       policy_name: Optional[pulumi.Input[_builtins.str]] = None,
-                       resources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                       access_control_rules: pulumi.Input[Optional[_builtins.str]] = None,
+                       description: pulumi.Input[Optional[_builtins.str]] = None,
+                       kms_instance_id: pulumi.Input[Optional[_builtins.str]] = None,
+                       permissions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+                       policy_name: pulumi.Input[Optional[_builtins.str]] = None,
+                       resources: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
                        provider_settings: Optional[ProviderSettings] = None,
                        __props__: Optional[Mapping[_builtins.str, Any]] = None) -> None:
         opts = opts or pulumi.ResourceOptions()
@@ -365,8 +366,9 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
             _props["permissions"] = permissions
             _props["policy_name"] = policy_name
             _props["resources"] = resources
-            # The resource name, for auto-naming: check gets no URN from a dynamic-provider host.
+            # The resource name and the stack, for auto-naming: check gets no URN from a dynamic-provider host.
             _props["__resourceName"] = resource_name
+            _props["__stack"] = f"{pulumi.get_project()}/{pulumi.get_stack()}"
         else:
             _props = _builtins.dict(__props__ or {})
         # Every output needs a key, even one without a value yet, for Pulumi to resolve it.
@@ -387,12 +389,12 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
             id: pulumi.Input[_builtins.str],
             opts: Optional[pulumi.ResourceOptions] = None,
             *,
-            access_control_rules: Optional[pulumi.Input[_builtins.str]] = None,
-            description: Optional[pulumi.Input[_builtins.str]] = None,
-            kms_instance_id: Optional[pulumi.Input[_builtins.str]] = None,
-            permissions: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
-            policy_name: Optional[pulumi.Input[_builtins.str]] = None,
-            resources: Optional[pulumi.Input[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            access_control_rules: pulumi.Input[Optional[_builtins.str]] = None,
+            description: pulumi.Input[Optional[_builtins.str]] = None,
+            kms_instance_id: pulumi.Input[Optional[_builtins.str]] = None,
+            permissions: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
+            policy_name: pulumi.Input[Optional[_builtins.str]] = None,
+            resources: pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]] = None,
             provider_settings: Optional[ProviderSettings] = None) -> "Policy":
         """
         Gets an existing Policy resource's state with the given name, id, and optional extra
@@ -401,12 +403,12 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param Optional[pulumi.Input[str]] access_control_rules: The network rules that apply, as JSON.
-        :param Optional[pulumi.Input[str]] description: A free-form description of the permission policy.
-        :param Optional[pulumi.Input[str]] kms_instance_id: The KMS instance the policy applies to.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants.
-        :param Optional[pulumi.Input[str]] policy_name: The name of the permission policy.
-        :param Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] resources: The keys and secrets the policy applies to.
+        :param pulumi.Input[Optional[str]] access_control_rules: The network rules that apply, as JSON.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the permission policy.
+        :param pulumi.Input[Optional[str]] kms_instance_id: The KMS instance the policy applies to.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants.
+        :param pulumi.Input[Optional[str]] policy_name: The name of the permission policy.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] resources: The keys and secrets the policy applies to.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))

@@ -15,37 +15,37 @@ __all__ = ["ProviderSettings", "provider_binary"]
 @pulumi.input_type
 class ProviderSettings:
     def __init__(__self__, *,
-                 access_key: Optional[pulumi.Input[_builtins.str]] = None,
-                 assume_role: Optional[pulumi.Input[Mapping[_builtins.str, pulumi.Input[Any]]]] = None,
-                 assume_role_with_oidc: Optional[pulumi.Input[Mapping[_builtins.str, pulumi.Input[Any]]]] = None,
-                 credentials_uri: Optional[pulumi.Input[_builtins.str]] = None,
-                 ecs_role_name: Optional[pulumi.Input[_builtins.str]] = None,
-                 endpoint: Optional[pulumi.Input[_builtins.str]] = None,
-                 profile: Optional[pulumi.Input[_builtins.str]] = None,
-                 protocol: Optional[pulumi.Input[_builtins.str]] = None,
-                 region: Optional[pulumi.Input[_builtins.str]] = None,
-                 secret_key: Optional[pulumi.Input[_builtins.str]] = None,
-                 security_token: Optional[pulumi.Input[_builtins.str]] = None,
-                 shared_credentials_file: Optional[pulumi.Input[_builtins.str]] = None,
-                 signature_algorithm: Optional[pulumi.Input[_builtins.str]] = None,
-                 sts_endpoint: Optional[pulumi.Input[_builtins.str]] = None) -> None:
+                 access_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 assume_role: pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]] = None,
+                 assume_role_with_oidc: pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]] = None,
+                 credentials_uri: pulumi.Input[Optional[_builtins.str]] = None,
+                 ecs_role_name: pulumi.Input[Optional[_builtins.str]] = None,
+                 endpoint: pulumi.Input[Optional[_builtins.str]] = None,
+                 profile: pulumi.Input[Optional[_builtins.str]] = None,
+                 protocol: pulumi.Input[Optional[_builtins.str]] = None,
+                 region: pulumi.Input[Optional[_builtins.str]] = None,
+                 secret_key: pulumi.Input[Optional[_builtins.str]] = None,
+                 security_token: pulumi.Input[Optional[_builtins.str]] = None,
+                 shared_credentials_file: pulumi.Input[Optional[_builtins.str]] = None,
+                 signature_algorithm: pulumi.Input[Optional[_builtins.str]] = None,
+                 sts_endpoint: pulumi.Input[Optional[_builtins.str]] = None) -> None:
         """
         The provider settings of one resource, for programs that use several regions or accounts: pass them as the `provider_settings` argument of a resource. A resource with its own settings uses them instead of the stack configuration (`alicloud-kms:*`); a setting left out falls back to the environment and the Alibaba Cloud CLI profile, as for the stack. Secret settings make the settings a secret input, kept encrypted in the state.
 
-        :param Optional[pulumi.Input[str]] access_key: The AccessKey ID used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, then the active `~/.aliyun/config.json` profile.
-        :param Optional[pulumi.Input[Mapping[str, pulumi.Input[Any]]]] assume_role: A RAM role to assume with STS `AssumeRole`, on top of whatever base credential resolves (static key, profile, ECS instance role or OIDC): `{roleArn, sessionName, sessionExpiration, policy, externalId}`. `roleArn` is required; `sessionName` defaults to `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else `alicloud-kms-provider`; `sessionExpiration` is 900 to 43200 seconds (default 3600); `policy` is a JSON policy document that narrows the role. Give it as an object, or as that object's JSON text. The temporary credentials are refreshed before they expire.
-        :param Optional[pulumi.Input[Mapping[str, pulumi.Input[Any]]]] assume_role_with_oidc: Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`. The token file is read again at every refresh.
-        :param Optional[pulumi.Input[str]] credentials_uri: A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`.
-        :param Optional[pulumi.Input[str]] ecs_role_name: The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`.
-        :param Optional[pulumi.Input[str]] endpoint: Overrides the KMS endpoint: `host[:port]` or `http(s)://host[:port]` (no user name, path, query or fragment), for example a local KMS emulator at `127.0.0.1:8080`. Falls back to `ALIBABA_CLOUD_ENDPOINT_KMS`, then `KMS_ENDPOINT`; by default `kms.<region>.aliyuncs.com` is used.
-        :param Optional[pulumi.Input[str]] profile: The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
-        :param Optional[pulumi.Input[str]] protocol: The scheme used to reach the KMS and STS endpoints: `HTTPS` (the default) or `HTTP` (only sensible for a local emulator).
-        :param Optional[pulumi.Input[str]] region: The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, then the region of the active `~/.aliyun/config.json` profile.
-        :param Optional[pulumi.Input[str]] secret_key: The AccessKey secret used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, then the active `~/.aliyun/config.json` profile.
-        :param Optional[pulumi.Input[str]] security_token: The STS security token that goes with temporary (STS) credentials. Falls back to `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
-        :param Optional[pulumi.Input[str]] shared_credentials_file: The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE` (for the INI file).
-        :param Optional[pulumi.Input[str]] signature_algorithm: How KMS requests are signed: `v2` (the default: `SignatureVersion` 1.0, HMAC-SHA1) or `v3` (`ACS3-HMAC-SHA256` in the `Authorization` header).
-        :param Optional[pulumi.Input[str]] sts_endpoint: The STS endpoint roles and OIDC tokens are exchanged at: `host[:port]` or `http(s)://host[:port]`; `protocol` applies as for KMS. Falls back to `ALIBABA_CLOUD_STS_ENDPOINT`; by default `sts.<region>.aliyuncs.com`.
+        :param pulumi.Input[Optional[str]] access_key: The AccessKey ID used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, then the active `~/.aliyun/config.json` profile.
+        :param pulumi.Input[Optional[Mapping[str, pulumi.Input[Any]]]] assume_role: A RAM role to assume with STS `AssumeRole`, on top of whatever base credential resolves (static key, profile, ECS instance role or OIDC): `{roleArn, sessionName, sessionExpiration, policy, externalId}`. `roleArn` is required; `sessionName` defaults to `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else `alicloud-kms-provider`; `sessionExpiration` is 900 to 43200 seconds (default 3600); `policy` is a JSON policy document that narrows the role. Give it as an object, or as that object's JSON text. The temporary credentials are refreshed before they expire.
+        :param pulumi.Input[Optional[Mapping[str, pulumi.Input[Any]]]] assume_role_with_oidc: Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`. The token file is read again at every refresh.
+        :param pulumi.Input[Optional[str]] credentials_uri: A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`.
+        :param pulumi.Input[Optional[str]] ecs_role_name: The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`.
+        :param pulumi.Input[Optional[str]] endpoint: Overrides the KMS endpoint: `host[:port]` or `http(s)://host[:port]` (no user name, path, query or fragment), for example a local KMS emulator at `127.0.0.1:8080`. Falls back to `ALIBABA_CLOUD_ENDPOINT_KMS`, then `KMS_ENDPOINT`; by default `kms.<region>.aliyuncs.com` is used.
+        :param pulumi.Input[Optional[str]] profile: The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
+        :param pulumi.Input[Optional[str]] protocol: The scheme used to reach the KMS and STS endpoints: `HTTPS` (the default) or `HTTP` (only sensible for a local emulator).
+        :param pulumi.Input[Optional[str]] region: The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, then the region of the active `~/.aliyun/config.json` profile.
+        :param pulumi.Input[Optional[str]] secret_key: The AccessKey secret used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, then the active `~/.aliyun/config.json` profile.
+        :param pulumi.Input[Optional[str]] security_token: The STS security token that goes with temporary (STS) credentials. Falls back to `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
+        :param pulumi.Input[Optional[str]] shared_credentials_file: The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE` (for the INI file).
+        :param pulumi.Input[Optional[str]] signature_algorithm: How KMS requests are signed: `v2` (the default: `SignatureVersion` 1.0, HMAC-SHA1) or `v3` (`ACS3-HMAC-SHA256` in the `Authorization` header).
+        :param pulumi.Input[Optional[str]] sts_endpoint: The STS endpoint roles and OIDC tokens are exchanged at: `host[:port]` or `http(s)://host[:port]`; `protocol` applies as for KMS. Falls back to `ALIBABA_CLOUD_STS_ENDPOINT`; by default `sts.<region>.aliyuncs.com`.
         """
         if access_key is not None:
             pulumi.set(__self__, "access_key", access_key)
@@ -78,175 +78,193 @@ class ProviderSettings:
 
     @_builtins.property
     @pulumi.getter(name="accessKey")
-    def access_key(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def access_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The AccessKey ID used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, then the active `~/.aliyun/config.json` profile.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "access_key"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "access_key"))
 
     @access_key.setter
-    def access_key(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def access_key(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "access_key", value)
 
     @_builtins.property
     @pulumi.getter(name="assumeRole")
-    def assume_role(self) -> Optional[pulumi.Input[Mapping[_builtins.str, pulumi.Input[Any]]]]:
+    def assume_role(self) -> pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]]:
         """
         A RAM role to assume with STS `AssumeRole`, on top of whatever base credential resolves (static key, profile, ECS instance role or OIDC): `{roleArn, sessionName, sessionExpiration, policy, externalId}`. `roleArn` is required; `sessionName` defaults to `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else `alicloud-kms-provider`; `sessionExpiration` is 900 to 43200 seconds (default 3600); `policy` is a JSON policy document that narrows the role. Give it as an object, or as that object's JSON text. The temporary credentials are refreshed before they expire.
         """
-        return cast(Optional[pulumi.Input[Mapping[_builtins.str, pulumi.Input[Any]]]], pulumi.get(self, "assume_role"))
+        return cast(pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]], pulumi.get(self, "assume_role"))
 
     @assume_role.setter
-    def assume_role(self, value: Optional[pulumi.Input[Mapping[_builtins.str, pulumi.Input[Any]]]]) -> None:
+    def assume_role(self, value: pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]]) -> None:
         pulumi.set(self, "assume_role", value)
 
     @_builtins.property
     @pulumi.getter(name="assumeRoleWithOidc")
-    def assume_role_with_oidc(self) -> Optional[pulumi.Input[Mapping[_builtins.str, pulumi.Input[Any]]]]:
+    def assume_role_with_oidc(self) -> pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]]:
         """
         Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`. The token file is read again at every refresh.
         """
-        return cast(Optional[pulumi.Input[Mapping[_builtins.str, pulumi.Input[Any]]]], pulumi.get(self, "assume_role_with_oidc"))
+        return cast(pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]], pulumi.get(self, "assume_role_with_oidc"))
 
     @assume_role_with_oidc.setter
-    def assume_role_with_oidc(self, value: Optional[pulumi.Input[Mapping[_builtins.str, pulumi.Input[Any]]]]) -> None:
+    def assume_role_with_oidc(self, value: pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]]) -> None:
         pulumi.set(self, "assume_role_with_oidc", value)
 
     @_builtins.property
     @pulumi.getter(name="credentialsUri")
-    def credentials_uri(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def credentials_uri(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "credentials_uri"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "credentials_uri"))
 
     @credentials_uri.setter
-    def credentials_uri(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def credentials_uri(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "credentials_uri", value)
 
     @_builtins.property
     @pulumi.getter(name="ecsRoleName")
-    def ecs_role_name(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def ecs_role_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "ecs_role_name"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "ecs_role_name"))
 
     @ecs_role_name.setter
-    def ecs_role_name(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def ecs_role_name(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "ecs_role_name", value)
 
     @_builtins.property
     @pulumi.getter
-    def endpoint(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def endpoint(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         Overrides the KMS endpoint: `host[:port]` or `http(s)://host[:port]` (no user name, path, query or fragment), for example a local KMS emulator at `127.0.0.1:8080`. Falls back to `ALIBABA_CLOUD_ENDPOINT_KMS`, then `KMS_ENDPOINT`; by default `kms.<region>.aliyuncs.com` is used.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "endpoint"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "endpoint"))
 
     @endpoint.setter
-    def endpoint(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def endpoint(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "endpoint", value)
 
     @_builtins.property
     @pulumi.getter
-    def profile(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def profile(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "profile"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "profile"))
 
     @profile.setter
-    def profile(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def profile(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "profile", value)
 
     @_builtins.property
     @pulumi.getter
-    def protocol(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def protocol(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The scheme used to reach the KMS and STS endpoints: `HTTPS` (the default) or `HTTP` (only sensible for a local emulator).
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "protocol"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "protocol"))
 
     @protocol.setter
-    def protocol(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def protocol(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "protocol", value)
 
     @_builtins.property
     @pulumi.getter
-    def region(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def region(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, then the region of the active `~/.aliyun/config.json` profile.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "region"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "region"))
 
     @region.setter
-    def region(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def region(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "region", value)
 
     @_builtins.property
     @pulumi.getter(name="secretKey")
-    def secret_key(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def secret_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The AccessKey secret used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, then the active `~/.aliyun/config.json` profile.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "secret_key"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "secret_key"))
 
     @secret_key.setter
-    def secret_key(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def secret_key(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "secret_key", value)
 
     @_builtins.property
     @pulumi.getter(name="securityToken")
-    def security_token(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def security_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The STS security token that goes with temporary (STS) credentials. Falls back to `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "security_token"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "security_token"))
 
     @security_token.setter
-    def security_token(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def security_token(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "security_token", value)
 
     @_builtins.property
     @pulumi.getter(name="sharedCredentialsFile")
-    def shared_credentials_file(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def shared_credentials_file(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE` (for the INI file).
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "shared_credentials_file"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "shared_credentials_file"))
 
     @shared_credentials_file.setter
-    def shared_credentials_file(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def shared_credentials_file(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "shared_credentials_file", value)
 
     @_builtins.property
     @pulumi.getter(name="signatureAlgorithm")
-    def signature_algorithm(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def signature_algorithm(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         How KMS requests are signed: `v2` (the default: `SignatureVersion` 1.0, HMAC-SHA1) or `v3` (`ACS3-HMAC-SHA256` in the `Authorization` header).
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "signature_algorithm"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "signature_algorithm"))
 
     @signature_algorithm.setter
-    def signature_algorithm(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def signature_algorithm(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "signature_algorithm", value)
 
     @_builtins.property
     @pulumi.getter(name="stsEndpoint")
-    def sts_endpoint(self) -> Optional[pulumi.Input[_builtins.str]]:
+    def sts_endpoint(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
         The STS endpoint roles and OIDC tokens are exchanged at: `host[:port]` or `http(s)://host[:port]`; `protocol` applies as for KMS. Falls back to `ALIBABA_CLOUD_STS_ENDPOINT`; by default `sts.<region>.aliyuncs.com`.
         """
-        return cast(Optional[pulumi.Input[_builtins.str]], pulumi.get(self, "sts_endpoint"))
+        return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "sts_endpoint"))
 
     @sts_endpoint.setter
-    def sts_endpoint(self, value: Optional[pulumi.Input[_builtins.str]]) -> None:
+    def sts_endpoint(self, value: pulumi.Input[Optional[_builtins.str]]) -> None:
         pulumi.set(self, "sts_endpoint", value)
 
 
 SECRET_SETTINGS: tuple[_builtins.str, ...] = ("credentials_uri", "secret_key", "security_token")
 """The Python names of the settings that are secret in the schema."""
+
+SETTING_NAMES: dict[_builtins.str, _builtins.str] = {
+    "access_key": "accessKey",
+    "assume_role": "assumeRole",
+    "assume_role_with_oidc": "assumeRoleWithOidc",
+    "credentials_uri": "credentialsUri",
+    "ecs_role_name": "ecsRoleName",
+    "endpoint": "endpoint",
+    "profile": "profile",
+    "protocol": "protocol",
+    "region": "region",
+    "secret_key": "secretKey",
+    "security_token": "securityToken",
+    "shared_credentials_file": "sharedCredentialsFile",
+    "signature_algorithm": "signatureAlgorithm",
+    "sts_endpoint": "stsEndpoint",
+}
+"""The Python name of every setting → its schema name (the binary's messages use the latter)."""
 
 
 def provider_binary() -> _builtins.str:

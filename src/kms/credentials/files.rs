@@ -218,7 +218,7 @@ impl<'a> ProfileFiles<'a> {
 }
 
 /// `~` or `~/...` is the home directory, as a shell would read it.
-fn expand_home(path: &str, home_dir: Option<&Path>) -> PathBuf {
+pub(super) fn expand_home(path: &str, home_dir: Option<&Path>) -> PathBuf {
     match (path.strip_prefix('~'), home_dir) {
         (Some(""), Some(home)) => home.to_owned(),
         (Some(rest), Some(home)) if rest.starts_with('/') => home.join(&rest[1..]),

@@ -51,6 +51,7 @@ mod files;
 mod ini_file;
 mod metadata;
 mod plan;
+mod presence;
 mod refresh;
 mod roles;
 mod settings;
@@ -59,6 +60,7 @@ use std::path::Path;
 
 pub use self::error::{CredentialsError, StsRefusal};
 pub use self::plan::{AssumeRole, CredentialPlan, Credentials, CredentialsSource, OidcRole};
+pub use self::presence::missing_credential_sources;
 pub use self::refresh::{refresh_time, CredentialProvider, SigningCredentials};
 pub use self::settings::{
     is_oidc_provider_arn, is_role_arn, is_valid_session_name, AssumeRoleSettings, ClientSettings,

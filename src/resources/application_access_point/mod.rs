@@ -11,13 +11,14 @@ use std::collections::BTreeMap;
 
 use super::context::OperationContext;
 use super::error::{CheckFailure, ResourceError};
+use super::named_resource::check_name;
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
 };
 use super::property::{PropertyMap, PropertyValue};
 use super::resource::Resource;
-use super::{check_not_blank, ResourceRules};
+use super::ResourceRules;
 use inputs::{check_access_point_id, AccessPointInputs};
 
 pub const RULES: ResourceRules = ResourceRules {
@@ -36,7 +37,7 @@ pub const MAX_POLICIES: usize = 3;
 
 /// The rules of `check` beyond the schema: a non-blank name, one to three distinct policy names.
 fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-    check_not_blank(inputs, "applicationAccessPointName", failures);
+    check_name(inputs, "applicationAccessPointName", failures);
     let Some(policies) = inputs.get("policies").and_then(PropertyValue::as_array) else {
         return;
     };
@@ -92,7 +93,12 @@ impl Resource for ApplicationAccessPoint {
         AccessPointInputs::from_properties(properties)
     }
 
-    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        _warnings: &mut Vec<String>,
+    ) {
         check_inputs(inputs, failures);
     }
 

@@ -3,23 +3,23 @@
 //! in place) and delete. The id is the name (checked by the registry before read, update and
 //! delete, through `Resource::check_id`).
 //!
-//! A create first checks that the name is free (a taken name stops it: the access point there is
-//! not its own). A create whose reply was lost is resolved by describing the name (see
-//! `named_create`): an AAP with exactly the requested policies and description is this create's
-//! and is adopted (with a warning), no AAP means nothing was made and the create is tried once
-//! more, anything else is an `ambiguous_create` error that claims nothing.
+//! The create is `create_by_name`'s, as for the other resources named by the program: the name
+//! free first (a taken name stops it: the access point there is not its own); after a lost reply,
+//! an AAP with exactly the requested policies and description is this create's and is adopted
+//! (with a warning), no AAP (looked for twice, a settle delay apart) means nothing was made and
+//! the create is tried once more, anything else is an `ambiguous_create` error that claims
+//! nothing.
 
 use crate::kms::{
-    CreateApplicationAccessPointRequest, KmsError, UpdateApplicationAccessPointRequest,
+    CreateApplicationAccessPointRequest, UpdateApplicationAccessPointRequest,
     CLIENT_KEY_AUTHENTICATION,
 };
 
 use super::super::context::OperationContext;
+use super::super::create_by_name::create_named;
 use super::super::error::{CheckFailure, Operation, ResourceError};
-use super::super::kms_call::{describe_lost, with_note, KmsCall};
-use super::super::named_create::{
-    check_name_is_free, resolve_lost_create, LostCreate, NamedResource,
-};
+use super::super::kms_call::KmsCall;
+use super::super::named_create::NamedResource;
 use super::super::named_resource::{description_to_send, read_outcome};
 use super::super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
@@ -44,98 +44,40 @@ pub(super) async fn create(
         name: &inputs.name,
         import_command: import_command(urn, &inputs.name),
     };
-    let described = client
-        .describe_application_access_point(&inputs.name, &call.options())
-        .await;
-    let was_free = check_name_is_free(&call, &named, described)?;
     let create_request = CreateApplicationAccessPointRequest {
         name: inputs.name.clone(),
         policies: inputs.policies.clone(),
         authentication_method: CLIENT_KEY_AUTHENTICATION.to_owned(),
         description: inputs.description.clone(),
     };
-    let mut tried_again = false;
-    loop {
-        let error = match client
-            .create_application_access_point(&create_request, &call.options())
-            .await
-        {
-            Ok(created) => {
-                let id = if created.name.is_empty() {
-                    inputs.name.clone()
-                } else {
-                    created.name.clone()
-                };
-                return Ok(CreateResult {
-                    id,
-                    properties: properties_of(&created),
-                });
-            }
-            Err(error) if error.is_outcome_unknown() => error,
-            Err(error) => return Err(create_refused(&call, &inputs.name, error)),
-        };
-        let lost = describe_lost(&error);
-        // Looked into under the clean-up budget, so that a cancelled create still learns (and
-        // reports) what it made.
-        let described = {
-            let cleanup = call.cleanup();
+    let (client, inputs, create_request) = (&client, &inputs, &create_request);
+    let created = create_named(
+        &call,
+        &named,
+        "DescribeApplicationAccessPoint",
+        move |options| async move {
             client
-                .describe_application_access_point(&inputs.name, cleanup.options())
+                .describe_application_access_point(&inputs.name, &options)
                 .await
-        };
-        match resolve_lost_create(&call, &named, &was_free, &lost, described, |existing| {
-            inputs.matches(existing)
-        })? {
-            LostCreate::Made(existing) => {
-                call.engine_log().warning(
-                    format!(
-                        "{lost}; the access point {} exists with exactly the requested policies and description, and \
-                         the name was free just before this create, so this create made it: adopting it",
-                        inputs.name
-                    ),
-                    urn,
-                );
-                return Ok(CreateResult {
-                    id: existing.name.clone(),
-                    properties: properties_of(&existing),
-                });
-            }
-            // Decided after the search, which a cancellation does not stop.
-            LostCreate::NotMade
-                if !tried_again && !call.deadline_passed() && !call.is_cancelled() =>
-            {
-                call.engine_log().warning(
-                    format!(
-                        "{lost}; no access point {} exists, so the provider creates it again",
-                        inputs.name
-                    ),
-                    urn,
-                );
-                tried_again = true;
-            }
-            LostCreate::NotMade => {
-                return Err(with_note(
-                    call.lost_create_error(error),
-                    &format!(
-                        "no access point {} was created (DescribeApplicationAccessPoint finds none); run the update \
-                         again",
-                        inputs.name
-                    ),
-                ));
-            }
-        }
-    }
-}
-
-fn create_refused(call: &KmsCall, name: &str, error: KmsError) -> ResourceError {
-    let hint = match error.service_code() {
-        Some("Rejected.ResourceExist") => Some(format!(
-            "an application access point named {name} already exists; adopt it with `{}`, or choose another name",
-            import_command(call.urn(), name)
-        )),
-        _ => error.service_hint(),
+        },
+        move |options| async move {
+            client
+                .create_application_access_point(create_request, &options)
+                .await
+        },
+        |existing| inputs.matches(existing),
+    )
+    .await?;
+    let id = if created.name.is_empty() {
+        inputs.name.clone()
+    } else {
+        created.name.clone()
     };
-    call.error_with_hint(error, hint)
+    Ok(CreateResult {
+        id,
+        properties: properties_of(&created),
+        warnings: Vec::new(),
+    })
 }
 
 pub(super) async fn read(

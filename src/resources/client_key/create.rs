@@ -3,7 +3,9 @@
 //!
 //! The order is chosen so that no key is ever left without its private half unnoticed:
 //! 1. the key file's lock is taken and the temporary key file created first, so an unwritable
-//!    directory, or another create writing the same file, fails before KMS is called;
+//!    directory, or another create writing the same file, fails before KMS is called; and if the
+//!    file already holds a key that still exists in KMS (one GetClientKey tells), the create
+//!    stops there: writing would replace that key's only private key;
 //! 2. the AAP's keys are listed (the snapshot a lost reply is resolved against), and the key is
 //!    created, with the validity the user set or one the provider chooses (see `validity`);
 //! 3. the file is written and renamed into place; if that fails, the key is deleted again (and an
@@ -44,7 +46,11 @@ pub(super) async fn create(
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
 
     let staged = match &inputs.private_key_data_file {
-        Some(text) => Some(stage_key_file(context, text).await?),
+        Some(text) => {
+            let staged = stage_key_file(context, text).await?;
+            refuse_to_replace_a_live_key(&client, &call, &staged).await?;
+            Some(staged)
+        }
         None => {
             context.engine_log.warning(
                 "privateKeyDataFile is not set, so the private key of the new client key is not kept anywhere, and KMS \
@@ -55,7 +61,7 @@ pub(super) async fn create(
         }
     };
 
-    let created = {
+    let (created, lost_attempts) = {
         let ticket = creates.begin(&inputs.aap_name);
         create_key(&client, &call, &inputs, &ticket).await?
     };
@@ -98,6 +104,7 @@ pub(super) async fn create(
             Ok(CreateResult {
                 id: client_key_id,
                 properties: outputs,
+                warnings: lost_attempts,
             })
         }
         Err(error) => {
@@ -146,6 +153,7 @@ async fn stage_key_file(
         ),
         path,
         client_key_id: None,
+        held_client_key_id: None,
     };
     let target = key_file::resolve_path(text, &context.working_directory)
         .map_err(|reason| refuse(text.to_owned(), reason))?;
@@ -154,16 +162,84 @@ async fn stage_key_file(
         .map_err(|error| refuse(target.display().to_string(), error.reason))
 }
 
+/// Stops the create when the file it would write holds the private key of a client key that
+/// still exists in KMS: writing would replace that key's only copy (a second ClientKey on the
+/// same file, in another run or another process than the first). A key KMS no longer has is
+/// dead, and its file may be replaced. Runs under the key file's lock, before KMS is asked for
+/// anything else.
+async fn refuse_to_replace_a_live_key(
+    client: &Client,
+    call: &KmsCall,
+    staged: &StagedKeyFile,
+) -> Result<(), ResourceError> {
+    let target = staged.target().to_path_buf();
+    let path = target.display().to_string();
+    let reading = target.clone();
+    let held = tokio::task::spawn_blocking(move || key_file::read_held_key(&reading))
+        .await
+        .map_err(|error| std::io::Error::other(error.to_string()))
+        .and_then(|held| held);
+    let held_id = match held {
+        Ok(key_file::Held::Key(id)) => id,
+        Ok(_) => return Ok(()),
+        Err(error) => {
+            return Err(ResourceError::LocalIo {
+                message: format!(
+                    "cannot read the private key file {path} to make sure it holds no live client key ({}); \
+                     nothing was created in KMS",
+                    key_file::describe_io_error(&error)
+                ),
+                path,
+                client_key_id: None,
+                held_client_key_id: None,
+            })
+        }
+    };
+    let refusal = |because: String| {
+        ResourceError::LocalIo {
+        message: format!(
+            "the private key file {path} holds the private key of client key {held_id}, {because}; nothing was \
+             created in KMS: give this ClientKey its own privateKeyDataFile (if it replaces {held_id} with the same \
+             file, let the engine delete {held_id} first, as diff asks, rather than forcing create-before-delete)"
+        ),
+        path: path.clone(),
+        client_key_id: None,
+        held_client_key_id: Some(held_id.clone()),
+    }
+    };
+    match client.get_client_key(&held_id, &call.options()).await {
+        Ok(reply) => Err(refusal(format!(
+            "which still exists in KMS (on access point {}), and writing a new key there would replace its only copy",
+            reply.client_key.aap_name
+        ))),
+        Err(error) if error.is_not_found() => {
+            call.engine_log().info(
+                format!(
+                    "the private key file {path} holds client key {held_id}, which no longer exists in KMS: the \
+                     new key replaces it"
+                ),
+                call.urn(),
+            );
+            Ok(())
+        }
+        Err(error) => Err(refusal(format!(
+            "and whether that key still exists could not be told ({})",
+            call.error(error)
+        ))),
+    }
+}
+
 /// CreateClientKey, with at most one more attempt after a lost reply was resolved (the key it
 /// made, if any, deleted). Before the first attempt the AAP's keys are listed, the snapshot that
 /// tells the keys that appear afterwards apart (see `reconcile`). Every key made is recorded on
-/// the ticket.
+/// the ticket. With the reply, the notes the success must carry: one per lost attempt, naming
+/// the dates it sent, so that a key it makes later can be recognised.
 async fn create_key(
     client: &Client,
     call: &KmsCall,
     inputs: &ClientKeyInputs,
     ticket: &CreateTicket,
-) -> Result<CreateClientKeyResponse, ResourceError> {
+) -> Result<(CreateClientKeyResponse, Vec<String>), ResourceError> {
     let aap_name = &inputs.aap_name;
     let sent = match (&inputs.not_before, &inputs.not_after) {
         (Some(not_before), Some(not_after)) => SentValidity::Requested(Validity {
@@ -180,6 +256,7 @@ async fn create_key(
         first_attempt: Utc::now(),
     };
     let mut tried_again = false;
+    let mut lost_attempts = Vec::new();
     loop {
         let validity = match &mut evidence.sent {
             SentValidity::Requested(validity) => validity.clone(),
@@ -204,54 +281,57 @@ async fn create_key(
         }
         ticket.set_attempting(false);
         let error = match outcome {
-            Ok(reply) => return Ok(reply),
+            Ok(reply) => return Ok((reply, lost_attempts)),
             Err(error) if error.is_outcome_unknown() => error,
             // A definite refusal: nothing was made.
             Err(error) => return Err(create_refused(call, aap_name, error)),
         };
         let what_happened = describe_lost(&error);
+        let settled = call.lost_create_settle().as_secs_f64();
         let done = match reconcile(client, call, &evidence, ticket, &error).await {
-            Resolution::NoKey => {
-                format!("no key was made (no key with the dates it sent appeared on {aap_name})")
-            }
+            Resolution::NoKey => format!(
+                "no key was made as far as KMS shows (no key with {} appeared on {aap_name}, listed at once and \
+                 again {settled}s later)",
+                validity.describe()
+            ),
             Resolution::DeletedLostKeys(ids) => format!(
-                "the key it made ({}) was deleted because its private key was lost with the reply",
-                ids.join(", ")
+                "the key it made ({}, with {}) was deleted because its private key was lost with the reply",
+                ids.join(", "),
+                validity.describe()
             ),
             Resolution::KeysLeft(error) => return Err(error),
         };
+        // KMS may still carry out the request after the search (delivered later than the settle
+        // delay): whatever happens next, the reply and the log name the key to look out for.
+        let later = format!(
+            "if it still reaches KMS, {}",
+            key_that_may_appear(aap_name, &evidence.sent, &validity)
+        );
         // Decided after the search, which a cancellation does not stop.
         if !tried_again && !call.deadline_passed() && !call.is_cancelled() {
+            let note = format!("{what_happened}; {done}; {later}");
             call.engine_log().warning(
-                format!("{what_happened}; {done}, so the provider creates the client key again"),
+                format!("{note}; the provider creates the client key again"),
                 call.urn(),
             );
+            tracing::warn!(aap = %aap_name, dates = %validity.describe(), "a CreateClientKey reply was lost; creating again");
+            lost_attempts.push(note);
             tried_again = true;
             continue;
         }
-        // A request the provider gave up waiting for (cancelled, out of time) may still be
-        // carried out by KMS after the search: say which key to look out for.
-        let abandoned = error.is_cancelled() || error.is_deadline_exceeded();
-        let later = if abandoned {
-            format!(
-                "; KMS may still carry out the abandoned request: {}",
-                key_that_may_appear(aap_name, &evidence.sent, &validity)
-            )
-        } else {
-            String::new()
-        };
-        return Err(with_note(
-            call.lost_create_error(error),
-            &format!("{done}, so no client key was left behind{later}; run the update again"),
-        ));
+        let note =
+            format!("{done}, so no client key was left behind; {later}; run the update again");
+        call.engine_log()
+            .warning(format!("{what_happened}; {note}"), call.urn());
+        return Err(with_note(call.lost_create_error(error), &note));
     }
 }
 
-/// The key that may yet appear after an abandoned attempt that sent `validity`.
+/// The key that may yet appear after an attempt whose reply was lost, which sent `validity`.
 fn key_that_may_appear(aap_name: &str, sent: &SentValidity, validity: &Validity) -> String {
     let dates = format!(
-        "a key of {aap_name} with NotBefore {} and NotAfter {} that appears later",
-        validity.not_before, validity.not_after
+        "a key of {aap_name} with {} that appears later",
+        validity.describe()
     );
     match sent {
         SentValidity::Chosen(_) => format!(
@@ -335,6 +415,7 @@ async fn undo_after_write_failure(
                  update again"
             ),
             client_key_id: None,
+            held_client_key_id: None,
         },
         Err(error) if error.is_not_found() => ResourceError::LocalIo {
             path: path.to_owned(),
@@ -343,6 +424,7 @@ async fn undo_after_write_failure(
                  already gone; fix the problem and run the update again"
             ),
             client_key_id: None,
+            held_client_key_id: None,
         },
         Err(error) => {
             let delete_error = call.error(error);
@@ -355,7 +437,8 @@ async fn undo_after_write_failure(
                      with `aliyun kms DeleteClientKey --ClientKeyId {client_key_id}` (or in the KMS console), then fix \
                      the problem and run the update again"
                 ),
-                client_key_id: Some(client_key_id.to_owned()),
+                    client_key_id: Some(client_key_id.to_owned()),
+                    held_client_key_id: None,
             }
         }
     }

@@ -169,8 +169,16 @@ fn normalise_time_input(
 /// The checks of `check` that look at the local file system: the directory of
 /// `privateKeyDataFile` must exist and be writable, and the path must not be a directory. Only
 /// what can be known without writing is checked (`create` makes sure by creating the temporary
-/// file before it calls KMS).
-fn check_local(inputs: &PropertyMap, working_directory: &Path, failures: &mut Vec<CheckFailure>) {
+/// file before it calls KMS). A file that already holds a key gets a warning, unless the last
+/// inputs named the same file (it then holds this resource's own key): a create refuses to
+/// replace the file of a key that still exists.
+fn check_local(
+    inputs: &PropertyMap,
+    olds: Option<&PropertyMap>,
+    working_directory: &Path,
+    failures: &mut Vec<CheckFailure>,
+    warnings: &mut Vec<String>,
+) {
     let Some(text) = inputs
         .get("privateKeyDataFile")
         .and_then(PropertyValue::as_str)
@@ -178,13 +186,61 @@ fn check_local(inputs: &PropertyMap, working_directory: &Path, failures: &mut Ve
     else {
         return;
     };
-    let reason = match key_file::resolve_path(text, working_directory) {
-        Ok(target) => key_file::unwritable_reason(&target)
-            .map(|reason| format!("privateKeyDataFile cannot be written: {reason}")),
-        Err(reason) => Some(reason),
+    let target = match key_file::resolve_path(text, working_directory) {
+        Ok(target) => target,
+        Err(reason) => {
+            failures.push(CheckFailure::new("privateKeyDataFile", reason));
+            return;
+        }
     };
-    if let Some(reason) = reason {
-        failures.push(CheckFailure::new("privateKeyDataFile", reason));
+    if let Some(reason) = key_file::unwritable_reason(&target) {
+        failures.push(CheckFailure::new(
+            "privateKeyDataFile",
+            format!("privateKeyDataFile cannot be written: {reason}"),
+        ));
+        return;
+    }
+    if olds.is_some_and(|olds| same_key_file(olds, inputs, working_directory)) {
+        return;
+    }
+    if let Ok(key_file::Held::Key(id)) = key_file::read_held_key(&target) {
+        warnings.push(format!(
+            "privateKeyDataFile {} already holds the private key of client key {id}: if that key still exists in \
+             KMS, creating this ClientKey will fail rather than replace its only copy (unless it is the key this \
+             ClientKey replaces, which is deleted first); give each ClientKey its own file",
+            target.display()
+        ));
+    }
+}
+
+/// The key file input of a state or of inputs, when it is set.
+fn key_file_input(map: &PropertyMap) -> Option<&PropertyValue> {
+    map.get("privateKeyDataFile")
+        .map(PropertyValue::unwrap_secret)
+        .filter(|value| !value.is_null())
+}
+
+/// Whether the state's key file and the new inputs' are one file (the same path once `~` and
+/// relative paths are resolved), or may be (the new one is unknown in a preview).
+fn same_key_file(olds: &PropertyMap, news: &PropertyMap, working_directory: &Path) -> bool {
+    let (Some(old), Some(new)) = (key_file_input(olds), key_file_input(news)) else {
+        return false;
+    };
+    if new.contains_unknown() {
+        return true;
+    }
+    let (Some(old), Some(new)) = (old.as_str(), new.as_str()) else {
+        return false;
+    };
+    if old == new {
+        return true;
+    }
+    match (
+        key_file::resolve_path(old, working_directory),
+        key_file::resolve_path(new, working_directory),
+    ) {
+        (Ok(old), Ok(new)) => old == new,
+        _ => false,
     }
 }
 
@@ -306,21 +362,40 @@ impl Resource for ClientKey {
         ClientKeyInputs::from_properties(properties)
     }
 
-    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        _warnings: &mut Vec<String>,
+    ) {
         check_inputs(inputs, failures);
     }
 
     fn check_local(
         &self,
         inputs: &PropertyMap,
+        olds: Option<&PropertyMap>,
         working_directory: &Path,
         failures: &mut Vec<CheckFailure>,
+        warnings: &mut Vec<String>,
     ) {
-        check_local(inputs, working_directory, failures);
+        check_local(inputs, olds, working_directory, failures, warnings);
     }
 
     fn check_id(&self, id: &str, _state: Option<&PropertyMap>) -> Result<(), ResourceError> {
         check_client_key_id(id)
+    }
+
+    /// When the old key and its replacement use the same key file: a create refuses to replace
+    /// the file of a key that still exists (its only private key), so the old key must go first.
+    /// The cost, a short window with no key, is in docs/protocol.md.
+    fn replacement_must_delete_first(
+        &self,
+        olds: &PropertyMap,
+        news: &PropertyMap,
+        working_directory: &Path,
+    ) -> bool {
+        same_key_file(olds, news, working_directory)
     }
 
     /// The inputs, with what KMS decides (`createTime`, and a validity left to KMS) unknown.

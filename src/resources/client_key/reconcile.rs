@@ -14,7 +14,9 @@
 //!   those dates might be anyone's.
 //!
 //! The AAP's keys are listed again, and the new ones (not in the snapshot, not another create's)
-//! with the dates this create sent are the candidates:
+//! with the dates this create sent are the candidates. When there are none, the provider waits
+//! a settle delay (`OperationContext::lost_create_settle`) and lists once more: a request that
+//! reaches KMS late, or a list that lags, shows up then. What it finds:
 //!
 //! - none: the request made nothing (or what it made is already gone); creating again is safe;
 //! - with dates the provider chose: they are this create's; their private keys were lost with
@@ -49,7 +51,8 @@ pub enum SentValidity {
 /// What a lost create turned out to have done.
 #[derive(Debug)]
 pub enum Resolution {
-    /// No new key with the dates sent: nothing to clean up.
+    /// No new key with the dates sent, in either listing: nothing to clean up (yet; the caller
+    /// names the dates of the key that may still appear).
     NoKey,
     /// This create's keys (proven by their dates) were deleted: their private keys were lost.
     DeletedLostKeys(Vec<String>),
@@ -101,18 +104,19 @@ pub async fn reconcile(
             .wait_for_other_attempts(ticket, options.deadline, &options.cancellation)
             .await;
     }
-    let listed = client
-        .list_client_keys(
-            &ListClientKeysRequest {
-                aap_name: Some(aap_name.to_owned()),
-            },
-            options,
-        )
-        .await;
-    let keys = match listed {
-        Ok(reply) => reply.client_keys,
-        Err(error) => {
-            return Resolution::KeysLeft(ResourceError::AmbiguousCreate {
+    // The new keys of the AAP with the dates this create sent; the error names the dates to look
+    // for when the list cannot be had.
+    let candidates = || async {
+        let listed = client
+            .list_client_keys(
+                &ListClientKeysRequest {
+                    aap_name: Some(aap_name.to_owned()),
+                },
+                options,
+            )
+            .await;
+        let keys = listed.map_err(|error| {
+            ResourceError::AmbiguousCreate {
                 message: format!(
                     "{lost}; looking for the key it may have made failed ({}), so the provider deleted none and \
                      claims none; {}",
@@ -120,22 +124,40 @@ pub async fn reconcile(
                     how_to_find(aap_name, sent, first_attempt)
                 ),
                 candidate_ids: Vec::new(),
-            });
-        }
+            }
+        })?;
+        let others = ticket.tracker().keys_of_other_creates(ticket);
+        Ok::<Vec<ClientKey>, ResourceError>(
+            keys.client_keys
+                .into_iter()
+                .filter(|key| key.aap_name == aap_name || key.aap_name.is_empty())
+                .filter(|key| !keys_before.contains(&key.client_key_id))
+                .filter(|key| !others.contains(&key.client_key_id))
+                .filter(|key| sent.includes(&key.not_before, &key.not_after))
+                .collect(),
+        )
     };
-    let others = ticket.tracker().keys_of_other_creates(ticket);
-    let matching: Vec<&ClientKey> = keys
-        .iter()
-        .filter(|key| key.aap_name == aap_name || key.aap_name.is_empty())
-        .filter(|key| !keys_before.contains(&key.client_key_id))
-        .filter(|key| !others.contains(&key.client_key_id))
-        .filter(|key| match sent {
-            SentValidity::Requested(validity) => validity.matches(&key.not_before, &key.not_after),
-            SentValidity::Chosen(chosen) => chosen
-                .iter()
-                .any(|validity| validity.matches(&key.not_before, &key.not_after)),
-        })
-        .collect();
+    let mut matching = match candidates().await {
+        Ok(matching) => matching,
+        Err(error) => return Resolution::KeysLeft(error),
+    };
+    if matching.is_empty() {
+        // Nothing yet: the request may still reach KMS, or the list lag. The wait ends early only
+        // when the clean-up budget does (a cancellation's grace), and the listing then fails.
+        call.engine_log().warning(
+            format!(
+                "no client key with the dates it sent is on {aap_name} yet; listing again in {}s, in case KMS \
+                 receives the request late",
+                call.lost_create_settle().as_secs_f64()
+            ),
+            call.urn(),
+        );
+        call.settle(options).await;
+        matching = match candidates().await {
+            Ok(matching) => matching,
+            Err(error) => return Resolution::KeysLeft(error),
+        };
+    }
     if matching.is_empty() {
         return Resolution::NoKey;
     }
@@ -167,14 +189,36 @@ pub async fn reconcile(
     tracing::error!(client_key_ids = ?failed_ids, "orphaned client keys: a lost create made them and deleting them failed");
     Resolution::KeysLeft(ResourceError::AmbiguousCreate {
         message: format!(
-            "{lost}; it made {} (the validity dates the provider chose for this create prove it), whose \
+            "{lost}; it made {} (the validity dates the provider chose for this create prove it: {}), whose \
              private key was lost with the reply, and deleting it failed ({}); nobody can use such a key: delete \
              it with `aliyun kms DeleteClientKey --ClientKeyId <id>`, then run the update again",
             failed_ids.join(", "),
+            sent.describe(),
             reasons.join("; ")
         ),
         candidate_ids: failed_ids,
     })
+}
+
+impl SentValidity {
+    /// Whether a key with these dates may be one this create made.
+    pub fn includes(&self, not_before: &str, not_after: &str) -> bool {
+        match self {
+            SentValidity::Requested(validity) => validity.matches(not_before, not_after),
+            SentValidity::Chosen(chosen) => chosen
+                .iter()
+                .any(|validity| validity.matches(not_before, not_after)),
+        }
+    }
+
+    /// The dates sent, for messages: `NotBefore ... and NotAfter ...` (each pair, for chosen ones).
+    pub fn describe(&self) -> String {
+        let pairs: Vec<String> = match self {
+            SentValidity::Requested(validity) => vec![validity.describe()],
+            SentValidity::Chosen(chosen) => chosen.iter().map(Validity::describe).collect(),
+        };
+        pairs.join(", or ")
+    }
 }
 
 /// The error when keys with the user's dates appeared: any creator may have made them.
@@ -183,7 +227,7 @@ fn unprovable(lost: &str, aap_name: &str, sent: &SentValidity, ids: &[String]) -
         SentValidity::Requested(validity) => {
             format!("{} to {}", validity.not_before, validity.not_after)
         }
-        SentValidity::Chosen(_) => "the requested dates".to_owned(),
+        SentValidity::Chosen(_) => sent.describe(),
     };
     ResourceError::AmbiguousCreate {
         message: format!(
@@ -205,21 +249,12 @@ fn unprovable(lost: &str, aap_name: &str, sent: &SentValidity, ids: &[String]) -
 fn how_to_find(aap_name: &str, sent: &SentValidity, first_attempt: DateTime<Utc>) -> String {
     let list = format!("`aliyun kms ListClientKeys --AapName {aap_name}` lists the keys");
     match sent {
-        SentValidity::Chosen(chosen) => {
-            let pairs: Vec<String> = chosen
-                .iter()
-                .map(|validity| {
-                    format!(
-                        "NotBefore {} and NotAfter {}",
-                        validity.not_before, validity.not_after
-                    )
-                })
-                .collect();
+        SentValidity::Chosen(_) => {
             format!(
                 "a key of {aap_name} with {} is this create's (the provider chose those dates for it) and unusable, \
                  its private key lost: delete it with `aliyun kms DeleteClientKey --ClientKeyId <id>` ({list}), \
                  then run the update again",
-                pairs.join(", or with ")
+                sent.describe()
             )
         }
         SentValidity::Requested(validity) => format!(

@@ -35,6 +35,14 @@ pub struct Validity {
 }
 
 impl Validity {
+    /// `NotBefore <time> and NotAfter <time>`, for messages.
+    pub fn describe(&self) -> String {
+        format!(
+            "NotBefore {} and NotAfter {}",
+            self.not_before, self.not_after
+        )
+    }
+
     /// Whether a key's reported dates are this period (the same instants in whole seconds).
     pub fn matches(&self, not_before: &str, not_after: &str) -> bool {
         same_instant(&self.not_before, not_before) && same_instant(&self.not_after, not_after)

@@ -12,12 +12,12 @@ mod operations;
 
 use super::context::OperationContext;
 use super::error::{CheckFailure, ResourceError};
-use super::named_resource::check_name_id;
+use super::named_resource::{check_name_id, list_of_strings};
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
 };
-use super::property::PropertyMap;
+use super::property::{PropertyMap, PropertyValue};
 use super::resource::Resource;
 use super::ResourceRules;
 use inputs::NetworkRuleInputs;
@@ -52,8 +52,27 @@ impl Resource for NetworkRule {
         NetworkRuleInputs::from_properties(properties)
     }
 
-    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-        inputs::check_inputs(inputs, failures);
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        warnings: &mut Vec<String>,
+    ) {
+        inputs::check_inputs(inputs, failures, warnings);
+    }
+
+    /// Addresses are compared in their canonical spelling: `10.0.0.1/32` in the state (an
+    /// imported rule, or one KMS holds as another tool wrote it) and `10.0.0.1` in the inputs
+    /// are no change.
+    fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
+        // A new or a removed address is a change whatever the spelling (neither list repeats one).
+        property == "sourcePrivateIps"
+            && old.as_array().map(<[PropertyValue]>::len)
+                == new.as_array().map(<[PropertyValue]>::len)
+            && match (list_of_strings(old), list_of_strings(new)) {
+                (Some(old), Some(new)) => inputs::same_addresses(&old, &new),
+                _ => false,
+            }
     }
 
     /// The id is the name; it must agree with the state.

@@ -3,6 +3,8 @@
 //! place, through UpdateNetworkRule) and delete. The id is the name (checked by the registry
 //! before read, update and delete).
 
+use crate::kms::{CallOptions, Client, KmsError};
+
 use super::super::context::OperationContext;
 use super::super::create_by_name::create_named;
 use super::super::error::{CheckFailure, Operation, ResourceError};
@@ -13,7 +15,9 @@ use super::super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
 };
+use super::super::policy::{describe_policy, list_policies, DescribedPolicy};
 use super::super::property::PropertyValue;
+use super::super::referrers::{self, delete_unless_referred, Referred};
 use super::super::resource::known_outputs;
 use super::inputs::{properties_of, NetworkRuleInputs};
 use super::kms::{
@@ -21,9 +25,6 @@ use super::kms::{
     UpdateNetworkRuleRequest,
 };
 use super::RULES;
-
-/// The error code KMS (and the emulator) give a delete refused because the resource is in use.
-const RESOURCE_IN_USE_CODE_PREFIX: &str = "Rejected.ResourceInUse";
 
 pub(super) async fn create(
     context: &OperationContext,
@@ -61,6 +62,7 @@ pub(super) async fn create(
     Ok(CreateResult {
         id: created.name.clone(),
         properties: properties_of(&created),
+        warnings: Vec::new(),
     })
 }
 
@@ -138,32 +140,50 @@ pub(super) async fn update(
     })
 }
 
+/// Who may still name a network rule: the policies whose access control rules list it.
+const REFERRED: Referred = Referred {
+    resource: RULES.name,
+    noun: "network rule",
+    referrers: "permission policies",
+    permissions: "kms:ListPolicies and kms:DescribePolicy",
+    how_to_unbind: "remove the rule from the accessControlRules of those policies (or delete them) first, then \
+                    delete the rule (in a Pulumi program, make the policies depend on the rule, for example \
+                    through networkRuleName, so that they go first)",
+};
+
+/// DeleteNetworkRule, unless a policy still names the rule (the provider's own check, see
+/// `referrers`: KMS would delete it and the addresses of those policies would lose access).
 pub(super) async fn delete(
     context: &OperationContext,
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
-    let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
-    let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
-    match delete_network_rule(&client, &request.id, &call.options()).await {
-        Ok(_) => Ok(()),
-        Err(error) if error.is_not_found() => {
-            context
-                .engine_log
-                .info(format!("network rule {} was already gone", request.id), urn);
-            Ok(())
-        }
-        Err(error) => {
-            let hint = match error.service_code() {
-                Some(code) if code.starts_with(RESOURCE_IN_USE_CODE_PREFIX) => Some(format!(
-                    "a permission policy still names the network rule {} in its accessControlRules; remove the rule \
-                     from those policies (or delete them) first, then delete the rule (in a Pulumi program, make \
-                     the policies depend on the rule, for example through networkRuleName, so that they go first)",
-                    request.id
-                )),
-                _ => error.service_hint(),
-            };
-            Err(call.error_with_hint(error, hint))
-        }
-    }
+    delete_unless_referred(
+        context,
+        &request,
+        &REFERRED,
+        policies_naming,
+        |client, name, options| async move { delete_network_rule(&client, &name, &options).await },
+    )
+    .await
+}
+
+/// The policies whose access control rules name the network rule `name`: every page of
+/// ListPolicies, then DescribePolicy for each (the list has names only).
+async fn policies_naming(
+    client: Client,
+    name: String,
+    options: CallOptions,
+) -> Result<Vec<String>, KmsError> {
+    let (client, options) = (&client, &options);
+    let all =
+        referrers::all_names(|page_number| list_policies(client, page_number, options)).await?;
+    referrers::referring(
+        all,
+        |policy| {
+            let (client, options) = (client.clone(), options.clone());
+            async move { describe_policy(&client, &policy, &options).await }
+        },
+        |described: &DescribedPolicy| described.network_rule_names().contains(&name),
+    )
+    .await
 }

@@ -34,6 +34,24 @@ pub fn parse(text: &str) -> Result<Vec<String>, String> {
     let example = r#"{"NetworkRules":["rule-name"]}"#;
     let value: Value = serde_json::from_str(text)
         .map_err(|_| format!("accessControlRules is not valid JSON; write it like {example}"))?;
+    // A JSON reader keeps one of two equal keys (serde_json the last, others the first): which
+    // rules KMS would keep is anyone's guess. Two keys need two colons, so most texts need no
+    // second reading.
+    let colons = text.bytes().filter(|byte| *byte == b':').count();
+    if colons < 2 {
+        return names_of(value, example);
+    }
+    if let Err(error) = serde_json::from_str::<NoRepeatedKeys>(text) {
+        return Err(format!(
+            "accessControlRules {error}; a JSON object holds each key once (which one KMS would keep is \
+             anyone's guess): write {NETWORK_RULES_KEY} once, like {example}"
+        ));
+    }
+    names_of(value, example)
+}
+
+/// The rule names of a parsed `accessControlRules`, or what is wrong with it.
+fn names_of(value: Value, example: &str) -> Result<Vec<String>, String> {
     let Value::Object(mut object) = value else {
         return Err(format!(
             "accessControlRules must be a JSON object like {example}"
@@ -80,6 +98,22 @@ pub fn parse(text: &str) -> Result<Vec<String>, String> {
     Ok(names)
 }
 
+/// The rule names in the text KMS holds, read leniently (any count, repeats kept): what the
+/// policy names, whether or not `check` would accept it. None when it is not the documented
+/// object.
+pub fn names_in(text: &str) -> Vec<String> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(object)) => match object.get(NETWORK_RULES_KEY) {
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(|item| item.as_str().map(str::to_owned))
+                .collect(),
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
 /// The canonical form of the text KMS holds. Empty text means no rule; text that is not the
 /// documented object is kept as it is, so that nothing the service says is hidden.
 pub fn canonical_from_service(text: &str) -> String {
@@ -99,6 +133,68 @@ pub fn canonical_from_service(text: &str) -> String {
             _ => text.to_owned(),
         },
         _ => text.to_owned(),
+    }
+}
+
+/// Any JSON value, read only to find an object that names a key twice (the error says which).
+struct NoRepeatedKeys;
+
+impl<'de> serde::Deserialize<'de> for NoRepeatedKeys {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(NoRepeatedKeysVisitor)
+    }
+}
+
+struct NoRepeatedKeysVisitor;
+
+impl<'de> serde::de::Visitor<'de> for NoRepeatedKeysVisitor {
+    type Value = NoRepeatedKeys;
+
+    fn expecting(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+    fn visit_unit<E>(self) -> Result<NoRepeatedKeys, E> {
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        self,
+        mut items: A,
+    ) -> Result<NoRepeatedKeys, A::Error> {
+        while items.next_element::<NoRepeatedKeys>()?.is_some() {}
+        Ok(NoRepeatedKeys)
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        self,
+        mut entries: A,
+    ) -> Result<NoRepeatedKeys, A::Error> {
+        let mut seen = std::collections::BTreeSet::new();
+        while let Some(key) = entries.next_key::<String>()? {
+            if !seen.insert(key.clone()) {
+                return Err(serde::de::Error::custom(format!(
+                    "has the key {key:?} twice"
+                )));
+            }
+            entries.next_value::<NoRepeatedKeys>()?;
+        }
+        Ok(NoRepeatedKeys)
     }
 }
 
@@ -130,6 +226,10 @@ mod tests {
             (r#"{"NetworkRules":["a"],"Other":1}"#, "member \"Other\""),
             (r#"{"NetworkRules":"a"}"#, "must be a list"),
             (r#"{"NetworkRules":["a","a"]}"#, "twice"),
+            (
+                r#"{"NetworkRules":["a"],"NetworkRules":["b"]}"#,
+                "has the key \"NetworkRules\" twice",
+            ),
             (r#"{"NetworkRules":[" "]}"#, "non-empty string"),
             (r#"{"NetworkRules":[1]}"#, "non-empty string"),
         ] {

@@ -3,7 +3,7 @@
 
 use super::super::check_not_blank;
 use super::super::error::{CheckFailure, ResourceError};
-use super::super::named_resource::{check_distinct_items, same_set, InputReader};
+use super::super::named_resource::{check_distinct_items, check_name, same_set, InputReader};
 use super::super::property::{PropertyMap, PropertyValue};
 use super::access_control;
 use super::kms::Policy;
@@ -22,25 +22,45 @@ const RESOURCE_PREFIXES: [&str; 2] = ["key/", "secret/"];
 /// The rules of `check` beyond the schema; `accessControlRules` is rewritten in its canonical
 /// form (see `access_control`).
 pub(super) fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-    check_not_blank(inputs, "policyName", failures);
+    check_name(inputs, "policyName", failures);
     check_not_blank(inputs, "kmsInstanceId", failures);
-    check_list(inputs, "permissions", "permission", failures, |text| {
-        (!PERMISSION_TEMPLATES.contains(&text)).then(|| {
-            format!(
-                "{text:?} is not a permission KMS grants; use {}",
-                PERMISSION_TEMPLATES.join(" or ")
-            )
-        })
-    });
-    check_list(inputs, "resources", "resource", failures, |text| {
-        let fits = RESOURCE_PREFIXES.iter().any(|prefix| {
-            text.strip_prefix(prefix)
-                .is_some_and(|rest| !rest.trim().is_empty())
-        });
-        (!fits).then(|| {
+    // An empty list and a repeated permission are accepted: KMS takes both (Terraform's
+    // acceptance tests, docs/kms-api.md §3.3), and the permissions are compared as a set.
+    let permissions = ListRule {
+        may_be_empty: true,
+        may_repeat: true,
+    };
+    check_list(
+        inputs,
+        "permissions",
+        "permission",
+        permissions,
+        failures,
+        |text| {
+            (!PERMISSION_TEMPLATES.contains(&text)).then(|| {
+                format!(
+                    "{text:?} is not a permission KMS grants; use {}",
+                    PERMISSION_TEMPLATES.join(" or ")
+                )
+            })
+        },
+    );
+    check_list(
+        inputs,
+        "resources",
+        "resource",
+        ListRule::STRICT,
+        failures,
+        |text| {
+            let fits = RESOURCE_PREFIXES.iter().any(|prefix| {
+                text.strip_prefix(prefix)
+                    .is_some_and(|rest| !rest.trim().is_empty())
+            });
+            (!fits).then(|| {
             format!("{text:?} is not a KMS resource; write key/<KeyId>, key/*, secret/<SecretName> or secret/*")
         })
-    });
+        },
+    );
     if let Some(value) = inputs.get_mut("accessControlRules") {
         if let Some(text) = value.as_str() {
             match access_control::parse(text) {
@@ -51,19 +71,35 @@ pub(super) fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFai
     }
 }
 
-/// A known list: not empty, each item accepted by `problem` (which says what is wrong), listed
-/// once.
+/// What a policy's list may be besides its items' own rule.
+#[derive(Clone, Copy)]
+struct ListRule {
+    may_be_empty: bool,
+    may_repeat: bool,
+}
+
+impl ListRule {
+    /// At least one item, each listed once.
+    const STRICT: ListRule = ListRule {
+        may_be_empty: false,
+        may_repeat: false,
+    };
+}
+
+/// A known list: each item accepted by `problem` (which says what is wrong), and not empty and
+/// no item twice unless `rule` allows it.
 fn check_list(
     inputs: &PropertyMap,
     property: &str,
     noun: &str,
+    rule: ListRule,
     failures: &mut Vec<CheckFailure>,
     problem: impl Fn(&str) -> Option<String>,
 ) {
     let Some(items) = inputs.get(property).and_then(PropertyValue::as_array) else {
         return;
     };
-    if items.is_empty() {
+    if items.is_empty() && !rule.may_be_empty {
         failures.push(CheckFailure::new(
             property,
             format!("{property} must list at least one {noun}"),
@@ -79,7 +115,20 @@ fn check_list(
             failures.push(CheckFailure::new(&path, format!("{path}: {reason}")));
         }
     }
-    check_distinct_items(inputs, property, noun, failures);
+    if !rule.may_repeat {
+        // Blank items too.
+        check_distinct_items(inputs, property, noun, failures);
+        return;
+    }
+    for (position, item) in items.iter().enumerate() {
+        if item.as_str().is_some_and(|text| text.trim().is_empty()) {
+            let path = format!("{property}[{position}]");
+            failures.push(CheckFailure::new(
+                &path,
+                format!("{path} must not be empty"),
+            ));
+        }
+    }
 }
 
 /// The checked inputs of a policy, as the operations use them.
@@ -114,11 +163,23 @@ impl PolicyInputs {
     /// rules compared in canonical form, an empty description the same as none).
     pub fn matches(&self, existing: &Policy) -> bool {
         self.kms_instance_id == existing.kms_instance
-            && same_set(&self.permissions, &existing.permissions)
+            && same_permissions(&self.permissions, &existing.permissions)
             && same_set(&self.resources, &existing.resources)
             && self.access_control_rules == existing.access_control_rules
             && self.description.as_deref().unwrap_or_default() == existing.description
     }
+}
+
+/// Whether two permission lists grant the same: as sets, so that a permission listed twice (which
+/// KMS takes, and may or may not keep twice) is no difference.
+pub(super) fn same_permissions(left: &[String], right: &[String]) -> bool {
+    let set = |items: &[String]| {
+        items
+            .iter()
+            .cloned()
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    set(left) == set(right)
 }
 
 fn strings(items: &[String]) -> PropertyValue {

@@ -6,11 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::kms::model::{deserialize_integer, unwrap_list};
 use crate::kms::retry::Idempotency;
 use crate::kms::{
     Action, CallOptions, Client, HttpMethod, KmsError, KmsResponse, RequestIdResponse,
 };
 
+use super::super::referrers::{Page, PAGE_SIZE};
 use super::super::wire_lists::{
     deserialize_json_list, serialize_json_list, serialize_optional_json_list,
 };
@@ -20,6 +22,7 @@ pub const CREATE_POLICY: Action = Action::mutation("CreatePolicy", Idempotency::
 pub const DESCRIBE_POLICY: Action = Action::read("DescribePolicy", HttpMethod::Post);
 pub const UPDATE_POLICY: Action = Action::mutation("UpdatePolicy", Idempotency::Idempotent);
 pub const DELETE_POLICY: Action = Action::mutation("DeletePolicy", Idempotency::Idempotent);
+pub const LIST_POLICIES: Action = Action::read("ListPolicies", HttpMethod::Post);
 
 /// `CreatePolicy` parameters.
 #[derive(Debug, Serialize)]
@@ -42,6 +45,46 @@ pub struct CreatePolicyRequest<'a> {
 #[serde(rename_all = "PascalCase")]
 struct NameRequest<'a> {
     name: &'a str,
+}
+
+/// `ListPolicies` parameters: one page.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct PageRequest {
+    page_number: u32,
+    page_size: u32,
+}
+
+/// One entry of `ListPolicies`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct PolicyName {
+    name: String,
+}
+
+/// `ListPolicies` reply: `Policies.Policy[]` of `{Name}`, with the paging fields.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListPoliciesReply {
+    #[serde(deserialize_with = "deserialize_integer")]
+    total_count: u32,
+    #[serde(default, deserialize_with = "deserialize_policy_names")]
+    policies: Vec<PolicyName>,
+}
+
+impl KmsResponse for ListPoliciesReply {
+    fn empty_required_field(&self) -> Option<&'static str> {
+        self.policies
+            .iter()
+            .any(|policy| policy.name.is_empty())
+            .then_some("Policies.Policy[].Name")
+    }
+}
+
+fn deserialize_policy_names<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Vec<PolicyName>, D::Error> {
+    unwrap_list(deserializer, "Policy")
 }
 
 /// `UpdatePolicy` parameters; absent fields are left as they are. The name and the KMS instance
@@ -104,6 +147,12 @@ pub struct Policy {
 }
 
 impl Policy {
+    /// The names of the network rules its access control rules name (none when the text is not
+    /// the documented object).
+    pub fn network_rule_names(&self) -> Vec<String> {
+        super::access_control::names_in(&self.access_control_rules)
+    }
+
     fn from_reply(name: &str, reply: PolicyReply) -> Policy {
         Policy {
             request_id: reply.request_id,
@@ -151,6 +200,32 @@ pub async fn update_policy(
     options: &CallOptions,
 ) -> Result<RequestIdResponse, KmsError> {
     client.call(UPDATE_POLICY, request, options).await
+}
+
+/// `ListPolicies`: one page of the policy names.
+pub async fn list_policies(
+    client: &Client,
+    page_number: u32,
+    options: &CallOptions,
+) -> Result<Page, KmsError> {
+    let reply: ListPoliciesReply = client
+        .call(
+            LIST_POLICIES,
+            &PageRequest {
+                page_number,
+                page_size: PAGE_SIZE,
+            },
+            options,
+        )
+        .await?;
+    Ok(Page {
+        names: reply
+            .policies
+            .into_iter()
+            .map(|policy| policy.name)
+            .collect(),
+        total_count: reply.total_count,
+    })
 }
 
 /// `DeletePolicy`.

@@ -14,7 +14,7 @@ mod operations;
 
 use super::context::OperationContext;
 use super::error::{CheckFailure, ResourceError};
-use super::named_resource::check_name_id;
+use super::named_resource::{check_name_id, list_of_strings};
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
@@ -25,7 +25,9 @@ use super::ResourceRules;
 use inputs::PolicyInputs;
 
 pub use access_control::{canonical as canonical_access_control_rules, MAX_NETWORK_RULES};
+// The network rule's check before it is deleted reads the policies.
 pub use inputs::PERMISSION_TEMPLATES;
+pub(crate) use kms::{describe_policy, list_policies, Policy as DescribedPolicy};
 
 pub const RULES: ResourceRules = ResourceRules {
     token: "alicloud-kms:index:Policy",
@@ -54,20 +56,32 @@ impl Resource for Policy {
         PolicyInputs::from_properties(properties)
     }
 
-    fn check_inputs(&self, inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        _warnings: &mut Vec<String>,
+    ) {
         inputs::check_inputs(inputs, failures);
     }
 
-    /// The access control rules are JSON: the same rules in another layout are no change.
+    /// The access control rules are JSON: the same rules in another layout are no change. The
+    /// permissions are a set: one listed twice is no change.
     fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
-        property == "accessControlRules"
-            && match (old.as_str(), new.as_str()) {
+        match property {
+            "accessControlRules" => match (old.as_str(), new.as_str()) {
                 (Some(old), Some(new)) => {
                     access_control::canonical_from_service(old)
                         == access_control::canonical_from_service(new)
                 }
                 _ => false,
-            }
+            },
+            "permissions" => match (list_of_strings(old), list_of_strings(new)) {
+                (Some(old), Some(new)) => inputs::same_permissions(&old, &new),
+                _ => false,
+            },
+            _ => false,
+        }
     }
 
     /// The id is the name; it must agree with the state.

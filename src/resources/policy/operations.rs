@@ -3,6 +3,10 @@
 //! and description, in place, through UpdatePolicy) and delete. The id is the name (checked by
 //! the registry before read, update and delete).
 
+use crate::kms::{
+    ApplicationAccessPoint, CallOptions, Client, KmsError, ListApplicationAccessPointsRequest,
+};
+
 use super::super::context::OperationContext;
 use super::super::create_by_name::create_named;
 use super::super::error::{CheckFailure, Operation, ResourceError};
@@ -14,6 +18,7 @@ use super::super::operations::{
     UpdateResult,
 };
 use super::super::property::{PropertyMap, PropertyValue};
+use super::super::referrers::{self, delete_unless_referred, Page, Referred};
 use super::super::resource::known_outputs;
 use super::inputs::{properties_of, PolicyInputs};
 use super::kms::{
@@ -21,9 +26,6 @@ use super::kms::{
     UpdatePolicyRequest,
 };
 use super::RULES;
-
-/// The error code KMS (and the emulator) give a delete refused because the resource is in use.
-const RESOURCE_IN_USE_CODE_PREFIX: &str = "Rejected.ResourceInUse";
 
 /// The inputs that replace the policy when they change (KMS cannot update them).
 const FIXED_INPUTS: [&str; 2] = ["policyName", "kmsInstanceId"];
@@ -63,6 +65,7 @@ pub(super) async fn create(
     Ok(CreateResult {
         id: created.name.clone(),
         properties: properties_of(&created),
+        warnings: Vec::new(),
     })
 }
 
@@ -153,36 +156,72 @@ pub(super) async fn update(
     })
 }
 
+/// Who may still name a policy: the access points that list it.
+const REFERRED: Referred = Referred {
+    resource: RULES.name,
+    noun: "permission policy",
+    referrers: "application access points",
+    permissions: "kms:ListApplicationAccessPoints and kms:DescribeApplicationAccessPoint",
+    how_to_unbind: "remove the policy from the policies of those access points (or delete them) first, then \
+                    delete the policy (in a Pulumi program, make the access points depend on the policy, for \
+                    example through policyName, so that they go first)",
+};
+
+/// DeletePolicy, unless an access point still lists the policy (the provider's own check, see
+/// `referrers`: KMS would delete it and cut those applications off).
 pub(super) async fn delete(
     context: &OperationContext,
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
-    let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
-    let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
-    match delete_policy(&client, &request.id, &call.options()).await {
-        Ok(_) => Ok(()),
-        Err(error) if error.is_not_found() => {
-            context.engine_log.info(
-                format!("permission policy {} was already gone", request.id),
-                urn,
-            );
-            Ok(())
-        }
-        Err(error) => {
-            let hint = match error.service_code() {
-                Some(code) if code.starts_with(RESOURCE_IN_USE_CODE_PREFIX) => Some(format!(
-                    "an application access point is still bound to the permission policy {}; remove the policy \
-                     from the policies of those access points (or delete them) first, then delete the policy (in a \
-                     Pulumi program, make the access points depend on the policy, for example through \
-                     policyName, so that they go first)",
-                    request.id
-                )),
-                _ => error.service_hint(),
-            };
-            Err(call.error_with_hint(error, hint))
-        }
-    }
+    delete_unless_referred(
+        context,
+        &request,
+        &REFERRED,
+        access_points_listing,
+        |client, name, options| async move { delete_policy(&client, &name, &options).await },
+    )
+    .await
+}
+
+/// The access points that list the policy `name`: every page of ListApplicationAccessPoints,
+/// then DescribeApplicationAccessPoint for each (the list has no policies).
+async fn access_points_listing(
+    client: Client,
+    name: String,
+    options: CallOptions,
+) -> Result<Vec<String>, KmsError> {
+    let (client, options) = (&client, &options);
+    let all = referrers::all_names(|page_number| async move {
+        let request = ListApplicationAccessPointsRequest {
+            page_number: Some(page_number),
+            page_size: Some(referrers::PAGE_SIZE),
+        };
+        let page = client
+            .list_application_access_points(&request, options)
+            .await?;
+        Ok(Page {
+            names: page
+                .application_access_points
+                .into_iter()
+                .map(|point| point.name)
+                .collect(),
+            total_count: page.total_count,
+        })
+    })
+    .await?;
+    referrers::referring(
+        all,
+        |point| {
+            let (client, options) = (client.clone(), options.clone());
+            async move {
+                client
+                    .describe_application_access_point(&point, &options)
+                    .await
+            }
+        },
+        |described: &ApplicationAccessPoint| described.policies.contains(&name),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -25,6 +25,12 @@ use super::KEY_FILE_MODE;
 /// busy (each time means another holder came and went).
 const ATTEMPTS: usize = 8;
 
+/// The end of a lock file's name (`.<name>.lock`).
+const LOCK_SUFFIX: &str = ".lock";
+
+/// How many bytes longer than the key file's name its lock file's name is.
+pub(super) const LOCK_NAME_EXTRA_BYTES: usize = 1 + LOCK_SUFFIX.len();
+
 /// The lock of one key file path, held until dropped.
 #[derive(Debug)]
 pub struct KeyFileLock {
@@ -50,7 +56,7 @@ pub fn lock_path(target: &Path) -> PathBuf {
     target
         .parent()
         .unwrap_or(Path::new("/"))
-        .join(format!(".{name}.lock"))
+        .join(format!(".{name}{LOCK_SUFFIX}"))
 }
 
 impl KeyFileLock {

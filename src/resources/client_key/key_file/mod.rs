@@ -5,6 +5,8 @@
 //! The content is exactly `{"KeyId":"<ClientKeyId>","PrivateKeyData":"<base64>"}`, the JSON the KMS
 //! instance SDKs read as a client key file (and what the Terraform provider writes).
 //!
+//! - `held`: which key the file at the path holds, read without trusting what is there (a create
+//!   refuses to replace the file of a key that still exists; `check` warns about it).
 //! - `lock`: an advisory lock beside the file, so that only one create writes it at a time (in
 //!   this process or another); a second one fails before KMS is called.
 //! - `staged`: the temporary file, created (after the lock) *before* KMS is asked for the key,
@@ -12,6 +14,7 @@
 //! - `removal`: on delete, the file is read (only a regular file of a few KB, without blocking)
 //!   and removed if it still holds the deleted key.
 
+mod held;
 mod lock;
 mod removal;
 mod staged;
@@ -23,13 +26,27 @@ use std::path::{Component, Path, PathBuf};
 
 use rustix::fs::Access;
 use rustix::io::Errno;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-pub use removal::{remove_if_it_holds, Removal, MAX_KEY_FILE_BYTES};
+pub use held::{read_held_key, Held, MAX_KEY_FILE_BYTES};
+pub use removal::{remove_if_it_holds, Removal};
 pub use staged::{KeyFileError, StagedKeyFile};
 
 /// The mode of the key file: read and write for its owner only.
 pub const KEY_FILE_MODE: u32 = 0o600;
+
+/// The longest file name, in bytes, of the usual Linux file systems (`NAME_MAX` of ext4, xfs,
+/// btrfs, tmpfs). The key file's companions (its lock and its temporary file) have longer names
+/// than the key file itself, so they set its limit.
+pub const MAX_FILE_NAME_BYTES: usize = 255;
+
+/// The longest key file name whose companions can exist beside it.
+pub const MAX_KEY_FILE_NAME_BYTES: usize = MAX_FILE_NAME_BYTES
+    - if lock::LOCK_NAME_EXTRA_BYTES > staged::TEMPORARY_NAME_EXTRA_BYTES {
+        lock::LOCK_NAME_EXTRA_BYTES
+    } else {
+        staged::TEMPORARY_NAME_EXTRA_BYTES
+    };
 
 /// The JSON the KMS instance SDKs read as a client key file.
 #[derive(Serialize)]
@@ -38,13 +55,6 @@ struct KeyFileContent<'a> {
     key_id: &'a str,
     #[serde(rename = "PrivateKeyData")]
     private_key_data: &'a str,
-}
-
-/// Just the key id of a key file, to recognise which key a file holds.
-#[derive(Deserialize)]
-struct KeyFileIdentity {
-    #[serde(rename = "KeyId")]
-    key_id: String,
 }
 
 /// The bytes of a key file.
@@ -109,6 +119,14 @@ fn normalise(path: &Path) -> PathBuf {
 /// file system), or a sticky directory (like `/tmp`) where a file of another user is in the
 /// way. `None` when it looks writable.
 pub fn unwritable_reason(target: &Path) -> Option<String> {
+    let name_bytes = target.file_name().map_or(0, |name| name.len());
+    if name_bytes > MAX_KEY_FILE_NAME_BYTES {
+        return Some(format!(
+            "its file name is {name_bytes} bytes long, and the provider keeps a lock file and a temporary file \
+             beside it whose names are longer, which a file system takes only up to {MAX_FILE_NAME_BYTES} bytes: \
+             use a file name of at most {MAX_KEY_FILE_NAME_BYTES} bytes"
+        ));
+    }
     if target.is_dir() {
         return Some(format!(
             "{} is a directory; name a file in it, for example {}",
@@ -264,5 +282,16 @@ mod tests {
             assert!(reason.contains(expected), "{reason}");
         }
         assert_eq!(unwritable_reason(&directory.path().join("key.json")), None);
+
+        // The longest name whose lock and temporary files fit is accepted, and one byte more is not.
+        let longest = "k".repeat(MAX_KEY_FILE_NAME_BYTES);
+        assert_eq!(unwritable_reason(&directory.path().join(&longest)), None);
+        let reason = unwritable_reason(&directory.path().join(format!("{longest}k"))).unwrap();
+        assert!(
+            reason.contains(&format!(
+                "use a file name of at most {MAX_KEY_FILE_NAME_BYTES} bytes"
+            )),
+            "{reason}"
+        );
     }
 }

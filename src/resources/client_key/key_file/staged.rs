@@ -15,6 +15,16 @@ use tempfile::NamedTempFile;
 use super::lock::{KeyFileLock, LockError};
 use super::{describe_io_error, run_blocking, unwritable_reason, KEY_FILE_MODE};
 
+/// The end of a temporary key file's name (`.<name>.<random>.tmp`).
+const TEMPORARY_SUFFIX: &str = ".tmp";
+
+/// How many random characters a temporary key file's name has.
+const TEMPORARY_RANDOM_CHARACTERS: usize = 6;
+
+/// How many bytes longer than the key file's name its temporary file's name is.
+pub(super) const TEMPORARY_NAME_EXTRA_BYTES: usize =
+    2 + TEMPORARY_RANDOM_CHARACTERS + TEMPORARY_SUFFIX.len();
+
 /// A temporary file in the target's directory, waiting for the key, with the target's lock.
 #[derive(Debug)]
 pub struct StagedKeyFile {
@@ -65,7 +75,8 @@ impl StagedKeyFile {
             .unwrap_or_else(|| "key".to_owned());
         let temporary = tempfile::Builder::new()
             .prefix(&format!(".{file_name}."))
-            .suffix(".tmp")
+            .rand_bytes(TEMPORARY_RANDOM_CHARACTERS)
+            .suffix(TEMPORARY_SUFFIX)
             .permissions(Permissions::from_mode(KEY_FILE_MODE))
             .tempfile_in(directory)
             .map_err(|error| KeyFileError {
@@ -164,6 +175,17 @@ mod tests {
             .map(|entry| entry.unwrap().file_name())
             .collect();
         assert_eq!(names, ["key.json"]);
+    }
+
+    #[tokio::test]
+    async fn the_longest_accepted_name_can_be_written() {
+        let directory = tempfile::tempdir().unwrap();
+        let target = directory
+            .path()
+            .join("k".repeat(super::super::MAX_KEY_FILE_NAME_BYTES));
+        let staged = StagedKeyFile::create(target.clone()).await.unwrap();
+        staged.commit(b"key".to_vec()).await.unwrap();
+        assert_eq!(fs::read_to_string(&target).unwrap(), "key");
     }
 
     #[tokio::test]

@@ -178,13 +178,17 @@ fn a_later_create_in_another_process_never_replaces_the_file_of_a_live_key() {
     let message = error["message"].as_str().unwrap();
     assert!(message.contains(&key_id), "{message}");
     assert!(message.contains(&path.display().to_string()), "{message}");
-    assert!(message.contains("still exists in KMS"), "{message}");
+    assert!(
+        message.contains("already holds the private key"),
+        "{message}"
+    );
     assert!(message.contains("nothing was created in KMS"), "{message}");
-    // Nothing was created or listed: the only call was the read that proves the key alive.
-    let after = counts(&emulator);
-    assert_eq!(after[0], before[0], "CreateClientKey");
-    assert_eq!(after[1], before[1], "ListClientKeys");
-    assert_eq!(after[2], before[2] + 1, "GetClientKey");
+    // Refused before any KMS call: nothing created, listed or read.
+    assert_eq!(
+        counts(&emulator),
+        before,
+        "CreateClientKey, ListClientKeys, GetClientKey"
+    );
     assert_eq!(fs::read(&path).unwrap(), written, "the file is unchanged");
     let keys = emulator.client_keys();
     assert_eq!(keys.len(), 1, "{keys:?}");
@@ -254,27 +258,46 @@ fn a_replacement_that_keeps_its_key_file_deletes_the_old_key_first() {
 }
 
 #[test]
-fn the_file_of_a_key_gone_from_kms_is_replaced_and_said_so() {
+fn the_file_of_a_key_gone_from_kms_is_kept_until_the_user_moves_it_away() {
     let mut harness = Harness::start();
     harness.create_access_point("aap", &["p"]);
     let old = harness.assert_created(KEY_TYPE, "key", key_news("key.json"));
+    let old_id = old["id"].as_str().unwrap().to_owned();
+    let written = fs::read(harness.path("key.json")).unwrap();
     let old_data = key_file_private_data(&harness.path("key.json"));
-    // Deleted out of band (or with its access point): the file holds a dead key.
-    assert!(harness
-        .emulator
-        .delete_client_key(old["id"].as_str().unwrap()));
+    // Deleted out of band (or with its access point, or in another account: the file cannot
+    // say which), so the provider does not replace the file on its own.
+    assert!(harness.emulator.delete_client_key(&old_id));
+    let inputs = harness.assert_check_passes(KEY_TYPE, "key", key_news("key.json"));
+    let creates_before = harness.emulator.call_count(Action::CreateClientKey);
+    let refused = harness.provider.error(
+        "create",
+        json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
+    );
+    assert_eq!(refused["code"], -32059, "{refused}");
+    assert_eq!(
+        refused["data"]["heldClientKeyId"],
+        old_id.as_str(),
+        "{refused}"
+    );
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("move the file away"),
+        "{refused}"
+    );
+    assert_eq!(
+        harness.emulator.call_count(Action::CreateClientKey),
+        creates_before
+    );
+    assert_eq!(fs::read(harness.path("key.json")).unwrap(), written);
+
+    // Once the user has moved it, the create writes the new key there.
+    fs::rename(harness.path("key.json"), harness.path("old-key.json")).unwrap();
     let new = harness.assert_created(KEY_TYPE, "key", key_news("key.json"));
     let new_data =
         assert_one_key_matching_the_file(&harness, new["id"].as_str().unwrap(), "key.json");
-    let said = format!(
-        "holds client key {}, which no longer exists in KMS",
-        old["id"].as_str().unwrap()
-    );
-    assert!(
-        harness.provider.has_log(Some("info"), &said),
-        "{:?}",
-        harness.provider.logs
-    );
     harness.finish(&[PASSWORD, &old_data, &new_data]);
 }
 

@@ -124,7 +124,7 @@ pub enum ResourceError {
         /// (a key whose private key could not be kept, and which could not be deleted again).
         client_key_id: Option<String>,
         /// The client key whose private key the file holds, when the create refused to replace
-        /// the file because that key still exists in KMS.
+        /// the file because it holds that key's private key.
         held_client_key_id: Option<String>,
     },
 

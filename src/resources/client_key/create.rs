@@ -4,8 +4,8 @@
 //! The order is chosen so that no key is ever left without its private half unnoticed:
 //! 1. the key file's lock is taken and the temporary key file created first, so an unwritable
 //!    directory, or another create writing the same file, fails before KMS is called; and if the
-//!    file already holds a key that still exists in KMS (one GetClientKey tells), the create
-//!    stops there: writing would replace that key's only private key;
+//!    file already holds a key, the create stops there, before any KMS call: writing would
+//!    replace that key's only private key;
 //! 2. the AAP's keys are listed (the snapshot a lost reply is resolved against), and the key is
 //!    created, with the validity the user set or one the provider chooses (see `validity`);
 //! 3. the file is written and renamed into place; if that fails, the key is deleted again (and an
@@ -48,7 +48,7 @@ pub(super) async fn create(
     let staged = match &inputs.private_key_data_file {
         Some(text) => {
             let staged = stage_key_file(context, text).await?;
-            refuse_to_replace_a_live_key(&client, &call, &staged).await?;
+            refuse_to_replace_a_held_key(&staged).await?;
             Some(staged)
         }
         None => {
@@ -162,16 +162,15 @@ async fn stage_key_file(
         .map_err(|error| refuse(target.display().to_string(), error.reason))
 }
 
-/// Stops the create when the file it would write holds the private key of a client key that
-/// still exists in KMS: writing would replace that key's only copy (a second ClientKey on the
-/// same file, in another run or another process than the first). A key KMS no longer has is
-/// dead, and its file may be replaced. Runs under the key file's lock, before KMS is asked for
-/// anything else.
-async fn refuse_to_replace_a_live_key(
-    client: &Client,
-    call: &KmsCall,
-    staged: &StagedKeyFile,
-) -> Result<(), ResourceError> {
+/// Stops the create when the file it would write already holds the private key of a client key:
+/// writing would replace that key's only copy (a second ClientKey on the same file, in another
+/// run or another process than the first). Nothing is asked of KMS: whether that key still
+/// exists cannot be told from here, since the file does not say in which account or region it
+/// was made, and a NotFound from this provider's account would not prove another account's key
+/// dead. A replacement keeps its file by deleting the old key first (the delete removes the file
+/// of the key it deleted), as `diff` asks. Runs under the key file's lock, before KMS is asked
+/// for anything.
+async fn refuse_to_replace_a_held_key(staged: &StagedKeyFile) -> Result<(), ResourceError> {
     let target = staged.target().to_path_buf();
     let path = target.display().to_string();
     let reading = target.clone();
@@ -185,7 +184,7 @@ async fn refuse_to_replace_a_live_key(
         Err(error) => {
             return Err(ResourceError::LocalIo {
                 message: format!(
-                    "cannot read the private key file {path} to make sure it holds no live client key ({}); \
+                    "cannot read the private key file {path} to make sure it holds no client key's private key ({}); \
                      nothing was created in KMS",
                     key_file::describe_io_error(&error)
                 ),
@@ -195,38 +194,18 @@ async fn refuse_to_replace_a_live_key(
             })
         }
     };
-    let refusal = |because: String| {
-        ResourceError::LocalIo {
+    Err(ResourceError::LocalIo {
         message: format!(
-            "the private key file {path} holds the private key of client key {held_id}, {because}; nothing was \
-             created in KMS: give this ClientKey its own privateKeyDataFile (if it replaces {held_id} with the same \
-             file, let the engine delete {held_id} first, as diff asks, rather than forcing create-before-delete)"
+            "the private key file {path} already holds the private key of client key {held_id}, and writing a new key \
+             there would replace that key's only copy; nothing was created in KMS: give this ClientKey its own \
+             privateKeyDataFile (if it replaces {held_id} with the same file, let the engine delete {held_id} first, \
+             as diff asks, rather than forcing create-before-delete; if {held_id} no longer exists in any account or \
+             region, move the file away and run again)"
         ),
-        path: path.clone(),
+        path,
         client_key_id: None,
-        held_client_key_id: Some(held_id.clone()),
-    }
-    };
-    match client.get_client_key(&held_id, &call.options()).await {
-        Ok(reply) => Err(refusal(format!(
-            "which still exists in KMS (on access point {}), and writing a new key there would replace its only copy",
-            reply.client_key.aap_name
-        ))),
-        Err(error) if error.is_not_found() => {
-            call.engine_log().info(
-                format!(
-                    "the private key file {path} holds client key {held_id}, which no longer exists in KMS: the \
-                     new key replaces it"
-                ),
-                call.urn(),
-            );
-            Ok(())
-        }
-        Err(error) => Err(refusal(format!(
-            "and whether that key still exists could not be told ({})",
-            call.error(error)
-        ))),
-    }
+        held_client_key_id: Some(held_id),
+    })
 }
 
 /// CreateClientKey, with at most one more attempt after a lost reply was resolved (the key it

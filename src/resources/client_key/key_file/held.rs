@@ -7,7 +7,7 @@
 //! a device, a symlink to `/dev/zero`, a huge file) is not read, and the caller says why.
 //!
 //! Three readers: `check` (a warning when the file already holds a key), `create` (which refuses
-//! to replace the file of a key that still exists in KMS) and `delete` (which removes the file of
+//! to replace a file that holds a key) and `delete` (which removes the file of
 //! the deleted key).
 
 use std::fs::{self, File, Metadata};

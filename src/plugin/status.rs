@@ -111,11 +111,13 @@ mod tests {
             path: "/k".into(),
             message: "the key file could not be written".into(),
             client_key_id: Some("KAAP.1".into()),
+            held_client_key_id: None,
         });
         let no_key = ProviderError::from(ResourceError::LocalIo {
             path: "/k".into(),
             message: "another create is writing it".into(),
             client_key_id: None,
+            held_client_key_id: None,
         });
         let ambiguous = ProviderError::from(ResourceError::AmbiguousCreate {
             message: "two keys appeared".into(),

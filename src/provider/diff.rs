@@ -53,6 +53,15 @@ impl DiffKind {
         )
     }
 
+    /// This kind, or its replacing twin when `replaces`.
+    const fn replacing_if(self, replaces: bool) -> DiffKind {
+        if replaces {
+            self.replacing()
+        } else {
+            self
+        }
+    }
+
     const fn replacing(self) -> DiffKind {
         match self {
             DiffKind::Add | DiffKind::AddReplace => DiffKind::AddReplace,
@@ -133,11 +142,7 @@ pub fn diff_resource(
             (Some(old), Some(new)) if equivalent(resource, name, old, new) => continue,
             (Some(_), Some(_)) => DiffKind::Update,
         };
-        let kind = if property.replace_on_changes {
-            kind.replacing()
-        } else {
-            kind
-        };
+        let kind = kind.replacing_if(property.replace_on_changes);
         detailed_diff.insert(
             name.clone(),
             PropertyDiff {
@@ -203,11 +208,8 @@ pub fn diff_settings(
             (Some(old), Some(new)) if equal_ignoring_secrets(&old, &new) => continue,
             (Some(_), Some(_)) => DiffKind::Update,
         };
-        let kind = if kind == DiffKind::Update && replacing.contains(&name.as_str()) {
-            kind.replacing()
-        } else {
-            kind
-        };
+        let kind =
+            kind.replacing_if(kind == DiffKind::Update && replacing.contains(&name.as_str()));
         detailed_diff.insert(
             name.clone(),
             PropertyDiff {

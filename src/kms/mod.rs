@@ -58,8 +58,8 @@
 pub mod client;
 pub mod credentials;
 pub mod endpoint;
-mod environment;
 pub mod error;
+pub mod local_file;
 pub mod model;
 pub mod operations;
 mod options;

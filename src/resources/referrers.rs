@@ -75,7 +75,7 @@ where
         permissions,
         how_to_unbind,
     } = referred;
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Delete,

@@ -36,7 +36,7 @@ pub(super) async fn create(
     inputs: AccessPointInputs,
 ) -> Result<CreateResult, ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let named = NamedResource {
         resource: RULES.name,
@@ -84,7 +84,7 @@ pub(super) async fn read(
     context: &OperationContext,
     request: ReadRequest,
 ) -> Result<ReadResult, ResourceError> {
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Read,
@@ -126,7 +126,7 @@ pub(super) async fn update(
         });
     }
     let inputs = AccessPointInputs::from_properties(&request.news)?;
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Update,
@@ -164,7 +164,7 @@ pub(super) async fn delete(
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
     match client
         .delete_application_access_point(&request.id, &call.options())

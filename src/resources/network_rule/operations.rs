@@ -32,7 +32,7 @@ pub(super) async fn create(
     inputs: NetworkRuleInputs,
 ) -> Result<CreateResult, ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let subject = NamedResource {
         resource: RULES.name,
@@ -70,7 +70,7 @@ pub(super) async fn read(
     context: &OperationContext,
     request: ReadRequest,
 ) -> Result<ReadResult, ResourceError> {
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Read,
@@ -110,7 +110,7 @@ pub(super) async fn update(
         });
     }
     let inputs = NetworkRuleInputs::from_properties(&request.news)?;
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Update,

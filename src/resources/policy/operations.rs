@@ -36,7 +36,7 @@ pub(super) async fn create(
     inputs: PolicyInputs,
 ) -> Result<CreateResult, ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let subject = NamedResource {
         resource: RULES.name,
@@ -73,7 +73,7 @@ pub(super) async fn read(
     context: &OperationContext,
     request: ReadRequest,
 ) -> Result<ReadResult, ResourceError> {
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Read,
@@ -124,7 +124,7 @@ pub(super) async fn update(
         });
     }
     let inputs = PolicyInputs::from_properties(&request.news)?;
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Update,

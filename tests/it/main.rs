@@ -1,9 +1,10 @@
 //! The provider's integration tests, linked into one test binary (`cargo test --test it`): one
-//! module per concern, and the helpers they share (`common`, `kms_support`, `resources_support`,
-//! `signing_support`).
+//! module per concern, and the helpers they share (`common`, `kms_support`, `python_support`,
+//! `resources_support`, `signing_support`).
 
 mod common;
 mod kms_support;
+mod python_support;
 mod resources_support;
 mod signing_support;
 
@@ -18,6 +19,7 @@ mod diff_tables;
 mod fault_matrix;
 mod faults_lost_replies;
 mod faults_retries;
+mod grpc_generated_code;
 mod key_file;
 mod key_file_safety;
 mod kms_against_emulator;

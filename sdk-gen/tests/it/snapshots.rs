@@ -32,7 +32,10 @@ const RUNTIME_SOURCES: &[(&str, &str)] = &[
         include_str!("../../src/runtime/dynamicProvider.ts"),
     ),
     ("_rpc.py", include_str!("../../src/runtime/_rpc.py")),
-    ("_provider.py", include_str!("../../src/runtime/_provider.py")),
+    (
+        "_provider.py",
+        include_str!("../../src/runtime/_provider.py"),
+    ),
     (
         "_utilities.py",
         include_str!("../../src/runtime/_utilities.py"),

@@ -6,8 +6,10 @@
 # The steps run in two lanes at once, so that a 2-core machine stays busy (one lane's compile
 # fills the core the other's single-threaded work leaves idle: the release build's LTO, tsc,
 # pytest, npm):
-#   rust:     05-lint, 10-cargo, 40-engine         (the debug build and everything it runs)
-#   packages: 50-artefacts, 60-bench-budget, 30-sdk (the one release build and what it feeds)
+#   rust:     10-cargo, 40-engine, 05-lint, 30-sdk (the debug build first, then what it runs and
+#             the lints' check build)
+#   packages: 50-artefacts, 60-bench-budget        (the one release build and what it feeds)
+# 50-artefacts also needs the debug emulator, so the debug build goes first and clippy after it.
 # cargo's lock on target/ orders the compiles the lanes share: a step that needs the debug build
 # waits for it rather than building it twice. Each step's output goes to target/test-logs/<step>.log
 # and is printed whole when the step ends, so the two lanes never interleave their lines.
@@ -65,10 +67,10 @@ KMS_TEST_PYTHON=$(cat "$logs/python-env.path")
 KMS_TEST_NODE_MODULES=$(cat "$logs/node-env.path")
 export KMS_TEST_PYTHON KMS_TEST_NODE_MODULES
 
-step "two lanes: rust (05-lint, 10-cargo, 40-engine) and packages (50-artefacts, 60-bench-budget, 30-sdk)"
-lane scripts/test.d/05-lint.sh scripts/test.d/10-cargo.sh scripts/test.d/40-engine.sh &
+step "two lanes: rust (10-cargo, 40-engine, 05-lint, 30-sdk) and packages (50-artefacts, 60-bench-budget)"
+lane scripts/test.d/10-cargo.sh scripts/test.d/40-engine.sh scripts/test.d/05-lint.sh scripts/test.d/30-sdk.sh &
 rust_lane=$!
-lane scripts/test.d/50-artefacts.sh scripts/test.d/60-bench-budget.sh scripts/test.d/30-sdk.sh &
+lane scripts/test.d/50-artefacts.sh scripts/test.d/60-bench-budget.sh &
 packages_lane=$!
 failed=()
 wait "$rust_lane" || failed+=(rust)

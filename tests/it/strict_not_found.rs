@@ -4,84 +4,23 @@
 //! from the state or pretending the delete succeeded. Driven through the real binary, against a
 //! stub that answers every request with that 404.
 
+use crate::kms_support::{self, BackgroundServer};
 use crate::resources_support;
-
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
-use std::thread;
 
 use resources_support::*;
 use serde_json::{json, Value};
 
 const REQUEST_ID: &str = "5E8B4D9C-404A-4F00-9E6B-ROUTE0000001";
 
-/// A loopback HTTP/1.1 server that answers every request with the same 404 body.
-struct Always404 {
-    address: String,
-    requests: Arc<AtomicUsize>,
+/// The scripted KMS stand-in, answering every request with HTTP 404 and `code`.
+fn always_404(code: &str) -> BackgroundServer {
+    let body = json!({"RequestId": REQUEST_ID, "HostId": "kms.cn-hangzhou.aliyuncs.com",
+                      "Code": code, "Message": "Specified api is not found, please check your url and method."});
+    BackgroundServer::answering_every_request(kms_support::json(404, &body.to_string()))
 }
 
-impl Always404 {
-    fn start(code: &str) -> Always404 {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let address = listener.local_addr().unwrap().to_string();
-        let requests = Arc::new(AtomicUsize::new(0));
-        let counter = requests.clone();
-        let body = json!({"RequestId": REQUEST_ID, "HostId": "kms.cn-hangzhou.aliyuncs.com",
-                          "Code": code, "Message": "Specified api is not found, please check your url and method."})
-        .to_string();
-        thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let counter = counter.clone();
-                let body = body.clone();
-                thread::spawn(move || answer_all(stream, &body, &counter));
-            }
-        });
-        Always404 { address, requests }
-    }
-}
-
-/// Reads requests (head and `content-length` body) and answers each with the 404.
-fn answer_all(stream: TcpStream, body: &str, counter: &AtomicUsize) {
-    let mut reader = BufReader::new(stream.try_clone().unwrap());
-    let mut writer = stream;
-    loop {
-        let mut content_length = 0usize;
-        let mut first = true;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if line == "\r\n" && !first {
-                break;
-            }
-            first = false;
-            if let Some((name, value)) = line.split_once(':') {
-                if name.eq_ignore_ascii_case("content-length") {
-                    content_length = value.trim().parse().unwrap_or(0);
-                }
-            }
-        }
-        let mut request_body = vec![0u8; content_length];
-        if reader.read_exact(&mut request_body).is_err() {
-            return;
-        }
-        counter.fetch_add(1, Ordering::SeqCst);
-        let reply = format!(
-            "HTTP/1.1 404 Not Found\r\ncontent-type: application/json;charset=utf-8\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if writer.write_all(reply.as_bytes()).is_err() {
-            return;
-        }
-    }
-}
-
-fn configure_for(stub: &Always404) -> Value {
-    json!({"args": {"region": "cn-hangzhou", "endpoint": stub.address, "protocol": "HTTP",
+fn configure_for(stub: &BackgroundServer) -> Value {
+    json!({"args": {"region": "cn-hangzhou", "endpoint": stub.endpoint(), "protocol": "HTTP",
                     "accessKey": "demo-access-key-id", "secretKey": secret("demo-access-key-secret")}})
 }
 
@@ -103,7 +42,7 @@ fn assert_names_the_code_and_request_id(error: &Value, action: &str) {
 
 #[test]
 fn a_404_with_another_code_is_an_error_for_read_and_delete_of_both_resources() {
-    let stub = Always404::start("EntityNotExist.Route");
+    let stub = always_404("EntityNotExist.Route");
     let directory = tempfile::tempdir().unwrap();
     let mut provider = ProviderSession::start(directory.path(), &[]);
     provider.result("configure", configure_for(&stub));
@@ -149,13 +88,13 @@ fn a_404_with_another_code_is_an_error_for_read_and_delete_of_both_resources() {
         assert_names_the_code_and_request_id(error, delete_action);
     }
     // A permanent refusal is not retried: one request per operation.
-    assert_eq!(stub.requests.load(Ordering::SeqCst), 4);
+    assert_eq!(stub.requests().len(), 4);
     assert!(provider.finish(&[]).success());
 }
 
 #[test]
 fn forbidden_resource_not_found_still_means_gone() {
-    let stub = Always404::start("Forbidden.ResourceNotFound");
+    let stub = always_404("Forbidden.ResourceNotFound");
     let directory = tempfile::tempdir().unwrap();
     let mut provider = ProviderSession::start(directory.path(), &[]);
     provider.result("configure", configure_for(&stub));

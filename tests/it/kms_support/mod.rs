@@ -1,5 +1,7 @@
-//! Shared helpers of the `kms_*` integration tests: a scripted HTTP/1.1 server on loopback that
-//! records every request and answers from a script, and builders for clients pointed at it.
+//! The scripted HTTP/1.1 server on loopback that the tests stand in for KMS with when the emulator
+//! cannot play the part (it records every request and answers from a script; `BackgroundServer`
+//! runs it for a test without a runtime, one driving the binary), and builders for clients
+//! pointed at it.
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
@@ -118,6 +120,8 @@ fn percent_decode(text: &str) -> String {
 
 struct ServerState {
     script: Mutex<VecDeque<Reply>>,
+    /// The reply once the script has run out; without one, a 500 `InvalidScript`.
+    fallback: Option<Reply>,
     requests: Mutex<Vec<RecordedRequest>>,
     request_arrived: Notify,
 }
@@ -132,12 +136,19 @@ pub struct ScriptedServer {
 impl ScriptedServer {
     /// Binds port 0 on 127.0.0.1 and starts serving `replies`.
     pub async fn start(replies: Vec<Reply>) -> Self {
+        Self::start_with_fallback(replies, None).await
+    }
+
+    /// Like [`ScriptedServer::start`], answering `fallback` (when given) once the script has run
+    /// out.
+    async fn start_with_fallback(replies: Vec<Reply>, fallback: Option<Reply>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
         let address = listener.local_addr().expect("local address");
         let state = Arc::new(ServerState {
             script: Mutex::new(replies.into()),
+            fallback,
             requests: Mutex::new(Vec::new()),
             request_arrived: Notify::new(),
         });
@@ -172,13 +183,49 @@ impl ScriptedServer {
     }
 }
 
+/// A [`ScriptedServer`] for a test that has no runtime of its own (one that drives the provider
+/// binary): it serves on a runtime it owns, until dropped.
+pub struct BackgroundServer {
+    server: ScriptedServer,
+    _runtime: tokio::runtime::Runtime,
+}
+
+impl BackgroundServer {
+    /// A server that answers every request with `reply`.
+    pub fn answering_every_request(reply: Reply) -> BackgroundServer {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime for the scripted server");
+        let server = runtime.block_on(ScriptedServer::start_with_fallback(Vec::new(), Some(reply)));
+        BackgroundServer {
+            server,
+            _runtime: runtime,
+        }
+    }
+}
+
+impl std::ops::Deref for BackgroundServer {
+    type Target = ScriptedServer;
+
+    fn deref(&self) -> &ScriptedServer {
+        &self.server
+    }
+}
+
 async fn serve_connection(mut stream: TcpStream, state: Arc<ServerState>) {
     let mut buffer = Vec::new();
     loop {
         let Some(request) = read_request(&mut stream, &mut buffer).await else {
             return;
         };
-        let reply = state.script.lock().expect("lock").pop_front();
+        let reply = state
+            .script
+            .lock()
+            .expect("lock")
+            .pop_front()
+            .or_else(|| state.fallback.clone());
         state.requests.lock().expect("lock").push(request);
         state.request_arrived.notify_waiters();
         match reply {

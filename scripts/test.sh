@@ -9,7 +9,8 @@
 #   rust:     10-cargo, 40-engine, 05-lint, 30-sdk (the debug build first, then what it runs and
 #             the lints' check build)
 #   packages: 50-artefacts, 60-bench-budget        (the one release build and what it feeds)
-# 50-artefacts also needs the debug emulator, so the debug build goes first and clippy after it.
+# The debug build starts at once, beside the environment installs (it needs neither); 50-artefacts
+# also needs the debug emulator, so the lints' check build comes after it.
 # cargo's lock on target/ orders the compiles the lanes share: a step that needs the debug build
 # waits for it rather than building it twice. Each step's output goes to target/test-logs/<step>.log
 # and is printed whole when the step ends, so the two lanes never interleave their lines.
@@ -54,7 +55,11 @@ lane() {
   done
 }
 
-step "python and node test environments (in parallel)"
+step "python and node test environments, and the debug build (in parallel)"
+# The debug build needs neither environment: it starts now, and the steps that need it wait for
+# it on cargo's lock (10-cargo's `cargo test` then only runs the tests).
+run_step debug-build cargo test --workspace --all-targets --locked --no-run --quiet &
+build_job=$!
 scripts/ensure-python-env.sh >"$logs/python-env.path" 2>"$logs/python-env.log" &
 python_job=$!
 scripts/ensure-node-env.sh >"$logs/node-env.path" 2>"$logs/node-env.log" &
@@ -62,7 +67,7 @@ node_job=$!
 environments_ok=true
 wait "$python_job" || { cat "$logs/python-env.log" >&2; environments_ok=false; }
 wait "$node_job" || { cat "$logs/node-env.log" >&2; environments_ok=false; }
-$environments_ok || { echo "test.sh: installing the test environments failed" >&2; exit 1; }
+$environments_ok || { echo "test.sh: installing the test environments failed" >&2; wait "$build_job" || true; exit 1; }
 KMS_TEST_PYTHON=$(cat "$logs/python-env.path")
 KMS_TEST_NODE_MODULES=$(cat "$logs/node-env.path")
 export KMS_TEST_PYTHON KMS_TEST_NODE_MODULES
@@ -73,6 +78,7 @@ rust_lane=$!
 lane scripts/test.d/50-artefacts.sh scripts/test.d/60-bench-budget.sh &
 packages_lane=$!
 failed=()
+wait "$build_job" || failed+=(debug-build)
 wait "$rust_lane" || failed+=(rust)
 wait "$packages_lane" || failed+=(packages)
 # Every step script must belong to a lane: a new one is run here, after both.

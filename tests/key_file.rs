@@ -91,12 +91,13 @@ fn a_concurrent_reader_never_sees_a_partial_file() {
     let inputs = key_inputs(&mut harness, "shared.json");
     let mut ids: Vec<String> = Vec::new();
     let mut secrets = vec![PASSWORD.to_owned()];
-    // Each create writes the same path over the file of a key that was deleted out of band (a
-    // create refuses to replace the file of a key that still exists), so the file is replaced
-    // while the reader reads it.
+    // Each create writes the same path again: the previous key is deleted out of band and its
+    // file moved away by hand (a create never replaces a file that holds a key), so the file
+    // appears, and is renamed away, while the reader reads it.
     for round in 0..8 {
         if let Some(previous) = ids.last() {
             assert!(harness.emulator.delete_client_key(previous));
+            fs::rename(&target, harness.path(&format!("moved-{round}.json"))).unwrap();
         }
         let created = harness.provider.result(
             "create",
@@ -111,7 +112,9 @@ fn a_concurrent_reader_never_sees_a_partial_file() {
     assert!(seen_ids.iter().all(|id| ids.contains(id)), "{seen_ids:?}");
     let last: Value = serde_json::from_str(&fs::read_to_string(&target).unwrap()).unwrap();
     assert_eq!(last["KeyId"], ids[7]);
-    assert_eq!(directory_names(harness.directory.path()), ["shared.json"]);
+    let mut expected: Vec<String> = (1..8).map(|round| format!("moved-{round}.json")).collect();
+    expected.push("shared.json".to_owned());
+    assert_eq!(directory_names(harness.directory.path()), expected);
     let secret_refs: Vec<&str> = secrets.iter().map(String::as_str).collect();
     harness.finish(&secret_refs);
 }
@@ -270,10 +273,12 @@ fn delete_removes_the_key_file_only_while_it_holds_the_deleted_key() {
         json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),
     );
     let first_data = key_file_private_data(&harness.path("key.json"));
-    // The first key is deleted out of band (its file stays), so a second key may take the file.
+    // The first key is deleted out of band and its file moved away by hand (a create never
+    // replaces a file that holds a key), so a second key may take the path.
     assert!(harness
         .emulator
         .delete_client_key(first["id"].as_str().unwrap()));
+    fs::rename(harness.path("key.json"), harness.path("first.json")).unwrap();
     let second = harness.provider.result(
         "create",
         json!({"urn": urn(KEY_TYPE, "key"), "properties": inputs}),

@@ -25,6 +25,7 @@ pub const RESOURCES: &[Registration] = &[
 // What the resources share.
 pub mod context;
 pub mod create_by_name;
+pub mod declaration;
 pub mod error;
 pub mod kms_access;
 pub mod kms_call;

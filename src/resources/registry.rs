@@ -11,6 +11,7 @@ use std::path::Path;
 use std::pin::Pin;
 
 use super::context::OperationContext;
+use super::declaration::Declaration;
 use super::error::{CheckFailure, ResourceError};
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
@@ -24,6 +25,7 @@ use super::{ResourceRules, RESOURCES};
 #[derive(Clone, Copy)]
 pub struct Registration {
     pub rules: &'static ResourceRules,
+    pub declaration: &'static Declaration,
     build: fn() -> Box<dyn RegisteredResource>,
 }
 
@@ -31,6 +33,7 @@ impl Registration {
     pub const fn of<R: Resource>() -> Registration {
         Registration {
             rules: const { &R::RULES },
+            declaration: const { &R::DECLARATION },
             build: build::<R>,
         }
     }
@@ -44,6 +47,14 @@ fn build<R: Resource>() -> Box<dyn RegisteredResource> {
 /// the list without a provider).
 pub fn registered_rules() -> impl Iterator<Item = &'static ResourceRules> {
     RESOURCES.iter().map(|registration| registration.rules)
+}
+
+/// The declaration of every registered resource, in registration order (the schema lists them
+/// so).
+pub fn registered_declarations() -> impl Iterator<Item = &'static Declaration> {
+    RESOURCES
+        .iter()
+        .map(|registration| registration.declaration)
 }
 
 /// A boxed operation of a [`RegisteredResource`].

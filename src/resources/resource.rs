@@ -16,6 +16,7 @@ use std::future::Future;
 use std::path::Path;
 
 use super::context::OperationContext;
+use super::declaration::Declaration;
 use super::error::{CheckFailure, ResourceError};
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
@@ -35,6 +36,9 @@ pub trait Resource: Send + Sync + 'static {
     /// What the generic `check` and `diff` engine needs beyond the schema (token, name, identity,
     /// write-only, time and unordered properties).
     const RULES: ResourceRules;
+
+    /// Its properties, from which the schema entry is derived.
+    const DECLARATION: Declaration;
 
     /// The checked inputs as the operations use them (names, lists, secrets as `SecretString`).
     type Inputs: Send;

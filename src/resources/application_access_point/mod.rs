@@ -4,6 +4,7 @@
 //! KMS identifies an AAP by its name, which is also the resource id: a new name replaces the AAP,
 //! while the policies and the description change in place.
 
+pub mod declaration;
 mod inputs;
 mod operations;
 
@@ -83,6 +84,7 @@ pub struct ApplicationAccessPoint;
 
 impl Resource for ApplicationAccessPoint {
     const RULES: ResourceRules = RULES;
+    const DECLARATION: super::declaration::Declaration = declaration::DECLARATION;
     type Inputs = AccessPointInputs;
 
     fn new() -> ApplicationAccessPoint {

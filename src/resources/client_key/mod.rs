@@ -8,6 +8,7 @@
 //! must not mistake for a change (`write_only_inputs`).
 
 mod create;
+pub mod declaration;
 pub mod key_file;
 mod lifecycle;
 mod reconcile;
@@ -350,6 +351,7 @@ pub struct ClientKey {
 
 impl Resource for ClientKey {
     const RULES: ResourceRules = RULES;
+    const DECLARATION: super::declaration::Declaration = declaration::DECLARATION;
     type Inputs = ClientKeyInputs;
 
     fn new() -> ClientKey {

@@ -8,6 +8,7 @@
 //! access control rules and the description change in place.
 
 mod access_control;
+pub mod declaration;
 mod inputs;
 mod kms;
 mod operations;
@@ -46,6 +47,7 @@ pub struct Policy;
 
 impl Resource for Policy {
     const RULES: ResourceRules = RULES;
+    const DECLARATION: super::declaration::Declaration = declaration::DECLARATION;
     type Inputs = PolicyInputs;
 
     fn new() -> Policy {

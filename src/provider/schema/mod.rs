@@ -9,8 +9,10 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+pub mod generate;
+
 /// The schema exactly as published, byte for byte.
-pub const SCHEMA_TEXT: &str = include_str!("../../schema/schema.json");
+pub const SCHEMA_TEXT: &str = include_str!("../../../schema/schema.json");
 
 /// The type of a property, as far as `check` verifies it.
 #[derive(Clone, Debug, PartialEq, Eq)]

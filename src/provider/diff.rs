@@ -18,10 +18,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::resources::declaration::Property;
 use crate::resources::timestamp::parse_timestamp;
-use crate::resources::{PropertyMap, PropertyValue, RegisteredResource, ResourceRules};
-
-use super::schema::ObjectSchema;
+use crate::resources::{PropertyMap, PropertyValue, RegisteredResource};
 
 /// Pulumi's `PropertyDiff.Kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,48 +96,40 @@ pub struct DiffInputs<'a> {
     pub working_directory: &'a Path,
 }
 
-pub fn diff_resource(
-    resource: &dyn RegisteredResource,
-    schema: &ObjectSchema,
-    inputs: DiffInputs<'_>,
-) -> DiffOutcome {
-    let rules = resource.rules();
-    let import_shaped = rules.write_only_inputs.iter().any(|property| {
-        schema.required_inputs.contains(*property)
-            && set_value(schema, inputs.olds, property).is_none()
+pub fn diff_resource(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) -> DiffOutcome {
+    let declaration = resource.declaration();
+    let import_shaped = declaration.inputs().any(|property| {
+        property.write_only && property.required && set_value(property, inputs.olds).is_none()
     });
 
     // The id of a name-identified resource is its name: it stands in for a state without one.
     let id_as_name = PropertyValue::String(inputs.id.to_owned());
     let mut detailed_diff = BTreeMap::new();
-    for (name, property) in &schema.inputs {
+    for property in declaration.inputs() {
+        let name = property.name;
         if is_ignored(name, inputs.ignore_changes) {
             continue;
         }
-        let old = set_value(schema, inputs.olds, name)
-            .or_else(|| (rules.identity_property == Some(name.as_str())).then_some(&id_as_name));
-        let new = set_value(schema, inputs.news, name);
+        let old =
+            set_value(property, inputs.olds).or_else(|| property.identity.then_some(&id_as_name));
+        let new = set_value(property, inputs.news);
         let kind = match (old, new) {
             (None, None) => continue,
-            (None, Some(_))
-                if import_shaped && rules.write_only_inputs.contains(&name.as_str()) =>
-            {
-                continue
-            }
+            (None, Some(_)) if import_shaped && property.write_only => continue,
             (None, Some(_)) => DiffKind::Add,
-            (Some(_), None) if schema.is_filled_by_cloud(name) => continue,
+            (Some(_), None) if property.is_filled_when_absent() => continue,
             (Some(_), None) => DiffKind::Delete,
             (Some(_), Some(new)) if new.contains_unknown() => DiffKind::Update,
-            (Some(old), Some(new)) if equivalent(resource, name, old, new) => continue,
+            (Some(old), Some(new)) if equivalent(resource, property, old, new) => continue,
             (Some(_), Some(_)) => DiffKind::Update,
         };
-        let kind = if property.replace_on_changes {
+        let kind = if property.replaces {
             kind.replacing()
         } else {
             kind
         };
         detailed_diff.insert(
-            name.clone(),
+            name.to_owned(),
             PropertyDiff {
                 kind,
                 input_diff: false,
@@ -154,14 +145,14 @@ pub fn diff_resource(
         .collect();
     // Without a replacement, the properties that would force one are, by definition, unchanged.
     let stables = if replaces.is_empty() {
-        schema
-            .inputs
-            .iter()
-            .filter(|(name, property)| {
-                property.replace_on_changes && !detailed_diff.contains_key(*name)
-            })
-            .map(|(name, _)| name.clone())
-            .collect()
+        let mut stables: Vec<String> = declaration
+            .inputs()
+            .filter(|property| property.replaces && !detailed_diff.contains_key(property.name))
+            .map(|property| property.name.to_owned())
+            .collect();
+        // In the order of their names, as every list of the reply.
+        stables.sort_unstable();
+        stables
     } else {
         Vec::new()
     };
@@ -169,7 +160,7 @@ pub fn diff_resource(
         has_changes: !diffs.is_empty(),
         replaces,
         stables,
-        delete_before_replace: replacement_would_collide(resource, schema, inputs)
+        delete_before_replace: replacement_would_collide(resource, inputs)
             || resource.replacement_must_delete_first(
                 inputs.olds,
                 inputs.news,
@@ -184,21 +175,17 @@ pub fn diff_resource(
 /// holds: the identity property is unchanged, or unknown (it may turn out unchanged). This is
 /// answered whether or not this diff replaces, because the engine may force a replacement itself
 /// (`replaceOnChanges`, `--target-replace`) and then relies on this flag.
-fn replacement_would_collide(
-    resource: &dyn RegisteredResource,
-    schema: &ObjectSchema,
-    inputs: DiffInputs<'_>,
-) -> bool {
-    let Some(identity) = resource.rules().identity_property else {
+fn replacement_would_collide(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) -> bool {
+    let Some(identity) = resource.declaration().identity() else {
         return false;
     };
-    let Some(new_name) = set_value(schema, inputs.news, identity) else {
+    let Some(new_name) = set_value(identity, inputs.news) else {
         return false;
     };
     if new_name.contains_unknown() {
         return true;
     }
-    match set_value(schema, inputs.olds, identity) {
+    match set_value(identity, inputs.olds) {
         Some(old_name) => equivalent(resource, identity, old_name, new_name),
         // The id of a name-identified resource is its name.
         None => new_name.as_str() == Some(inputs.id),
@@ -207,16 +194,12 @@ fn replacement_would_collide(
 
 /// The value of a property if it is set. Null is never set; for an optional input, neither is an
 /// empty string or an empty array, which the cloud reports for "none" (an AAP's description).
-fn set_value<'a>(
-    schema: &ObjectSchema,
-    map: &'a PropertyMap,
-    name: &str,
-) -> Option<&'a PropertyValue> {
-    let value = map.get(name)?;
+fn set_value<'a>(property: &Property, map: &'a PropertyMap) -> Option<&'a PropertyValue> {
+    let value = map.get(property.name)?;
     let is_empty = match value.unwrap_secret() {
         PropertyValue::Null => true,
-        PropertyValue::String(text) => text.is_empty() && !schema.required_inputs.contains(name),
-        PropertyValue::Array(items) => items.is_empty() && !schema.required_inputs.contains(name),
+        PropertyValue::String(text) => text.is_empty() && !property.required,
+        PropertyValue::Array(items) => items.is_empty() && !property.required,
         _ => false,
     };
     (!is_empty).then_some(value)
@@ -233,21 +216,16 @@ fn is_ignored(name: &str, ignore_changes: &[String]) -> bool {
 /// unordered lists, secrets), or by the resource's own reading (`Resource::same_meaning`).
 fn equivalent(
     resource: &dyn RegisteredResource,
-    name: &str,
+    property: &Property,
     old: &PropertyValue,
     new: &PropertyValue,
 ) -> bool {
-    equivalent_by_rules(resource.rules(), name, old, new)
-        || resource.same_meaning(name, old.unwrap_secret(), new.unwrap_secret())
+    equivalent_by_rules(property, old, new)
+        || resource.same_meaning(property.name, old.unwrap_secret(), new.unwrap_secret())
 }
 
-fn equivalent_by_rules(
-    rules: &ResourceRules,
-    name: &str,
-    old: &PropertyValue,
-    new: &PropertyValue,
-) -> bool {
-    if rules.time_properties.contains(&name) {
+fn equivalent_by_rules(property: &Property, old: &PropertyValue, new: &PropertyValue) -> bool {
+    if property.time {
         if let (Some(old_text), Some(new_text)) = (old.as_str(), new.as_str()) {
             if let (Ok(old_time), Ok(new_time)) =
                 (parse_timestamp(old_text), parse_timestamp(new_text))
@@ -256,7 +234,7 @@ fn equivalent_by_rules(
             }
         }
     }
-    if rules.unordered_properties.contains(&name) {
+    if property.set_like {
         if let (Some(old_items), Some(new_items)) = (old.as_array(), new.as_array()) {
             return same_items_in_any_order(old_items, new_items);
         }

@@ -40,6 +40,7 @@ pub mod timestamp;
 pub mod wire_lists;
 
 pub use context::{EngineLog, LogEntry, LogSeverity, OperationContext, ProviderSettings};
+pub use declaration::{Declaration, Property};
 pub use error::{CheckFailure, KmsServiceFailure, Operation, ResourceError};
 pub use kms_access::KmsAccess;
 pub use operations::{
@@ -49,25 +50,6 @@ pub use operations::{
 pub use property::{PropertyMap, PropertyValue, UnknownKind};
 pub use registry::{RegisteredResource, Registration, Registry};
 pub use resource::Resource;
-
-/// What the generic diff engine needs to know about a resource beyond its schema.
-#[derive(Debug)]
-pub struct ResourceRules {
-    /// The resource type token, as in the schema.
-    pub token: &'static str,
-    /// The short name used in messages.
-    pub name: &'static str,
-    /// The input that names the resource in the cloud, if the cloud identifies it by a name the
-    /// user chooses. A replacement that keeps this name would collide with the old resource, so
-    /// the old one must be deleted first.
-    pub identity_property: Option<&'static str>,
-    /// Inputs the cloud never returns: absent from the state of an imported resource.
-    pub write_only_inputs: &'static [&'static str],
-    /// RFC 3339 time inputs, compared as instants in whole seconds.
-    pub time_properties: &'static [&'static str],
-    /// Array inputs whose order carries no meaning (compared as sets).
-    pub unordered_properties: &'static [&'static str],
-}
 
 /// Reports a known string input that is empty or blank. Shared by the resources, whose names and
 /// paths must never be blank.

@@ -6,11 +6,11 @@
 
 use crate::kms::KmsError;
 
+use super::declaration::Declaration;
 use super::error::{CheckFailure, ResourceError};
 use super::kms_call::KmsCall;
 use super::operations::ReadResult;
 use super::property::{PropertyMap, PropertyValue};
-use super::ResourceRules;
 
 /// The longest name of an access point, a policy or a network rule, and the characters a name may
 /// have besides ASCII letters and digits. No public source states them; these are the choices of
@@ -82,13 +82,15 @@ pub(crate) fn check_name(inputs: &PropertyMap, property: &str, failures: &mut Ve
 /// Checks that `id` can be the name of a resource of `rules` (whose identity property names it)
 /// and agrees with the state.
 pub(crate) fn check_name_id(
-    rules: &ResourceRules,
+    declaration: &Declaration,
     id: &str,
     state: Option<&PropertyMap>,
 ) -> Result<(), ResourceError> {
-    let resource = rules.name;
+    let resource = declaration.name;
     let invalid = |message: String| ResourceError::InvalidId { resource, message };
-    let property = rules.identity_property.unwrap_or("name");
+    let property = declaration
+        .identity()
+        .map_or("name", |property| property.name);
     if id
         .chars()
         .any(|character| character.is_whitespace() || character.is_control())
@@ -116,18 +118,18 @@ pub(crate) fn check_name_id(
 /// present. Failures are collected, and [`InputReader::finish`] turns them into one
 /// `invalid_inputs` error.
 pub(crate) struct InputReader<'a> {
-    rules: &'static ResourceRules,
+    declaration: &'static Declaration,
     properties: &'a PropertyMap,
     failures: Vec<CheckFailure>,
 }
 
 impl<'a> InputReader<'a> {
     pub(crate) fn new(
-        rules: &'static ResourceRules,
+        declaration: &'static Declaration,
         properties: &'a PropertyMap,
     ) -> InputReader<'a> {
         InputReader {
-            rules,
+            declaration,
             properties,
             failures: Vec::new(),
         }
@@ -151,7 +153,10 @@ impl<'a> InputReader<'a> {
                 if required {
                     self.failures.push(CheckFailure::new(
                         property,
-                        format!("{property} is required; set it on the {}", self.rules.name),
+                        format!(
+                            "{property} is required; set it on the {}",
+                            self.declaration.name
+                        ),
                     ));
                 }
                 None
@@ -193,7 +198,7 @@ impl<'a> InputReader<'a> {
             Ok(inputs)
         } else {
             Err(ResourceError::InvalidInputs {
-                resource: self.rules.name,
+                resource: self.declaration.name,
                 failures: self.failures,
             })
         }
@@ -303,13 +308,19 @@ pub(crate) fn import_command(token: &str, urn: Option<&str>, id: &str) -> String
 mod tests {
     use super::*;
 
-    const RULES: ResourceRules = ResourceRules {
+    const THING: Declaration = Declaration {
         token: "test:index:Thing",
         name: "Thing",
-        identity_property: Some("thingName"),
-        write_only_inputs: &[],
-        time_properties: &[],
-        unordered_properties: &[],
+        noun: "thing",
+        description: "",
+        properties: &[crate::resources::declaration::Property::new(
+            "thingName",
+            crate::resources::declaration::ValueType::String,
+            true,
+            false,
+            "",
+        )
+        .identity()],
     };
 
     #[test]
@@ -355,16 +366,16 @@ mod tests {
 
     #[test]
     fn ids_are_names_that_agree_with_the_state() {
-        assert!(check_name_id(&RULES, "thing-1", None).is_ok());
+        assert!(check_name_id(&THING, "thing-1", None).is_ok());
         for bad in ["two words", "tab\tbed", "line\n"] {
-            let error = check_name_id(&RULES, bad, None).unwrap_err();
+            let error = check_name_id(&THING, bad, None).unwrap_err();
             assert!(matches!(error, ResourceError::InvalidId { .. }), "{bad}");
         }
         let state = PropertyMap::from([(
             "thingName".to_owned(),
             PropertyValue::String("other".into()),
         )]);
-        let error = check_name_id(&RULES, "mine", Some(&state)).unwrap_err();
+        let error = check_name_id(&THING, "mine", Some(&state)).unwrap_err();
         assert!(error.to_string().contains("disagree"), "{error}");
     }
 
@@ -377,7 +388,7 @@ mod tests {
                 PropertyValue::Unknown(crate::resources::UnknownKind::String),
             ),
         ]);
-        let mut reader = InputReader::new(&RULES, &properties);
+        let mut reader = InputReader::new(&THING, &properties);
         assert_eq!(reader.string("a"), "x");
         reader.string("b");
         reader.strings("c");

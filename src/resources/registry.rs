@@ -19,12 +19,12 @@ use super::operations::{
 };
 use super::property::{PropertyMap, PropertyValue};
 use super::resource::Resource;
-use super::{ResourceRules, RESOURCES};
+use super::RESOURCES;
 
-/// One line of [`RESOURCES`]: the rules of a resource type, and how to build its process state.
+/// One line of [`RESOURCES`]: the declaration of a resource type, and how to build its process
+/// state.
 #[derive(Clone, Copy)]
 pub struct Registration {
-    pub rules: &'static ResourceRules,
     pub declaration: &'static Declaration,
     build: fn() -> Box<dyn RegisteredResource>,
 }
@@ -32,7 +32,6 @@ pub struct Registration {
 impl Registration {
     pub const fn of<R: Resource>() -> Registration {
         Registration {
-            rules: const { &R::RULES },
             declaration: const { &R::DECLARATION },
             build: build::<R>,
         }
@@ -43,14 +42,8 @@ fn build<R: Resource>() -> Box<dyn RegisteredResource> {
     Box::new(R::new())
 }
 
-/// The rules of every registered resource, in registration order (for tests and tools that need
-/// the list without a provider).
-pub fn registered_rules() -> impl Iterator<Item = &'static ResourceRules> {
-    RESOURCES.iter().map(|registration| registration.rules)
-}
-
 /// The declaration of every registered resource, in registration order (the schema lists them
-/// so).
+/// so; tests and tools use the list without a provider).
 pub fn registered_declarations() -> impl Iterator<Item = &'static Declaration> {
     RESOURCES
         .iter()
@@ -66,10 +59,7 @@ pub type OperationFuture<'a, T> =
 /// and `delete`; a preview of `create` that calls nothing; decoding the inputs of `create`) and
 /// then the resource's own method.
 pub trait RegisteredResource: Send + Sync {
-    fn rules(&self) -> &'static ResourceRules;
-
-    /// [`Resource::AUTO_NAMED_PROPERTY`].
-    fn auto_named_property(&self) -> Option<&'static str>;
+    fn declaration(&self) -> &'static Declaration;
 
     /// [`Resource::same_meaning`].
     fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool;
@@ -125,17 +115,13 @@ pub trait RegisteredResource: Send + Sync {
 
 impl std::fmt::Debug for dyn RegisteredResource + '_ {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(self.rules().token)
+        formatter.write_str(self.declaration().token)
     }
 }
 
 impl<R: Resource> RegisteredResource for R {
-    fn rules(&self) -> &'static ResourceRules {
-        const { &R::RULES }
-    }
-
-    fn auto_named_property(&self) -> Option<&'static str> {
-        R::AUTO_NAMED_PROPERTY
+    fn declaration(&self) -> &'static Declaration {
+        const { &R::DECLARATION }
     }
 
     fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
@@ -242,7 +228,8 @@ impl Registry {
 
     /// The resource with this type token.
     pub fn find(&self, token: &str) -> Option<&dyn RegisteredResource> {
-        self.iter().find(|resource| resource.rules().token == token)
+        self.iter()
+            .find(|resource| resource.declaration().token == token)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &dyn RegisteredResource> {
@@ -269,19 +256,23 @@ mod tests {
     #[test]
     fn tokens_and_names_are_unique_and_every_registration_builds_its_own_type() {
         let registry = Registry::new();
-        let tokens: Vec<&str> = registry.iter().map(|r| r.rules().token).collect();
-        let listed: Vec<&str> = registered_rules().map(|rules| rules.token).collect();
+        let tokens: Vec<&str> = registry.iter().map(|r| r.declaration().token).collect();
+        let listed: Vec<&str> = registered_declarations()
+            .map(|declaration| declaration.token)
+            .collect();
         assert_eq!(tokens, listed);
         let mut unique = tokens.clone();
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), tokens.len(), "{tokens:?}");
-        let mut names: Vec<&str> = registered_rules().map(|rules| rules.name).collect();
+        let mut names: Vec<&str> = registered_declarations()
+            .map(|declaration| declaration.name)
+            .collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), tokens.len());
         for token in tokens {
-            assert_eq!(registry.find(token).unwrap().rules().token, token);
+            assert_eq!(registry.find(token).unwrap().declaration().token, token);
         }
         assert!(registry.find("alicloud-kms:index:Nothing").is_none());
     }

@@ -1,5 +1,5 @@
 //! The contract every resource implements: [`Resource`], one typed type per resource, with its
-//! [`ResourceRules`], its own input rules and its operations. `create`, `read` and `delete` are
+//! [`Declaration`], its own input rules and its operations. `create`, `read` and `delete` are
 //! required; the rest have the defaults documented on each method.
 //!
 //! pulumi-go-provider's `infer` is the model: one type per resource, the provider's generic
@@ -24,7 +24,6 @@ use super::operations::{
 };
 use super::property::{PropertyMap, PropertyValue};
 use super::timestamp::parse_timestamp;
-use super::ResourceRules;
 
 /// One resource type. The provider builds one value of it per process ([`Resource::new`]); that
 /// value holds whatever the resource must remember between operations (the client key's create
@@ -33,22 +32,12 @@ use super::ResourceRules;
 /// Register the type in `resources/mod.rs` (its `mod` and its line in `RESOURCES`); give it a
 /// schema entry in `schema/schema.json` and a check table and a diff table under `tests/tables/`.
 pub trait Resource: Send + Sync + 'static {
-    /// What the generic `check` and `diff` engine needs beyond the schema (token, name, identity,
-    /// write-only, time and unordered properties).
-    const RULES: ResourceRules;
-
-    /// Its properties, from which the schema entry is derived.
+    /// Its properties, from which the schema entry and the generic `check` and `diff` are
+    /// derived.
     const DECLARATION: Declaration;
 
     /// The checked inputs as the operations use them (names, lists, secrets as `SecretString`).
     type Inputs: Send;
-
-    /// The optional input that names the resource in the cloud and that `check` fills in, as
-    /// Pulumi's auto-naming does, when the program leaves it out (`provider::autoname`: the
-    /// resource name, a dash and seven random hex digits, kept from one `check` to the next).
-    ///
-    /// Default: none (every name is the program's).
-    const AUTO_NAMED_PROPERTY: Option<&'static str> = None;
 
     /// The resource's process state, empty or not. Called once, when the provider starts.
     fn new() -> Self
@@ -112,7 +101,7 @@ pub trait Resource: Send + Sync + 'static {
 
     /// Whether a replacement must delete the old resource before it creates the new one because
     /// the two would share something only one may hold (a name the cloud refuses twice is
-    /// already covered by `RULES.identity_property`). Answered whether or not the diff replaces,
+    /// already covered by the declaration's identity property). Answered whether or not the diff replaces,
     /// since the engine may force a replacement; `news` may hold unknowns (a preview).
     ///
     /// Default: no.
@@ -165,7 +154,7 @@ pub trait Resource: Send + Sync + 'static {
         request: UpdateRequest,
     ) -> impl Future<Output = Result<UpdateResult, ResourceError>> + Send {
         let _ = context;
-        std::future::ready(update_without_change(&Self::RULES, request))
+        std::future::ready(update_without_change(&Self::DECLARATION, request))
     }
 
     /// Deletes the resource; one that is already gone counts as deleted.
@@ -186,10 +175,10 @@ pub fn known_outputs(properties: PropertyMap) -> PropertyMap {
 
 /// The default `update` (see [`Resource::update`]).
 pub(crate) fn update_without_change(
-    rules: &ResourceRules,
+    declaration: &Declaration,
     request: UpdateRequest,
 ) -> Result<UpdateResult, ResourceError> {
-    let failures: Vec<CheckFailure> = real_changes(rules, &request.olds, &request.news)
+    let failures: Vec<CheckFailure> = real_changes(declaration, &request.olds, &request.news)
         .into_iter()
         .map(|property| {
             CheckFailure::new(
@@ -197,23 +186,23 @@ pub(crate) fn update_without_change(
                 format!(
                     "{property} of a {name} cannot change in place: a new {name} replaces the old one; diff asks \
                      for that replacement, so let the engine replace the {name} instead of calling update",
-                    name = rules.name
+                    name = declaration.name
                 ),
             )
         })
         .collect();
     if !failures.is_empty() {
         return Err(ResourceError::InvalidInputs {
-            resource: rules.name,
+            resource: declaration.name,
             failures,
         });
     }
     // Nothing changes in the cloud; the state takes the inputs the cloud cannot report (after an
     // import). The new inputs were checked, so their secrets are already marked.
     let mut properties = known_outputs(request.olds);
-    for property in rules.write_only_inputs {
-        if let Some(value) = request.news.get(*property).filter(|value| !value.is_null()) {
-            properties.insert((*property).to_owned(), value.clone());
+    for property in declaration.inputs().filter(|property| property.write_only) {
+        if let Some(value) = property.get(&request.news) {
+            properties.insert(property.name.to_owned(), value.clone());
         }
     }
     Ok(UpdateResult { properties })
@@ -223,7 +212,7 @@ pub(crate) fn update_without_change(
 /// write-only inputs of an imported resource) and an input the program leaves to the cloud are
 /// not changes; times are compared as instants, unordered lists as sets, secrets by their value.
 pub(crate) fn real_changes<'a>(
-    rules: &ResourceRules,
+    declaration: &Declaration,
     olds: &PropertyMap,
     news: &'a PropertyMap,
 ) -> Vec<&'a str> {
@@ -235,22 +224,28 @@ pub(crate) fn real_changes<'a>(
         let Some(old) = olds.get(name).filter(|value| !value.is_null()) else {
             continue;
         };
-        if !same_value(rules, name, old.unwrap_secret(), new.unwrap_secret()) {
+        let set_like = declaration
+            .property(name)
+            .is_some_and(|property| property.set_like);
+        let time = declaration
+            .property(name)
+            .is_some_and(|property| property.time);
+        if !same_value(time, set_like, old.unwrap_secret(), new.unwrap_secret()) {
             changed.push(name.as_str());
         }
     }
     changed
 }
 
-fn same_value(rules: &ResourceRules, name: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
-    if rules.time_properties.contains(&name) {
+fn same_value(time: bool, set_like: bool, old: &PropertyValue, new: &PropertyValue) -> bool {
+    if time {
         if let (Some(old), Some(new)) = (old.as_str(), new.as_str()) {
             if let (Ok(old), Ok(new)) = (parse_timestamp(old), parse_timestamp(new)) {
                 return old == new;
             }
         }
     }
-    if rules.unordered_properties.contains(&name) {
+    if set_like {
         if let (Some(old), Some(new)) = (old.as_array(), new.as_array()) {
             let sorted = |items: &[PropertyValue]| {
                 let mut texts: Vec<String> = items
@@ -269,14 +264,26 @@ fn same_value(rules: &ResourceRules, name: &str, old: &PropertyValue, new: &Prop
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::resources::declaration::{Property, ValueType};
 
-    const RULES: ResourceRules = ResourceRules {
+    const THING: Declaration = Declaration {
         token: "test:index:Thing",
         name: "Thing",
-        identity_property: None,
-        write_only_inputs: &["password"],
-        time_properties: &["notAfter"],
-        unordered_properties: &["tags"],
+        noun: "thing",
+        description: "",
+        properties: &[
+            Property::new("name", ValueType::String, true, false, ""),
+            Property::new("password", ValueType::String, true, true, "").write_only(),
+            Property::new("notAfter", ValueType::String, false, false, "").time(),
+            Property::new(
+                "tags",
+                ValueType::Array(&ValueType::String),
+                false,
+                false,
+                "",
+            )
+            .set_like(),
+        ],
     };
 
     fn map(entries: &[(&str, PropertyValue)]) -> PropertyMap {
@@ -309,14 +316,14 @@ mod tests {
             ("password", text("YouPassword123!").into_secret()),
             ("__defaults", PropertyValue::Array(vec![])),
         ]);
-        assert!(real_changes(&RULES, &olds, &same).is_empty());
+        assert!(real_changes(&THING, &olds, &same).is_empty());
         let changed = map(&[
             ("name", text("b")),
             ("notAfter", text("2029-01-01T00:00:00Z")),
             ("tags", list(&["x"])),
         ]);
         assert_eq!(
-            real_changes(&RULES, &olds, &changed),
+            real_changes(&THING, &olds, &changed),
             ["name", "notAfter", "tags"]
         );
     }
@@ -337,7 +344,7 @@ mod tests {
     #[test]
     fn the_default_update_refuses_a_real_change_and_names_it() {
         let request = update_request(map(&[("name", text("a"))]), map(&[("name", text("b"))]));
-        let error = update_without_change(&RULES, request).unwrap_err();
+        let error = update_without_change(&THING, request).unwrap_err();
         let ResourceError::InvalidInputs { resource, failures } = error else {
             panic!("not invalid_inputs: {error}");
         };
@@ -360,7 +367,7 @@ mod tests {
                 ("password", text("YouPassword123!").into_secret()),
             ]),
         );
-        let result = update_without_change(&RULES, request).unwrap();
+        let result = update_without_change(&THING, request).unwrap();
         assert_eq!(
             result.properties,
             map(&[

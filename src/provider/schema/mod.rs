@@ -1,161 +1,47 @@
-//! The published package schema: its exact text (what `getSchema` returns) and the parts of it
-//! the `check` and `diff` engine reads (property types, secrets, required inputs, replacements).
+//! The published package schema: its exact text (what `getSchema` returns), how it is generated
+//! (`generate`: the package's own part and the resources' declarations), and the provider
+//! settings as `checkConfig` reads them from the package's own part.
 //!
-//! `schema/schema.json` is the single source of truth; it is compiled into the binary so the
-//! provider can never disagree with the schema it publishes.
+//! `schema/schema.json` is compiled into the binary, so the provider can never disagree with the
+//! schema it publishes; a test holds the file and the declarations together.
 
-use std::collections::{BTreeMap, BTreeSet};
+pub mod generate;
+
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-pub mod generate;
+use crate::resources::declaration::{Property, ValueType};
 
 /// The schema exactly as published, byte for byte.
 pub const SCHEMA_TEXT: &str = include_str!("../../../schema/schema.json");
 
-/// The type of a property, as far as `check` verifies it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum PropertyType {
-    String,
-    Boolean,
-    Integer,
-    Number,
-    Array(Box<PropertyType>),
-    /// An object with values of one type (`additionalProperties`).
-    Map(Box<PropertyType>),
-    /// Anything (`pulumi.json#/Any`, or an object type the engine does not look into).
-    Any,
-}
-
-impl PropertyType {
-    /// The type with an article, for messages ("a string", "an array of strings").
-    pub fn describe(&self) -> String {
-        match self {
-            PropertyType::String => "a string".into(),
-            PropertyType::Boolean => "a boolean".into(),
-            PropertyType::Integer => "an integer".into(),
-            PropertyType::Number => "a number".into(),
-            PropertyType::Array(items) => format!("an array of {}", items.describe_plural()),
-            PropertyType::Map(values) => format!("an object of {}", values.describe_plural()),
-            PropertyType::Any => "any value".into(),
-        }
-    }
-
-    fn describe_plural(&self) -> String {
-        match self {
-            PropertyType::String => "strings".into(),
-            PropertyType::Boolean => "booleans".into(),
-            PropertyType::Integer => "integers".into(),
-            PropertyType::Number => "numbers".into(),
-            PropertyType::Array(items) => format!("arrays of {}", items.describe_plural()),
-            PropertyType::Map(values) => format!("objects of {}", values.describe_plural()),
-            PropertyType::Any => "values".into(),
-        }
-    }
-}
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PropertySchema {
-    pub property_type: PropertyType,
-    pub secret: bool,
-    /// `willReplaceOnChanges` or `replaceOnChanges`: a change replaces the resource.
-    pub replace_on_changes: bool,
-}
-
-/// The inputs and outputs of a resource (or of the provider's configuration).
-#[derive(Clone, Debug, Default)]
-pub struct ObjectSchema {
-    pub inputs: BTreeMap<String, PropertySchema>,
-    pub required_inputs: BTreeSet<String>,
-    pub outputs: BTreeMap<String, PropertySchema>,
-    pub required_outputs: BTreeSet<String>,
-}
-
-impl ObjectSchema {
-    /// An optional input that is always an output: when the user leaves it out, the cloud picks
-    /// the value (the validity period of a client key). Its absence from the inputs is therefore
-    /// never a change.
-    pub fn is_filled_by_cloud(&self, property: &str) -> bool {
-        self.inputs.contains_key(property)
-            && !self.required_inputs.contains(property)
-            && self.required_outputs.contains(property)
-    }
-
-    /// Names of inputs and outputs together.
-    pub fn knows_property(&self, property: &str) -> bool {
-        self.inputs.contains_key(property) || self.outputs.contains_key(property)
-    }
-}
-
-#[derive(Clone, Debug)]
-pub struct PackageSchema {
-    pub name: String,
-    pub version: Option<String>,
-    /// The provider's own configuration (its `inputProperties`).
-    pub provider: ObjectSchema,
-    pub resources: BTreeMap<String, ObjectSchema>,
-}
-
-impl PackageSchema {
-    pub fn parse(text: &str) -> Result<PackageSchema, SchemaError> {
-        let raw: RawPackage =
-            serde_json::from_str(text).map_err(|error| SchemaError(error.to_string()))?;
-        let provider = match raw.provider {
-            Some(provider) => convert_object(provider)?,
-            None => ObjectSchema::default(),
-        };
-        let resources = raw
-            .resources
-            .into_iter()
-            .map(|(token, resource)| Ok((token, convert_object(resource)?)))
-            .collect::<Result<_, SchemaError>>()?;
-        Ok(PackageSchema {
-            name: raw.name,
-            version: raw.version,
-            provider,
-            resources,
-        })
-    }
-
-    pub fn resource(&self, token: &str) -> Option<&ObjectSchema> {
-        self.resources.get(token)
-    }
-}
-
-/// The embedded schema, parsed once.
-pub fn package_schema() -> &'static PackageSchema {
-    static SCHEMA: OnceLock<PackageSchema> = OnceLock::new();
-    // The schema is compiled in and a unit test parses it, so failing here is a build defect.
-    SCHEMA.get_or_init(|| {
-        PackageSchema::parse(SCHEMA_TEXT).expect("the embedded schema/schema.json parses")
+/// The provider's settings (the schema's `provider.inputProperties`), as `check` reads a
+/// resource's properties: names, types and secrets. Read from the package's own part once.
+pub fn provider_settings() -> &'static [Property] {
+    static SETTINGS: OnceLock<Vec<Property>> = OnceLock::new();
+    // The text is compiled in and a unit test reads it, so failing here is a build defect.
+    SETTINGS.get_or_init(|| {
+        parse_settings(generate::PACKAGE_TEXT).expect("the provider settings of package.json parse")
     })
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("schema/schema.json cannot be used: {0}")]
+#[error("src/provider/schema/package.json cannot be used: {0}")]
 pub struct SchemaError(String);
 
 #[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
 struct RawPackage {
-    name: String,
-    version: Option<String>,
-    provider: Option<RawObject>,
-    #[serde(default)]
-    resources: BTreeMap<String, RawObject>,
+    provider: RawProvider,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RawObject {
-    #[serde(default)]
-    properties: BTreeMap<String, RawProperty>,
-    #[serde(default)]
-    required: Vec<String>,
+struct RawProvider {
     #[serde(default)]
     input_properties: BTreeMap<String, RawProperty>,
-    #[serde(default)]
-    required_inputs: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -169,60 +55,50 @@ struct RawProperty {
     reference: Option<String>,
     #[serde(default)]
     secret: bool,
-    #[serde(default)]
-    will_replace_on_changes: bool,
-    #[serde(default)]
-    replace_on_changes: bool,
 }
 
-fn convert_object(raw: RawObject) -> Result<ObjectSchema, SchemaError> {
-    let convert_map = |map: BTreeMap<String, RawProperty>| {
-        map.into_iter()
-            .map(|(name, property)| Ok((name, convert_property(&property)?)))
-            .collect::<Result<BTreeMap<_, _>, SchemaError>>()
-    };
-    Ok(ObjectSchema {
-        inputs: convert_map(raw.input_properties)?,
-        required_inputs: raw.required_inputs.into_iter().collect(),
-        outputs: convert_map(raw.properties)?,
-        required_outputs: raw.required.into_iter().collect(),
-    })
+/// The settings, in the order of their names (the order `check` lists them in). Their names and
+/// types are leaked once per process: a handful of short strings, so that settings and resource
+/// properties are one type.
+fn parse_settings(text: &str) -> Result<Vec<Property>, SchemaError> {
+    let raw: RawPackage =
+        serde_json::from_str(text).map_err(|error| SchemaError(error.to_string()))?;
+    raw.provider
+        .input_properties
+        .into_iter()
+        .map(|(name, raw)| {
+            let value_type = convert_type(&raw)?;
+            let property = Property::new(String::leak(name), value_type, false, raw.secret, "");
+            Ok(property)
+        })
+        .collect()
 }
 
-fn convert_property(raw: &RawProperty) -> Result<PropertySchema, SchemaError> {
-    Ok(PropertySchema {
-        property_type: convert_type(raw)?,
-        secret: raw.secret,
-        replace_on_changes: raw.will_replace_on_changes || raw.replace_on_changes,
-    })
-}
-
-fn convert_type(raw: &RawProperty) -> Result<PropertyType, SchemaError> {
+fn convert_type(raw: &RawProperty) -> Result<ValueType, SchemaError> {
+    let leaked = |value_type: ValueType| -> &'static ValueType { Box::leak(Box::new(value_type)) };
     if let Some(reference) = &raw.reference {
         // Object types defined elsewhere are not looked into; `check` accepts any value there.
-        return Ok(
-            if reference.ends_with("#/Any") || reference.contains("#/types/") {
-                PropertyType::Any
-            } else {
-                return Err(SchemaError(format!("unsupported $ref {reference}")));
-            },
-        );
+        return if reference.ends_with("#/Any") || reference.contains("#/types/") {
+            Ok(ValueType::Any)
+        } else {
+            Err(SchemaError(format!("unsupported $ref {reference}")))
+        };
     }
     match raw.type_name.as_deref() {
-        Some("string") => Ok(PropertyType::String),
-        Some("boolean") => Ok(PropertyType::Boolean),
-        Some("integer") => Ok(PropertyType::Integer),
-        Some("number") => Ok(PropertyType::Number),
+        Some("string") => Ok(ValueType::String),
+        Some("boolean") => Ok(ValueType::Boolean),
+        Some("integer") => Ok(ValueType::Integer),
+        Some("number") => Ok(ValueType::Number),
         Some("array") => {
             let items = raw
                 .items
                 .as_deref()
                 .ok_or_else(|| SchemaError("an array property without items".into()))?;
-            Ok(PropertyType::Array(Box::new(convert_type(items)?)))
+            Ok(ValueType::Array(leaked(convert_type(items)?)))
         }
         Some("object") => match raw.additional_properties.as_deref() {
-            Some(values) => Ok(PropertyType::Map(Box::new(convert_type(values)?))),
-            None => Ok(PropertyType::Map(Box::new(PropertyType::Any))),
+            Some(values) => Ok(ValueType::Map(leaked(convert_type(values)?))),
+            None => Ok(ValueType::Map(&ValueType::Any)),
         },
         other => Err(SchemaError(format!("unsupported property type {other:?}"))),
     }
@@ -233,35 +109,42 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_embedded_schema_parses_with_both_resources() {
-        let schema = PackageSchema::parse(SCHEMA_TEXT).unwrap();
-        assert_eq!(schema.name, "alicloud-kms");
-        let client_key = schema.resource("alicloud-kms:index:ClientKey").unwrap();
-        assert!(client_key.inputs["password"].secret);
-        assert!(client_key.inputs["password"].replace_on_changes);
-        assert!(client_key.is_filled_by_cloud("notBefore"));
-        assert!(!client_key.is_filled_by_cloud("password"));
-        assert!(!client_key.is_filled_by_cloud("createTime"));
-        let aap = schema
-            .resource("alicloud-kms:index:ApplicationAccessPoint")
-            .unwrap();
+    fn the_provider_settings_parse_with_their_secrets_and_types() {
+        let settings = provider_settings();
+        let setting = |name: &str| {
+            settings
+                .iter()
+                .find(|setting| setting.name == name)
+                .unwrap()
+        };
+        assert!(setting("secretKey").secret);
+        assert!(!setting("region").secret);
+        assert_eq!(setting("region").value_type, ValueType::String);
         assert_eq!(
-            aap.inputs["policies"].property_type,
-            PropertyType::Array(Box::new(PropertyType::String))
+            setting("assumeRole").value_type,
+            ValueType::Map(&ValueType::Any)
         );
-        assert!(!aap.inputs["policies"].replace_on_changes);
-        assert!(schema.provider.inputs["secretKey"].secret);
+        let names: Vec<&str> = settings.iter().map(|setting| setting.name).collect();
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        assert_eq!(names, sorted);
     }
 
     #[test]
     fn types_describe_themselves_for_messages() {
         assert_eq!(
-            PropertyType::Array(Box::new(PropertyType::String)).describe(),
+            ValueType::Array(&ValueType::String).describe(),
             "an array of strings"
         );
         assert_eq!(
-            PropertyType::Map(Box::new(PropertyType::Any)).describe(),
+            ValueType::Map(&ValueType::Any).describe(),
             "an object of values"
         );
+    }
+
+    #[test]
+    fn the_schema_version_is_the_crate_version() {
+        let schema: serde_json::Value = serde_json::from_str(SCHEMA_TEXT).unwrap();
+        assert_eq!(schema["version"], env!("CARGO_PKG_VERSION"));
     }
 }

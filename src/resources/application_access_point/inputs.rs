@@ -7,7 +7,7 @@ use crate::kms::ApplicationAccessPoint;
 use super::super::client_key::CLIENT_KEY_ID_PREFIX;
 use super::super::error::{CheckFailure, ResourceError};
 use super::super::property::{PropertyMap, PropertyValue};
-use super::RULES;
+use super::declaration::DECLARATION;
 
 /// The checked inputs of an AAP, as the operations use them.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,7 +69,7 @@ impl AccessPointInputs {
                     ));
                 }
                 Err(ResourceError::InvalidInputs {
-                    resource: RULES.name,
+                    resource: DECLARATION.name,
                     failures,
                 })
             }
@@ -130,7 +130,7 @@ fn resource_name(urn: Option<&str>) -> String {
 pub(super) fn import_command(urn: Option<&str>, name: &str) -> String {
     format!(
         "pulumi import {} {} {name}",
-        RULES.token,
+        DECLARATION.token,
         resource_name(urn)
     )
 }
@@ -141,7 +141,7 @@ pub(super) fn check_access_point_id(
     state: Option<&PropertyMap>,
 ) -> Result<(), ResourceError> {
     let invalid = |message: String| ResourceError::InvalidId {
-        resource: RULES.name,
+        resource: DECLARATION.name,
         message,
     };
     if id.starts_with(CLIENT_KEY_ID_PREFIX) {

@@ -11,6 +11,7 @@ mod operations;
 use std::collections::BTreeMap;
 
 use super::context::OperationContext;
+use super::declaration::Declaration;
 use super::error::{CheckFailure, ResourceError};
 use super::named_resource::check_name;
 use super::operations::{
@@ -19,19 +20,8 @@ use super::operations::{
 };
 use super::property::{PropertyMap, PropertyValue};
 use super::resource::Resource;
-use super::ResourceRules;
+use declaration::DECLARATION;
 use inputs::{check_access_point_id, AccessPointInputs};
-
-pub const RULES: ResourceRules = ResourceRules {
-    token: "alicloud-kms:index:ApplicationAccessPoint",
-    name: "ApplicationAccessPoint",
-    // The name is the identity: a replacement that keeps it must delete the old AAP first.
-    identity_property: Some("applicationAccessPointName"),
-    write_only_inputs: &[],
-    time_properties: &[],
-    // The policies grant a set of permissions; listing them in another order changes nothing.
-    unordered_properties: &["policies"],
-};
 
 /// KMS binds at most three permission policies to an AAP.
 pub const MAX_POLICIES: usize = 3;
@@ -83,8 +73,7 @@ fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
 pub struct ApplicationAccessPoint;
 
 impl Resource for ApplicationAccessPoint {
-    const RULES: ResourceRules = RULES;
-    const DECLARATION: super::declaration::Declaration = declaration::DECLARATION;
+    const DECLARATION: Declaration = DECLARATION;
     type Inputs = AccessPointInputs;
 
     fn new() -> ApplicationAccessPoint {

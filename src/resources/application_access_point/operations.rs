@@ -27,8 +27,8 @@ use super::super::operations::{
 };
 use super::super::property::PropertyValue;
 use super::super::resource::known_outputs;
+use super::declaration::DECLARATION;
 use super::inputs::{import_command, properties_of, AccessPointInputs};
-use super::RULES;
 
 pub(super) async fn create(
     context: &OperationContext,
@@ -39,7 +39,7 @@ pub(super) async fn create(
     let client = context.kms.client()?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let named = NamedResource {
-        resource: RULES.name,
+        resource: DECLARATION.name,
         noun: "access point",
         name: &inputs.name,
         import_command: import_command(urn, &inputs.name),
@@ -108,7 +108,7 @@ pub(super) async fn update(
     {
         if name != request.id {
             return Err(ResourceError::InvalidInputs {
-                resource: RULES.name,
+                resource: DECLARATION.name,
                 failures: vec![CheckFailure::new(
                     "applicationAccessPointName",
                     format!(

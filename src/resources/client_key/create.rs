@@ -29,11 +29,12 @@ use super::super::operations::{CreateRequest, CreateResult};
 use super::super::property::{PropertyMap, PropertyValue, UnknownKind};
 use super::super::resource::known_outputs;
 use super::super::timestamp::normalise_timestamp;
+use super::declaration::DECLARATION;
 use super::key_file::{self, StagedKeyFile};
 use super::reconcile::{reconcile, Evidence, Resolution, SentValidity};
 use super::tracker::{CreateTicket, CreateTracker};
 use super::validity::{self, Validity};
-use super::{ClientKeyInputs, RULES};
+use super::ClientKeyInputs;
 
 pub(super) async fn create(
     context: &OperationContext,
@@ -114,7 +115,7 @@ pub(super) async fn create(
                 call.error(error)
             );
             Err(ResourceError::ResourceInitFailed {
-                resource: RULES.name,
+                resource: DECLARATION.name,
                 id: client_key_id,
                 properties: outputs,
                 reasons: vec![reason],

@@ -16,11 +16,8 @@ use super::super::kms_call::KmsCall;
 use super::super::operations::{DeleteRequest, ReadRequest, ReadResult};
 use super::super::property::{PropertyMap, PropertyValue};
 use super::create::service_time;
+use super::declaration::DECLARATION;
 use super::key_file::{self, Removal};
-use super::RULES;
-
-/// The inputs KMS never returns.
-const CARRIED_OVER: &[&str] = RULES.write_only_inputs;
 
 pub(super) async fn read(
     context: &OperationContext,
@@ -65,7 +62,12 @@ pub(super) async fn read(
             inputs.insert(property.to_owned(), properties[property].clone());
         }
     }
-    for &property in CARRIED_OVER {
+    // The inputs KMS never returns.
+    for property in DECLARATION
+        .inputs()
+        .filter(|property| property.write_only)
+        .map(|property| property.name)
+    {
         let from_state = old_state.get(property).filter(|value| !value.is_null());
         let from_inputs = old_inputs
             .as_ref()

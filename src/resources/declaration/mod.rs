@@ -211,6 +211,12 @@ impl Property {
         self.required || self.output || self.computed || self.auto_named
     }
 
+    /// Whether the cloud (or `check`) fills it in when the program leaves it out: an optional
+    /// input that every state holds. Its absence from new inputs is therefore no change.
+    pub const fn is_filled_when_absent(&self) -> bool {
+        self.is_input() && !self.required && self.is_required_output()
+    }
+
     /// The value of this property in `map`, when it is set (null is not).
     pub fn get<'a>(&self, map: &'a PropertyMap) -> Option<&'a PropertyValue> {
         map.get(self.name).filter(|value| !value.is_null())

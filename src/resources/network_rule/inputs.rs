@@ -7,8 +7,8 @@ use std::net::Ipv4Addr;
 use super::super::error::{CheckFailure, ResourceError};
 use super::super::named_resource::{check_distinct_items, check_name, InputReader};
 use super::super::property::{PropertyMap, PropertyValue};
+use super::declaration::DECLARATION;
 use super::kms::NetworkRule;
-use super::RULES;
 
 /// At most this many addresses and CIDR blocks in one rule (documented for the console and
 /// Resource Orchestration Service: "up to 800", docs/kms-api.md §3.4).
@@ -165,7 +165,7 @@ pub struct NetworkRuleInputs {
 
 impl NetworkRuleInputs {
     pub fn from_properties(properties: &PropertyMap) -> Result<NetworkRuleInputs, ResourceError> {
-        let mut reader = InputReader::new(&RULES, properties);
+        let mut reader = InputReader::new(&DECLARATION, properties);
         let inputs = NetworkRuleInputs {
             name: reader.string("networkRuleName"),
             source_private_ips: reader.strings("sourcePrivateIps"),

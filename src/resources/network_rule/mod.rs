@@ -12,6 +12,7 @@ mod kms;
 mod operations;
 
 use super::context::OperationContext;
+use super::declaration::Declaration;
 use super::error::{CheckFailure, ResourceError};
 use super::named_resource::{check_name_id, list_of_strings};
 use super::operations::{
@@ -20,30 +21,17 @@ use super::operations::{
 };
 use super::property::{PropertyMap, PropertyValue};
 use super::resource::Resource;
-use super::ResourceRules;
+use declaration::DECLARATION;
 use inputs::NetworkRuleInputs;
 
 pub use inputs::{is_ipv4_or_cidr, MAX_SOURCE_PRIVATE_IPS};
-
-pub const RULES: ResourceRules = ResourceRules {
-    token: "alicloud-kms:index:NetworkRule",
-    name: "NetworkRule",
-    // The name is the identity: a replacement that keeps it must delete the old rule first.
-    identity_property: Some("networkRuleName"),
-    write_only_inputs: &[],
-    time_properties: &[],
-    // A rule allows a set of addresses; their order means nothing.
-    unordered_properties: &["sourcePrivateIps"],
-};
 
 /// The network rule. It keeps no state between operations.
 #[derive(Debug)]
 pub struct NetworkRule;
 
 impl Resource for NetworkRule {
-    const RULES: ResourceRules = RULES;
-    const DECLARATION: super::declaration::Declaration = declaration::DECLARATION;
-    const AUTO_NAMED_PROPERTY: Option<&'static str> = Some("networkRuleName");
+    const DECLARATION: Declaration = DECLARATION;
     type Inputs = NetworkRuleInputs;
 
     fn new() -> NetworkRule {
@@ -79,7 +67,7 @@ impl Resource for NetworkRule {
 
     /// The id is the name; it must agree with the state.
     fn check_id(&self, id: &str, state: Option<&PropertyMap>) -> Result<(), ResourceError> {
-        check_name_id(&RULES, id, state)
+        check_name_id(&DECLARATION, id, state)
     }
 
     /// CreateNetworkRule (`Type=Private`), after DescribeNetworkRule has found the name free.

@@ -19,12 +19,12 @@ use super::super::policy::{describe_policy, list_policies, DescribedPolicy};
 use super::super::property::PropertyValue;
 use super::super::referrers::{self, delete_unless_referred, Referred};
 use super::super::resource::known_outputs;
+use super::declaration::DECLARATION;
 use super::inputs::{properties_of, NetworkRuleInputs};
 use super::kms::{
     create_network_rule, delete_network_rule, describe_network_rule, update_network_rule,
     UpdateNetworkRuleRequest,
 };
-use super::RULES;
 
 pub(super) async fn create(
     context: &OperationContext,
@@ -35,10 +35,10 @@ pub(super) async fn create(
     let client = context.kms.client()?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let subject = NamedResource {
-        resource: RULES.name,
+        resource: DECLARATION.name,
         noun: "network rule",
         name: &inputs.name,
-        import_command: import_command(RULES.token, urn, &inputs.name),
+        import_command: import_command(DECLARATION.token, urn, &inputs.name),
     };
     let (client, inputs) = (&client, &inputs);
     let created = create_named(
@@ -92,7 +92,7 @@ pub(super) async fn update(
     {
         if name != request.id {
             return Err(ResourceError::InvalidInputs {
-                resource: RULES.name,
+                resource: DECLARATION.name,
                 failures: vec![CheckFailure::new(
                     "networkRuleName",
                     format!(
@@ -142,7 +142,7 @@ pub(super) async fn update(
 
 /// Who may still name a network rule: the policies whose access control rules list it.
 const REFERRED: Referred = Referred {
-    resource: RULES.name,
+    resource: DECLARATION.name,
     noun: "network rule",
     referrers: "permission policies",
     permissions: "kms:ListPolicies and kms:DescribePolicy",

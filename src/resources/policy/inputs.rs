@@ -6,8 +6,8 @@ use super::super::error::{CheckFailure, ResourceError};
 use super::super::named_resource::{check_distinct_items, check_name, same_set, InputReader};
 use super::super::property::{PropertyMap, PropertyValue};
 use super::access_control;
+use super::declaration::DECLARATION;
 use super::kms::Policy;
-use super::RULES;
 
 /// The RBAC templates a policy can grant (documented: cryptographic operations, secrets).
 pub const PERMISSION_TEMPLATES: [&str; 2] = [
@@ -145,7 +145,7 @@ pub struct PolicyInputs {
 
 impl PolicyInputs {
     pub fn from_properties(properties: &PropertyMap) -> Result<PolicyInputs, ResourceError> {
-        let mut reader = InputReader::new(&RULES, properties);
+        let mut reader = InputReader::new(&DECLARATION, properties);
         let inputs = PolicyInputs {
             name: reader.string("policyName"),
             kms_instance_id: reader.string("kmsInstanceId"),

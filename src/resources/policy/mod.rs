@@ -14,6 +14,7 @@ mod kms;
 mod operations;
 
 use super::context::OperationContext;
+use super::declaration::Declaration;
 use super::error::{CheckFailure, ResourceError};
 use super::named_resource::{check_name_id, list_of_strings};
 use super::operations::{
@@ -22,7 +23,7 @@ use super::operations::{
 };
 use super::property::{PropertyMap, PropertyValue};
 use super::resource::Resource;
-use super::ResourceRules;
+use declaration::DECLARATION;
 use inputs::PolicyInputs;
 
 pub use access_control::{canonical as canonical_access_control_rules, MAX_NETWORK_RULES};
@@ -30,24 +31,12 @@ pub use access_control::{canonical as canonical_access_control_rules, MAX_NETWOR
 pub use inputs::PERMISSION_TEMPLATES;
 pub(crate) use kms::{describe_policy, list_policies, Policy as DescribedPolicy};
 
-pub const RULES: ResourceRules = ResourceRules {
-    token: "alicloud-kms:index:Policy",
-    name: "Policy",
-    // The name is the identity: a replacement that keeps it must delete the old policy first.
-    identity_property: Some("policyName"),
-    write_only_inputs: &[],
-    time_properties: &[],
-    // Permissions and resources are granted as sets; their order means nothing.
-    unordered_properties: &["permissions", "resources"],
-};
-
 /// The permission policy. It keeps no state between operations.
 #[derive(Debug)]
 pub struct Policy;
 
 impl Resource for Policy {
-    const RULES: ResourceRules = RULES;
-    const DECLARATION: super::declaration::Declaration = declaration::DECLARATION;
+    const DECLARATION: Declaration = DECLARATION;
     type Inputs = PolicyInputs;
 
     fn new() -> Policy {
@@ -88,7 +77,7 @@ impl Resource for Policy {
 
     /// The id is the name; it must agree with the state.
     fn check_id(&self, id: &str, state: Option<&PropertyMap>) -> Result<(), ResourceError> {
-        check_name_id(&RULES, id, state)
+        check_name_id(&DECLARATION, id, state)
     }
 
     /// CreatePolicy, after DescribePolicy has found the name free. Every output is an input, so

@@ -20,12 +20,12 @@ use super::super::operations::{
 use super::super::property::{PropertyMap, PropertyValue};
 use super::super::referrers::{self, delete_unless_referred, Page, Referred};
 use super::super::resource::known_outputs;
+use super::declaration::DECLARATION;
 use super::inputs::{properties_of, PolicyInputs};
 use super::kms::{
     create_policy, delete_policy, describe_policy, update_policy, CreatePolicyRequest,
     UpdatePolicyRequest,
 };
-use super::RULES;
 
 /// The inputs that replace the policy when they change (KMS cannot update them).
 const FIXED_INPUTS: [&str; 2] = ["policyName", "kmsInstanceId"];
@@ -39,10 +39,10 @@ pub(super) async fn create(
     let client = context.kms.client()?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
     let subject = NamedResource {
-        resource: RULES.name,
+        resource: DECLARATION.name,
         noun: "permission policy",
         name: &inputs.name,
-        import_command: import_command(RULES.token, urn, &inputs.name),
+        import_command: import_command(DECLARATION.token, urn, &inputs.name),
     };
     let create_request = CreatePolicyRequest {
         name: &inputs.name,
@@ -114,7 +114,7 @@ pub(super) async fn update(
     let failures = fixed_input_changes(&request.olds, &request.news, &request.id);
     if !failures.is_empty() {
         return Err(ResourceError::InvalidInputs {
-            resource: RULES.name,
+            resource: DECLARATION.name,
             failures,
         });
     }
@@ -158,7 +158,7 @@ pub(super) async fn update(
 
 /// Who may still name a policy: the access points that list it.
 const REFERRED: Referred = Referred {
-    resource: RULES.name,
+    resource: DECLARATION.name,
     noun: "permission policy",
     referrers: "application access points",
     permissions: "kms:ListApplicationAccessPoints and kms:DescribeApplicationAccessPoint",

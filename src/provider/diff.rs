@@ -18,8 +18,6 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::resources::declaration::Property;
-use crate::resources::timestamp::parse_timestamp;
 use crate::resources::{PropertyMap, PropertyValue, RegisteredResource};
 
 /// Pulumi's `PropertyDiff.Kind`.
@@ -99,7 +97,7 @@ pub struct DiffInputs<'a> {
 pub fn diff_resource(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) -> DiffOutcome {
     let declaration = resource.declaration();
     let import_shaped = declaration.inputs().any(|property| {
-        property.write_only && property.required && set_value(property, inputs.olds).is_none()
+        property.write_only && property.required && property.set_value(inputs.olds).is_none()
     });
 
     // The id of a name-identified resource is its name: it stands in for a state without one.
@@ -110,9 +108,10 @@ pub fn diff_resource(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) 
         if is_ignored(name, inputs.ignore_changes) {
             continue;
         }
-        let old =
-            set_value(property, inputs.olds).or_else(|| property.identity.then_some(&id_as_name));
-        let new = set_value(property, inputs.news);
+        let old = property
+            .set_value(inputs.olds)
+            .or_else(|| property.identity.then_some(&id_as_name));
+        let new = property.set_value(inputs.news);
         let kind = match (old, new) {
             (None, None) => continue,
             (None, Some(_)) if import_shaped && property.write_only => continue,
@@ -120,7 +119,7 @@ pub fn diff_resource(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) 
             (Some(_), None) if property.is_filled_when_absent() => continue,
             (Some(_), None) => DiffKind::Delete,
             (Some(_), Some(new)) if new.contains_unknown() => DiffKind::Update,
-            (Some(old), Some(new)) if equivalent(resource, property, old, new) => continue,
+            (Some(old), Some(new)) if resource.equivalent(property, old, new) => continue,
             (Some(_), Some(_)) => DiffKind::Update,
         };
         let kind = if property.replaces {
@@ -179,30 +178,17 @@ fn replacement_would_collide(resource: &dyn RegisteredResource, inputs: DiffInpu
     let Some(identity) = resource.declaration().identity() else {
         return false;
     };
-    let Some(new_name) = set_value(identity, inputs.news) else {
+    let Some(new_name) = identity.set_value(inputs.news) else {
         return false;
     };
     if new_name.contains_unknown() {
         return true;
     }
-    match set_value(identity, inputs.olds) {
-        Some(old_name) => equivalent(resource, identity, old_name, new_name),
+    match identity.set_value(inputs.olds) {
+        Some(old_name) => resource.equivalent(identity, old_name, new_name),
         // The id of a name-identified resource is its name.
         None => new_name.as_str() == Some(inputs.id),
     }
-}
-
-/// The value of a property if it is set. Null is never set; for an optional input, neither is an
-/// empty string or an empty array, which the cloud reports for "none" (an AAP's description).
-fn set_value<'a>(property: &Property, map: &'a PropertyMap) -> Option<&'a PropertyValue> {
-    let value = map.get(property.name)?;
-    let is_empty = match value.unwrap_secret() {
-        PropertyValue::Null => true,
-        PropertyValue::String(text) => text.is_empty() && !property.required,
-        PropertyValue::Array(items) => items.is_empty() && !property.required,
-        _ => false,
-    };
-    (!is_empty).then_some(value)
 }
 
 fn is_ignored(name: &str, ignore_changes: &[String]) -> bool {
@@ -210,86 +196,4 @@ fn is_ignored(name: &str, ignore_changes: &[String]) -> bool {
         path.strip_prefix(name)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
     })
-}
-
-/// Whether two known values mean the same thing for this property: by the rules (times,
-/// unordered lists, secrets), or by the resource's own reading (`Resource::same_meaning`).
-fn equivalent(
-    resource: &dyn RegisteredResource,
-    property: &Property,
-    old: &PropertyValue,
-    new: &PropertyValue,
-) -> bool {
-    equivalent_by_rules(property, old, new)
-        || resource.same_meaning(property.name, old.unwrap_secret(), new.unwrap_secret())
-}
-
-fn equivalent_by_rules(property: &Property, old: &PropertyValue, new: &PropertyValue) -> bool {
-    if property.time {
-        if let (Some(old_text), Some(new_text)) = (old.as_str(), new.as_str()) {
-            if let (Ok(old_time), Ok(new_time)) =
-                (parse_timestamp(old_text), parse_timestamp(new_text))
-            {
-                return old_time == new_time;
-            }
-        }
-    }
-    if property.set_like {
-        if let (Some(old_items), Some(new_items)) = (old.as_array(), new.as_array()) {
-            return same_items_in_any_order(old_items, new_items);
-        }
-    }
-    equal_ignoring_secrets(old, new)
-}
-
-fn same_items_in_any_order(old: &[PropertyValue], new: &[PropertyValue]) -> bool {
-    if old.len() != new.len() {
-        return false;
-    }
-    let sorted_texts = |items: &[PropertyValue]| {
-        let mut texts: Vec<String> = items
-            .iter()
-            .map(|item| strip_secrets(item).to_wire().to_string())
-            .collect();
-        texts.sort();
-        texts
-    };
-    sorted_texts(old) == sorted_texts(new)
-}
-
-/// Equality that looks through secret wrappers at any depth: becoming secret is not a change.
-fn equal_ignoring_secrets(left: &PropertyValue, right: &PropertyValue) -> bool {
-    match (left.unwrap_secret(), right.unwrap_secret()) {
-        (PropertyValue::Array(left_items), PropertyValue::Array(right_items)) => {
-            left_items.len() == right_items.len()
-                && left_items
-                    .iter()
-                    .zip(right_items)
-                    .all(|(left, right)| equal_ignoring_secrets(left, right))
-        }
-        (PropertyValue::Object(left_map), PropertyValue::Object(right_map)) => {
-            left_map.len() == right_map.len()
-                && left_map
-                    .iter()
-                    .zip(right_map)
-                    .all(|((left_name, left), (right_name, right))| {
-                        left_name == right_name && equal_ignoring_secrets(left, right)
-                    })
-        }
-        (left, right) => left == right,
-    }
-}
-
-fn strip_secrets(value: &PropertyValue) -> PropertyValue {
-    match value.unwrap_secret() {
-        PropertyValue::Array(items) => {
-            PropertyValue::Array(items.iter().map(strip_secrets).collect())
-        }
-        PropertyValue::Object(map) => PropertyValue::Object(
-            map.iter()
-                .map(|(name, value)| (name.clone(), strip_secrets(value)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }

@@ -24,20 +24,16 @@ pub const RESOURCES: &[Registration] = &[
 
 // What the resources share.
 pub mod context;
-pub mod create_by_name;
 pub mod declaration;
 pub mod error;
 pub mod kms_access;
 pub mod kms_call;
-pub mod named_create;
-pub mod named_resource;
+pub mod named;
 pub mod operations;
 pub mod property;
-pub mod referrers;
 pub mod registry;
 pub mod resource;
 pub mod timestamp;
-pub mod wire_lists;
 
 pub use context::{EngineLog, LogEntry, LogSeverity, OperationContext, ProviderSettings};
 pub use declaration::{Declaration, Property};

@@ -11,7 +11,7 @@ use std::path::Path;
 use std::pin::Pin;
 
 use super::context::OperationContext;
-use super::declaration::Declaration;
+use super::declaration::{Declaration, Property};
 use super::error::{CheckFailure, ResourceError};
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
@@ -61,8 +61,8 @@ pub type OperationFuture<'a, T> =
 pub trait RegisteredResource: Send + Sync {
     fn declaration(&self) -> &'static Declaration;
 
-    /// [`Resource::same_meaning`].
-    fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool;
+    /// [`Resource::equivalent`].
+    fn equivalent(&self, property: &Property, old: &PropertyValue, new: &PropertyValue) -> bool;
 
     fn check_inputs(
         &self,
@@ -124,8 +124,8 @@ impl<R: Resource> RegisteredResource for R {
         const { &R::DECLARATION }
     }
 
-    fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
-        Resource::same_meaning(self, property, old, new)
+    fn equivalent(&self, property: &Property, old: &PropertyValue, new: &PropertyValue) -> bool {
+        Resource::equivalent(self, property, old, new)
     }
 
     fn check_inputs(

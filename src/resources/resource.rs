@@ -16,14 +16,13 @@ use std::future::Future;
 use std::path::Path;
 
 use super::context::OperationContext;
-use super::declaration::Declaration;
+use super::declaration::{article, Declaration, Property};
 use super::error::{CheckFailure, ResourceError};
 use super::operations::{
     CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
     UpdateResult,
 };
 use super::property::{PropertyMap, PropertyValue};
-use super::timestamp::parse_timestamp;
 
 /// One resource type. The provider builds one value of it per process ([`Resource::new`]); that
 /// value holds whatever the resource must remember between operations (the client key's create
@@ -99,6 +98,13 @@ pub trait Resource: Send + Sync + 'static {
         false
     }
 
+    /// Whether two known values of `property` are the same: by the declaration (times, set-like
+    /// lists, secrets; see `Property::same_value`) or by [`Resource::same_meaning`].
+    fn equivalent(&self, property: &Property, old: &PropertyValue, new: &PropertyValue) -> bool {
+        property.same_value(old, new)
+            || self.same_meaning(property.name, old.unwrap_secret(), new.unwrap_secret())
+    }
+
     /// Whether a replacement must delete the old resource before it creates the new one because
     /// the two would share something only one may hold (a name the cloud refuses twice is
     /// already covered by the declaration's identity property). Answered whether or not the diff replaces,
@@ -154,7 +160,11 @@ pub trait Resource: Send + Sync + 'static {
         request: UpdateRequest,
     ) -> impl Future<Output = Result<UpdateResult, ResourceError>> + Send {
         let _ = context;
-        std::future::ready(update_without_change(&Self::DECLARATION, request))
+        std::future::ready(update_without_change(
+            &Self::DECLARATION,
+            |property, old, new| self.equivalent(property, old, new),
+            request,
+        ))
     }
 
     /// Deletes the resource; one that is already gone counts as deleted.
@@ -176,27 +186,10 @@ pub fn known_outputs(properties: PropertyMap) -> PropertyMap {
 /// The default `update` (see [`Resource::update`]).
 pub(crate) fn update_without_change(
     declaration: &Declaration,
+    equivalent: impl Fn(&Property, &PropertyValue, &PropertyValue) -> bool,
     request: UpdateRequest,
 ) -> Result<UpdateResult, ResourceError> {
-    let failures: Vec<CheckFailure> = real_changes(declaration, &request.olds, &request.news)
-        .into_iter()
-        .map(|property| {
-            CheckFailure::new(
-                property,
-                format!(
-                    "{property} of a {name} cannot change in place: a new {name} replaces the old one; diff asks \
-                     for that replacement, so let the engine replace the {name} instead of calling update",
-                    name = declaration.name
-                ),
-            )
-        })
-        .collect();
-    if !failures.is_empty() {
-        return Err(ResourceError::InvalidInputs {
-            resource: declaration.name,
-            failures,
-        });
-    }
+    refuse_changes_in_place(declaration, equivalent, &request, declaration.inputs())?;
     // Nothing changes in the cloud; the state takes the inputs the cloud cannot report (after an
     // import). The new inputs were checked, so their secrets are already marked.
     let mut properties = known_outputs(request.olds);
@@ -208,63 +201,62 @@ pub(crate) fn update_without_change(
     Ok(UpdateResult { properties })
 }
 
-/// The inputs whose new value differs from the state. An input absent from the state (the
-/// write-only inputs of an imported resource) and an input the program leaves to the cloud are
-/// not changes; times are compared as instants, unordered lists as sets, secrets by their value.
-pub(crate) fn real_changes<'a>(
+/// Refuses an update that would change one of `properties` (which the cloud cannot change in
+/// place: `diff` asks for a replacement instead), naming each. An input absent from the state
+/// (the write-only inputs of an imported resource), an input the program leaves to the cloud and
+/// a value not known yet are no changes; values compare by `equivalent` (the resource's
+/// [`Resource::equivalent`], as `diff` compares them). The old value of the identity property is
+/// the id.
+pub(crate) fn refuse_changes_in_place<'p>(
     declaration: &Declaration,
-    olds: &PropertyMap,
-    news: &'a PropertyMap,
-) -> Vec<&'a str> {
-    let mut changed = Vec::new();
-    for (name, new) in news {
-        if name.starts_with("__") || new.is_null() {
-            continue;
-        }
-        let Some(old) = olds.get(name).filter(|value| !value.is_null()) else {
-            continue;
-        };
-        let set_like = declaration
-            .property(name)
-            .is_some_and(|property| property.set_like);
-        let time = declaration
-            .property(name)
-            .is_some_and(|property| property.time);
-        if !same_value(time, set_like, old.unwrap_secret(), new.unwrap_secret()) {
-            changed.push(name.as_str());
-        }
-    }
-    changed
-}
-
-fn same_value(time: bool, set_like: bool, old: &PropertyValue, new: &PropertyValue) -> bool {
-    if time {
-        if let (Some(old), Some(new)) = (old.as_str(), new.as_str()) {
-            if let (Ok(old), Ok(new)) = (parse_timestamp(old), parse_timestamp(new)) {
-                return old == new;
-            }
-        }
-    }
-    if set_like {
-        if let (Some(old), Some(new)) = (old.as_array(), new.as_array()) {
-            let sorted = |items: &[PropertyValue]| {
-                let mut texts: Vec<String> = items
-                    .iter()
-                    .map(|item| serde_json::to_string(item.unwrap_secret()).unwrap_or_default())
-                    .collect();
-                texts.sort();
-                texts
+    equivalent: impl Fn(&Property, &PropertyValue, &PropertyValue) -> bool,
+    request: &UpdateRequest,
+    properties: impl Iterator<Item = &'p Property>,
+) -> Result<(), ResourceError> {
+    let id = PropertyValue::String(request.id.clone());
+    let mut failures: Vec<CheckFailure> = properties
+        .filter_map(|property| {
+            let new = property.get(&request.news)?;
+            let old = match property.identity {
+                true => &id,
+                false => property.get(&request.olds)?,
             };
-            return sorted(old) == sorted(new);
-        }
+            if new.contains_unknown() || equivalent(property, old, new) {
+                return None;
+            }
+            // The values are quoted only when neither is a secret.
+            let shown = match (old, new, property.secret) {
+                (PropertyValue::String(old), PropertyValue::String(new), false) => {
+                    format!(" (from {old} to {new})")
+                }
+                _ => String::new(),
+            };
+            Some(CheckFailure::new(
+                property.name,
+                format!(
+                    "{property} of {article} {name} cannot change in place{shown}: a new {name} replaces the old \
+                     one; diff asks for that replacement, so let the engine replace the {name} instead of \
+                     calling update",
+                    article = article(declaration.name),
+                    name = declaration.name
+                ),
+            ))
+        })
+        .collect();
+    if failures.is_empty() {
+        return Ok(());
     }
-    old == new
+    failures.sort_by(|left, right| left.property.cmp(&right.property));
+    Err(ResourceError::InvalidInputs {
+        resource: declaration.name,
+        failures,
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::resources::declaration::{Property, ValueType};
+    use crate::resources::declaration::ValueType;
 
     const THING: Declaration = Declaration {
         token: "test:index:Thing",
@@ -316,16 +308,28 @@ mod tests {
             ("password", text("YouPassword123!").into_secret()),
             ("__defaults", PropertyValue::Array(vec![])),
         ]);
-        assert!(real_changes(&THING, &olds, &same).is_empty());
+        let refused = |news: PropertyMap| -> Vec<String> {
+            let request = update_request(olds.clone(), news);
+            match refuse_changes_in_place(&THING, by_declaration, &request, THING.inputs()) {
+                Ok(()) => Vec::new(),
+                Err(ResourceError::InvalidInputs { failures, .. }) => failures
+                    .into_iter()
+                    .map(|failure| failure.property)
+                    .collect(),
+                Err(error) => panic!("not invalid_inputs: {error}"),
+            }
+        };
+        assert!(refused(same).is_empty());
         let changed = map(&[
             ("name", text("b")),
             ("notAfter", text("2029-01-01T00:00:00Z")),
             ("tags", list(&["x"])),
         ]);
-        assert_eq!(
-            real_changes(&THING, &olds, &changed),
-            ["name", "notAfter", "tags"]
-        );
+        assert_eq!(refused(changed), ["name", "notAfter", "tags"]);
+    }
+
+    fn by_declaration(property: &Property, old: &PropertyValue, new: &PropertyValue) -> bool {
+        property.same_value(old, new)
     }
 
     fn update_request(olds: PropertyMap, news: PropertyMap) -> UpdateRequest {
@@ -344,7 +348,7 @@ mod tests {
     #[test]
     fn the_default_update_refuses_a_real_change_and_names_it() {
         let request = update_request(map(&[("name", text("a"))]), map(&[("name", text("b"))]));
-        let error = update_without_change(&THING, request).unwrap_err();
+        let error = update_without_change(&THING, by_declaration, request).unwrap_err();
         let ResourceError::InvalidInputs { resource, failures } = error else {
             panic!("not invalid_inputs: {error}");
         };
@@ -353,7 +357,7 @@ mod tests {
         assert!(
             failures[0]
                 .reason
-                .starts_with("name of a Thing cannot change in place"),
+                .starts_with("name of a Thing cannot change in place (from a to b)"),
             "{failures:?}"
         );
     }
@@ -367,7 +371,7 @@ mod tests {
                 ("password", text("YouPassword123!").into_secret()),
             ]),
         );
-        let result = update_without_change(&THING, request).unwrap();
+        let result = update_without_change(&THING, by_declaration, request).unwrap();
         assert_eq!(
             result.properties,
             map(&[

@@ -18,9 +18,7 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::kms::{
-    Client, CreateClientKeyRequest, CreateClientKeyResponse, KmsError, ListClientKeysRequest,
-};
+use crate::kms::{Client, KmsError};
 
 use super::super::context::OperationContext;
 use super::super::error::{Operation, ResourceError};
@@ -31,6 +29,10 @@ use super::super::resource::known_outputs;
 use super::super::timestamp::normalise_timestamp;
 use super::declaration::DECLARATION;
 use super::key_file::{self, StagedKeyFile};
+use super::kms::{
+    create_client_key, delete_client_key, get_client_key, list_client_keys, CreateClientKeyRequest,
+    CreateClientKeyResponse, ListClientKeysRequest,
+};
 use super::reconcile::{reconcile, Evidence, Resolution, SentValidity};
 use super::tracker::{CreateTicket, CreateTracker};
 use super::validity::{self, Validity};
@@ -96,7 +98,7 @@ pub(super) async fn create(
     let mut outputs = known_outputs(request.properties);
     outputs.insert("notBefore".to_owned(), service_time(&created.not_before));
     outputs.insert("notAfter".to_owned(), service_time(&created.not_after));
-    match client.get_client_key(&client_key_id, &call.options()).await {
+    match get_client_key(&client, &client_key_id, &call.options()).await {
         Ok(reply) => {
             let key = reply.client_key;
             outputs.insert("notBefore".to_owned(), service_time(&key.not_before));
@@ -253,7 +255,7 @@ async fn create_key(
             not_after: Some(validity.not_after.clone()),
         };
         ticket.set_attempting(true);
-        let outcome = client.create_client_key(&request, &call.options()).await;
+        let outcome = create_client_key(client, &request, &call.options()).await;
         if let Ok(reply) = &outcome {
             // Known before the attempt counts as ended, so that no resolution waiting for it
             // mistakes this key for a candidate.
@@ -334,7 +336,7 @@ async fn keys_before(
     let request = ListClientKeysRequest {
         aap_name: Some(aap_name.to_owned()),
     };
-    match client.list_client_keys(&request, &call.options()).await {
+    match list_client_keys(client, &request, &call.options()).await {
         Ok(reply) => Ok(reply
             .client_keys
             .into_iter()
@@ -383,9 +385,7 @@ async fn undo_after_write_failure(
     reason: &str,
 ) -> ResourceError {
     let cleanup = call.cleanup();
-    let outcome = client
-        .delete_client_key(client_key_id, cleanup.options())
-        .await;
+    let outcome = delete_client_key(client, client_key_id, cleanup.options()).await;
     match outcome {
         Ok(_) => ResourceError::LocalIo {
             path: path.to_owned(),

@@ -18,6 +18,7 @@ use super::super::property::{PropertyMap, PropertyValue};
 use super::create::service_time;
 use super::declaration::DECLARATION;
 use super::key_file::{self, Removal};
+use super::kms::{delete_client_key, get_client_key};
 
 pub(super) async fn read(
     context: &OperationContext,
@@ -30,7 +31,7 @@ pub(super) async fn read(
         request.urn.as_deref(),
         request.timeout,
     );
-    let key = match client.get_client_key(&request.id, &call.options()).await {
+    let key = match get_client_key(&client, &request.id, &call.options()).await {
         Ok(reply) => reply.client_key,
         Err(error) if error.is_not_found() => {
             tracing::info!(client_key_id = %request.id, "client key is gone");
@@ -103,7 +104,7 @@ pub(super) async fn delete(
     let urn = request.urn.as_deref();
     let client = context.kms.client()?;
     let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
-    match client.delete_client_key(&request.id, &call.options()).await {
+    match delete_client_key(&client, &request.id, &call.options()).await {
         Ok(_) => tracing::info!(client_key_id = %request.id, "client key deleted"),
         Err(error) if error.is_not_found() => {
             context

@@ -10,6 +10,7 @@
 mod create;
 pub mod declaration;
 pub mod key_file;
+pub mod kms;
 mod lifecycle;
 mod reconcile;
 mod tracker;

@@ -9,10 +9,12 @@
 //! needs a property's name reads it from there (`PROPERTY.policies`), so each name is spelled
 //! once, in its declaration.
 
+mod compare;
 mod value;
 
 use std::fmt;
 
+pub use compare::equal_ignoring_secrets;
 pub use value::{
     decode_input, decode_state, encode_input, encode_state, Problem, PropertyType, ValueType,
     WireValue,

@@ -262,3 +262,77 @@ pub fn encode_state<V: WireValue>(property: &Property, value: Option<&V>, map: &
         map.insert(property.name.to_owned(), value);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::property::UnknownKind;
+
+    const NAME: Property = Property::new("name", ValueType::String, true, false, "");
+    const LIST: Property = Property::new(
+        "list",
+        ValueType::Array(&ValueType::String),
+        true,
+        false,
+        "",
+    );
+    const NOTE: Property = Property::new("note", ValueType::String, false, false, "");
+
+    #[test]
+    fn inputs_are_read_known_and_typed_and_every_problem_is_named() {
+        let map = PropertyMap::from([
+            (
+                "name".to_owned(),
+                PropertyValue::String("x".into()).into_secret(),
+            ),
+            (
+                "list".to_owned(),
+                PropertyValue::Unknown(UnknownKind::Array),
+            ),
+            ("note".to_owned(), PropertyValue::String(String::new())),
+        ]);
+        let mut problems = Vec::new();
+        let name: String = decode_input(&NAME, &map, &mut problems);
+        let list: Vec<String> = decode_input(&LIST, &map, &mut problems);
+        let note: Option<String> = decode_input(&NOTE, &map, &mut problems);
+        assert_eq!(
+            (name.as_str(), note),
+            ("x", None),
+            "an empty optional text is none"
+        );
+        assert!(list.is_empty());
+        let missing: String = decode_input(&NAME, &PropertyMap::new(), &mut problems);
+        assert!(missing.is_empty());
+        let failures: Vec<CheckFailure> = problems
+            .into_iter()
+            .map(|problem| problem.into_failure("Thing"))
+            .collect();
+        assert_eq!(
+            failures,
+            [
+                CheckFailure::new(
+                    "list",
+                    "list is unknown; it must be known outside a preview"
+                ),
+                CheckFailure::new("name", "name is required; set it on the Thing"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_state_reads_what_it_can_and_writes_secrets_as_secrets() {
+        let secret = Property::new("password", ValueType::String, true, true, "");
+        let map = PropertyMap::from([
+            ("name".to_owned(), PropertyValue::Bool(true)),
+            ("password".to_owned(), PropertyValue::String("p".into())),
+        ]);
+        assert_eq!(decode_state::<String>(&NAME, &map), None);
+        let password = decode_state::<SecretString>(&secret, &map);
+        let mut written = PropertyMap::new();
+        encode_state(&secret, password.as_ref(), &mut written);
+        assert_eq!(
+            written["password"],
+            PropertyValue::String("p".into()).into_secret()
+        );
+    }
+}

@@ -18,8 +18,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use alicloud_kms_provider::kms::credentials::{
-    ACCESS_KEY_ID_VARIABLES, ACCESS_KEY_SECRET_VARIABLES, ENDPOINT_VARIABLES, PROFILE_VARIABLES,
-    REGION_VARIABLES, SECURITY_TOKEN_VARIABLES,
+    ACCESS_KEY_FAMILIES, ENDPOINT_VARIABLES, PROFILE_VARIABLES, REGION_VARIABLES,
 };
 use alicloud_kms_provider::protocol::{
     rpc_module, undeliverable, LogParams, ProtocolOptions, CONTROL_METHODS, TEST_HOOKS_VARIABLE,
@@ -108,7 +107,8 @@ Environment:
   {GRACE_VARIABLE}
                             the grace period of a shutdown, in seconds (default {grace})
   {access_key}
-                            an AccessKey ID (with {secret_key})
+                            an AccessKey ID, with the secret of the same family
+                            ({secret_key}); the first family set is used
   {security_token}
                             an STS token that goes with a temporary AccessKey
   {region}
@@ -117,8 +117,9 @@ Environment:
                             another KMS endpoint, such as a local emulator
   {profile}
                             the profile of ~/.aliyun/config.json or ~/.alibabacloud/credentials
-  The provider config (configure) wins over these; RAM roles, OIDC, the ECS instance role and a
-  credentials URL are read as the official Alibaba Cloud SDKs read them (see the docs).
+  The provider config (configure) wins over these; RAM roles, OIDC, CLI profiles, the ECS
+  instance role and a credentials URL are read as the official Alibaba Cloud tools read them,
+  in the order docs/credentials.md gives with every variable's source.
 
 Options:
   -h, --help                this text
@@ -128,9 +129,9 @@ Docs: {docs} (README.md, docs/protocol.md, docs/credentials.md)
 ",
         version = env!("CARGO_PKG_VERSION"),
         grace = DEFAULT_GRACE.as_secs(),
-        access_key = list(&ACCESS_KEY_ID_VARIABLES),
-        secret_key = list(&ACCESS_KEY_SECRET_VARIABLES),
-        security_token = list(&SECURITY_TOKEN_VARIABLES),
+        access_key = list(&ACCESS_KEY_FAMILIES.map(|family| family.id)),
+        secret_key = list(&ACCESS_KEY_FAMILIES.map(|family| family.secret)),
+        security_token = list(&ACCESS_KEY_FAMILIES.map(|family| family.token)),
         region = list(&REGION_VARIABLES),
         endpoint = list(&ENDPOINT_VARIABLES),
         profile = list(&PROFILE_VARIABLES),

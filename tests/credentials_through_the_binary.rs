@@ -15,7 +15,7 @@ mod support;
 use std::path::Path;
 
 use kms_emulator::{
-    Action, Config, Credential, Emulator, FaultSpec, MetadataConfig, MetadataEndpoint,
+    Action, Config, Credential, Emulator, FaultSpec, LoginConfig, MetadataConfig, MetadataEndpoint,
     OidcProvider, Role, StsConfig,
 };
 use serde_json::{json, Value};
@@ -33,6 +33,8 @@ const BASE_SECRET: &str = "base-access-key-secret-value";
 const FIXED_STS_ID: &str = "STS.fixed-temporary-id";
 const FIXED_STS_SECRET: &str = "fixed-temporary-secret-value";
 const FIXED_STS_TOKEN: &str = "fixed-temporary-token-value";
+const SSO_TOKEN: &str = "cloud-sso-access-token-value";
+const OAUTH_REFRESH_TOKEN: &str = "oauth-refresh-token-value";
 
 /// What a row expects.
 enum Outcome {
@@ -95,6 +97,12 @@ fn emulator() -> Emulator {
             role_name: Some(INSTANCE_ROLE.to_owned()),
             require_token: true,
         },
+        logins: LoginConfig {
+            cloud_sso_access_tokens: vec![SSO_TOKEN.to_owned()],
+            cloud_sso_access_configurations: vec!["ac-admin".to_owned()],
+            oauth_refresh_tokens: vec![OAUTH_REFRESH_TOKEN.to_owned()],
+            ..LoginConfig::default()
+        },
         ..Config::default()
     };
     Emulator::start_blocking(config).expect("the emulator starts")
@@ -131,9 +139,27 @@ const CLI_PROFILES: &str = r#"{
     {"name": "role", "mode": "RamRoleArn", "access_key_id": "base-access-key-id", "access_key_secret": "base-access-key-secret-value", "ram_role_arn": "acs:ram::1234567890123456:role/deployer", "ram_session_name": "cli", "region_id": "cn-hangzhou"},
     {"name": "chain", "mode": "ChainableRamRoleArn", "source_profile": "role", "ram_role_arn": "acs:ram::1234567890123456:role/cross-account", "ram_session_name": "chained", "region_id": "cn-hangzhou"},
     {"name": "ecs", "mode": "EcsRamRole", "ram_role_name": "instance-role", "region_id": "cn-hangzhou"},
-    {"name": "oidc", "mode": "OIDC", "ram_role_arn": "acs:ram::1234567890123456:role/pod", "oidc_provider_arn": "acs:ram::1234567890123456:oidc-provider/github", "oidc_token_file": "{dir}/oidc-token", "ram_session_name": "pod", "region_id": "cn-hangzhou"}
+    {"name": "oidc", "mode": "OIDC", "ram_role_arn": "acs:ram::1234567890123456:role/pod", "oidc_provider_arn": "acs:ram::1234567890123456:oidc-provider/github", "oidc_token_file": "{dir}/oidc-token", "ram_session_name": "pod", "region_id": "cn-hangzhou"},
+    {"name": "ecs-any", "mode": "EcsRamRole", "region_id": "cn-hangzhou"},
+    {"name": "external", "mode": "External", "process_command": "sh '{dir}/print credentials.sh' --for ci", "region_id": "cn-hangzhou"},
+    {"name": "external-sts", "mode": "External", "process_command": "sh {dir}/sts.sh", "region_id": "cn-hangzhou"},
+    {"name": "external-fails", "mode": "External", "process_command": "sh {dir}/fails.sh", "region_id": "cn-hangzhou"},
+    {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "http://{address}/login", "cloud_sso_account_id": "1234567890123456", "cloud_sso_access_config": "ac-admin", "access_token": "cloud-sso-access-token-value", "cloud_sso_access_token_expire": 4102444800, "region_id": "cn-hangzhou"},
+    {"name": "sso-expired", "mode": "CloudSSO", "cloud_sso_sign_in_url": "http://{address}", "cloud_sso_account_id": "1234567890123456", "cloud_sso_access_config": "ac-admin", "access_token": "cloud-sso-access-token-value", "cloud_sso_access_token_expire": 1000, "region_id": "cn-hangzhou"},
+    {"name": "oauth", "mode": "OAuth", "oauth_site_type": "CN", "oauth_refresh_token": "oauth-refresh-token-value", "region_id": "cn-hangzhou"}
   ]
 }"#;
+
+/// The program of the `external` profile: prints the base key, as `aliyun configure --mode
+/// External` expects of it.
+const EXTERNAL_PROGRAM: &str = r#"test "$1" = --for || exit 9
+printf '{"mode": "AK", "access_key_id": "base-access-key-id", "access_key_secret": "base-access-key-secret-value"}'"#;
+/// Prints a fixed STS key with an expiration.
+const EXTERNAL_STS_PROGRAM: &str = r#"echo '{"mode": "StsToken", "access_key_id": "STS.fixed-temporary-id", "access_key_secret": "fixed-temporary-secret-value", "sts_token": "fixed-temporary-token-value", "expiration": "2099-01-01T00:00:00Z"}'"#;
+/// Fails after printing a secret on stdout (which must never be quoted) and a reason on stderr.
+const EXTERNAL_FAILING_PROGRAM: &str = r#"echo '{"access_key_secret": "base-access-key-secret-value"}'
+echo 'login required for ci' >&2
+exit 3"#;
 
 const INI_FILE: &str = "[default]
 type = access_key
@@ -172,6 +198,135 @@ fn merged(base: Value, extra: Value) -> Value {
 
 fn rows() -> Vec<Row> {
     vec![
+        Row {
+            name: "nothing configured on an ECS instance: the role the metadata service names",
+            settings: json!({}),
+            environment: &[],
+            files: &[],
+            prepare: nothing,
+            outcome: Outcome::Works {
+                assume_role: 0,
+                assume_role_with_oidc: 0,
+                metadata_credentials: 1,
+                credentials_uri: 0,
+            },
+        },
+        Row {
+            name: "ALICLOUD_ECS_ROLE_NAME (Terraform's and pulumi-alicloud's name)",
+            settings: json!({}),
+            environment: &[("ALICLOUD_ECS_ROLE_NAME", INSTANCE_ROLE)],
+            files: &[],
+            prepare: nothing,
+            outcome: Outcome::Works {
+                assume_role: 0,
+                assume_role_with_oidc: 0,
+                metadata_credentials: 1,
+                credentials_uri: 0,
+            },
+        },
+        Row {
+            name: "CLI profile, mode EcsRamRole without a role name",
+            settings: json!({"profile": "ecs-any"}),
+            environment: &[],
+            files: &[(".aliyun/config.json", CLI_PROFILES)],
+            prepare: nothing,
+            outcome: Outcome::Works {
+                assume_role: 0,
+                assume_role_with_oidc: 0,
+                metadata_credentials: 1,
+                credentials_uri: 0,
+            },
+        },
+        Row {
+            name: "CLI profile, mode External (a program prints the key)",
+            settings: json!({"profile": "external"}),
+            environment: &[],
+            files: &[
+                (".aliyun/config.json", CLI_PROFILES),
+                ("print credentials.sh", EXTERNAL_PROGRAM),
+            ],
+            prepare: nothing,
+            outcome: works(0, 0),
+        },
+        Row {
+            name: "CLI profile, mode External printing an STS key, then assumeRole",
+            settings: json!({"profile": "external-sts", "assumeRole": {"roleArn": DEPLOYER}}),
+            environment: &[],
+            files: &[
+                (".aliyun/config.json", CLI_PROFILES),
+                ("sts.sh", EXTERNAL_STS_PROGRAM),
+            ],
+            prepare: nothing,
+            outcome: works(1, 0),
+        },
+        Row {
+            name: "CLI profile, mode External whose program fails",
+            settings: json!({"profile": "external-fails"}),
+            environment: &[],
+            files: &[
+                (".aliyun/config.json", CLI_PROFILES),
+                ("fails.sh", EXTERNAL_FAILING_PROGRAM),
+            ],
+            prepare: nothing,
+            outcome: Outcome::Fails {
+                fragments: &[
+                    "the external program of profile \"external-fails\"",
+                    "exited with status 3; its stderr: login required for ci",
+                ],
+            },
+        },
+        Row {
+            name: "CLI profile, mode CloudSSO (the portal stand-in)",
+            settings: json!({}),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "sso")],
+            files: &[(".aliyun/config.json", CLI_PROFILES)],
+            prepare: nothing,
+            outcome: works(0, 0),
+        },
+        Row {
+            name: "CLI profile, mode CloudSSO whose login expired",
+            settings: json!({"profile": "sso-expired"}),
+            environment: &[],
+            files: &[(".aliyun/config.json", CLI_PROFILES)],
+            prepare: nothing,
+            outcome: Outcome::Fails {
+                fragments: &[
+                    "the CloudSSO login of profile \"sso-expired\" has expired",
+                    "aliyun configure --profile sso-expired --mode CloudSSO",
+                ],
+            },
+        },
+        Row {
+            name: "CLI profile, mode OAuth (refresh, then exchange, at the OAuth stand-in)",
+            settings: json!({"profile": "oauth"}),
+            environment: &[("ALICLOUD_KMS_PROVIDER_TEST_OAUTH_ENDPOINT", "http://{address}")],
+            files: &[(".aliyun/config.json", CLI_PROFILES)],
+            prepare: nothing,
+            outcome: works(0, 0),
+        },
+        Row {
+            name: "OIDC from the environment with the token itself (ALIBABA_CLOUD_OIDC_TOKEN)",
+            settings: json!({}),
+            environment: &[
+                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", PROVIDER_ARN),
+                ("ALIBABA_CLOUD_OIDC_TOKEN", "{token}"),
+                ("ALIBABA_CLOUD_ROLE_ARN", POD_ROLE),
+            ],
+            files: &[],
+            prepare: nothing,
+            outcome: works(0, 1),
+        },
+        Row {
+            name: "ALIBABA_CLOUD_CREDENTIALS_FILE naming the CLI's JSON file (Terraform's meaning)",
+            settings: json!({}),
+            environment: &[
+                ("ALIBABA_CLOUD_CREDENTIALS_FILE", "{dir}/terraform.json"),
+                ("ALIBABA_CLOUD_PROFILE", "role"),
+            ],
+            files: &[("terraform.json", CLI_PROFILES)],
+            prepare: nothing,
+            outcome: works(1, 0),
+        },
         Row {
             name: "a static key in the config (no STS)",
             settings: base_key(),
@@ -504,8 +659,8 @@ fn rows() -> Vec<Row> {
             prepare: nothing,
             outcome: Outcome::Fails {
                 fragments: &[
-                    "cannot read the OIDC token file",
-                    "no-such-token: the file does not exist",
+                    "the OIDC token file ",
+                    "no-such-token does not exist",
                     "oidcTokenFile",
                 ],
             },
@@ -529,7 +684,7 @@ fn rows() -> Vec<Row> {
             outcome: Outcome::Fails {
                 fragments: &[
                     "the ECS instance role \"not-attached\"",
-                    "check ecsRoleName",
+                    "check the role's name (ecsRoleName",
                 ],
             },
         },
@@ -541,6 +696,8 @@ const SECRETS: &[&str] = &[
     BASE_SECRET,
     FIXED_STS_SECRET,
     FIXED_STS_TOKEN,
+    SSO_TOKEN,
+    OAUTH_REFRESH_TOKEN,
     "not.a-valid.token-content-xyz",
 ];
 
@@ -849,4 +1006,180 @@ fn credentials_expiring_during_a_long_operation_are_refreshed() {
     assert_eq!(emulator.call_count(Action::AssumeRole), issued.len() as u64);
     assert_eq!(emulator.call_count(Action::CreateApplicationAccessPoint), 8);
     assert!(provider.finish(&[BASE_SECRET]).success());
+}
+
+/// A session configured only with the emulator's KMS endpoint (no credential anywhere), whose
+/// instance metadata requests go to `metadata`.
+fn bare_session(emulator: &Emulator, directory: &Path, metadata: &str) -> ProviderSession {
+    let mut provider = ProviderSession::start(
+        directory,
+        &[("ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT", metadata)],
+    );
+    provider.result(
+        "configure",
+        json!({"args": {"endpoint": emulator.addr().to_string(), "protocol": "HTTP", "region": "cn-hangzhou"}}),
+    );
+    provider
+}
+
+fn create_access_point(provider: &mut ProviderSession, name: &str) -> Value {
+    provider.call(
+        "create",
+        json!({"urn": urn(AAP_TYPE, name), "properties": {"applicationAccessPointName": name, "policies": ["p"]}}),
+    )
+}
+
+/// Issue 17 item 1: with nothing configured, the instance role is asked of the metadata service
+/// once per process, on and off an ECS instance.
+#[test]
+fn the_instance_role_is_discovered_once_per_process() {
+    let emulator = emulator();
+    let directory = tempfile::tempdir().unwrap();
+    let mut provider = bare_session(&emulator, directory.path(), &emulator.endpoint());
+    assert!(create_access_point(&mut provider, "found-1")["result"].is_object());
+    // A new configuration builds a new client; the name is still not asked again.
+    provider.result(
+        "configure",
+        json!({"args": {"endpoint": emulator.addr().to_string(), "protocol": "HTTP", "region": "cn-hangzhou"}}),
+    );
+    assert!(create_access_point(&mut provider, "found-2")["result"].is_object());
+    assert_eq!(emulator.metadata_call_count(MetadataEndpoint::RoleName), 1);
+    assert_eq!(emulator.access_points().len(), 2);
+    assert!(provider.finish(&[]).success());
+
+    // An instance without a role: "no credentials", naming every place looked in and the
+    // metadata service, and the second operation does not ask again.
+    emulator.set_metadata_config(MetadataConfig {
+        role_name: None,
+        require_token: true,
+    });
+    let mut provider = bare_session(&emulator, directory.path(), &emulator.endpoint());
+    for name in ["none-1", "none-2"] {
+        let reply = create_access_point(&mut provider, name);
+        let message = reply["error"]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        for fragment in [
+            "no alibaba cloud credentials found",
+            "ALIBABA_CLOUD_ACCESS_KEY_ID",
+            ".aliyun/config.json (not found)",
+            "ALIBABA_CLOUD_CREDENTIALS_URI",
+            "the ECS instance metadata service at 127.0.0.1:",
+            "no RAM role is attached to this instance; it is asked once per process",
+        ] {
+            assert!(
+                message.contains(fragment),
+                "{name}: {message:?} lacks {fragment:?}"
+            );
+        }
+    }
+    assert_eq!(emulator.metadata_call_count(MetadataEndpoint::RoleName), 2);
+    assert!(provider.finish(&[]).success());
+
+    // Off ECS: nothing listens at the metadata address.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let nowhere = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let mut provider = bare_session(&emulator, directory.path(), &nowhere);
+    let reply = create_access_point(&mut provider, "off-ecs");
+    let message = reply["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains("no answer within 1 s: this is not an ECS instance"),
+        "{message}"
+    );
+    assert!(provider.finish(&[]).success());
+}
+
+/// Issue 17 item 5: credentials revoked before their `Expiration` are replaced once, with one
+/// more STS call, and the operation succeeds.
+#[test]
+fn revoked_temporary_credentials_are_replaced_with_one_more_sts_call() {
+    for algorithm in ["v2", "v3"] {
+        let emulator = emulator();
+        let directory = tempfile::tempdir().unwrap();
+        let mut provider = assume_role_session(
+            &emulator,
+            directory.path(),
+            &[],
+            json!({"signatureAlgorithm": algorithm}),
+        );
+        assert!(create_access_point(&mut provider, "before")["result"].is_object());
+        assert_eq!(emulator.call_count(Action::AssumeRole), 1);
+        assert_eq!(emulator.revoke_issued_credentials(None), 1);
+        assert!(
+            create_access_point(&mut provider, "after")["result"].is_object(),
+            "{algorithm}"
+        );
+        assert_eq!(emulator.call_count(Action::AssumeRole), 2, "{algorithm}");
+        // Revoked again, and STS refuses the base key this time: the refusal is the error, after
+        // one replacement only.
+        emulator.revoke_issued_credentials(None);
+        emulator.remove_role(DEPLOYER);
+        let reply = create_access_point(&mut provider, "refused");
+        let message = reply["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains("EntityNotExist.Role"),
+            "{algorithm}: {message}"
+        );
+        assert_eq!(emulator.call_count(Action::AssumeRole), 3, "{algorithm}");
+        assert!(provider.finish(&[BASE_SECRET]).success());
+    }
+}
+
+/// Issue 17 item 1: an OAuth login refreshes its tokens at the OAuth service, and the rotated
+/// refresh token is written back to the CLI file (only that profile's token fields, the file's
+/// mode kept), as the CLI itself does.
+#[test]
+fn a_refreshed_oauth_login_is_written_back_to_the_cli_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let emulator = emulator();
+    let directory = tempfile::tempdir().unwrap();
+    let cli_file = directory.path().join(".aliyun/config.json");
+    std::fs::create_dir_all(cli_file.parent().unwrap()).unwrap();
+    std::fs::write(
+        &cli_file,
+        substitute(CLI_PROFILES, directory.path(), &emulator, ""),
+    )
+    .unwrap();
+    std::fs::set_permissions(&cli_file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let address = emulator.endpoint();
+    let mut provider = ProviderSession::start(
+        directory.path(),
+        &[
+            ("ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT", &address),
+            ("ALICLOUD_KMS_PROVIDER_TEST_OAUTH_ENDPOINT", &address),
+        ],
+    );
+    provider.result(
+        "configure",
+        json!({"args": {"endpoint": emulator.addr().to_string(), "protocol": "HTTP", "region": "cn-hangzhou", "profile": "oauth"}}),
+    );
+    assert!(create_access_point(&mut provider, "oauth")["result"].is_object());
+    assert!(provider.finish(&[OAUTH_REFRESH_TOKEN]).success());
+    let written: Value =
+        serde_json::from_str(&std::fs::read_to_string(&cli_file).unwrap()).unwrap();
+    let profiles = written["profiles"].as_array().unwrap();
+    let oauth = profiles
+        .iter()
+        .find(|profile| profile["name"] == "oauth")
+        .unwrap();
+    let rotated = oauth["oauth_refresh_token"].as_str().unwrap();
+    assert_ne!(rotated, OAUTH_REFRESH_TOKEN);
+    assert_eq!(
+        emulator.login_config().oauth_refresh_tokens,
+        vec![rotated.to_owned()]
+    );
+    assert!(oauth["oauth_access_token"]
+        .as_str()
+        .unwrap()
+        .starts_with("oauth-access-"));
+    assert!(oauth["sts_token"]
+        .as_str()
+        .is_some_and(|token| !token.is_empty()));
+    assert_eq!(profiles.len(), 13, "every other profile is kept");
+    assert_eq!(
+        std::fs::metadata(&cli_file).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
 }

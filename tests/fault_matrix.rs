@@ -556,9 +556,7 @@ fn create_with_stdout_closed(
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
-    for setting in MACHINE_SETTINGS {
-        command.env_remove(setting);
-    }
+    remove_machine_settings(&mut command);
     let mut child = command.spawn().expect("the provider starts");
     let stderr = Arc::new(Mutex::new(String::new()));
     let sink = stderr.clone();

@@ -4,12 +4,15 @@
 //!
 //! Each resolved case states the whole credential plan as one line:
 //! `static(id,secret,token)@source`, `assume(role,session,seconds[,policy][,external])@source <- base`,
-//! `oidc(role,provider,token file,session,seconds)@source`, `ecs(role,v1=bool)@source`,
-//! `uri(url)@source`; a source is `config`, `env:<VARIABLE>`, `profile:<name>` (CLI file) or
-//! `ini:<name>` (credentials file).
+//! `oidc(role,provider,token file or inline,session,seconds)@source`, `ecs(role or ?,v1=bool)@source`,
+//! `uri(url)@source`, `external(word|word)@source`, `cloudsso(portal,account,access config)@source`,
+//! `oauth(site)@source`; a role with its own STS host adds `,sts=<host>`; a source is `config`,
+//! `env:<VARIABLE>`, `profile:<name>` (CLI file), `ini:<name>` (credentials file) or `chain` (the
+//! instance role the metadata service names, at the end of the chain).
 
 use std::collections::BTreeMap;
 
+use alicloud_kms_provider::kms::credentials::OidcToken;
 use alicloud_kms_provider::kms::{
     resolve, AssumeRoleSettings, ClientSettings, CredentialPlan, CredentialSettings,
     CredentialsError, CredentialsSource, OidcRoleSettings, ResolvedConfig, Scheme, SecretString,
@@ -92,7 +95,15 @@ const PROFILES: &str = r#"{
     {"name": "uri", "mode": "CredentialsURI", "credentials_uri": "http://127.0.0.1:9/creds?token=uri-secret", "region_id": "cn-hangzhou"},
     {"name": "loop-a", "mode": "ChainableRamRoleArn", "source_profile": "loop-b", "ram_role_arn": "acs:ram::1:role/a"},
     {"name": "loop-b", "mode": "ChainableRamRoleArn", "source_profile": "loop-a", "ram_role_arn": "acs:ram::1:role/b"},
-    {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://signin"},
+    {"name": "sso-half", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://signin"},
+    {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://signin.example/login", "cloud_sso_account_id": "acct-1", "cloud_sso_access_config": "ac-1", "access_token": "sso-token-secret", "cloud_sso_access_token_expire": 4102444800},
+    {"name": "oauth", "mode": "OAuth", "oauth_site_type": "INTL", "oauth_access_token": "oauth-token-secret", "oauth_refresh_token": "oauth-refresh-secret", "oauth_access_token_expire": 4102444800},
+    {"name": "oauth-bad-site", "mode": "OAuth", "oauth_site_type": "MARS"},
+    {"name": "external", "mode": "External", "process_command": "get-creds --profile 'ci runner'"},
+    {"name": "rsa", "mode": "RsaKeyPair", "private_key": "x", "key_pair_name": "y"},
+    {"name": "ecs-discover", "mode": "EcsRamRole", "region_id": "cn-hangzhou"},
+    {"name": "vpc-role", "mode": "RamRoleArn", "access_key_id": "role-id", "access_key_secret": "role-secret", "ram_role_arn": "acs:ram::1:role/x", "sts_region": "cn-shanghai", "enable_vpc": true, "region_id": "cn-hangzhou"},
+    {"name": "region-role", "mode": "RamRoleArn", "access_key_id": "role-id", "access_key_secret": "role-secret", "ram_role_arn": "acs:ram::1:role/x", "enable_vpc": false, "region_id": "cn-beijing"},
     {"name": "half", "mode": "AK", "access_key_id": "half-id"}
   ]
 }"#;
@@ -122,7 +133,10 @@ oidc_token_file_path = /tokens/ini\n\
 \n\
 [ini-rsa]\n\
 type = rsa_key_pair\n\
-public_key_id = x\n";
+public_key_id = x\n\
+\n\
+[ini-ecs-discover]\n\
+type = ecs_ram_role\n";
 
 fn source_text(source: &CredentialsSource) -> String {
     match source {
@@ -130,6 +144,7 @@ fn source_text(source: &CredentialsSource) -> String {
         CredentialsSource::Environment { variable } => format!("env:{variable}"),
         CredentialsSource::ProfileFile { profile, .. } => format!("profile:{profile}"),
         CredentialsSource::CredentialsFile { profile, .. } => format!("ini:{profile}"),
+        CredentialsSource::DefaultChain { .. } => "chain".to_owned(),
     }
 }
 
@@ -154,24 +169,29 @@ fn describe(plan: &CredentialPlan) -> String {
             allow_imds_v1,
             source,
         } => format!(
-            "ecs({role_name},v1={allow_imds_v1})@{}",
+            "ecs({},v1={allow_imds_v1})@{}",
+            role_name.as_deref().unwrap_or("?"),
             source_text(source)
         ),
         CredentialPlan::CredentialsUri { uri, source } => {
             format!("uri({})@{}", uri.expose_secret(), source_text(source))
         }
         CredentialPlan::Oidc { role, source } => format!(
-            "oidc({},{},{},{},{}{})@{}",
+            "oidc({},{},{},{},{}{}{})@{}",
             role.role_arn,
             role.oidc_provider_arn,
-            role.token_file.display(),
+            match &role.token {
+                OidcToken::File(path) => path.display().to_string(),
+                OidcToken::Inline(token) => format!("inline:{}", token.expose_secret()),
+            },
             role.session_name,
             role.duration_seconds,
             if role.policy.is_some() { ",policy" } else { "" },
+            sts_text(&role.sts_endpoint),
             source_text(source)
         ),
         CredentialPlan::AssumeRole { base, role, source } => format!(
-            "assume({},{},{}{}{})@{} <- {}",
+            "assume({},{},{}{}{}{})@{} <- {}",
             role.role_arn,
             role.session_name,
             role.duration_seconds,
@@ -181,10 +201,30 @@ fn describe(plan: &CredentialPlan) -> String {
             } else {
                 ""
             },
+            sts_text(&role.sts_endpoint),
             source_text(source),
             describe(base)
         ),
+        CredentialPlan::External { command, source } => {
+            format!("external({})@{}", command.join("|"), source_text(source))
+        }
+        CredentialPlan::CloudSso { login, source } => format!(
+            "cloudsso({},{},{})@{}",
+            login.sign_in_url,
+            login.account_id,
+            login.access_configuration_id,
+            source_text(source)
+        ),
+        CredentialPlan::OAuth { login, source } => {
+            format!("oauth({})@{}", login.sign_in_url, source_text(source))
+        }
     }
+}
+
+fn sts_text(host: &Option<String>) -> String {
+    host.as_ref()
+        .map(|host| format!(",sts={host}"))
+        .unwrap_or_default()
 }
 
 fn run(case: &Case) -> Result<ResolvedConfig, CredentialsError> {
@@ -278,19 +318,75 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
-            name: "current names win over older ones; empty values count as unset",
+            name: "the official names win over Terraform's, whole keys only; empty values count as unset",
             settings: settings(Some(""), None, Some("")),
             environment: &[
                 ("ALIBABA_CLOUD_ACCESS_KEY_ID", "new-id"),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret"),
                 ("ALICLOUD_ACCESS_KEY", "old-id"),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
                 ("ALICLOUD_SECRET_KEY", "old-secret"),
+                ("ALICLOUD_SECURITY_TOKEN", "old-token"),
                 ("ALIBABA_CLOUD_REGION", ""),
                 ("ALICLOUD_REGION", "cn-hangzhou"),
             ],
             files: &[],
             expected: Resolved {
-                plan: "static(new-id,old-secret,-)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
+                plan: "static(new-id,env-secret,-)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "a key is never made of two families' halves",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "new-id"),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
+                ("ALICLOUD_SECRET_KEY", "old-secret"),
+            ],
+            files: &[],
+            expected: Error {
+                fragments: &["ALIBABA_CLOUD_ACCESS_KEY_ID is set but not ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
+            },
+        },
+        Case {
+            name: "the ALIBABACLOUD_ names (Terraform, the CLI) and ALIBABA_CLOUD_REGION_ID (the CLI)",
+            settings: ClientSettings::default(),
+            environment: &[
+                ("ALIBABACLOUD_ACCESS_KEY_ID", "STS.cli-id"),
+                ("ALIBABACLOUD_ACCESS_KEY_SECRET", "env-secret"),
+                ("ALIBABACLOUD_SECURITY_TOKEN", "env-token"),
+                ("ALIBABA_CLOUD_REGION_ID", "eu-central-1"),
+            ],
+            files: &[],
+            expected: Resolved {
+                plan: "static(STS.cli-id,env-secret,env-token)@env:ALIBABACLOUD_ACCESS_KEY_ID",
+                region: Some("eu-central-1"),
+                base_url: "https://kms.eu-central-1.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "a secret with a line break is refused as not valid, never quoted",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id"),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-sec\r\nret"),
+            ],
+            files: &[],
+            expected: Error {
+                fragments: &["access key secret", "contains a line break", "not a valid access key secret"],
+            },
+        },
+        Case {
+            name: "surrounding white space of an environment key is trimmed, as Terraform does",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[
+                ("ALIBABA_CLOUD_ACCESS_KEY_ID", " env-id\n"),
+                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret\n"),
+            ],
+            files: &[],
+            expected: Resolved {
+                plan: "static(env-id,env-secret,-)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
                 region: Some("cn-hangzhou"),
                 base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
             },
@@ -385,13 +481,31 @@ fn cases() -> Vec<Case> {
             },
         },
         Case {
-            name: "nothing anywhere names every place looked",
+            name: "nothing anywhere: the instance role the metadata service names, asked at run time",
             settings: ClientSettings::default(),
             environment: &[("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
+            files: &[],
+            expected: Resolved {
+                plan: "ecs(?,v1=true)@chain",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "nothing anywhere and the metadata service turned off names every place looked",
+            settings: ClientSettings::default(),
+            environment: &[
+                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
+                ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
+            ],
             files: &[],
             expected: Error {
                 fragments: &[
                     "no alibaba cloud credentials found",
+                    "ALIBABACLOUD_ACCESS_KEY_ID",
+                    "ALICLOUD_ECS_ROLE_NAME",
+                    "ALICLOUD_CREDENTIALS_URI",
+                    "the ECS instance metadata service (skipped: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)",
                     "the provider config (accessKey, secretKey, assumeRoleWithOidc, ecsRoleName, credentialsUri, profile)",
                     "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
                     ".alibabacloud/credentials (not found)",
@@ -422,18 +536,227 @@ fn cases() -> Vec<Case> {
             expected: Error {
                 fragments: &[
                     "incomplete credentials in the environment",
-                    "ALICLOUD_SECRET_KEY is set",
-                    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+                    "ALICLOUD_SECRET_KEY is set but not ALICLOUD_ACCESS_KEY",
                 ],
             },
         },
         Case {
             name: "unsupported profile mode",
             settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "sso")],
+            environment: &[("ALIBABA_CLOUD_PROFILE", "rsa")],
             files: &[(CLI, PROFILES)],
             expected: Error {
-                fragments: &["\"sso\"", "mode \"CloudSSO\"", "AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC or CredentialsURI"],
+                fragments: &["\"rsa\"", "mode \"RsaKeyPair\"", "AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, External, CloudSSO, OAuth"],
+            },
+        },
+        Case {
+            name: "CLI profile, mode CloudSSO",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "sso"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "cloudsso(https://signin.example/login,acct-1,ac-1)@profile:sso",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profile, mode CloudSSO without its account",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "sso-half"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
+            files: &[(CLI, PROFILES)],
+            expected: Error {
+                fragments: &["mode CloudSSO needs cloud_sso_account_id"],
+            },
+        },
+        Case {
+            name: "CLI profile, mode OAuth on the international site",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "oauth"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "oauth(https://oauth.alibabacloud.com)@profile:oauth",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profile, mode OAuth with an unknown site",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "oauth-bad-site"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
+            files: &[(CLI, PROFILES)],
+            expected: Error {
+                fragments: &["invalid oauth_site_type", "CN or INTL"],
+            },
+        },
+        Case {
+            name: "CLI profile, mode External, its command split as a shell would",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "external"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "external(get-creds|--profile|ci runner)@profile:external",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profile, mode EcsRamRole without a role name: the metadata service names it",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "ecs-discover")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "ecs(?,v1=true)@profile:ecs-discover",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profile with sts_region and enable_vpc: the role's own STS host",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "vpc-role")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "assume(acs:ram::1:role/x,alicloud-kms-provider,3600,sts=sts-vpc.cn-shanghai.aliyuncs.com)@profile:vpc-role <- static(role-id,role-secret,-)@profile:vpc-role",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "CLI profile with enable_vpc false and no sts_region: its region_id names the STS host",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "region-role"), ("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED", "true")],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "assume(acs:ram::1:role/x,alicloud-kms-provider,3600,sts=sts.cn-beijing.aliyuncs.com)@profile:region-role <- static(role-id,role-secret,-)@profile:region-role",
+                region: Some("cn-beijing"),
+                base_url: "https://kms.cn-beijing.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "an explicit stsEndpoint wins over a profile's sts_region",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    profile: Some("vpc-role".to_owned()),
+                    sts_endpoint: Some("127.0.0.1:8001".to_owned()),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[],
+            files: &[(CLI, PROFILES)],
+            expected: Resolved {
+                plan: "assume(acs:ram::1:role/x,alicloud-kms-provider,3600)@profile:vpc-role <- static(role-id,role-secret,-)@profile:vpc-role",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "credentials file, type ecs_ram_role without a role name",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[("ALIBABA_CLOUD_PROFILE", "ini-ecs-discover")],
+            files: &[(INI, INI_FILE)],
+            expected: Resolved {
+                plan: "ecs(?,v1=true)@ini:ini-ecs-discover",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "ALIBABA_CLOUD_CONFIG_FILE names the CLI file",
+            settings: ClientSettings::default(),
+            environment: &[("ALIBABA_CLOUD_CONFIG_FILE", "~/cli/profiles.json")],
+            files: &[("cli/profiles.json", PROFILES), (CLI, r#"{"current":"x","profiles":[]}"#)],
+            expected: Resolved {
+                plan: "static(work-id,work-secret,-)@profile:work",
+                region: Some("cn-shanghai"),
+                base_url: "https://kms.cn-shanghai.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "ALIBABA_CLOUD_CREDENTIALS_FILE naming the CLI's JSON file (Terraform's meaning), told apart by content",
+            settings: ClientSettings::default(),
+            environment: &[
+                ("ALIBABA_CLOUD_CREDENTIALS_FILE", "~/terraform/config.json"),
+                ("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true"),
+                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
+            ],
+            files: &[("terraform/config.json", PROFILES)],
+            expected: Resolved {
+                plan: "static(work-id,work-secret,-)@profile:work",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "ALICLOUD_SHARED_CREDENTIALS_FILE naming an INI file",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[("ALICLOUD_SHARED_CREDENTIALS_FILE", "~/sdk/creds")],
+            files: &[("sdk/creds", INI_FILE)],
+            expected: Resolved {
+                plan: "static(ini-id,ini-secret,-)@ini:default",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "ALICLOUD_ECS_ROLE_NAME (Terraform, pulumi-alicloud) names the instance role",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[("ALICLOUD_ECS_ROLE_NAME", "tf-role")],
+            files: &[],
+            expected: Resolved {
+                plan: "ecs(tf-role,v1=true)@env:ALICLOUD_ECS_ROLE_NAME",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "ALICLOUD_CREDENTIALS_URI (Terraform, pulumi-alicloud)",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[("ALICLOUD_CREDENTIALS_URI", "http://127.0.0.1:9/tf")],
+            files: &[],
+            expected: Resolved {
+                plan: "uri(http://127.0.0.1:9/tf)@env:ALICLOUD_CREDENTIALS_URI",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "ALIBABA_CLOUD_OIDC_TOKEN: an inline token in the environment",
+            settings: settings(None, None, Some("cn-hangzhou")),
+            environment: &[
+                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/gha"),
+                ("ALIBABA_CLOUD_OIDC_TOKEN", "eyJ.inline.token"),
+                ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::3:role/ci"),
+            ],
+            files: &[],
+            expected: Resolved {
+                plan: "oidc(acs:ram::3:role/ci,acs:ram::3:oidc-provider/gha,inline:eyJ.inline.token,alicloud-kms-provider,3600)@env:ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
+            },
+        },
+        Case {
+            name: "assumeRoleWithOidc.oidcToken wins over a token file, as in Terraform",
+            settings: with(
+                "cn-hangzhou",
+                CredentialSettings {
+                    assume_role_with_oidc: Some(OidcRoleSettings {
+                        role_arn: Some("acs:ram::3:role/ci".to_owned()),
+                        oidc_provider_arn: Some("acs:ram::3:oidc-provider/github".to_owned()),
+                        oidc_token_file: Some("/run/token".to_owned()),
+                        oidc_token: Some(SecretString::new("eyJ.config.token")),
+                        ..OidcRoleSettings::default()
+                    }),
+                    ..CredentialSettings::default()
+                },
+            ),
+            environment: &[],
+            files: &[],
+            expected: Resolved {
+                plan: "oidc(acs:ram::3:role/ci,acs:ram::3:oidc-provider/github,inline:eyJ.config.token,alicloud-kms-provider,3600)@config",
+                region: Some("cn-hangzhou"),
+                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
             },
         },
         Case {
@@ -688,7 +1011,7 @@ fn cases() -> Vec<Case> {
             environment: &[("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/github")],
             files: &[],
             expected: Error {
-                fragments: &["assumeRoleWithOidc needs oidcTokenFile (or ALIBABA_CLOUD_OIDC_TOKEN_FILE)"],
+                fragments: &["assumeRoleWithOidc needs oidcTokenFile or oidcToken (or ALIBABA_CLOUD_OIDC_TOKEN_FILE or ALIBABA_CLOUD_OIDC_TOKEN)"],
             },
         },
         Case {
@@ -959,7 +1282,7 @@ fn cases() -> Vec<Case> {
             environment: &[("ALIBABA_CLOUD_PROFILE", "ini-rsa")],
             files: &[(INI, INI_FILE)],
             expected: Error {
-                fragments: &["\"ini-rsa\"", "type \"rsa_key_pair\"", "access_key, ram_role_arn, ecs_ram_role or oidc_role_arn"],
+                fragments: &["\"ini-rsa\"", "type \"rsa_key_pair\"", "access_key, ram_role_arn, ecs_ram_role, oidc_role_arn"],
             },
         },
         Case {
@@ -1167,6 +1490,10 @@ const ALL_SECRETS: &[&str] = &[
     "ini-role-secret",
     "endpoint-secret",
     "sts-secret",
+    "sso-token-secret",
+    "oauth-token-secret",
+    "oauth-refresh-secret",
+    "env-sec",
 ];
 
 fn check_no_leak(name: &str, what: &str, text: &str) {
@@ -1237,8 +1564,11 @@ fn resolution_table() {
 
 #[test]
 fn without_a_home_directory_the_error_says_so() {
-    let error =
-        resolve(&ClientSettings::default(), &BTreeMap::new(), None).expect_err("nothing set");
+    let environment = BTreeMap::from([(
+        "ALIBABA_CLOUD_ECS_METADATA_DISABLED".to_owned(),
+        "true".to_owned(),
+    )]);
+    let error = resolve(&ClientSettings::default(), &environment, None).expect_err("nothing set");
     assert!(matches!(error, CredentialsError::MissingCredentials { .. }));
     assert!(
         error.to_string().contains("no home directory is known"),
@@ -1259,4 +1589,187 @@ fn a_broken_profile_file_is_ignored_when_nothing_is_needed_from_it() {
     .expect("the file is not needed");
     assert_eq!(config.scheme, Scheme::Https);
     assert_eq!(config.endpoint, "kms.cn-hangzhou.aliyuncs.com");
+}
+
+/// Makes a FIFO at `path`.
+fn fifo(path: &std::path::Path) {
+    let status = std::process::Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo");
+    assert!(status.success());
+}
+
+/// Runs `resolve` on a thread and fails the test, instead of hanging it, if that takes long:
+/// nothing at a credential path may make the resolution wait.
+fn resolve_within_a_deadline(
+    settings: ClientSettings,
+    environment: BTreeMap<String, String>,
+    home: std::path::PathBuf,
+) -> Result<ResolvedConfig, CredentialsError> {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = sender.send(resolve(&settings, &environment, Some(&home)));
+    });
+    receiver
+        .recv_timeout(std::time::Duration::from_secs(30))
+        .expect("the resolution waited on a file")
+}
+
+/// Issue 17 item 3: a FIFO, a device, a symlink to either, a directory or a huge file at any
+/// credential path is named in a clear error, and never waited on or read.
+#[test]
+fn hostile_credential_files_are_named_never_waited_on() {
+    enum Where {
+        DefaultCli,
+        DefaultIni,
+        ConfigFileVariable,
+        CredentialsFileVariable,
+        SharedCredentialsFile,
+    }
+    let kinds: [(&str, &str); 6] = [
+        ("fifo", "is a FIFO, not a regular file"),
+        ("dev-zero", "is a character device, not a regular file"),
+        ("link-to-fifo", "is a FIFO, not a regular file"),
+        (
+            "link-to-dev-zero",
+            "is a character device, not a regular file",
+        ),
+        ("directory", "is a directory, not a regular file"),
+        ("huge", "has 4294967296 bytes, more than the 1048576"),
+    ];
+    for place in [
+        Where::DefaultCli,
+        Where::DefaultIni,
+        Where::ConfigFileVariable,
+        Where::CredentialsFileVariable,
+        Where::SharedCredentialsFile,
+    ] {
+        for (kind, expected) in kinds {
+            let home = tempfile::tempdir().unwrap();
+            let path = match place {
+                Where::DefaultCli => home.path().join(CLI),
+                Where::DefaultIni => home.path().join(INI),
+                _ => home.path().join("elsewhere/credentials"),
+            };
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            match kind {
+                "fifo" => fifo(&path),
+                "dev-zero" => std::os::unix::fs::symlink("/dev/zero", &path).unwrap(),
+                "link-to-fifo" => {
+                    let target = home.path().join("a-fifo");
+                    fifo(&target);
+                    std::os::unix::fs::symlink(&target, &path).unwrap();
+                }
+                "link-to-dev-zero" => {
+                    let link = home.path().join("zero");
+                    std::os::unix::fs::symlink("/dev/zero", &link).unwrap();
+                    std::os::unix::fs::symlink(&link, &path).unwrap();
+                }
+                "directory" => std::fs::create_dir(&path).unwrap(),
+                _ => std::fs::File::create(&path)
+                    .unwrap()
+                    .set_len(4 * 1024 * 1024 * 1024)
+                    .unwrap(),
+            }
+            let mut environment =
+                BTreeMap::from([("ALIBABA_CLOUD_REGION".to_owned(), "cn-hangzhou".to_owned())]);
+            let mut settings = ClientSettings::default();
+            match place {
+                Where::ConfigFileVariable => {
+                    environment.insert(
+                        "ALIBABA_CLOUD_CONFIG_FILE".to_owned(),
+                        path.display().to_string(),
+                    );
+                }
+                Where::CredentialsFileVariable => {
+                    environment.insert(
+                        "ALIBABA_CLOUD_CREDENTIALS_FILE".to_owned(),
+                        path.display().to_string(),
+                    );
+                }
+                Where::SharedCredentialsFile => {
+                    settings.credential_settings.shared_credentials_file =
+                        Some(path.display().to_string());
+                }
+                Where::DefaultCli | Where::DefaultIni => {}
+            }
+            let error = resolve_within_a_deadline(settings, environment, home.path().to_owned())
+                .expect_err(kind)
+                .to_string();
+            assert!(
+                error.contains(&format!("{} {expected}", path.display())),
+                "{kind}: {error}"
+            );
+        }
+    }
+}
+
+/// Issue 17 item 3: a credentials file others can read is a warning, as ssh gives; a private one
+/// is not.
+#[test]
+fn a_credentials_file_others_can_read_is_a_warning() {
+    use std::os::unix::fs::PermissionsExt;
+    for (mode, warned) in [(0o600, false), (0o644, true), (0o640, true)] {
+        let home = tempfile::tempdir().unwrap();
+        let path = home.path().join(CLI);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, PROFILES).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
+        let config = resolve(
+            &ClientSettings::default(),
+            &BTreeMap::new(),
+            Some(home.path()),
+        )
+        .expect("the profile resolves");
+        assert_eq!(
+            !config.warnings.is_empty(),
+            warned,
+            "{mode:o}: {:?}",
+            config.warnings
+        );
+        if warned {
+            assert!(
+                config.warnings[0].contains(&format!(
+                    "can be read by other users (mode {mode:o}); make it private with chmod 600"
+                )),
+                "{:?}",
+                config.warnings
+            );
+        }
+    }
+}
+
+/// Issue 17 item 1: at the end of the chain, the instance role is asked of the metadata service;
+/// the plan keeps every place looked in before, for the error if there is no role either.
+#[test]
+fn the_default_chain_keeps_every_place_it_looked_in() {
+    let home = tempfile::tempdir().unwrap();
+    let config = resolve(
+        &settings(None, None, Some("cn-hangzhou")),
+        &BTreeMap::new(),
+        Some(home.path()),
+    )
+    .unwrap();
+    let CredentialPlan::EcsRamRole {
+        role_name: None,
+        source: CredentialsSource::DefaultChain { looked_in },
+        ..
+    } = &config.credentials
+    else {
+        panic!("{:?}", config.credentials)
+    };
+    let looked_in = looked_in.join("; ");
+    for fragment in [
+        "the provider config",
+        "ALIBABA_CLOUD_ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET, ALICLOUD_ACCESS_KEY, ALICLOUD_SECRET_KEY, ALIBABACLOUD_ACCESS_KEY_ID",
+        "ALIBABA_CLOUD_OIDC_TOKEN_FILE or ALIBABA_CLOUD_OIDC_TOKEN",
+        ".aliyun/config.json (not found)",
+        ".alibabacloud/credentials (not found)",
+        ".alibabacloud/credentials.ini (not found)",
+        "ALIBABA_CLOUD_ECS_METADATA, ALICLOUD_ECS_ROLE_NAME",
+        "ALIBABA_CLOUD_CREDENTIALS_URI, ALICLOUD_CREDENTIALS_URI",
+    ] {
+        assert!(looked_in.contains(fragment), "{fragment}: {looked_in}");
+    }
 }

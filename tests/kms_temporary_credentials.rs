@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
 
-use alicloud_kms_provider::kms::credentials::{AssumeRole, OidcRole};
+use alicloud_kms_provider::kms::credentials::{AssumeRole, OidcRole, OidcToken};
 use alicloud_kms_provider::kms::{
     self, CallOptions, ClientOptions, CredentialPlan, Credentials, CredentialsSource, KmsError,
     ResolvedConfig, Scheme, SecretString, StampSource,
@@ -82,6 +82,7 @@ fn role() -> AssumeRole {
         duration_seconds: 3600,
         policy: None,
         external_id: Some(SecretString::new("external-secret-value")),
+        sts_endpoint: None,
     }
 }
 
@@ -279,7 +280,8 @@ async fn the_oidc_token_file_is_read_again_at_every_refresh_and_never_quoted() {
         role: OidcRole {
             role_arn: "acs:ram::1:role/pod".to_owned(),
             oidc_provider_arn: "acs:ram::1:oidc-provider/ack".to_owned(),
-            token_file: token_file.clone(),
+            token: OidcToken::File(token_file.clone()),
+            sts_endpoint: None,
             session_name: "pod".to_owned(),
             duration_seconds: 1000,
             policy: None,
@@ -344,7 +346,7 @@ async fn the_metadata_service_is_asked_for_an_imds_v2_token_first() {
     let mut config =
         ResolvedConfig::with_static_credentials(base_key(), &server.endpoint(), Scheme::Http);
     config.credentials = CredentialPlan::EcsRamRole {
-        role_name: "instance-role".to_owned(),
+        role_name: Some("instance-role".to_owned()),
         allow_imds_v1: false,
         source: CredentialsSource::ProviderConfig,
     };

@@ -73,6 +73,7 @@ fn random_case(random: &mut Xorshift) -> Case {
             policy,
             external_id: (random.below(3) == 0)
                 .then(|| SecretString::new(random.text(VALUE_CHARACTERS, 10) + "e")),
+            sts_endpoint: None,
         },
         provider_arn: format!(
             "acs:ram::{}:oidc-provider/{}",
@@ -131,7 +132,10 @@ fn sts_requests_match_the_official_credential_providers() {
                 let role = OidcRole {
                     role_arn: case.role.role_arn.clone(),
                     oidc_provider_arn: case.provider_arn.clone(),
-                    token_file: PathBuf::from("/unused"),
+                    token: alicloud_kms_provider::kms::credentials::OidcToken::File(PathBuf::from(
+                        "/unused",
+                    )),
+                    sts_endpoint: None,
                     session_name: case.role.session_name.clone(),
                     duration_seconds: case.role.duration_seconds,
                     policy: case.role.policy.clone(),

@@ -9,6 +9,7 @@
 mod assume_role;
 mod budget;
 mod callgrind;
+mod credential_hazards;
 mod emulator;
 mod emulator_load;
 mod fanout;
@@ -50,7 +51,7 @@ const USAGE: &str = "usage:
       measure everything, print the table, write it to FILE (default BENCHMARKS.md in DIR);
       --provider measures another build of the binary, --only a comma-separated subset of
       size,cold-start,throughput,rss,backpressure,stall,fuzz,fan-out,assume-role,kms-cpu,emulator,
-      python-host,instructions,packages
+      python-host,instructions,packages,credential-hazards
   kms-bench budget [--root DIR] [--python PATH]
       measure the counts and ratios that have budgets; exit 1 when one is past its budget
   kms-bench kms-client <host:port> <client key id> <warm-up calls> <calls> <current-thread|multi-thread>

@@ -153,7 +153,8 @@ pub const RUNNING: &str = "
 - Before/after a change: keep the old binary, then
   `target/release/kms-bench run --provider OLD_BINARY --only cold-start,throughput,rss --out /tmp/old.md`
   (steps: `size`, `cold-start`, `throughput`, `rss`, `backpressure`, `stall`, `fuzz`, `fan-out`,
-  `assume-role`, `kms-cpu`, `emulator`, `python-host`, `instructions`, `packages`).
+  `assume-role`, `kms-cpu`, `emulator`, `python-host`, `instructions`, `packages`,
+  `credential-hazards`).
 - Needs Linux (`/proc`), Python from `scripts/ensure-python-env.sh` (the official KMS SDK and
   `pulumi`), valgrind for the instruction counts; strace, when installed, adds the syscall counts.
 ";

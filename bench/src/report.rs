@@ -272,8 +272,73 @@ fn rows(figures: &Figures) -> Vec<Row> {
     rows
 }
 
-fn robustness_rows(figures: &Figures) -> Vec<Row> {
+/// Issue 17's targets.
+pub const HAZARD_REPLY_TARGET_SECONDS: f64 = 0.1;
+pub const OFF_ECS_TARGET_SECONDS: f64 = 2.0;
+/// The provider's default shutdown grace period.
+pub const SHUTDOWN_GRACE_SECONDS: f64 = 20.0;
+
+fn credential_hazard_rows(figures: &Figures) -> Vec<Row> {
     let mut rows = Vec::new();
+    rows.push(measured(
+        "A FIFO or `/dev/zero` at a credential path: `getPluginInfo` meanwhile; the operation; peak RSS; SIGTERM to exit",
+        "≤ 100 ms; a clear error; ≤ 64 MiB; within the grace period",
+        "one provider per path (test hooks on, metadata pointed at a closed port): `configure`, a `create` that needs the credentials and `getPluginInfo` written in one write; time to each reply; `VmHWM` after; then SIGTERM and the time to the exit",
+        &figures.credential_hazards,
+        |hazards| {
+            let worst = |value: fn(&crate::credential_hazards::HazardCase) -> f64| {
+                hazards.cases.iter().map(value).fold(0.0, f64::max)
+            };
+            let details: Vec<String> = hazards
+                .cases
+                .iter()
+                .map(|case| {
+                    format!(
+                        "{}: getPluginInfo {}, error {}{}, RSS {}, exit {}",
+                        case.name,
+                        show_seconds(case.plugin_info.as_secs_f64()),
+                        show_seconds(case.operation.as_secs_f64()),
+                        if case.clear_error { "" } else { " (unclear)" },
+                        megabytes(case.peak_rss as f64),
+                        show_seconds(case.sigterm_exit.as_secs_f64())
+                    )
+                })
+                .collect();
+            let met = worst(|case| case.plugin_info.as_secs_f64()) <= HAZARD_REPLY_TARGET_SECONDS
+                && hazards.cases.iter().all(|case| case.clear_error)
+                && worst(|case| case.peak_rss as f64) <= UNREAD_RSS_TARGET_BYTES
+                && worst(|case| case.sigterm_exit.as_secs_f64()) <= SHUTDOWN_GRACE_SECONDS;
+            (details.join("; "), verdict(met, "see the figures"))
+        },
+    ));
+    rows.push(measured(
+        "Off ECS, nothing configured: \"no credentials\", first and second operation; and with a metadata address that never answers",
+        "≤ 2 s",
+        "no test hooks (the real metadata address 100.100.100.200, asked with a 1 s connect and 1 s read timeout), an empty HOME and no credential variable; time to the `create`'s error, then to a second `create`'s (the instance is asked once per process); then a provider whose metadata address (test hook) accepts connections and never answers",
+        &figures.credential_hazards,
+        |hazards| {
+            let (first, second) = hazards.off_ecs;
+            (
+                format!(
+                    "{} then {}; never answering: {}{}",
+                    show_seconds(first.as_secs_f64()),
+                    show_seconds(second.as_secs_f64()),
+                    show_seconds(hazards.silent_metadata.as_secs_f64()),
+                    if hazards.off_ecs_clear { "" } else { " (not the no-credentials error)" }
+                ),
+                verdict(
+                    first.as_secs_f64().max(hazards.silent_metadata.as_secs_f64()) <= OFF_ECS_TARGET_SECONDS
+                        && hazards.off_ecs_clear,
+                    "see the figure",
+                ),
+            )
+        },
+    ));
+    rows
+}
+
+fn robustness_rows(figures: &Figures) -> Vec<Row> {
+    let mut rows = credential_hazard_rows(figures);
     rows.push(measured(
         "Back-pressure: 1,000-member `getSchema` batches written with nobody reading stdout",
         "RSS ≤ 64 MiB; serving resumes",

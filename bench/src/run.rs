@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::Value;
 
 use crate::assume_role::{self, AssumeRoleFigures};
+use crate::credential_hazards::{self, CredentialHazards};
 use crate::emulator::Emulator;
 use crate::fanout::{self, FanOut, FanOutFaults};
 use crate::kms_cpu::{ClientRun, Clients, Flavour};
@@ -112,6 +113,8 @@ pub struct Figures {
     pub backpressure: Measured<Backpressure>,
     pub stall: Measured<Stall>,
     pub fuzz: Measured<Fuzz>,
+    /// Issue 17: hostile credential files, and no credentials off ECS.
+    pub credential_hazards: Measured<CredentialHazards>,
 }
 
 /// Sizes of each run.
@@ -235,6 +238,13 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         || robustness::stall(&command, 1_000_000, sizes.stall_rounds),
     );
 
+    let credential_hazards = step(
+        only,
+        "credential-hazards",
+        "a FIFO or /dev/zero at a credential path; no credentials off ECS",
+        || credential_hazards::measure(&paths.provider, &paths.scratch),
+    );
+
     let emulator = Emulator::start(&paths.emulator)?;
     let fuzz = step(only, "fuzz", "stdin fuzzer", || {
         robustness::fuzz(
@@ -322,6 +332,7 @@ pub fn run_all(options: &Options) -> Result<bool, BenchError> {
         backpressure,
         stall,
         fuzz,
+        credential_hazards,
     };
     let markdown = report::markdown(&figures, options.quick);
     let out = options

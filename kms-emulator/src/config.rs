@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::faults::FaultSpec;
+use crate::logins::LoginConfig;
 use crate::metadata::MetadataConfig;
 use crate::sts::StsConfig;
 
@@ -112,6 +113,8 @@ pub struct Config {
     pub sts: StsConfig,
     /// The instance metadata stand-in: the instance's role, whether IMDSv2 is enforced.
     pub metadata: MetadataConfig,
+    /// The CLI login stand-ins (CloudSSO portal, OAuth service): the tokens they accept.
+    pub logins: LoginConfig,
     /// The header-read and idle timeout of a connection: a request's head must arrive within it,
     /// counted from the connection's start or from its previous response (so a connection that
     /// sends nothing, or stays idle, is closed too), and its body within it after the head.
@@ -136,6 +139,7 @@ impl Default for Config {
             nonce_capacity: 500_000,
             sts: StsConfig::default(),
             metadata: MetadataConfig::default(),
+            logins: LoginConfig::default(),
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
         }
     }

@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
+use crate::logins::LoginConfig;
 use crate::metadata::MetadataConfig;
 use crate::rules;
 use crate::shared::Shared;
@@ -30,8 +31,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
         .route("/sts/credential-lifetime", put(set_lifetime))
         .route("/sts/credentials", get(issued_credentials))
         .route("/sts/credentials/expire", post(expire_credentials))
+        .route("/sts/credentials/revoke", post(revoke_credentials))
         .route("/sts/oidc-tokens", post(mint_oidc_token))
         .route("/metadata", get(metadata_config).put(set_metadata_config))
+        .route("/logins", get(login_config).put(set_login_config))
 }
 
 fn problem(status: StatusCode, message: String) -> Response {
@@ -190,6 +193,37 @@ async fn expire_credentials(State(shared): State<Arc<Shared>>) -> Response {
     shared.metadata.forget_credentials();
     let expired = shared.gateway.expire_issued_credentials(chrono::Utc::now());
     Json(json!({ "expired": expired })).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+struct RevokeBody {
+    access_key_id: Option<String>,
+}
+
+async fn revoke_credentials(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let body: RevokeBody = match parse_json(&body) {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
+    shared.metadata.forget_credentials();
+    let revoked = shared
+        .gateway
+        .revoke_issued_credentials(body.access_key_id.as_deref(), chrono::Utc::now());
+    Json(json!({ "revoked": revoked })).into_response()
+}
+
+async fn login_config(State(shared): State<Arc<Shared>>) -> Response {
+    Json(shared.logins.config()).into_response()
+}
+
+async fn set_login_config(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
+    let config: LoginConfig = match parse_json(&body) {
+        Ok(config) => config,
+        Err(response) => return *response,
+    };
+    shared.logins.set_config(config);
+    Json(shared.logins.config()).into_response()
 }
 
 #[derive(Deserialize)]

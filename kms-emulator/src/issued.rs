@@ -23,6 +23,11 @@ pub enum IssuedBy {
     InstanceMetadata,
     /// The credentials-URI stand-in.
     CredentialsUri,
+    /// The CloudSSO portal stand-in.
+    CloudSso,
+    /// The OAuth service stand-in.
+    #[serde(rename = "oauth")]
+    OAuth,
 }
 
 /// One issued credential. `Debug` and the control endpoint's view never show the secret or the
@@ -173,14 +178,22 @@ impl IssuedCredentials {
 
     /// Makes every credential expire at `now` (a test hook); returns how many were still valid.
     pub fn expire_all(&mut self, now: DateTime<Utc>) -> usize {
-        let mut expired = 0;
+        self.revoke(None, now)
+    }
+
+    /// Revokes the credential with this AccessKey ID (`None`: every one) at `now`, before its
+    /// `Expiration`: from then on it is refused like an expired one. Returns how many were still
+    /// valid.
+    pub fn revoke(&mut self, access_key_id: Option<&str>, now: DateTime<Utc>) -> usize {
+        let mut revoked = 0;
         for issued in self.by_id.values_mut() {
-            if !issued.is_expired(now) {
+            let chosen = access_key_id.is_none_or(|id| issued.credential.access_key_id == id);
+            if chosen && !issued.is_expired(now) {
                 issued.expiration = now;
-                expired += 1;
+                revoked += 1;
             }
         }
-        expired
+        revoked
     }
 
     /// How many are remembered.

@@ -7,8 +7,10 @@
 //! enforces the service's rules, answers in the API's exact JSON shapes and error format, returns
 //! real PKCS#12 client keys, and can inject faults. Beside KMS it serves an STS stand-in
 //! (`AssumeRole`, `AssumeRoleWithOIDC`, `GetCallerIdentity`, told apart by `Version`
-//! 2015-04-01), an ECS instance metadata stand-in (`/latest/...`) and a credentials-URI stand-in
-//! (`/credentials-uri`), whose temporary credentials the KMS gateway accepts until they expire.
+//! 2015-04-01), an ECS instance metadata stand-in (`/latest/...`), a credentials-URI stand-in
+//! (`/credentials-uri`) and the services behind the CLI's logins (a CloudSSO portal and an OAuth
+//! service, [`logins`]), whose temporary credentials the KMS gateway accepts until they expire
+//! or are revoked.
 //! The README of this crate has the full list of behaviours and the choices made where the real
 //! service's behaviour is unconfirmed (all in [`rules`]).
 //!
@@ -54,7 +56,9 @@
 //! an [`AccessPointPatch`] as JSON), `GET policies`, `GET network-rules`, and for the stand-ins
 //! `GET sts`, `PUT|DELETE sts/roles/{arn}`, `PUT|DELETE sts/oidc-providers/{arn}`,
 //! `PUT sts/credential-lifetime`, `GET sts/credentials`, `POST sts/credentials/expire`,
-//! `POST sts/oidc-tokens`, `GET|PUT metadata` (library: [`Emulator::put_role`],
+//! `POST sts/credentials/revoke`, `POST sts/oidc-tokens`, `GET|PUT metadata`, `GET|PUT logins`
+//! (library: [`Emulator::put_role`], [`Emulator::revoke_issued_credentials`],
+//! [`Emulator::set_login_config`],
 //! [`Emulator::set_credential_lifetime`], [`Emulator::set_metadata_config`], ...). The README has
 //! the answers' shapes.
 
@@ -69,6 +73,7 @@ pub mod gateway;
 mod ids;
 pub mod issued;
 pub mod key_material;
+pub mod logins;
 pub mod metadata;
 pub mod nonce;
 pub mod params;
@@ -95,6 +100,7 @@ pub use control::PREFIX as CONTROL_PREFIX;
 pub use error::{ApiError, FaultError, StartError};
 pub use faults::{FaultSpec, ALL_ACTIONS};
 pub use issued::{IssuedBy, IssuedCredentialView};
+pub use logins::LoginConfig;
 pub use metadata::{MetadataConfig, MetadataEndpoint};
 pub use shared::{AccessPointPatch, NetworkRulePatch, PolicyPatch};
 pub use store::{AccessPoint, ClientKey, NetworkRule, Policy};
@@ -290,6 +296,26 @@ impl Emulator {
         self.shared
             .gateway
             .expire_issued_credentials(chrono::Utc::now())
+    }
+
+    /// Revokes the issued credential with this AccessKey ID (`None`: every one) before its
+    /// `Expiration`: the gateway refuses it from now on as expired. Returns how many were still
+    /// valid.
+    pub fn revoke_issued_credentials(&self, access_key_id: Option<&str>) -> usize {
+        self.shared.metadata.forget_credentials();
+        self.shared
+            .gateway
+            .revoke_issued_credentials(access_key_id, chrono::Utc::now())
+    }
+
+    /// The CLI login stand-ins' configuration now (the tokens they accept).
+    pub fn login_config(&self) -> LoginConfig {
+        self.shared.logins.config()
+    }
+
+    /// Replaces the CLI login stand-ins' configuration.
+    pub fn set_login_config(&self, config: LoginConfig) {
+        self.shared.logins.set_config(config);
     }
 
     /// The instance metadata stand-in's configuration now.

@@ -3,7 +3,9 @@
 //!
 //! - `PUT /latest/api/token` with `X-aliyun-ecs-metadata-token-ttl-seconds: N` → a session token
 //!   (IMDSv2), valid N seconds;
-//! - `GET /latest/meta-data/ram/security-credentials/` → the instance's RAM role name;
+//! - `GET /latest/meta-data/ram/security-credentials/` → the instance's RAM role name (what the
+//!   credentials library asks when no role is named: `provider/ecs_ram_role.py`; Alibaba Cloud's
+//!   "Instance metadata" documentation lists the path);
 //! - `GET /latest/meta-data/ram/security-credentials/<role>` → JSON `{Code: "Success",
 //!   AccessKeyId, AccessKeySecret, SecurityToken, Expiration, LastUpdated}`;
 //! - `GET /credentials-uri` → JSON `{Code: "Success", AccessKeyId, AccessKeySecret,
@@ -47,7 +49,8 @@ pub struct MetadataConfig {
     pub require_token: bool,
 }
 
-/// Which metadata endpoint a counter counts.
+/// Which stand-in endpoint a counter counts: the instance metadata service, the credentials URI
+/// and the CLI login services (`logins`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MetadataEndpoint {
     /// `PUT /latest/api/token`.
@@ -58,15 +61,24 @@ pub enum MetadataEndpoint {
     RoleCredentials,
     /// `GET /credentials-uri`.
     CredentialsUri,
+    /// `POST /cloud-credentials` (the CloudSSO portal).
+    CloudSsoCredentials,
+    /// `POST /v1/token` (the OAuth service's refresh).
+    OAuthToken,
+    /// `POST /v1/exchange` (the OAuth service's exchange).
+    OAuthExchange,
 }
 
 impl MetadataEndpoint {
     /// Every endpoint, in a stable order.
-    pub const ALL: [MetadataEndpoint; 4] = [
+    pub const ALL: [MetadataEndpoint; 7] = [
         MetadataEndpoint::Token,
         MetadataEndpoint::RoleName,
         MetadataEndpoint::RoleCredentials,
         MetadataEndpoint::CredentialsUri,
+        MetadataEndpoint::CloudSsoCredentials,
+        MetadataEndpoint::OAuthToken,
+        MetadataEndpoint::OAuthExchange,
     ];
 
     /// The name in the control endpoint's call counts.
@@ -76,6 +88,9 @@ impl MetadataEndpoint {
             MetadataEndpoint::RoleName => "MetadataRoleName",
             MetadataEndpoint::RoleCredentials => "MetadataRoleCredentials",
             MetadataEndpoint::CredentialsUri => "CredentialsUri",
+            MetadataEndpoint::CloudSsoCredentials => "CloudSsoCredentials",
+            MetadataEndpoint::OAuthToken => "OAuthToken",
+            MetadataEndpoint::OAuthExchange => "OAuthExchange",
         }
     }
 
@@ -91,7 +106,7 @@ pub(crate) struct MetadataState {
     config: Mutex<MetadataConfig>,
     tokens: Mutex<TokenStore>,
     current: Mutex<HashMap<String, IssuedCredential>>,
-    calls: [AtomicU64; 4],
+    calls: [AtomicU64; 7],
 }
 
 #[derive(Debug, Default)]
@@ -125,7 +140,7 @@ impl MetadataState {
         self.calls[endpoint.index()].load(Ordering::Relaxed)
     }
 
-    fn count(&self, endpoint: MetadataEndpoint) {
+    pub(crate) fn count(&self, endpoint: MetadataEndpoint) {
         self.calls[endpoint.index()].fetch_add(1, Ordering::Relaxed);
     }
 

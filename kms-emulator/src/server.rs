@@ -52,6 +52,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     }
     router
         .merge(crate::metadata::router())
+        .merge(crate::logins::router())
         .fallback(kms_gateway)
         .with_state(shared)
 }

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 use crate::error::{FaultError, StartError};
 use crate::faults::{FaultDecision, FaultSpec, FaultTable};
 use crate::gateway::{Caller, Gateway};
+use crate::logins::LoginState;
 use crate::metadata::MetadataState;
 use crate::params::Params;
 use crate::state_file::StateFile;
@@ -68,6 +69,7 @@ pub(crate) struct Shared {
     pub(crate) control_endpoint: bool,
     sts: RwLock<StsConfig>,
     pub(crate) metadata: MetadataState,
+    pub(crate) logins: LoginState,
     pub(crate) header_read_timeout: std::time::Duration,
 }
 
@@ -102,6 +104,7 @@ impl Shared {
             control_endpoint: config.control_endpoint,
             sts: RwLock::new(config.sts.clone()),
             metadata: MetadataState::new(config.metadata.clone()),
+            logins: LoginState::new(config.logins.clone()),
             header_read_timeout: config.header_read_timeout,
         })
     }

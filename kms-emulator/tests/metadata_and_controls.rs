@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use common::{send_raw, Client, Reply};
-use kms_emulator::{Config, Emulator, MetadataConfig, MetadataEndpoint};
+use kms_emulator::{Config, Emulator, LoginConfig, MetadataConfig, MetadataEndpoint};
 use serde_json::Value;
 
 fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Reply {
@@ -384,4 +384,148 @@ fn the_control_endpoint_configures_sts_and_metadata_and_shows_issued_credentials
         r#"{"throttle_ratio":1.0}"#,
     );
     assert_eq!(reply.status(), 200, "{reply:?}");
+}
+
+#[test]
+fn the_cloud_sso_portal_checks_the_token_the_account_and_the_access_configuration() {
+    let emulator = Emulator::start_blocking(Config {
+        logins: LoginConfig {
+            cloud_sso_access_tokens: vec!["sso-token".to_owned()],
+            cloud_sso_access_configurations: vec!["ac-admin".to_owned()],
+            ..LoginConfig::default()
+        },
+        ..Config::default()
+    })
+    .expect("start the emulator");
+    let addr = emulator.addr();
+    let body = r#"{"AccountId":"1234567890123456","AccessConfigurationId":"ac-admin"}"#;
+    let granted = http(
+        addr,
+        "POST",
+        "/cloud-credentials",
+        &[("Authorization", "Bearer sso-token")],
+        body,
+    );
+    assert_eq!(granted.status(), 200);
+    let credential = &granted.body()["CloudCredential"];
+    client_from(addr, credential)
+        .call("ListPolicies", &[])
+        .assert_ok();
+    for (headers, body, status) in [
+        (vec![("Authorization", "Bearer another-token")], body, 401),
+        (vec![], body, 401),
+        (
+            vec![("Authorization", "Bearer sso-token")],
+            r#"{"AccountId":"1234567890123456","AccessConfigurationId":"ac-other"}"#,
+            403,
+        ),
+        (
+            vec![("Authorization", "Bearer sso-token")],
+            r#"{"AccountId":"999","AccessConfigurationId":"ac-admin"}"#,
+            403,
+        ),
+    ] {
+        let refused = http(addr, "POST", "/cloud-credentials", &headers, body);
+        assert_eq!(refused.status(), status, "{refused:?}");
+        assert!(refused.body()["RequestId"].is_string());
+        assert!(!text(&refused).contains("sso-token"));
+    }
+    assert_eq!(
+        emulator.metadata_call_count(MetadataEndpoint::CloudSsoCredentials),
+        5
+    );
+}
+
+#[test]
+fn the_oauth_service_rotates_refresh_tokens_and_exchanges_access_tokens() {
+    let emulator = Emulator::start_blocking(Config {
+        logins: LoginConfig {
+            oauth_refresh_tokens: vec!["refresh-1".to_owned()],
+            ..LoginConfig::default()
+        },
+        ..Config::default()
+    })
+    .expect("start the emulator");
+    let addr = emulator.addr();
+    let form = |refresh: &str| {
+        let request = format!(
+            "POST /v1/token HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\ngrant_type=refresh_token&refresh_token={refresh}&client_id=4038181954557748008",
+            "grant_type=refresh_token&refresh_token=&client_id=4038181954557748008".len() + refresh.len()
+        );
+        send_raw(addr, request.as_bytes())
+    };
+    let refreshed = form("refresh-1");
+    assert_eq!(refreshed.status(), 200, "{refreshed:?}");
+    let access = refreshed.body()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let rotated = refreshed.body()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(rotated, "refresh-1");
+    assert_eq!(
+        form("refresh-1").status(),
+        400,
+        "a used refresh token is refused"
+    );
+    assert_eq!(form(&rotated).status(), 200);
+    let bearer = format!("Bearer {access}");
+    let exchanged = http(
+        addr,
+        "POST",
+        "/v1/exchange",
+        &[("Authorization", bearer.as_str())],
+        "",
+    );
+    assert_eq!(exchanged.status(), 200);
+    client_from(addr, exchanged.body())
+        .call("ListPolicies", &[])
+        .assert_ok();
+    let refused = http(
+        addr,
+        "POST",
+        "/v1/exchange",
+        &[("Authorization", "Bearer made-up")],
+        "",
+    );
+    assert_eq!(refused.status(), 401);
+}
+
+#[test]
+fn revoking_one_issued_credential_refuses_it_and_only_it() {
+    let emulator = emulator_with_instance_role(false);
+    let addr = emulator.addr();
+    let uri = |_: ()| {
+        http(addr, "GET", "/credentials-uri", &[], "")
+            .body()
+            .clone()
+    };
+    let first = uri(());
+    emulator.set_credential_lifetime(Some(3600)).unwrap();
+    let second = http(addr, "GET", &format!("{ROLE_PATH}EcsInstanceRole"), &[], "")
+        .body()
+        .clone();
+    let revoked = http(
+        addr,
+        "POST",
+        "/__emulator/sts/credentials/revoke",
+        &[],
+        &format!(
+            r#"{{"access_key_id":"{}"}}"#,
+            first["AccessKeyId"].as_str().unwrap()
+        ),
+    );
+    assert_eq!(revoked.body()["revoked"], 1);
+    client_from(addr, &first)
+        .call("ListPolicies", &[])
+        .assert_error(400, "InvalidSecurityToken.Expired");
+    client_from(addr, &second)
+        .call("ListPolicies", &[])
+        .assert_ok();
+    assert_eq!(emulator.revoke_issued_credentials(None), 1);
+    client_from(addr, &second)
+        .call("ListPolicies", &[])
+        .assert_error(400, "InvalidSecurityToken.Expired");
 }

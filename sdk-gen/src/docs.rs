@@ -70,7 +70,9 @@ pub fn description_for_language(description: &str, language: &str) -> String {
 /// Schema names an SDK spells differently (schema name → the SDK's name).
 pub type Renames = BTreeMap<String, String>;
 
-/// `text` with every word (a run of ASCII letters, digits and `_`) that `renames` names replaced.
+/// `text` with every word (a run of ASCII letters, digits and `_`) that `renames` names replaced,
+/// except the key of a config key (`alicloud:accessKey`: the word right after a `:` that follows
+/// a name), which every language's program spells the same.
 pub fn rename_words(text: &str, renames: &Renames) -> String {
     if renames.is_empty() {
         return text.to_string();
@@ -78,7 +80,14 @@ pub fn rename_words(text: &str, renames: &Renames) -> String {
     let mut renamed = String::with_capacity(text.len());
     let mut word = String::new();
     let flush = |word: &mut String, renamed: &mut String| {
-        renamed.push_str(renames.get(word.as_str()).unwrap_or(word));
+        let config_key = renamed
+            .strip_suffix(':')
+            .and_then(|before| before.chars().last())
+            .is_some_and(|last| last.is_ascii_alphanumeric() || last == '-' || last == '_');
+        match renames.get(word.as_str()) {
+            Some(new) if !config_key => renamed.push_str(new),
+            _ => renamed.push_str(word),
+        }
         word.clear();
     };
     for character in text.chars() {
@@ -284,6 +293,18 @@ mod tests {
                 &renames
             ),
             "set `not_before`, not notBeforeX or xnotBefore: not_before."
+        );
+    }
+
+    #[test]
+    fn the_key_of_a_config_key_is_not_renamed() {
+        let renames: Renames = [("accessKey".to_string(), "access_key".to_string())].into();
+        assert_eq!(
+            rename_words(
+                "accessKey falls back to `alicloud:accessKey`, then `alicloud-kms:accessKey`; see: accessKey",
+                &renames
+            ),
+            "access_key falls back to `alicloud:accessKey`, then `alicloud-kms:accessKey`; see: access_key"
         );
     }
 

@@ -274,10 +274,16 @@ fn coming_from_pulumi_alicloud_section(
     writeln!(out, "What else changes:")?;
     writeln!(out)?;
     writeln!(out, "- **Configuration** is read from the `{}` namespace (`pulumi config set {}:region cn-hangzhou`;", package.name, package.name)?;
-    writeln!(out, "  see [Configuration](#configuration)); unset, credentials come from the environment and the")?;
+    writeln!(out, "  see [Configuration](#configuration)). A stack set up for pulumi-alicloud works as it is: what")?;
     writeln!(
         out,
-        "  Alibaba Cloud CLI's profiles, as pulumi-alicloud finds them."
+        "  that namespace leaves unset comes from its `alicloud:*` keys (`alicloud:region`,"
+    )?;
+    writeln!(out, "  `alicloud:accessKey`, `alicloud:profile`, ..., the `kms` and `sts` entries of `alicloud:endpoints`);")?;
+    writeln!(out, "  unset there too, credentials come from the environment, the Alibaba Cloud CLI's profiles and")?;
+    writeln!(
+        out,
+        "  the ECS instance role, as pulumi-alicloud finds them."
     )?;
     writeln!(out, "- **Providers**: these are Pulumi dynamic resources, whose provider is the package's own, so")?;
     writeln!(

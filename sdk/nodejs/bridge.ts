@@ -60,6 +60,14 @@ export function typescriptText(text: string, ownSettings: boolean): string {
 /** The key under which Pulumi keeps the serialised provider in a dynamic resource's inputs. */
 const providerKey = "__provider";
 
+/**
+ * pulumi-alicloud's config namespace: a stack set up for it works unchanged. Its keys that mean
+ * something here have the names of this package's settings, plus `endpoints`; the binary picks what
+ * it uses (a dynamic provider's config can only be asked key by key).
+ */
+const pulumiAlicloudNamespace = "alicloud";
+const pulumiAlicloudExtraKeys = ["endpoints"];
+
 /** The error code the binary uses for "created, but not fully initialised". */
 const resourceInitFailedCode = -32057;
 
@@ -148,10 +156,16 @@ export function forwardLog(entry: LogEntry): void {
  */
 export async function configure(description: ResourceDescription, request: pulumi.dynamic.ConfigureRequest): Promise<void> {
     const variables: Record<string, string> = {};
-    for (const name of description.configVariables) {
-        const value: unknown = request.config.get(`${description.configNamespace}:${name}`);
-        if (value !== undefined && value !== null) {
-            variables[`${description.configNamespace}:config:${name}`] = typeof value === "string" ? value : JSON.stringify(value);
+    const namespaces: [string, readonly string[]][] = [
+        [description.configNamespace, description.configVariables],
+        [pulumiAlicloudNamespace, [...description.configVariables, ...pulumiAlicloudExtraKeys]],
+    ];
+    for (const [namespace, names] of namespaces) {
+        for (const name of names) {
+            const value: unknown = request.config.get(`${namespace}:${name}`);
+            if (value !== undefined && value !== null) {
+                variables[`${namespace}:config:${name}`] = typeof value === "string" ? value : JSON.stringify(value);
+            }
         }
     }
     await providerProcess().configure({ variables, acceptSecrets: false });
@@ -172,7 +186,12 @@ export async function check(description: ResourceDescription, olds: any, news: a
 
 export async function diff(description: ResourceDescription, id: string, olds: any, news: any): Promise<pulumi.dynamic.DiffResult> {
     const result = asObject("diff", await call(description, providerProcess(), "diff", { id, olds: withoutProvider(olds), news: withoutProvider(news) }));
-    const changes = result["changes"] === "DIFF_SOME" ? true : result["changes"] === "DIFF_NONE" ? false : undefined;
+    let changes = result["changes"] === "DIFF_SOME" ? true : result["changes"] === "DIFF_NONE" ? false : undefined;
+    if (changes !== true && !sameSettings(olds, news)) {
+        // Only the resource's own provider settings changed (a rotated key): an update in place,
+        // so that the state holds the settings the next refresh and delete will use.
+        changes = true;
+    }
     return {
         changes,
         replaces: stringList(result["replaces"]),
@@ -228,6 +247,12 @@ export async function read(description: ResourceDescription, id: string, props: 
 }
 
 export async function update(description: ResourceDescription, id: string, olds: any, news: any): Promise<pulumi.dynamic.UpdateResult> {
+    const difference = asObject("diff", await call(description, providerProcess(), "diff", { id, olds: withoutProvider(olds), news: withoutProvider(news) }));
+    if (difference["changes"] === "DIFF_NONE") {
+        // Only the provider settings changed: nothing to ask of the cloud; the outputs stay, with
+        // the new settings.
+        return { outs: withExtras(withoutProvider(olds), news) };
+    }
     const process = providerProcessFor(description, news);
     const result = asObject("update", await call(description, process, "update", { id, olds: withoutProvider(olds), news: withoutProvider(news) }, news));
     return { outs: withExtras(asObject("update", result["properties"]), news) };
@@ -268,6 +293,22 @@ async function call(description: ResourceDescription, process: ProviderProcess, 
 }
 
 /** The values the binary sees: without `__provider` and the SDK's own keys. */
+/** Whether two property bags carry the same provider settings of their own (key order aside). */
+function sameSettings(olds: any, news: any): boolean {
+    const canonical = (value: unknown): string => {
+        if (Array.isArray(value)) {
+            return `[${value.map(canonical).join(",")}]`;
+        }
+        if (value !== null && typeof value === "object") {
+            const entries = Object.entries(value as Record<string, unknown>).filter(([, item]) => item !== undefined);
+            entries.sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0));
+            return `{${entries.map(([key, item]) => `${JSON.stringify(key)}:${canonical(item)}`).join(",")}}`;
+        }
+        return JSON.stringify(value ?? null);
+    };
+    return canonical(objectOrEmpty(olds)[providerSettingsKey]) === canonical(objectOrEmpty(news)[providerSettingsKey]);
+}
+
 function withoutProvider(values: any): Record<string, unknown> {
     const copy: Record<string, unknown> = { ...objectOrEmpty(values) };
     delete copy[providerKey];

@@ -19,7 +19,7 @@ import { findProviderBinary } from "./rpc";
  */
 export interface ProviderSettings {
     /**
-     * The AccessKey ID used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, then the active `~/.aliyun/config.json` profile.
+     * The AccessKey ID used to sign KMS requests. Falls back to pulumi-alicloud's `alicloud:accessKey`, then `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, `ALIBABACLOUD_ACCESS_KEY_ID` (each with the secret of its own family), then the credential files and the instance role (the README's Credentials section has the whole chain).
      */
     accessKey?: pulumi.Input<string | undefined>;
 
@@ -29,18 +29,19 @@ export interface ProviderSettings {
     assumeRole?: pulumi.Input<{[key: string]: pulumi.Input<any>} | undefined>;
 
     /**
-     * Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`. The token file is read again at every refresh.
+     * Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, oidcToken, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`; `oidcToken` (the token itself, which wins over a file, as in Terraform) to `ALIBABA_CLOUD_OIDC_TOKEN`. The token file is read again at every refresh. A secret setting: it may hold the token.
+     * Secret: the settings that hold it are kept encrypted in the state.
      */
     assumeRoleWithOidc?: pulumi.Input<{[key: string]: pulumi.Input<any>} | undefined>;
 
     /**
-     * A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`.
+     * A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`, `ALICLOUD_CREDENTIALS_URI`. Messages quote at most its scheme and host.
      * Secret: the settings that hold it are kept encrypted in the state.
      */
     credentialsUri?: pulumi.Input<string | undefined>;
 
     /**
-     * The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`.
+     * The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first, never through a proxy) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`, `ALICLOUD_ECS_ROLE_NAME`; with no credential anywhere, the metadata service is asked for the attached role's name, once per process.
      */
     ecsRoleName?: pulumi.Input<string | undefined>;
 
@@ -50,7 +51,7 @@ export interface ProviderSettings {
     endpoint?: pulumi.Input<string | undefined>;
 
     /**
-     * The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
+     * The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, External, CloudSSO, OAuth) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
      */
     profile?: pulumi.Input<string | undefined>;
 
@@ -60,24 +61,24 @@ export interface ProviderSettings {
     protocol?: pulumi.Input<string | undefined>;
 
     /**
-     * The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, then the region of the active `~/.aliyun/config.json` profile.
+     * The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to pulumi-alicloud's `alicloud:region`, then `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, `ALIBABA_CLOUD_REGION_ID`, then the region of the active `~/.aliyun/config.json` profile.
      */
     region?: pulumi.Input<string | undefined>;
 
     /**
-     * The AccessKey secret used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, then the active `~/.aliyun/config.json` profile.
+     * The AccessKey secret used to sign KMS requests. Falls back to pulumi-alicloud's `alicloud:secretKey`, then `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, `ALIBABACLOUD_ACCESS_KEY_SECRET`, then the credential files.
      * Secret: the settings that hold it are kept encrypted in the state.
      */
     secretKey?: pulumi.Input<string | undefined>;
 
     /**
-     * The STS security token that goes with temporary (STS) credentials. Falls back to `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
+     * The STS security token that goes with temporary (STS) credentials. Falls back to pulumi-alicloud's `alicloud:securityToken`, then `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, `ALIBABACLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
      * Secret: the settings that hold it are kept encrypted in the state.
      */
     securityToken?: pulumi.Input<string | undefined>;
 
     /**
-     * The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE` (for the INI file).
+     * The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE`, `ALICLOUD_SHARED_CREDENTIALS_FILE` (either format too).
      */
     sharedCredentialsFile?: pulumi.Input<string | undefined>;
 
@@ -106,7 +107,7 @@ export interface ResourceOptions extends pulumi.CustomResourceOptions {
 /** @internal The settings the schema declares. */
 export const settingsSchema: SettingsSchema = {
     names: ["accessKey", "assumeRole", "assumeRoleWithOidc", "credentialsUri", "ecsRoleName", "endpoint", "profile", "protocol", "region", "secretKey", "securityToken", "sharedCredentialsFile", "signatureAlgorithm", "stsEndpoint"],
-    secretNames: ["credentialsUri", "secretKey", "securityToken"],
+    secretNames: ["assumeRoleWithOidc", "credentialsUri", "secretKey", "securityToken"],
 };
 
 /** @internal Pulumi's options of a resource, and the inputs its other options become. */

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use tokio::time::Instant;
 
+use crate::kms::credentials::fetch::metadata::METADATA_CONNECT_TIMEOUT;
 use crate::kms::credentials::fetch::FetchContext;
 use crate::kms::credentials::{
     CredentialProvider, ResolvedConfig, SignatureAlgorithm, SigningCredentials,
@@ -81,10 +82,15 @@ impl Client {
             .to_owned();
         let fetch_context = FetchContext {
             sts: transport.sibling(config.sts_base_url(), config.sts_endpoint.clone()),
-            metadata: transport.sibling(
+            sts_scheme: config.sts_scheme,
+            // Never through a proxy, and with the SDKs' short connect timeout.
+            metadata: Transport::direct(
                 format!("{}/", options.metadata_endpoint.trim_end_matches('/')),
                 metadata_host,
-            ),
+                METADATA_CONNECT_TIMEOUT,
+                options.read_timeout,
+            )?,
+            oauth_endpoint: options.oauth_endpoint.clone(),
             retry_policy: options.retry_policy.clone(),
             stamps: options.stamp_source.clone(),
         };
@@ -129,6 +135,8 @@ impl Client {
         let policy = &self.inner.options.retry_policy;
         let mut attempts = 0u32;
         let mut last_failure: Option<KmsError> = None;
+        // Temporary credentials refused by KMS are replaced once per call (see `cache`).
+        let mut replaced_refused_credentials = false;
         loop {
             if options.cancellation.is_cancelled() {
                 return Err(KmsError::Cancelled {
@@ -195,6 +203,21 @@ impl Client {
                 }
             };
 
+            // A refusal of the credentials themselves happens before KMS acts, so even a create
+            // may be sent again, once, with fresh ones.
+            if !replaced_refused_credentials
+                && refuses_temporary_credentials(&failure, &signing)
+                && self.inner.credentials.invalidate(&signing)
+            {
+                replaced_refused_credentials = true;
+                tracing::info!(
+                    action = action_name,
+                    code = failure.service_code().unwrap_or_default(),
+                    "kms refused the temporary credentials; fetching fresh ones and trying once more"
+                );
+                last_failure = Some(failure);
+                continue;
+            }
             let time_left = options.deadline.saturating_duration_since(Instant::now());
             let jitter = self.inner.options.stamp_source.jitter_fraction();
             let decision = policy.decide(
@@ -368,6 +391,17 @@ impl Client {
             timeout: None,
         }
     }
+}
+
+/// Whether KMS refused the temporary credentials a request was signed with: any
+/// `InvalidSecurityToken.*`, or `InvalidAccessKeyId.*` for a key that came with a token.
+fn refuses_temporary_credentials(failure: &KmsError, signing: &SigningCredentials) -> bool {
+    let Some(code) = failure.service_code() else {
+        return false;
+    };
+    let temporary = signing.credentials.security_token.is_some();
+    code.starts_with("InvalidSecurityToken")
+        || (temporary && code.starts_with("InvalidAccessKeyId"))
 }
 
 fn deadline_error(

@@ -318,6 +318,41 @@ fn is_valid_host(host: &str) -> bool {
             .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_'))
 }
 
+/// What a message may quote of a URL that is itself a secret setting (a credentials URI may
+/// carry a token anywhere: in its user part, path or query): `scheme://host[:port]` and nothing
+/// more, the port only when it is a number; `None` when the value has no recognisable scheme and
+/// host, and then nothing of it is quoted.
+pub fn url_origin(value: &str) -> Option<String> {
+    let (scheme, rest) = value.split_once("://")?;
+    let scheme_is_word = !scheme.is_empty()
+        && scheme.len() <= 16
+        && scheme
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'+' | b'-' | b'.'));
+    if !scheme_is_word {
+        return None;
+    }
+    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let (host, port) = match host_port.rfind(':') {
+        Some(colon) if !host_port[colon..].contains(']') => {
+            (&host_port[..colon], Some(&host_port[colon + 1..]))
+        }
+        _ => (host_port, None),
+    };
+    let host_is_plain = host.bytes().all(|byte| {
+        byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'-' | b'_' | b'[' | b']' | b':')
+    });
+    // A port that is not a number is not quoted: it may be where the secret is.
+    let port = port
+        .filter(|port| {
+            !port.is_empty() && port.len() <= 5 && port.bytes().all(|byte| byte.is_ascii_digit())
+        })
+        .map(|port| format!(":{port}"))
+        .unwrap_or_default();
+    host_is_plain.then(|| format!("{}://{host}{port}", scheme.to_ascii_lowercase()))
+}
+
 /// A URL-like value fit to quote in a message: the user information (before `@`), the query and
 /// the fragment are replaced with `***`; the scheme, host, port and path stay.
 pub fn redact_url(value: &str) -> String {
@@ -462,6 +497,27 @@ mod tests {
             "cn.x",
         ] {
             assert!(!is_valid_region(invalid), "{invalid}");
+        }
+    }
+
+    #[test]
+    fn a_secret_url_is_quoted_as_its_origin_only() {
+        let cases = [
+            (
+                "http://127.0.0.1:9/creds/TOKEN?k=TOKEN",
+                Some("http://127.0.0.1:9"),
+            ),
+            (
+                "HTTPS://user:TOKEN@host.example/x",
+                Some("https://host.example"),
+            ),
+            ("file:///var/TOKEN", Some("file://")),
+            ("TOKEN", None),
+            ("http://TO KEN/", None),
+            ("::TOKEN", None),
+        ];
+        for (value, expected) in cases {
+            assert_eq!(url_origin(value).as_deref(), expected, "{value}");
         }
     }
 

@@ -72,6 +72,9 @@ pub struct ClientOptions {
     /// The base URL of the ECS instance metadata service ([`METADATA_ENDPOINT`]; a test points
     /// it at a local stand-in).
     pub metadata_endpoint: String,
+    /// The OAuth service of CLI OAuth logins instead of the profile site's (a test points it at a
+    /// local stand-in).
+    pub oauth_endpoint: Option<String>,
 }
 
 /// Where the ECS instance metadata service answers, on every instance.
@@ -85,6 +88,7 @@ impl Default for ClientOptions {
             read_timeout: Duration::from_secs(60),
             stamp_source: Arc::new(SystemStampSource),
             metadata_endpoint: METADATA_ENDPOINT.to_owned(),
+            oauth_endpoint: None,
         }
     }
 }
@@ -97,6 +101,7 @@ impl std::fmt::Debug for ClientOptions {
             .field("connect_timeout", &self.connect_timeout)
             .field("read_timeout", &self.read_timeout)
             .field("metadata_endpoint", &self.metadata_endpoint)
+            .field("oauth_endpoint", &self.oauth_endpoint)
             .finish_non_exhaustive()
     }
 }

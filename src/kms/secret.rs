@@ -76,6 +76,21 @@ pub fn redact_secrets(text: &str, secrets: &[&str]) -> String {
     redacted
 }
 
+/// What is wrong with a credential value that must travel in a header or a signed string: a
+/// line break, another control character, or white space inside (completing "it ..."); `None`
+/// when it is fine. Never quotes the value.
+pub fn value_problem(value: &str) -> Option<&'static str> {
+    if value.contains(['\r', '\n']) {
+        Some("contains a line break")
+    } else if value.chars().any(char::is_control) {
+        Some("contains a control character")
+    } else if value.chars().any(char::is_whitespace) {
+        Some("contains white space")
+    } else {
+        None
+    }
+}
+
 /// Every form in which a secret may come back in a service message: as it is, percent-encoded
 /// once (as in a URL) and twice (as in an echoed string to sign), longest first so a longer form
 /// is replaced before a shorter one inside it.

@@ -210,6 +210,10 @@ pub(crate) struct StsContext<'a> {
     pub role_source: String,
     /// The credential that signed `AssumeRole` (described), or the OIDC token file.
     pub proof: String,
+    /// Whether the request carried a token (the OIDC token, or the caller's security token):
+    /// then the service's message is not quoted, since a service may echo a token re-encoded or
+    /// cut short, beyond what scrubbing can recognise. Its code and RequestId still are.
+    pub token_sent: bool,
 }
 
 /// Turns an STS service error into a refusal that says what to fix.
@@ -228,7 +232,11 @@ pub(crate) fn refusal(error: &KmsError, context: &StsContext<'_>) -> Option<Cred
         action: context.action,
         role_arn: context.role_arn.to_owned(),
         code: code.clone(),
-        message: message.clone(),
+        message: if context.token_sent {
+            String::new()
+        } else {
+            message.clone()
+        },
         request_id: request_id.clone(),
         http_status: *http_status,
         advice: advice(code, *http_status, context),
@@ -303,6 +311,7 @@ mod tests {
             duration_seconds: 900,
             policy: Some("{\"Version\":\"1\"}".into()),
             external_id: Some(SecretString::new("ext")),
+            sts_endpoint: None,
         }
     }
 
@@ -332,6 +341,7 @@ mod tests {
             role_arn: "acs:ram::1:role/x",
             role_source: "assumeRole in the provider config".into(),
             proof: "a static key from the environment".into(),
+            token_sent: false,
         };
         assert!(advice("EntityNotExist.Role", 404, &context).contains("role ARN"));
         assert!(advice("NoPermission", 403, &context).contains("trust policy"));

@@ -1,6 +1,12 @@
 //! The HTTP layer: one `reqwest` client (rustls, keep-alive pool, connect and read timeouts)
 //! that sends an already signed request and returns the raw status and body.
 //!
+//! Which destination uses which client: KMS, STS, a credentials URL, the CloudSSO portal and
+//! the OAuth service share one client, which honours `HTTPS_PROXY`, `HTTP_PROXY` and `NO_PROXY`
+//! (reqwest's system proxies); the instance metadata service gets a client of its own built
+//! without any proxy ([`Transport::direct`]), whatever its address: a proxy cannot reach the
+//! metadata address, and must never see the credentials it hands out.
+//!
 //! It turns `reqwest` failures into `KmsError::Transport`, deciding from the failure whether the
 //! request may have been sent (only a failure to connect proves it was not), and stripping the
 //! URL from the error first: the URL carries the signature and, with STS, the security token.
@@ -23,7 +29,7 @@ const USER_AGENT: &str = concat!("alicloud-kms-provider/", env!("CARGO_PKG_VERSI
 pub enum HttpMethod {
     /// All parameters in the query.
     Get,
-    /// A form body (possibly empty) and the rest in the query.
+    /// A body (a form, unless the headers name another content type) and the rest in the query.
     Post,
     /// Only for the instance metadata token.
     Put,
@@ -48,7 +54,7 @@ pub(crate) struct WireRequest {
     pub path: String,
     /// The encoded query string, without the leading `?` (empty: no query).
     pub query: String,
-    /// The encoded form body, for `POST`.
+    /// The body, for `POST`: a form, unless `headers` name another `content-type`.
     pub form_body: Option<String>,
     /// Headers besides `accept` and `user-agent` (`x-acs-action`, a V3 `authorization`, ...).
     pub headers: Vec<(&'static str, String)>,
@@ -69,26 +75,38 @@ pub(crate) struct Transport {
     host: String,
 }
 
+/// A `reqwest` client with the provider's settings; `through_proxies`: whether the environment's
+/// proxy variables apply.
+fn http_client(
+    connect_timeout: Duration,
+    read_timeout: Duration,
+    through_proxies: bool,
+) -> Result<reqwest::Client, KmsError> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(USER_AGENT)
+        .connect_timeout(connect_timeout)
+        .read_timeout(read_timeout)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .tcp_nodelay(true)
+        // A KMS endpoint never redirects; following one would re-send a signed request to a
+        // host we did not choose.
+        .redirect(reqwest::redirect::Policy::none());
+    if !through_proxies {
+        builder = builder.no_proxy();
+    }
+    builder.build().map_err(|error| KmsError::ClientSetup {
+        reason: innermost_reason(&error.without_url()),
+    })
+}
+
 impl Transport {
-    /// Builds the client for `config`'s endpoint.
+    /// Builds the client for `config`'s endpoint (through the environment's proxies).
     pub fn new(
         config: &ResolvedConfig,
         connect_timeout: Duration,
         read_timeout: Duration,
     ) -> Result<Self, KmsError> {
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .connect_timeout(connect_timeout)
-            .read_timeout(read_timeout)
-            .pool_idle_timeout(Duration::from_secs(60))
-            .tcp_nodelay(true)
-            // A KMS endpoint never redirects; following one would re-send a signed request to a
-            // host we did not choose.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|error| KmsError::ClientSetup {
-                reason: innermost_reason(&error.without_url()),
-            })?;
+        let http = http_client(connect_timeout, read_timeout, true)?;
         let base_url = config.base_url();
         check_base_url(&base_url, &config.endpoint)?;
         Ok(Self {
@@ -98,8 +116,23 @@ impl Transport {
         })
     }
 
-    /// The same HTTP client (one connection pool) speaking to another base URL: STS, the
-    /// instance metadata service, a credentials URL.
+    /// A client of its own that never goes through a proxy (the instance metadata service).
+    /// `base_url` ends with `/`.
+    pub fn direct(
+        base_url: String,
+        host: String,
+        connect_timeout: Duration,
+        read_timeout: Duration,
+    ) -> Result<Self, KmsError> {
+        Ok(Self {
+            http: http_client(connect_timeout, read_timeout, false)?,
+            base_url,
+            host,
+        })
+    }
+
+    /// The same HTTP client (one connection pool) speaking to another base URL: STS, a
+    /// credentials URL, the CloudSSO portal, the OAuth service.
     pub fn sibling(&self, base_url: String, host: String) -> Transport {
         Transport {
             http: self.http.clone(),
@@ -113,6 +146,11 @@ impl Transport {
         &self.host
     }
 
+    /// The base URL requests go to (ending with `/`).
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+
     /// Sends `request` and reads the whole reply.
     pub async fn send(&self, request: WireRequest) -> Result<WireReply, KmsError> {
         let mut url = format!("{}{}", self.base_url, request.path);
@@ -123,13 +161,34 @@ impl Transport {
         let builder = match request.method {
             HttpMethod::Get => self.http.get(url),
             HttpMethod::Put => self.http.put(url),
-            HttpMethod::Post => self
-                .http
-                .post(url)
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(request.form_body.unwrap_or_default()),
+            HttpMethod::Post => {
+                let typed = request
+                    .headers
+                    .iter()
+                    .any(|(name, _)| name.eq_ignore_ascii_case("content-type"));
+                let builder = self.http.post(url);
+                let builder = if typed {
+                    builder
+                } else {
+                    builder.header("content-type", "application/x-www-form-urlencoded")
+                };
+                builder.body(request.form_body.unwrap_or_default())
+            }
         };
         let mut builder = builder.header("accept", "application/json");
+        // A value no header can carry (a line break in a token) is named here, rather than
+        // becoming reqwest's builder error, which reads as a bad endpoint.
+        if let Some((name, _)) = request
+            .headers
+            .iter()
+            .find(|(_, value)| reqwest::header::HeaderValue::from_str(value).is_err())
+        {
+            return Err(KmsError::ClientSetup {
+                reason: format!(
+                    "the {name} header cannot carry the value it was given (it has a line break or another control character): the token or key behind it is not valid; set it again without it"
+                ),
+            });
+        }
         for (name, value) in request.headers {
             builder = builder.header(name, value);
         }

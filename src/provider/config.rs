@@ -5,6 +5,14 @@
 //! the environment and to the credential files is the KMS client's job (`kms::credentials`), so
 //! that one place owns the precedence rules. The rules beyond the schema (endpoint syntax,
 //! contradictory credentials, the object settings) live in `config_rules`.
+//!
+//! A stack configured for pulumi-alicloud works unchanged: its `alicloud:config:<key>` variables
+//! (which both SDKs pass through) fill in what no `alicloud-kms:config:` setting gives
+//! ([`ALICLOUD_KEYS`]). Settings that are not credentials (region, protocol, endpoints,
+//! `assumeRole`) are taken one by one; the base credential (a key, a profile, an instance role,
+//! an OIDC role, a credentials URI) is taken from there only when the provider's own settings
+//! name none, so the two are never mixed into a contradiction. Each setting taken from there is
+//! named in an info log at `configure`.
 
 use std::collections::BTreeMap;
 
@@ -16,6 +24,40 @@ use super::schema::provider_settings;
 
 /// The prefix of the provider's keys in Pulumi's `variables` (`alicloud-kms:config:region`).
 pub const CONFIG_KEY_PREFIX: &str = "alicloud-kms:config:";
+
+/// The prefix of pulumi-alicloud's keys in Pulumi's `variables` (`alicloud:config:region`).
+pub const ALICLOUD_KEY_PREFIX: &str = "alicloud:config:";
+
+/// pulumi-alicloud's settings this provider reads, and its own name for each (the names are the
+/// same; `endpoints` is the list of endpoint overrides, of which `kms` and `sts` are read).
+/// Its other keys (`accountId`, `skipRegionValidation`, timeouts, ...) mean nothing here.
+pub const ALICLOUD_KEYS: [&str; 12] = [
+    "region",
+    "accessKey",
+    "secretKey",
+    "securityToken",
+    "profile",
+    "sharedCredentialsFile",
+    "assumeRole",
+    "assumeRoleWithOidc",
+    "ecsRoleName",
+    "credentialsUri",
+    "protocol",
+    "endpoints",
+];
+
+/// The settings that name the base credential: from pulumi-alicloud's config only when the
+/// provider's own config sets none of them.
+const BASE_CREDENTIAL_SETTINGS: [&str; 8] = [
+    "accessKey",
+    "secretKey",
+    "securityToken",
+    "profile",
+    "sharedCredentialsFile",
+    "assumeRoleWithOidc",
+    "ecsRoleName",
+    "credentialsUri",
+];
 
 /// Keys an engine adds to the provider's inputs itself; they are not settings of this provider.
 const ENGINE_CONFIG_KEYS: [&str; 2] = ["version", "pluginDownloadURL"];
@@ -54,29 +96,45 @@ pub fn settings_from_configure(
     args: Option<PropertyMap>,
 ) -> Result<ProviderSettings, Vec<CheckFailure>> {
     let mut merged = PropertyMap::new();
+    let mut alicloud = PropertyMap::new();
     for (key, text) in variables {
-        match key.strip_prefix(CONFIG_KEY_PREFIX) {
-            // Decoding the text as a wire string recognises the unknown sentinel.
-            Some(name) => {
-                merged.insert(
-                    name.to_owned(),
-                    PropertyValue::from_wire(serde_json::Value::String(text.clone())),
-                );
+        // Decoding the text as a wire string recognises the unknown sentinel.
+        let value = || PropertyValue::from_wire(serde_json::Value::String(text.clone()));
+        if let Some(name) = key.strip_prefix(CONFIG_KEY_PREFIX) {
+            merged.insert(name.to_owned(), value());
+        } else if let Some(name) = key.strip_prefix(ALICLOUD_KEY_PREFIX) {
+            if ALICLOUD_KEYS.contains(&name) {
+                alicloud.insert(name.to_owned(), value());
+            } else {
+                tracing::debug!(key = %key, "ignoring a pulumi-alicloud setting that means nothing to this provider");
             }
-            None => {
-                tracing::debug!(key = %key, "ignoring a configuration variable of another package")
-            }
+        } else {
+            tracing::debug!(key = %key, "ignoring a configuration variable of another package")
         }
     }
     for (name, value) in args.unwrap_or_default() {
         merged.insert(name, value);
     }
-    let outcome = check_config(merged);
+    let borrowed = borrow_from_alicloud(&mut merged, alicloud);
+    let mut outcome = check_config(merged);
     if !outcome.failures.is_empty() {
+        for failure in &mut outcome.failures {
+            let root = failure.property.split('.').next().unwrap_or_default();
+            if let Some((_, key)) = borrowed.iter().find(|(name, _)| name == root) {
+                failure.reason = format!(
+                    "{} (the value comes from pulumi-alicloud's alicloud:{key})",
+                    failure.reason
+                );
+            }
+        }
         return Err(outcome.failures);
     }
     let mut settings = ProviderSettings {
         configured: true,
+        from_alicloud: borrowed
+            .iter()
+            .map(|(name, key)| format!("{name} (alicloud:{key})"))
+            .collect(),
         ..ProviderSettings::default()
     };
     for (name, value) in &outcome.inputs {
@@ -98,6 +156,65 @@ pub fn settings_from_configure(
     settings.credential_settings =
         credential_settings(&outcome.inputs, &mut settings.unknown_settings);
     Ok(settings)
+}
+
+/// Moves into `merged` what pulumi-alicloud's config gives and the provider's own does not (see
+/// the module docs); returns each setting taken, with the pulumi-alicloud key it came from.
+fn borrow_from_alicloud(
+    merged: &mut PropertyMap,
+    mut alicloud: PropertyMap,
+) -> Vec<(String, &'static str)> {
+    let present =
+        |map: &PropertyMap, name: &str| map.get(name).is_some_and(|value| !value.is_null());
+    // `endpoints` is a list of override objects; the KMS and STS ones become our endpoints.
+    if let Some(endpoints) = alicloud.remove("endpoints") {
+        let list = match endpoints.unwrap_secret() {
+            PropertyValue::String(text) => serde_json::from_str::<serde_json::Value>(text).ok(),
+            other => Some(other.to_wire()),
+        };
+        let overrides = match list {
+            Some(serde_json::Value::Array(items)) => items,
+            Some(object @ serde_json::Value::Object(_)) => vec![object],
+            _ => Vec::new(),
+        };
+        for item in overrides {
+            for (field, name) in [("kms", "endpoint"), ("sts", "stsEndpoint")] {
+                if let Some(endpoint) = item.get(field).and_then(serde_json::Value::as_str) {
+                    if !endpoint.is_empty() && !alicloud.contains_key(name) {
+                        alicloud.insert(name.to_owned(), PropertyValue::from_wire(endpoint.into()));
+                    }
+                }
+            }
+        }
+    }
+    let own_base_credential = BASE_CREDENTIAL_SETTINGS
+        .iter()
+        .any(|name| present(merged, name));
+    let mut borrowed = Vec::new();
+    for (name, value) in alicloud {
+        let key = match name.as_str() {
+            "endpoint" | "stsEndpoint" => "endpoints",
+            other => ALICLOUD_KEYS
+                .into_iter()
+                .find(|key| *key == other)
+                .unwrap_or("endpoints"),
+        };
+        let is_base_credential = BASE_CREDENTIAL_SETTINGS.contains(&name.as_str());
+        if present(merged, &name) || (is_base_credential && own_base_credential) || value.is_null()
+        {
+            continue;
+        }
+        borrowed.push((name.clone(), key));
+        merged.insert(name, value);
+    }
+    if own_base_credential
+        && borrowed
+            .iter()
+            .all(|(name, _)| !BASE_CREDENTIAL_SETTINGS.contains(&name.as_str()))
+    {
+        tracing::debug!("pulumi-alicloud's credentials, if any, are not used: the provider's own settings name one");
+    }
+    borrowed
 }
 
 #[cfg(test)]
@@ -134,6 +251,81 @@ mod tests {
         assert_eq!(settings.secret_key.as_deref(), Some("s3cr3t"));
         assert_eq!(settings.protocol.as_deref(), Some("HTTP"));
         assert_eq!(settings.endpoint, None);
+    }
+
+    #[test]
+    fn pulumi_alicloud_settings_fill_in_what_the_provider_config_leaves_out() {
+        let variables = BTreeMap::from([
+            ("alicloud:config:region".to_owned(), "cn-beijing".to_owned()),
+            ("alicloud:config:accessKey".to_owned(), "ali-id".to_owned()),
+            (
+                "alicloud:config:secretKey".to_owned(),
+                "ali-secret".to_owned(),
+            ),
+            (
+                "alicloud:config:skipRegionValidation".to_owned(),
+                "true".to_owned(),
+            ),
+            (
+                "alicloud:config:endpoints".to_owned(),
+                r#"[{"kms":"127.0.0.1:8080","sts":"127.0.0.1:8081","ecs":"x"}]"#.to_owned(),
+            ),
+            (
+                "alicloud-kms:config:region".to_owned(),
+                "cn-shanghai".to_owned(),
+            ),
+        ]);
+        let settings = settings_from_configure(&variables, None).unwrap();
+        assert_eq!(settings.region.as_deref(), Some("cn-shanghai"));
+        assert_eq!(settings.access_key.as_deref(), Some("ali-id"));
+        assert_eq!(settings.secret_key.as_deref(), Some("ali-secret"));
+        assert_eq!(settings.endpoint.as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(
+            settings.credential_settings.sts_endpoint.as_deref(),
+            Some("127.0.0.1:8081")
+        );
+        assert_eq!(
+            settings.from_alicloud,
+            vec![
+                "accessKey (alicloud:accessKey)",
+                "endpoint (alicloud:endpoints)",
+                "secretKey (alicloud:secretKey)",
+                "stsEndpoint (alicloud:endpoints)",
+            ]
+        );
+        assert!(!format!("{settings:?}").contains("ali-secret"));
+
+        // The provider's own base credential wins whole: no half of pulumi-alicloud's is taken.
+        let variables = BTreeMap::from([
+            ("alicloud:config:accessKey".to_owned(), "ali-id".to_owned()),
+            (
+                "alicloud:config:secretKey".to_owned(),
+                "ali-secret".to_owned(),
+            ),
+            (
+                "alicloud:config:assumeRole".to_owned(),
+                r#"{"roleArn":"acs:ram::1:role/x"}"#.to_owned(),
+            ),
+            ("alicloud-kms:config:profile".to_owned(), "ci".to_owned()),
+        ]);
+        let settings = settings_from_configure(&variables, None).unwrap();
+        assert_eq!(settings.access_key, None);
+        assert_eq!(settings.credential_settings.profile.as_deref(), Some("ci"));
+        assert!(settings.credential_settings.assume_role.is_some());
+
+        // A bad value says where it came from.
+        let variables = BTreeMap::from([(
+            "alicloud:config:region".to_owned(),
+            "Not A Region".to_owned(),
+        )]);
+        let failures = settings_from_configure(&variables, None).unwrap_err();
+        assert!(
+            failures[0]
+                .reason
+                .ends_with("(the value comes from pulumi-alicloud's alicloud:region)"),
+            "{:?}",
+            failures
+        );
     }
 
     #[test]

@@ -14,12 +14,16 @@
 //!   `assumeRoleWithOidc`, `ecsRoleName`, `credentialsUri`, `profile`/`sharedCredentialsFile`; and
 //!   a key pair is whole.
 //!
-//! Messages never repeat a value that may hold a secret: URLs are quoted redacted
-//! (`kms::endpoint::redact_url`), and no other value is quoted except `protocol`.
+//! Messages never repeat a value that may hold a secret: endpoints are quoted redacted
+//! (`kms::endpoint::redact_url`), `credentialsUri` as its origin at most (`url_origin`), a key or
+//! token with a line break is named "not valid" without its value, and no other value is quoted
+//! except `protocol`.
 
 use crate::kms::endpoint::{
-    endpoint_with_scheme, is_valid_region, parse_protocol, redact_url, REGION_RULE,
+    endpoint_with_scheme, is_valid_region, parse_endpoint, parse_protocol, url_origin,
+    EndpointProblem, REGION_RULE,
 };
+use crate::kms::secret::value_problem;
 use crate::kms::{
     credentials::{
         is_oidc_provider_arn, is_role_arn, is_valid_session_name, MAX_SESSION_SECONDS,
@@ -41,9 +45,10 @@ const ASSUME_ROLE_FIELDS: [&str; 5] = [
     "policy",
     "externalId",
 ];
-const OIDC_FIELDS: [&str; 6] = [
+const OIDC_FIELDS: [&str; 7] = [
     "oidcProviderArn",
     "oidcTokenFile",
+    "oidcToken",
     "roleArn",
     "roleSessionName",
     "sessionExpiration",
@@ -137,6 +142,19 @@ pub fn check_setting_rules(inputs: &mut PropertyMap, failures: &mut Vec<CheckFai
                     ));
                 }
             }
+            "accessKey" | "secretKey" | "securityToken" => {
+                if let Some(problem) = value.as_str().and_then(value_problem) {
+                    let what = match name.as_str() {
+                        "accessKey" => "access key id",
+                        "secretKey" => "access key secret",
+                        _ => "security token",
+                    };
+                    failures.push(CheckFailure::new(
+                        name,
+                        format!("{name} {problem}, so it is not a valid {what}; set it again without it"),
+                    ));
+                }
+            }
             "credentialsUri" => {
                 if let Some(uri) = value.as_str() {
                     if let Some(problem) = credentials_uri_problem(uri) {
@@ -160,26 +178,43 @@ pub fn check_setting_rules(inputs: &mut PropertyMap, failures: &mut Vec<CheckFai
     check_credential_kinds(inputs, failures);
 }
 
+/// What is wrong with a `credentialsUri`, quoting at most its origin (`scheme://host[:port]`):
+/// the URL may carry a token in its user part, path or query.
 fn credentials_uri_problem(uri: &str) -> Option<String> {
-    let redacted = redact_url(uri);
-    let rest = ["http://", "https://"].iter().find_map(|scheme| {
-        uri.get(..scheme.len())
-            .filter(|head| head.eq_ignore_ascii_case(scheme))
-            .map(|_| &uri[scheme.len()..])
-    });
-    let Some(rest) = rest else {
+    let origin = url_origin(uri);
+    let shown = origin
+        .as_deref()
+        .map(|origin| format!(" ({origin}/...)"))
+        .unwrap_or_default();
+    let Some(origin) =
+        origin.filter(|origin| origin.starts_with("http://") || origin.starts_with("https://"))
+    else {
         return Some(format!(
-            "credentialsUri must be an http:// or https:// URL ({redacted})"
+            "credentialsUri must be an http:// or https:// URL{shown}"
         ));
     };
-    let authority = &rest[..rest.find(['/', '?', '#']).unwrap_or(rest.len())];
-    let host = authority.rsplit('@').next().unwrap_or_default();
-    if host.is_empty() || uri.chars().any(char::is_whitespace) {
+    if uri
+        .chars()
+        .any(|character| character.is_whitespace() || character.is_control())
+    {
         return Some(format!(
-            "credentialsUri must name a host and have no spaces ({redacted})"
+            "credentialsUri must have no spaces or line breaks{shown}"
         ));
     }
-    None
+    // The origin drops a port that is not a number; the authority as given must parse too.
+    let after_scheme = &uri[uri.find("://").map_or(0, |index| index + 3)..];
+    let authority = &after_scheme[..after_scheme
+        .find(['/', '?', '#'])
+        .unwrap_or(after_scheme.len())];
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let scheme = &origin[..origin.find("://").unwrap_or(0)];
+    match parse_endpoint(&format!("{scheme}://{host_port}")) {
+        Ok(_) => None,
+        Err(EndpointProblem::InvalidPort { .. }) => Some(format!(
+            "credentialsUri has an invalid port: use a number from 1 to 65535{shown}"
+        )),
+        Err(_) => Some(format!("credentialsUri must name a valid host{shown}")),
+    }
 }
 
 /// Checks the fields of an object setting, reporting each as `setting.field`.
@@ -255,6 +290,8 @@ fn check_object(
             "policy" if serde_json::from_str::<serde_json::Value>(text).is_err() => {
                 Some("must be a JSON policy document".to_owned())
             }
+            "oidcToken" => value_problem(text)
+                .map(|problem| format!("{problem}, so it is not a valid OIDC token")),
             _ => None,
         };
         if let Some(problem) = problem {
@@ -378,6 +415,7 @@ pub fn credential_settings(inputs: &PropertyMap, unknown: &mut Vec<String>) -> C
             settings.assume_role_with_oidc = Some(OidcRoleSettings {
                 oidc_provider_arn: field("oidcProviderArn"),
                 oidc_token_file: field("oidcTokenFile"),
+                oidc_token: field("oidcToken").map(SecretString::new),
                 role_arn: field("roleArn"),
                 role_session_name: field("roleSessionName"),
                 session_expiration: seconds,

@@ -1,6 +1,7 @@
 //! The options of the KMS client the provider builds, and the waits of its resource operations:
 //! the defaults, except where a test hook asks for shorter retry waits, a shorter settle delay
-//! after a lost create, or points the instance metadata requests at a local stand-in.
+//! after a lost create, or points the instance metadata requests or OAuth logins at a local
+//! stand-in.
 
 use std::time::Duration;
 
@@ -26,6 +27,11 @@ pub const TEST_SETTLE_DELAY_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_SETTLE_
 /// service can hand the provider instance credentials.
 pub const TEST_METADATA_ENDPOINT_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_METADATA_ENDPOINT";
 
+/// With the test hooks on, the OAuth service of CLI OAuth logins is this base URL (the KMS
+/// emulator's stand-in) instead of the profile site's `https://oauth.aliyun.com` or
+/// `https://oauth.alibabacloud.com`. Ignored otherwise.
+pub const TEST_OAUTH_ENDPOINT_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_TEST_OAUTH_ENDPOINT";
+
 /// The KMS client options: the defaults (retries wait 1 s, then 2, 4, ... up to 20 s), unless
 /// the test hooks are on and [`TEST_RETRY_DELAY_VARIABLE`] asks for shorter waits or
 /// [`TEST_METADATA_ENDPOINT_VARIABLE`] names a metadata stand-in.
@@ -50,6 +56,13 @@ pub fn client_options_from_environment() -> ClientOptions {
     if let (true, Some(url)) = (hooks_on, metadata_endpoint) {
         tracing::warn!(endpoint = %url, "test hook: instance metadata requests go to a stand-in");
         options.metadata_endpoint = url;
+    }
+    let oauth_endpoint = std::env::var(TEST_OAUTH_ENDPOINT_VARIABLE)
+        .ok()
+        .filter(|url| url.starts_with("http://") || url.starts_with("https://"));
+    if let (true, Some(url)) = (hooks_on, oauth_endpoint) {
+        tracing::warn!(endpoint = %url, "test hook: OAuth logins go to a stand-in");
+        options.oauth_endpoint = Some(url);
     }
     options
 }

@@ -102,6 +102,7 @@ impl Provider {
             kms: RwLock::new(Arc::new(KmsAccess::new(
                 Arc::new(ProviderSettings::default()),
                 client_options.clone(),
+                options.engine_log.clone(),
             ))),
             client_options,
             resources: Registry::new(),
@@ -132,9 +133,21 @@ impl Provider {
         let settings = config::settings_from_configure(&request.variables, request.args)
             .map_err(|failures| ProviderError::InvalidConfiguration { failures })?;
         tracing::debug!(settings = ?settings, "configured");
+        if !settings.from_alicloud.is_empty() {
+            let message = format!(
+                "using pulumi-alicloud's stack config for {} (no alicloud-kms:config setting gives them)",
+                settings.from_alicloud.join(", ")
+            );
+            tracing::info!("{message}");
+            self.engine_log.info(message, None);
+        }
         // A new configuration gets a new client (built on first use); operations in flight keep
         // the one they started with.
-        let access = KmsAccess::new(Arc::new(settings), self.client_options.clone());
+        let access = KmsAccess::new(
+            Arc::new(settings),
+            self.client_options.clone(),
+            self.engine_log.clone(),
+        );
         *self
             .kms
             .write()

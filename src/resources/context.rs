@@ -35,6 +35,8 @@ pub struct ProviderSettings {
     /// Settings whose value was unknown (a preview with config computed from another resource).
     /// Their field above is `None`.
     pub unknown_settings: Vec<String>,
+    /// Settings taken from pulumi-alicloud's `alicloud:*` config, as `name (alicloud:key)`.
+    pub from_alicloud: Vec<String>,
 }
 
 /// Prints the secret key and the security token only as `<redacted>` (so whether they are set
@@ -56,6 +58,7 @@ impl fmt::Debug for ProviderSettings {
             .field("protocol", &self.protocol)
             .field("credential_settings", &self.credential_settings)
             .field("unknown_settings", &self.unknown_settings)
+            .field("from_alicloud", &self.from_alicloud)
             .finish()
     }
 }
@@ -164,7 +167,11 @@ impl OperationContext {
     pub fn for_tests(working_directory: PathBuf) -> OperationContext {
         let settings = Arc::new(ProviderSettings::default());
         OperationContext {
-            kms: Arc::new(KmsAccess::new(settings.clone(), ClientOptions::default())),
+            kms: Arc::new(KmsAccess::new(
+                settings.clone(),
+                ClientOptions::default(),
+                EngineLog::discard(),
+            )),
             settings,
             cancellation: CancellationToken::new(),
             engine_log: EngineLog::discard(),

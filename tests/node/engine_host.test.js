@@ -253,6 +253,57 @@ describe("the Node dynamic-provider host runs our SDK's provider", () => {
         assert.equal(read.id, "");
     });
 
+    test("rotating a resource's secret key updates its state, then refresh and destroy use the new key", async () => {
+        // Issue 17 item 7: the account's key changes (the emulator restarts on the same address and
+        // state with the new secret only); the program's new settings are an update in place that
+        // calls nothing, and the state then holds them, secret.
+        const keyId = "rotated-access-key-id";
+        const state = path.join(directory, "rotation-state.json");
+        const old = await harness.Emulator.start(path.join(directory, "old.log"), ["--credential", `${keyId}:old-secret-value`, "--state", state]);
+        const address = old.address;
+        const settings = (secretKey) => ({ endpoint: address, protocol: "HTTP", region: "cn-hangzhou", accessKey: keyId, secretKey: harness.pulumi.secret(secretKey) });
+        let deployed;
+        let urn;
+        try {
+            const registered = await harness.register(sdk.ApplicationAccessPoint, "rotated",
+                { applicationAccessPointName: "rotated-aap", policies: ["aa"] }, { providerSettings: settings("old-secret-value") });
+            urn = registered.urn;
+            deployed = await deploy(urn, registered.inputs);
+        } finally {
+            await old.stop();
+        }
+        const rotatedEmulator = await harness.Emulator.start(path.join(directory, "new.log"),
+            ["--listen", address, "--credential", `${keyId}:new-secret-value`, "--state", state]);
+        try {
+            assert.equal(rotatedEmulator.address, address);
+            // The state's settings no longer work: what a refresh would meet without the update.
+            await assert.rejects(engine.read(urn, deployed.id, deployed.outputs, deployed.inputs), /SignatureDoesNotMatch/);
+
+            const rotated = await harness.register(sdk.ApplicationAccessPoint, "rotated",
+                { applicationAccessPointName: "rotated-aap", policies: ["aa"] }, { providerSettings: settings("new-secret-value") });
+            const checked = await engine.check(urn, deployed.inputs, rotated.inputs);
+            assert.deepEqual(checked.failures, []);
+            const diff = await engine.diff(urn, deployed.id, deployed.inputs, deployed.outputs, checked.inputs);
+            assert.equal(diff.changes, DiffChanges.DIFF_SOME);
+            assert.deepEqual(diff.replaces, []);
+            const callsBefore = (await rotatedEmulator.control("GET", "calls")).body;
+            const updated = await engine.update(urn, deployed.id, deployed.inputs, deployed.outputs, checked.inputs);
+            assert.deepEqual((await rotatedEmulator.control("GET", "calls")).body, callsBefore, "the update called nothing");
+            assert.ok(harness.isSecret(updated.__providerSettings), "the new settings stay secret in the state");
+            assert.equal(updated.__providerSettings.value.secretKey, "new-secret-value");
+            assert.equal(updated.applicationAccessPointName, "rotated-aap");
+
+            // The same program again: no change.
+            const again = await engine.check(urn, checked.inputs, rotated.inputs);
+            assert.equal((await engine.diff(urn, deployed.id, checked.inputs, updated, again.inputs)).changes, DiffChanges.DIFF_NONE);
+            assert.equal((await engine.read(urn, deployed.id, updated, checked.inputs)).id, "rotated-aap");
+            await engine.delete(urn, deployed.id, checked.inputs, updated);
+            assert.equal((await rotatedEmulator.accessPoints()).size, 0);
+        } finally {
+            await rotatedEmulator.stop();
+        }
+    });
+
     test("a KMS error reaches the engine with the binary's message", async () => {
         const { urn, inputs } = await harness.register(sdk.ClientKey, "orphan", clientKeyArgs("engine-no-such-aap", "./orphan.json"));
         const checked = await engine.check(urn, {}, inputs);

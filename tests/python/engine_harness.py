@@ -265,6 +265,22 @@ def stack_config(emulator: Emulator, secret_key: str = DEMO_ACCESS_KEY_SECRET) -
     }
 
 
+def pulumi_alicloud_stack_config(emulator: Emulator) -> dict[str, Any]:
+    """
+    A stack set up for pulumi-alicloud only (``pulumi config set alicloud:accessKey ...``, the KMS
+    and STS endpoints in ``alicloud:endpoints``), with no ``alicloud-kms:*`` key at all.
+    """
+    return {
+        "alicloud:region": "cn-hangzhou",
+        "alicloud:accessKey": DEMO_ACCESS_KEY_ID,
+        "alicloud:secretKey": secret(DEMO_ACCESS_KEY_SECRET),
+        "alicloud:protocol": "HTTP",
+        "alicloud:endpoints": json.dumps([{"kms": emulator.address, "sts": emulator.address, "ecs": "ignored"}]),
+        "alicloud:skipRegionValidation": "true",
+        f"{PROJECT}:unrelated": "other program config reaches dynamic providers too",
+    }
+
+
 @dataclass
 class Checked:
     inputs: dict[str, Any]

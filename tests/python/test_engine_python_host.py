@@ -11,6 +11,7 @@ does not accept them, the secret bit put back on outputs) is modelled in ``engin
 """
 
 import json
+from pathlib import Path
 import stat
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -326,6 +327,65 @@ def test_a_client_key_whose_read_back_failed_is_kept_for_a_refresh_to_complete(h
     assert read_outputs["create_time"] == emulator.client_keys()[deployed.id]["create_time"]
     host.engine.delete(urn, deployed.id, deployed.inputs, read_outputs)
     assert deployed.id not in emulator.client_keys()
+
+
+ROTATED_KEY_ID = "rotated-access-key-id"
+
+
+def test_rotating_a_resources_secret_key_updates_its_state_then_refresh_and_destroy_use_the_new_key(host: Host, tmp_path: Path) -> None:
+    """
+    Issue 17 item 7: a resource with its own provider settings whose secret key is rotated. The
+    account's key changes (the emulator restarts on the same address and state with the new secret
+    only); the program's new settings are an update in place that calls nothing, and the state
+    then holds them, secret, so that refresh and destroy work.
+    """
+    import pulumi
+
+    engine = host.engine
+    state = tmp_path / "rotation-state.json"
+    old = Emulator(tmp_path / "old.log", "--credential", f"{ROTATED_KEY_ID}:old-secret-value", "--state", str(state))
+    address = old.address
+
+    def settings(secret_key: str) -> Any:
+        return pulumi_alicloud_kms.ProviderSettings(
+            endpoint=address, protocol="HTTP", region="cn-hangzhou", access_key=ROTATED_KEY_ID, secret_key=pulumi.Output.secret(secret_key)
+        )
+
+    try:
+        urn, _, inputs = register(pulumi_alicloud_kms.ApplicationAccessPoint, "rotated", application_access_point_name="rotated-aap", policies=["aa"], provider_settings=settings("old-secret-value"))
+        deployed = deploy(engine, urn, inputs)
+    finally:
+        old.stop()
+    new = Emulator(tmp_path / "new.log", "--listen", address, "--credential", f"{ROTATED_KEY_ID}:new-secret-value", "--state", str(state))
+    try:
+        assert new.address == address
+        # The state's settings no longer work: this is what a refresh would meet without the update.
+        with pytest.raises(grpc.RpcError, match="SignatureDoesNotMatch"):
+            engine.read(urn, deployed.id, deployed.outputs, deployed.inputs)
+
+        _, _, rotated = register(pulumi_alicloud_kms.ApplicationAccessPoint, "rotated", application_access_point_name="rotated-aap", policies=["aa"], provider_settings=settings("new-secret-value"))
+        checked = engine.check(urn, deployed.inputs, rotated)
+        assert checked.failures == []
+        diff = engine.diff(urn, deployed.id, deployed.inputs, deployed.outputs, checked.inputs)
+        assert diff.changes == provider_pb2.DiffResponse.DIFF_SOME
+        assert list(diff.replaces) == []
+        _, calls_before = new.control("GET", "calls")
+        updated = engine.update(urn, deployed.id, deployed.inputs, deployed.outputs, checked.inputs)
+        _, calls_after = new.control("GET", "calls")
+        assert calls_after == calls_before, "the update called nothing"
+        assert is_secret(updated["__providerSettings"])
+        assert updated["__providerSettings"]["value"]["secretKey"] == "new-secret-value"
+        assert without_provider(updated) == without_provider({**deployed.outputs, "__providerSettings": updated["__providerSettings"]})
+
+        # The same program again: no change.
+        again = engine.check(urn, checked.inputs, rotated)
+        assert engine.diff(urn, deployed.id, checked.inputs, updated, again.inputs).changes == provider_pb2.DiffResponse.DIFF_NONE
+        read_id, _, _ = engine.read(urn, deployed.id, updated, checked.inputs)
+        assert read_id == "rotated-aap"
+        engine.delete(urn, deployed.id, checked.inputs, updated)
+        assert new.access_points() == {}
+    finally:
+        new.stop()
 
 
 def assert_message_alone(details: str) -> None:

@@ -14,7 +14,7 @@ import json
 import re
 import stat
 from pathlib import Path
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Callable, Iterator, NamedTuple
 
 import pulumi
 import pytest
@@ -23,7 +23,15 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 
 import pulumi_alicloud_kms
 from pulumi_alicloud_kms import _provider
-from engine_harness import EngineAndHostInAMock, Emulator, RecordingMocks, enter_program_environment, run_program, stack_config
+from engine_harness import (
+    EngineAndHostInAMock,
+    Emulator,
+    RecordingMocks,
+    enter_program_environment,
+    pulumi_alicloud_stack_config,
+    run_program,
+    stack_config,
+)
 
 PASSWORD = "YouPassword123!"
 
@@ -69,6 +77,16 @@ def seed_program() -> Chain:
 
 
 @pytest.fixture
+def emulator(tmp_path: Path) -> Iterator[Emulator]:
+    """A fresh emulator for each run of the seed program (each run creates the same names)."""
+    started = Emulator(tmp_path / "kms-emulator.log")
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture
 def program_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """
     The program's working directory, which the provider binary inherits (a relative key file
@@ -83,8 +101,12 @@ def program_directory(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
         _provider.set_provider_process(None)
 
 
-def test_the_seed_examples_chain_runs_end_to_end_from_a_python_program(program_directory: Path, emulator: Emulator) -> None:
-    engine = EngineAndHostInAMock(stack_config(emulator))
+@pytest.mark.parametrize("config_of", [stack_config, pulumi_alicloud_stack_config], ids=["alicloud-kms-config", "pulumi-alicloud-config-only"])
+def test_the_seed_examples_chain_runs_end_to_end_from_a_python_program(
+    program_directory: Path, emulator: Emulator, config_of: Callable[[Emulator], dict[str, Any]]
+) -> None:
+    # Also with a stack set up only for pulumi-alicloud (issue 17): its keys reach the binary.
+    engine = EngineAndHostInAMock(config_of(emulator))
     mocks = RecordingMocks(engine)
     observed: dict[str, Any] = {}
 

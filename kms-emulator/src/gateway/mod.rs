@@ -152,6 +152,19 @@ impl Gateway {
             .expire_all(now)
     }
 
+    /// Revokes one issued credential (`None`: every one) at `now`; returns how many were still
+    /// valid.
+    pub fn revoke_issued_credentials(
+        &self,
+        access_key_id: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> usize {
+        self.issued
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .revoke(access_key_id, now)
+    }
+
     /// Runs every gateway check; `now` is the wall clock, `instant` the monotonic one.
     pub fn admit(
         &self,

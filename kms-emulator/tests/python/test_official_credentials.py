@@ -13,6 +13,7 @@ about the requests.
 """
 
 import json
+import time
 import os
 import urllib.request
 
@@ -190,3 +191,87 @@ def test_credentials_uri_stand_in_then_kms():
     credential = credentials.get_credential()
     assert credential.access_key_id.startswith("STS.")
     assert kms_with(credentials).list_policies(kms_models.ListPoliciesRequest()).body.request_id
+
+
+def login_config(**changes):
+    config = control("GET", "/logins")
+    config.update(changes)
+    return control("PUT", "/logins", config)
+
+
+def test_cloud_sso_portal_stand_in_then_kms():
+    # provider/cloud_sso.py: POST <portal>/cloud-credentials with the access token as a bearer.
+    from alibabacloud_credentials.provider import CloudSSOCredentialsProvider
+
+    login_config(cloud_sso_access_tokens=["sso-access-token"], cloud_sso_access_configurations=["ac-admin"])
+    account = ROLE_ARN.split(":")[3]
+    provider = CloudSSOCredentialsProvider(
+        sign_in_url=f"http://{HOST}/login",
+        account_id=account,
+        access_config="ac-admin",
+        access_token="sso-access-token",
+        access_token_expire=int(time.time()) + 3600,
+    )
+    credential = provider.get_credentials()
+    assert credential.get_access_key_id().startswith("STS.")
+    assert (f"acs:ram::{account}:role/cloudsso-ac-admin", "cloudsso", "cloud_sso") in issued_sessions()
+    assert kms_with(CredentialClient(provider=provider)).list_policies(kms_models.ListPoliciesRequest()).body.request_id
+
+    refused = CloudSSOCredentialsProvider(
+        sign_in_url=f"http://{HOST}",
+        account_id=account,
+        access_config="ac-admin",
+        access_token="a-token-the-portal-never-issued",
+        access_token_expire=int(time.time()) + 3600,
+    )
+    with pytest.raises(CredentialException) as raised:
+        refused.get_credentials()
+    assert "http_code: 401" in str(raised.value.message)
+    assert "a-token-the-portal-never-issued" not in str(raised.value.message)
+
+
+def test_oauth_stand_in_refreshes_rotates_and_exchanges_then_kms():
+    # provider/oauth.py: POST /v1/token (refresh_token grant), then POST /v1/exchange.
+    from alibabacloud_credentials.provider import OAuthCredentialsProvider
+
+    login_config(oauth_refresh_tokens=["oauth-refresh-1"], oauth_access_tokens=[])
+    updates = []
+    provider = OAuthCredentialsProvider(
+        client_id="4038181954557748008",
+        sign_in_url=f"http://{HOST}",
+        access_token=None,
+        access_token_expire=0,
+        refresh_token="oauth-refresh-1",
+        token_update_callback=lambda *args: updates.append(args),
+    )
+    credential = provider.get_credentials()
+    assert credential.get_access_key_id().startswith("STS.")
+    assert kms_with(CredentialClient(provider=provider)).list_policies(kms_models.ListPoliciesRequest()).body.request_id
+    (new_refresh, new_access, *_rest), = updates
+    assert new_refresh != "oauth-refresh-1" and new_refresh.startswith("oauth-refresh-")
+    assert new_access in control("GET", "/logins")["oauth_access_tokens"]
+    # The old refresh token was replaced: using it again is refused.
+    stale = OAuthCredentialsProvider(
+        client_id="4038181954557748008", sign_in_url=f"http://{HOST}", refresh_token="oauth-refresh-1"
+    )
+    with pytest.raises(CredentialException) as raised:
+        stale.get_credentials()
+    assert "status code: 400" in str(raised.value.message)
+
+
+def test_revoked_credentials_are_refused_before_their_expiration():
+    credentials = CredentialClient(CredentialConfig(
+        type="ram_role_arn",
+        access_key_id=DEMO_ID,
+        access_key_secret=DEMO_SECRET,
+        role_arn=ROLE_ARN,
+        role_session_name="oracle-revoked",
+        sts_endpoint=HOST,
+    ))
+    credential = credentials.get_credential()
+    kms = kms_with(credentials)
+    assert kms.list_policies(kms_models.ListPoliciesRequest()).body.request_id
+    assert control("POST", "/sts/credentials/revoke", {"access_key_id": credential.access_key_id}) == {"revoked": 1}
+    with pytest.raises(Exception) as raised:
+        kms.list_policies(kms_models.ListPoliciesRequest())
+    assert "InvalidSecurityToken.Expired" in str(raised.value)

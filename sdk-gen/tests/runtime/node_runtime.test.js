@@ -205,15 +205,50 @@ test("configure sends the namespaced stack config", async () => {
     const child = startChild({});
     bridge.setProviderProcess(child);
     const description = { resourceType: "alicloud-kms:index:ClientKey", configNamespace: "alicloud-kms", configVariables: ["region", "secretKey", "endpoint"] };
-    const config = { get: (key) => ({ "alicloud-kms:region": "cn-shanghai", "alicloud-kms:secretKey": "s3cret", "other:endpoint": "x" })[key] };
+    const config = {
+        get: (key) => ({
+            "alicloud-kms:region": "cn-shanghai",
+            "alicloud-kms:secretKey": "s3cret",
+            "other:endpoint": "x",
+            "alicloud:region": "cn-beijing",
+            "alicloud:endpoints": "[{\"kms\": \"127.0.0.1:1\"}]",
+            "alicloud:skipRegionValidation": "true",
+        })[key],
+    };
     try {
         await bridge.configure(description, { config });
         const checked = await child.request("noop", {});
         assert.deepEqual(checked.history, ["configure", "noop"]);
+        // pulumi-alicloud's keys pass through under their own namespace; the binary picks what it uses.
         assert.deepEqual(child.configureParams, {
-            variables: { "alicloud-kms:config:region": "cn-shanghai", "alicloud-kms:config:secretKey": "s3cret" },
+            variables: {
+                "alicloud-kms:config:region": "cn-shanghai",
+                "alicloud-kms:config:secretKey": "s3cret",
+                "alicloud:config:region": "cn-beijing",
+                "alicloud:config:endpoints": "[{\"kms\": \"127.0.0.1:1\"}]",
+            },
             acceptSecrets: false,
         });
+    } finally {
+        bridge.setProviderProcess(undefined);
+        child.stop();
+    }
+});
+
+test("a change of the resource's settings alone is an update in place that calls nothing", async () => {
+    const child = startChild({ replies: { diff: { result: { changes: "DIFF_NONE" } } } });
+    bridge.setProviderProcess(child);
+    const description = { resourceType: "alicloud-kms:index:ClientKey", configNamespace: "alicloud-kms", configVariables: ["accessKey", "secretKey"] };
+    const olds = { aapName: "a", __providerSettings: { accessKey: "id", secretKey: "old" } };
+    const news = { aapName: "a", __providerSettings: { secretKey: "new", accessKey: "id" } };
+    try {
+        const same = await bridge.diff(description, "KAAP.1", olds, { ...olds, __providerSettings: { secretKey: "old", accessKey: "id" } });
+        assert.equal(same.changes, false);
+        assert.equal((await bridge.diff(description, "KAAP.1", olds, news)).changes, true);
+        const updated = await bridge.update(description, "KAAP.1", { ...olds, __provider: "serialised" }, news);
+        assert.deepEqual(updated.outs, { aapName: "a", __providerSettings: { secretKey: "new", accessKey: "id" } });
+        const checked = await child.request("noop", {});
+        assert.deepEqual(checked.history, ["configure", "diff", "diff", "diff", "noop"]);
     } finally {
         bridge.setProviderProcess(undefined);
         child.stop();

@@ -25,7 +25,9 @@ describes it; a refresh or the next update completes it.
 A resource may carry its own provider settings (the ``provider_settings`` argument) as the input
 ``__providerSettings``: its create, read, update and delete go to a child configured with those
 settings alone, one child per distinct settings; everything else goes to the child configured
-with the stack's config. ``check`` and ``diff`` need no credentials, so they always use the
+with the stack's config. A change of those settings alone (a rotated secret key) is an update in
+place that calls nothing: the state then holds the settings the next refresh and delete use (and
+keeps them secret: the engine marks an output secret when its input was). ``check`` and ``diff`` need no credentials, so they always use the
 stack's child. The ``import_`` resource option arrives as the input ``__import``: ``create`` then
 reads the existing resource and adopts it if the program's inputs describe it (the engine's own
 import reads with the id alone, and a dynamic provider host cannot load its provider without
@@ -69,6 +71,13 @@ IMPORT_KEY = "__import"
 """The input that carries the id of an existing resource to import instead of creating one."""
 
 _SDK_KEYS = (PROVIDER_KEY, PROVIDER_SETTINGS_KEY, IMPORT_KEY)
+
+PULUMI_ALICLOUD_NAMESPACE = "alicloud"
+"""pulumi-alicloud's config namespace: a stack set up for it works unchanged. Its keys that mean
+something here have the names of this package's settings, plus ``endpoints``; the binary picks
+what it uses (a dynamic provider's config can only be asked key by key)."""
+
+PULUMI_ALICLOUD_EXTRA_KEYS = ("endpoints",)
 
 RESOURCE_INIT_FAILED_CODE = -32057
 """The binary's code for "created, but not fully initialised": the error carries ``id`` and ``properties``."""
@@ -237,16 +246,22 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
     def configure(self, req: pulumi.dynamic.ConfigureRequest) -> None:
         """
         Stack config → ``configure``. Dynamic providers see the whole stack config with namespaces
-        kept (``alicloud-kms:region``); the binary wants its own keys (``alicloud-kms:config:region``).
+        kept (``alicloud-kms:region``); the binary wants its own keys (``alicloud-kms:config:region``),
+        and pulumi-alicloud's (``alicloud:config:region``), which it uses where its own are not set.
         ``acceptSecrets`` is false because values go back through a dynamic provider host, which
         cannot carry secrets; the resource classes mark secret outputs instead.
         """
         _shorten_host_tracebacks()
         variables: dict[str, str] = {}
-        for name in self.config_variables:
-            value = req.config.get(f"{self.config_namespace}:{name}")
-            if value is not None:
-                variables[f"{self.config_namespace}:config:{name}"] = value if isinstance(value, str) else json.dumps(value)
+        namespaces = (
+            (self.config_namespace, self.config_variables),
+            (PULUMI_ALICLOUD_NAMESPACE, [*self.config_variables, *PULUMI_ALICLOUD_EXTRA_KEYS]),
+        )
+        for namespace, names in namespaces:
+            for name in names:
+                value = req.config.get(f"{namespace}:{name}")
+                if value is not None:
+                    variables[f"{namespace}:config:{name}"] = value if isinstance(value, str) else json.dumps(value)
         provider_process().configure({"variables": variables, "acceptSecrets": False})
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> pulumi.dynamic.CheckResult:
@@ -271,6 +286,10 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
     def diff(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> pulumi.dynamic.DiffResult:
         result = self._call("diff", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
         changes = {"DIFF_SOME": True, "DIFF_NONE": False}.get(str(result.get("changes")))
+        if changes is not True and _olds.get(PROVIDER_SETTINGS_KEY) != _news.get(PROVIDER_SETTINGS_KEY):
+            # Only the resource's own provider settings changed (a rotated key): an update in place,
+            # so that the state holds the settings the next refresh and delete will use.
+            changes = True
         replaces = result.get("replaces")
         stables = result.get("stables")
         return pulumi.dynamic.DiffResult(
@@ -322,6 +341,12 @@ class DynamicProvider(pulumi.dynamic.ResourceProvider):
         )
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> pulumi.dynamic.UpdateResult:
+        difference = self._call("diff", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)})
+        if difference.get("changes") == "DIFF_NONE":
+            # Only the provider settings changed: nothing to ask of the cloud; the outputs stay,
+            # with the new settings.
+            unchanged = {key: value for key, value in _olds.items() if key not in _SDK_KEYS}
+            return pulumi.dynamic.UpdateResult(_with_extras(unchanged, _news))
         try:
             result = self._call("update", {"id": _id, "olds": self.to_schema(_olds), "news": self.to_schema(_news)}, _news)
         except ProviderError as error:

@@ -32,18 +32,18 @@ class ProviderSettings:
         """
         The provider settings of one resource, for programs that use several regions or accounts: pass them as the `provider_settings` argument of a resource. A resource with its own settings uses them instead of the stack configuration (`alicloud-kms:*`); a setting left out falls back to the environment and the Alibaba Cloud CLI profile, as for the stack. Secret settings make the settings a secret input, kept encrypted in the state.
 
-        :param pulumi.Input[Optional[str]] access_key: The AccessKey ID used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, then the active `~/.aliyun/config.json` profile.
+        :param pulumi.Input[Optional[str]] access_key: The AccessKey ID used to sign KMS requests. Falls back to pulumi-alicloud's `alicloud:accessKey`, then `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, `ALIBABACLOUD_ACCESS_KEY_ID` (each with the secret of its own family), then the credential files and the instance role (the README's Credentials section has the whole chain).
         :param pulumi.Input[Optional[Mapping[str, pulumi.Input[Any]]]] assume_role: A RAM role to assume with STS `AssumeRole`, on top of whatever base credential resolves (static key, profile, ECS instance role or OIDC): `{roleArn, sessionName, sessionExpiration, policy, externalId}`. `roleArn` is required; `sessionName` defaults to `ALIBABA_CLOUD_ROLE_SESSION_NAME`, else `alicloud-kms-provider`; `sessionExpiration` is 900 to 43200 seconds (default 3600); `policy` is a JSON policy document that narrows the role. Give it as an object, or as that object's JSON text. The temporary credentials are refreshed before they expire.
-        :param pulumi.Input[Optional[Mapping[str, pulumi.Input[Any]]]] assume_role_with_oidc: Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`. The token file is read again at every refresh.
-        :param pulumi.Input[Optional[str]] credentials_uri: A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`.
-        :param pulumi.Input[Optional[str]] ecs_role_name: The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`.
+        :param pulumi.Input[Optional[Mapping[str, pulumi.Input[Any]]]] assume_role_with_oidc: Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, oidcToken, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`; `oidcToken` (the token itself, which wins over a file, as in Terraform) to `ALIBABA_CLOUD_OIDC_TOKEN`. The token file is read again at every refresh. A secret setting: it may hold the token.
+        :param pulumi.Input[Optional[str]] credentials_uri: A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`, `ALICLOUD_CREDENTIALS_URI`. Messages quote at most its scheme and host.
+        :param pulumi.Input[Optional[str]] ecs_role_name: The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first, never through a proxy) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`, `ALICLOUD_ECS_ROLE_NAME`; with no credential anywhere, the metadata service is asked for the attached role's name, once per process.
         :param pulumi.Input[Optional[str]] endpoint: Overrides the KMS endpoint: `host[:port]` or `http(s)://host[:port]` (no user name, path, query or fragment), for example a local KMS emulator at `127.0.0.1:8080`. Falls back to `ALIBABA_CLOUD_ENDPOINT_KMS`, then `KMS_ENDPOINT`; by default `kms.<region>.aliyuncs.com` is used.
-        :param pulumi.Input[Optional[str]] profile: The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
+        :param pulumi.Input[Optional[str]] profile: The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, External, CloudSSO, OAuth) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
         :param pulumi.Input[Optional[str]] protocol: The scheme used to reach the KMS and STS endpoints: `HTTPS` (the default) or `HTTP` (only sensible for a local emulator).
-        :param pulumi.Input[Optional[str]] region: The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, then the region of the active `~/.aliyun/config.json` profile.
-        :param pulumi.Input[Optional[str]] secret_key: The AccessKey secret used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, then the active `~/.aliyun/config.json` profile.
-        :param pulumi.Input[Optional[str]] security_token: The STS security token that goes with temporary (STS) credentials. Falls back to `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
-        :param pulumi.Input[Optional[str]] shared_credentials_file: The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE` (for the INI file).
+        :param pulumi.Input[Optional[str]] region: The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to pulumi-alicloud's `alicloud:region`, then `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, `ALIBABA_CLOUD_REGION_ID`, then the region of the active `~/.aliyun/config.json` profile.
+        :param pulumi.Input[Optional[str]] secret_key: The AccessKey secret used to sign KMS requests. Falls back to pulumi-alicloud's `alicloud:secretKey`, then `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, `ALIBABACLOUD_ACCESS_KEY_SECRET`, then the credential files.
+        :param pulumi.Input[Optional[str]] security_token: The STS security token that goes with temporary (STS) credentials. Falls back to pulumi-alicloud's `alicloud:securityToken`, then `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, `ALIBABACLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
+        :param pulumi.Input[Optional[str]] shared_credentials_file: The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE`, `ALICLOUD_SHARED_CREDENTIALS_FILE` (either format too).
         :param pulumi.Input[Optional[str]] signature_algorithm: How KMS requests are signed: `v2` (the default: `SignatureVersion` 1.0, HMAC-SHA1) or `v3` (`ACS3-HMAC-SHA256` in the `Authorization` header).
         :param pulumi.Input[Optional[str]] sts_endpoint: The STS endpoint roles and OIDC tokens are exchanged at: `host[:port]` or `http(s)://host[:port]`; `protocol` applies as for KMS. Falls back to `ALIBABA_CLOUD_STS_ENDPOINT`; by default `sts.<region>.aliyuncs.com`.
         """
@@ -80,7 +80,7 @@ class ProviderSettings:
     @pulumi.getter(name="accessKey")
     def access_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The AccessKey ID used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, then the active `~/.aliyun/config.json` profile.
+        The AccessKey ID used to sign KMS requests. Falls back to pulumi-alicloud's `alicloud:accessKey`, then `ALIBABA_CLOUD_ACCESS_KEY_ID`, `ALICLOUD_ACCESS_KEY`, `ALIBABACLOUD_ACCESS_KEY_ID` (each with the secret of its own family), then the credential files and the instance role (the README's Credentials section has the whole chain).
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "access_key"))
 
@@ -104,7 +104,7 @@ class ProviderSettings:
     @pulumi.getter(name="assumeRoleWithOidc")
     def assume_role_with_oidc(self) -> pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]]:
         """
-        Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`. The token file is read again at every refresh.
+        Exchange an OIDC token for a RAM role's credentials with STS `AssumeRoleWithOIDC` (GitHub Actions, GitLab CI, ACK RRSA): `{oidcProviderArn, oidcTokenFile, oidcToken, roleArn, roleSessionName, sessionExpiration, policy}`. `oidcProviderArn`, `oidcTokenFile` and `roleArn` fall back to `ALIBABA_CLOUD_OIDC_PROVIDER_ARN`, `ALIBABA_CLOUD_OIDC_TOKEN_FILE` and `ALIBABA_CLOUD_ROLE_ARN`; `oidcToken` (the token itself, which wins over a file, as in Terraform) to `ALIBABA_CLOUD_OIDC_TOKEN`. The token file is read again at every refresh. A secret setting: it may hold the token.
         """
         return cast(pulumi.Input[Optional[Mapping[_builtins.str, pulumi.Input[Any]]]], pulumi.get(self, "assume_role_with_oidc"))
 
@@ -116,7 +116,7 @@ class ProviderSettings:
     @pulumi.getter(name="credentialsUri")
     def credentials_uri(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`.
+        A URL that answers with temporary credentials (`AccessKeyId`, `AccessKeySecret`, `SecurityToken`, `Expiration`). Falls back to `ALIBABA_CLOUD_CREDENTIALS_URI`, `ALICLOUD_CREDENTIALS_URI`. Messages quote at most its scheme and host.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "credentials_uri"))
 
@@ -128,7 +128,7 @@ class ProviderSettings:
     @pulumi.getter(name="ecsRoleName")
     def ecs_role_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`.
+        The RAM role of the ECS instance the provider runs on; its credentials come from the instance metadata service (IMDSv2 token first, never through a proxy) and are refreshed before they expire. Falls back to `ALIBABA_CLOUD_ECS_METADATA`, `ALICLOUD_ECS_ROLE_NAME`; with no credential anywhere, the metadata service is asked for the attached role's name, once per process.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "ecs_role_name"))
 
@@ -152,7 +152,7 @@ class ProviderSettings:
     @pulumi.getter
     def profile(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
+        The profile to use from the Alibaba Cloud CLI file `~/.aliyun/config.json` (modes AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, External, CloudSSO, OAuth) or from the credentials file `~/.alibabacloud/credentials` (types access_key, ram_role_arn, ecs_ram_role, oidc_role_arn). Falls back to `ALIBABA_CLOUD_PROFILE`, `ALICLOUD_PROFILE`, then the CLI file's current profile, then `default`.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "profile"))
 
@@ -176,7 +176,7 @@ class ProviderSettings:
     @pulumi.getter
     def region(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, then the region of the active `~/.aliyun/config.json` profile.
+        The Alibaba Cloud region whose KMS endpoint is called, for example `cn-hangzhou`. Falls back to pulumi-alicloud's `alicloud:region`, then `ALIBABA_CLOUD_REGION`, `ALICLOUD_REGION`, `ALIBABA_CLOUD_REGION_ID`, then the region of the active `~/.aliyun/config.json` profile.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "region"))
 
@@ -188,7 +188,7 @@ class ProviderSettings:
     @pulumi.getter(name="secretKey")
     def secret_key(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The AccessKey secret used to sign KMS requests. Falls back to `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, then the active `~/.aliyun/config.json` profile.
+        The AccessKey secret used to sign KMS requests. Falls back to pulumi-alicloud's `alicloud:secretKey`, then `ALIBABA_CLOUD_ACCESS_KEY_SECRET`, `ALICLOUD_SECRET_KEY`, `ALIBABACLOUD_ACCESS_KEY_SECRET`, then the credential files.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "secret_key"))
 
@@ -200,7 +200,7 @@ class ProviderSettings:
     @pulumi.getter(name="securityToken")
     def security_token(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The STS security token that goes with temporary (STS) credentials. Falls back to `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
+        The STS security token that goes with temporary (STS) credentials. Falls back to pulumi-alicloud's `alicloud:securityToken`, then `ALIBABA_CLOUD_SECURITY_TOKEN`, `ALICLOUD_SECURITY_TOKEN`, `ALIBABACLOUD_SECURITY_TOKEN`, then a `StsToken` profile in `~/.aliyun/config.json`.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "security_token"))
 
@@ -212,7 +212,7 @@ class ProviderSettings:
     @pulumi.getter(name="sharedCredentialsFile")
     def shared_credentials_file(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE` (for the INI file).
+        The credentials file to read the profile from, instead of the default files: a CLI `config.json` (JSON) or a credentials INI file, told apart by their content. Falls back to `ALIBABA_CLOUD_CREDENTIALS_FILE`, `ALICLOUD_SHARED_CREDENTIALS_FILE` (either format too).
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "shared_credentials_file"))
 
@@ -245,7 +245,7 @@ class ProviderSettings:
         pulumi.set(self, "sts_endpoint", value)
 
 
-SECRET_SETTINGS: tuple[_builtins.str, ...] = ("credentials_uri", "secret_key", "security_token")
+SECRET_SETTINGS: tuple[_builtins.str, ...] = ("assume_role_with_oidc", "credentials_uri", "secret_key", "security_token")
 """The Python names of the settings that are secret in the schema."""
 
 SETTING_NAMES: dict[_builtins.str, _builtins.str] = {

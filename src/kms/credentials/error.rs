@@ -14,7 +14,7 @@ use crate::kms::endpoint::EndpointProblem;
 #[non_exhaustive]
 pub enum CredentialsError {
     /// No place had credentials.
-    #[error("no alibaba cloud credentials found; looked in {}; set accessKey and secretKey (or assumeRoleWithOidc, ecsRoleName, credentialsUri, profile) in the provider config, or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment, or add a profile to ~/.aliyun/config.json", looked_in.join(", "))]
+    #[error("no alibaba cloud credentials found; looked in {}; set accessKey and secretKey (or assumeRoleWithOidc, ecsRoleName, credentialsUri, profile) in the stack config (alicloud-kms:accessKey, or pulumi-alicloud's alicloud:accessKey), or ALIBABA_CLOUD_ACCESS_KEY_ID and ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment, or add a profile to ~/.aliyun/config.json", looked_in.join(", "))]
     MissingCredentials {
         /// Every place looked, in order.
         looked_in: Vec<String>,
@@ -94,7 +94,7 @@ pub enum CredentialsError {
         /// Its mode.
         mode: String,
         /// The supported modes, for the message.
-        supported: &'static str,
+        supported: String,
     },
     /// STS refused to issue credentials.
     #[error("{0}")]
@@ -110,12 +110,20 @@ pub enum CredentialsError {
         /// What to do.
         advice: String,
     },
-    /// The OIDC token file cannot be read.
-    #[error("cannot read the OIDC token file {}: {problem}; check oidcTokenFile (or ALIBABA_CLOUD_OIDC_TOKEN_FILE) and that the platform writes the token there", path.display())]
+    /// A CLI login (CloudSSO, OAuth) has no usable token: only the CLI can log in again.
+    #[error("{login} has expired or has no token; {advice}")]
+    LoginExpired {
+        /// Which login, e.g. `the CloudSSO login of profile "sso"`.
+        login: String,
+        /// What to do (the CLI command to run).
+        advice: String,
+    },
+    /// The OIDC token file cannot be read, or holds no valid token.
+    #[error("the OIDC token file {} {problem}; check oidcTokenFile (or ALIBABA_CLOUD_OIDC_TOKEN_FILE) and that the platform writes the token there", path.display())]
     OidcTokenFile {
         /// The file.
         path: PathBuf,
-        /// What went wrong (never the content).
+        /// What went wrong, completing "the file ..." (never the content).
         problem: String,
     },
 }

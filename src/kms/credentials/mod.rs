@@ -1,27 +1,15 @@
 //! Resolves credentials, region, endpoints, scheme and signature version from the provider
 //! config, the environment and the credential files, without touching the network; and, at run
-//! time, obtains and refreshes the credentials that need the network (`provider`).
+//! time, obtains and refreshes the credentials that need the network (`cache`, `fetch`).
 //!
 //! # Which credential
 //!
-//! The **base credential** is the first of these that is present (docs/credentials.md has the
-//! table and the sources of every name):
-//!
-//! 1. the provider config: `accessKey` + `secretKey` (+ `securityToken`), `assumeRoleWithOidc`,
-//!    `ecsRoleName`, `credentialsUri`, or `profile` / `sharedCredentialsFile`. Setting two of
-//!    these kinds is an error (`checkConfig` reports it as a failure);
-//! 2. the environment: `ALIBABA_CLOUD_ACCESS_KEY_ID` + `..._SECRET` (+ `..._SECURITY_TOKEN`), each
-//!    falling back to the older `ALICLOUD_*` name;
-//! 3. the environment: `ALIBABA_CLOUD_OIDC_PROVIDER_ARN` + `ALIBABA_CLOUD_OIDC_TOKEN_FILE` +
-//!    `ALIBABA_CLOUD_ROLE_ARN` (as ACK RRSA sets them);
-//! 4. the CLI profile file `~/.aliyun/config.json` (unless
-//!    `ALIBABA_CLOUD_CLI_PROFILE_DISABLED=true`), then the credentials INI file
-//!    (`ALIBABA_CLOUD_CREDENTIALS_FILE`, else `~/.alibabacloud/credentials`), each with the
-//!    profile named by `ALIBABA_CLOUD_PROFILE` (or `ALICLOUD_PROFILE`), else the CLI file's
-//!    `current`, else `default`;
-//! 5. `ALIBABA_CLOUD_ECS_METADATA` (the instance's role name; not with
-//!    `ALIBABA_CLOUD_ECS_METADATA_DISABLED=true`);
-//! 6. `ALIBABA_CLOUD_CREDENTIALS_URI`.
+//! The **base credential** is the first source of the chain that is present (`chain` has the
+//! order: the provider config, pulumi-alicloud's config as `configure` merged it, the
+//! environment's keys and OIDC role, the CLI file, the credentials file, a named instance role, a
+//! credentials URL, and last the instance role the metadata service names; docs/credentials.md
+//! has the table, side by side with the official tools', and the source of every name). Setting
+//! two kinds in the provider config is an error (`checkConfig` reports it as a failure).
 //!
 //! Then `assumeRole`, when set, is applied on top of the base credential, whatever it is.
 //!
@@ -31,8 +19,9 @@
 //!
 //! # Where to send requests
 //!
-//! - **Region**: config, then `ALIBABA_CLOUD_REGION` / `ALICLOUD_REGION`, then the selected CLI
-//!   profile's `region_id`. Required unless an endpoint is given.
+//! - **Region**: config, then `ALIBABA_CLOUD_REGION` / `ALICLOUD_REGION` /
+//!   `ALIBABA_CLOUD_REGION_ID`, then the selected CLI profile's `region_id`. Required unless an
+//!   endpoint is given.
 //! - **KMS endpoint**: config `endpoint`, then `ALIBABA_CLOUD_ENDPOINT_KMS`, then `KMS_ENDPOINT`,
 //!   else `kms.<region>.aliyuncs.com`.
 //! - **STS endpoint**: config `stsEndpoint`, then `ALIBABA_CLOUD_STS_ENDPOINT`, else
@@ -43,25 +32,29 @@
 //!
 //! `Debug` of every type here redacts secrets.
 
+mod cache;
 mod chain;
-mod cli_profile;
 mod error;
 pub(crate) mod fetch;
-mod files;
-mod ini_file;
-mod metadata;
 mod plan;
-mod presence;
-mod refresh;
-mod roles;
 mod settings;
 
 use std::path::Path;
 
+pub use self::cache::{refresh_time, CredentialProvider, SigningCredentials};
+pub use self::chain::presence::missing_credential_sources;
+pub use self::chain::variables::{
+    Environment, KeyVariables, ProcessEnvironment, ACCESS_KEY_FAMILIES,
+    ECS_METADATA_DISABLED_VARIABLE, ENDPOINT_VARIABLES, PROFILE_VARIABLES, REGION_VARIABLES,
+};
+use self::chain::variables::{
+    STS_ENDPOINT_VARIABLE, STS_REGION_VARIABLE, VPC_ENDPOINT_ENABLED_VARIABLE,
+};
 pub use self::error::{CredentialsError, StsRefusal};
-pub use self::plan::{AssumeRole, CredentialPlan, Credentials, CredentialsSource, OidcRole};
-pub use self::presence::missing_credential_sources;
-pub use self::refresh::{refresh_time, CredentialProvider, SigningCredentials};
+pub use self::plan::{
+    AssumeRole, CloudSsoLogin, CredentialPlan, Credentials, CredentialsSource, OAuthLogin,
+    OidcRole, OidcToken, StoredSts,
+};
 pub use self::settings::{
     is_oidc_provider_arn, is_role_arn, is_valid_session_name, AssumeRoleSettings, ClientSettings,
     CredentialSettings, OidcRoleSettings, SignatureAlgorithm, DEFAULT_SESSION_NAME,
@@ -69,17 +62,10 @@ pub use self::settings::{
 };
 pub use crate::kms::endpoint::Scheme;
 use crate::kms::endpoint::{endpoint_with_scheme, is_valid_region, parse_protocol, regional_host};
-pub use crate::kms::environment::{
-    Environment, ProcessEnvironment, ACCESS_KEY_ID_VARIABLES, ACCESS_KEY_SECRET_VARIABLES,
-    ENDPOINT_VARIABLES, PROFILE_VARIABLES, REGION_VARIABLES, SECURITY_TOKEN_VARIABLES,
-};
-use crate::kms::environment::{
-    STS_ENDPOINT_VARIABLE, STS_REGION_VARIABLE, VPC_ENDPOINT_ENABLED_VARIABLE,
-};
 use crate::kms::secret::SecretString;
 use chain::base_credential;
-use files::ProfileFiles;
-use roles::RoleDefaults;
+use chain::profiles::ProfileFiles;
+use chain::roles::RoleDefaults;
 
 /// Everything the client needs, resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,6 +84,8 @@ pub struct ResolvedConfig {
     pub sts_scheme: Scheme,
     /// How KMS requests are signed.
     pub signature_algorithm: SignatureAlgorithm,
+    /// What the user should hear about (a credentials file other users may read).
+    pub warnings: Vec<String>,
 }
 
 impl ResolvedConfig {
@@ -119,6 +107,7 @@ impl ResolvedConfig {
             sts_endpoint: CENTRAL_STS_HOST.to_owned(),
             sts_scheme: Scheme::Https,
             signature_algorithm: SignatureAlgorithm::V2,
+            warnings: Vec::new(),
         }
     }
 
@@ -181,7 +170,7 @@ pub fn resolve(
     environment: &dyn Environment,
     home_dir: Option<&Path>,
 ) -> Result<ResolvedConfig, CredentialsError> {
-    let defaults = RoleDefaults::from_environment(environment);
+    let defaults = RoleDefaults::new(settings, environment);
     let mut files = ProfileFiles::new(settings, environment, home_dir);
     let base = base_credential(settings, environment, &mut files, &defaults)?;
     let credentials = match &settings.credential_settings.assume_role {
@@ -193,13 +182,16 @@ pub fn resolve(
                     problem: "assumeRole needs roleArn".to_owned(),
                 }
             })?;
-            let role = roles::assume_role(
+            let role = chain::roles::assume_role(
                 &place,
                 "assumeRole.roleArn",
-                role_arn,
-                non_empty(assume.session_name.as_deref()),
-                assume.session_expiration,
-                non_empty(assume.policy.as_deref()),
+                chain::roles::RoleParts {
+                    role_arn,
+                    session_name: non_empty(assume.session_name.as_deref()),
+                    duration: assume.session_expiration,
+                    policy: non_empty(assume.policy.as_deref()),
+                    sts_endpoint: None,
+                },
                 assume.external_id.clone().filter(|id| !id.is_empty()),
                 &defaults,
             )?;
@@ -276,6 +268,7 @@ pub fn resolve(
             .credential_settings
             .signature_algorithm
             .unwrap_or_default(),
+        warnings: files.warnings,
     })
 }
 

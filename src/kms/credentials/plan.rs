@@ -1,9 +1,10 @@
 //! What `resolve` decides without touching the network: which credential to use and how to
 //! obtain it ([`CredentialPlan`]), and where each part came from ([`CredentialsSource`]).
 //!
-//! A plan is a small tree: a static key, the instance metadata service, a credentials URL or an
-//! OIDC token exchange at the leaves, and any number of role assumptions on top. The runtime side
-//! (`provider`) turns it into credentials, cached and refreshed.
+//! A plan is a small tree: a static key, the instance metadata service, a credentials URL, an
+//! OIDC token exchange, an external program, or a CLI login (CloudSSO, OAuth) at the leaves, and
+//! any number of role assumptions on top. The runtime side (`cache`) turns it into credentials,
+//! cached and refreshed.
 
 use std::fmt;
 use std::path::PathBuf;
@@ -45,6 +46,12 @@ pub enum CredentialsSource {
         /// The section (profile) name.
         profile: String,
     },
+    /// Nothing named a credential, so the instance role is asked of the metadata service, as the
+    /// official chain does last.
+    DefaultChain {
+        /// Every place looked in before, in order, for the error if that fails too.
+        looked_in: Vec<String>,
+    },
 }
 
 impl fmt::Display for CredentialsSource {
@@ -57,6 +64,9 @@ impl fmt::Display for CredentialsSource {
             CredentialsSource::ProfileFile { path, profile }
             | CredentialsSource::CredentialsFile { path, profile } => {
                 write!(formatter, "profile {profile:?} of {}", path.display())
+            }
+            CredentialsSource::DefaultChain { .. } => {
+                formatter.write_str("the end of the default chain")
             }
         }
     }
@@ -75,6 +85,18 @@ pub struct AssumeRole {
     pub policy: Option<String>,
     /// `ExternalId`, when the role's trust policy asks for one.
     pub external_id: Option<SecretString>,
+    /// The STS host of this role, when its profile names one (`sts_region`, `enable_vpc`);
+    /// otherwise the configuration's.
+    pub sts_endpoint: Option<String>,
+}
+
+/// Where the OIDC token comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OidcToken {
+    /// A file, read again at every refresh (the platform rotates it).
+    File(PathBuf),
+    /// The token itself (`oidcToken`, `ALIBABA_CLOUD_OIDC_TOKEN`).
+    Inline(SecretString),
 }
 
 /// A role to assume with `AssumeRoleWithOIDC` (unsigned: the OIDC token is the proof).
@@ -84,14 +106,67 @@ pub struct OidcRole {
     pub role_arn: String,
     /// `OIDCProviderArn`.
     pub oidc_provider_arn: String,
-    /// The file holding the OIDC token, read again at every refresh (the platform rotates it).
-    pub token_file: PathBuf,
+    /// The token.
+    pub token: OidcToken,
     /// `RoleSessionName`.
     pub session_name: String,
     /// `DurationSeconds`.
     pub duration_seconds: u32,
     /// `Policy`.
     pub policy: Option<String>,
+    /// The STS host of this role, when its profile names one.
+    pub sts_endpoint: Option<String>,
+}
+
+/// Temporary credentials a CLI profile keeps from its last login (`access_key_id`,
+/// `access_key_secret`, `sts_token`, `sts_expiration`), used while they are valid.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSts {
+    /// The key and token.
+    pub credentials: Credentials,
+    /// When they expire, in seconds since the epoch.
+    pub expires_at: i64,
+}
+
+/// A CloudSSO login of the CLI (`aliyun configure --mode CloudSSO`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CloudSsoLogin {
+    /// The portal, `cloud_sso_sign_in_url`.
+    pub sign_in_url: String,
+    /// `cloud_sso_account_id`.
+    pub account_id: String,
+    /// `cloud_sso_access_config`.
+    pub access_configuration_id: String,
+    /// The portal's access token (`access_token`).
+    pub access_token: Option<SecretString>,
+    /// When it expires (`cloud_sso_access_token_expire`), in seconds since the epoch.
+    pub access_token_expires_at: i64,
+    /// What the last login left.
+    pub stored: Option<StoredSts>,
+    /// The profile, for messages (`aliyun configure --profile <name>`).
+    pub profile: String,
+}
+
+/// An OAuth login of the CLI (`aliyun configure --mode OAuth`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthLogin {
+    /// `https://oauth.aliyun.com` or `https://oauth.alibabacloud.com` (`oauth_site_type`).
+    pub sign_in_url: String,
+    /// The CLI's OAuth application for that site.
+    pub client_id: &'static str,
+    /// `oauth_access_token`.
+    pub access_token: Option<SecretString>,
+    /// `oauth_access_token_expire`, in seconds since the epoch.
+    pub access_token_expires_at: i64,
+    /// `oauth_refresh_token`.
+    pub refresh_token: Option<SecretString>,
+    /// What the last exchange left.
+    pub stored: Option<StoredSts>,
+    /// The CLI file and profile the refreshed tokens are written back to, as the CLI does (a
+    /// refresh may replace the refresh token; keeping the old one would log the CLI out).
+    pub profile_file: PathBuf,
+    /// The profile.
+    pub profile: String,
 }
 
 /// How to obtain the credentials that sign KMS requests.
@@ -106,8 +181,8 @@ pub enum CredentialPlan {
     },
     /// The RAM role of the ECS instance, from the instance metadata service.
     EcsRamRole {
-        /// The role's name.
-        role_name: String,
+        /// The role's name; `None`: asked of the metadata service.
+        role_name: Option<String>,
         /// Whether plain (IMDSv1) requests may be used when no IMDSv2 token can be had.
         allow_imds_v1: bool,
         /// Where the role name was found.
@@ -125,6 +200,28 @@ pub enum CredentialPlan {
         /// The role and token.
         role: OidcRole,
         /// Where the settings were found.
+        source: CredentialsSource,
+    },
+    /// A program that prints credentials (a CLI profile in `External` mode).
+    External {
+        /// `process_command`, split into words as a shell would (never quoted in messages: it
+        /// may carry a secret).
+        command: Vec<String>,
+        /// Where it was found.
+        source: CredentialsSource,
+    },
+    /// A CloudSSO login of the CLI.
+    CloudSso {
+        /// The login.
+        login: Box<CloudSsoLogin>,
+        /// Where it was found.
+        source: CredentialsSource,
+    },
+    /// An OAuth login of the CLI.
+    OAuth {
+        /// The login.
+        login: Box<OAuthLogin>,
+        /// Where it was found.
         source: CredentialsSource,
     },
     /// A role assumed with the credentials of `base`.
@@ -146,6 +243,9 @@ impl CredentialPlan {
             | CredentialPlan::EcsRamRole { source, .. }
             | CredentialPlan::CredentialsUri { source, .. }
             | CredentialPlan::Oidc { source, .. }
+            | CredentialPlan::External { source, .. }
+            | CredentialPlan::CloudSso { source, .. }
+            | CredentialPlan::OAuth { source, .. }
             | CredentialPlan::AssumeRole { source, .. } => source,
         }
     }
@@ -181,20 +281,46 @@ impl fmt::Display for CredentialPlan {
                 write!(formatter, "{kind} from {source}")
             }
             CredentialPlan::EcsRamRole {
-                role_name, source, ..
+                role_name: Some(role_name),
+                source,
+                ..
             } => write!(
                 formatter,
                 "the ECS instance role {role_name:?} (named in {source})"
             ),
+            CredentialPlan::EcsRamRole {
+                role_name: None,
+                source,
+                ..
+            } => write!(
+                formatter,
+                "the ECS instance role the metadata service names (from {source})"
+            ),
             CredentialPlan::CredentialsUri { source, .. } => {
                 write!(formatter, "the credentials URI of {source}")
             }
-            CredentialPlan::Oidc { role, source } => write!(
-                formatter,
-                "role {} assumed with the OIDC token in {} (from {source})",
-                role.role_arn,
-                role.token_file.display()
-            ),
+            CredentialPlan::Oidc { role, source } => match &role.token {
+                OidcToken::File(path) => write!(
+                    formatter,
+                    "role {} assumed with the OIDC token in {} (from {source})",
+                    role.role_arn,
+                    path.display()
+                ),
+                OidcToken::Inline(_) => write!(
+                    formatter,
+                    "role {} assumed with an OIDC token (from {source})",
+                    role.role_arn
+                ),
+            },
+            CredentialPlan::External { source, .. } => {
+                write!(formatter, "the external program of {source}")
+            }
+            CredentialPlan::CloudSso { source, .. } => {
+                write!(formatter, "the CloudSSO login of {source}")
+            }
+            CredentialPlan::OAuth { source, .. } => {
+                write!(formatter, "the OAuth login of {source}")
+            }
             CredentialPlan::AssumeRole { base, role, source } => write!(
                 formatter,
                 "role {} (from {source}) assumed with {base}",

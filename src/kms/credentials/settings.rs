@@ -69,6 +69,9 @@ pub struct OidcRoleSettings {
     pub oidc_provider_arn: Option<String>,
     /// `oidcTokenFile`: the file holding the OIDC token; read again at every refresh.
     pub oidc_token_file: Option<String>,
+    /// `oidcToken`: the token itself (pulumi-alicloud's and Terraform's `oidcToken`); wins over
+    /// the file.
+    pub oidc_token: Option<SecretString>,
     /// `roleArn`.
     pub role_arn: Option<String>,
     /// `roleSessionName`.

@@ -45,7 +45,7 @@ pub(super) async fn create(
     inputs: ClientKeyInputs,
 ) -> Result<CreateResult, ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
 
     let staged = match &inputs.private_key_data_file {

@@ -24,7 +24,7 @@ pub(super) async fn read(
     context: &OperationContext,
     request: ReadRequest,
 ) -> Result<ReadResult, ResourceError> {
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Read,
@@ -102,7 +102,7 @@ pub(super) async fn delete(
     request: DeleteRequest,
 ) -> Result<(), ResourceError> {
     let urn = request.urn.as_deref();
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(context, Operation::Delete, urn, request.timeout);
     match delete_client_key(&client, &request.id, &call.options()).await {
         Ok(_) => tracing::info!(client_key_id = %request.id, "client key deleted"),

@@ -246,7 +246,7 @@ impl<T: NamedResource> Resource for T {
             .unwrap_or_default()
             .to_owned();
         let urn = request.urn.as_deref();
-        let client = context.kms.client()?;
+        let client = context.kms.client().await?;
         let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
         let claim = Claim {
             resource: declaration.name,
@@ -290,7 +290,7 @@ impl<T: NamedResource> Resource for T {
         context: &OperationContext,
         request: ReadRequest,
     ) -> Result<ReadResult, ResourceError> {
-        let client = context.kms.client()?;
+        let client = context.kms.client().await?;
         let call = KmsCall::start(
             context,
             Operation::Read,
@@ -333,7 +333,7 @@ impl<T: NamedResource> Resource for T {
         let news: T::Inputs = decode_inputs(declaration, &request.news)?;
         let olds = T::State::decode(&request.olds)
             .unwrap_or_else(|_| unreachable!("decoding a state reads what it can and never fails"));
-        let client = context.kms.client()?;
+        let client = context.kms.client().await?;
         let call = KmsCall::start(
             context,
             Operation::Update,

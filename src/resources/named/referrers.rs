@@ -68,7 +68,7 @@ where
     DeleteFuture: Future<Output = Result<Reply, KmsError>>,
 {
     let noun = declaration.noun;
-    let client = context.kms.client()?;
+    let client = context.kms.client().await?;
     let call = KmsCall::start(
         context,
         Operation::Delete,

@@ -1,23 +1,24 @@
 //! Which client key the file at a key file's path holds, read without trusting what is there.
 //!
 //! Whatever is at the path was not necessarily put there by the provider, so it is read only if
-//! it is a regular file of at most [`MAX_KEY_FILE_BYTES`] (a key file is a few KB): not through a
-//! symlink (`O_NOFOLLOW`), without blocking (`O_NONBLOCK`, so a FIFO cannot hold the open), and
-//! with the opened file checked to be the regular file that was inspected. Anything else (a FIFO,
-//! a device, a symlink to `/dev/zero`, a huge file) is not read, and the caller says why.
+//! it is a regular file of at most [`MAX_KEY_FILE_BYTES`] (a key file is a few KB), through the
+//! provider's one hardened reader (`kms::local_file`): not through a symlink (`O_NOFOLLOW`),
+//! without blocking (`O_NONBLOCK`, so a FIFO cannot hold the open), and with the opened file
+//! checked to be the regular file that was inspected. Anything else (a FIFO, a device, a symlink
+//! to `/dev/zero`, a huge file) is not read, and the caller says why.
 //!
 //! Three readers: `check` (a warning when the file already holds a key), `create` (which refuses
 //! to replace a file that holds a key) and `delete` (which removes the file of
 //! the deleted key).
 
-use std::fs::{self, File, Metadata};
-use std::io::{self, Read};
-use std::os::unix::fs::{FileTypeExt, MetadataExt};
+use std::fs::{self, Metadata};
+use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 
-use rustix::fs::{Mode, OFlags};
-use rustix::io::Errno;
 use serde::Deserialize;
+
+use crate::kms::local_file::{file_kind, read_regular_file, FileProblem, ReadRules};
 
 /// The largest file that is read as a key file. A real one is about 4 KB (base64 of a PKCS#12
 /// holding an RSA-2048 key).
@@ -55,34 +56,28 @@ pub fn read_held_key(target: &Path) -> io::Result<Held> {
     if let Some(reason) = not_a_key_file(&inspected) {
         return Ok(Held::NotRead(reason));
     }
-    let file = match rustix::fs::open(
-        target,
-        OFlags::RDONLY | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::NOCTTY | OFlags::CLOEXEC,
-        Mode::empty(),
-    ) {
-        Ok(descriptor) => File::from(descriptor),
-        Err(Errno::NOENT) => return Ok(Held::Absent),
-        Err(Errno::LOOP) => {
-            return Ok(Held::NotRead(
-                "it became a symbolic link, not a regular file".to_owned(),
-            ))
-        }
-        Err(errno) => return Err(io::Error::from(errno)),
+    let rules = ReadRules {
+        max_bytes: MAX_KEY_FILE_BYTES,
+        follow_symlinks: false,
     };
-    let opened = file.metadata()?;
+    let contents = match read_regular_file(target, rules) {
+        Ok(contents) => contents,
+        Err(FileProblem::NotFound) => return Ok(Held::Absent),
+        Err(FileProblem::Unreadable(error)) => return Err(error),
+        Err(FileProblem::NotRegular { found }) => {
+            return Ok(Held::NotRead(format!(
+                "it became {found}, not a regular file"
+            )))
+        }
+        Err(FileProblem::TooLarge { bytes, .. }) => return Ok(Held::NotRead(too_large(bytes))),
+    };
+    let opened = &contents.metadata;
     if opened.dev() != inspected.dev() || opened.ino() != inspected.ino() {
         return Ok(Held::NotRead(
             "it was replaced while it was being checked".to_owned(),
         ));
     }
-    if let Some(reason) = not_a_key_file(&opened) {
-        return Ok(Held::NotRead(reason));
-    }
-    let mut bytes = Vec::new();
-    file.take(MAX_KEY_FILE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_KEY_FILE_BYTES {
-        return Ok(Held::NotRead(too_large(bytes.len() as u64)));
-    }
+    let bytes = contents.bytes;
     Ok(match serde_json::from_slice::<KeyFileIdentity>(&bytes) {
         Ok(identity) if !identity.key_id.is_empty() => Held::Key(identity.key_id),
         _ => Held::NotAKeyFile,
@@ -91,23 +86,10 @@ pub fn read_held_key(target: &Path) -> io::Result<Held> {
 
 /// Why a file with this metadata is not read as a key file.
 fn not_a_key_file(metadata: &Metadata) -> Option<String> {
-    let file_type = metadata.file_type();
-    let what = if file_type.is_file() {
-        return (metadata.len() > MAX_KEY_FILE_BYTES).then(|| too_large(metadata.len()));
-    } else if file_type.is_symlink() {
-        "a symbolic link"
-    } else if file_type.is_dir() {
-        "a directory"
-    } else if file_type.is_fifo() {
-        "a FIFO"
-    } else if file_type.is_socket() {
-        "a socket"
-    } else if file_type.is_char_device() || file_type.is_block_device() {
-        "a device"
-    } else {
-        "something else"
-    };
-    Some(format!("it is {what}, not a regular file"))
+    match file_kind(metadata) {
+        Some(found) => Some(format!("it is {found}, not a regular file")),
+        None => (metadata.len() > MAX_KEY_FILE_BYTES).then(|| too_large(metadata.len())),
+    }
 }
 
 fn too_large(bytes: u64) -> String {
@@ -139,7 +121,7 @@ mod tests {
         let link = directory.path().join("link.json");
         symlink("/dev/zero", &link).unwrap();
         let big = directory.path().join("big.json");
-        File::create(&big)
+        fs::File::create(&big)
             .unwrap()
             .set_len(MAX_KEY_FILE_BYTES + 1)
             .unwrap();

@@ -16,6 +16,14 @@
 //!   credentials have not expired yet, they are used, and the next refresh is tried after
 //!   10 seconds (or half the time left, if that is shorter).
 //! - A role assumed on top of temporary credentials refreshes those first when they are due.
+//! - **Refused credentials are dropped.** When KMS refuses temporary credentials it was signed
+//!   with (revoked before their `Expiration`, or a skewed clock), the client calls
+//!   [`CredentialProvider::invalidate`] with them and tries once more: the next caller fetches
+//!   fresh ones. Only the credentials that were refused are dropped, so many callers refused at
+//!   once cost one fetch.
+//! - Waiting for a fetch holds no thread: the single-flight lock is an async one, and a waiter
+//!   leaves it when its call is cancelled or its deadline passes. Files are read on blocking
+//!   threads (`fetch::sts`), programs run as child processes (`fetch::process`).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -24,9 +32,11 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use super::fetch::{self, FetchContext};
-use super::metadata;
-use super::plan::{AssumeRole, CredentialPlan, Credentials, OidcRole};
+use super::fetch::metadata::EcsRole;
+use super::fetch::{cloud_sso, metadata, oauth, process, sts, uri, FetchContext};
+use super::plan::{
+    AssumeRole, CloudSsoLogin, CredentialPlan, Credentials, CredentialsSource, OAuthLogin, OidcRole,
+};
 use crate::kms::error::KmsError;
 use crate::kms::options::CallOptions;
 use crate::kms::secret::{secret_forms, SecretString};
@@ -116,10 +126,7 @@ struct CacheState {
 }
 
 enum Fetch {
-    EcsRole {
-        role_name: String,
-        allow_imds_v1: bool,
-    },
+    EcsRole(EcsRole),
     Uri {
         uri: SecretString,
     },
@@ -133,6 +140,14 @@ enum Fetch {
         role: AssumeRole,
         source: String,
     },
+    External {
+        command: Vec<String>,
+        source: String,
+    },
+    CloudSso(Box<CloudSsoLogin>),
+    /// Behind a lock held only while the login is copied out or back: a refresh changes its
+    /// tokens.
+    OAuth(Mutex<OAuthLogin>),
 }
 
 fn build(plan: &CredentialPlan) -> Node {
@@ -150,16 +165,28 @@ fn build(plan: &CredentialPlan) -> Node {
         CredentialPlan::EcsRamRole {
             role_name,
             allow_imds_v1,
-            ..
-        } => refreshing(Fetch::EcsRole {
+            source,
+        } => refreshing(Fetch::EcsRole(EcsRole {
             role_name: role_name.clone(),
             allow_imds_v1: *allow_imds_v1,
-        }),
+            default_chain: match source {
+                CredentialsSource::DefaultChain { looked_in } => Some(looked_in.clone()),
+                _ => None,
+            },
+        })),
         CredentialPlan::CredentialsUri { uri, .. } => refreshing(Fetch::Uri { uri: uri.clone() }),
         CredentialPlan::Oidc { role, source } => refreshing(Fetch::Oidc {
             role: role.clone(),
             source: source.to_string(),
         }),
+        CredentialPlan::External { command, source } => refreshing(Fetch::External {
+            command: command.clone(),
+            source: source.to_string(),
+        }),
+        CredentialPlan::CloudSso { login, .. } => refreshing(Fetch::CloudSso(login.clone())),
+        CredentialPlan::OAuth { login, .. } => {
+            refreshing(Fetch::OAuth(Mutex::new(login.as_ref().clone())))
+        }
         CredentialPlan::AssumeRole { base, role, source } => refreshing(Fetch::AssumeRole {
             base: Arc::new(build(base)),
             base_description: base.to_string(),
@@ -187,6 +214,30 @@ impl CredentialProvider {
         options: &CallOptions,
     ) -> Result<Arc<SigningCredentials>, KmsError> {
         self.root.get(&self.context, &self.fetches, options).await
+    }
+
+    /// Drops `refused` if they are the cached credentials, so that the next caller fetches fresh
+    /// ones; true when something was dropped (then trying again may help). Fixed keys are never
+    /// dropped: there is nothing else to fetch.
+    pub fn invalidate(&self, refused: &Arc<SigningCredentials>) -> bool {
+        match self.root.as_ref() {
+            Node::Static(_) => false,
+            Node::Refreshing(refreshing) => {
+                let mut state = refreshing
+                    .state
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let is_cached = state
+                    .current
+                    .as_ref()
+                    .is_some_and(|current| Arc::ptr_eq(current, refused));
+                if is_cached {
+                    state.current = None;
+                    state.refresh_at = None;
+                }
+                is_cached
+            }
+        }
     }
 
     /// How many times credentials were fetched over the network (STS, metadata, URL), counting
@@ -251,19 +302,21 @@ impl Refreshing {
             return Ok(current);
         }
         match self.fetch(context, fetches, options).await {
-            Ok(fresh) => {
+            Ok((fresh, expiration)) => {
                 let fetched_at = context.stamps.utc_now();
-                let credentials = Arc::new(SigningCredentials::new(
-                    fresh.credentials,
-                    Some(fresh.expiration),
-                ));
+                let credentials = Arc::new(SigningCredentials::new(fresh, expiration));
                 let mut state = self
                     .state
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 state.current = Some(credentials.clone());
-                state.refresh_at = Some(refresh_time(fetched_at, fresh.expiration));
-                tracing::info!(action = self.action(), expiration = %fresh.expiration, "obtained temporary credentials");
+                // Credentials without an expiration (a program that printed a fixed key) are
+                // kept until KMS refuses them.
+                state.refresh_at = Some(match expiration {
+                    Some(expiration) => refresh_time(fetched_at, expiration),
+                    None => DateTime::<Utc>::MAX_UTC,
+                });
+                tracing::info!(action = self.action(), expiration = ?expiration, "obtained credentials");
                 Ok(credentials)
             }
             Err(error) => {
@@ -294,6 +347,9 @@ impl Refreshing {
         match &self.fetch {
             Fetch::EcsRole { .. } => "GetEcsRamRoleCredentials",
             Fetch::Uri { .. } => "GetCredentialsFromUri",
+            Fetch::External { .. } => "RunCredentialsProgram",
+            Fetch::CloudSso(_) => "GetCloudSsoCredentials",
+            Fetch::OAuth(_) => "ExchangeOAuthToken",
             Fetch::Oidc { .. } => crate::kms::sts::ASSUME_ROLE_WITH_OIDC,
             Fetch::AssumeRole { .. } => crate::kms::sts::ASSUME_ROLE,
         }
@@ -304,17 +360,37 @@ impl Refreshing {
         context: &FetchContext,
         fetches: &AtomicU64,
         options: &CallOptions,
-    ) -> Result<TemporaryCredentials, KmsError> {
+    ) -> Result<(Credentials, Option<DateTime<Utc>>), KmsError> {
+        let temporary =
+            |fetched: TemporaryCredentials| (fetched.credentials, Some(fetched.expiration));
         let result = match &self.fetch {
-            Fetch::EcsRole {
-                role_name,
-                allow_imds_v1,
-            } => metadata::ecs_role_credentials(context, role_name, *allow_imds_v1, options).await,
-            Fetch::Uri { uri } => {
-                metadata::uri_credentials(context, uri.expose_secret(), options).await
-            }
+            Fetch::EcsRole(role) => metadata::ecs_role_credentials(context, role, options)
+                .await
+                .map(temporary),
+            Fetch::Uri { uri } => uri::uri_credentials(context, uri.expose_secret(), options)
+                .await
+                .map(temporary),
             Fetch::Oidc { role, source } => {
-                fetch::assume_role_with_oidc(context, role, source, options).await
+                sts::assume_role_with_oidc(context, role, source, options)
+                    .await
+                    .map(temporary)
+            }
+            Fetch::External { command, source } => {
+                process::external_credentials(command, source, options).await
+            }
+            Fetch::CloudSso(login) => cloud_sso::cloud_sso_credentials(context, login, options)
+                .await
+                .map(temporary),
+            Fetch::OAuth(login) => {
+                let mut working = login
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .clone();
+                let result = oauth::oauth_credentials(context, &mut working, options).await;
+                *login
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = working;
+                result.map(temporary)
             }
             Fetch::AssumeRole {
                 base,
@@ -323,7 +399,7 @@ impl Refreshing {
                 source,
             } => {
                 let caller = base.get(context, fetches, options).await?;
-                fetch::assume_role(
+                sts::assume_role(
                     context,
                     role,
                     &caller.credentials,
@@ -332,6 +408,7 @@ impl Refreshing {
                     options,
                 )
                 .await
+                .map(temporary)
             }
         };
         if result.is_ok() {

@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | `access_key` | `access_key_id`, `access_key_secret` | static key |
 //! | `ram_role_arn` | the same, `role_arn`, `role_session_name`, `policy` | role assumed with the key |
-//! | `ecs_ram_role` | `role_name` | instance metadata |
+//! | `ecs_ram_role` | `role_name` (without it, the metadata service names the role) | instance metadata |
 //! | `oidc_role_arn` | `role_arn`, `oidc_provider_arn`, `oidc_token_file_path`, `role_session_name`, `policy` | OIDC token exchange |
 //!
 //! The format: `[section]` lines, `key = value` lines (keys compared in lower case), comment lines
@@ -18,34 +18,21 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use super::error::CredentialsError;
-use super::plan::{CredentialPlan, Credentials, CredentialsSource};
-use super::roles::{self, RoleDefaults};
-use crate::kms::secret::SecretString;
+use super::roles::{self, RoleDefaults, RoleParts};
+use crate::kms::credentials::error::CredentialsError;
+use crate::kms::credentials::plan::{CredentialPlan, Credentials, CredentialsSource, OidcToken};
 
 /// The file the Go and Java SDKs read, relative to the home directory.
 pub const CREDENTIALS_FILE_RELATIVE_PATH: &str = ".alibabacloud/credentials";
 /// The name the Python SDK reads instead; used when the first does not exist.
 pub const CREDENTIALS_INI_FILE_RELATIVE_PATH: &str = ".alibabacloud/credentials.ini";
 
-const SUPPORTED_TYPES: &str = "access_key, ram_role_arn, ecs_ram_role or oidc_role_arn";
+const SUPPORTED_TYPES: &str = "access_key, ram_role_arn, ecs_ram_role, oidc_role_arn";
 
 /// A parsed credentials file: its sections, each a map of lower-case keys.
 pub(crate) struct CredentialsFile {
     pub path: PathBuf,
     sections: BTreeMap<String, BTreeMap<String, String>>,
-}
-
-/// Reads and parses the file; `Ok(None)` when it does not exist.
-pub(crate) fn read_file(path: &Path) -> Result<Option<CredentialsFile>, CredentialsError> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => parse(path, &text).map(Some),
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
-        Err(error) => Err(CredentialsError::ProfileFile {
-            path: path.to_owned(),
-            problem: format!("cannot be read: {error}"),
-        }),
-    }
 }
 
 /// Parses the INI text. A line that is none of the above is an error naming its number only.
@@ -140,10 +127,19 @@ impl CredentialsFile {
             })
         };
         let static_key = || -> Result<Credentials, CredentialsError> {
-            Ok(Credentials {
-                access_key_id: require("access_key_id")?,
-                access_key_secret: SecretString::new(require("access_key_secret")?),
-                security_token: None,
+            roles::static_key(
+                &place,
+                &require("access_key_id")?,
+                &require("access_key_secret")?,
+                None,
+            )
+        };
+        let role_parts = || -> Result<RoleParts, CredentialsError> {
+            Ok(RoleParts {
+                role_arn: require("role_arn")?,
+                session_name: get("role_session_name"),
+                policy: get("policy"),
+                ..RoleParts::default()
             })
         };
         match kind.as_str() {
@@ -153,16 +149,7 @@ impl CredentialsFile {
             }),
             "ram_role_arn" => {
                 let credentials = static_key()?;
-                let role = roles::assume_role(
-                    &place,
-                    "role_arn",
-                    require("role_arn")?,
-                    get("role_session_name"),
-                    None,
-                    get("policy"),
-                    None,
-                    defaults,
-                )?;
+                let role = roles::assume_role(&place, "role_arn", role_parts()?, None, defaults)?;
                 Ok(CredentialPlan::AssumeRole {
                     base: Box::new(CredentialPlan::Static {
                         credentials,
@@ -173,7 +160,7 @@ impl CredentialsFile {
                 })
             }
             "ecs_ram_role" => Ok(CredentialPlan::EcsRamRole {
-                role_name: require("role_name")?,
+                role_name: get("role_name"),
                 allow_imds_v1: defaults.allow_imds_v1,
                 source,
             }),
@@ -181,12 +168,9 @@ impl CredentialsFile {
                 let role = roles::oidc_role(
                     &place,
                     "role_arn",
-                    require("role_arn")?,
+                    role_parts()?,
                     require("oidc_provider_arn")?,
-                    require("oidc_token_file_path")?,
-                    get("role_session_name"),
-                    None,
-                    get("policy"),
+                    OidcToken::File(require("oidc_token_file_path")?.into()),
                     defaults,
                 )?;
                 Ok(CredentialPlan::Oidc { role, source })
@@ -196,7 +180,7 @@ impl CredentialsFile {
                 profile: name.to_owned(),
                 what: "type",
                 mode: kind,
-                supported: SUPPORTED_TYPES,
+                supported: SUPPORTED_TYPES.to_owned(),
             }),
         }
     }

@@ -30,6 +30,7 @@ pub mod kms_access;
 pub mod kms_call;
 pub mod named;
 pub mod operations;
+pub mod outputs;
 pub mod property;
 pub mod registry;
 pub mod resource;
@@ -40,8 +41,8 @@ pub use declaration::{Declaration, Property};
 pub use error::{CheckFailure, KmsServiceFailure, Operation, ResourceError};
 pub use kms_access::KmsAccess;
 pub use operations::{
-    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
-    UpdateResult,
+    Create, CreateRequest, CreateResult, Created, Delete, DeleteRequest, Read, ReadRequest,
+    ReadResult, Update, UpdateRequest, UpdateResult,
 };
 pub use property::{PropertyMap, PropertyValue, UnknownKind};
 pub use registry::{RegisteredResource, Registration, Registry};

@@ -11,14 +11,15 @@ use std::path::Path;
 use std::pin::Pin;
 
 use super::context::OperationContext;
-use super::declaration::{Declaration, Property};
+use super::declaration::{Declaration, Properties, Property};
 use super::error::{CheckFailure, ResourceError};
 use super::operations::{
-    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
-    UpdateResult,
+    Create, CreateRequest, CreateResult, Delete, DeleteRequest, Read, ReadRequest, ReadResult,
+    Update, UpdateRequest, UpdateResult,
 };
+use super::outputs::{created_outputs, known_outputs, planned_outputs, read_outputs};
 use super::property::{PropertyMap, PropertyValue};
-use super::resource::Resource;
+use super::resource::{refuse_changes_in_place, update_without_change, Resource};
 use super::RESOURCES;
 
 /// One line of [`RESOURCES`]: the declaration of a resource type, and how to build its process
@@ -54,10 +55,12 @@ pub fn registered_declarations() -> impl Iterator<Item = &'static Declaration> {
 pub type OperationFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, ResourceError>> + Send + 'a>>;
 
-/// A [`Resource`] seen without its type: what `provider` calls. Implemented for every `Resource`;
-/// the implementation runs the checks every resource gets (the id check before `read`, `update`
-/// and `delete`; a preview of `create` that calls nothing; decoding the inputs of `create`) and
-/// then the resource's own method.
+/// A [`Resource`] seen without its type: what `provider` calls, on property maps. Implemented
+/// for every `Resource`; the implementation does what every resource gets (the id check before
+/// `read`, `update` and `delete`; a preview of `create` that calls nothing; the refusal of a
+/// change in place of what replaces the resource; decoding the inputs and the state into the
+/// resource's typed values; the outputs, with what a read carries over) around the resource's
+/// own method.
 pub trait RegisteredResource: Send + Sync {
     fn declaration(&self) -> &'static Declaration;
 
@@ -163,16 +166,45 @@ impl<R: Resource> RegisteredResource for R {
         request: CreateRequest,
     ) -> OperationFuture<'a, CreateResult> {
         Box::pin(async move {
+            let declaration = &R::DECLARATION;
             if request.preview {
                 // A preview calls nothing and writes nothing; the id is decided by the cloud.
                 return Ok(CreateResult {
                     id: String::new(),
-                    properties: self.preview_create(request.properties),
+                    properties: planned_outputs(declaration, request.properties),
                     warnings: Vec::new(),
                 });
             }
-            let inputs = R::decode_inputs(&request.properties)?;
-            Resource::create(self, context, request, inputs).await
+            let inputs = decode_inputs(declaration, &request.properties)?;
+            let typed = Create {
+                urn: request.urn,
+                inputs,
+                timeout: request.timeout,
+            };
+            match Resource::create(self, context, typed).await {
+                Ok(created) => Ok(CreateResult {
+                    id: created.id,
+                    properties: created_outputs(
+                        declaration,
+                        created.state.encode(),
+                        &request.properties,
+                    ),
+                    warnings: created.warnings,
+                }),
+                // What exists is reported with the write-only inputs, as a success would be.
+                Err(ResourceError::ResourceInitFailed {
+                    resource,
+                    id,
+                    properties,
+                    reasons,
+                }) => Err(ResourceError::ResourceInitFailed {
+                    resource,
+                    id,
+                    properties: created_outputs(declaration, properties, &request.properties),
+                    reasons,
+                }),
+                Err(error) => Err(error),
+            }
         })
     }
 
@@ -183,18 +215,66 @@ impl<R: Resource> RegisteredResource for R {
     ) -> OperationFuture<'a, ReadResult> {
         Box::pin(async move {
             self.check_id(&request.id, request.properties.as_ref())?;
-            Resource::read(self, context, request).await
+            let typed = Read {
+                urn: request.urn,
+                id: request.id,
+                timeout: request.timeout,
+            };
+            let id = typed.id.clone();
+            match Resource::read(self, context, typed).await? {
+                None => Ok(ReadResult::Gone),
+                Some(found) => {
+                    let (properties, inputs) = read_outputs(
+                        &R::DECLARATION,
+                        found.encode(),
+                        request.properties.as_ref(),
+                        request.inputs.as_ref(),
+                    );
+                    Ok(ReadResult::Found {
+                        id,
+                        properties,
+                        inputs,
+                    })
+                }
+            }
         })
     }
 
+    /// What replaces the resource is refused first (naming each property); a resource the cloud
+    /// cannot change accepts only a call without a real change; a preview plans the new inputs
+    /// as outputs; otherwise the resource changes in place and reports the new inputs.
     fn update<'a>(
         &'a self,
         context: &'a OperationContext,
         request: UpdateRequest,
     ) -> OperationFuture<'a, UpdateResult> {
         Box::pin(async move {
+            let declaration = &R::DECLARATION;
             self.check_id(&request.id, Some(&request.olds))?;
-            Resource::update(self, context, request).await
+            let equivalent = |property: &Property, old: &PropertyValue, new: &PropertyValue| {
+                self.equivalent(property, old, new)
+            };
+            if !R::UPDATES_IN_PLACE {
+                return update_without_change(declaration, equivalent, request);
+            }
+            let replacing = declaration.inputs().filter(|property| property.replaces);
+            refuse_changes_in_place(declaration, equivalent, &request, replacing)?;
+            if request.preview {
+                return Ok(UpdateResult {
+                    properties: known_outputs(request.news),
+                });
+            }
+            let typed = Update {
+                urn: request.urn,
+                id: request.id,
+                news: decode_inputs(declaration, &request.news)?,
+                olds: decode_state::<R::State>(&request.olds),
+                timeout: request.timeout,
+            };
+            Resource::update(self, context, typed).await?;
+            Ok(UpdateResult {
+                properties: known_outputs(request.news),
+            })
         })
     }
 
@@ -205,9 +285,34 @@ impl<R: Resource> RegisteredResource for R {
     ) -> OperationFuture<'a, ()> {
         Box::pin(async move {
             self.check_id(&request.id, Some(&request.properties))?;
-            Resource::delete(self, context, request).await
+            let typed = Delete {
+                urn: request.urn,
+                id: request.id,
+                state: decode_state::<R::State>(&request.properties),
+                timeout: request.timeout,
+            };
+            Resource::delete(self, context, typed).await
         })
     }
+}
+
+/// Reads typed inputs, or the `invalid_inputs` error naming every problem.
+fn decode_inputs<I: Properties>(
+    declaration: &Declaration,
+    properties: &PropertyMap,
+) -> Result<I, ResourceError> {
+    I::decode(properties).map_err(|problems| ResourceError::InvalidInputs {
+        resource: declaration.name,
+        failures: problems
+            .into_iter()
+            .map(|problem| problem.into_failure(declaration.name))
+            .collect(),
+    })
+}
+
+/// Reads a state: whatever it holds of the declared properties.
+fn decode_state<S: Properties + Default>(properties: &PropertyMap) -> S {
+    S::decode(properties).unwrap_or_default()
 }
 
 /// The resources of one provider process, each with its state.

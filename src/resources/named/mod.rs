@@ -30,12 +30,9 @@ use super::context::OperationContext;
 use super::declaration::{Declaration, Properties, Property};
 use super::error::{CheckFailure, Operation, ResourceError};
 use super::kms_call::KmsCall;
-use super::operations::{
-    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
-    UpdateResult,
-};
+use super::operations::{Create, Created, Delete, Read, Update};
 use super::property::{PropertyMap, PropertyValue};
-use super::resource::{known_outputs, refuse_changes_in_place, Resource};
+use super::resource::Resource;
 use create::create_named;
 use ownership::Claim;
 use referrers::{delete_unless_referred, Referred};
@@ -66,7 +63,7 @@ pub trait NamedResource: Send + Sync + 'static {
     /// The typed inputs its declaration generates.
     type Inputs: Properties + Sync;
     /// The typed state its declaration generates.
-    type State: Properties + Sync;
+    type State: Properties + Default + Sync;
     /// What `Create` and `Describe` answer.
     type Reply: KmsResponse + Send;
 
@@ -179,30 +176,14 @@ fn identity(declaration: &Declaration) -> &'static Property {
         .expect("a resource identified by its name declares its identity property")
 }
 
-/// Reads typed inputs, or the `invalid_inputs` error naming every problem.
-pub(crate) fn decode_inputs<I: Properties>(
-    declaration: &Declaration,
-    properties: &PropertyMap,
-) -> Result<I, ResourceError> {
-    I::decode(properties).map_err(|problems| ResourceError::InvalidInputs {
-        resource: declaration.name,
-        failures: problems
-            .into_iter()
-            .map(|problem| problem.into_failure(declaration.name))
-            .collect(),
-    })
-}
-
 impl<T: NamedResource> Resource for T {
     const DECLARATION: Declaration = T::DECLARATION;
+    const UPDATES_IN_PLACE: bool = true;
     type Inputs = T::Inputs;
+    type State = T::State;
 
     fn new() -> T {
         T::new()
-    }
-
-    fn decode_inputs(properties: &PropertyMap) -> Result<T::Inputs, ResourceError> {
-        decode_inputs(&T::DECLARATION, properties)
     }
 
     /// The name as KMS holds names, then the resource's own rules.
@@ -232,53 +213,49 @@ impl<T: NamedResource> Resource for T {
     }
 
     /// The name described first, then `Create` through the ownership proof. Every output is an
-    /// input, so the default preview fits.
+    /// input, so the generic preview fits.
     async fn create(
         &self,
         context: &OperationContext,
-        request: CreateRequest,
-        inputs: T::Inputs,
-    ) -> Result<CreateResult, ResourceError> {
+        request: Create<T::Inputs>,
+    ) -> Result<Created<T::State>, ResourceError> {
         let declaration = &T::DECLARATION;
         let identity = identity(declaration);
-        let name = identity
-            .get_str(&request.properties)
-            .unwrap_or_default()
-            .to_owned();
+        let wanted = request.inputs.encode();
+        let name = identity.get_str(&wanted).unwrap_or_default();
         let urn = request.urn.as_deref();
         let client = context.kms.client().await?;
         let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
         let claim = Claim {
             resource: declaration.name,
             noun: declaration.noun,
-            name: &name,
-            import_command: import_command(declaration.token, urn, &name),
+            name,
+            import_command: import_command(declaration.token, urn, name),
         };
-        let create_request = T::create_request(&inputs);
-        let (client, name_ref, create_request) = (&client, name.as_str(), &create_request);
-        let created = create_named(
+        let create_request = T::create_request(&request.inputs);
+        let (client, create_request) = (&client, &create_request);
+        let state = create_named(
             &call,
             &claim,
             T::ACTIONS.describe.name(),
-            move |options| async move { describe::<T>(client, name_ref, &options).await },
+            move |options| async move { describe::<T>(client, name, &options).await },
             move |options| async move {
                 let reply: T::Reply = client
                     .call(T::ACTIONS.create, create_request, &options)
                     .await?;
-                Ok(T::state_of(name_ref, reply))
+                Ok(T::state_of(name, reply))
             },
-            |existing: &T::State| matches(self, &request.properties, existing),
+            |existing: &T::State| matches(self, &wanted, existing),
         )
         .await?;
-        let properties = created.encode();
         let id = identity
-            .get_str(&properties)
+            .get_str(&state.encode())
             .filter(|id| !id.is_empty())
-            .unwrap_or(&name)
+            .unwrap_or(name)
             .to_owned();
-        Ok(CreateResult {
+        Ok(Created {
             id,
-            properties,
+            state,
             warnings: Vec::new(),
         })
     }
@@ -288,8 +265,8 @@ impl<T: NamedResource> Resource for T {
     async fn read(
         &self,
         context: &OperationContext,
-        request: ReadRequest,
-    ) -> Result<ReadResult, ResourceError> {
+        request: Read,
+    ) -> Result<Option<T::State>, ResourceError> {
         let client = context.kms.client().await?;
         let call = KmsCall::start(
             context,
@@ -298,41 +275,18 @@ impl<T: NamedResource> Resource for T {
             request.timeout,
         );
         match describe::<T>(&client, &request.id, &call.options()).await {
-            Ok(found) => {
-                let properties = found.encode();
-                Ok(ReadResult::Found {
-                    id: request.id,
-                    inputs: properties.clone(),
-                    properties,
-                })
-            }
-            Err(error) if error.is_not_found() => Ok(ReadResult::Gone),
+            Ok(found) => Ok(Some(found)),
+            Err(error) if error.is_not_found() => Ok(None),
             Err(error) => Err(call.error(error)),
         }
     }
 
-    /// What replaces the resource cannot change here; the rest changes in place through
-    /// `Update`.
+    /// `Update` with what the resource's own request says (what replaces it was refused before).
     async fn update(
         &self,
         context: &OperationContext,
-        request: UpdateRequest,
-    ) -> Result<UpdateResult, ResourceError> {
-        let declaration = &T::DECLARATION;
-        refuse_changes_in_place(
-            declaration,
-            |property, old, new| Resource::equivalent(self, property, old, new),
-            &request,
-            declaration.inputs().filter(|property| property.replaces),
-        )?;
-        if request.preview {
-            return Ok(UpdateResult {
-                properties: known_outputs(request.news),
-            });
-        }
-        let news: T::Inputs = decode_inputs(declaration, &request.news)?;
-        let olds = T::State::decode(&request.olds)
-            .unwrap_or_else(|_| unreachable!("decoding a state reads what it can and never fails"));
+        request: Update<T::Inputs, T::State>,
+    ) -> Result<(), ResourceError> {
         let client = context.kms.client().await?;
         let call = KmsCall::start(
             context,
@@ -340,25 +294,26 @@ impl<T: NamedResource> Resource for T {
             request.urn.as_deref(),
             request.timeout,
         );
-        let update_request = T::update_request(&request.id, &news, &olds);
+        let update_request = T::update_request(&request.id, &request.news, &request.olds);
         let updated: Result<RequestIdResponse, KmsError> = client
             .call(T::ACTIONS.update, &update_request, &call.options())
             .await;
-        if let Err(error) = updated {
-            let hint = if error.is_not_found() {
-                Some(format!(
-                    "the {} {} no longer exists; run a refresh to drop it from the state, and the next update \
-                     creates it again",
-                    declaration.noun, request.id
-                ))
-            } else {
-                error.service_hint()
-            };
-            return Err(call.error_with_hint(error, hint));
+        match updated {
+            Ok(_) => Ok(()),
+            Err(error) => {
+                let hint = if error.is_not_found() {
+                    Some(format!(
+                        "the {} {} no longer exists; run a refresh to drop it from the state, and the next \
+                         update creates it again",
+                        T::DECLARATION.noun,
+                        request.id
+                    ))
+                } else {
+                    error.service_hint()
+                };
+                Err(call.error_with_hint(error, hint))
+            }
         }
-        Ok(UpdateResult {
-            properties: known_outputs(request.news),
-        })
     }
 
     /// `Delete`, unless something still refers to the resource (the provider's own check, see
@@ -366,11 +321,13 @@ impl<T: NamedResource> Resource for T {
     async fn delete(
         &self,
         context: &OperationContext,
-        request: DeleteRequest,
+        request: Delete<T::State>,
     ) -> Result<(), ResourceError> {
         delete_unless_referred(
             context,
-            &request,
+            request.urn.as_deref(),
+            &request.id,
+            request.timeout,
             &T::DECLARATION,
             T::REFERRED.as_ref(),
             T::find_referrers,

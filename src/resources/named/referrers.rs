@@ -11,6 +11,7 @@
 //! the look and the delete is not seen (docs/protocol.md, `delete`).
 
 use std::future::Future;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 
@@ -20,7 +21,6 @@ use super::super::context::OperationContext;
 use super::super::declaration::{article, Declaration};
 use super::super::error::{Operation, ResourceError};
 use super::super::kms_call::KmsCall;
-use super::super::operations::DeleteRequest;
 
 /// The page size the listings ask for: the largest KMS allows (docs/kms-api.md §3.2).
 pub const PAGE_SIZE: u32 = 100;
@@ -53,9 +53,12 @@ pub struct Referred {
 /// The delete of a resource that others may name (when `referred` says who): `find_referrers`
 /// looks for what still names it (given the client, the name and the call's options), and unless
 /// it finds one, `delete` deletes it; a resource that is already gone counts as deleted.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn delete_unless_referred<Find, FindFuture, Delete, DeleteFuture, Reply>(
     context: &OperationContext,
-    request: &DeleteRequest,
+    urn: Option<&str>,
+    name: &str,
+    timeout: Option<Duration>,
     declaration: &Declaration,
     referred: Option<&Referred>,
     find_referrers: Find,
@@ -69,13 +72,7 @@ where
 {
     let noun = declaration.noun;
     let client = context.kms.client().await?;
-    let call = KmsCall::start(
-        context,
-        Operation::Delete,
-        request.urn.as_deref(),
-        request.timeout,
-    );
-    let name = request.id.as_str();
+    let call = KmsCall::start(context, Operation::Delete, urn, timeout);
     if let Some(Referred {
         referrers,
         permissions,

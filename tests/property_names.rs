@@ -1,7 +1,7 @@
 //! Each property's name is spelled once per resource that declares it: in `src/`, outside test
 //! modules, a string literal that is exactly a declared property's name appears only in the
 //! declarations (`src/resources/<name>/declaration.rs`); everything else reads the name from
-//! there. `cargo test --test property_names -- --nocapture` prints the count of every property.
+//! there. `cargo test --test property_names -- --nocapture` prints (on stderr) the count of every property.
 //!
 //! Not counted: `src/provider/schema/generate.rs`, whose literals are the schema's own keywords
 //! (`description`, `properties`, `type`, ...), one of which is also a property's name.
@@ -45,11 +45,11 @@ fn every_property_name_is_spelled_once_per_declaring_resource() {
             }
         }
     }
-    println!("property                     declared by  spelled  also in a message");
+    eprintln!("property                     declared by  spelled  also in a message");
     let mut too_often = Vec::new();
     for (name, resources) in &declaring {
         let places = spelled.get(name).map_or(&[][..], Vec::as_slice);
-        println!(
+        eprintln!(
             "{name:<28} {resources:>11}  {:>7}  {:>17}",
             places.len(),
             in_text.get(name).copied().unwrap_or_default()

@@ -29,9 +29,10 @@ if [ "$mode" = budget ]; then
   # The debug emulator is enough here (only the clients' CPU is measured); build it if missing.
   [ -x target/release/kms-emulator ] || [ -x target/debug/kms-emulator ] || cargo build --locked -p kms-emulator --bin kms-emulator
 else
-  # The provider is built on its own, as a user builds it: cargo unifies the features of the
-  # dependencies of every package in one invocation, and the emulator's would make it bigger.
-  cargo build --release --locked -p alicloud-kms-provider --bin alicloud-kms-provider
+  # The provider (and the plugin's launcher beside it) is built on its own, as a user builds it:
+  # cargo unifies the features of the dependencies of every package in one invocation, and the
+  # emulator's would make it bigger.
+  cargo build --release --locked -p alicloud-kms-provider --bin alicloud-kms-provider --bin pulumi-resource-alicloud-kms
   cargo build --release --locked -p kms-bench -p kms-emulator --bin kms-bench --bin kms-emulator --example load
 fi
 # The release artefacts' figures (wheel size, the packaged binary's cold start) need dist/ and the

@@ -3,11 +3,14 @@
 #  - pulumi_alicloud_kms-<v>-py3-none-manylinux2014_x86_64.manylinux_2_17_x86_64.whl (manylinux2014 is
 #    manylinux_2_17; sdk-gen's WHEEL_PLATFORM_TAG, which the READMEs name): the Python SDK with the provider
 #    binary inside (maturin, `bindings = "bin"`, linked by zig against glibc 2.17, the lowest glibc
-#    Rust's x86_64-unknown-linux-gnu target supports); `auditwheel show` must accept its tag;
+#    Rust's x86_64-unknown-linux-gnu target supports), and the plugin's launcher
+#    pulumi-resource-alicloud-kms beside it; `auditwheel show` must accept its tag;
 #  - pulumi_alicloud_kms-<v>.tar.gz: the sdist, which builds the binary from source with cargo;
 #  - pulumi-alicloud-kms-<v>.tgz: the npm package (compiled JavaScript and types; its manifest has no
 #    lifecycle scripts and no devDependencies, which only a build from sdk/nodejs needs);
-#  - pulumi-alicloud-kms-linux-x64-gnu-<v>.tgz: the npm platform package with the same binary.
+#  - pulumi-alicloud-kms-linux-x64-gnu-<v>.tgz: the npm platform package with the same binary, linked
+#    into node_modules/.bin under both names (the plugin is the binary run as
+#    pulumi-resource-alicloud-kms).
 # The packaging tools (scripts/package-requirements.txt) go into .cache/package-venv, the Node
 # build tools are the test packages (scripts/ensure-node-env.sh). About 2-3 minutes on a fresh
 # 2-core machine, most of it the release build. Other platforms: see "Building the packages" in
@@ -117,13 +120,17 @@ const manifest = {
   cpu: ["x64"],
   libc: ["glibc"],
   files: ["bin/alicloud-kms-provider", "README.md", "LICENSE"],
+  // Both names on the PATH of `npm exec` and of a shell that adds node_modules/.bin: the plugin
+  // is the same binary, started under the name the Pulumi engine looks for.
+  bin: { "alicloud-kms-provider": "bin/alicloud-kms-provider", "pulumi-resource-alicloud-kms": "bin/alicloud-kms-provider" },
   preferUnplugged: true,
 };
 fs.writeFileSync(path.join(directory, "package.json"), JSON.stringify(manifest, null, 2) + "\n");
 fs.writeFileSync(path.join(directory, "README.md"),
   `# ${name}\n\nThe \`alicloud-kms-provider\` binary for Linux x64 with glibc 2.17 or later. ` +
   `Install [\`${main.name}\`](https://www.npmjs.com/package/${main.name}), which depends on it optionally ` +
-  `and runs this binary.\n`);
+  `and runs this binary. The same binary is the native Pulumi resource plugin, linked into ` +
+  `\`node_modules/.bin\` as \`pulumi-resource-alicloud-kms\` (put that directory on \`PATH\` for the engine).\n`);
 EOF
 (cd "$platform" && npm pack --silent --pack-destination "$dist" >&2)
 

@@ -2,9 +2,13 @@
 //! access, spoken to over JSON-RPC 2.0 on stdin/stdout.
 //!
 //! The layers, from the wire inward (an arrow may only point down this list):
-//! `rpc` → `protocol` → `provider` → `resources` → `kms`. See `ARCHITECTURE.md`.
+//! `rpc` → `protocol` → `provider` → `resources` → `kms`. `plugin` (the same provider over
+//! Pulumi's gRPC plugin protocol) is a sibling of `rpc` and `protocol` that calls `provider`;
+//! `lifecycle` is what both entries do alike as processes. See `ARCHITECTURE.md`.
 
 pub mod kms;
+pub mod lifecycle;
+pub mod plugin;
 pub mod protocol;
 pub mod provider;
 pub mod resources;

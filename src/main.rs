@@ -1,5 +1,9 @@
 //! The provider binary: logs to stderr, speaks JSON-RPC on stdin/stdout.
 //!
+//! Started under the name `pulumi-resource-alicloud-kms` (its first argument, `argv[0]`), it is
+//! the Pulumi resource plugin instead: the same provider over gRPC (`plugin::run`), whose
+//! arguments are the engine's (the command line below is not read then).
+//!
 //! An engine starts it with no arguments and talks to it until it closes stdin; the process then
 //! finishes every request in flight and exits 0. Nothing but protocol lines is ever written to
 //! stdout. `--version` and `--help` answer and exit 0 without reading stdin; any other argument is
@@ -12,7 +16,7 @@
 //! and what it could not deliver goes to stderr (secrets redacted).
 
 use std::ffi::OsString;
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -20,6 +24,10 @@ use std::time::Duration;
 use alicloud_kms_provider::kms::credentials::{
     ACCESS_KEY_FAMILIES, ENDPOINT_VARIABLES, PROFILE_VARIABLES, REGION_VARIABLES,
 };
+use alicloud_kms_provider::lifecycle::{
+    grace_period_from_environment, init_logging, run_on_one_thread, shutdown_token, GRACE_VARIABLE,
+};
+use alicloud_kms_provider::plugin;
 use alicloud_kms_provider::protocol::{
     rpc_module, undeliverable, LogParams, ProtocolOptions, CONTROL_METHODS, TEST_HOOKS_VARIABLE,
 };
@@ -30,15 +38,7 @@ use alicloud_kms_provider::resources::EngineLog;
 use alicloud_kms_provider::rpc::{
     self, Ending, ServerOptions, ShutdownReply, TransportError, UndeliverableLines,
 };
-use tokio_util::sync::CancellationToken;
-use tracing::level_filters::LevelFilter;
-use tracing_subscriber::filter::{filter_fn, EnvFilter, FilterExt};
-use tracing_subscriber::layer::SubscriberExt;
-use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::Layer;
 
-/// The environment variable that sets the grace period of a shutdown, in whole seconds.
-const GRACE_VARIABLE: &str = "ALICLOUD_KMS_PROVIDER_SHUTDOWN_GRACE_SECONDS";
 const DEFAULT_GRACE: Duration = Duration::from_secs(20);
 
 /// After serving ends, how long blocking work (a key file being written) gets before the runtime
@@ -60,8 +60,9 @@ enum Invocation {
 }
 
 /// Reads the command line (without the program name). Anything but nothing, `--version`/`-V` or
-/// `--help`/`-h` is an error, whose text names the argument; a new way to start the binary (the
-/// gRPC plugin's engine address, for one) is a new `Invocation` here.
+/// `--help`/`-h` is an error, whose text names the argument; a new way to start the binary is a new
+/// `Invocation` here. (The gRPC plugin is not one: it is told by the program's name, before this,
+/// since its arguments are the Pulumi engine's.)
 fn parse_arguments(arguments: impl IntoIterator<Item = OsString>) -> Result<Invocation, String> {
     let arguments: Vec<OsString> = arguments.into_iter().collect();
     let Some(first) = arguments.first() else {
@@ -100,7 +101,9 @@ fn help_text() -> String {
 An engine, or the pulumi-alicloud-kms SDKs, start it with no arguments and speak JSON-RPC 2.0 to
 it, one JSON value per line: requests on stdin, replies and log notifications on stdout (nothing
 else), human-readable logs on stderr. Closing stdin ends the session once every request in
-flight is answered; SIGTERM or SIGINT stop it after a grace period.
+flight is answered; SIGTERM or SIGINT stop it after a grace period. Started under the name
+pulumi-resource-alicloud-kms (as the packages install it), it is the Pulumi resource plugin instead,
+serving the same provider over Pulumi's gRPC protocol (docs/grpc-plugin.md).
 
 Environment:
   RUST_LOG                  what goes to stderr (default warn)
@@ -125,7 +128,7 @@ Options:
   -h, --help                this text
   -V, --version             the version
 
-Docs: {docs} (README.md, docs/protocol.md, docs/credentials.md)
+Docs: {docs} (README.md, docs/protocol.md, docs/credentials.md, docs/grpc-plugin.md)
 ",
         version = env!("CARGO_PKG_VERSION"),
         grace = DEFAULT_GRACE.as_secs(),
@@ -151,6 +154,10 @@ fn print_and_exit(text: &str) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    // First of all: the plugin's arguments are the engine's, not this command line.
+    if plugin::invoked_as_plugin() {
+        return plugin::run();
+    }
     // Answered before anything else, so that `--help` in a terminal never waits on stdin.
     match parse_arguments(std::env::args_os().skip(1)) {
         Ok(Invocation::Serve) => {}
@@ -166,29 +173,12 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE_ERROR);
         }
     }
-    init_logging();
-    let grace_period = grace_period_from_environment();
-    // One runtime thread. The provider is I/O bound: a request is a few microseconds of JSON work
-    // and then, for a resource operation, a wait on KMS. A multi-thread runtime spends more CPU
-    // than that on waking workers across threads (futex, epoll) for every reply: the KMS client
-    // costs 2-3x less CPU per call on a current-thread runtime (BENCHMARKS.md), start-up spawns two
-    // fewer threads, and concurrency is unchanged (every request is its own task; stdin and stdout
-    // have their own threads, blocking file work goes to tokio's blocking pool).
-    let runtime = match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            tracing::error!("could not start the async runtime: {error}");
-            return ExitCode::FAILURE;
-        }
+    // jsonrpsee logs whole requests and replies at debug and trace level.
+    init_logging(&["jsonrpsee"]);
+    let grace_period = grace_period_from_environment(DEFAULT_GRACE);
+    let Some(outcome) = run_on_one_thread(serve_stdio(grace_period), BLOCKING_WORK_GRACE) else {
+        return ExitCode::FAILURE;
     };
-    let outcome = runtime.block_on(serve_stdio(grace_period));
-    // Operations that outlived a shutdown's grace period are dropped here, with the runtime and
-    // before the process exits: dropping a task runs its destructors, and those remove the staged
-    // temporary key files. (`process::exit` with the tasks alive would leave them behind.)
-    runtime.shutdown_timeout(BLOCKING_WORK_GRACE);
     match outcome {
         Ok(Ending::EndOfInput) => ExitCode::SUCCESS,
         Ok(Ending::Shutdown { cut_short }) => {
@@ -200,43 +190,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The grace period from the environment, or the default (with a warning for a bad value).
-fn grace_period_from_environment() -> Duration {
-    let Some(value) = std::env::var_os(GRACE_VARIABLE) else {
-        return DEFAULT_GRACE;
-    };
-    match value
-        .to_str()
-        .and_then(|text| text.trim().parse::<u64>().ok())
-    {
-        Some(seconds) => Duration::from_secs(seconds),
-        None => {
-            tracing::warn!(
-                "{GRACE_VARIABLE} must be a whole number of seconds; using the default of {}s",
-                DEFAULT_GRACE.as_secs()
-            );
-            DEFAULT_GRACE
-        }
-    }
-}
-
-/// Logs go to stderr, filtered by `RUST_LOG` (default `warn`).
-fn init_logging() {
-    let env_filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::WARN.into())
-        .from_env_lossy();
-    // jsonrpsee logs whole requests and replies at debug and trace level, secrets included, so
-    // nothing below info ever comes through from it, whatever RUST_LOG asks for.
-    let no_jsonrpsee_payloads = filter_fn(|metadata| {
-        !metadata.target().starts_with("jsonrpsee") || *metadata.level() <= tracing::Level::INFO
-    });
-    let stderr_layer = tracing_subscriber::fmt::layer()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::stderr().is_terminal())
-        .with_filter(env_filter.and(no_jsonrpsee_payloads));
-    tracing_subscriber::registry().with(stderr_layer).init();
 }
 
 async fn serve_stdio(grace_period: Duration) -> Result<Ending, TransportError> {
@@ -251,14 +204,7 @@ async fn serve_stdio(grace_period: Duration) -> Result<Ending, TransportError> {
 
     // A shutdown (a signal, or stdout gone) cancels what waits on KMS, as the engine's `cancel`
     // does.
-    let shutdown = CancellationToken::new();
-    let operations = provider.cancellation_token();
-    let stopping = shutdown.clone();
-    tokio::spawn(async move {
-        stopping.cancelled().await;
-        operations.cancel();
-    });
-    tokio::spawn(watch_signals(shutdown.clone(), grace_period));
+    let shutdown = shutdown_token(provider.cancellation_token(), grace_period);
 
     let module = rpc_module(provider, ProtocolOptions { test_hooks });
     let options = ServerOptions {
@@ -295,40 +241,6 @@ async fn serve_stdio(grace_period: Duration) -> Result<Ending, TransportError> {
         shutdown,
     )
     .await
-}
-
-/// The first SIGTERM or SIGINT trips `shutdown`; a second exits at once.
-async fn watch_signals(shutdown: CancellationToken, grace_period: Duration) {
-    use tokio::signal::unix::{signal, SignalKind};
-    let (mut terminate, mut interrupt) = match (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-    ) {
-        (Ok(terminate), Ok(interrupt)) => (terminate, interrupt),
-        (Err(error), _) | (_, Err(error)) => {
-            tracing::warn!(
-                "cannot handle SIGTERM and SIGINT ({error}); they stop the provider at once"
-            );
-            return;
-        }
-    };
-    let first = tokio::select! {
-        _ = terminate.recv() => "SIGTERM",
-        _ = interrupt.recv() => "SIGINT",
-    };
-    // Tripped before it is said, so that whoever reads the line knows nothing more is read.
-    shutdown.cancel();
-    tracing::warn!(
-        "{first} received: reading no more requests, cancelling the operations waiting on KMS, and giving the \
-         requests in flight up to {}s to answer before exiting; a second signal exits at once",
-        grace_period.as_secs()
-    );
-    let (second, code) = tokio::select! {
-        _ = terminate.recv() => ("SIGTERM", 128 + 15),
-        _ = interrupt.recv() => ("SIGINT", 128 + 2),
-    };
-    tracing::warn!("{second} received again: exiting at once");
-    std::process::exit(code);
 }
 
 #[cfg(test)]

@@ -82,6 +82,7 @@ fn the_scanner_finds_literals_and_skips_test_modules_comments_and_characters() {
         // "comment"
         /* "block" */
         fn f<'a>(x: &'a str) -> char { let _ = r#"raw "two""#; '"' }
+        struct S { r#type: u8 }
         let brace = '{';
         #[cfg(test)]
         mod tests { fn g() { let _ = "three"; let _ = "}"; } }
@@ -166,7 +167,12 @@ fn literals_outside_tests(text: &str) -> Vec<String> {
                 }
                 position += 1;
             }
+            // A raw string (`r"..."`, `r#"..."#`), not a raw identifier (`r#type`).
             'r' if matches!(characters.get(position + 1), Some('"' | '#'))
+                && characters[position + 1..]
+                    .iter()
+                    .find(|character| **character != '#')
+                    == Some(&'"')
                 && !characters
                     .get(position.wrapping_sub(1))
                     .is_some_and(|before| before.is_alphanumeric() || *before == '_') =>
@@ -180,7 +186,7 @@ fn literals_outside_tests(text: &str) -> Vec<String> {
                     .chain(std::iter::repeat_n('#', hashes))
                     .collect();
                 position = start;
-                while !starts_with(position, &end) {
+                while position < characters.len() && !starts_with(position, &end) {
                     position += 1;
                 }
                 if test_item_depth.is_none() {

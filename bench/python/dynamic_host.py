@@ -1,4 +1,5 @@
-"""Benchmark: what our Python SDK costs inside the real Pulumi dynamic-provider host.
+"""Benchmark: what our Python SDK costs inside the real Pulumi dynamic-provider host, and the
+native plugin `pulumi-resource-alicloud-kms` beside it in the same run.
 
 It starts the host exactly as the engine does (`python -u -m pulumi.dynamic`, which prints its
 port), with our SDK importable and ALICLOUD_KMS_PROVIDER_PATH naming the provider binary, and
@@ -10,12 +11,16 @@ with the provider serialized by our SDK (`serialize_provider`). Measured:
   provider, runs its `configure` (spawning our binary) and then the check;
 - per operation: a `check` (and, once the resource operations exist, a `create` of a ClientKey)
   through the host vs the same request sent straight to the binary over its stdio pipe, both
-  sequential, median latency; the difference is what the host and our SDK add.
+  sequential, median latency; the difference is what the host and our SDK add;
+- the plugin (`--plugin`, the launcher `cargo build` makes): spawn -> port line, through the
+  launcher (as the wheel installs it) and as the binary itself under the plugin's name (as the npm
+  package and the plugin cache run it), the starts interleaved with the host's; and the same
+  `check` and `create` over gRPC to the plugin, interleaved with the other two paths.
 
 Prints one JSON object. `create` figures are null with a reason while the binary answers
 `create` with -32050 not_implemented.
 
-Usage: python dynamic_host.py --provider BIN --sdk DIR --endpoint HOST:PORT [--host-starts 10] [--ops 200]
+Usage: python dynamic_host.py --provider BIN --plugin BIN --sdk DIR --endpoint HOST:PORT [--host-starts 10] [--ops 200]
 """
 
 import argparse
@@ -36,6 +41,7 @@ DEMO_ACCESS_KEY_ID = "demo-access-key-id"
 DEMO_ACCESS_KEY_SECRET = "demo-access-key-secret"
 NOT_IMPLEMENTED = -32050
 KEY_URN = "urn:pulumi:stack::project::pulumi-python:dynamic/alicloud-kms:ClientKey::key"
+PLUGIN_KEY_URN = "urn:pulumi:stack::project::alicloud-kms:index:ClientKey::key"
 AAP_NAME = "bench_dynamic_host"
 
 
@@ -45,22 +51,39 @@ def struct(values):
     return message
 
 
-def start_host(arguments):
-    """Starts a host; returns (process, port, seconds from spawn to the port line)."""
-    env = dict(os.environ)
-    env["ALICLOUD_KMS_PROVIDER_PATH"] = arguments.provider
-    env["PYTHONPATH"] = arguments.sdk + os.pathsep + env.get("PYTHONPATH", "")
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
+PLUGIN_NAME = "pulumi-resource-alicloud-kms"
+PLUGIN_STARTS_PER_HOST_START = 10
+"""Plugin starts per host start: the plugin's take milliseconds, so more samples cost little."""
+
+
+def spawn_until_port(what, command, **options):
+    """Spawns a plugin process as the engine does; returns (process, port, seconds from the spawn
+    to its port line)."""
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-u", "-m", "pulumi.dynamic"], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, env=env
-    )
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, **options)
     port = process.stdout.readline().decode().strip()
     elapsed = time.perf_counter() - started
     if not port.isdigit():
         process.kill()
-        raise SystemExit("the dynamic-provider host printed %r instead of its port" % port)
+        raise SystemExit("the %s printed %r instead of its port" % (what, port))
     return process, int(port), elapsed
+
+
+def start_plugin(command, executable=None):
+    """Starts the plugin as the engine does (flags, then the engine's address; nothing listens
+    there, so its log messages stay on stderr)."""
+    return spawn_until_port(
+        "plugin", command + ["--logtostderr", "127.0.0.1:9"], executable=executable, stderr=subprocess.DEVNULL
+    )
+
+
+def start_host(arguments):
+    """Starts a Python dynamic-provider host as the engine does."""
+    env = dict(os.environ)
+    env["ALICLOUD_KMS_PROVIDER_PATH"] = arguments.provider
+    env["PYTHONPATH"] = arguments.sdk + os.pathsep + env.get("PYTHONPATH", "")
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return spawn_until_port("dynamic-provider host", [sys.executable, "-u", "-m", "pulumi.dynamic"], env=env)
 
 
 def stop_host(process):
@@ -103,6 +126,7 @@ def median_latency(operation, count):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--provider", required=True)
+    parser.add_argument("--plugin", required=True, help="the plugin launcher (target/release/pulumi-resource-alicloud-kms)")
     parser.add_argument("--sdk", required=True)
     parser.add_argument("--endpoint", required=True)
     parser.add_argument("--host-starts", type=int, default=10)
@@ -124,16 +148,27 @@ def main():
 
     result = {}
 
-    # Host start-up, several fresh hosts; the last one stays up for the rest.
-    starts = []
+    # Host start-up, several fresh hosts (the last one stays up for the rest), each followed by
+    # plugin starts through the launcher and as the binary under the plugin's name.
+    starts, launcher_starts, direct_starts = [], [], []
     host = None
     for index in range(arguments.host_starts):
         if host is not None:
             stop_host(host)
         host, port, elapsed = start_host(arguments)
         starts.append(elapsed)
+        for _ in range(PLUGIN_STARTS_PER_HOST_START):
+            plugin, _, elapsed = start_plugin([arguments.plugin])
+            stop_host(plugin)
+            launcher_starts.append(elapsed)
+            plugin, _, elapsed = start_plugin([PLUGIN_NAME], executable=arguments.provider)
+            stop_host(plugin)
+            direct_starts.append(elapsed)
     result["host_start_seconds"] = statistics.median(starts)
     result["host_start_samples"] = len(starts)
+    result["plugin_start_launcher_seconds"] = statistics.median(launcher_starts)
+    result["plugin_start_direct_seconds"] = statistics.median(direct_starts)
+    result["plugin_start_samples"] = len(launcher_starts)
 
     channel = grpc.insecure_channel("127.0.0.1:%d" % port)
     grpc.channel_ready_future(channel).result(timeout=30)
@@ -162,13 +197,35 @@ def main():
         if reply.get("result", {}).get("failures") != []:
             raise SystemExit("check straight to the binary failed: %s" % reply)
 
-    # Interleaved in blocks so that a change in machine load hits both paths alike.
-    host_checks, direct_checks = [], []
+    # The plugin, configured as the engine configures it (Handshake, then Configure with the
+    # provider's inputs), serving the same requests under its own type tokens.
+    plugin, plugin_port, _ = start_plugin([arguments.plugin])
+    plugin_channel = grpc.insecure_channel("127.0.0.1:%d" % plugin_port, options=[("grpc.enable_http_proxy", 0)])
+    plugin_stub = provider_pb2_grpc.ResourceProviderStub(plugin_channel)
+    plugin_stub.Handshake(provider_pb2.ProviderHandshakeRequest(engine_address="127.0.0.1:9"))
+    plugin_config = {key.split(":", 1)[1]: value for key, value in config.items()}
+    plugin_stub.Configure(
+        provider_pb2.ConfigureRequest(
+            variables={key.replace("alicloud-kms:", "alicloud-kms:config:"): value for key, value in config.items()},
+            args=struct(plugin_config), acceptSecrets=True, acceptResources=True,
+        )
+    )
+    plugin_check_request = provider_pb2.CheckRequest(urn=PLUGIN_KEY_URN, olds=struct({}), news=struct(schema_inputs))
+
+    def plugin_check():
+        reply = plugin_stub.Check(plugin_check_request)
+        if list(reply.failures):
+            raise SystemExit("check through the plugin failed: %s" % reply.failures)
+
+    # Interleaved in blocks so that a change in machine load hits every path alike.
+    host_checks, direct_checks, plugin_checks = [], [], []
     for _ in range(4):
         host_checks.append(median_latency(lambda: stub.Check(check_request), arguments.ops // 4))
         direct_checks.append(median_latency(direct_check, arguments.ops // 4))
+        plugin_checks.append(median_latency(plugin_check, arguments.ops // 4))
     result["check_host_seconds"] = statistics.median(host_checks)
     result["check_direct_seconds"] = statistics.median(direct_checks)
+    result["check_plugin_seconds"] = statistics.median(plugin_checks)
 
     # create: needs the resource operations. The AAP is made straight through the binary.
     aap = direct.call(
@@ -194,16 +251,27 @@ def main():
             if not reply.get("result", {}).get("id"):
                 raise SystemExit("create straight to the binary failed: %s" % reply)
 
+        plugin_create_request = provider_pb2.CreateRequest(urn=PLUGIN_KEY_URN, properties=struct(schema_inputs))
+
+        def plugin_create():
+            reply = plugin_stub.Create(plugin_create_request)
+            if not reply.id:
+                raise SystemExit("create through the plugin returned no id")
+
         creates = max(arguments.ops // 4, 8)
-        host_creates, direct_creates = [], []
+        host_creates, direct_creates, plugin_creates = [], [], []
         for _ in range(4):
             host_creates.append(median_latency(host_create, creates // 4))
             direct_creates.append(median_latency(direct_create, creates // 4))
+            plugin_creates.append(median_latency(plugin_create, creates // 4))
         result["create_host_seconds"] = statistics.median(host_creates)
         result["create_direct_seconds"] = statistics.median(direct_creates)
+        result["create_plugin_seconds"] = statistics.median(plugin_creates)
 
     direct.close()
     channel.close()
+    plugin_channel.close()
+    stop_host(plugin)
     stop_host(host)
     print(json.dumps(result))
 

@@ -1,6 +1,7 @@
-//! The Python SDK inside the real `pulumi.dynamic` host: runs `bench/python/dynamic_host.py`
-//! (host start-up, our provider's start-up inside it, `check` and `create` through the host vs
-//! straight to the binary) and reads its JSON report.
+//! The Python SDK inside the real `pulumi.dynamic` host, and the native plugin beside it: runs
+//! `bench/python/dynamic_host.py` (host start-up and the plugin's, our provider's start-up inside
+//! the host, `check` and `create` through the host, through the plugin and straight to the
+//! binary) and reads its JSON report.
 
 use std::process::{Command, Stdio};
 
@@ -18,6 +19,8 @@ pub fn python_host(paths: &Paths, emulator: &Emulator, sizes: &Sizes) -> Result<
         .arg(paths.root.join("bench/python/dynamic_host.py"))
         .arg("--provider")
         .arg(&paths.provider)
+        .arg("--plugin")
+        .arg(&paths.plugin)
         .arg("--sdk")
         .arg(paths.root.join("sdk/python"))
         .args(["--endpoint", &emulator.address])

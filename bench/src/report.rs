@@ -32,6 +32,9 @@ pub const PACKAGED_COLD_START_TARGET_SECONDS: f64 = 0.003;
 pub const WHEEL_TARGET_BYTES: f64 = 4e6;
 /// "As fast as the cargo-built one": the packaged binary's median within 10 % of it.
 pub const PACKAGED_COLD_START_RATIO: f64 = 1.10;
+/// The native plugin's issue: its spawn → port line at least this many times faster than the
+/// Python dynamic-provider host's, in the same run.
+pub const PLUGIN_START_RATIO_TARGET: f64 = 20.0;
 
 fn megabytes(bytes: f64) -> String {
     format!("{:.1} MB", bytes / 1e6)
@@ -589,6 +592,47 @@ fn host_rows(figures: &Figures) -> Vec<Row> {
         "–".to_owned(),
         "as the `check` row, against the emulator of this run (no injected latency)",
     ));
+    if let (Some(host_start), Some(launcher), Some(direct)) = (
+        seconds("host_start_seconds"),
+        seconds("plugin_start_launcher_seconds"),
+        seconds("plugin_start_direct_seconds"),
+    ) {
+        let ratio = host_start / launcher.max(direct);
+        rows.push(row(
+            "Native plugin start-up: spawn → port line",
+            format!(
+                "{} through the launcher (as the wheel installs it), {} as the binary under the plugin's name (npm, the plugin cache); {ratio:.0}× faster than the Python host's start-up",
+                show_seconds(launcher),
+                show_seconds(direct)
+            ),
+            &format!("≥ {PLUGIN_START_RATIO_TARGET:.0}× faster than the Python host's start-up"),
+            verdict(ratio >= PLUGIN_START_RATIO_TARGET, "see the notes on the native plugin"),
+            "`pulumi-resource-alicloud-kms --logtostderr <engine address>` spawned as the engine spawns it, timed to its port line; the median of 10 starts after each of the Python host's starts above, each way; the ratio takes the slower way",
+        ));
+    }
+    if let (Some(check), Some(create)) = (
+        seconds("check_plugin_seconds"),
+        seconds("create_plugin_seconds"),
+    ) {
+        let added = |plugin: f64, key| {
+            seconds(key)
+                .map(|direct| show_seconds(plugin - direct))
+                .unwrap_or_else(|| "?".to_owned())
+        };
+        rows.push(row(
+            "Per operation through the native plugin: `check`; ClientKey `create`",
+            format!(
+                "{} (the plugin adds {} to the binary's); {} (adds {})",
+                show_seconds(check),
+                added(check, "check_direct_seconds"),
+                show_seconds(create),
+                added(create, "create_direct_seconds")
+            ),
+            "–",
+            "–".to_owned(),
+            "gRPC `Check` and `Create` to the plugin (configured as the engine configures it), interleaved in blocks with the host's and the binary's rows above, from the same Python process",
+        ));
+    }
     rows
 }
 

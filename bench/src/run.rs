@@ -27,6 +27,8 @@ pub type Measured<T> = Result<T, String>;
 pub struct Paths {
     pub root: PathBuf,
     pub provider: PathBuf,
+    /// The plugin's launcher, which execs `provider` under the plugin's name.
+    pub plugin: PathBuf,
     pub emulator: PathBuf,
     pub load: PathBuf,
     pub harness: PathBuf,
@@ -53,6 +55,7 @@ impl Paths {
         })?;
         Ok(Paths {
             root: options.root.clone(),
+            plugin: release.join("pulumi-resource-alicloud-kms"),
             provider,
             emulator: release.join("kms-emulator"),
             load: release.join("examples/load"),

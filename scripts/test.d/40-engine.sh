@@ -5,7 +5,9 @@
 #    way the engine drives them, with the providers our SDKs serialise;
 #  - program tests: the seed example as a Python and a TypeScript program using our SDKs, and every
 #    program of the READMEs, run under Pulumi's mocks, the mock loading the serialised provider and
-#    calling it.
+#    calling it;
+#  - the native plugin pulumi-resource-alicloud-kms driven over gRPC as the engine drives a resource
+#    plugin, with the `pulumi` package's stubs (tests/python/test_plugin_grpc.py).
 # Builds the provider and the emulator (debug), installs sdk/python into a temporary directory and
 # compiles sdk/nodejs into a temporary program directory, so the worktree gets no build output.
 # Needs KMS_TEST_PYTHON and KMS_TEST_NODE_MODULES (scripts/test.sh exports them).
@@ -22,7 +24,8 @@ say "cargo build: alicloud-kms-provider and kms-emulator (debug)"
 cargo build --quiet --locked --workspace --all-targets
 ALICLOUD_KMS_PROVIDER_PATH="$root/target/debug/alicloud-kms-provider"
 KMS_EMULATOR_PATH="$root/target/debug/kms-emulator"
-export ALICLOUD_KMS_PROVIDER_PATH KMS_EMULATOR_PATH
+KMS_PLUGIN_PATH="$root/target/debug/pulumi-resource-alicloud-kms"
+export ALICLOUD_KMS_PROVIDER_PATH KMS_EMULATOR_PATH KMS_PLUGIN_PATH
 
 say "pip install: sdk/python into a temporary site directory"
 cp -r sdk/python "$work/python-sdk"
@@ -41,10 +44,10 @@ cp tests/node/seed_program.ts "$program/"
 "$KMS_TEST_PYTHON" tests/python/readme_examples.py --language typescript --out "$program/readme"
 (cd "$program" && tsc "${program_tsc_flags[@]}" --noEmitOnError seed_program.ts readme/*.ts)
 
-say "pytest: the Python host and the Python program"
+say "pytest: the Python host, the Python program and the native plugin"
 PYTHONPATH="$work/site" "$KMS_TEST_PYTHON" -m pytest -q -p no:cacheprovider \
   tests/python/test_engine_python_host.py tests/python/test_engine_python_host_chain.py \
-  tests/python/test_program_python.py tests/python/test_readme_examples.py
+  tests/python/test_program_python.py tests/python/test_readme_examples.py tests/python/test_plugin_grpc.py
 
 say "node --test: the Node host and the TypeScript program"
 KMS_SDK_NODEJS_MODULES="$program/node_modules" KMS_SDK_NODEJS_SEED_PROGRAM="$program/seed_program.js" \

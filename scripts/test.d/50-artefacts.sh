@@ -12,6 +12,9 @@
 #    engine-level tests (the chain's too) and the Node engine-level and program tests against those
 #    lowest versions; the seed, typing and README programs compile against the installed packages
 #    with TypeScript 5 and 6;
+#  - the native plugin as each package installs it (the wheel's launcher in the venv's bin/, the
+#    npm platform package's node_modules/.bin link), driven over gRPC as the engine drives it
+#    (tests/python/test_plugin_grpc.py);
 #  - `pip install --no-build-isolation` of sdk/python works in a stock venv.
 # Needs KMS_TEST_PYTHON and KMS_TEST_NODE_MODULES (scripts/test.sh exports them); the emulator is
 # the debug build of 40-engine.sh.
@@ -58,6 +61,11 @@ say "pytest: the installed wheel (venv interpreter, its bin/ not on PATH, no car
 (cd tests/python && env PATH="$clean_path" PYTHONDONTWRITEBYTECODE=1 "$work/venv/bin/python" -m pytest -q -p no:cacheprovider \
   test_artefacts_python.py test_engine_python_host.py test_engine_python_host_chain.py test_program_python.py)
 
+say "pytest: the plugin the wheel installed (its launcher beside the binary, not on PATH)"
+test -x "$work/venv/bin/pulumi-resource-alicloud-kms"
+(cd tests/python && env PATH="$clean_path" PYTHONDONTWRITEBYTECODE=1 KMS_PLUGIN_PATH="$work/venv/bin/pulumi-resource-alicloud-kms" \
+  "$work/venv/bin/python" -m pytest -q -p no:cacheprovider test_plugin_grpc.py)
+
 say "fresh npm project: the two npm packages with @pulumi/pulumi@$pulumi_node_floor"
 project=$work/npm-project
 mkdir -p "$project"
@@ -75,6 +83,11 @@ say "tsc --strict, TypeScript 5 and 6: the seed, typing and README programs agai
 (cd "$project" && tsc "${program_tsc_flags[@]}" --noEmitOnError seed_program.ts &&
   tsc "${program_tsc_flags[@]}" --noEmit typing_optional_outputs.ts readme/*.ts &&
   node node_modules/typescript6/bin/tsc "${program_tsc_flags[@]}" --noEmit seed_program.ts typing_optional_outputs.ts readme/*.ts)
+
+say "pytest: the plugin the npm platform package linked into node_modules/.bin"
+test -L "$project/node_modules/.bin/pulumi-resource-alicloud-kms"
+(cd tests/python && env PATH="$clean_path" PYTHONDONTWRITEBYTECODE=1 KMS_PLUGIN_PATH="$project/node_modules/.bin/pulumi-resource-alicloud-kms" \
+  "$work/venv/bin/python" -m pytest -q -p no:cacheprovider test_plugin_grpc.py)
 
 say "node --test: the installed npm packages (no cargo, no variable)"
 env PATH="$clean_path" KMS_SDK_NODEJS_MODULES="$project/node_modules" KMS_SDK_NODEJS_SEED_PROGRAM="$project/seed_program.js" \

@@ -7,10 +7,12 @@ use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::RpcModule;
 use serde_json::value::RawValue;
 
-use crate::provider::{CheckRequest, ConfigureRequest, DiffRequest, Provider, ProviderError};
-use crate::resources::{CheckFailure, CreateRequest, DeleteRequest, ReadRequest, UpdateRequest};
+use crate::provider::{
+    request_fields, CheckRequest, ConfigureRequest, DiffRequest, Provider, ProviderError,
+};
+use crate::resources::{CreateRequest, DeleteRequest, ReadRequest, UpdateRequest};
 
-use super::params::{resource_name_from_urn, ParamReader};
+use super::params::ParamReader;
 use super::test_hooks::register_test_hooks;
 use super::types::{
     CheckReply, ConfigureReply, CreateReply, DiffReply, EmptyReply, PluginInfoReply, ReadReply,
@@ -73,8 +75,8 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
             |params, provider, _| -> MethodResult<CheckReply> {
                 reply(|| {
                     let mut reader = ParamReader::parse("checkConfig", params.as_str())?;
-                    if let Some(reply) = limit_failures(&reader, "news") {
-                        return Ok(reply);
+                    if let Some(outcome) = reader.oversized_check_outcome("news") {
+                        return Ok(outcome.into());
                     }
                     let _olds = reader.property_map("olds")?;
                     let news = reader.property_map("news")?.unwrap_or_default();
@@ -113,16 +115,13 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
         .register_method("check", |params, provider, _| -> MethodResult<CheckReply> {
             reply(|| {
                 let mut reader = ParamReader::parse("check", params.as_str())?;
-                if let Some(reply) = limit_failures(&reader, "news") {
-                    return Ok(reply);
+                if let Some(outcome) = reader.oversized_check_outcome("news") {
+                    return Ok(outcome.into());
                 }
                 let (resource_type, urn) = reader.resource_type()?;
                 // The resource name (for auto-naming): the URN's last part, or Pulumi's `name`.
                 let name = reader.optional_string("name")?;
-                let resource_name = match urn.as_deref() {
-                    Some(urn) => Some(resource_name_from_urn(urn)?.to_owned()),
-                    None => name.filter(|name| !name.is_empty()),
-                };
+                let resource_name = request_fields::resource_name(urn.as_deref(), name)?;
                 let request = CheckRequest {
                     resource_type,
                     urn: urn.clone(),
@@ -295,22 +294,6 @@ fn log_and_convert(error: &ProviderError) -> ErrorObjectOwned {
         "request failed: {error}"
     );
     error.to_error_object()
-}
-
-/// The reply of a `check` whose inputs break the size limits: the breaches as failures, and no
-/// inputs (echoing megabytes back is part of what the limits prevent).
-fn limit_failures(reader: &ParamReader, bag: &str) -> Option<CheckReply> {
-    let breaches = reader.limit_breaches(bag);
-    if breaches.is_empty() {
-        return None;
-    }
-    Some(CheckReply {
-        inputs: Default::default(),
-        failures: breaches
-            .into_iter()
-            .map(|breach| CheckFailure::new(&breach.property, breach.reason).into())
-            .collect(),
-    })
 }
 
 #[cfg(test)]

@@ -9,8 +9,9 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
-use crate::provider::limits::{check_property_bag, LimitExceeded};
-use crate::provider::ProviderError;
+use crate::provider::limits::{oversized_check_outcome, refuse_oversized_bag};
+use crate::provider::CheckOutcome;
+use crate::provider::{request_fields, ProviderError};
 use crate::resources::{PropertyMap, PropertyValue};
 
 /// A param that is missing or has the wrong shape. Becomes `-32602 invalid params`.
@@ -70,23 +71,20 @@ impl ParamReader {
         ))
     }
 
-    /// The size limits (`provider::limits`) the property bag `name` breaks, if any; the bag stays
-    /// in place. `check` reports them as failures before it reads the bag.
-    pub fn limit_breaches(&self, name: &str) -> Vec<LimitExceeded> {
+    /// What `check` answers when the property bag `name` breaks the size limits
+    /// (`provider::limits`); the bag stays in place.
+    pub fn oversized_check_outcome(&self, name: &str) -> Option<CheckOutcome> {
         match self.fields.get(name) {
-            Some(Value::Object(fields)) => check_property_bag(name, fields),
-            _ => Vec::new(),
+            Some(Value::Object(fields)) => oversized_check_outcome(name, fields),
+            _ => None,
         }
     }
 
     /// An object of property values (`news`, `olds`, `properties`, ...), if present. A bag that
     /// breaks the size limits is refused before its values are read.
-    pub fn property_map(&mut self, name: &str) -> Result<Option<PropertyMap>, ParamsError> {
-        if let Some(breach) = self.limit_breaches(name).into_iter().next() {
-            return Err(ParamsError(format!(
-                "{name} in the params of {} is too large ({}); nothing was done",
-                self.method, breach.reason
-            )));
+    pub fn property_map(&mut self, name: &str) -> Result<Option<PropertyMap>, ProviderError> {
+        if let Some(Value::Object(fields)) = self.fields.get(name) {
+            refuse_oversized_bag(self.method, name, fields)?;
         }
         match self.take(name) {
             None => Ok(None),
@@ -96,14 +94,16 @@ impl ParamReader {
                     .map(|(key, value)| (key, PropertyValue::from_wire(value)))
                     .collect(),
             )),
-            Some(other) => Err(self.wrong_type(name, "an object of property values", &other)),
+            Some(other) => Err(self
+                .wrong_type(name, "an object of property values", &other)
+                .into()),
         }
     }
 
     /// An object of property values that must be present.
-    pub fn required_property_map(&mut self, name: &str) -> Result<PropertyMap, ParamsError> {
+    pub fn required_property_map(&mut self, name: &str) -> Result<PropertyMap, ProviderError> {
         self.property_map(name)?.ok_or_else(|| {
-            ParamsError(format!(
+            ProviderError::invalid_params(format!(
                 "{} needs {name} (an object of property values) in its params",
                 self.method
             ))
@@ -118,15 +118,10 @@ impl ParamReader {
         }
     }
 
-    /// The resource id: a non-empty string.
-    pub fn required_id(&mut self) -> Result<String, ParamsError> {
-        match self.optional_string("id")? {
-            Some(id) if !id.is_empty() => Ok(id),
-            _ => Err(ParamsError(format!(
-                "{} needs the resource id (a non-empty string) in the id param",
-                self.method
-            ))),
-        }
+    /// The resource id: a non-empty string (`provider::request_fields`).
+    pub fn required_id(&mut self) -> Result<String, ProviderError> {
+        let id = self.optional_string("id")?;
+        request_fields::required_id(self.method, id)
     }
 
     pub fn optional_bool(&mut self, name: &str) -> Result<Option<bool>, ParamsError> {
@@ -145,22 +140,16 @@ impl ParamReader {
         }
     }
 
-    /// `timeout`, in seconds as Pulumi sends it (a double). Zero means "no timeout given", which
-    /// is what Pulumi sends when the user set none; the operation then uses its default.
-    pub fn optional_timeout(&mut self) -> Result<Option<Duration>, ParamsError> {
+    /// `timeout`, in seconds as Pulumi sends it (`provider::request_fields`).
+    pub fn optional_timeout(&mut self) -> Result<Option<Duration>, ProviderError> {
         match self.take("timeout") {
             None => Ok(None),
-            Some(Value::Number(number)) => match number.as_f64() {
-                Some(0.0) => Ok(None),
-                Some(seconds) if seconds.is_finite() && seconds > 0.0 && seconds < 1e9 => {
-                    Ok(Some(Duration::from_secs_f64(seconds)))
-                }
-                _ => Err(ParamsError(format!(
-                    "timeout in the params of {} must be a number of seconds between 0 and 1e9",
-                    self.method
-                ))),
-            },
-            Some(other) => Err(self.wrong_type("timeout", "a number of seconds", &other)),
+            Some(Value::Number(number)) => {
+                request_fields::timeout(self.method, number.as_f64().unwrap_or(f64::NAN))
+            }
+            Some(other) => Err(self
+                .wrong_type("timeout", "a number of seconds", &other)
+                .into()),
         }
     }
 
@@ -214,63 +203,15 @@ impl ParamReader {
         }
     }
 
-    /// The resource type token, from `type` or from `urn` (both may be given if they agree), and
-    /// the URN if there is one.
-    pub fn resource_type(&mut self) -> Result<(String, Option<String>), ParamsError> {
+    /// The resource type token, from `type` or from `urn` (`provider::request_fields`), and the
+    /// URN if there is one.
+    pub fn resource_type(&mut self) -> Result<(String, Option<String>), ProviderError> {
         let urn = self.optional_string("urn")?;
-        let explicit = self
-            .optional_string("type")?
-            .filter(|token| !token.is_empty());
-        let from_urn = urn.as_deref().map(resource_type_from_urn).transpose()?;
-        let token = match (explicit, from_urn) {
-            (Some(explicit), Some(from_urn)) if explicit != from_urn => {
-                return Err(ParamsError(format!(
-                    "type {explicit:?} does not match the type in the urn ({from_urn:?}); send one or make them agree"
-                )))
-            }
-            (Some(explicit), _) => explicit,
-            (None, Some(from_urn)) => from_urn.to_owned(),
-            (None, None) => {
-                return Err(ParamsError(format!(
-                    "{} needs the resource type: send urn (urn:pulumi:stack::project::type::name) or type",
-                    self.method
-                )))
-            }
-        };
+        let explicit = self.optional_string("type")?;
+        let token =
+            request_fields::resource_type(self.method, urn.as_deref(), explicit.as_deref())?;
         Ok((token, urn))
     }
-}
-
-/// The resource type of a Pulumi URN: `urn:pulumi:<stack>::<project>::[<parent type>$]<type>::<name>`.
-pub fn resource_type_from_urn(urn: &str) -> Result<&str, ParamsError> {
-    urn_parts(urn).map(|(resource_type, _)| resource_type)
-}
-
-/// The resource name of a Pulumi URN (its last part, which may itself contain `::`).
-pub fn resource_name_from_urn(urn: &str) -> Result<&str, ParamsError> {
-    urn_parts(urn).map(|(_, name)| name)
-}
-
-fn urn_parts(urn: &str) -> Result<(&str, &str), ParamsError> {
-    let malformed = || {
-        ParamsError(
-            "urn is not a Pulumi URN of the form urn:pulumi:stack::project::type::name".to_owned(),
-        )
-    };
-    let rest = urn.strip_prefix("urn:pulumi:").ok_or_else(malformed)?;
-    // The name (the last part) may itself contain "::", so split only three times.
-    let mut parts = rest.splitn(4, "::");
-    let (_stack, _project, qualified_type, name) = (
-        parts.next(),
-        parts.next(),
-        parts.next().ok_or_else(malformed)?,
-        parts.next().ok_or_else(malformed)?,
-    );
-    let resource_type = qualified_type.rsplit('$').next().unwrap_or(qualified_type);
-    if resource_type.is_empty() {
-        return Err(malformed());
-    }
-    Ok((resource_type, name))
 }
 
 fn json_type(value: &Value) -> &'static str {
@@ -287,45 +228,6 @@ fn json_type(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn urns_name_their_type() {
-        let table = [
-            (
-                "urn:pulumi:dev::proj::alicloud-kms:index:ClientKey::key",
-                Ok("alicloud-kms:index:ClientKey"),
-            ),
-            (
-                "urn:pulumi:dev::proj::pulumi:pulumi:Stack$alicloud-kms:index:ClientKey::a::b",
-                Ok("alicloud-kms:index:ClientKey"),
-            ),
-            (
-                "urn:pulumi:dev::proj::alicloud-kms:index:ClientKey",
-                Err(()),
-            ),
-            ("urn:other:dev::proj::t::n", Err(())),
-            ("", Err(())),
-        ];
-        for (urn, expected) in table {
-            assert_eq!(
-                resource_type_from_urn(urn).map_err(|_| ()),
-                expected,
-                "{urn}"
-            );
-        }
-    }
-
-    #[test]
-    fn urns_name_their_resource() {
-        assert_eq!(
-            resource_name_from_urn(
-                "urn:pulumi:dev::proj::pulumi:pulumi:Stack$alicloud-kms:index:NetworkRule::a::b"
-            )
-            .unwrap(),
-            "a::b"
-        );
-        assert!(resource_name_from_urn("urn:pulumi:dev::proj::t").is_err());
-    }
 
     #[test]
     fn random_seeds_are_base64() {
@@ -365,28 +267,5 @@ mod tests {
             error.to_string(),
             "params of diff must be an object with named fields, not an array"
         );
-    }
-
-    #[test]
-    fn type_and_urn_must_agree() {
-        let mut reader = ParamReader::parse(
-            "check",
-            Some(r#"{"urn": "urn:pulumi:s::p::alicloud-kms:index:ClientKey::k", "type": "alicloud-kms:index:ApplicationAccessPoint"}"#),
-        )
-        .unwrap();
-        assert!(reader.resource_type().is_err());
-    }
-
-    #[test]
-    fn timeouts_are_seconds_and_zero_means_default() {
-        let mut reader = ParamReader::parse("create", Some(r#"{"timeout": 0}"#)).unwrap();
-        assert_eq!(reader.optional_timeout().unwrap(), None);
-        let mut reader = ParamReader::parse("create", Some(r#"{"timeout": 1.5}"#)).unwrap();
-        assert_eq!(
-            reader.optional_timeout().unwrap(),
-            Some(Duration::from_millis(1500))
-        );
-        let mut reader = ParamReader::parse("create", Some(r#"{"timeout": -1}"#)).unwrap();
-        assert!(reader.optional_timeout().is_err());
     }
 }

@@ -20,6 +20,7 @@ use crate::resources::{CheckFailure, PropertyMap, PropertyValue, ProviderSetting
 
 use super::check::{check_against_schema, is_engine_metadata, mark_secrets, CheckOutcome};
 use super::config_rules::{check_setting_rules, credential_settings, parse_object_settings};
+use super::diff::{diff_settings, DiffOutcome};
 use super::schema::provider_settings;
 
 /// The prefix of the provider's keys in Pulumi's `variables` (`alicloud-kms:config:region`).
@@ -60,7 +61,15 @@ const BASE_CREDENTIAL_SETTINGS: [&str; 8] = [
 ];
 
 /// Keys an engine adds to the provider's inputs itself; they are not settings of this provider.
-const ENGINE_CONFIG_KEYS: [&str; 2] = ["version", "pluginDownloadURL"];
+/// (Pulumi's `pkg/resource/deploy/providers/registry.go`: the plugin's version, download URL and
+/// checksums of an explicit provider resource.)
+const ENGINE_CONFIG_KEYS: [&str; 3] = ["version", "pluginDownloadURL", "pluginChecksums"];
+
+/// The settings whose change makes the resources of the old configuration ones the new one cannot
+/// manage, so that a change replaces the provider and every resource it manages: resources live
+/// in a region, and the provider of another region neither sees them nor may claim same-named
+/// ones there (docs/grpc-plugin.md, "Provider configuration").
+const REPLACING_SETTINGS: [&str; 1] = ["region"];
 
 const SUBJECT: &str = "provider configuration";
 
@@ -87,6 +96,29 @@ pub fn check_config(news: PropertyMap) -> CheckOutcome {
     mark_secrets(properties, &mut outcome.inputs);
     outcome.inputs.extend(engine_entries);
     outcome
+}
+
+/// Compares the old and new checked settings (`DiffConfig`): engine keys are not settings, and
+/// prefixed names count as plain ones. A new `region` replaces; every other change (credentials,
+/// endpoints, roles) updates the provider in place.
+pub fn diff_config(olds: PropertyMap, news: PropertyMap, ignore_changes: &[String]) -> DiffOutcome {
+    let settings = |map: PropertyMap| -> PropertyMap {
+        map.into_iter()
+            .map(|(key, value)| match key.strip_prefix(CONFIG_KEY_PREFIX) {
+                Some(name) => (name.to_owned(), value),
+                None => (key, value),
+            })
+            .filter(|(name, _)| {
+                !ENGINE_CONFIG_KEYS.contains(&name.as_str()) && !is_engine_metadata(name)
+            })
+            .collect()
+    };
+    diff_settings(
+        &settings(olds),
+        &settings(news),
+        ignore_changes,
+        &REPLACING_SETTINGS,
+    )
 }
 
 /// Builds the settings from `configure`'s `variables` and `args` (`args` win), with the same
@@ -373,6 +405,60 @@ mod tests {
         assert!(outcome.inputs["securityToken"].is_unknown());
         assert!(!outcome.inputs["securityToken"].is_secret());
         assert_eq!(outcome.inputs["version"].as_str(), Some("0.1.0"));
+    }
+
+    #[test]
+    fn a_new_region_replaces_and_other_changes_update() {
+        let old =
+            properties(json!({"region": "cn-hangzhou", "accessKey": "a", "version": "0.1.0"}));
+        let same = diff_config(
+            old.clone(),
+            properties(
+                json!({"alicloud-kms:config:region": "cn-hangzhou", "accessKey": "a", "version": "0.2.0"}),
+            ),
+            &[],
+        );
+        assert!(!same.has_changes, "{same:?}");
+
+        let rotated = diff_config(
+            old.clone(),
+            properties(json!({"region": "cn-hangzhou", "accessKey": "b", "secretKey": "s"})),
+            &[],
+        );
+        assert_eq!(rotated.diffs, vec!["accessKey", "secretKey"]);
+        assert!(rotated.replaces.is_empty());
+
+        let moved = diff_config(
+            old.clone(),
+            properties(json!({"region": "cn-shanghai", "accessKey": "a"})),
+            &[],
+        );
+        assert_eq!(moved.replaces, vec!["region"]);
+        assert!(moved.detailed_diff["region"].kind.is_replace());
+        assert!(moved.detailed_diff["region"].input_diff);
+        assert!(
+            diff_config(
+                old.clone(),
+                properties(json!({"region": "cn-shanghai", "accessKey": "a"})),
+                &["region".into()]
+            )
+            .replaces
+            .is_empty(),
+            "ignoreChanges"
+        );
+
+        // A region only one side names may be the one the environment gives: no replacement.
+        let unset = diff_config(old, properties(json!({"accessKey": "a"})), &[]);
+        assert_eq!(
+            (unset.diffs, unset.replaces),
+            (vec!["region".to_owned()], vec![])
+        );
+        let unknown = diff_config(
+            properties(json!({"region": "cn-hangzhou"})),
+            properties(json!({"region": "04da6b54-80e4-46f7-96ec-b56ff0331ba9"})),
+            &[],
+        );
+        assert_eq!(unknown.replaces, vec!["region"]);
     }
 
     #[test]

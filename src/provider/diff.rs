@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use crate::resources::declaration::equal_ignoring_secrets;
 use crate::resources::{PropertyMap, PropertyValue, RegisteredResource};
 
 /// Pulumi's `PropertyDiff.Kind`.
@@ -50,6 +51,15 @@ impl DiffKind {
         )
     }
 
+    /// This kind, or its replacing twin when `replaces`.
+    const fn replacing_if(self, replaces: bool) -> DiffKind {
+        if replaces {
+            self.replacing()
+        } else {
+            self
+        }
+    }
+
     const fn replacing(self) -> DiffKind {
         match self {
             DiffKind::Add | DiffKind::AddReplace => DiffKind::AddReplace,
@@ -63,7 +73,8 @@ impl DiffKind {
 pub struct PropertyDiff {
     pub kind: DiffKind,
     /// True when the difference is between old and new inputs rather than old state and new
-    /// inputs. This engine always compares against the state, so it is always false.
+    /// inputs: false for a resource (compared against its state), true for the provider's
+    /// settings (`diff_settings`).
     pub input_diff: bool,
 }
 
@@ -122,11 +133,7 @@ pub fn diff_resource(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) 
             (Some(old), Some(new)) if resource.equivalent(property, old, new) => continue,
             (Some(_), Some(_)) => DiffKind::Update,
         };
-        let kind = if property.replaces {
-            kind.replacing()
-        } else {
-            kind
-        };
+        let kind = kind.replacing_if(property.replaces);
         detailed_diff.insert(
             name.to_owned(),
             PropertyDiff {
@@ -136,12 +143,7 @@ pub fn diff_resource(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) 
         );
     }
 
-    let diffs: Vec<String> = detailed_diff.keys().cloned().collect();
-    let replaces: Vec<String> = detailed_diff
-        .iter()
-        .filter(|(_, diff)| diff.kind.is_replace())
-        .map(|(name, _)| name.clone())
-        .collect();
+    let (diffs, replaces) = changed_and_replaced(&detailed_diff);
     // Without a replacement, the properties that would force one are, by definition, unchanged.
     let stables = if replaces.is_empty() {
         let mut stables: Vec<String> = declaration
@@ -168,6 +170,67 @@ pub fn diff_resource(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) 
         diffs,
         detailed_diff,
     }
+}
+
+/// Compares two sets of provider settings (`DiffConfig`), setting by setting, secrets or not. A
+/// change to one of `replacing` replaces the provider, and with it every resource it manages;
+/// only a change from one value to another does: a setting that appears or goes away may well
+/// name what the environment already gave (an old state may lack it altogether), so it updates.
+/// An unknown new value (preview) counts as a change.
+pub fn diff_settings(
+    olds: &PropertyMap,
+    news: &PropertyMap,
+    ignore_changes: &[String],
+    replacing: &[&str],
+) -> DiffOutcome {
+    let set =
+        |map: &'_ PropertyMap, name: &str| map.get(name).filter(|value| !value.is_null()).cloned();
+    let names: std::collections::BTreeSet<&String> = olds.keys().chain(news.keys()).collect();
+    let mut detailed_diff = BTreeMap::new();
+    for name in names {
+        if is_ignored(name, ignore_changes) {
+            continue;
+        }
+        let kind = match (set(olds, name), set(news, name)) {
+            (None, None) => continue,
+            (None, Some(_)) => DiffKind::Add,
+            (Some(_), None) => DiffKind::Delete,
+            (Some(_), Some(new)) if new.contains_unknown() => DiffKind::Update,
+            (Some(old), Some(new)) if equal_ignoring_secrets(&old, &new) => continue,
+            (Some(_), Some(_)) => DiffKind::Update,
+        };
+        let kind =
+            kind.replacing_if(kind == DiffKind::Update && replacing.contains(&name.as_str()));
+        detailed_diff.insert(
+            name.clone(),
+            PropertyDiff {
+                kind,
+                input_diff: true,
+            },
+        );
+    }
+    let (diffs, replaces) = changed_and_replaced(&detailed_diff);
+    DiffOutcome {
+        has_changes: !diffs.is_empty(),
+        replaces,
+        stables: Vec::new(),
+        delete_before_replace: false,
+        diffs,
+        detailed_diff,
+    }
+}
+
+/// The properties a detailed diff changes, and those of them whose change replaces.
+fn changed_and_replaced(
+    detailed_diff: &BTreeMap<String, PropertyDiff>,
+) -> (Vec<String>, Vec<String>) {
+    let changed = detailed_diff.keys().cloned().collect();
+    let replaced = detailed_diff
+        .iter()
+        .filter(|(_, diff)| diff.kind.is_replace())
+        .map(|(name, _)| name.clone())
+        .collect();
+    (changed, replaced)
 }
 
 /// True when a replacement would create the new resource under the cloud name the old one still

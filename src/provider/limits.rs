@@ -10,6 +10,10 @@
 
 use serde_json::{Map, Value};
 
+use super::check::CheckOutcome;
+use super::error::ProviderError;
+use crate::resources::CheckFailure;
+
 /// The most properties in one object (the bag itself, or a map inside it).
 pub const MAX_PROPERTIES: usize = 1_000;
 /// The most items in one array.
@@ -57,6 +61,40 @@ pub fn check_property_bag(bag: &str, properties: &Map<String, Value>) -> Vec<Lim
         }
     }
     breaches
+}
+
+/// Refuses a property bag past the limits, for a method that would act on it: `-32602` (an
+/// invalid-argument status over gRPC), and nothing is done.
+pub fn refuse_oversized_bag(
+    method: &str,
+    bag: &str,
+    properties: &Map<String, Value>,
+) -> Result<(), ProviderError> {
+    match check_property_bag(bag, properties).into_iter().next() {
+        None => Ok(()),
+        Some(breach) => Err(ProviderError::invalid_params(format!(
+            "{bag} in the params of {method} is too large ({}); nothing was done",
+            breach.reason
+        ))),
+    }
+}
+
+/// What `check` and `checkConfig` answer for a bag past the limits: the breaches as failures,
+/// and no inputs (echoing megabytes back is part of what the limits prevent). `None` when the bag
+/// is within them.
+pub fn oversized_check_outcome(bag: &str, properties: &Map<String, Value>) -> Option<CheckOutcome> {
+    let breaches = check_property_bag(bag, properties);
+    if breaches.is_empty() {
+        return None;
+    }
+    Some(CheckOutcome {
+        inputs: Default::default(),
+        failures: breaches
+            .into_iter()
+            .map(|breach| CheckFailure::new(breach.property, breach.reason))
+            .collect(),
+        warnings: Vec::new(),
+    })
 }
 
 /// A name as it may appear in a message: a name past the limit is cut (it is the client's text).

@@ -12,6 +12,7 @@ pub mod diff;
 pub mod error;
 pub mod kms_options;
 pub mod limits;
+pub mod request_fields;
 pub mod schema;
 pub mod suggest;
 
@@ -126,6 +127,17 @@ impl Provider {
     /// `checkConfig`: validation failures are data. `olds` are not needed.
     pub fn check_config(&self, news: PropertyMap) -> CheckOutcome {
         config::check_config(news)
+    }
+
+    /// `DiffConfig` (the gRPC plugin's; the JSON-RPC protocol has none): the old and new checked
+    /// settings compared; a new region replaces the provider, any other change updates it.
+    pub fn diff_config(
+        &self,
+        olds: PropertyMap,
+        news: PropertyMap,
+        ignore_changes: &[String],
+    ) -> DiffOutcome {
+        config::diff_config(olds, news, ignore_changes)
     }
 
     /// `configure`: store the explicit settings for the resource operations.

@@ -221,7 +221,9 @@ class ProviderHost:
         self._stderr = open(stderr_path, "wb")
         self.process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True)
         assert self.process.stdout is not None
-        line = self.process.stdout.readline().decode("utf-8").strip()
+        self.first_line = self.process.stdout.readline().decode("utf-8")
+        """The first line of stdout, as written (the engine reads the port from it)."""
+        line = self.first_line.strip()
         if not line.isdigit():
             self.stop()
             raise RuntimeError(f"the provider host did not print its port (got {line!r}); its stderr is in {stderr_path}")

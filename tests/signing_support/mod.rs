@@ -2,8 +2,7 @@
 //! code: a small deterministic random generator, the awkward characters values are built from,
 //! and one Python oracle process per test that answers a JSON line per case.
 //!
-//! The Python interpreter comes from `KMS_TEST_PYTHON` (set by `scripts/test.sh`) or else from
-//! `scripts/ensure-python-env.sh`, which creates the venv on a fresh machine.
+//! The Python interpreter is `python_support`'s.
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
@@ -12,6 +11,10 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
+
+#[path = "../python_support/mod.rs"]
+mod python_support;
+use python_support::python_path;
 
 /// xorshift64*: a test needs repeatability, not quality.
 pub struct Xorshift(pub u64);
@@ -60,28 +63,6 @@ pub const VALUE_CHARACTERS: &[&str] = &[
 pub const KEY_CHARACTERS: &[&str] = &[
     "a", "b", "Z", "Y", "0", "7", "-", "_", ".", "~", "Key", "Id",
 ];
-
-fn python_path() -> String {
-    if let Ok(python) = std::env::var("KMS_TEST_PYTHON") {
-        if !python.is_empty() {
-            return python;
-        }
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/ensure-python-env.sh");
-    let output = Command::new("bash")
-        .arg(&script)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/ensure-python-env.sh");
-    assert!(
-        output.status.success(),
-        "scripts/ensure-python-env.sh failed"
-    );
-    String::from_utf8(output.stdout)
-        .expect("utf-8 path")
-        .trim()
-        .to_owned()
-}
 
 /// Runs `tests/python/<script>` once with every case as a line; returns its answers in order.
 pub fn ask_oracle(script: &str, cases: &[Value]) -> Vec<Value> {

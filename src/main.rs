@@ -35,8 +35,8 @@ use alicloud_kms_provider::provider::error::codes;
 use alicloud_kms_provider::provider::schema::SCHEMA_TEXT;
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
 use alicloud_kms_provider::resources::EngineLog;
-use alicloud_kms_provider::rpc::{
-    self, Ending, ServerOptions, ShutdownReply, TransportError, UndeliverableLines,
+use jsonrpc_stdio::{
+    self as rpc, Ending, ServerOptions, ShutdownReply, TransportError, UndeliverableLines,
 };
 
 const DEFAULT_GRACE: Duration = Duration::from_secs(20);

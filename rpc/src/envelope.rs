@@ -6,10 +6,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-pub const PARSE_ERROR: i32 = -32700;
-pub const INVALID_REQUEST: i32 = -32600;
-pub const METHOD_NOT_FOUND: i32 = -32601;
-pub const INTERNAL_ERROR: i32 = -32603;
+// The transport's own error codes, as jsonrpsee declares them.
+pub use jsonrpsee::types::error::{
+    INTERNAL_ERROR_CODE as INTERNAL_ERROR, INVALID_REQUEST_CODE as INVALID_REQUEST,
+    METHOD_NOT_FOUND_CODE as METHOD_NOT_FOUND, PARSE_ERROR_CODE as PARSE_ERROR,
+};
 
 /// The members of a message, unparsed. Absent members are `None`; a member that is present but
 /// `null` is `Some`, which is how a request with `"id": null` differs from a notification.

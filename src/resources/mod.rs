@@ -2,10 +2,11 @@
 //! [`Resource`] (its rules, its input rules, its operations), and the list of them
 //! ([`RESOURCES`]) from which the provider builds its [`Registry`].
 //!
-//! To add a resource: write `resources/<name>/` with a type that implements [`Resource`], add its
-//! two lines below (its `mod` and its line in [`RESOURCES`]), its entry to `schema/schema.json`
-//! (then regenerate `sdk/`), a check table and a diff table under `tests/tables/`, and its
-//! documentation. Nothing else names a resource: the generic `check` and `diff` engine in
+//! To add a resource: write `resources/<name>/` with its `declaration.rs` (`declare_resource!`) and
+//! a type that implements [`Resource`] (or `named::NamedResource`), add its two lines below (its
+//! `mod` and its line in [`RESOURCES`]), regenerate `schema/schema.json` (`UPDATE_SCHEMA=1 cargo
+//! test --test schema`) and `sdk/`, add a check table and a diff table under `tests/tables/`, and
+//! its documentation. Nothing else names a resource: the generic `check` and `diff` engine in
 //! `provider`, the wire in `protocol` and the table tests find it through the registry.
 
 // The resources, one folder each.

@@ -48,6 +48,10 @@ fn same_items_in_any_order(old: &[PropertyValue], new: &[PropertyValue]) -> bool
     if old.len() != new.len() {
         return false;
     }
+    // Lists of strings (all a set-like property holds in practice): compared as sorted strings.
+    if let (Some(old), Some(new)) = (sorted_strings(old), sorted_strings(new)) {
+        return old == new;
+    }
     let sorted_texts = |items: &[PropertyValue]| {
         let mut texts: Vec<String> = items
             .iter()
@@ -57,6 +61,19 @@ fn same_items_in_any_order(old: &[PropertyValue], new: &[PropertyValue]) -> bool
         texts
     };
     sorted_texts(old) == sorted_texts(new)
+}
+
+/// The items sorted, when every one is a string (a secret one included).
+fn sorted_strings(items: &[PropertyValue]) -> Option<Vec<&str>> {
+    let mut strings = items
+        .iter()
+        .map(|item| match item.unwrap_secret() {
+            PropertyValue::String(text) => Some(text.as_str()),
+            _ => None,
+        })
+        .collect::<Option<Vec<&str>>>()?;
+    strings.sort_unstable();
+    Some(strings)
 }
 
 /// Equality that looks through secret wrappers at any depth: becoming secret is not a change.

@@ -75,7 +75,12 @@ pub fn check_against_schema(
         if value.is_null() {
             continue;
         }
-        check_type(&name, &value, &property.value_type, &mut failures);
+        check_type(
+            &|| name.clone(),
+            &value,
+            &property.value_type,
+            &mut failures,
+        );
         inputs.insert(name, value);
     }
     let mut missing: Vec<&str> = properties
@@ -147,8 +152,9 @@ fn unknown_property_failure(properties: &[Property], subject: &str, name: &str) 
 }
 
 /// Verifies a value against its schema type; an unknown value fits any type.
+/// `path` writes the value's path, for a failure only (most values have none).
 fn check_type(
-    path: &str,
+    path: &dyn Fn() -> String,
     value: &PropertyValue,
     expected: &ValueType,
     failures: &mut Vec<CheckFailure>,
@@ -166,21 +172,27 @@ fn check_type(
         }
         (ValueType::Array(item_type), PropertyValue::Array(items)) => {
             for (position, item) in items.iter().enumerate() {
-                check_type(&format!("{path}[{position}]"), item, item_type, failures);
+                check_type(
+                    &|| format!("{}[{position}]", path()),
+                    item,
+                    item_type,
+                    failures,
+                );
             }
             true
         }
         (ValueType::Map(value_type), PropertyValue::Object(entries)) => {
             for (key, entry) in entries {
-                check_type(&format!("{path}.{key}"), entry, value_type, failures);
+                check_type(&|| format!("{}.{key}", path()), entry, value_type, failures);
             }
             true
         }
         _ => false,
     };
     if !fits {
+        let path = path();
         failures.push(CheckFailure::new(
-            path,
+            &path,
             format!(
                 "{path} must be {}, not {}",
                 expected.describe(),

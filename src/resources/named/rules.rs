@@ -144,13 +144,16 @@ pub fn check_distinct_items(
         let Some(text) = item.as_str() else {
             continue;
         };
-        let path = format!("{property}[{position}]");
+        // Written only for a failure: most lists have none.
+        let path = || format!("{property}[{position}]");
         if text.trim().is_empty() {
+            let path = path();
             failures.push(CheckFailure::new(
                 &path,
                 format!("{path} must not be empty"),
             ));
         } else if let Some(first) = first_position.get(text) {
+            let path = path();
             failures.push(CheckFailure::new(
                 &path,
                 format!("{path} repeats {property}[{first}] (\"{text}\"); list each {noun} once"),

@@ -35,8 +35,8 @@ use alicloud_kms_provider::provider::error::codes;
 use alicloud_kms_provider::provider::schema::SCHEMA_TEXT;
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
 use alicloud_kms_provider::resources::EngineLog;
-use alicloud_kms_provider::rpc::{
-    self, Ending, ServerOptions, ShutdownReply, TransportError, UndeliverableLines,
+use jsonrpc_stdio::{
+    self as rpc, Ending, ServerOptions, ShutdownReply, TransportError, UndeliverableLines,
 };
 
 const DEFAULT_GRACE: Duration = Duration::from_secs(20);
@@ -173,8 +173,9 @@ fn main() -> ExitCode {
             return ExitCode::from(USAGE_ERROR);
         }
     }
-    // jsonrpsee logs whole requests and replies at debug and trace level.
-    init_logging(&["jsonrpsee"]);
+    // No library here logs a whole request: the transport hands jsonrpsee's method table the
+    // message it read itself (jsonrpsee's own entry, `raw_json_request`, would log it at trace).
+    init_logging(&[]);
     let grace_period = grace_period_from_environment(DEFAULT_GRACE);
     let Some(outcome) = run_on_one_thread(serve_stdio(grace_period), BLOCKING_WORK_GRACE) else {
         return ExitCode::FAILURE;

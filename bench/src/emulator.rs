@@ -8,8 +8,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use alicloud_kms_provider::kms::{
-    self, CallOptions, CreateApplicationAccessPointRequest, CreateClientKeyRequest, Credentials,
-    ResolvedConfig, Scheme, SecretString,
+    self, CallOptions, Credentials, ResolvedConfig, Scheme, SecretString,
+};
+use alicloud_kms_provider::resources::application_access_point::kms::{
+    create_application_access_point, CreateApplicationAccessPointRequest,
+};
+use alicloud_kms_provider::resources::client_key::kms::{
+    create_client_key, CreateClientKeyRequest,
 };
 use serde_json::Value;
 
@@ -141,32 +146,30 @@ impl Emulator {
             let client =
                 kms::Client::new(config).map_err(|error| BenchError::new(error.to_string()))?;
             let options = CallOptions::new();
-            client
-                .create_application_access_point(
-                    &CreateApplicationAccessPointRequest {
-                        name: aap_name.to_owned(),
-                        policies: vec!["bench_policy".to_owned()],
-                        authentication_method: "ClientKey".to_owned(),
-                        description: None,
-                    },
-                    &options,
-                )
-                .await
-                .map_err(|error| BenchError::new(format!("creating the AAP failed: {error}")))?;
-            let key = client
-                .create_client_key(
-                    &CreateClientKeyRequest {
-                        aap_name: aap_name.to_owned(),
-                        password: SecretString::new("Bench-Password-1"),
-                        not_before: None,
-                        not_after: None,
-                    },
-                    &options,
-                )
-                .await
-                .map_err(|error| {
-                    BenchError::new(format!("creating the client key failed: {error}"))
-                })?;
+            create_application_access_point(
+                &client,
+                &CreateApplicationAccessPointRequest {
+                    name: aap_name.to_owned(),
+                    policies: vec!["bench_policy".to_owned()],
+                    authentication_method: "ClientKey".to_owned(),
+                    description: None,
+                },
+                &options,
+            )
+            .await
+            .map_err(|error| BenchError::new(format!("creating the AAP failed: {error}")))?;
+            let key = create_client_key(
+                &client,
+                &CreateClientKeyRequest {
+                    aap_name: aap_name.to_owned(),
+                    password: SecretString::new("Bench-Password-1"),
+                    not_before: None,
+                    not_after: None,
+                },
+                &options,
+            )
+            .await
+            .map_err(|error| BenchError::new(format!("creating the client key failed: {error}")))?;
             Ok(key.client_key_id)
         })
     }

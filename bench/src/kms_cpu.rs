@@ -11,6 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use alicloud_kms_provider::kms::{self, CallOptions};
+use alicloud_kms_provider::resources::client_key::kms::get_client_key;
 use serde::{Deserialize, Serialize};
 
 use crate::emulator::Emulator;
@@ -78,8 +79,7 @@ pub fn client_main(arguments: &[String]) -> Result<(), BenchError> {
             let options = options.clone();
             let key_id = key_id.clone();
             async move {
-                let reply = client
-                    .get_client_key(&key_id, &options)
+                let reply = get_client_key(&client, &key_id, &options)
                     .await
                     .map_err(|error| BenchError::new(format!("GetClientKey failed: {error}")))?;
                 if reply.client_key.client_key_id != key_id {

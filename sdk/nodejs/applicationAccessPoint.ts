@@ -72,17 +72,17 @@ export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
     }
 
     /**
-     * The name of the application access point. It is also the resource id.
+     * The name of the application access point. It is also the resource id; changing it replaces the access point.
      */
     declare public readonly applicationAccessPointName: pulumi.Output<string>;
 
     /**
-     * A free-form description of the application access point.
+     * A free-form description of the application access point. Can be changed in place.
      */
     declare public readonly description: pulumi.Output<string | undefined>;
 
     /**
-     * The names of the permission policies bound to the application access point: one to three of them.
+     * The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
      */
     declare public readonly policies: pulumi.Output<string[]>;
 
@@ -130,17 +130,17 @@ export class ApplicationAccessPoint extends pulumi.dynamic.Resource {
  */
 export interface ApplicationAccessPointState {
     /**
-     * The name of the application access point.
+     * The name of the application access point. It is also the resource id; changing it replaces the access point.
      */
     applicationAccessPointName?: pulumi.Input<string | undefined>;
 
     /**
-     * A free-form description of the application access point.
+     * A free-form description of the application access point. Can be changed in place.
      */
     description?: pulumi.Input<string | undefined>;
 
     /**
-     * The names of the permission policies bound to the application access point.
+     * The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
      */
     policies?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }

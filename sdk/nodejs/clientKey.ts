@@ -80,7 +80,7 @@ export class ClientKey extends pulumi.dynamic.Resource {
     }
 
     /**
-     * The name of the application access point the client key belongs to.
+     * The name of the application access point the client key belongs to. Changing it replaces the client key.
      */
     declare public readonly aapName: pulumi.Output<string>;
 
@@ -90,22 +90,22 @@ export class ClientKey extends pulumi.dynamic.Resource {
     declare public /*out*/ readonly createTime: pulumi.Output<string>;
 
     /**
-     * The end of the validity period, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+     * The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
      */
     declare public readonly notAfter: pulumi.Output<string>;
 
     /**
-     * The start of the validity period, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+     * The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
      */
     declare public readonly notBefore: pulumi.Output<string>;
 
     /**
-     * The password that protects the private key (a PKCS#12 file). Absent after an import, because KMS never returns it.
+     * The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
      */
     declare public readonly password: pulumi.Output<string>;
 
     /**
-     * The local file the private key was written to. Absent after an import.
+     * The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
      */
     declare public readonly privateKeyDataFile: pulumi.Output<string | undefined>;
 
@@ -161,32 +161,32 @@ export class ClientKey extends pulumi.dynamic.Resource {
  */
 export interface ClientKeyState {
     /**
-     * The name of the application access point the client key belongs to.
+     * The name of the application access point the client key belongs to. Changing it replaces the client key.
      */
     aapName?: pulumi.Input<string | undefined>;
 
     /**
-     * When KMS created the client key.
+     * When KMS created the client key, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
      */
     createTime?: pulumi.Input<string | undefined>;
 
     /**
-     * The end of the validity period.
+     * The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
      */
     notAfter?: pulumi.Input<string | undefined>;
 
     /**
-     * The start of the validity period.
+     * The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
      */
     notBefore?: pulumi.Input<string | undefined>;
 
     /**
-     * The password that protects the private key.
+     * The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
      */
     password?: pulumi.Input<string | undefined>;
 
     /**
-     * The local file the private key was written to.
+     * The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
      */
     privateKeyDataFile?: pulumi.Input<string | undefined>;
 }
@@ -201,22 +201,22 @@ export interface ClientKeyArgs {
     aapName: pulumi.Input<string>;
 
     /**
-     * The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. Changing it replaces the client key.
+     * The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `notBefore`. Set both `notBefore` and `notAfter`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
      */
     notAfter?: pulumi.Input<string | undefined>;
 
     /**
-     * The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+     * The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `notBefore` and `notAfter`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
      */
     notBefore?: pulumi.Input<string | undefined>;
 
     /**
-     * The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
+     * The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
      */
     password: pulumi.Input<string>;
 
     /**
-     * The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
+     * The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
      */
     privateKeyDataFile?: pulumi.Input<string | undefined>;
 }

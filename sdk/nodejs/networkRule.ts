@@ -60,17 +60,17 @@ export class NetworkRule extends pulumi.dynamic.Resource {
     }
 
     /**
-     * A free-form description of the network rule.
+     * A free-form description of the network rule. Can be changed in place.
      */
     declare public readonly description: pulumi.Output<string | undefined>;
 
     /**
-     * The name of the network rule. It is also the resource id.
+     * The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
      */
     declare public readonly networkRuleName: pulumi.Output<string>;
 
     /**
-     * The private IPv4 addresses and CIDR blocks the rule allows.
+     * The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
      */
     declare public readonly sourcePrivateIps: pulumi.Output<string[]>;
 
@@ -115,17 +115,17 @@ export class NetworkRule extends pulumi.dynamic.Resource {
  */
 export interface NetworkRuleState {
     /**
-     * A free-form description of the network rule.
+     * A free-form description of the network rule. Can be changed in place.
      */
     description?: pulumi.Input<string | undefined>;
 
     /**
-     * The name of the network rule.
+     * The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
      */
     networkRuleName?: pulumi.Input<string | undefined>;
 
     /**
-     * The private IPv4 addresses and CIDR blocks the rule allows.
+     * The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
      */
     sourcePrivateIps?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }

@@ -60,32 +60,32 @@ export class Policy extends pulumi.dynamic.Resource {
     }
 
     /**
-     * The network rules that apply, as JSON: `{"NetworkRules":["<network rule name>", ...]}`, in canonical form (compact, the names sorted).
+     * The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
      */
     declare public readonly accessControlRules: pulumi.Output<string>;
 
     /**
-     * A free-form description of the permission policy.
+     * A free-form description of the permission policy. Can be changed in place.
      */
     declare public readonly description: pulumi.Output<string | undefined>;
 
     /**
-     * The KMS instance the policy applies to (`kst-...`).
+     * The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
      */
     declare public readonly kmsInstanceId: pulumi.Output<string>;
 
     /**
-     * The permissions the policy grants.
+     * The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
      */
     declare public readonly permissions: pulumi.Output<string[]>;
 
     /**
-     * The name of the permission policy. It is also the resource id.
+     * The name of the permission policy. It is also the resource id; changing it replaces the policy.
      */
     declare public readonly policyName: pulumi.Output<string>;
 
     /**
-     * The keys and secrets the policy applies to.
+     * The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
      */
     declare public readonly resources: pulumi.Output<string[]>;
 
@@ -148,32 +148,32 @@ export class Policy extends pulumi.dynamic.Resource {
  */
 export interface PolicyState {
     /**
-     * The network rules that apply, as JSON.
+     * The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
      */
     accessControlRules?: pulumi.Input<string | undefined>;
 
     /**
-     * A free-form description of the permission policy.
+     * A free-form description of the permission policy. Can be changed in place.
      */
     description?: pulumi.Input<string | undefined>;
 
     /**
-     * The KMS instance the policy applies to.
+     * The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
      */
     kmsInstanceId?: pulumi.Input<string | undefined>;
 
     /**
-     * The permissions the policy grants.
+     * The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
      */
     permissions?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 
     /**
-     * The name of the permission policy.
+     * The name of the permission policy. It is also the resource id; changing it replaces the policy.
      */
     policyName?: pulumi.Input<string | undefined>;
 
     /**
-     * The keys and secrets the policy applies to.
+     * The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
      */
     resources?: pulumi.Input<pulumi.Input<string>[] | undefined>;
 }
@@ -183,7 +183,7 @@ export interface PolicyState {
  */
 export interface PolicyArgs {
     /**
-     * The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference. Can be changed in place.
+     * The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
      */
     accessControlRules: pulumi.Input<string>;
 

@@ -18,7 +18,6 @@ use crate::kms::credentials::{
     CredentialProvider, ResolvedConfig, SignatureAlgorithm, SigningCredentials,
 };
 use crate::kms::error::KmsError;
-use crate::kms::operations::Action;
 pub use crate::kms::options::{
     CallOptions, ClientOptions, RetryObserver, StampSource, SystemStampSource,
     DEFAULT_OPERATION_TIMEOUT,
@@ -32,6 +31,7 @@ use crate::kms::signer::{
 };
 use crate::kms::signer_v3;
 use crate::kms::transport::{HttpMethod, Transport, WireRequest};
+use crate::kms::Action;
 
 /// Action parameters whose values are secrets, scrubbed from service messages.
 const SECRET_PARAMETER_NAMES: &[&str] = &["Password"];

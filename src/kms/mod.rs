@@ -1,5 +1,5 @@
-//! The Alibaba Cloud KMS client (OpenAPI 2016-01-20, RPC style, V2 or V3 signatures) for the
-//! client-key and application-access-point actions, with the credential chain it signs with
+//! The Alibaba Cloud KMS client (OpenAPI 2016-01-20, RPC style, V2 or V3 signatures) that the
+//! resources call their actions through, with the credential chain it signs with
 //! (static keys, RAM roles through STS, OIDC, instance metadata, credential files). Knows nothing
 //! of Pulumi.
 //!
@@ -14,8 +14,8 @@
 //! | [`endpoint`] | endpoint and region syntax, and redaction of URL-like values in messages |
 //! | [`client`] | `Client` (cheap to clone, one keep-alive pool), the attempt builder and the retry loop |
 //! | `options` | `ClientOptions` (backoff, timeouts, `StampSource` for clock and nonces, the metadata endpoint) and `CallOptions` (deadline, cancellation, retry observer), re-exported here |
-//! | [`operations`] | the typed operations, and each action's method, placement and idempotency |
-//! | [`model`] | request and response structs with the API's field names |
+//! | `action` | `Action`: an action's name, placement and idempotency (each resource declares its actions in its folder) |
+//! | [`wire`] | the codecs of the API's odd encodings (lists as JSON text, wrapped lists, integers as text) |
 //! | [`retry`] | pure failure classification and backoff decisions (the classification table lives there) |
 //! | [`error`] | `KmsError` and its predicates |
 //! | [`secret`] | `SecretString`, whose `Debug` is redacted |
@@ -35,11 +35,9 @@
 //! let options = CallOptions::new()
 //!     .with_timeout(std::time::Duration::from_secs(300))
 //!     .with_observer(|event| eprintln!("retrying {} in {:?}: {}", event.action, event.delay, event.reason));
-//! match client.get_client_key("KAAP.0000", &options).await {
-//!     Ok(reply) => println!("{}", reply.client_key.aap_name),
-//!     Err(error) if error.is_not_found() => println!("gone"),
-//!     Err(error) => return Err(error.into()),
-//! }
+//! // Each resource declares its actions in its own folder (an `Action` constant, its request and
+//! // reply) and calls them with `client.call(action, &request, &options)`.
+//! # let _ = (client, options);
 //! # Ok(())
 //! # }
 //! ```
@@ -55,13 +53,12 @@
 //! effect (`KmsError::OutcomeUnknown` instead); no secret reaches a `Debug`, a log line or an
 //! error message.
 
+mod action;
 pub mod client;
 pub mod credentials;
 pub mod endpoint;
 pub mod error;
 pub mod local_file;
-pub mod model;
-pub mod operations;
 mod options;
 mod response;
 pub mod retry;
@@ -70,7 +67,9 @@ pub mod signer;
 pub mod signer_v3;
 pub mod sts;
 mod transport;
+pub mod wire;
 
+pub use action::Action;
 pub use client::{
     CallOptions, Client, ClientOptions, RetryObserver, StampSource, SystemStampSource,
     DEFAULT_OPERATION_TIMEOUT,
@@ -81,10 +80,8 @@ pub use credentials::{
     Environment, OidcRoleSettings, ProcessEnvironment, ResolvedConfig, Scheme, SignatureAlgorithm,
 };
 pub use error::{KmsError, TransportProblem};
-pub use model::*;
-pub use operations::Action;
 pub use options::METADATA_ENDPOINT;
-pub use response::KmsResponse;
+pub use response::{KmsResponse, RequestIdResponse};
 pub use retry::{RetryEvent, RetryPolicy};
 pub use secret::SecretString;
 pub use transport::HttpMethod;

@@ -6,6 +6,7 @@
 //! mistaken for "not found". The body is never quoted in an error: it may hold private key data.
 
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::kms::error::KmsError;
@@ -18,6 +19,16 @@ pub trait KmsResponse: DeserializeOwned {
         None
     }
 }
+
+/// A reply that carries only its request id (deletes and updates).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct RequestIdResponse {
+    /// Request id.
+    pub request_id: String,
+}
+
+impl KmsResponse for RequestIdResponse {}
 
 /// Decodes `body` (received with `http_status`) as the reply to `action`. `secrets` are the
 /// values to scrub from service messages before they are kept.

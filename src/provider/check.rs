@@ -2,10 +2,10 @@
 //! and secrets, read from the schema; then the resource's own rules. Every failure is collected and
 //! returned as data, never as an error.
 
+use crate::resources::declaration::{Property, ValueType};
 use crate::resources::{CheckFailure, PropertyMap, PropertyValue, RegisteredResource};
 
 use super::autoname::{fill_auto_name, NamingContext};
-use super::schema::{ObjectSchema, PropertyType};
 use super::suggest::closest_name;
 
 /// The checked inputs and every failure found.
@@ -29,20 +29,26 @@ pub fn is_engine_metadata(name: &str) -> bool {
 /// resource's rules.
 pub fn check_resource(
     resource: &dyn RegisteredResource,
-    schema: &ObjectSchema,
     news: PropertyMap,
     naming: Option<&NamingContext<'_>>,
 ) -> CheckOutcome {
-    let mut outcome = check_against_schema(schema, resource.rules().name, news);
-    if let (Some(property), Some(naming)) = (resource.auto_named_property(), naming) {
-        fill_auto_name(property, &mut outcome.inputs, naming, &mut outcome.failures);
+    let declaration = resource.declaration();
+    let properties = declaration.properties;
+    let mut outcome = check_against_schema(properties, declaration.name, news);
+    if let (Some(property), Some(naming)) = (declaration.auto_named(), naming) {
+        fill_auto_name(
+            property.name,
+            &mut outcome.inputs,
+            naming,
+            &mut outcome.failures,
+        );
     }
     resource.check_inputs(
         &mut outcome.inputs,
         &mut outcome.failures,
         &mut outcome.warnings,
     );
-    mark_secrets(schema, &mut outcome.inputs);
+    mark_secrets(properties, &mut outcome.inputs);
     outcome
 }
 
@@ -51,7 +57,7 @@ pub fn check_resource(
 ///
 /// Secrets are not marked here but by [`mark_secrets`], after the rules have normalised values.
 pub fn check_against_schema(
-    schema: &ObjectSchema,
+    properties: &[Property],
     subject: &str,
     news: PropertyMap,
 ) -> CheckOutcome {
@@ -62,23 +68,33 @@ pub fn check_against_schema(
             inputs.insert(name, value);
             continue;
         }
-        let Some(property) = schema.inputs.get(&name) else {
-            failures.push(unknown_property_failure(schema, subject, &name));
+        let Some(property) = input(properties, &name) else {
+            failures.push(unknown_property_failure(properties, subject, &name));
             continue;
         };
         if value.is_null() {
             continue;
         }
-        check_type(&name, &value, &property.property_type, &mut failures);
+        check_type(
+            &|| name.clone(),
+            &value,
+            &property.value_type,
+            &mut failures,
+        );
         inputs.insert(name, value);
     }
-    for required in &schema.required_inputs {
-        if !inputs.contains_key(required) {
-            failures.push(CheckFailure::new(
-                required,
-                format!("{required} is required; set it on the {subject}"),
-            ));
-        }
+    let mut missing: Vec<&str> = properties
+        .iter()
+        .filter(|property| property.required && !inputs.contains_key(property.name))
+        .map(|property| property.name)
+        .collect();
+    // In the order of their names, as the engine's own messages list properties.
+    missing.sort_unstable();
+    for required in missing {
+        failures.push(CheckFailure::new(
+            required,
+            format!("{required} is required; set it on the {subject}"),
+        ));
     }
     CheckOutcome {
         inputs,
@@ -89,12 +105,9 @@ pub fn check_against_schema(
 
 /// Wraps every known value of a secret property as a secret, whether or not it arrived wrapped,
 /// so the engine keeps it encrypted in state. Unknown values stay as they are.
-pub fn mark_secrets(schema: &ObjectSchema, inputs: &mut PropertyMap) {
+pub fn mark_secrets(properties: &[Property], inputs: &mut PropertyMap) {
     for (name, value) in inputs.iter_mut() {
-        let is_secret = schema
-            .inputs
-            .get(name)
-            .is_some_and(|property| property.secret);
+        let is_secret = input(properties, name).is_some_and(|property| property.secret);
         if is_secret && !value.is_unknown() && !value.is_secret() {
             let plain = std::mem::replace(value, PropertyValue::Null);
             *value = plain.into_secret();
@@ -102,8 +115,15 @@ pub fn mark_secrets(schema: &ObjectSchema, inputs: &mut PropertyMap) {
     }
 }
 
-fn unknown_property_failure(schema: &ObjectSchema, subject: &str, name: &str) -> CheckFailure {
-    if schema.outputs.contains_key(name) {
+/// The input property with this name.
+fn input<'a>(properties: &'a [Property], name: &str) -> Option<&'a Property> {
+    properties
+        .iter()
+        .find(|property| property.name == name && property.is_input())
+}
+
+fn unknown_property_failure(properties: &[Property], subject: &str, name: &str) -> CheckFailure {
+    if properties.iter().any(|property| property.name == name) {
         return CheckFailure::new(
             name,
             format!(
@@ -111,54 +131,68 @@ fn unknown_property_failure(schema: &ObjectSchema, subject: &str, name: &str) ->
             ),
         );
     }
-    let known = schema.inputs.keys().map(String::as_str);
-    let reason = match closest_name(name, known.clone()) {
+    // In the order of their names, so that the suggestion and the list never depend on the
+    // order of the declaration.
+    let mut known: Vec<&str> = properties
+        .iter()
+        .filter(|property| property.is_input())
+        .map(|property| property.name)
+        .collect();
+    known.sort_unstable();
+    let reason = match closest_name(name, known.iter().copied()) {
         Some(suggestion) => {
             format!("unknown property {name} on the {subject}; did you mean {suggestion}?")
         }
         None => format!(
             "unknown property {name} on the {subject}; the properties are {}",
-            known.collect::<Vec<_>>().join(", ")
+            known.join(", ")
         ),
     };
     CheckFailure::new(name, reason)
 }
 
 /// Verifies a value against its schema type; an unknown value fits any type.
+/// `path` writes the value's path, for a failure only (most values have none).
 fn check_type(
-    path: &str,
+    path: &dyn Fn() -> String,
     value: &PropertyValue,
-    expected: &PropertyType,
+    expected: &ValueType,
     failures: &mut Vec<CheckFailure>,
 ) {
     let value = value.unwrap_secret();
     let fits = match (expected, value) {
-        (_, PropertyValue::Unknown(_)) | (PropertyType::Any, _) => true,
-        (PropertyType::String, PropertyValue::String(_)) => true,
-        (PropertyType::Boolean, PropertyValue::Bool(_)) => true,
-        (PropertyType::Number, PropertyValue::Number(_)) => true,
-        (PropertyType::Integer, PropertyValue::Number(number)) => {
+        (_, PropertyValue::Unknown(_)) | (ValueType::Any, _) => true,
+        (ValueType::String, PropertyValue::String(_)) => true,
+        (ValueType::Boolean, PropertyValue::Bool(_)) => true,
+        (ValueType::Number, PropertyValue::Number(_)) => true,
+        (ValueType::Integer, PropertyValue::Number(number)) => {
             number.is_i64()
                 || number.is_u64()
                 || number.as_f64().is_some_and(|float| float.fract() == 0.0)
         }
-        (PropertyType::Array(item_type), PropertyValue::Array(items)) => {
+        (ValueType::Array(item_type), PropertyValue::Array(items)) => {
             for (position, item) in items.iter().enumerate() {
-                check_type(&format!("{path}[{position}]"), item, item_type, failures);
+                check_type(
+                    &|| format!("{}[{position}]", path()),
+                    item,
+                    item_type,
+                    failures,
+                );
             }
             true
         }
-        (PropertyType::Map(value_type), PropertyValue::Object(entries)) => {
+        (ValueType::Map(value_type), PropertyValue::Object(entries)) => {
             for (key, entry) in entries {
-                check_type(&format!("{path}.{key}"), entry, value_type, failures);
+                check_type(&|| format!("{}.{key}", path()), entry, value_type, failures);
             }
             true
         }
         _ => false,
     };
     if !fits {
+        let path = path();
         failures.push(CheckFailure::new(
-            path,
+            &path,
             format!(
                 "{path} must be {}, not {}",
                 expected.describe(),

@@ -21,7 +21,7 @@ use crate::resources::{CheckFailure, PropertyMap, PropertyValue, ProviderSetting
 use super::check::{check_against_schema, is_engine_metadata, mark_secrets, CheckOutcome};
 use super::config_rules::{check_setting_rules, credential_settings, parse_object_settings};
 use super::diff::{diff_settings, DiffOutcome};
-use super::schema::package_schema;
+use super::schema::provider_settings;
 
 /// The prefix of the provider's keys in Pulumi's `variables` (`alicloud-kms:config:region`).
 pub const CONFIG_KEY_PREFIX: &str = "alicloud-kms:config:";
@@ -89,11 +89,11 @@ pub fn check_config(news: PropertyMap) -> CheckOutcome {
             settings.insert(name, value);
         }
     }
-    let schema = &package_schema().provider;
+    let properties = provider_settings();
     parse_object_settings(&mut settings);
-    let mut outcome = check_against_schema(schema, SUBJECT, settings);
+    let mut outcome = check_against_schema(properties, SUBJECT, settings);
     check_setting_rules(&mut outcome.inputs, &mut outcome.failures);
-    mark_secrets(schema, &mut outcome.inputs);
+    mark_secrets(properties, &mut outcome.inputs);
     outcome.inputs.extend(engine_entries);
     outcome
 }

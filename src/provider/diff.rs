@@ -18,10 +18,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::resources::timestamp::parse_timestamp;
-use crate::resources::{PropertyMap, PropertyValue, RegisteredResource, ResourceRules};
-
-use super::schema::ObjectSchema;
+use crate::resources::declaration::equal_ignoring_secrets;
+use crate::resources::{PropertyMap, PropertyValue, RegisteredResource};
 
 /// Pulumi's `PropertyDiff.Kind`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -107,44 +105,37 @@ pub struct DiffInputs<'a> {
     pub working_directory: &'a Path,
 }
 
-pub fn diff_resource(
-    resource: &dyn RegisteredResource,
-    schema: &ObjectSchema,
-    inputs: DiffInputs<'_>,
-) -> DiffOutcome {
-    let rules = resource.rules();
-    let import_shaped = rules.write_only_inputs.iter().any(|property| {
-        schema.required_inputs.contains(*property)
-            && set_value(schema, inputs.olds, property).is_none()
+pub fn diff_resource(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) -> DiffOutcome {
+    let declaration = resource.declaration();
+    let import_shaped = declaration.inputs().any(|property| {
+        property.write_only && property.required && property.set_value(inputs.olds).is_none()
     });
 
     // The id of a name-identified resource is its name: it stands in for a state without one.
     let id_as_name = PropertyValue::String(inputs.id.to_owned());
     let mut detailed_diff = BTreeMap::new();
-    for (name, property) in &schema.inputs {
+    for property in declaration.inputs() {
+        let name = property.name;
         if is_ignored(name, inputs.ignore_changes) {
             continue;
         }
-        let old = set_value(schema, inputs.olds, name)
-            .or_else(|| (rules.identity_property == Some(name.as_str())).then_some(&id_as_name));
-        let new = set_value(schema, inputs.news, name);
+        let old = property
+            .set_value(inputs.olds)
+            .or_else(|| property.identity.then_some(&id_as_name));
+        let new = property.set_value(inputs.news);
         let kind = match (old, new) {
             (None, None) => continue,
-            (None, Some(_))
-                if import_shaped && rules.write_only_inputs.contains(&name.as_str()) =>
-            {
-                continue
-            }
+            (None, Some(_)) if import_shaped && property.write_only => continue,
             (None, Some(_)) => DiffKind::Add,
-            (Some(_), None) if schema.is_filled_by_cloud(name) => continue,
+            (Some(_), None) if property.is_filled_when_absent() => continue,
             (Some(_), None) => DiffKind::Delete,
             (Some(_), Some(new)) if new.contains_unknown() => DiffKind::Update,
-            (Some(old), Some(new)) if equivalent(resource, name, old, new) => continue,
+            (Some(old), Some(new)) if resource.equivalent(property, old, new) => continue,
             (Some(_), Some(_)) => DiffKind::Update,
         };
-        let kind = kind.replacing_if(property.replace_on_changes);
+        let kind = kind.replacing_if(property.replaces);
         detailed_diff.insert(
-            name.clone(),
+            name.to_owned(),
             PropertyDiff {
                 kind,
                 input_diff: false,
@@ -155,14 +146,14 @@ pub fn diff_resource(
     let (diffs, replaces) = changed_and_replaced(&detailed_diff);
     // Without a replacement, the properties that would force one are, by definition, unchanged.
     let stables = if replaces.is_empty() {
-        schema
-            .inputs
-            .iter()
-            .filter(|(name, property)| {
-                property.replace_on_changes && !detailed_diff.contains_key(*name)
-            })
-            .map(|(name, _)| name.clone())
-            .collect()
+        let mut stables: Vec<String> = declaration
+            .inputs()
+            .filter(|property| property.replaces && !detailed_diff.contains_key(property.name))
+            .map(|property| property.name.to_owned())
+            .collect();
+        // In the order of their names, as every list of the reply.
+        stables.sort_unstable();
+        stables
     } else {
         Vec::new()
     };
@@ -170,7 +161,7 @@ pub fn diff_resource(
         has_changes: !diffs.is_empty(),
         replaces,
         stables,
-        delete_before_replace: replacement_would_collide(resource, schema, inputs)
+        delete_before_replace: replacement_would_collide(resource, inputs)
             || resource.replacement_must_delete_first(
                 inputs.olds,
                 inputs.news,
@@ -246,42 +237,21 @@ fn changed_and_replaced(
 /// holds: the identity property is unchanged, or unknown (it may turn out unchanged). This is
 /// answered whether or not this diff replaces, because the engine may force a replacement itself
 /// (`replaceOnChanges`, `--target-replace`) and then relies on this flag.
-fn replacement_would_collide(
-    resource: &dyn RegisteredResource,
-    schema: &ObjectSchema,
-    inputs: DiffInputs<'_>,
-) -> bool {
-    let Some(identity) = resource.rules().identity_property else {
+fn replacement_would_collide(resource: &dyn RegisteredResource, inputs: DiffInputs<'_>) -> bool {
+    let Some(identity) = resource.declaration().identity() else {
         return false;
     };
-    let Some(new_name) = set_value(schema, inputs.news, identity) else {
+    let Some(new_name) = identity.set_value(inputs.news) else {
         return false;
     };
     if new_name.contains_unknown() {
         return true;
     }
-    match set_value(schema, inputs.olds, identity) {
-        Some(old_name) => equivalent(resource, identity, old_name, new_name),
+    match identity.set_value(inputs.olds) {
+        Some(old_name) => resource.equivalent(identity, old_name, new_name),
         // The id of a name-identified resource is its name.
         None => new_name.as_str() == Some(inputs.id),
     }
-}
-
-/// The value of a property if it is set. Null is never set; for an optional input, neither is an
-/// empty string or an empty array, which the cloud reports for "none" (an AAP's description).
-fn set_value<'a>(
-    schema: &ObjectSchema,
-    map: &'a PropertyMap,
-    name: &str,
-) -> Option<&'a PropertyValue> {
-    let value = map.get(name)?;
-    let is_empty = match value.unwrap_secret() {
-        PropertyValue::Null => true,
-        PropertyValue::String(text) => text.is_empty() && !schema.required_inputs.contains(name),
-        PropertyValue::Array(items) => items.is_empty() && !schema.required_inputs.contains(name),
-        _ => false,
-    };
-    (!is_empty).then_some(value)
 }
 
 fn is_ignored(name: &str, ignore_changes: &[String]) -> bool {
@@ -289,91 +259,4 @@ fn is_ignored(name: &str, ignore_changes: &[String]) -> bool {
         path.strip_prefix(name)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
     })
-}
-
-/// Whether two known values mean the same thing for this property: by the rules (times,
-/// unordered lists, secrets), or by the resource's own reading (`Resource::same_meaning`).
-fn equivalent(
-    resource: &dyn RegisteredResource,
-    name: &str,
-    old: &PropertyValue,
-    new: &PropertyValue,
-) -> bool {
-    equivalent_by_rules(resource.rules(), name, old, new)
-        || resource.same_meaning(name, old.unwrap_secret(), new.unwrap_secret())
-}
-
-fn equivalent_by_rules(
-    rules: &ResourceRules,
-    name: &str,
-    old: &PropertyValue,
-    new: &PropertyValue,
-) -> bool {
-    if rules.time_properties.contains(&name) {
-        if let (Some(old_text), Some(new_text)) = (old.as_str(), new.as_str()) {
-            if let (Ok(old_time), Ok(new_time)) =
-                (parse_timestamp(old_text), parse_timestamp(new_text))
-            {
-                return old_time == new_time;
-            }
-        }
-    }
-    if rules.unordered_properties.contains(&name) {
-        if let (Some(old_items), Some(new_items)) = (old.as_array(), new.as_array()) {
-            return same_items_in_any_order(old_items, new_items);
-        }
-    }
-    equal_ignoring_secrets(old, new)
-}
-
-fn same_items_in_any_order(old: &[PropertyValue], new: &[PropertyValue]) -> bool {
-    if old.len() != new.len() {
-        return false;
-    }
-    let sorted_texts = |items: &[PropertyValue]| {
-        let mut texts: Vec<String> = items
-            .iter()
-            .map(|item| strip_secrets(item).to_wire().to_string())
-            .collect();
-        texts.sort();
-        texts
-    };
-    sorted_texts(old) == sorted_texts(new)
-}
-
-/// Equality that looks through secret wrappers at any depth: becoming secret is not a change.
-fn equal_ignoring_secrets(left: &PropertyValue, right: &PropertyValue) -> bool {
-    match (left.unwrap_secret(), right.unwrap_secret()) {
-        (PropertyValue::Array(left_items), PropertyValue::Array(right_items)) => {
-            left_items.len() == right_items.len()
-                && left_items
-                    .iter()
-                    .zip(right_items)
-                    .all(|(left, right)| equal_ignoring_secrets(left, right))
-        }
-        (PropertyValue::Object(left_map), PropertyValue::Object(right_map)) => {
-            left_map.len() == right_map.len()
-                && left_map
-                    .iter()
-                    .zip(right_map)
-                    .all(|((left_name, left), (right_name, right))| {
-                        left_name == right_name && equal_ignoring_secrets(left, right)
-                    })
-        }
-        (left, right) => left == right,
-    }
-}
-
-fn strip_secrets(value: &PropertyValue) -> PropertyValue {
-    match value.unwrap_secret() {
-        PropertyValue::Array(items) => {
-            PropertyValue::Array(items.iter().map(strip_secrets).collect())
-        }
-        PropertyValue::Object(map) => PropertyValue::Object(
-            map.iter()
-                .map(|(name, value)| (name.clone(), strip_secrets(value)))
-                .collect(),
-        ),
-        other => other.clone(),
-    }
 }

@@ -9,15 +9,12 @@ use serde_json::{json, Map, Value};
 
 use crate::resources::{CheckFailure, ResourceError};
 
-/// The JSON-RPC error codes of the wire contract. jsonrpsee itself uses -32000..-32011, so the
-/// provider's own codes start at -32050.
+/// The JSON-RPC error codes of the provider's errors (the transport's, -32700, -32600, -32601
+/// and -32603, are `rpc`'s). jsonrpsee itself uses -32000..-32011, so the provider's own codes
+/// start at -32050.
 pub mod codes {
-    // JSON-RPC's own codes, as jsonrpsee declares them.
-    pub const PARSE_ERROR: i32 = jsonrpsee::types::error::PARSE_ERROR_CODE;
-    pub const INVALID_REQUEST: i32 = jsonrpsee::types::error::INVALID_REQUEST_CODE;
-    pub const METHOD_NOT_FOUND: i32 = jsonrpsee::types::error::METHOD_NOT_FOUND_CODE;
+    // JSON-RPC's own code for bad params, as jsonrpsee declares it.
     pub const INVALID_PARAMS: i32 = jsonrpsee::types::error::INVALID_PARAMS_CODE;
-    pub const INTERNAL_ERROR: i32 = jsonrpsee::types::error::INTERNAL_ERROR_CODE;
     // The provider's codes, documented in docs/protocol.md.
     pub const NOT_IMPLEMENTED: i32 = -32050;
     pub const CONFIGURATION: i32 = -32051;
@@ -62,48 +59,42 @@ impl ProviderError {
 
     /// The JSON-RPC error code.
     pub fn code(&self) -> i32 {
-        match self {
-            ProviderError::InvalidParams { .. } => codes::INVALID_PARAMS,
-            ProviderError::InvalidConfiguration { .. } => codes::CONFIGURATION,
-            ProviderError::Resource(error) => match error {
-                ResourceError::NotImplemented { .. } => codes::NOT_IMPLEMENTED,
-                ResourceError::Configuration { .. } => codes::CONFIGURATION,
-                ResourceError::KmsService(_) => codes::KMS_SERVICE,
-                ResourceError::KmsUnreachable { .. } => codes::KMS_UNREACHABLE,
-                ResourceError::KmsInvalidResponse { .. } => codes::KMS_INVALID_RESPONSE,
-                ResourceError::DeadlineExceeded { .. } => codes::DEADLINE_EXCEEDED,
-                ResourceError::Cancelled { .. } => codes::CANCELLED,
-                ResourceError::ResourceInitFailed { .. } => codes::RESOURCE_INIT_FAILED,
-                ResourceError::InvalidInputs { .. } => codes::INVALID_INPUTS,
-                ResourceError::LocalIo { .. } => codes::LOCAL_IO,
-                ResourceError::AmbiguousCreate { .. } => codes::AMBIGUOUS_CREATE,
-                ResourceError::AlreadyExists { .. } => codes::ALREADY_EXISTS,
-                ResourceError::InUse { .. } => codes::IN_USE,
-                ResourceError::InvalidId { .. } => codes::INVALID_PARAMS,
-            },
-        }
+        self.code_and_kind().0
     }
 
     /// The stable `data.kind` string.
     pub fn kind(&self) -> &'static str {
+        self.code_and_kind().1
+    }
+
+    /// The code and the `data.kind` of each error: the one table of the wire contract's errors.
+    fn code_and_kind(&self) -> (i32, &'static str) {
         match self {
-            ProviderError::InvalidParams { .. } => "invalid_params",
-            ProviderError::InvalidConfiguration { .. } => "configuration",
+            ProviderError::InvalidParams { .. } => (codes::INVALID_PARAMS, "invalid_params"),
+            ProviderError::InvalidConfiguration { .. } => (codes::CONFIGURATION, "configuration"),
             ProviderError::Resource(error) => match error {
-                ResourceError::NotImplemented { .. } => "not_implemented",
-                ResourceError::Configuration { .. } => "configuration",
-                ResourceError::KmsService(_) => "kms_service",
-                ResourceError::KmsUnreachable { .. } => "kms_unreachable",
-                ResourceError::KmsInvalidResponse { .. } => "kms_invalid_response",
-                ResourceError::DeadlineExceeded { .. } => "deadline_exceeded",
-                ResourceError::Cancelled { .. } => "cancelled",
-                ResourceError::ResourceInitFailed { .. } => "resource_init_failed",
-                ResourceError::InvalidInputs { .. } => "invalid_inputs",
-                ResourceError::LocalIo { .. } => "local_io",
-                ResourceError::AmbiguousCreate { .. } => "ambiguous_create",
-                ResourceError::AlreadyExists { .. } => "already_exists",
-                ResourceError::InUse { .. } => "in_use",
-                ResourceError::InvalidId { .. } => "invalid_params",
+                ResourceError::NotImplemented { .. } => (codes::NOT_IMPLEMENTED, "not_implemented"),
+                ResourceError::Configuration { .. } => (codes::CONFIGURATION, "configuration"),
+                ResourceError::KmsService(_) => (codes::KMS_SERVICE, "kms_service"),
+                ResourceError::KmsUnreachable { .. } => (codes::KMS_UNREACHABLE, "kms_unreachable"),
+                ResourceError::KmsInvalidResponse { .. } => {
+                    (codes::KMS_INVALID_RESPONSE, "kms_invalid_response")
+                }
+                ResourceError::DeadlineExceeded { .. } => {
+                    (codes::DEADLINE_EXCEEDED, "deadline_exceeded")
+                }
+                ResourceError::Cancelled { .. } => (codes::CANCELLED, "cancelled"),
+                ResourceError::ResourceInitFailed { .. } => {
+                    (codes::RESOURCE_INIT_FAILED, "resource_init_failed")
+                }
+                ResourceError::InvalidInputs { .. } => (codes::INVALID_INPUTS, "invalid_inputs"),
+                ResourceError::LocalIo { .. } => (codes::LOCAL_IO, "local_io"),
+                ResourceError::AmbiguousCreate { .. } => {
+                    (codes::AMBIGUOUS_CREATE, "ambiguous_create")
+                }
+                ResourceError::AlreadyExists { .. } => (codes::ALREADY_EXISTS, "already_exists"),
+                ResourceError::InUse { .. } => (codes::IN_USE, "in_use"),
+                ResourceError::InvalidId { .. } => (codes::INVALID_PARAMS, "invalid_params"),
             },
         }
     }

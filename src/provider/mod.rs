@@ -37,7 +37,6 @@ pub use error::ProviderError;
 use autoname::NamingContext;
 use check::{check_resource, is_engine_metadata};
 use kms_options::{client_options_from_environment, lost_create_settle_from_environment};
-use schema::{package_schema, ObjectSchema};
 
 /// `check`: validate and normalise a resource's new inputs.
 #[derive(Clone, Debug)]
@@ -183,7 +182,7 @@ impl Provider {
     /// `check`: needs no credentials and works before `configure`. Besides the rules of the
     /// inputs, it checks what it can of this machine (the key file's directory).
     pub fn check(&self, request: CheckRequest) -> Result<CheckOutcome, ProviderError> {
-        let (resource, schema) = resolve_resource(&self.resources, &request.resource_type)?;
+        let resource = resolve_resource(&self.resources, &request.resource_type)?;
         let name_input = request
             .news
             .get(autoname::RESOURCE_NAME_INPUT)
@@ -201,7 +200,7 @@ impl Provider {
             olds: request.olds.as_ref(),
             random_seed: request.random_seed.as_deref(),
         };
-        let mut outcome = check_resource(resource, schema, request.news, Some(&naming));
+        let mut outcome = check_resource(resource, request.news, Some(&naming));
         resource.check_local(
             &outcome.inputs,
             request.olds.as_ref(),
@@ -223,12 +222,11 @@ impl Provider {
 
     /// `diff`: needs no credentials and works before `configure`.
     pub fn diff(&self, request: DiffRequest) -> Result<DiffOutcome, ProviderError> {
-        let (resource, schema) = resolve_resource(&self.resources, &request.resource_type)?;
-        ensure_state_belongs_to(resource, schema, &request.olds, "olds")?;
-        ensure_inputs_belong_to(resource, schema, &request.news, "news")?;
+        let resource = resolve_resource(&self.resources, &request.resource_type)?;
+        ensure_state_belongs_to(resource, &request.olds, "olds")?;
+        ensure_inputs_belong_to(resource, &request.news, "news")?;
         Ok(diff::diff_resource(
             resource,
-            schema,
             DiffInputs {
                 id: &request.id,
                 olds: &request.olds,
@@ -244,9 +242,8 @@ impl Provider {
         resource_type: &str,
         mut request: CreateRequest,
     ) -> Result<CreateResult, ProviderError> {
-        let (resource, schema) = resolve_resource(&self.resources, resource_type)?;
-        request.properties =
-            checked_inputs(resource, schema, std::mem::take(&mut request.properties))?;
+        let resource = resolve_resource(&self.resources, resource_type)?;
+        request.properties = checked_inputs(resource, std::mem::take(&mut request.properties))?;
         Ok(resource.create(&self.operation_context(), request).await?)
     }
 
@@ -255,12 +252,12 @@ impl Provider {
         resource_type: &str,
         request: ReadRequest,
     ) -> Result<ReadResult, ProviderError> {
-        let (resource, schema) = resolve_resource(&self.resources, resource_type)?;
+        let resource = resolve_resource(&self.resources, resource_type)?;
         if let Some(properties) = &request.properties {
-            ensure_state_belongs_to(resource, schema, properties, "properties")?;
+            ensure_state_belongs_to(resource, properties, "properties")?;
         }
         if let Some(inputs) = &request.inputs {
-            ensure_inputs_belong_to(resource, schema, inputs, "inputs")?;
+            ensure_inputs_belong_to(resource, inputs, "inputs")?;
         }
         Ok(resource.read(&self.operation_context(), request).await?)
     }
@@ -270,9 +267,9 @@ impl Provider {
         resource_type: &str,
         mut request: UpdateRequest,
     ) -> Result<UpdateResult, ProviderError> {
-        let (resource, schema) = resolve_resource(&self.resources, resource_type)?;
-        ensure_state_belongs_to(resource, schema, &request.olds, "olds")?;
-        request.news = checked_inputs(resource, schema, std::mem::take(&mut request.news))?;
+        let resource = resolve_resource(&self.resources, resource_type)?;
+        ensure_state_belongs_to(resource, &request.olds, "olds")?;
+        request.news = checked_inputs(resource, std::mem::take(&mut request.news))?;
         Ok(resource.update(&self.operation_context(), request).await?)
     }
 
@@ -281,8 +278,8 @@ impl Provider {
         resource_type: &str,
         request: DeleteRequest,
     ) -> Result<(), ProviderError> {
-        let (resource, schema) = resolve_resource(&self.resources, resource_type)?;
-        ensure_state_belongs_to(resource, schema, &request.properties, "properties")?;
+        let resource = resolve_resource(&self.resources, resource_type)?;
+        ensure_state_belongs_to(resource, &request.properties, "properties")?;
         Ok(resource.delete(&self.operation_context(), request).await?)
     }
 
@@ -315,38 +312,34 @@ impl Provider {
     }
 }
 
-/// The resource and its schema for a type token, or an `invalid_params` error that names the
-/// types this provider manages (and the closest one, for a near miss such as pulumi-alicloud's
+/// The resource for a type token, or an `invalid_params` error that names the types this
+/// provider manages (and the closest one, for a near miss such as pulumi-alicloud's
 /// `alicloud:kms/clientKey:ClientKey`).
 fn resolve_resource<'r>(
     registry: &'r Registry,
     token: &str,
-) -> Result<(&'r dyn RegisteredResource, &'static ObjectSchema), ProviderError> {
-    let resource = registry.find(token).ok_or_else(|| {
+) -> Result<&'r dyn RegisteredResource, ProviderError> {
+    registry.find(token).ok_or_else(|| {
         let managed: Vec<&str> = registry
             .iter()
-            .map(|resource| resource.rules().token)
+            .map(|resource| resource.declaration().token)
             .collect();
         let last_segment = token.rsplit([':', '/']).next().unwrap_or(token);
         let hint = registry
             .iter()
-            .find(|resource| resource.rules().name.eq_ignore_ascii_case(last_segment))
-            .map(|resource| format!("did you mean {}? ", resource.rules().token))
+            .find(|resource| {
+                resource
+                    .declaration()
+                    .name
+                    .eq_ignore_ascii_case(last_segment)
+            })
+            .map(|resource| format!("did you mean {}? ", resource.declaration().token))
             .unwrap_or_default();
         ProviderError::invalid_params(format!(
             "unknown resource type {token:?}; {hint}this provider manages {}",
             natural_list(&managed)
         ))
-    })?;
-    // Every resource type has a schema entry; a unit test holds the two lists together.
-    let schema = package_schema()
-        .resource(resource.rules().token)
-        .ok_or_else(|| {
-            ProviderError::invalid_params(format!(
-                "resource type {token} has no schema entry in this provider build"
-            ))
-        })?;
-    Ok((resource, schema))
+    })
 }
 
 /// `a`, `a and b`, `a, b and c`.
@@ -362,15 +355,14 @@ fn natural_list(items: &[&str]) -> String {
 /// client that skipped `check` must not get invalid inputs to the cloud.
 fn checked_inputs(
     resource: &dyn RegisteredResource,
-    schema: &ObjectSchema,
     inputs: PropertyMap,
 ) -> Result<PropertyMap, ProviderError> {
-    let outcome = check_resource(resource, schema, inputs, None);
+    let outcome = check_resource(resource, inputs, None);
     if outcome.failures.is_empty() {
         Ok(outcome.inputs)
     } else {
         Err(ResourceError::InvalidInputs {
-            resource: resource.rules().name,
+            resource: resource.declaration().name,
             failures: outcome.failures,
         }
         .into())
@@ -381,17 +373,16 @@ fn checked_inputs(
 /// the state of another resource (or garbage), which no operation should act on.
 fn ensure_state_belongs_to(
     resource: &dyn RegisteredResource,
-    schema: &ObjectSchema,
     state: &PropertyMap,
     field: &str,
 ) -> Result<(), ProviderError> {
-    let foreign = foreign_names(state, |name| schema.knows_property(name));
+    let foreign = foreign_names(resource, state);
     if foreign.is_empty() {
         return Ok(());
     }
     Err(ProviderError::invalid_params(format!(
         "{field} holds properties that a {} does not have ({}); is this the state of another resource type?",
-        resource.rules().name,
+        resource.declaration().name,
         foreign.join(", ")
     )))
 }
@@ -399,68 +390,40 @@ fn ensure_state_belongs_to(
 /// Inputs passed to diff or read must be inputs of the resource type (outputs are tolerated).
 fn ensure_inputs_belong_to(
     resource: &dyn RegisteredResource,
-    schema: &ObjectSchema,
     inputs: &PropertyMap,
     field: &str,
 ) -> Result<(), ProviderError> {
-    let foreign = foreign_names(inputs, |name| schema.knows_property(name));
+    let foreign = foreign_names(resource, inputs);
     if foreign.is_empty() {
         return Ok(());
     }
     Err(ProviderError::invalid_params(format!(
         "{field} holds properties that a {} does not have ({}); pass the inputs that check returned",
-        resource.rules().name,
+        resource.declaration().name,
         foreign.join(", ")
     )))
 }
 
-fn foreign_names(map: &PropertyMap, is_known: impl Fn(&str) -> bool) -> Vec<&str> {
+/// The names in `map` that are neither engine metadata nor properties of the resource.
+fn foreign_names<'a>(resource: &dyn RegisteredResource, map: &'a PropertyMap) -> Vec<&'a str> {
+    let declaration = resource.declaration();
     map.keys()
         .map(String::as_str)
-        .filter(|name| !is_engine_metadata(name) && !is_known(name))
+        .filter(|name| !is_engine_metadata(name) && declaration.property(name).is_none())
         .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn every_resource_type_has_a_schema_entry_and_every_schema_entry_a_resource_type() {
-        let schema = package_schema();
-        let registry = Registry::new();
-        for rules in crate::resources::registry::registered_rules() {
-            let entry = schema
-                .resource(rules.token)
-                .unwrap_or_else(|| panic!("{} has no schema", rules.token));
-            let named = rules
-                .write_only_inputs
-                .iter()
-                .chain(rules.time_properties)
-                .chain(rules.unordered_properties)
-                .chain(rules.identity_property.iter());
-            for property in named {
-                assert!(
-                    entry.inputs.contains_key(*property),
-                    "{}: {property} is not an input",
-                    rules.token
-                );
-            }
-        }
-        for token in schema.resources.keys() {
-            assert!(
-                registry.find(token).is_some(),
-                "{token} has no resource module"
-            );
-        }
-    }
+    use crate::resources::registry::registered_declarations;
 
     #[test]
     fn unknown_types_name_the_managed_ones_and_suggest_the_closest() {
         let error =
             resolve_resource(&Registry::new(), "alicloud:kms/clientKey:ClientKey").unwrap_err();
-        let managed: Vec<&str> = crate::resources::registry::registered_rules()
-            .map(|rules| rules.token)
+        let managed: Vec<&str> = registered_declarations()
+            .map(|declaration| declaration.token)
             .collect();
         assert_eq!(
             error.to_string(),
@@ -473,13 +436,5 @@ mod tests {
         assert_eq!(natural_list(&["a", "b"]), "a and b");
         assert_eq!(natural_list(&["a", "b", "c"]), "a, b and c");
         assert_eq!(error.code(), error::codes::INVALID_PARAMS);
-    }
-
-    #[test]
-    fn the_schema_version_is_the_crate_version() {
-        assert_eq!(
-            package_schema().version.as_deref(),
-            Some(env!("CARGO_PKG_VERSION"))
-        );
     }
 }

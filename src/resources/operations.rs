@@ -1,5 +1,6 @@
-//! The typed requests and results of the resource operations (`create`, `read`, `update`,
-//! `delete`), as each resource module receives and returns them.
+//! The requests and results of the resource operations (`create`, `read`, `update`, `delete`):
+//! as the provider passes them to the registry (property maps, `CreateRequest` and the like), and
+//! as a resource receives and returns them (typed by its declaration, `Create` and the like).
 //!
 //! The wire decoding (and the checks that an id is present and that a state belongs to the
 //! resource type) has already happened when a resource sees one of these; the inputs of `create`
@@ -86,5 +87,50 @@ pub struct DeleteRequest {
     /// The old state.
     pub properties: PropertyMap,
     pub old_inputs: Option<PropertyMap>,
+    pub timeout: Option<Duration>,
+}
+
+/// `create`, as a resource receives it: its checked inputs, typed.
+#[derive(Clone, Debug)]
+pub struct Create<I> {
+    pub urn: Option<String>,
+    pub inputs: I,
+    /// The engine's deadline for the whole operation; `None` means the default.
+    pub timeout: Option<Duration>,
+}
+
+/// What a resource's `create` made: its id, its state as the cloud returned it, and what the user
+/// must know although it succeeded.
+#[derive(Clone, Debug)]
+pub struct Created<S> {
+    pub id: String,
+    pub state: S,
+    pub warnings: Vec<String>,
+}
+
+/// `read`, as a resource receives it (what it carries over is the provider's business).
+#[derive(Clone, Debug)]
+pub struct Read {
+    pub urn: Option<String>,
+    pub id: String,
+    pub timeout: Option<Duration>,
+}
+
+/// `update`, as a resource receives it: the new checked inputs and the old state, typed.
+#[derive(Clone, Debug)]
+pub struct Update<I, S> {
+    pub urn: Option<String>,
+    pub id: String,
+    pub news: I,
+    pub olds: S,
+    pub timeout: Option<Duration>,
+}
+
+/// `delete`, as a resource receives it: its state, typed.
+#[derive(Clone, Debug)]
+pub struct Delete<S> {
+    pub urn: Option<String>,
+    pub id: String,
+    pub state: S,
     pub timeout: Option<Duration>,
 }

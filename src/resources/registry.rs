@@ -11,26 +11,29 @@ use std::path::Path;
 use std::pin::Pin;
 
 use super::context::OperationContext;
+use super::declaration::{Declaration, Properties, Property};
 use super::error::{CheckFailure, ResourceError};
 use super::operations::{
-    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
-    UpdateResult,
+    Create, CreateRequest, CreateResult, Delete, DeleteRequest, Read, ReadRequest, ReadResult,
+    Update, UpdateRequest, UpdateResult,
 };
+use super::outputs::{created_outputs, known_outputs, planned_outputs, read_outputs};
 use super::property::{PropertyMap, PropertyValue};
-use super::resource::Resource;
-use super::{ResourceRules, RESOURCES};
+use super::resource::{refuse_changes_in_place, update_without_change, Resource};
+use super::RESOURCES;
 
-/// One line of [`RESOURCES`]: the rules of a resource type, and how to build its process state.
+/// One line of [`RESOURCES`]: the declaration of a resource type, and how to build its process
+/// state.
 #[derive(Clone, Copy)]
 pub struct Registration {
-    pub rules: &'static ResourceRules,
+    pub declaration: &'static Declaration,
     build: fn() -> Box<dyn RegisteredResource>,
 }
 
 impl Registration {
     pub const fn of<R: Resource>() -> Registration {
         Registration {
-            rules: const { &R::RULES },
+            declaration: const { &R::DECLARATION },
             build: build::<R>,
         }
     }
@@ -40,28 +43,29 @@ fn build<R: Resource>() -> Box<dyn RegisteredResource> {
     Box::new(R::new())
 }
 
-/// The rules of every registered resource, in registration order (for tests and tools that need
-/// the list without a provider).
-pub fn registered_rules() -> impl Iterator<Item = &'static ResourceRules> {
-    RESOURCES.iter().map(|registration| registration.rules)
+/// The declaration of every registered resource, in registration order (the schema lists them
+/// so; tests and tools use the list without a provider).
+pub fn registered_declarations() -> impl Iterator<Item = &'static Declaration> {
+    RESOURCES
+        .iter()
+        .map(|registration| registration.declaration)
 }
 
 /// A boxed operation of a [`RegisteredResource`].
 pub type OperationFuture<'a, T> =
     Pin<Box<dyn Future<Output = Result<T, ResourceError>> + Send + 'a>>;
 
-/// A [`Resource`] seen without its type: what `provider` calls. Implemented for every `Resource`;
-/// the implementation runs the checks every resource gets (the id check before `read`, `update`
-/// and `delete`; a preview of `create` that calls nothing; decoding the inputs of `create`) and
-/// then the resource's own method.
+/// A [`Resource`] seen without its type: what `provider` calls, on property maps. Implemented
+/// for every `Resource`; the implementation does what every resource gets (the id check before
+/// `read`, `update` and `delete`; a preview of `create` that calls nothing; the refusal of a
+/// change in place of what replaces the resource; decoding the inputs and the state into the
+/// resource's typed values; the outputs, with what a read carries over) around the resource's
+/// own method.
 pub trait RegisteredResource: Send + Sync {
-    fn rules(&self) -> &'static ResourceRules;
+    fn declaration(&self) -> &'static Declaration;
 
-    /// [`Resource::AUTO_NAMED_PROPERTY`].
-    fn auto_named_property(&self) -> Option<&'static str>;
-
-    /// [`Resource::same_meaning`].
-    fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool;
+    /// [`Resource::equivalent`].
+    fn equivalent(&self, property: &Property, old: &PropertyValue, new: &PropertyValue) -> bool;
 
     fn check_inputs(
         &self,
@@ -114,21 +118,17 @@ pub trait RegisteredResource: Send + Sync {
 
 impl std::fmt::Debug for dyn RegisteredResource + '_ {
     fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        formatter.write_str(self.rules().token)
+        formatter.write_str(self.declaration().token)
     }
 }
 
 impl<R: Resource> RegisteredResource for R {
-    fn rules(&self) -> &'static ResourceRules {
-        const { &R::RULES }
+    fn declaration(&self) -> &'static Declaration {
+        const { &R::DECLARATION }
     }
 
-    fn auto_named_property(&self) -> Option<&'static str> {
-        R::AUTO_NAMED_PROPERTY
-    }
-
-    fn same_meaning(&self, property: &str, old: &PropertyValue, new: &PropertyValue) -> bool {
-        Resource::same_meaning(self, property, old, new)
+    fn equivalent(&self, property: &Property, old: &PropertyValue, new: &PropertyValue) -> bool {
+        Resource::equivalent(self, property, old, new)
     }
 
     fn check_inputs(
@@ -166,16 +166,45 @@ impl<R: Resource> RegisteredResource for R {
         request: CreateRequest,
     ) -> OperationFuture<'a, CreateResult> {
         Box::pin(async move {
+            let declaration = &R::DECLARATION;
             if request.preview {
                 // A preview calls nothing and writes nothing; the id is decided by the cloud.
                 return Ok(CreateResult {
                     id: String::new(),
-                    properties: self.preview_create(request.properties),
+                    properties: planned_outputs(declaration, request.properties),
                     warnings: Vec::new(),
                 });
             }
-            let inputs = R::decode_inputs(&request.properties)?;
-            Resource::create(self, context, request, inputs).await
+            let inputs = decode_inputs(declaration, &request.properties)?;
+            let typed = Create {
+                urn: request.urn,
+                inputs,
+                timeout: request.timeout,
+            };
+            match Resource::create(self, context, typed).await {
+                Ok(created) => Ok(CreateResult {
+                    id: created.id,
+                    properties: created_outputs(
+                        declaration,
+                        created.state.encode(),
+                        &request.properties,
+                    ),
+                    warnings: created.warnings,
+                }),
+                // What exists is reported with the write-only inputs, as a success would be.
+                Err(ResourceError::ResourceInitFailed {
+                    resource,
+                    id,
+                    properties,
+                    reasons,
+                }) => Err(ResourceError::ResourceInitFailed {
+                    resource,
+                    id,
+                    properties: created_outputs(declaration, properties, &request.properties),
+                    reasons,
+                }),
+                Err(error) => Err(error),
+            }
         })
     }
 
@@ -186,18 +215,66 @@ impl<R: Resource> RegisteredResource for R {
     ) -> OperationFuture<'a, ReadResult> {
         Box::pin(async move {
             self.check_id(&request.id, request.properties.as_ref())?;
-            Resource::read(self, context, request).await
+            let typed = Read {
+                urn: request.urn,
+                id: request.id,
+                timeout: request.timeout,
+            };
+            let id = typed.id.clone();
+            match Resource::read(self, context, typed).await? {
+                None => Ok(ReadResult::Gone),
+                Some(found) => {
+                    let (properties, inputs) = read_outputs(
+                        &R::DECLARATION,
+                        found.encode(),
+                        request.properties.as_ref(),
+                        request.inputs.as_ref(),
+                    );
+                    Ok(ReadResult::Found {
+                        id,
+                        properties,
+                        inputs,
+                    })
+                }
+            }
         })
     }
 
+    /// What replaces the resource is refused first (naming each property); a resource the cloud
+    /// cannot change accepts only a call without a real change; a preview plans the new inputs
+    /// as outputs; otherwise the resource changes in place and reports the new inputs.
     fn update<'a>(
         &'a self,
         context: &'a OperationContext,
         request: UpdateRequest,
     ) -> OperationFuture<'a, UpdateResult> {
         Box::pin(async move {
+            let declaration = &R::DECLARATION;
             self.check_id(&request.id, Some(&request.olds))?;
-            Resource::update(self, context, request).await
+            let equivalent = |property: &Property, old: &PropertyValue, new: &PropertyValue| {
+                self.equivalent(property, old, new)
+            };
+            if !R::UPDATES_IN_PLACE {
+                return update_without_change(declaration, equivalent, request);
+            }
+            let replacing = declaration.inputs().filter(|property| property.replaces);
+            refuse_changes_in_place(declaration, equivalent, &request, replacing)?;
+            if request.preview {
+                return Ok(UpdateResult {
+                    properties: known_outputs(request.news),
+                });
+            }
+            let typed = Update {
+                urn: request.urn,
+                id: request.id,
+                news: decode_inputs(declaration, &request.news)?,
+                olds: decode_state::<R::State>(&request.olds),
+                timeout: request.timeout,
+            };
+            Resource::update(self, context, typed).await?;
+            Ok(UpdateResult {
+                properties: known_outputs(request.news),
+            })
         })
     }
 
@@ -208,9 +285,34 @@ impl<R: Resource> RegisteredResource for R {
     ) -> OperationFuture<'a, ()> {
         Box::pin(async move {
             self.check_id(&request.id, Some(&request.properties))?;
-            Resource::delete(self, context, request).await
+            let typed = Delete {
+                urn: request.urn,
+                id: request.id,
+                state: decode_state::<R::State>(&request.properties),
+                timeout: request.timeout,
+            };
+            Resource::delete(self, context, typed).await
         })
     }
+}
+
+/// Reads typed inputs, or the `invalid_inputs` error naming every problem.
+fn decode_inputs<I: Properties>(
+    declaration: &Declaration,
+    properties: &PropertyMap,
+) -> Result<I, ResourceError> {
+    I::decode(properties).map_err(|problems| ResourceError::InvalidInputs {
+        resource: declaration.name,
+        failures: problems
+            .into_iter()
+            .map(|problem| problem.into_failure(declaration.name))
+            .collect(),
+    })
+}
+
+/// Reads a state: whatever it holds of the declared properties.
+fn decode_state<S: Properties + Default>(properties: &PropertyMap) -> S {
+    S::decode(properties).unwrap_or_default()
 }
 
 /// The resources of one provider process, each with its state.
@@ -231,7 +333,8 @@ impl Registry {
 
     /// The resource with this type token.
     pub fn find(&self, token: &str) -> Option<&dyn RegisteredResource> {
-        self.iter().find(|resource| resource.rules().token == token)
+        self.iter()
+            .find(|resource| resource.declaration().token == token)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &dyn RegisteredResource> {
@@ -258,19 +361,23 @@ mod tests {
     #[test]
     fn tokens_and_names_are_unique_and_every_registration_builds_its_own_type() {
         let registry = Registry::new();
-        let tokens: Vec<&str> = registry.iter().map(|r| r.rules().token).collect();
-        let listed: Vec<&str> = registered_rules().map(|rules| rules.token).collect();
+        let tokens: Vec<&str> = registry.iter().map(|r| r.declaration().token).collect();
+        let listed: Vec<&str> = registered_declarations()
+            .map(|declaration| declaration.token)
+            .collect();
         assert_eq!(tokens, listed);
         let mut unique = tokens.clone();
         unique.sort_unstable();
         unique.dedup();
         assert_eq!(unique.len(), tokens.len(), "{tokens:?}");
-        let mut names: Vec<&str> = registered_rules().map(|rules| rules.name).collect();
+        let mut names: Vec<&str> = registered_declarations()
+            .map(|declaration| declaration.name)
+            .collect();
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), tokens.len());
         for token in tokens {
-            assert_eq!(registry.find(token).unwrap().rules().token, token);
+            assert_eq!(registry.find(token).unwrap().declaration().token, token);
         }
         assert!(registry.find("alicloud-kms:index:Nothing").is_none());
     }

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use alicloud_kms_provider::resources::ResourceRules;
+use alicloud_kms_provider::resources::Declaration;
 use common::{
     expand_notation, orphan_resource_tables, read_table, resource_table_name, resource_tables,
     tables_of, InProcess,
@@ -79,13 +79,12 @@ fn a_resource_without_its_tables_fails_the_discovery() {
         resource_table_name("check", "ApplicationAccessPoint"),
         "check_application_access_point.json"
     );
-    let unlisted = ResourceRules {
+    let unlisted = Declaration {
         token: "alicloud-kms:index:NoSuchResource",
         name: "NoSuchResource",
-        identity_property: None,
-        write_only_inputs: &[],
-        time_properties: &[],
-        unordered_properties: &[],
+        noun: "resource",
+        description: "",
+        properties: &[],
     };
     for kind in ["check", "diff"] {
         let problems = tables_of(kind, [&unlisted].into_iter()).unwrap_err();
@@ -98,7 +97,7 @@ fn a_resource_without_its_tables_fails_the_discovery() {
         );
     }
     // A table under the right name whose type is another resource's is refused too.
-    let impostor = ResourceRules {
+    let impostor = Declaration {
         name: "ClientKey",
         ..unlisted
     };

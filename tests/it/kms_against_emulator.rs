@@ -6,9 +6,17 @@ use std::time::Duration;
 
 use alicloud_kms_provider::kms::secret::SecretString;
 use alicloud_kms_provider::kms::{
-    self, retry::RetryPolicy, CallOptions, Client, ClientOptions, ClientSettings,
-    CreateApplicationAccessPointRequest, CreateClientKeyRequest, KmsError, ListClientKeysRequest,
+    self, retry::RetryPolicy, CallOptions, Client, ClientOptions, ClientSettings, KmsError,
+};
+use alicloud_kms_provider::resources::application_access_point::kms::{
+    create_application_access_point, delete_application_access_point,
+    describe_application_access_point, list_application_access_points,
+    update_application_access_point, CreateApplicationAccessPointRequest,
     UpdateApplicationAccessPointRequest,
+};
+use alicloud_kms_provider::resources::client_key::kms::{
+    create_client_key, delete_client_key, get_client_key, list_client_keys, CreateClientKeyRequest,
+    ListClientKeysRequest,
 };
 use kms_emulator::{Config, Emulator, FaultSpec};
 
@@ -49,8 +57,7 @@ async fn create_access_point(client: &Client, name: &str, policies: &[&str]) {
         authentication_method: "ClientKey".to_owned(),
         description: Some("made by a test".to_owned()),
     };
-    let created = client
-        .create_application_access_point(&request, &options())
+    let created = create_application_access_point(client, &request, &options())
         .await
         .expect("create access point");
     assert_eq!(created.name, name);
@@ -66,8 +73,7 @@ async fn every_typed_operation_round_trips_through_the_emulator() {
     // Policy names with characters that break naive string splitting must round-trip exactly.
     let policies = ["policy,with,commas", "quote\"d", "ünïcode"];
     create_access_point(&client, "aap_roundtrip", &policies).await;
-    let described = client
-        .describe_application_access_point("aap_roundtrip", &options())
+    let described = describe_application_access_point(&client, "aap_roundtrip", &options())
         .await
         .expect("describe");
     assert_eq!(described.policies, policies);
@@ -87,36 +93,33 @@ async fn every_typed_operation_round_trips_through_the_emulator() {
         description: Some("changed".to_owned()),
         policies: Some(vec!["only_one".to_owned()]),
     };
-    client
-        .update_application_access_point(&update, &options())
+    update_application_access_point(&client, &update, &options())
         .await
         .expect("update");
-    let described = client
-        .describe_application_access_point("aap_roundtrip", &options())
+    let described = describe_application_access_point(&client, "aap_roundtrip", &options())
         .await
         .expect("describe after update");
     assert_eq!(described.policies, ["only_one"]);
     assert_eq!(described.description.as_deref(), Some("changed"));
 
-    let listed = client
-        .list_application_access_points(&Default::default(), &options())
+    let listed = list_application_access_points(&client, &Default::default(), &options())
         .await
         .expect("list access points");
     assert_eq!(listed.total_count, 1);
     assert_eq!(listed.application_access_points[0].name, "aap_roundtrip");
 
-    let created = client
-        .create_client_key(
-            &CreateClientKeyRequest {
-                aap_name: "aap_roundtrip".to_owned(),
-                password: SecretString::new(PASSWORD),
-                not_before: Some("2023-09-01T14:11:22Z".to_owned()),
-                not_after: Some("2028-09-01T14:11:22Z".to_owned()),
-            },
-            &options(),
-        )
-        .await
-        .expect("create client key");
+    let created = create_client_key(
+        &client,
+        &CreateClientKeyRequest {
+            aap_name: "aap_roundtrip".to_owned(),
+            password: SecretString::new(PASSWORD),
+            not_before: Some("2023-09-01T14:11:22Z".to_owned()),
+            not_after: Some("2028-09-01T14:11:22Z".to_owned()),
+        },
+        &options(),
+    )
+    .await
+    .expect("create client key");
     assert!(
         created.client_key_id.starts_with("KAAP."),
         "{}",
@@ -125,32 +128,29 @@ async fn every_typed_operation_round_trips_through_the_emulator() {
     assert!(!created.private_key_data.expose_secret().is_empty());
     assert_eq!(created.not_before, "2023-09-01T14:11:22Z");
 
-    let fetched = client
-        .get_client_key(&created.client_key_id, &options())
+    let fetched = get_client_key(&client, &created.client_key_id, &options())
         .await
         .expect("get client key");
     assert_eq!(fetched.client_key.aap_name, "aap_roundtrip");
     assert_eq!(fetched.client_key.not_after, "2028-09-01T14:11:22Z");
     assert!(!fetched.client_key.create_time.is_empty());
 
-    let keys = client
-        .list_client_keys(
-            &ListClientKeysRequest {
-                aap_name: Some("aap_roundtrip".to_owned()),
-            },
-            &options(),
-        )
-        .await
-        .expect("list client keys");
+    let keys = list_client_keys(
+        &client,
+        &ListClientKeysRequest {
+            aap_name: Some("aap_roundtrip".to_owned()),
+        },
+        &options(),
+    )
+    .await
+    .expect("list client keys");
     assert_eq!(keys.client_keys.len(), 1);
     assert_eq!(keys.client_keys[0].client_key_id, created.client_key_id);
 
-    client
-        .delete_client_key(&created.client_key_id, &options())
+    delete_client_key(&client, &created.client_key_id, &options())
         .await
         .expect("delete key");
-    let gone = client
-        .get_client_key(&created.client_key_id, &options())
+    let gone = get_client_key(&client, &created.client_key_id, &options())
         .await
         .expect_err("deleted key is gone");
     assert!(gone.is_not_found(), "{gone}");
@@ -159,8 +159,7 @@ async fn every_typed_operation_round_trips_through_the_emulator() {
         "a service error names its RequestId: {gone}"
     );
 
-    client
-        .delete_application_access_point("aap_roundtrip", &options())
+    delete_application_access_point(&client, "aap_roundtrip", &options())
         .await
         .expect("delete access point");
     assert!(emulator.access_points().is_empty());
@@ -176,18 +175,18 @@ async fn a_wrong_secret_is_refused_and_the_password_never_reaches_the_error() {
     create_access_point(&good, "aap_secret", &["p"]).await;
 
     let bad = client_for(&emulator, "not-the-secret");
-    let error = bad
-        .create_client_key(
-            &CreateClientKeyRequest {
-                aap_name: "aap_secret".to_owned(),
-                password: SecretString::new(PASSWORD),
-                not_before: None,
-                not_after: None,
-            },
-            &options(),
-        )
-        .await
-        .expect_err("wrong secret is refused");
+    let error = create_client_key(
+        &bad,
+        &CreateClientKeyRequest {
+            aap_name: "aap_secret".to_owned(),
+            password: SecretString::new(PASSWORD),
+            not_before: None,
+            not_after: None,
+        },
+        &options(),
+    )
+    .await
+    .expect_err("wrong secret is refused");
     match &error {
         KmsError::Service {
             code, http_status, ..
@@ -228,18 +227,18 @@ async fn throttling_and_server_errors_are_retried_to_success() {
             },
         )
         .expect("fault accepted");
-    let created = client
-        .create_client_key(
-            &CreateClientKeyRequest {
-                aap_name: "aap_faults".to_owned(),
-                password: SecretString::new(PASSWORD),
-                not_before: None,
-                not_after: None,
-            },
-            &options(),
-        )
-        .await
-        .expect("throttled create succeeds on a later attempt");
+    let created = create_client_key(
+        &client,
+        &CreateClientKeyRequest {
+            aap_name: "aap_faults".to_owned(),
+            password: SecretString::new(PASSWORD),
+            not_before: None,
+            not_after: None,
+        },
+        &options(),
+    )
+    .await
+    .expect("throttled create succeeds on a later attempt");
     assert_eq!(emulator.client_keys().len(), 1);
 
     emulator
@@ -253,8 +252,7 @@ async fn throttling_and_server_errors_are_retried_to_success() {
             },
         )
         .expect("fault accepted");
-    let fetched = client
-        .get_client_key(&created.client_key_id, &options())
+    let fetched = get_client_key(&client, &created.client_key_id, &options())
         .await
         .expect("5xx on a read is retried");
     assert_eq!(fetched.client_key.client_key_id, created.client_key_id);
@@ -278,18 +276,18 @@ async fn a_create_whose_reply_is_lost_is_reported_as_outcome_unknown_not_retried
             },
         )
         .expect("fault accepted");
-    let error = client
-        .create_client_key(
-            &CreateClientKeyRequest {
-                aap_name: "aap_drop".to_owned(),
-                password: SecretString::new(PASSWORD),
-                not_before: None,
-                not_after: None,
-            },
-            &options(),
-        )
-        .await
-        .expect_err("a lost reply is not a success");
+    let error = create_client_key(
+        &client,
+        &CreateClientKeyRequest {
+            aap_name: "aap_drop".to_owned(),
+            password: SecretString::new(PASSWORD),
+            not_before: None,
+            not_after: None,
+        },
+        &options(),
+    )
+    .await
+    .expect_err("a lost reply is not a success");
     assert!(error.is_outcome_unknown(), "{error:?}");
     // Exactly one key exists: the create took effect once and was not blindly repeated.
     assert_eq!(emulator.client_keys().len(), 1);

@@ -3,8 +3,10 @@
 
 use crate::kms_support;
 
-use alicloud_kms_provider::kms::{
-    self, signer, CallOptions, CreateClientKeyRequest, KmsError, SecretString,
+use alicloud_kms_provider::kms::{self, signer, CallOptions, KmsError, SecretString};
+use alicloud_kms_provider::resources::application_access_point::kms::describe_application_access_point;
+use alicloud_kms_provider::resources::client_key::kms::{
+    create_client_key, get_client_key, CreateClientKeyRequest,
 };
 use kms_support::{config_for, fast_options, json, ScriptedServer};
 
@@ -122,8 +124,7 @@ async fn bad_replies_become_typed_errors_naming_action_and_request_id() {
     let client = kms::Client::with_options(config_for(&server.endpoint(), None), fast_options())
         .expect("client");
     for case in BAD_GET_CLIENT_KEY_REPLIES {
-        let error = client
-            .get_client_key(KEY_ID, &CallOptions::new())
+        let error = get_client_key(&client, KEY_ID, &CallOptions::new())
             .await
             .expect_err(case.name);
         let KmsError::InvalidResponse {
@@ -183,8 +184,7 @@ async fn malformed_policies_are_an_invalid_response() {
     .await;
     let client = kms_support::fast_client(&server);
     for request_id in ["r-pol", "r-pol2", "r-pol3"] {
-        let error = client
-            .describe_application_access_point("aap", &CallOptions::new())
+        let error = describe_application_access_point(&client, "aap", &CallOptions::new())
             .await
             .expect_err("bad Policies");
         assert!(
@@ -210,8 +210,7 @@ async fn an_unreadable_success_of_a_create_leaves_the_outcome_unknown() {
         not_before: None,
         not_after: None,
     };
-    let error = client
-        .create_client_key(&request, &CallOptions::new())
+    let error = create_client_key(&client, &request, &CallOptions::new())
         .await
         .expect_err("cut reply");
     assert!(error.is_outcome_unknown(), "{error:?}");
@@ -239,8 +238,7 @@ async fn service_messages_that_echo_secrets_are_scrubbed() {
         not_before: None,
         not_after: None,
     };
-    let error = client
-        .create_client_key(&request, &CallOptions::new())
+    let error = create_client_key(&client, &request, &CallOptions::new())
         .await
         .expect_err("signature");
     let displayed = error.to_string();

@@ -10,9 +10,19 @@ use crate::kms_support;
 use std::sync::{Arc, Mutex};
 
 use alicloud_kms_provider::kms::{
-    self, signer, CallOptions, ClientOptions, CreateApplicationAccessPointRequest,
-    CreateClientKeyRequest, Credentials, ListApplicationAccessPointsRequest, ListClientKeysRequest,
-    ResolvedConfig, Scheme, SecretString, StampSource, UpdateApplicationAccessPointRequest,
+    self, signer, CallOptions, ClientOptions, Credentials, ResolvedConfig, Scheme, SecretString,
+    StampSource,
+};
+use alicloud_kms_provider::resources::application_access_point::kms::{
+    create_application_access_point, delete_application_access_point,
+    describe_application_access_point, list_application_access_points,
+    update_application_access_point, CreateApplicationAccessPointRequest,
+    ListApplicationAccessPointsRequest, UpdateApplicationAccessPointRequest,
+    CLIENT_KEY_AUTHENTICATION,
+};
+use alicloud_kms_provider::resources::client_key::kms::{
+    create_client_key, delete_client_key, get_client_key, list_client_keys, CreateClientKeyRequest,
+    ListClientKeysRequest,
 };
 use chrono::{DateTime, TimeZone, Utc};
 use kms_support::{
@@ -106,8 +116,7 @@ async fn create_client_key_is_vector_c_on_the_wire() {
         not_before: Some("2023-09-01T14:11:22Z".to_owned()),
         not_after: Some("2028-09-01T14:11:22Z".to_owned()),
     };
-    let reply = client
-        .create_client_key(&request, &CallOptions::new())
+    let reply = create_client_key(&client, &request, &CallOptions::new())
         .await
         .expect("create");
     assert_eq!(
@@ -176,11 +185,10 @@ async fn create_application_access_point_is_vector_d_on_the_wire() {
     let request = CreateApplicationAccessPointRequest {
         name: "aap_test".to_owned(),
         policies: vec!["policy_a".to_owned(), "policy_b".to_owned()],
-        authentication_method: kms::model::CLIENT_KEY_AUTHENTICATION.to_owned(),
+        authentication_method: CLIENT_KEY_AUTHENTICATION.to_owned(),
         description: Some("测试 aap*~".to_owned()),
     };
-    let reply = client
-        .create_application_access_point(&request, &CallOptions::new())
+    let reply = create_application_access_point(&client, &request, &CallOptions::new())
         .await
         .expect("create");
     assert_eq!(reply.name, "aap_test");
@@ -213,13 +221,13 @@ async fn get_client_key_is_vector_f_on_the_wire() {
         config_for(&server.endpoint(), None),
         &["5f2b2f3e7a6c4d0e9b1a2c3d4e5f6a7b"],
     );
-    let reply = client
-        .get_client_key(
-            "KAAP.66abf237-63f6-4625-b8cf-47e1086e0000",
-            &CallOptions::new(),
-        )
-        .await
-        .expect("get");
+    let reply = get_client_key(
+        &client,
+        "KAAP.66abf237-63f6-4625-b8cf-47e1086e0000",
+        &CallOptions::new(),
+    )
+    .await
+    .expect("get");
     assert_eq!(reply.request_id, "63d849a6-045b-4a57-ad9f-c5f756cea9e9");
     assert_eq!(reply.client_key.create_time, "2023-08-31T09:14:38Z");
     assert_eq!(reply.client_key.key_origin.as_deref(), Some("KMS_PROVIDED"));
@@ -252,23 +260,22 @@ async fn describe_and_list_access_points_decode_the_api_encodings() {
     let client = kms_support::fast_client(&server);
     let options = CallOptions::new();
 
-    let described = client
-        .describe_application_access_point("aap_test", &options)
+    let described = describe_application_access_point(&client, "aap_test", &options)
         .await
         .expect("describe");
     assert_eq!(described.policies, ["a, b", "c\"d"]);
     assert_eq!(described.description, None);
 
-    let page = client
-        .list_application_access_points(
-            &ListApplicationAccessPointsRequest {
-                page_number: Some(1),
-                page_size: Some(10),
-            },
-            &options,
-        )
-        .await
-        .expect("list");
+    let page = list_application_access_points(
+        &client,
+        &ListApplicationAccessPointsRequest {
+            page_number: Some(1),
+            page_size: Some(10),
+        },
+        &options,
+    )
+    .await
+    .expect("list");
     assert_eq!(
         (page.page_number, page.page_size, page.total_count),
         (1, 10, 2)
@@ -280,10 +287,13 @@ async fn describe_and_list_access_points_decode_the_api_encodings() {
         .collect();
     assert_eq!(listed, ["aap_a", "aap_b"]);
 
-    let empty = client
-        .list_application_access_points(&ListApplicationAccessPointsRequest::default(), &options)
-        .await
-        .expect("empty list");
+    let empty = list_application_access_points(
+        &client,
+        &ListApplicationAccessPointsRequest::default(),
+        &options,
+    )
+    .await
+    .expect("empty list");
     assert!(empty.application_access_points.is_empty());
 
     let requests = server.requests();
@@ -307,15 +317,15 @@ async fn list_client_keys_update_and_delete() {
     let client = kms_support::fast_client(&server);
     let options = CallOptions::new();
 
-    let keys = client
-        .list_client_keys(
-            &ListClientKeysRequest {
-                aap_name: Some("aap_test".to_owned()),
-            },
-            &options,
-        )
-        .await
-        .expect("list keys");
+    let keys = list_client_keys(
+        &client,
+        &ListClientKeysRequest {
+            aap_name: Some("aap_test".to_owned()),
+        },
+        &options,
+    )
+    .await
+    .expect("list keys");
     assert_eq!(keys.client_keys.len(), 1);
     assert_eq!(keys.client_keys[0].client_key_id, "KAAP.1");
 
@@ -325,24 +335,21 @@ async fn list_client_keys_update_and_delete() {
         policies: Some(vec!["p1".to_owned()]),
     };
     assert_eq!(
-        client
-            .update_application_access_point(&update, &options)
+        update_application_access_point(&client, &update, &options)
             .await
             .expect("update")
             .request_id,
         "r-2"
     );
     assert_eq!(
-        client
-            .delete_client_key("KAAP.1", &options)
+        delete_client_key(&client, "KAAP.1", &options)
             .await
             .expect("delete key")
             .request_id,
         "r-3"
     );
     assert_eq!(
-        client
-            .delete_application_access_point("aap_test", &options)
+        delete_application_access_point(&client, "aap_test", &options)
             .await
             .expect("delete aap")
             .request_id,

@@ -9,8 +9,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alicloud_kms_provider::kms::{
-    self, CallOptions, ClientOptions, CreateClientKeyRequest, KmsError, RetryEvent, RetryPolicy,
-    SecretString,
+    self, CallOptions, ClientOptions, KmsError, RetryEvent, RetryPolicy, SecretString,
+};
+use alicloud_kms_provider::resources::client_key::kms::{
+    create_client_key, get_client_key, CreateClientKeyRequest,
 };
 use kms_support::{
     config_for, fast_client, fast_options, json, service_error, Reply, ScriptedServer,
@@ -77,8 +79,7 @@ async fn throttling_then_success_is_retried_with_fresh_nonces() {
     let client = fast_client(&server);
     let (options, events) = recording_options();
 
-    let reply = client
-        .get_client_key(KEY_ID, &options)
+    let reply = get_client_key(&client, KEY_ID, &options)
         .await
         .expect("third attempt succeeds");
     assert_eq!(reply.client_key.aap_name, "aap_test");
@@ -110,8 +111,7 @@ async fn server_errors_then_success_are_retried_for_reads() {
     let client = fast_client(&server);
     let (options, events) = recording_options();
 
-    client
-        .get_client_key(KEY_ID, &options)
+    get_client_key(&client, KEY_ID, &options)
         .await
         .expect("third attempt succeeds");
     assert_fresh_nonces(&server, 3);
@@ -126,8 +126,7 @@ async fn a_create_is_retried_after_throttling() {
     ])
     .await;
     let client = fast_client(&server);
-    let reply = client
-        .create_client_key(&create_request(), &CallOptions::new())
+    let reply = create_client_key(&client, &create_request(), &CallOptions::new())
         .await
         .expect("second attempt succeeds");
     assert_eq!(
@@ -145,8 +144,7 @@ async fn a_create_is_not_retried_after_a_server_error() {
     ])
     .await;
     let client = fast_client(&server);
-    let error = client
-        .create_client_key(&create_request(), &CallOptions::new())
+    let error = create_client_key(&client, &create_request(), &CallOptions::new())
         .await
         .expect_err("a 500 on create is ambiguous");
     assert_eq!(
@@ -167,16 +165,14 @@ async fn a_create_is_not_retried_after_a_server_error() {
 async fn a_dropped_connection_is_retried_for_reads_but_not_for_creates() {
     let server = ScriptedServer::start(vec![Reply::Close, json(200, GET_CLIENT_KEY_BODY)]).await;
     let client = fast_client(&server);
-    client
-        .get_client_key(KEY_ID, &CallOptions::new())
+    get_client_key(&client, KEY_ID, &CallOptions::new())
         .await
         .expect("retried after the drop");
     assert_fresh_nonces(&server, 2);
 
     let server = ScriptedServer::start(vec![Reply::Close, json(200, CREATE_CLIENT_KEY_BODY)]).await;
     let client = fast_client(&server);
-    let error = client
-        .create_client_key(&create_request(), &CallOptions::new())
+    let error = create_client_key(&client, &create_request(), &CallOptions::new())
         .await
         .expect_err("a dropped create is ambiguous");
     assert_eq!(server.requests().len(), 1);
@@ -210,8 +206,7 @@ async fn a_refused_connection_proves_nothing_was_sent_so_even_creates_are_retrie
     };
     let client = kms::Client::with_options(config_for(&endpoint, None), options).expect("client");
     let (call_options, events) = recording_options();
-    let error = client
-        .create_client_key(&create_request(), &call_options)
+    let error = create_client_key(&client, &create_request(), &call_options)
         .await
         .expect_err("nothing listens");
     assert_eq!(
@@ -247,8 +242,7 @@ async fn a_hang_past_the_deadline_ends_with_deadline_exceeded() {
     let client = fast_client(&server);
     let started = Instant::now();
     let options = CallOptions::new().with_timeout(Duration::from_millis(300));
-    let error = client
-        .get_client_key(KEY_ID, &options)
+    let error = get_client_key(&client, KEY_ID, &options)
         .await
         .expect_err("no reply ever comes");
     assert!(
@@ -277,8 +271,7 @@ async fn a_hang_past_the_deadline_ends_with_deadline_exceeded() {
     let server = ScriptedServer::start(vec![Reply::Hang]).await;
     let client = fast_client(&server);
     let options = CallOptions::new().with_timeout(Duration::from_millis(300));
-    let error = client
-        .create_client_key(&create_request(), &options)
+    let error = create_client_key(&client, &create_request(), &options)
         .await
         .expect_err("hang");
     assert!(
@@ -303,8 +296,7 @@ async fn a_wait_that_would_pass_the_deadline_is_not_started() {
         kms::Client::with_options(config_for(&server.endpoint(), None), options).expect("client");
     let started = Instant::now();
     let call_options = CallOptions::new().with_timeout(Duration::from_secs(5));
-    let error = client
-        .get_client_key(KEY_ID, &call_options)
+    let error = get_client_key(&client, KEY_ID, &call_options)
         .await
         .expect_err("throttled");
     assert!(
@@ -351,7 +343,7 @@ async fn a_cancel_during_the_backoff_wait_stops_at_once() {
                 let _ = sender.send(());
             }
         });
-    let call = tokio::spawn(async move { client.get_client_key(KEY_ID, &call_options).await });
+    let call = tokio::spawn(async move { get_client_key(&client, KEY_ID, &call_options).await });
     waiting_rx
         .await
         .expect("the client reached its backoff wait");
@@ -383,7 +375,7 @@ async fn a_cancel_during_a_request_stops_at_once() {
     let client = fast_client(&server);
     let cancellation = CancellationToken::new();
     let call_options = CallOptions::new().with_cancellation(cancellation.clone());
-    let call = tokio::spawn(async move { client.get_client_key(KEY_ID, &call_options).await });
+    let call = tokio::spawn(async move { get_client_key(&client, KEY_ID, &call_options).await });
     server.wait_for_requests(1).await;
     cancellation.cancel();
     let error = call.await.expect("task").expect_err("cancelled");
@@ -417,8 +409,7 @@ async fn non_retryable_errors_are_returned_after_one_attempt() {
         .await;
         let client = fast_client(&server);
         let (options, events) = recording_options();
-        let error = client
-            .get_client_key(KEY_ID, &options)
+        let error = get_client_key(&client, KEY_ID, &options)
             .await
             .expect_err(code);
         assert_eq!(server.requests().len(), 1, "{code} was retried");
@@ -438,8 +429,7 @@ async fn attempts_are_bounded_by_the_policy() {
         .collect();
     let server = ScriptedServer::start(replies).await;
     let client = fast_client(&server);
-    let error = client
-        .get_client_key(KEY_ID, &CallOptions::new())
+    let error = get_client_key(&client, KEY_ID, &CallOptions::new())
         .await
         .expect_err("always throttled");
     assert_fresh_nonces(&server, 5);
@@ -455,7 +445,7 @@ async fn one_client_serves_concurrent_calls() {
     let calls: Vec<_> = (0..8)
         .map(|_| {
             let client = client.clone();
-            tokio::spawn(async move { client.get_client_key(KEY_ID, &CallOptions::new()).await })
+            tokio::spawn(async move { get_client_key(&client, KEY_ID, &CallOptions::new()).await })
         })
         .collect();
     for call in calls {

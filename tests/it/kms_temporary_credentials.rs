@@ -14,6 +14,7 @@ use alicloud_kms_provider::kms::{
     self, CallOptions, ClientOptions, CredentialPlan, Credentials, CredentialsSource, KmsError,
     ResolvedConfig, Scheme, SecretString, StampSource,
 };
+use alicloud_kms_provider::resources::client_key::kms::get_client_key;
 use chrono::{DateTime, Utc};
 use kms_support::{fast_options, json, service_error, Reply, ScriptedServer, GET_CLIENT_KEY_BODY};
 
@@ -128,12 +129,10 @@ async fn assume_role_goes_to_sts_first_and_kms_is_signed_with_the_session() {
     ])
     .await;
     let client = client(&server, assume_role_plan(), clock.clone());
-    client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .expect("first call");
-    client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .expect("second call");
     let requests = server.requests();
@@ -174,21 +173,18 @@ async fn credentials_are_refreshed_before_they_expire_and_not_before() {
     ])
     .await;
     let client = client(&server, assume_role_plan(), clock.clone());
-    client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .unwrap();
     // 3,419 seconds in: more than three minutes left, no refresh.
     clock.advance(3419);
-    client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .unwrap();
     assert_eq!(client.credentials().network_fetches(), 1);
     // 3,421 seconds in: less than three minutes left, refreshed before use.
     clock.advance(2);
-    client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .unwrap();
     assert_eq!(client.credentials().network_fetches(), 2);
@@ -208,13 +204,11 @@ async fn a_failed_refresh_keeps_credentials_that_still_work_and_says_why_once_th
     ])
     .await;
     let client = client(&server, assume_role_plan(), clock.clone());
-    client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .unwrap();
     clock.advance(3500);
-    client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .expect("the old credentials still work for 100 seconds");
     assert_eq!(
@@ -222,8 +216,7 @@ async fn a_failed_refresh_keeps_credentials_that_still_work_and_says_why_once_th
         Some("STS.one")
     );
     clock.advance(200);
-    let error = client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    let error = get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .expect_err("expired and not refreshable");
     let text = error.to_string();
@@ -256,8 +249,7 @@ async fn a_reply_without_credentials_is_not_retried_and_says_so() {
     let clock = ManualClock::new();
     let server = ScriptedServer::start(vec![json(200, r#"{"RequestId":"sts-x"}"#)]).await;
     let client = client(&server, assume_role_plan(), clock);
-    let error = client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    let error = get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .expect_err("no credentials");
     let text = error.to_string();
@@ -296,14 +288,12 @@ async fn the_oidc_token_file_is_read_again_at_every_refresh_and_never_quoted() {
         source: CredentialsSource::ProviderConfig,
     };
     let client = client(&server, plan, clock.clone());
-    client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .unwrap();
     std::fs::write(&token_file, "second-oidc-token-content").unwrap();
     clock.advance(1000);
-    let error = client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    let error = get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .expect_err("the second token is refused");
     let requests = server.requests();
@@ -365,8 +355,7 @@ async fn the_metadata_service_is_asked_for_an_imds_v2_token_first() {
         ..fast_options()
     };
     let client = kms::Client::with_options(config, options).unwrap();
-    client
-        .get_client_key("KAAP.1", &CallOptions::new())
+    get_client_key(&client, "KAAP.1", &CallOptions::new())
         .await
         .unwrap();
     let requests = server.requests();

@@ -12,8 +12,10 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use alicloud_kms_provider::kms::{
-    self, CallOptions, ClientOptions, CreateClientKeyRequest, KmsError, RetryEvent, RetryPolicy,
-    Scheme, SecretString,
+    self, CallOptions, ClientOptions, KmsError, RetryEvent, RetryPolicy, Scheme, SecretString,
+};
+use alicloud_kms_provider::resources::client_key::kms::{
+    create_client_key, get_client_key, CreateClientKeyRequest,
 };
 use kms_support::{config_for, fast_options};
 
@@ -61,8 +63,7 @@ async fn assert_fails_at_once(config: kms::ResolvedConfig, advice: &str) -> KmsE
         }
     };
     let (options, events) = recording_options();
-    let error = client
-        .get_client_key(KEY_ID, &options)
+    let error = get_client_key(&client, KEY_ID, &options)
         .await
         .expect_err("the endpoint cannot work");
     assert!(
@@ -80,8 +81,7 @@ async fn assert_fails_at_once(config: kms::ResolvedConfig, advice: &str) -> KmsE
 
     // A create is not left with an unknown outcome: nothing was sent.
     let (options, events) = recording_options();
-    let create_error = client
-        .create_client_key(&create_request(), &options)
+    let create_error = create_client_key(&client, &create_request(), &options)
         .await
         .expect_err("the endpoint cannot work");
     assert!(events.lock().unwrap().is_empty(), "{create_error}");
@@ -181,8 +181,7 @@ async fn a_refused_connection_is_still_retried() {
     drop(listener);
     let client = kms::Client::with_options(config_for(&endpoint, None), patient_options()).unwrap();
     let (options, events) = recording_options();
-    let error = client
-        .get_client_key(KEY_ID, &options)
+    let error = get_client_key(&client, KEY_ID, &options)
         .await
         .expect_err("nothing listens");
     assert_eq!(events.lock().unwrap().len(), 5, "{error}");

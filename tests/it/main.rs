@@ -38,6 +38,7 @@ mod lifecycle_network_rule;
 mod lifecycle_policy;
 mod ownership;
 mod preview_credentials_warning;
+mod property_names;
 mod request_limits;
 mod schema;
 mod seed_example;

@@ -1,5 +1,7 @@
-//! The published schema: `getSchema` through the real binary returns `schema/schema.json` byte for
-//! byte, and that file validates against the Pulumi package metaschema (a copy of which lives in
+//! The published schema: `schema/schema.json` is the one the resources' declarations generate
+//! (`UPDATE_SCHEMA=1 cargo test --test it schema::` rewrites it; the snapshot makes every change a
+//! reviewed diff), `getSchema` through the real binary returns it byte for byte, and it validates
+//! against the Pulumi package metaschema (a copy of which lives in
 //! `tests/fixtures/pulumi-metaschema/`, with its origin and licence).
 
 use crate::common;
@@ -8,6 +10,36 @@ use common::ProviderProcess;
 use serde_json::{json, Value};
 
 const SCHEMA_FILE: &str = include_str!("../../schema/schema.json");
+
+#[test]
+fn the_schema_file_is_the_one_the_declarations_generate() {
+    let generated = alicloud_kms_provider::provider::schema::generate::schema_text();
+    if std::env::var_os("UPDATE_SCHEMA").is_some() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/schema.json");
+        std::fs::write(&path, &generated).unwrap();
+        return;
+    }
+    let first_difference = SCHEMA_FILE
+        .lines()
+        .zip(generated.lines())
+        .position(|(committed, generated)| committed != generated);
+    assert!(
+        SCHEMA_FILE == generated,
+        "schema/schema.json is stale (first difference at line {}): run \
+         `UPDATE_SCHEMA=1 cargo test --test it schema::`, then regenerate the SDKs \
+         (`cargo run -p sdk-gen -- --schema schema/schema.json --out sdk`)",
+        first_difference.map_or(
+            SCHEMA_FILE.lines().count().min(generated.lines().count()),
+            |line| line
+        ) + 1
+    );
+}
+
+#[test]
+fn a_schema_change_is_a_reviewed_snapshot() {
+    let generated = alicloud_kms_provider::provider::schema::generate::schema_text();
+    insta::assert_snapshot!("schema.json", generated);
+}
 
 #[test]
 fn get_schema_prints_one_line_whose_result_is_the_schema_byte_for_byte() {

@@ -178,10 +178,8 @@ fn with_every_handler_slot_taken_cancel_and_sigterm_still_act_and_the_queued_req
     // not queue behind the waiting request.
     for ending in ["cancel", "SIGTERM"] {
         let directory = tempfile::tempdir().unwrap();
-        let mut provider = ProviderSession::start(
-            directory.path(),
-            &[("RUST_LOG", "alicloud_kms_provider::rpc=debug")],
-        );
+        let mut provider =
+            ProviderSession::start(directory.path(), &[("RUST_LOG", "jsonrpc_stdio=debug")]);
         // Serving (and handling signals) before anything else is sent.
         provider.result("getPluginInfo", json!({}));
         let waits: Vec<u64> = (0..4096)

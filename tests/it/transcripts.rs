@@ -142,8 +142,8 @@ fn run_transcript(file: &std::path::Path) {
 
 /// The registry's type tokens as a list in prose: `a, b and c`.
 fn managed_types() -> String {
-    let tokens: Vec<&str> = alicloud_kms_provider::resources::registry::registered_rules()
-        .map(|rules| rules.token)
+    let tokens: Vec<&str> = alicloud_kms_provider::resources::registry::registered_declarations()
+        .map(|declaration| declaration.token)
         .collect();
     match tokens.split_last() {
         Some((last, [])) => (*last).to_owned(),

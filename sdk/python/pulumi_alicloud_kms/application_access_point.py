@@ -90,9 +90,9 @@ class _ApplicationAccessPointState:
         """
         Input properties used for looking up and filtering ApplicationAccessPoint resources.
 
-        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point.
-        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point.
-        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
+        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point. It is also the resource id; changing it replaces the access point.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point. Can be changed in place.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
         """
         if application_access_point_name is not None:
             pulumi.set(__self__, "application_access_point_name", application_access_point_name)
@@ -105,7 +105,7 @@ class _ApplicationAccessPointState:
     @pulumi.getter(name="applicationAccessPointName")
     def application_access_point_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The name of the application access point.
+        The name of the application access point. It is also the resource id; changing it replaces the access point.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "application_access_point_name"))
 
@@ -117,7 +117,7 @@ class _ApplicationAccessPointState:
     @pulumi.getter
     def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        A free-form description of the application access point.
+        A free-form description of the application access point. Can be changed in place.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
@@ -129,7 +129,7 @@ class _ApplicationAccessPointState:
     @pulumi.getter
     def policies(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        The names of the permission policies bound to the application access point.
+        The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
         """
         return cast(pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "policies"))
 
@@ -316,9 +316,9 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point.
-        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point.
-        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point.
+        :param pulumi.Input[Optional[str]] application_access_point_name: The name of the application access point. It is also the resource id; changing it replaces the access point.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the application access point. Can be changed in place.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] policies: The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
@@ -335,7 +335,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
     @pulumi.getter(name="applicationAccessPointName")
     def application_access_point_name(self) -> pulumi.Output[_builtins.str]:
         """
-        The name of the application access point. It is also the resource id.
+        The name of the application access point. It is also the resource id; changing it replaces the access point.
         """
         return cast(pulumi.Output[_builtins.str], pulumi.get(self, "application_access_point_name"))
 
@@ -343,7 +343,7 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
     @pulumi.getter
     def description(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        A free-form description of the application access point.
+        A free-form description of the application access point. Can be changed in place.
         """
         return cast(pulumi.Output[Optional[_builtins.str]], pulumi.get(self, "description"))
 
@@ -351,6 +351,6 @@ class ApplicationAccessPoint(pulumi.dynamic.Resource, module="alicloud-kms", nam
     @pulumi.getter
     def policies(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
-        The names of the permission policies bound to the application access point: one to three of them.
+        The names of the permission policies bound to the application access point: one to three of them. Can be changed in place.
         """
         return cast(pulumi.Output[Sequence[_builtins.str]], pulumi.get(self, "policies"))

@@ -41,10 +41,10 @@ class ClientKeyArgs:
         The set of arguments for constructing a ClientKey resource.
 
         :param pulumi.Input[str] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
-        :param pulumi.Input[str] password: The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
+        :param pulumi.Input[str] password: The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
         """
         pulumi.set(__self__, "aap_name", aap_name)
         pulumi.set(__self__, "password", password)
@@ -71,7 +71,7 @@ class ClientKeyArgs:
     @pulumi.getter
     def password(self) -> pulumi.Input[_builtins.str]:
         """
-        The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
+        The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
         """
         return cast(pulumi.Input[_builtins.str], pulumi.get(self, "password"))
 
@@ -83,7 +83,7 @@ class ClientKeyArgs:
     @pulumi.getter(name="notAfter")
     def not_after(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. Changing it replaces the client key.
+        The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_after"))
 
@@ -95,7 +95,7 @@ class ClientKeyArgs:
     @pulumi.getter(name="notBefore")
     def not_before(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
+        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_before"))
 
@@ -107,7 +107,7 @@ class ClientKeyArgs:
     @pulumi.getter(name="privateKeyDataFile")
     def private_key_data_file(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
+        The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "private_key_data_file"))
 
@@ -128,12 +128,12 @@ class _ClientKeyState:
         """
         Input properties used for looking up and filtering ClientKey resources.
 
-        :param pulumi.Input[Optional[str]] aap_name: The name of the application access point the client key belongs to.
-        :param pulumi.Input[Optional[str]] create_time: When KMS created the client key.
-        :param pulumi.Input[Optional[str]] not_after: The end of the validity period.
-        :param pulumi.Input[Optional[str]] not_before: The start of the validity period.
-        :param pulumi.Input[Optional[str]] password: The password that protects the private key.
-        :param pulumi.Input[Optional[str]] private_key_data_file: The local file the private key was written to.
+        :param pulumi.Input[Optional[str]] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] create_time: When KMS created the client key, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] password: The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
+        :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
         """
         if aap_name is not None:
             pulumi.set(__self__, "aap_name", aap_name)
@@ -152,7 +152,7 @@ class _ClientKeyState:
     @pulumi.getter(name="aapName")
     def aap_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The name of the application access point the client key belongs to.
+        The name of the application access point the client key belongs to. Changing it replaces the client key.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "aap_name"))
 
@@ -164,7 +164,7 @@ class _ClientKeyState:
     @pulumi.getter(name="createTime")
     def create_time(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        When KMS created the client key.
+        When KMS created the client key, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "create_time"))
 
@@ -176,7 +176,7 @@ class _ClientKeyState:
     @pulumi.getter(name="notAfter")
     def not_after(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The end of the validity period.
+        The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_after"))
 
@@ -188,7 +188,7 @@ class _ClientKeyState:
     @pulumi.getter(name="notBefore")
     def not_before(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The start of the validity period.
+        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "not_before"))
 
@@ -200,7 +200,7 @@ class _ClientKeyState:
     @pulumi.getter
     def password(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The password that protects the private key.
+        The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "password"))
 
@@ -212,7 +212,7 @@ class _ClientKeyState:
     @pulumi.getter(name="privateKeyDataFile")
     def private_key_data_file(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The local file the private key was written to.
+        The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "private_key_data_file"))
 
@@ -308,10 +308,10 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
         :param pulumi.Input[Optional[str]] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] password: The password that protects the private key. Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key.
-        :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] password: The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
+        :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         ...
@@ -439,12 +439,12 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Optional[str]] aap_name: The name of the application access point the client key belongs to.
-        :param pulumi.Input[Optional[str]] create_time: When KMS created the client key.
-        :param pulumi.Input[Optional[str]] not_after: The end of the validity period.
-        :param pulumi.Input[Optional[str]] not_before: The start of the validity period.
-        :param pulumi.Input[Optional[str]] password: The password that protects the private key.
-        :param pulumi.Input[Optional[str]] private_key_data_file: The local file the private key was written to.
+        :param pulumi.Input[Optional[str]] aap_name: The name of the application access point the client key belongs to. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] create_time: When KMS created the client key, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+        :param pulumi.Input[Optional[str]] not_after: The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] not_before: The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
+        :param pulumi.Input[Optional[str]] password: The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
+        :param pulumi.Input[Optional[str]] private_key_data_file: The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
@@ -464,7 +464,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     @pulumi.getter(name="aapName")
     def aap_name(self) -> pulumi.Output[_builtins.str]:
         """
-        The name of the application access point the client key belongs to.
+        The name of the application access point the client key belongs to. Changing it replaces the client key.
         """
         return cast(pulumi.Output[_builtins.str], pulumi.get(self, "aap_name"))
 
@@ -480,7 +480,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     @pulumi.getter(name="notAfter")
     def not_after(self) -> pulumi.Output[_builtins.str]:
         """
-        The end of the validity period, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+        The end of the validity period, as an RFC 3339 time such as `2028-09-01T14:11:22Z`; it must be later than `not_before`. Set both `not_before` and `not_after`, or neither. The state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
         """
         return cast(pulumi.Output[_builtins.str], pulumi.get(self, "not_after"))
 
@@ -488,7 +488,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     @pulumi.getter(name="notBefore")
     def not_before(self) -> pulumi.Output[_builtins.str]:
         """
-        The start of the validity period, in UTC, as `YYYY-MM-DDTHH:MM:SSZ`.
+        The start of the validity period, as an RFC 3339 time such as `2023-09-01T14:11:22Z`. Set both `not_before` and `not_after`, or neither: then the provider chooses a validity of just under five years, starting a few minutes before the key is created (random dates that let it prove which key is its own if a reply is lost). Times with an offset are converted to UTC, and a fraction of a second is dropped, because KMS keeps whole seconds; the state holds it in UTC, as `YYYY-MM-DDTHH:MM:SSZ`. Changing it replaces the client key.
         """
         return cast(pulumi.Output[_builtins.str], pulumi.get(self, "not_before"))
 
@@ -496,7 +496,7 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     @pulumi.getter
     def password(self) -> pulumi.Output[_builtins.str]:
         """
-        The password that protects the private key (a PKCS#12 file). Absent after an import, because KMS never returns it.
+        The password that protects the private key (a PKCS#12 file). Applications need it, together with the private key file, to initialise a KMS instance SDK client. 8 to 64 characters from letters, digits and `~!@#$%^&*?_-`, with at least two of those three kinds. Changing it replaces the client key. KMS never returns it, so the state of an imported client key has none.
         """
         return cast(pulumi.Output[_builtins.str], pulumi.get(self, "password"))
 
@@ -504,6 +504,6 @@ class ClientKey(pulumi.dynamic.Resource, module="alicloud-kms", name="ClientKey"
     @pulumi.getter(name="privateKeyDataFile")
     def private_key_data_file(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        The local file the private key was written to. Absent after an import.
+        The local file to write the private key to, as JSON `{"KeyId": ..., "PrivateKeyData": ...}`. A leading `~` is expanded and a relative path is resolved against the provider's working directory. Strongly recommended: KMS returns the private key only when the key is created, never again. Changing it replaces the client key. The state of an imported client key has none.
         """
         return cast(pulumi.Output[Optional[_builtins.str]], pulumi.get(self, "private_key_data_file"))

@@ -91,9 +91,9 @@ class _NetworkRuleState:
         """
         Input properties used for looking up and filtering NetworkRule resources.
 
-        :param pulumi.Input[Optional[str]] description: A free-form description of the network rule.
-        :param pulumi.Input[Optional[str]] network_rule_name: The name of the network rule.
-        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the network rule. Can be changed in place.
+        :param pulumi.Input[Optional[str]] network_rule_name: The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
         """
         if description is not None:
             pulumi.set(__self__, "description", description)
@@ -106,7 +106,7 @@ class _NetworkRuleState:
     @pulumi.getter
     def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        A free-form description of the network rule.
+        A free-form description of the network rule. Can be changed in place.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
@@ -118,7 +118,7 @@ class _NetworkRuleState:
     @pulumi.getter(name="networkRuleName")
     def network_rule_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The name of the network rule.
+        The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "network_rule_name"))
 
@@ -130,7 +130,7 @@ class _NetworkRuleState:
     @pulumi.getter(name="sourcePrivateIps")
     def source_private_ips(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        The private IPv4 addresses and CIDR blocks the rule allows.
+        The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
         """
         return cast(pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "source_private_ips"))
 
@@ -282,9 +282,9 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Optional[str]] description: A free-form description of the network rule.
-        :param pulumi.Input[Optional[str]] network_rule_name: The name of the network rule.
-        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the network rule. Can be changed in place.
+        :param pulumi.Input[Optional[str]] network_rule_name: The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] source_private_ips: The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
@@ -301,7 +301,7 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
     @pulumi.getter
     def description(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        A free-form description of the network rule.
+        A free-form description of the network rule. Can be changed in place.
         """
         return cast(pulumi.Output[Optional[_builtins.str]], pulumi.get(self, "description"))
 
@@ -309,7 +309,7 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
     @pulumi.getter(name="networkRuleName")
     def network_rule_name(self) -> pulumi.Output[_builtins.str]:
         """
-        The name of the network rule. It is also the resource id.
+        The name of the network rule. It is also the resource id; changing it replaces the rule. When left out, the provider generates one from the resource name and a random suffix, and keeps it from one update to the next.
         """
         return cast(pulumi.Output[_builtins.str], pulumi.get(self, "network_rule_name"))
 
@@ -317,6 +317,6 @@ class NetworkRule(pulumi.dynamic.Resource, module="alicloud-kms", name="NetworkR
     @pulumi.getter(name="sourcePrivateIps")
     def source_private_ips(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
-        The private IPv4 addresses and CIDR blocks the rule allows.
+        The private IPv4 addresses and CIDR blocks the rule allows, such as `192.168.0.10` or `192.168.0.0/24`: one to 800 of them, each listed once. Their order does not matter. Can be changed in place.
         """
         return cast(pulumi.Output[Sequence[_builtins.str]], pulumi.get(self, "source_private_ips"))

@@ -41,7 +41,7 @@ class PolicyArgs:
         """
         The set of arguments for constructing a Policy resource.
 
-        :param pulumi.Input[str] access_control_rules: The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference. Can be changed in place.
+        :param pulumi.Input[str] access_control_rules: The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
         :param pulumi.Input[str] kms_instance_id: The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
         :param pulumi.Input[Sequence[pulumi.Input[str]]] permissions: The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
         :param pulumi.Input[str] policy_name: The name of the permission policy. It is also the resource id; changing it replaces the policy.
@@ -60,7 +60,7 @@ class PolicyArgs:
     @pulumi.getter(name="accessControlRules")
     def access_control_rules(self) -> pulumi.Input[_builtins.str]:
         """
-        The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference. Can be changed in place.
+        The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
         """
         return cast(pulumi.Input[_builtins.str], pulumi.get(self, "access_control_rules"))
 
@@ -141,12 +141,12 @@ class _PolicyState:
         """
         Input properties used for looking up and filtering Policy resources.
 
-        :param pulumi.Input[Optional[str]] access_control_rules: The network rules that apply, as JSON.
-        :param pulumi.Input[Optional[str]] description: A free-form description of the permission policy.
-        :param pulumi.Input[Optional[str]] kms_instance_id: The KMS instance the policy applies to.
-        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants.
-        :param pulumi.Input[Optional[str]] policy_name: The name of the permission policy.
-        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] resources: The keys and secrets the policy applies to.
+        :param pulumi.Input[Optional[str]] access_control_rules: The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the permission policy. Can be changed in place.
+        :param pulumi.Input[Optional[str]] kms_instance_id: The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
+        :param pulumi.Input[Optional[str]] policy_name: The name of the permission policy. It is also the resource id; changing it replaces the policy.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] resources: The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
         """
         if access_control_rules is not None:
             pulumi.set(__self__, "access_control_rules", access_control_rules)
@@ -165,7 +165,7 @@ class _PolicyState:
     @pulumi.getter(name="accessControlRules")
     def access_control_rules(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The network rules that apply, as JSON.
+        The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "access_control_rules"))
 
@@ -177,7 +177,7 @@ class _PolicyState:
     @pulumi.getter
     def description(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        A free-form description of the permission policy.
+        A free-form description of the permission policy. Can be changed in place.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "description"))
 
@@ -189,7 +189,7 @@ class _PolicyState:
     @pulumi.getter(name="kmsInstanceId")
     def kms_instance_id(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The KMS instance the policy applies to.
+        The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "kms_instance_id"))
 
@@ -201,7 +201,7 @@ class _PolicyState:
     @pulumi.getter
     def permissions(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        The permissions the policy grants.
+        The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
         """
         return cast(pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "permissions"))
 
@@ -213,7 +213,7 @@ class _PolicyState:
     @pulumi.getter(name="policyName")
     def policy_name(self) -> pulumi.Input[Optional[_builtins.str]]:
         """
-        The name of the permission policy.
+        The name of the permission policy. It is also the resource id; changing it replaces the policy.
         """
         return cast(pulumi.Input[Optional[_builtins.str]], pulumi.get(self, "policy_name"))
 
@@ -225,7 +225,7 @@ class _PolicyState:
     @pulumi.getter
     def resources(self) -> pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]]:
         """
-        The keys and secrets the policy applies to.
+        The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
         """
         return cast(pulumi.Input[Optional[Sequence[pulumi.Input[_builtins.str]]]], pulumi.get(self, "resources"))
 
@@ -283,7 +283,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
 
         :param str resource_name: The name of the resource.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Optional[str]] access_control_rules: The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference. Can be changed in place.
+        :param pulumi.Input[Optional[str]] access_control_rules: The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
         :param pulumi.Input[Optional[str]] description: A free-form description of the permission policy. Can be changed in place.
         :param pulumi.Input[Optional[str]] kms_instance_id: The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
         :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
@@ -403,12 +403,12 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
         :param str resource_name: The unique name of the resulting resource.
         :param pulumi.Input[str] id: The unique provider ID of the resource to lookup.
         :param pulumi.ResourceOptions opts: Options for the resource.
-        :param pulumi.Input[Optional[str]] access_control_rules: The network rules that apply, as JSON.
-        :param pulumi.Input[Optional[str]] description: A free-form description of the permission policy.
-        :param pulumi.Input[Optional[str]] kms_instance_id: The KMS instance the policy applies to.
-        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants.
-        :param pulumi.Input[Optional[str]] policy_name: The name of the permission policy.
-        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] resources: The keys and secrets the policy applies to.
+        :param pulumi.Input[Optional[str]] access_control_rules: The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
+        :param pulumi.Input[Optional[str]] description: A free-form description of the permission policy. Can be changed in place.
+        :param pulumi.Input[Optional[str]] kms_instance_id: The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] permissions: The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
+        :param pulumi.Input[Optional[str]] policy_name: The name of the permission policy. It is also the resource id; changing it replaces the policy.
+        :param pulumi.Input[Optional[Sequence[pulumi.Input[str]]]] resources: The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
         :param ProviderSettings provider_settings: This resource's own region, endpoint and credentials, instead of the stack configuration.
         """
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(id=id))
@@ -428,7 +428,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     @pulumi.getter(name="accessControlRules")
     def access_control_rules(self) -> pulumi.Output[_builtins.str]:
         """
-        The network rules that apply, as JSON: `{"NetworkRules":["<network rule name>", ...]}`, in canonical form (compact, the names sorted).
+        The network rules whose addresses may use the policy, as JSON: `{"NetworkRules":["<network rule name>", ...]}` (at most 40 names; an empty list for none). It is compared as JSON: whitespace, member order and the order of the names make no difference, and the state holds it in canonical form (compact, the names sorted). Can be changed in place.
         """
         return cast(pulumi.Output[_builtins.str], pulumi.get(self, "access_control_rules"))
 
@@ -436,7 +436,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     @pulumi.getter
     def description(self) -> pulumi.Output[Optional[_builtins.str]]:
         """
-        A free-form description of the permission policy.
+        A free-form description of the permission policy. Can be changed in place.
         """
         return cast(pulumi.Output[Optional[_builtins.str]], pulumi.get(self, "description"))
 
@@ -444,7 +444,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     @pulumi.getter(name="kmsInstanceId")
     def kms_instance_id(self) -> pulumi.Output[_builtins.str]:
         """
-        The KMS instance the policy applies to (`kst-...`).
+        The KMS instance the policy applies to (`kst-...`); changing it replaces the policy.
         """
         return cast(pulumi.Output[_builtins.str], pulumi.get(self, "kms_instance_id"))
 
@@ -452,7 +452,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     @pulumi.getter
     def permissions(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
-        The permissions the policy grants.
+        The permissions the policy grants: `RbacPermission/Template/CryptoServiceKeyUser` (cryptographic operations with keys), `RbacPermission/Template/CryptoServiceSecretUser` (secret operations), or both. Their order does not matter. Can be changed in place.
         """
         return cast(pulumi.Output[Sequence[_builtins.str]], pulumi.get(self, "permissions"))
 
@@ -460,7 +460,7 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     @pulumi.getter(name="policyName")
     def policy_name(self) -> pulumi.Output[_builtins.str]:
         """
-        The name of the permission policy. It is also the resource id.
+        The name of the permission policy. It is also the resource id; changing it replaces the policy.
         """
         return cast(pulumi.Output[_builtins.str], pulumi.get(self, "policy_name"))
 
@@ -468,6 +468,6 @@ class Policy(pulumi.dynamic.Resource, module="alicloud-kms", name="Policy"):
     @pulumi.getter
     def resources(self) -> pulumi.Output[Sequence[_builtins.str]]:
         """
-        The keys and secrets the policy applies to.
+        The keys and secrets of the KMS instance the policy applies to: `key/<KeyId>`, `key/*` (every key), `secret/<SecretName>`, `secret/*` (every secret). Their order does not matter. Can be changed in place.
         """
         return cast(pulumi.Output[Sequence[_builtins.str]], pulumi.get(self, "resources"))

@@ -1,52 +1,102 @@
 //! `alicloud-kms:index:ApplicationAccessPoint`: an application access point (AAP) and the
-//! permission policies bound to it. Its input rules, its diff hints, and its operations.
+//! permission policies bound to it. What is its own: its declaration, the rule of its policies, an
+//! id that is not a client key's, and its KMS actions; the rest is `named`'s.
 //!
 //! KMS identifies an AAP by its name, which is also the resource id: a new name replaces the AAP,
-//! while the policies and the description change in place.
+//! while the policies and the description change in place. Nothing refers to an AAP by name that
+//! its delete should look for: KMS deletes the client keys of an access point with it
+//! (docs/kms-api.md §3.2).
 
-mod inputs;
-mod operations;
+pub mod declaration;
+pub mod kms;
 
 use std::collections::BTreeMap;
 
-use super::context::OperationContext;
-use super::error::{CheckFailure, ResourceError};
-use super::named_resource::check_name;
-use super::operations::{
-    CreateRequest, CreateResult, DeleteRequest, ReadRequest, ReadResult, UpdateRequest,
-    UpdateResult,
-};
-use super::property::{PropertyMap, PropertyValue};
-use super::resource::Resource;
-use super::ResourceRules;
-use inputs::{check_access_point_id, AccessPointInputs};
+use serde::Serialize;
 
-pub const RULES: ResourceRules = ResourceRules {
-    token: "alicloud-kms:index:ApplicationAccessPoint",
-    name: "ApplicationAccessPoint",
-    // The name is the identity: a replacement that keeps it must delete the old AAP first.
-    identity_property: Some("applicationAccessPointName"),
-    write_only_inputs: &[],
-    time_properties: &[],
-    // The policies grant a set of permissions; listing them in another order changes nothing.
-    unordered_properties: &["policies"],
+use super::client_key::CLIENT_KEY_ID_PREFIX;
+use super::error::CheckFailure;
+use super::named::{NamedActions, NamedResource};
+use super::property::{PropertyMap, PropertyValue};
+use super::Declaration;
+use declaration::{AccessPointInputs, AccessPointState, DECLARATION, PROPERTY};
+use kms::{
+    ApplicationAccessPointReply, CreateApplicationAccessPointRequest,
+    UpdateApplicationAccessPointRequest,
 };
+
+pub(crate) use kms::list_access_points;
 
 /// KMS binds at most three permission policies to an AAP.
 pub const MAX_POLICIES: usize = 3;
 
-/// The rules of `check` beyond the schema: a non-blank name, one to three distinct policy names.
-fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
-    check_name(inputs, "applicationAccessPointName", failures);
-    let Some(policies) = inputs.get("policies").and_then(PropertyValue::as_array) else {
+/// The application access point. It keeps no state between operations.
+#[derive(Debug)]
+pub struct ApplicationAccessPoint;
+
+impl NamedResource for ApplicationAccessPoint {
+    const DECLARATION: Declaration = DECLARATION;
+    const ACTIONS: NamedActions = kms::ACTIONS;
+    type Inputs = AccessPointInputs;
+    type State = AccessPointState;
+    type Reply = ApplicationAccessPointReply;
+
+    fn new() -> ApplicationAccessPoint {
+        ApplicationAccessPoint
+    }
+
+    fn state_of(name: &str, reply: ApplicationAccessPointReply) -> AccessPointState {
+        kms::state_of(name, reply)
+    }
+
+    /// `CreateApplicationAccessPoint` with `AuthenticationMethod=ClientKey`.
+    fn create_request(inputs: &AccessPointInputs) -> impl Serialize + Send + Sync + '_ {
+        CreateApplicationAccessPointRequest::new(inputs)
+    }
+
+    /// The policies and the description, changed in place.
+    fn update_request<'a>(
+        name: &'a str,
+        news: &'a AccessPointInputs,
+        olds: &'a AccessPointState,
+    ) -> impl Serialize + Send + Sync + 'a {
+        UpdateApplicationAccessPointRequest::new(name, news, olds)
+    }
+
+    /// One to three distinct policy names.
+    fn check_inputs(
+        &self,
+        inputs: &mut PropertyMap,
+        failures: &mut Vec<CheckFailure>,
+        _warnings: &mut Vec<String>,
+    ) {
+        check_policies(inputs, failures);
+    }
+
+    /// An id that looks like a client key's is refused before anything is sent.
+    fn id_problem(id: &str) -> Option<String> {
+        id.starts_with(CLIENT_KEY_ID_PREFIX).then(|| {
+            format!(
+                "{id:?} looks like a ClientKey id; the id of an ApplicationAccessPoint is its name ({})",
+                PROPERTY.application_access_point_name
+            )
+        })
+    }
+}
+
+/// One to three policy names, none blank, none twice.
+fn check_policies(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
+    let property = PROPERTY.policies;
+    let Some(policies) = inputs.get(property.name).and_then(PropertyValue::as_array) else {
         return;
     };
     // The number of policies is known even when some names are not (preview).
     if policies.is_empty() || policies.len() > MAX_POLICIES {
         failures.push(CheckFailure::new(
-            "policies",
+            property.name,
             format!(
-                "policies must name 1 to {MAX_POLICIES} permission policies (KMS binds at most {MAX_POLICIES} to an AAP), not {}",
+                "{property} must name 1 to {MAX_POLICIES} permission policies (KMS binds at most {MAX_POLICIES} to an \
+                 AAP), not {}",
                 policies.len()
             ),
         ));
@@ -56,7 +106,7 @@ fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
         let Some(name) = policy.as_str() else {
             continue;
         };
-        let path = format!("policies[{position}]");
+        let path = format!("{property}[{position}]");
         if name.trim().is_empty() {
             failures.push(CheckFailure::new(
                 &path,
@@ -69,7 +119,7 @@ fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
         if let Some(first) = first_position_by_name.get(name) {
             failures.push(CheckFailure::new(
                 &path,
-                format!("{path} repeats policies[{first}] (\"{name}\"); list each policy once"),
+                format!("{path} repeats {property}[{first}] (\"{name}\"); list each policy once"),
             ));
         } else {
             first_position_by_name.insert(name, position);
@@ -77,71 +127,73 @@ fn check_inputs(inputs: &mut PropertyMap, failures: &mut Vec<CheckFailure>) {
     }
 }
 
-/// The application access point. It keeps no state between operations.
-#[derive(Debug)]
-pub struct ApplicationAccessPoint;
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resources::declaration::Properties;
+    use crate::resources::named::{import_command, matches};
+    use crate::resources::{Resource, ResourceError};
 
-impl Resource for ApplicationAccessPoint {
-    const RULES: ResourceRules = RULES;
-    type Inputs = AccessPointInputs;
-
-    fn new() -> ApplicationAccessPoint {
-        ApplicationAccessPoint
+    #[test]
+    fn ids_must_be_names_that_agree_with_the_state() {
+        let resource = ApplicationAccessPoint;
+        assert!(resource.check_id("terraform-example", None).is_ok());
+        for bad in [
+            "KAAP.66abf237-63f6-4625-b8cf-47e1086e0000",
+            "two words",
+            "tab\tbed",
+        ] {
+            let error = resource.check_id(bad, None).unwrap_err();
+            assert!(matches!(error, ResourceError::InvalidId { .. }), "{bad}");
+        }
+        let state = PropertyMap::from([(
+            PROPERTY.application_access_point_name.name.to_owned(),
+            PropertyValue::String("other".into()),
+        )]);
+        let error = resource.check_id("mine", Some(&state)).unwrap_err();
+        assert!(error.to_string().contains("disagree"), "{error}");
+        assert!(
+            error
+                .to_string()
+                .contains("the id of an ApplicationAccessPoint"),
+            "{error}"
+        );
     }
 
-    fn decode_inputs(properties: &PropertyMap) -> Result<AccessPointInputs, ResourceError> {
-        AccessPointInputs::from_properties(properties)
+    #[test]
+    fn the_import_suggestion_names_the_resource_from_the_urn() {
+        assert_eq!(
+            import_command(
+                DECLARATION.token,
+                Some("urn:pulumi:dev::demo::alicloud-kms:index:ApplicationAccessPoint::AAP0"),
+                "terraform-example"
+            ),
+            "pulumi import alicloud-kms:index:ApplicationAccessPoint AAP0 terraform-example"
+        );
+        assert_eq!(
+            import_command(DECLARATION.token, None, "x"),
+            "pulumi import alicloud-kms:index:ApplicationAccessPoint <resource-name> x"
+        );
     }
 
-    fn check_inputs(
-        &self,
-        inputs: &mut PropertyMap,
-        failures: &mut Vec<CheckFailure>,
-        _warnings: &mut Vec<String>,
-    ) {
-        check_inputs(inputs, failures);
-    }
-
-    /// The id is the name; it must not look like a ClientKey id and must agree with the state.
-    fn check_id(&self, id: &str, state: Option<&PropertyMap>) -> Result<(), ResourceError> {
-        check_access_point_id(id, state)
-    }
-
-    /// CreateApplicationAccessPoint with `AuthenticationMethod=ClientKey`. Every output is an
-    /// input, so the default preview fits.
-    async fn create(
-        &self,
-        context: &OperationContext,
-        request: CreateRequest,
-        inputs: AccessPointInputs,
-    ) -> Result<CreateResult, ResourceError> {
-        operations::create(context, request, inputs).await
-    }
-
-    /// DescribeApplicationAccessPoint; gone when KMS says it does not exist.
-    async fn read(
-        &self,
-        context: &OperationContext,
-        request: ReadRequest,
-    ) -> Result<ReadResult, ResourceError> {
-        operations::read(context, request).await
-    }
-
-    /// Changes the policies and the description in place (UpdateApplicationAccessPoint).
-    async fn update(
-        &self,
-        context: &OperationContext,
-        request: UpdateRequest,
-    ) -> Result<UpdateResult, ResourceError> {
-        operations::update(context, request).await
-    }
-
-    /// DeleteApplicationAccessPoint; an AAP that is already gone counts as deleted.
-    async fn delete(
-        &self,
-        context: &OperationContext,
-        request: DeleteRequest,
-    ) -> Result<(), ResourceError> {
-        operations::delete(context, request).await
+    #[test]
+    fn matching_ignores_policy_order_and_an_empty_description() {
+        let inputs = AccessPointInputs {
+            application_access_point_name: "aap".into(),
+            policies: vec!["b".into(), "a".into()],
+            description: None,
+        }
+        .encode();
+        let existing = AccessPointState {
+            application_access_point_name: Some("aap".into()),
+            policies: Some(vec!["a".into(), "b".into()]),
+            description: Some(String::new()),
+        };
+        assert!(matches(&ApplicationAccessPoint, &inputs, &existing));
+        let other = AccessPointState {
+            description: Some("x".into()),
+            ..existing
+        };
+        assert!(!matches(&ApplicationAccessPoint, &inputs, &other));
     }
 }

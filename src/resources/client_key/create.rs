@@ -18,32 +18,37 @@ use std::sync::Arc;
 
 use chrono::Utc;
 
-use crate::kms::{
-    Client, CreateClientKeyRequest, CreateClientKeyResponse, KmsError, ListClientKeysRequest,
-};
+use crate::kms::{Client, KmsError};
 
 use super::super::context::OperationContext;
+use super::super::declaration::Properties;
 use super::super::error::{Operation, ResourceError};
 use super::super::kms_call::{describe_lost, with_note, KmsCall};
-use super::super::operations::{CreateRequest, CreateResult};
-use super::super::property::{PropertyMap, PropertyValue, UnknownKind};
-use super::super::resource::known_outputs;
+use super::super::operations::{Create, Created};
 use super::super::timestamp::normalise_timestamp;
+use super::declaration::{ClientKeyInputs, ClientKeyState, DECLARATION, PROPERTY};
 use super::key_file::{self, StagedKeyFile};
+use super::kms::{
+    create_client_key, delete_client_key, get_client_key, list_client_keys, CreateClientKeyRequest,
+    CreateClientKeyResponse, ListClientKeysRequest,
+};
 use super::reconcile::{reconcile, Evidence, Resolution, SentValidity};
 use super::tracker::{CreateTicket, CreateTracker};
 use super::validity::{self, Validity};
-use super::{ClientKeyInputs, RULES};
 
 pub(super) async fn create(
     context: &OperationContext,
     creates: &Arc<CreateTracker>,
-    request: CreateRequest,
-    inputs: ClientKeyInputs,
-) -> Result<CreateResult, ResourceError> {
-    let urn = request.urn.as_deref();
+    request: Create<ClientKeyInputs>,
+) -> Result<Created<ClientKeyState>, ResourceError> {
+    let Create {
+        urn,
+        inputs,
+        timeout,
+    } = request;
+    let urn = urn.as_deref();
     let client = context.kms.client().await?;
-    let call = KmsCall::start(context, Operation::Create, urn, request.timeout);
+    let call = KmsCall::start(context, Operation::Create, urn, timeout);
 
     let staged = match &inputs.private_key_data_file {
         Some(text) => {
@@ -52,9 +57,12 @@ pub(super) async fn create(
             Some(staged)
         }
         None => {
+            let key_file = PROPERTY.private_key_data_file;
             context.engine_log.warning(
-                "privateKeyDataFile is not set, so the private key of the new client key is not kept anywhere, and KMS \
-                 returns it only once: no application can use this key; set privateKeyDataFile to keep the private key",
+                format!(
+                    "{key_file} is not set, so the private key of the new client key is not kept anywhere, and KMS \
+                     returns it only once: no application can use this key; set {key_file} to keep the private key"
+                ),
                 urn,
             );
             None
@@ -92,55 +100,46 @@ pub(super) async fn create(
         );
     }
 
-    let mut outputs = known_outputs(request.properties);
-    outputs.insert("notBefore".to_owned(), service_time(&created.not_before));
-    outputs.insert("notAfter".to_owned(), service_time(&created.not_after));
-    match client.get_client_key(&client_key_id, &call.options()).await {
+    // What exists now, as CreateClientKey returned it; GetClientKey adds createTime.
+    let mut state = ClientKeyState {
+        aap_name: Some(inputs.aap_name),
+        not_before: Some(service_time(&created.not_before)),
+        not_after: Some(service_time(&created.not_after)),
+        ..ClientKeyState::default()
+    };
+    match get_client_key(&client, &client_key_id, &call.options()).await {
         Ok(reply) => {
             let key = reply.client_key;
-            outputs.insert("notBefore".to_owned(), service_time(&key.not_before));
-            outputs.insert("notAfter".to_owned(), service_time(&key.not_after));
-            outputs.insert("createTime".to_owned(), service_time(&key.create_time));
-            Ok(CreateResult {
+            state.not_before = Some(service_time(&key.not_before));
+            state.not_after = Some(service_time(&key.not_after));
+            state.create_time = Some(service_time(&key.create_time));
+            Ok(Created {
                 id: client_key_id,
-                properties: outputs,
+                state,
                 warnings: lost_attempts,
             })
         }
         Err(error) => {
             let reason = format!(
-                "reading it back (GetClientKey) to learn its createTime failed: {}; the key and its private key file \
-                 exist, so keep it: a refresh fills in createTime",
-                call.error(error)
+                "reading it back (GetClientKey) to learn its {} failed: {}; the key and its private key file \
+                 exist, so keep it: a refresh fills in {}",
+                PROPERTY.create_time,
+                call.error(error),
+                PROPERTY.create_time
             );
             Err(ResourceError::ResourceInitFailed {
-                resource: RULES.name,
+                resource: DECLARATION.name,
                 id: client_key_id,
-                properties: outputs,
+                properties: state.encode(),
                 reasons: vec![reason],
             })
         }
     }
 }
 
-/// The outputs of a preview: the inputs, with what KMS decides unknown.
-pub(super) fn planned_outputs(properties: PropertyMap) -> PropertyMap {
-    let mut outputs = known_outputs(properties);
-    outputs.insert(
-        "createTime".to_owned(),
-        PropertyValue::Unknown(UnknownKind::String),
-    );
-    for property in ["notBefore", "notAfter"] {
-        outputs
-            .entry(property.to_owned())
-            .or_insert(PropertyValue::Unknown(UnknownKind::String));
-    }
-    outputs
-}
-
-/// A time as KMS returned it, normalised when it is a valid RFC 3339 time.
-pub(super) fn service_time(text: &str) -> PropertyValue {
-    PropertyValue::String(normalise_timestamp(text).unwrap_or_else(|_| text.to_owned()))
+/// A time as KMS writes it, in the form the state holds (the text itself if it is not a time).
+pub(super) fn service_time(text: &str) -> String {
+    normalise_timestamp(text).unwrap_or_else(|_| text.to_owned())
 }
 
 async fn stage_key_file(
@@ -252,7 +251,7 @@ async fn create_key(
             not_after: Some(validity.not_after.clone()),
         };
         ticket.set_attempting(true);
-        let outcome = client.create_client_key(&request, &call.options()).await;
+        let outcome = create_client_key(client, &request, &call.options()).await;
         if let Ok(reply) = &outcome {
             // Known before the attempt counts as ended, so that no resolution waiting for it
             // mistakes this key for a candidate.
@@ -333,7 +332,7 @@ async fn keys_before(
     let request = ListClientKeysRequest {
         aap_name: Some(aap_name.to_owned()),
     };
-    match client.list_client_keys(&request, &call.options()).await {
+    match list_client_keys(client, &request, &call.options()).await {
         Ok(reply) => Ok(reply
             .client_keys
             .into_iter()
@@ -382,9 +381,7 @@ async fn undo_after_write_failure(
     reason: &str,
 ) -> ResourceError {
     let cleanup = call.cleanup();
-    let outcome = client
-        .delete_client_key(client_key_id, cleanup.options())
-        .await;
+    let outcome = delete_client_key(client, client_key_id, cleanup.options()).await;
     match outcome {
         Ok(_) => ResourceError::LocalIo {
             path: path.to_owned(),
@@ -420,31 +417,5 @@ async fn undo_after_write_failure(
                     held_client_key_id: None,
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_preview_leaves_what_kms_decides_unknown() {
-        let properties = PropertyMap::from([
-            ("aapName".to_owned(), PropertyValue::String("aap".into())),
-            (
-                "password".to_owned(),
-                PropertyValue::String("YouPassword123!".into()).into_secret(),
-            ),
-            ("__defaults".to_owned(), PropertyValue::Array(vec![])),
-        ]);
-        let outputs = planned_outputs(properties);
-        let names: Vec<&str> = outputs.keys().map(String::as_str).collect();
-        assert_eq!(
-            names,
-            ["aapName", "createTime", "notAfter", "notBefore", "password"]
-        );
-        assert!(outputs["createTime"].is_unknown());
-        assert!(outputs["notBefore"].is_unknown());
-        assert!(outputs["password"].is_secret());
     }
 }

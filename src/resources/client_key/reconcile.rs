@@ -32,10 +32,11 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 
-use crate::kms::{Client, ClientKey, KmsError, ListClientKeysRequest};
+use crate::kms::{Client, KmsError};
 
 use super::super::error::ResourceError;
 use super::super::kms_call::{describe_lost, KmsCall};
+use super::kms::{delete_client_key, list_client_keys, ClientKey, ListClientKeysRequest};
 use super::tracker::CreateTicket;
 use super::validity::Validity;
 
@@ -107,14 +108,14 @@ pub async fn reconcile(
     // The new keys of the AAP with the dates this create sent; the error names the dates to look
     // for when the list cannot be had.
     let candidates = || async {
-        let listed = client
-            .list_client_keys(
-                &ListClientKeysRequest {
-                    aap_name: Some(aap_name.to_owned()),
-                },
-                options,
-            )
-            .await;
+        let listed = list_client_keys(
+            client,
+            &ListClientKeysRequest {
+                aap_name: Some(aap_name.to_owned()),
+            },
+            options,
+        )
+        .await;
         let keys = listed.map_err(|error| {
             ResourceError::AmbiguousCreate {
                 message: format!(
@@ -172,7 +173,7 @@ pub async fn reconcile(
     // Proven this create's: delete them, their private keys are lost.
     let mut failures = Vec::new();
     for id in &ids {
-        match client.delete_client_key(id, options).await {
+        match delete_client_key(client, id, options).await {
             Ok(_) => tracing::info!(client_key_id = %id, "deleted the key of a lost create"),
             Err(error) if error.is_not_found() => {}
             Err(error) => failures.push((id.clone(), call.error(error).to_string())),

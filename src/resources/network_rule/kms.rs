@@ -1,34 +1,33 @@
-//! The KMS actions of a network rule (docs/kms-api.md §3.4): each declared once as an [`Action`],
-//! with its request and reply, and called through the crate's `Client::call`.
+//! The KMS actions of a network rule (docs/kms-api.md §3.4), each declared once as an [`Action`],
+//! with the requests it writes and the reply it reads; `named` calls them.
 //!
 //! `DescribeNetworkRule` has no `Name` in its reply; the rule is named by the request. The IPs
 //! travel as JSON text (`["10.0.0.1","192.168.0.0/24"]`) and are read back in any of the forms
-//! the API documents (`wire_lists`).
+//! the API documents (`kms::wire`).
 
 use serde::{Deserialize, Serialize};
 
 use crate::kms::retry::Idempotency;
-use crate::kms::{Action, CallOptions, Client, KmsError, KmsResponse, RequestIdResponse};
+use crate::kms::wire::{deserialize_comma_or_json_list, serialize_json_list};
+use crate::kms::{Action, HttpMethod, KmsResponse};
 
-use super::super::wire_lists::{
-    deserialize_comma_or_json_list, serialize_json_list, serialize_optional_json_list,
+use super::super::named::{description_to_send, NamedActions};
+use super::declaration::{NetworkRuleInputs, NetworkRuleState};
+
+pub const ACTIONS: NamedActions = NamedActions {
+    create: Action::mutation("CreateNetworkRule", Idempotency::NonIdempotent),
+    describe: Action::read("DescribeNetworkRule", HttpMethod::Post),
+    update: Action::mutation("UpdateNetworkRule", Idempotency::Idempotent),
+    delete: Action::mutation("DeleteNetworkRule", Idempotency::Idempotent),
 };
-
-pub const CREATE_NETWORK_RULE: Action =
-    Action::mutation("CreateNetworkRule", Idempotency::NonIdempotent);
-pub const DESCRIBE_NETWORK_RULE: Action =
-    Action::read("DescribeNetworkRule", crate::kms::HttpMethod::Post);
-pub const UPDATE_NETWORK_RULE: Action =
-    Action::mutation("UpdateNetworkRule", Idempotency::Idempotent);
-pub const DELETE_NETWORK_RULE: Action =
-    Action::mutation("DeleteNetworkRule", Idempotency::Idempotent);
 
 /// The only rule type KMS offers: private addresses.
 pub const PRIVATE_RULE_TYPE: &str = "Private";
 
+/// `CreateNetworkRule` parameters.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct CreateNetworkRuleRequest<'a> {
+pub struct CreateNetworkRuleRequest<'a> {
     name: &'a str,
     #[serde(rename = "Type")]
     rule_type: &'static str,
@@ -38,24 +37,40 @@ struct CreateNetworkRuleRequest<'a> {
     description: Option<&'a str>,
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-struct NameRequest<'a> {
-    name: &'a str,
+impl<'a> CreateNetworkRuleRequest<'a> {
+    pub fn new(inputs: &'a NetworkRuleInputs) -> CreateNetworkRuleRequest<'a> {
+        CreateNetworkRuleRequest {
+            name: &inputs.network_rule_name,
+            rule_type: PRIVATE_RULE_TYPE,
+            source_private_ip: &inputs.source_private_ips,
+            description: inputs.description.as_deref(),
+        }
+    }
 }
 
-/// `UpdateNetworkRule` parameters; absent fields are left as they are.
+/// `UpdateNetworkRule` parameters (an absent description is left as it is).
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-pub struct UpdateNetworkRuleRequest {
-    pub name: String,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_optional_json_list"
-    )]
-    pub source_private_ip: Option<Vec<String>>,
+pub struct UpdateNetworkRuleRequest<'a> {
+    name: &'a str,
+    #[serde(serialize_with = "serialize_json_list")]
+    source_private_ip: &'a [String],
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
+    description: Option<String>,
+}
+
+impl<'a> UpdateNetworkRuleRequest<'a> {
+    pub fn new(
+        name: &'a str,
+        news: &'a NetworkRuleInputs,
+        olds: &NetworkRuleState,
+    ) -> UpdateNetworkRuleRequest<'a> {
+        UpdateNetworkRuleRequest {
+            name,
+            source_private_ip: &news.source_private_ips,
+            description: description_to_send(olds.description.as_ref(), news.description.as_ref()),
+        }
+    }
 }
 
 /// A network rule as `CreateNetworkRule` and `DescribeNetworkRule` return it.
@@ -79,78 +94,18 @@ pub struct NetworkRuleReply {
 
 impl KmsResponse for NetworkRuleReply {}
 
-/// A network rule under its name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NetworkRule {
-    pub request_id: String,
-    pub name: String,
-    pub source_private_ips: Vec<String>,
-    /// Empty when none is set.
-    pub description: String,
-}
-
-impl NetworkRule {
-    fn from_reply(name: &str, reply: NetworkRuleReply) -> NetworkRule {
-        NetworkRule {
-            request_id: reply.request_id,
-            name: reply
+/// The state a reply describes, the rule named `name` (an empty description is none).
+pub fn state_of(name: &str, reply: NetworkRuleReply) -> NetworkRuleState {
+    NetworkRuleState {
+        network_rule_name: Some(
+            reply
                 .name
                 .filter(|text| !text.is_empty())
                 .unwrap_or_else(|| name.to_owned()),
-            source_private_ips: reply.source_private_ip,
-            description: reply.description.unwrap_or_default(),
-        }
+        ),
+        source_private_ips: Some(reply.source_private_ip),
+        description: reply.description.filter(|text| !text.is_empty()),
     }
-}
-
-/// `CreateNetworkRule` with `Type=Private`. Not repeated after an ambiguous failure.
-pub async fn create_network_rule(
-    client: &Client,
-    name: &str,
-    source_private_ips: &[String],
-    description: Option<&str>,
-    options: &CallOptions,
-) -> Result<NetworkRule, KmsError> {
-    let request = CreateNetworkRuleRequest {
-        name,
-        rule_type: PRIVATE_RULE_TYPE,
-        source_private_ip: source_private_ips,
-        description,
-    };
-    let reply: NetworkRuleReply = client.call(CREATE_NETWORK_RULE, &request, options).await?;
-    Ok(NetworkRule::from_reply(name, reply))
-}
-
-/// `DescribeNetworkRule`; a missing rule gives an error whose `is_not_found()` is true.
-pub async fn describe_network_rule(
-    client: &Client,
-    name: &str,
-    options: &CallOptions,
-) -> Result<NetworkRule, KmsError> {
-    let reply: NetworkRuleReply = client
-        .call(DESCRIBE_NETWORK_RULE, &NameRequest { name }, options)
-        .await?;
-    Ok(NetworkRule::from_reply(name, reply))
-}
-
-/// `UpdateNetworkRule`.
-pub async fn update_network_rule(
-    client: &Client,
-    request: &UpdateNetworkRuleRequest,
-    options: &CallOptions,
-) -> Result<RequestIdResponse, KmsError> {
-    client.call(UPDATE_NETWORK_RULE, request, options).await
-}
-
-/// `DeleteNetworkRule`.
-pub async fn delete_network_rule(
-    client: &Client,
-    name: &str,
-    options: &CallOptions,
-) -> Result<RequestIdResponse, KmsError> {
-    client
-        .call(DELETE_NETWORK_RULE, &NameRequest { name }, options)
-        .await
 }
 
 #[cfg(test)]
@@ -160,13 +115,12 @@ mod tests {
 
     #[test]
     fn create_sends_the_ips_as_compact_json_and_the_private_type() {
-        let ips = vec!["10.0.0.1".to_owned(), "192.168.0.0/24".to_owned()];
-        let mut parameters = request_parameters(&CreateNetworkRuleRequest {
-            name: "rule",
-            rule_type: PRIVATE_RULE_TYPE,
-            source_private_ip: &ips,
+        let inputs = NetworkRuleInputs {
+            network_rule_name: "rule".into(),
+            source_private_ips: vec!["10.0.0.1".to_owned(), "192.168.0.0/24".to_owned()],
             description: None,
-        });
+        };
+        let mut parameters = request_parameters(&CreateNetworkRuleRequest::new(&inputs));
         parameters.sort();
         assert_eq!(
             parameters,
@@ -188,9 +142,12 @@ mod tests {
                 "SourcePrivateIp": "10.0.0.1, 10.0.0.2", "Description": ""}"#,
         )
         .unwrap();
-        let rule = NetworkRule::from_reply("rule", reply);
-        assert_eq!(rule.name, "rule");
-        assert_eq!(rule.source_private_ips, ["10.0.0.1", "10.0.0.2"]);
-        assert_eq!(rule.description, "");
+        let state = state_of("rule", reply);
+        assert_eq!(state.network_rule_name.as_deref(), Some("rule"));
+        assert_eq!(
+            state.source_private_ips.as_deref(),
+            Some(&["10.0.0.1".to_owned(), "10.0.0.2".to_owned()][..])
+        );
+        assert_eq!(state.description, None);
     }
 }

@@ -1,50 +1,133 @@
-//! The KMS actions of a permission policy (docs/kms-api.md §3.3): each declared once as an
-//! [`Action`], with its request and reply, and called through the crate's `Client::call`.
+//! The KMS actions of a permission policy (docs/kms-api.md §3.3), each declared once as an
+//! [`Action`], with the requests it writes and the reply it reads; `named` calls them, and the
+//! network rule's delete reads the policies (`ListPolicies`, one page at a time).
 //!
 //! `CreatePolicy` returns `Permissions` and `Resources` as JSON text, `DescribePolicy` as arrays;
-//! both are read (`wire_lists`). `AccessControlRules` is JSON text in both directions.
+//! both are read (`kms::wire`). `AccessControlRules` is JSON text in both directions.
 
 use serde::{Deserialize, Serialize};
 
-use crate::kms::model::{deserialize_integer, unwrap_list};
 use crate::kms::retry::Idempotency;
-use crate::kms::{
-    Action, CallOptions, Client, HttpMethod, KmsError, KmsResponse, RequestIdResponse,
+use crate::kms::wire::{
+    deserialize_integer, deserialize_json_list, serialize_json_list, unwrap_list,
 };
+use crate::kms::{Action, CallOptions, Client, HttpMethod, KmsError, KmsResponse};
 
-use super::super::referrers::{Page, PAGE_SIZE};
-use super::super::wire_lists::{
-    deserialize_json_list, serialize_json_list, serialize_optional_json_list,
-};
+use super::super::named::referrers::{Page, PAGE_SIZE};
+use super::super::named::{description_to_send, NamedActions};
 use super::access_control::canonical_from_service;
+use super::declaration::{PolicyInputs, PolicyState};
 
-pub const CREATE_POLICY: Action = Action::mutation("CreatePolicy", Idempotency::NonIdempotent);
-pub const DESCRIBE_POLICY: Action = Action::read("DescribePolicy", HttpMethod::Post);
-pub const UPDATE_POLICY: Action = Action::mutation("UpdatePolicy", Idempotency::Idempotent);
-pub const DELETE_POLICY: Action = Action::mutation("DeletePolicy", Idempotency::Idempotent);
+pub const ACTIONS: NamedActions = NamedActions {
+    create: Action::mutation("CreatePolicy", Idempotency::NonIdempotent),
+    describe: Action::read("DescribePolicy", HttpMethod::Post),
+    update: Action::mutation("UpdatePolicy", Idempotency::Idempotent),
+    delete: Action::mutation("DeletePolicy", Idempotency::Idempotent),
+};
 pub const LIST_POLICIES: Action = Action::read("ListPolicies", HttpMethod::Post);
 
 /// `CreatePolicy` parameters.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
 pub struct CreatePolicyRequest<'a> {
-    pub name: &'a str,
+    name: &'a str,
     /// The KMS instance the policy applies to (`kst-...`); it cannot change.
-    pub kms_instance: &'a str,
+    kms_instance: &'a str,
     #[serde(serialize_with = "serialize_json_list")]
-    pub permissions: &'a [String],
+    permissions: &'a [String],
     #[serde(serialize_with = "serialize_json_list")]
-    pub resources: &'a [String],
+    resources: &'a [String],
     /// `{"NetworkRules":[...]}` as JSON text.
-    pub access_control_rules: &'a str,
+    access_control_rules: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<&'a str>,
+    description: Option<&'a str>,
 }
 
+impl<'a> CreatePolicyRequest<'a> {
+    pub fn new(inputs: &'a PolicyInputs) -> CreatePolicyRequest<'a> {
+        CreatePolicyRequest {
+            name: &inputs.policy_name,
+            kms_instance: &inputs.kms_instance_id,
+            permissions: &inputs.permissions,
+            resources: &inputs.resources,
+            access_control_rules: &inputs.access_control_rules,
+            description: inputs.description.as_deref(),
+        }
+    }
+}
+
+/// `UpdatePolicy` parameters (an absent description is left as it is). The name and the KMS
+/// instance cannot change.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "PascalCase")]
-struct NameRequest<'a> {
+pub struct UpdatePolicyRequest<'a> {
     name: &'a str,
+    #[serde(serialize_with = "serialize_json_list")]
+    permissions: &'a [String],
+    #[serde(serialize_with = "serialize_json_list")]
+    resources: &'a [String],
+    access_control_rules: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<String>,
+}
+
+impl<'a> UpdatePolicyRequest<'a> {
+    pub fn new(
+        name: &'a str,
+        news: &'a PolicyInputs,
+        olds: &PolicyState,
+    ) -> UpdatePolicyRequest<'a> {
+        UpdatePolicyRequest {
+            name,
+            permissions: &news.permissions,
+            resources: &news.resources,
+            access_control_rules: &news.access_control_rules,
+            description: description_to_send(olds.description.as_ref(), news.description.as_ref()),
+        }
+    }
+}
+
+/// A policy as `CreatePolicy` and `DescribePolicy` return it.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub struct PolicyReply {
+    pub request_id: String,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub kms_instance: Option<String>,
+    #[serde(default, deserialize_with = "deserialize_json_list")]
+    pub permissions: Vec<String>,
+    #[serde(default, deserialize_with = "deserialize_json_list")]
+    pub resources: Vec<String>,
+    #[serde(default)]
+    pub access_control_rules: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub arn: Option<String>,
+}
+
+impl KmsResponse for PolicyReply {}
+
+/// The state a reply describes, the policy named `name`: the access control rules in canonical
+/// form (or the service's text if it cannot be parsed), an empty description as none.
+pub fn state_of(name: &str, reply: PolicyReply) -> PolicyState {
+    PolicyState {
+        policy_name: Some(
+            reply
+                .name
+                .filter(|text| !text.is_empty())
+                .unwrap_or_else(|| name.to_owned()),
+        ),
+        kms_instance_id: Some(reply.kms_instance.unwrap_or_default()),
+        permissions: Some(reply.permissions),
+        resources: Some(reply.resources),
+        access_control_rules: Some(canonical_from_service(
+            reply.access_control_rules.as_deref().unwrap_or_default(),
+        )),
+        description: reply.description.filter(|text| !text.is_empty()),
+    }
 }
 
 /// `ListPolicies` parameters: one page.
@@ -87,121 +170,6 @@ fn deserialize_policy_names<'de, D: serde::Deserializer<'de>>(
     unwrap_list(deserializer, "Policy")
 }
 
-/// `UpdatePolicy` parameters; absent fields are left as they are. The name and the KMS instance
-/// cannot change.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct UpdatePolicyRequest {
-    pub name: String,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_optional_json_list"
-    )]
-    pub permissions: Option<Vec<String>>,
-    #[serde(
-        skip_serializing_if = "Option::is_none",
-        serialize_with = "serialize_optional_json_list"
-    )]
-    pub resources: Option<Vec<String>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_control_rules: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub description: Option<String>,
-}
-
-/// A policy as `CreatePolicy` and `DescribePolicy` return it.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub struct PolicyReply {
-    pub request_id: String,
-    #[serde(default)]
-    pub name: Option<String>,
-    #[serde(default)]
-    pub kms_instance: Option<String>,
-    #[serde(default, deserialize_with = "deserialize_json_list")]
-    pub permissions: Vec<String>,
-    #[serde(default, deserialize_with = "deserialize_json_list")]
-    pub resources: Vec<String>,
-    #[serde(default)]
-    pub access_control_rules: Option<String>,
-    #[serde(default)]
-    pub description: Option<String>,
-    #[serde(default)]
-    pub arn: Option<String>,
-}
-
-impl KmsResponse for PolicyReply {}
-
-/// A policy under its name.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Policy {
-    pub request_id: String,
-    pub name: String,
-    pub kms_instance: String,
-    pub permissions: Vec<String>,
-    pub resources: Vec<String>,
-    /// The canonical text (`access_control`), or the service's text if it cannot be parsed.
-    pub access_control_rules: String,
-    /// Empty when none is set.
-    pub description: String,
-}
-
-impl Policy {
-    /// The names of the network rules its access control rules name (none when the text is not
-    /// the documented object).
-    pub fn network_rule_names(&self) -> Vec<String> {
-        super::access_control::names_in(&self.access_control_rules)
-    }
-
-    fn from_reply(name: &str, reply: PolicyReply) -> Policy {
-        Policy {
-            request_id: reply.request_id,
-            name: reply
-                .name
-                .filter(|text| !text.is_empty())
-                .unwrap_or_else(|| name.to_owned()),
-            kms_instance: reply.kms_instance.unwrap_or_default(),
-            permissions: reply.permissions,
-            resources: reply.resources,
-            access_control_rules: canonical_from_service(
-                reply.access_control_rules.as_deref().unwrap_or_default(),
-            ),
-            description: reply.description.unwrap_or_default(),
-        }
-    }
-}
-
-/// `CreatePolicy`. Not repeated after an ambiguous failure.
-pub async fn create_policy(
-    client: &Client,
-    request: &CreatePolicyRequest<'_>,
-    options: &CallOptions,
-) -> Result<Policy, KmsError> {
-    let reply: PolicyReply = client.call(CREATE_POLICY, request, options).await?;
-    Ok(Policy::from_reply(request.name, reply))
-}
-
-/// `DescribePolicy`; a missing policy gives an error whose `is_not_found()` is true.
-pub async fn describe_policy(
-    client: &Client,
-    name: &str,
-    options: &CallOptions,
-) -> Result<Policy, KmsError> {
-    let reply: PolicyReply = client
-        .call(DESCRIBE_POLICY, &NameRequest { name }, options)
-        .await?;
-    Ok(Policy::from_reply(name, reply))
-}
-
-/// `UpdatePolicy`.
-pub async fn update_policy(
-    client: &Client,
-    request: &UpdatePolicyRequest,
-    options: &CallOptions,
-) -> Result<RequestIdResponse, KmsError> {
-    client.call(UPDATE_POLICY, request, options).await
-}
-
 /// `ListPolicies`: one page of the policy names.
 pub async fn list_policies(
     client: &Client,
@@ -228,17 +196,6 @@ pub async fn list_policies(
     })
 }
 
-/// `DeletePolicy`.
-pub async fn delete_policy(
-    client: &Client,
-    name: &str,
-    options: &CallOptions,
-) -> Result<RequestIdResponse, KmsError> {
-    client
-        .call(DELETE_POLICY, &NameRequest { name }, options)
-        .await
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,14 +205,15 @@ mod tests {
     fn create_sends_lists_as_compact_json() {
         let permissions = vec!["RbacPermission/Template/CryptoServiceKeyUser".to_owned()];
         let resources = vec!["key/*".to_owned(), "secret/a".to_owned()];
-        let mut parameters = request_parameters(&CreatePolicyRequest {
-            name: "p",
-            kms_instance: "kst-1",
-            permissions: &permissions,
-            resources: &resources,
-            access_control_rules: r#"{"NetworkRules":["r"]}"#,
-            description: Some("d"),
-        });
+        let inputs = PolicyInputs {
+            policy_name: "p".into(),
+            kms_instance_id: "kst-1".into(),
+            permissions,
+            resources,
+            access_control_rules: r#"{"NetworkRules":["r"]}"#.into(),
+            description: Some("d".into()),
+        };
+        let mut parameters = request_parameters(&CreatePolicyRequest::new(&inputs));
         parameters.sort();
         let expected: Vec<(String, String)> = [
             ("AccessControlRules", r#"{"NetworkRules":["r"]}"#),
@@ -288,15 +246,15 @@ mod tests {
                 "AccessControlRules": "{\"NetworkRules\":[\"a\",\"b\"]}"}"#,
         )
         .unwrap();
-        let (created, described) = (
-            Policy::from_reply("p", created),
-            Policy::from_reply("p", described),
-        );
+        let (created, described) = (state_of("p", created), state_of("p", described));
         assert_eq!(created.permissions, described.permissions);
-        assert_eq!(created.resources, ["key/*"]);
         assert_eq!(
-            created.access_control_rules,
-            r#"{"NetworkRules":["a","b"]}"#
+            created.resources.as_deref(),
+            Some(&["key/*".to_owned()][..])
+        );
+        assert_eq!(
+            created.access_control_rules.as_deref(),
+            Some(r#"{"NetworkRules":["a","b"]}"#)
         );
         assert_eq!(created.access_control_rules, described.access_control_rules);
     }

@@ -6,8 +6,8 @@ pub mod process;
 
 use alicloud_kms_provider::protocol::{rpc_module, ProtocolOptions};
 use alicloud_kms_provider::provider::{Provider, ProviderOptions};
-use alicloud_kms_provider::resources::registry::registered_rules;
-use alicloud_kms_provider::resources::{EngineLog, LogEntry, LogSeverity, ResourceRules};
+use alicloud_kms_provider::resources::registry::registered_declarations;
+use alicloud_kms_provider::resources::{Declaration, EngineLog, LogEntry, LogSeverity};
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
@@ -120,34 +120,34 @@ pub fn resource_table_name(kind: &str, resource_name: &str) -> String {
 /// type token. A registered resource without its table, or a table whose `type` is another
 /// resource's, is an error that names the file to write.
 pub fn resource_tables(kind: &str) -> Result<Vec<(&'static str, String, Value)>, String> {
-    tables_of(kind, registered_rules())
+    tables_of(kind, registered_declarations())
 }
 
 /// [`resource_tables`] for the given resources.
 pub fn tables_of<'a>(
     kind: &str,
-    resources: impl Iterator<Item = &'a ResourceRules>,
+    resources: impl Iterator<Item = &'a Declaration>,
 ) -> Result<Vec<(&'a str, String, Value)>, String> {
     let mut tables = Vec::new();
     let mut problems = Vec::new();
-    for rules in resources {
-        let name = resource_table_name(kind, rules.name);
+    for declaration in resources {
+        let name = resource_table_name(kind, declaration.name);
         if !fixture_path(&format!("tables/{name}")).is_file() {
             problems.push(format!(
                 "{} is registered but has no {kind} table: write tests/tables/{name}",
-                rules.token
+                declaration.token
             ));
             continue;
         }
         let table = read_table(&name);
-        if table["type"] != rules.token {
+        if table["type"] != declaration.token {
             problems.push(format!(
                 "tests/tables/{name} is the {kind} table of {}, so its \"type\" must be {}, not {}",
-                rules.name, rules.token, table["type"]
+                declaration.name, declaration.token, table["type"]
             ));
             continue;
         }
-        tables.push((rules.token, name, table));
+        tables.push((declaration.token, name, table));
     }
     if problems.is_empty() {
         Ok(tables)
@@ -159,8 +159,8 @@ pub fn tables_of<'a>(
 /// The table files of one kind under `tests/tables/` that belong to no registered resource
 /// (`check_config.json`, the provider's own table, is not a resource table).
 pub fn orphan_resource_tables(kind: &str) -> Vec<String> {
-    let registered: Vec<String> = registered_rules()
-        .map(|rules| resource_table_name(kind, rules.name))
+    let registered: Vec<String> = registered_declarations()
+        .map(|declaration| resource_table_name(kind, declaration.name))
         .collect();
     let mut orphans: Vec<String> = std::fs::read_dir(fixture_path("tables"))
         .expect("tests/tables exists")

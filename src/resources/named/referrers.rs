@@ -3,23 +3,24 @@
 //! anyway and the applications behind the referrers lose access (docs/kms-api.md §3.3, §3.4), so
 //! the provider looks first: it lists every page of the kind that could refer to the resource,
 //! describes each one, and refuses the delete (`in_use`) while any still refers to it, naming
-//! them. Each resource says who its referrers are (in its own `operations`); the listing, the
-//! describing and the delete around them are here.
+//! them. Each resource says who its referrers are (its `NamedResource::find_referrers`); the
+//! listing, the describing and the delete around them are here.
 //!
 //! Cost: one List call per 100 referrers of that kind in the account, and one Describe per
 //! referrer (eight at a time). The race left: a referrer that starts naming the resource between
 //! the look and the delete is not seen (docs/protocol.md, `delete`).
 
 use std::future::Future;
+use std::time::Duration;
 
 use tokio::task::JoinSet;
 
 use crate::kms::{CallOptions, Client, KmsError};
 
-use super::context::OperationContext;
-use super::error::{Operation, ResourceError};
-use super::kms_call::KmsCall;
-use super::operations::DeleteRequest;
+use super::super::context::OperationContext;
+use super::super::declaration::{article, Declaration};
+use super::super::error::{Operation, ResourceError};
+use super::super::kms_call::KmsCall;
 
 /// The page size the listings ask for: the largest KMS allows (docs/kms-api.md §3.2).
 pub const PAGE_SIZE: u32 = 100;
@@ -39,11 +40,8 @@ pub struct Page {
 }
 
 /// Who may refer to a resource about to be deleted, and what to tell the user.
-pub(crate) struct Referred {
-    /// The resource type's name (`Policy`).
-    pub resource: &'static str,
-    /// What the resource is called in messages (`permission policy`).
-    pub noun: &'static str,
+#[derive(Clone, Copy, Debug)]
+pub struct Referred {
     /// What its referrers are called, in the plural (`application access points`).
     pub referrers: &'static str,
     /// The RAM permissions the look needs (`kms:ListApplicationAccessPoints and ...`).
@@ -52,13 +50,17 @@ pub(crate) struct Referred {
     pub how_to_unbind: &'static str,
 }
 
-/// The delete of a resource that others may name: `find_referrers` looks for what still names it
-/// (given the client, the name and the call's options), and unless it finds one, `delete` deletes
-/// it; a resource that is already gone counts as deleted.
+/// The delete of a resource that others may name (when `referred` says who): `find_referrers`
+/// looks for what still names it (given the client, the name and the call's options), and unless
+/// it finds one, `delete` deletes it; a resource that is already gone counts as deleted.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn delete_unless_referred<Find, FindFuture, Delete, DeleteFuture, Reply>(
     context: &OperationContext,
-    request: &DeleteRequest,
-    referred: &Referred,
+    urn: Option<&str>,
+    name: &str,
+    timeout: Option<Duration>,
+    declaration: &Declaration,
+    referred: Option<&Referred>,
     find_referrers: Find,
     delete: Delete,
 ) -> Result<(), ResourceError>
@@ -68,43 +70,39 @@ where
     Delete: FnOnce(Client, String, CallOptions) -> DeleteFuture,
     DeleteFuture: Future<Output = Result<Reply, KmsError>>,
 {
-    let Referred {
-        resource,
-        noun,
+    let noun = declaration.noun;
+    let client = context.kms.client().await?;
+    let call = KmsCall::start(context, Operation::Delete, urn, timeout);
+    if let Some(Referred {
         referrers,
         permissions,
         how_to_unbind,
-    } = referred;
-    let client = context.kms.client().await?;
-    let call = KmsCall::start(
-        context,
-        Operation::Delete,
-        request.urn.as_deref(),
-        request.timeout,
-    );
-    let name = request.id.as_str();
-    let used_by = match find_referrers(client.clone(), name.to_owned(), call.options()).await {
-        Ok(used_by) => used_by,
-        Err(error) => {
-            let hint = format!(
-                "before it deletes a {noun}, the provider lists the {referrers} to make sure none still refers to \
-                 it (KMS would delete it anyway, and their applications would lose access), and that failed, so \
-                 the {noun} {name} was not deleted; grant {permissions}, or try again"
-            );
-            return Err(call.error_with_hint(error, Some(hint)));
+    }) = referred
+    {
+        let used_by = match find_referrers(client.clone(), name.to_owned(), call.options()).await {
+            Ok(used_by) => used_by,
+            Err(error) => {
+                let hint = format!(
+                    "before it deletes {} {noun}, the provider lists the {referrers} to make sure none still \
+                     refers to it (KMS would delete it anyway, and their applications would lose access), and \
+                     that failed, so the {noun} {name} was not deleted; grant {permissions}, or try again",
+                    article(noun)
+                );
+                return Err(call.error_with_hint(error, Some(hint)));
+            }
+        };
+        if !used_by.is_empty() {
+            return Err(ResourceError::InUse {
+                resource: declaration.name,
+                name: name.to_owned(),
+                message: format!(
+                    "the {noun} {name} is still in use by the {referrers} {}: KMS would delete it and their \
+                     applications would lose access, so the provider did not; {how_to_unbind}",
+                    used_by.join(", ")
+                ),
+                used_by,
+            });
         }
-    };
-    if !used_by.is_empty() {
-        return Err(ResourceError::InUse {
-            resource,
-            name: name.to_owned(),
-            message: format!(
-                "the {noun} {name} is still in use by the {referrers} {}: KMS would delete it and their \
-                 applications would lose access, so the provider did not; {how_to_unbind}",
-                used_by.join(", ")
-            ),
-            used_by,
-        });
     }
     match delete(client, name.to_owned(), call.options()).await {
         Ok(_) => Ok(()),

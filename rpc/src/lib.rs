@@ -2,8 +2,10 @@
 //! write loop over a jsonrpsee `Methods` table, concurrent requests with out-of-order replies, one
 //! writer, batches, notifications, and a drain at end of input.
 //!
-//! It knows JSON-RPC, not the provider: it imports nothing from the rest of the crate. What
-//! jsonrpsee's `raw_json_request` does not do is done here: `-32700` for unparsable lines, batches,
+//! It knows JSON-RPC, not the provider: a crate of its own, it depends on no crate of the
+//! workspace. Each message is parsed once, here (`envelope`), and its method's callback in the
+//! jsonrpsee table is called with jsonrpsee's `Id` and the params as they stand in the message.
+//! What jsonrpsee's method table does not do is done here: `-32700` for unparsable lines, batches,
 //! notifications (run, never answered), `-32600` for an empty batch or an over-long line, and a
 //! `-32603` reply when a handler panics.
 

@@ -2,7 +2,7 @@
 //! output.
 
 use super::*;
-use crate::rpc::outgoing_queue;
+use crate::outgoing_queue;
 use jsonrpsee::types::ErrorObjectOwned;
 use jsonrpsee::RpcModule;
 use serde_json::{json, Value};

@@ -6,10 +6,11 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
-pub const PARSE_ERROR: i32 = -32700;
-pub const INVALID_REQUEST: i32 = -32600;
-pub const METHOD_NOT_FOUND: i32 = -32601;
-pub const INTERNAL_ERROR: i32 = -32603;
+// The transport's own error codes, as jsonrpsee declares them.
+pub use jsonrpsee::types::error::{
+    INTERNAL_ERROR_CODE as INTERNAL_ERROR, INVALID_REQUEST_CODE as INVALID_REQUEST,
+    METHOD_NOT_FOUND_CODE as METHOD_NOT_FOUND, PARSE_ERROR_CODE as PARSE_ERROR,
+};
 
 /// The members of a message, unparsed. Absent members are `None`; a member that is present but
 /// `null` is `Some`, which is how a request with `"id": null` differs from a notification.
@@ -33,7 +34,11 @@ fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<&'de Raw
 #[derive(Debug)]
 pub enum Message<'a> {
     /// A call that gets a reply. `id` is the raw id, echoed as sent.
-    Request { id: &'a RawValue, method: String },
+    Request {
+        id: &'a RawValue,
+        method: String,
+        params: Option<&'a RawValue>,
+    },
     /// A call without `id`: run it, reply nothing.
     Notification {
         method: String,
@@ -108,7 +113,7 @@ pub fn classify(text: &str) -> Message<'_> {
         }
     }
     match id {
-        Some(id) => Message::Request { id, method },
+        Some(id) => Message::Request { id, method, params },
         None => Message::Notification { method, params },
     }
 }
@@ -152,25 +157,6 @@ fn describe(error: &serde_json::Error) -> String {
     } else {
         format!("syntax error at column {}", error.column())
     }
-}
-
-/// The request as jsonrpsee takes it, for a notification: the same call with `"id": null`.
-pub fn notification_as_request(method: &str, params: Option<&RawValue>) -> String {
-    #[derive(Serialize)]
-    struct Request<'a> {
-        jsonrpc: &'static str,
-        id: Option<()>,
-        method: &'a str,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        params: Option<&'a RawValue>,
-    }
-    serde_json::to_string(&Request {
-        jsonrpc: "2.0",
-        id: None,
-        method,
-        params,
-    })
-    .expect("a request of strings and raw JSON serialises")
 }
 
 /// An error reply. `data` always holds `kind`, plus `extra` members.
@@ -346,15 +332,6 @@ mod tests {
         assert!(
             reply.starts_with(r#"{"jsonrpc":"2.0","id":null,"#),
             "{reply}"
-        );
-    }
-
-    #[test]
-    fn notifications_become_requests_with_a_null_id() {
-        let params = RawValue::from_string("{\"a\":1}".to_owned()).unwrap();
-        assert_eq!(
-            notification_as_request("cancel", Some(&params)),
-            r#"{"jsonrpc":"2.0","id":null,"method":"cancel","params":{"a":1}}"#
         );
     }
 }

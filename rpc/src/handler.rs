@@ -1,4 +1,4 @@
-//! Calling a handler: through jsonrpsee's `raw_json_request`, with a panic turned into a `-32603`
+//! Calling a handler: through jsonrpsee's method table, with a panic turned into a `-32603`
 //! reply, on a blocking thread when asked; the reply to an unknown method; and running a future
 //! where it is until its first pause, spawning it only if it pauses.
 
@@ -7,11 +7,13 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use jsonrpsee::Methods;
+use jsonrpsee::types::{Id, Params};
+use jsonrpsee::{ConnectionId, Extensions, MethodCallback, Methods};
 use serde_json::json;
 use serde_json::value::RawValue;
 use tokio::task::JoinHandle;
 
+use super::dispatch::Call;
 use super::envelope::{error_reply, kind_of, INTERNAL_ERROR, METHOD_NOT_FOUND};
 
 /// A future run to its first pause here, or handed to the runtime.
@@ -41,20 +43,23 @@ where
 /// [`call`] on a blocking thread. A synchronous handler never waits on the runtime, so running it
 /// there through the runtime's handle is safe (and anything it spawned would still run on the
 /// runtime).
-pub(super) async fn call_off_thread(
-    methods: Methods,
-    request: String,
-    id: Box<RawValue>,
-) -> String {
+pub(super) async fn call_off_thread(methods: Methods, request: Call) -> String {
+    let id_for_failure = request.id.clone();
     let runtime = tokio::runtime::Handle::current();
-    let id_for_failure = id.clone();
-    let work = move || runtime.block_on(async move { call(&methods, &request, Some(&id)).await });
+    let work = move || {
+        runtime.block_on(call(
+            &methods,
+            &request.method,
+            request.id.as_deref(),
+            request.params(),
+        ))
+    };
     match tokio::task::spawn_blocking(work).await {
         Ok(reply) => reply,
         Err(error) => {
             tracing::error!("a request handled off the serving thread did not finish: {error}");
             error_reply(
-                Some(&id_for_failure),
+                id_for_failure.as_deref(),
                 INTERNAL_ERROR,
                 "the provider failed while handling this request (a bug: please report it with the provider's stderr); it keeps serving",
                 kind_of(INTERNAL_ERROR),
@@ -82,14 +87,22 @@ where
     }
 }
 
-/// Runs one request through jsonrpsee and returns its reply line. A panicking handler becomes a
-/// -32603 reply instead of a lost request.
-pub(super) async fn call(methods: &Methods, request: &str, id: Option<&RawValue>) -> String {
-    match CatchPanic(Box::pin(methods.raw_json_request(request, 1))).await {
-        Ok(Ok((reply, _subscriptions))) => String::from(Box::<str>::from(reply)),
-        Ok(Err(error)) => {
-            // The message was classified as a request already, so jsonrpsee should accept it.
-            tracing::error!("jsonrpsee refused a request the transport accepted: {error}");
+/// Runs one call through jsonrpsee's method table and returns its reply line: the handler gets
+/// jsonrpsee's `Id` and `Params` made from the message as `classify` read it, so the message is
+/// parsed once and the params once, by the handler, into its typed request. (jsonrpsee's
+/// `raw_json_request` would parse the whole message again, and log it whole at trace level.) A
+/// panicking handler becomes a -32603 reply instead of a lost request.
+pub(super) async fn call(
+    methods: &Methods,
+    method: &str,
+    id: Option<&RawValue>,
+    params: Option<&str>,
+) -> String {
+    match CatchPanic(Box::pin(invoke(methods, method, id, params))).await {
+        Ok(Some(reply)) => reply,
+        Ok(None) => {
+            // The message was classified as a call of a known method already.
+            tracing::error!("jsonrpsee could not run a call the transport accepted");
             error_reply(
                 id,
                 INTERNAL_ERROR,
@@ -110,6 +123,59 @@ pub(super) async fn call(methods: &Methods, request: &str, id: Option<&RawValue>
                 json!({}),
             )
         }
+    }
+}
+
+/// Calls the method's callback; `None` when there is none to call (an unknown method, a
+/// subscription, or an id jsonrpsee does not take, none of which `classify` lets through).
+async fn invoke(
+    methods: &Methods,
+    method: &str,
+    id: Option<&RawValue>,
+    params: Option<&str>,
+) -> Option<String> {
+    let id = match id {
+        None => Id::Null,
+        Some(raw) => id_of(raw)?,
+    };
+    let params = Params::new(params);
+    let response = match methods.method(method)? {
+        MethodCallback::Sync(callback) => callback(id, params, usize::MAX, Extensions::new()),
+        MethodCallback::Async(callback) => {
+            let future = callback(
+                id.into_owned(),
+                params.into_owned(),
+                ConnectionId(0),
+                usize::MAX,
+                Extensions::new(),
+            );
+            future.await
+        }
+        MethodCallback::Subscription(_) | MethodCallback::Unsubscription(_) => return None,
+    };
+    Some(String::from(Box::<str>::from(response.into_json())))
+}
+
+/// jsonrpsee's `Id` of a raw id `classify` accepted (`null`, a string, a non-negative integer),
+/// read directly: `Id`'s own (untagged) deserializer tries each kind in turn and builds an error
+/// for each that fails, which cost more than the rest of the call's dispatch.
+fn id_of(raw: &RawValue) -> Option<Id<'_>> {
+    let text = raw.get();
+    if text == "null" {
+        Some(Id::Null)
+    } else if let Some(inner) = text
+        .strip_prefix('"')
+        .and_then(|rest| rest.strip_suffix('"'))
+    {
+        if inner.contains('\\') {
+            serde_json::from_str::<String>(text)
+                .ok()
+                .map(|text| Id::Str(text.into()))
+        } else {
+            Some(Id::Str(inner.into()))
+        }
+    } else {
+        text.parse::<u64>().ok().map(Id::Number)
     }
 }
 

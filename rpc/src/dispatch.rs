@@ -7,6 +7,7 @@
 //! (its share of the concurrency limit) and which ids it owes replies to (what a shutdown must
 //! still answer).
 
+use std::ops::Range;
 use std::sync::Arc;
 
 use jsonrpsee::{MethodCallback, Methods};
@@ -14,9 +15,7 @@ use serde_json::json;
 use serde_json::value::RawValue;
 
 use super::budget::{Budget, Charge};
-use super::envelope::{
-    classify, error_reply, kind_of, notification_as_request, Message, INVALID_REQUEST, PARSE_ERROR,
-};
+use super::envelope::{classify, error_reply, kind_of, Message, INVALID_REQUEST, PARSE_ERROR};
 use super::framing::InputLine;
 use super::handler::{call, call_off_thread, method_not_found, run_or_spawn, Started};
 use super::in_flight::OwedIds;
@@ -46,23 +45,25 @@ pub(super) enum Member {
     Answer(String),
 }
 
-/// A message that runs a handler.
-pub(super) enum Call {
-    /// Gets a reply; `text` is the message as received.
-    Request {
-        id: Box<RawValue>,
-        method: String,
-        text: String,
-    },
-    /// Runs, and its reply is thrown away; `request` is the message with `"id": null`.
-    Notification { method: String, request: String },
+/// A message that runs a handler: the message as received, read once (`classify`), and where its
+/// params are in it, which the handler parses straight into its typed request.
+pub(super) struct Call {
+    /// The raw id of a request, which gets a reply; `None` for a notification, which runs and
+    /// whose reply is thrown away.
+    pub(super) id: Option<Box<RawValue>>,
+    pub(super) method: String,
+    text: String,
+    /// The params' place in `text`; `None` when absent or `null`.
+    params: Option<Range<usize>>,
 }
 
 impl Call {
     fn method(&self) -> &str {
-        match self {
-            Call::Request { method, .. } | Call::Notification { method, .. } => method,
-        }
+        &self.method
+    }
+
+    pub(super) fn params(&self) -> Option<&str> {
+        self.params.clone().map(|range| &self.text[range])
     }
 }
 
@@ -81,10 +82,7 @@ impl Prepared {
 
     /// The ids the line owes replies to.
     pub(super) fn owed_ids(&self) -> OwedIds {
-        let request_id = |call: &Call| match call {
-            Call::Request { id, .. } => Some(id.clone()),
-            Call::Notification { .. } => None,
-        };
+        let request_id = |call: &Call| call.id.clone();
         match self {
             Prepared::Single(call) => OwedIds {
                 ids: request_id(call).into_iter().collect(),
@@ -226,20 +224,19 @@ impl Dispatcher {
 
     /// One message (not a batch). An empty `Member::Answer` means nothing is owed.
     fn prepare_message(&self, text: String) -> Member {
-        let call = match classify(&text) {
+        let (id, method, params) = match classify(&text) {
             Message::Invalid { id, code, message } => {
                 return Member::Answer(error_reply(id, code, &message, kind_of(code), json!({})));
             }
-            Message::Request { id, method } => {
+            Message::Request { id, method, params } => {
                 if self.methods.method(&method).is_none() {
                     return Member::Answer(method_not_found(id, &method, &self.methods));
                 }
-                let id = id.to_owned();
-                Call::Request {
-                    id,
+                (
+                    Some(id.to_owned()),
                     method,
-                    text: String::new(),
-                }
+                    params.map(|raw| place_in(&text, raw)),
+                )
             }
             Message::Notification { method, params } => {
                 if self.methods.method(&method).is_none() {
@@ -249,14 +246,15 @@ impl Dispatcher {
                     );
                     return Member::Answer(String::new());
                 }
-                let request = notification_as_request(&method, params);
-                Call::Notification { method, request }
+                (None, method, params.map(|raw| place_in(&text, raw)))
             }
         };
         // The text is moved in only now: `classify` borrowed it.
-        Member::Call(match call {
-            Call::Request { id, method, .. } => Call::Request { id, method, text },
-            notification => notification,
+        Member::Call(Call {
+            id,
+            method,
+            text,
+            params,
         })
     }
 
@@ -352,23 +350,29 @@ const OFF_THREAD_BYTES: usize = 256 * 1024;
 impl Call {
     /// Runs the handler; the reply of a request.
     async fn run(self, methods: &Methods) -> Option<String> {
-        match self {
-            Call::Request { id, method, text } => {
-                let started = std::time::Instant::now();
-                let synchronous = matches!(methods.method(&method), Some(MethodCallback::Sync(_)));
-                let reply = if synchronous && text.len() > OFF_THREAD_BYTES {
-                    call_off_thread(methods.clone(), text, id).await
-                } else {
-                    call(methods, &text, Some(&id)).await
-                };
-                tracing::debug!(method = %method, elapsed_us = started.elapsed().as_micros() as u64, "request answered");
-                Some(reply)
-            }
-            Call::Notification { method, request } => {
-                let _ignored_reply = call(methods, &request, None).await;
-                tracing::debug!(method = %method, "notification handled");
-                None
-            }
+        let started = std::time::Instant::now();
+        if self.id.is_none() {
+            let _ignored_reply = call(methods, &self.method, None, self.params()).await;
+            tracing::debug!(method = %self.method, "notification handled");
+            return None;
         }
+        let synchronous = matches!(methods.method(&self.method), Some(MethodCallback::Sync(_)));
+        let (method, reply) = if synchronous && self.text.len() > OFF_THREAD_BYTES {
+            (
+                self.method.clone(),
+                call_off_thread(methods.clone(), self).await,
+            )
+        } else {
+            let reply = call(methods, &self.method, self.id.as_deref(), self.params()).await;
+            (self.method, reply)
+        };
+        tracing::debug!(method = %method, elapsed_us = started.elapsed().as_micros() as u64, "request answered");
+        Some(reply)
     }
+}
+
+/// Where `part`, borrowed from `text`, lies in it.
+fn place_in(text: &str, part: &RawValue) -> Range<usize> {
+    let start = part.get().as_ptr() as usize - text.as_ptr() as usize;
+    start..start + part.get().len()
 }

@@ -1,14 +1,14 @@
-//! The inputs of a network rule: the rules of `check`, the checked inputs as the operations use
-//! them, and the properties of a rule as KMS describes it.
+//! The addresses of a network rule: the rules of `check` (one to 800 distinct IPv4 addresses or
+//! CIDR blocks, each in its canonical spelling, a warning for one that is not private) and the
+//! comparison of two lists spelled in any way.
 
 use std::borrow::Cow;
 use std::net::Ipv4Addr;
 
-use super::super::error::{CheckFailure, ResourceError};
-use super::super::named_resource::{check_distinct_items, check_name, InputReader};
+use super::super::error::CheckFailure;
+use super::super::named::check_distinct_items;
 use super::super::property::{PropertyMap, PropertyValue};
-use super::kms::NetworkRule;
-use super::RULES;
+use super::declaration::PROPERTY;
 
 /// At most this many addresses and CIDR blocks in one rule (documented for the console and
 /// Resource Orchestration Service: "up to 800", docs/kms-api.md §3.4).
@@ -21,26 +21,25 @@ const PRIVATE_RANGES: [(Ipv4Addr, u8); 3] = [
     (Ipv4Addr::new(192, 168, 0, 0), 16),
 ];
 
-/// The rules of `check` beyond the schema: a name KMS can hold, one to 800 distinct IPv4
-/// addresses or CIDR blocks, each rewritten in its canonical spelling (so that `10.0.0.0/016`
-/// and `10.0.0.0/16`, or `10.0.0.1/32` and `10.0.0.1`, are no change), and a warning for one
-/// that is not private.
-pub(super) fn check_inputs(
+/// The rules of `check` beyond the declaration and the name: one to 800 distinct IPv4 addresses
+/// or CIDR blocks, each rewritten in its canonical spelling (so that `10.0.0.0/016` and
+/// `10.0.0.0/16`, or `10.0.0.1/32` and `10.0.0.1`, are no change), and a warning for one that is
+/// not private.
+pub(super) fn check_addresses(
     inputs: &mut PropertyMap,
     failures: &mut Vec<CheckFailure>,
     warnings: &mut Vec<String>,
 ) {
-    check_name(inputs, "networkRuleName", failures);
-    let Some(PropertyValue::Array(items)) = inputs.get_mut("sourcePrivateIps") else {
+    let property = PROPERTY.source_private_ips;
+    let Some(PropertyValue::Array(items)) = inputs.get_mut(property.name) else {
         return;
     };
     // The number of addresses is known even when some are not (preview).
     if items.is_empty() || items.len() > MAX_SOURCE_PRIVATE_IPS {
         failures.push(CheckFailure::new(
-            "sourcePrivateIps",
+            property.name,
             format!(
-                "sourcePrivateIps must list 1 to {MAX_SOURCE_PRIVATE_IPS} private IPv4 addresses or CIDR blocks, \
-                 not {}",
+                "{property} must list 1 to {MAX_SOURCE_PRIVATE_IPS} private IPv4 addresses or CIDR blocks, not {}",
                 items.len()
             ),
         ));
@@ -53,7 +52,7 @@ pub(super) fn check_inputs(
             // Reported with the repeats, below.
             continue;
         }
-        let path = format!("sourcePrivateIps[{position}]");
+        let path = format!("{property}[{position}]");
         let Some(block) = parse_address(text) else {
             failures.push(CheckFailure::new(
                 &path,
@@ -76,7 +75,7 @@ pub(super) fn check_inputs(
             *item = item.with_string(canonical);
         }
     }
-    check_distinct_items(inputs, "sourcePrivateIps", "address", failures);
+    check_distinct_items(inputs, property.name, "address", failures);
 }
 
 /// The canonical spelling of an IPv4 address or CIDR block: the address in plain dotted decimal,
@@ -155,59 +154,6 @@ pub fn is_ipv4_or_cidr(text: &str) -> bool {
     parse_address(text).is_some()
 }
 
-/// The checked inputs of a network rule, as the operations use them.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct NetworkRuleInputs {
-    pub name: String,
-    pub source_private_ips: Vec<String>,
-    pub description: Option<String>,
-}
-
-impl NetworkRuleInputs {
-    pub fn from_properties(properties: &PropertyMap) -> Result<NetworkRuleInputs, ResourceError> {
-        let mut reader = InputReader::new(&RULES, properties);
-        let inputs = NetworkRuleInputs {
-            name: reader.string("networkRuleName"),
-            source_private_ips: reader.strings("sourcePrivateIps"),
-            description: reader.optional_string("description"),
-        };
-        reader.finish(inputs)
-    }
-
-    /// Whether an existing rule is exactly what these inputs ask for (addresses in any order, an
-    /// empty description the same as none).
-    pub fn matches(&self, existing: &NetworkRule) -> bool {
-        same_addresses(&self.source_private_ips, &existing.source_private_ips)
-            && self.description.as_deref().unwrap_or_default() == existing.description
-    }
-}
-
-/// The properties (and inputs) of a rule as KMS describes it; an empty description is absent.
-pub(super) fn properties_of(rule: &NetworkRule) -> PropertyMap {
-    let mut properties = PropertyMap::new();
-    properties.insert(
-        "networkRuleName".to_owned(),
-        PropertyValue::String(rule.name.clone()),
-    );
-    properties.insert(
-        "sourcePrivateIps".to_owned(),
-        PropertyValue::Array(
-            rule.source_private_ips
-                .iter()
-                .cloned()
-                .map(PropertyValue::String)
-                .collect(),
-        ),
-    );
-    if !rule.description.is_empty() {
-        properties.insert(
-            "description".to_owned(),
-            PropertyValue::String(rule.description.clone()),
-        );
-    }
-    properties
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,31 +218,5 @@ mod tests {
             &["10.0.0.0/16".into(), "10.0.0.1".into()]
         ));
         assert!(!same_addresses(&["10.0.0.1".into()], &["10.0.0.2".into()]));
-    }
-
-    #[test]
-    fn matching_ignores_order_and_an_empty_description() {
-        let inputs = NetworkRuleInputs {
-            name: "rule".into(),
-            source_private_ips: vec!["10.0.0.2".into(), "10.0.0.1".into()],
-            description: None,
-        };
-        let existing = NetworkRule {
-            request_id: "r".into(),
-            name: "rule".into(),
-            source_private_ips: vec!["10.0.0.1".into(), "10.0.0.2".into()],
-            description: String::new(),
-        };
-        assert!(inputs.matches(&existing));
-        let other = NetworkRule {
-            description: "x".into(),
-            ..existing.clone()
-        };
-        assert!(!inputs.matches(&other));
-        let fewer = NetworkRule {
-            source_private_ips: vec!["10.0.0.1".into()],
-            ..existing
-        };
-        assert!(!inputs.matches(&fewer));
     }
 }

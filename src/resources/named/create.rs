@@ -1,6 +1,5 @@
-//! The create of a resource that KMS identifies by a name the program chooses and that has no
-//! create of its own to write (a network rule, a permission policy): `named_create`'s ownership
-//! proofs around one loop, so that these resources keep the same rule as an access point.
+//! The create of a resource that KMS identifies by a name the program chooses: the ownership
+//! proofs of `ownership` around one loop.
 //!
 //! 1. Before the first attempt, the name is described ([`check_name_is_free`]): found stops the
 //!    create (`already_exists`, with the command that adopts it); a failure other than "not
@@ -18,18 +17,17 @@ use std::future::Future;
 
 use crate::kms::{CallOptions, KmsError};
 
-use super::error::ResourceError;
-use super::kms_call::{describe_lost, with_note, KmsCall};
-use super::named_create::{
-    article, check_name_is_free, resolve_lost_create, LostCreate, NamedResource,
-};
+use super::super::declaration::article;
+use super::super::error::ResourceError;
+use super::super::kms_call::{describe_lost, with_note, KmsCall};
+use super::ownership::{check_name_is_free, resolve_lost_create, Claim, LostCreate};
 
 /// Runs the create as the module documentation describes. `describe` and `create` make one KMS
 /// call each with the options they are given; `matches` tells whether a described resource is
 /// exactly what the inputs ask for; `describe_action` names the describe in messages.
 pub(crate) async fn create_named<T, DescribeFuture, CreateFuture>(
     call: &KmsCall,
-    named: &NamedResource<'_>,
+    named: &Claim<'_>,
     describe_action: &'static str,
     describe: impl Fn(CallOptions) -> DescribeFuture,
     create: impl Fn(CallOptions) -> CreateFuture,
@@ -39,7 +37,7 @@ where
     DescribeFuture: Future<Output = Result<T, KmsError>>,
     CreateFuture: Future<Output = Result<T, KmsError>>,
 {
-    let NamedResource { noun, name, .. } = *named;
+    let Claim { noun, name, .. } = *named;
     let was_free = check_name_is_free(call, named, describe(call.options()).await)?;
     let mut tried_again = false;
     let mut lost_before: Option<String> = None;
@@ -124,8 +122,8 @@ where
 }
 
 /// Tells the engine that what the lost create made is adopted.
-fn adopted(call: &KmsCall, named: &NamedResource<'_>, lost: &str) {
-    let NamedResource { noun, name, .. } = *named;
+fn adopted(call: &KmsCall, named: &Claim<'_>, lost: &str) {
+    let Claim { noun, name, .. } = *named;
     call.engine_log().warning(
         format!(
             "{lost}; the {noun} {name} exists with exactly the requested settings, and the name was free just \
@@ -137,7 +135,7 @@ fn adopted(call: &KmsCall, named: &NamedResource<'_>, lost: &str) {
 
 /// A create KMS refused; a taken name (a race with another create since the describe) gets the
 /// command that adopts it.
-fn create_refused(call: &KmsCall, named: &NamedResource<'_>, error: KmsError) -> ResourceError {
+fn create_refused(call: &KmsCall, named: &Claim<'_>, error: KmsError) -> ResourceError {
     let hint = match error.service_code() {
         Some("Rejected.ResourceExist") => Some(format!(
             "{} {} named {} already exists; adopt it with `{}`, or choose another name",
@@ -228,7 +226,7 @@ mod tests {
             .unwrap();
         let result = runtime.block_on(async {
             let call = KmsCall::start(&context, Operation::Create, Some("urn:x"), None);
-            let named = NamedResource {
+            let named = Claim {
                 resource: "Thing",
                 noun: "thing",
                 name: "thing-1",

@@ -1,29 +1,23 @@
-//! What the resources that KMS identifies by a name the program chooses (a network rule, a
-//! permission policy) share: the id rule (the id is the name), reading their checked inputs, and
-//! the `pulumi import` command their errors suggest. Their create, with its ownership proof, is
-//! `named_create`. The access point, named by the program too, shares what a `read` makes of a
-//! description and the description an `update` sends.
+//! The rules of a name the program chooses: what KMS holds in a name (`check`), the id that is
+//! the name (before `read`, `update` and `delete`), a list whose items must each appear once, and
+//! the `pulumi import` command the errors suggest.
 
-use crate::kms::KmsError;
-
-use super::error::{CheckFailure, ResourceError};
-use super::kms_call::KmsCall;
-use super::operations::ReadResult;
-use super::property::{PropertyMap, PropertyValue};
-use super::ResourceRules;
+use super::super::declaration::{article, Declaration};
+use super::super::error::{CheckFailure, ResourceError};
+use super::super::property::{PropertyMap, PropertyValue};
 
 /// The longest name of an access point, a policy or a network rule, and the characters a name may
 /// have besides ASCII letters and digits. No public source states them; these are the choices of
 /// docs/kms-api.md §9 (every documented name, `aap_test`, `policy_test`, `networkrule_test`,
 /// `kst-hzz62ee817bvyyr5x****.efkd`, fits), the same as the emulator's.
-pub(crate) const NAME_MAX_LENGTH: usize = 128;
+pub const NAME_MAX_LENGTH: usize = 128;
 /// See [`NAME_MAX_LENGTH`].
-pub(crate) const NAME_EXTRA_CHARACTERS: &str = "_./-";
+pub const NAME_EXTRA_CHARACTERS: &str = "_./-";
 
 /// Checks a known name input (`networkRuleName`, `policyName`, `applicationAccessPointName`):
 /// not blank, at most [`NAME_MAX_LENGTH`] characters of ASCII letters, digits and
 /// [`NAME_EXTRA_CHARACTERS`]. The reason never quotes a long name whole.
-pub(crate) fn check_name(inputs: &PropertyMap, property: &str, failures: &mut Vec<CheckFailure>) {
+pub fn check_name(inputs: &PropertyMap, property: &str, failures: &mut Vec<CheckFailure>) {
     let Some(name) = inputs.get(property).and_then(PropertyValue::as_str) else {
         return;
     };
@@ -79,23 +73,26 @@ pub(crate) fn check_name(inputs: &PropertyMap, property: &str, failures: &mut Ve
     }
 }
 
-/// Checks that `id` can be the name of a resource of `rules` (whose identity property names it)
-/// and agrees with the state.
-pub(crate) fn check_name_id(
-    rules: &ResourceRules,
+/// Checks that `id` can be the name of a resource of `declaration` (whose identity property names
+/// it) and agrees with the state.
+pub fn check_name_id(
+    declaration: &Declaration,
     id: &str,
     state: Option<&PropertyMap>,
 ) -> Result<(), ResourceError> {
-    let resource = rules.name;
+    let resource = declaration.name;
     let invalid = |message: String| ResourceError::InvalidId { resource, message };
-    let property = rules.identity_property.unwrap_or("name");
+    let property = declaration
+        .identity()
+        .map_or("name", |property| property.name);
     if id
         .chars()
         .any(|character| character.is_whitespace() || character.is_control())
     {
         return Err(invalid(format!(
-            "{id:?} is not a {resource} id: the id is its name ({property}), which has no spaces or control \
-             characters"
+            "{id:?} is not {} {resource} id: the id is its name ({property}), which has no spaces or \
+             control characters",
+            article(resource)
         )));
     }
     if let Some(name) = state
@@ -104,104 +101,17 @@ pub(crate) fn check_name_id(
     {
         if name != id {
             return Err(invalid(format!(
-                "the id {id:?} and {property} {name:?} of the state disagree; the id of a {resource} is its name, so \
-                 pass the state that belongs to this id"
+                "the id {id:?} and {property} {name:?} of the state disagree; the id of {} {resource} is its \
+                 name, so pass the state that belongs to this id",
+                article(resource)
             )));
         }
     }
     Ok(())
 }
 
-/// Reads checked inputs for an operation: every value must be known, and the required ones
-/// present. Failures are collected, and [`InputReader::finish`] turns them into one
-/// `invalid_inputs` error.
-pub(crate) struct InputReader<'a> {
-    rules: &'static ResourceRules,
-    properties: &'a PropertyMap,
-    failures: Vec<CheckFailure>,
-}
-
-impl<'a> InputReader<'a> {
-    pub(crate) fn new(
-        rules: &'static ResourceRules,
-        properties: &'a PropertyMap,
-    ) -> InputReader<'a> {
-        InputReader {
-            rules,
-            properties,
-            failures: Vec::new(),
-        }
-    }
-
-    fn known(&mut self, property: &str, required: bool) -> Option<&'a PropertyValue> {
-        match self
-            .properties
-            .get(property)
-            .filter(|value| !value.is_null())
-        {
-            Some(value) if value.contains_unknown() => {
-                self.failures.push(CheckFailure::new(
-                    property,
-                    format!("{property} is unknown; it must be known outside a preview"),
-                ));
-                None
-            }
-            Some(value) => Some(value),
-            None => {
-                if required {
-                    self.failures.push(CheckFailure::new(
-                        property,
-                        format!("{property} is required; set it on the {}", self.rules.name),
-                    ));
-                }
-                None
-            }
-        }
-    }
-
-    /// A required string.
-    pub(crate) fn string(&mut self, property: &str) -> String {
-        self.known(property, true)
-            .and_then(PropertyValue::as_str)
-            .map(str::to_owned)
-            .unwrap_or_default()
-    }
-
-    /// An optional string; an empty one counts as absent.
-    pub(crate) fn optional_string(&mut self, property: &str) -> Option<String> {
-        self.known(property, false)
-            .and_then(PropertyValue::as_str)
-            .filter(|text| !text.is_empty())
-            .map(str::to_owned)
-    }
-
-    /// A required list of strings.
-    pub(crate) fn strings(&mut self, property: &str) -> Vec<String> {
-        self.known(property, true)
-            .and_then(PropertyValue::as_array)
-            .map(|items| {
-                items
-                    .iter()
-                    .filter_map(|item| item.as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
-
-    pub(crate) fn finish<T>(self, inputs: T) -> Result<T, ResourceError> {
-        if self.failures.is_empty() {
-            Ok(inputs)
-        } else {
-            Err(ResourceError::InvalidInputs {
-                resource: self.rules.name,
-                failures: self.failures,
-            })
-        }
-    }
-}
-
 /// The strings of a known list of strings (secrets unwrapped), for a resource's `same_meaning`.
-pub(crate) fn list_of_strings(value: &PropertyValue) -> Option<Vec<String>> {
+pub fn list_of_strings(value: &PropertyValue) -> Option<Vec<String>> {
     value
         .as_array()?
         .iter()
@@ -210,7 +120,7 @@ pub(crate) fn list_of_strings(value: &PropertyValue) -> Option<Vec<String>> {
 }
 
 /// Whether two lists hold the same items, in any order.
-pub(crate) fn same_set(left: &[String], right: &[String]) -> bool {
+pub fn same_set(left: &[String], right: &[String]) -> bool {
     let mut left: Vec<&String> = left.iter().collect();
     let mut right: Vec<&String> = right.iter().collect();
     left.sort();
@@ -220,7 +130,7 @@ pub(crate) fn same_set(left: &[String], right: &[String]) -> bool {
 
 /// Reports the items of a known list that repeat an earlier one (`property[2] repeats
 /// property[0] ("x")`), and blank items.
-pub(crate) fn check_distinct_items(
+pub fn check_distinct_items(
     inputs: &PropertyMap,
     property: &str,
     noun: &str,
@@ -234,13 +144,16 @@ pub(crate) fn check_distinct_items(
         let Some(text) = item.as_str() else {
             continue;
         };
-        let path = format!("{property}[{position}]");
+        // Written only for a failure: most lists have none.
+        let path = || format!("{property}[{position}]");
         if text.trim().is_empty() {
+            let path = path();
             failures.push(CheckFailure::new(
                 &path,
                 format!("{path} must not be empty"),
             ));
         } else if let Some(first) = first_position.get(text) {
+            let path = path();
             failures.push(CheckFailure::new(
                 &path,
                 format!("{path} repeats {property}[{first}] (\"{text}\"); list each {noun} once"),
@@ -251,51 +164,15 @@ pub(crate) fn check_distinct_items(
     }
 }
 
-/// What a `read` by name found: the description's properties are both the outputs and the inputs
-/// (an import takes its inputs from here); only a "gone" code makes the resource gone.
-pub(crate) fn read_outcome<T>(
-    call: &KmsCall,
-    id: String,
-    described: Result<T, KmsError>,
-    properties_of: impl FnOnce(&T) -> PropertyMap,
-) -> Result<ReadResult, ResourceError> {
-    match described {
-        Ok(found) => {
-            let properties = properties_of(&found);
-            Ok(ReadResult::Found {
-                id,
-                inputs: properties.clone(),
-                properties,
-            })
-        }
-        Err(error) if error.is_not_found() => Ok(ReadResult::Gone),
-        Err(error) => Err(call.error(error)),
-    }
-}
-
-/// The description an update sends: the new one; an empty one, which clears a description the
-/// program no longer sets; or none, which leaves it as it is.
-pub(crate) fn description_to_send(olds: &PropertyMap, new: Option<&String>) -> Option<String> {
-    let had_description = olds
-        .get("description")
-        .and_then(PropertyValue::as_str)
-        .is_some_and(|text| !text.is_empty());
-    match new {
-        Some(text) => Some(text.clone()),
-        None if had_description => Some(String::new()),
-        None => None,
-    }
-}
-
 /// The resource name of a URN, for the `pulumi import` suggestions, or a placeholder.
-pub(crate) fn resource_name_of(urn: Option<&str>) -> &str {
+pub fn resource_name_of(urn: Option<&str>) -> &str {
     urn.and_then(|urn| urn.rsplit("::").next())
         .filter(|name| !name.is_empty() && !name.starts_with("urn:"))
         .unwrap_or("<resource-name>")
 }
 
 /// `pulumi import <token> <resource name> <id>`.
-pub(crate) fn import_command(token: &str, urn: Option<&str>, id: &str) -> String {
+pub fn import_command(token: &str, urn: Option<&str>, id: &str) -> String {
     format!("pulumi import {token} {} {id}", resource_name_of(urn))
 }
 
@@ -303,13 +180,19 @@ pub(crate) fn import_command(token: &str, urn: Option<&str>, id: &str) -> String
 mod tests {
     use super::*;
 
-    const RULES: ResourceRules = ResourceRules {
+    const THING: Declaration = Declaration {
         token: "test:index:Thing",
         name: "Thing",
-        identity_property: Some("thingName"),
-        write_only_inputs: &[],
-        time_properties: &[],
-        unordered_properties: &[],
+        noun: "thing",
+        description: "",
+        properties: &[crate::resources::declaration::Property::new(
+            "thingName",
+            crate::resources::declaration::ValueType::String,
+            true,
+            false,
+            "",
+        )
+        .identity()],
     };
 
     #[test]
@@ -355,41 +238,17 @@ mod tests {
 
     #[test]
     fn ids_are_names_that_agree_with_the_state() {
-        assert!(check_name_id(&RULES, "thing-1", None).is_ok());
+        assert!(check_name_id(&THING, "thing-1", None).is_ok());
         for bad in ["two words", "tab\tbed", "line\n"] {
-            let error = check_name_id(&RULES, bad, None).unwrap_err();
+            let error = check_name_id(&THING, bad, None).unwrap_err();
             assert!(matches!(error, ResourceError::InvalidId { .. }), "{bad}");
         }
         let state = PropertyMap::from([(
             "thingName".to_owned(),
             PropertyValue::String("other".into()),
         )]);
-        let error = check_name_id(&RULES, "mine", Some(&state)).unwrap_err();
+        let error = check_name_id(&THING, "mine", Some(&state)).unwrap_err();
         assert!(error.to_string().contains("disagree"), "{error}");
-    }
-
-    #[test]
-    fn the_input_reader_names_every_missing_or_unknown_input() {
-        let properties = PropertyMap::from([
-            ("a".to_owned(), PropertyValue::String("x".into())),
-            (
-                "b".to_owned(),
-                PropertyValue::Unknown(crate::resources::UnknownKind::String),
-            ),
-        ]);
-        let mut reader = InputReader::new(&RULES, &properties);
-        assert_eq!(reader.string("a"), "x");
-        reader.string("b");
-        reader.strings("c");
-        assert_eq!(reader.optional_string("d"), None);
-        let ResourceError::InvalidInputs { failures, .. } = reader.finish(()).unwrap_err() else {
-            panic!("not invalid_inputs");
-        };
-        let properties: Vec<&str> = failures
-            .iter()
-            .map(|failure| failure.property.as_str())
-            .collect();
-        assert_eq!(properties, ["b", "c"]);
     }
 
     #[test]

@@ -1,6 +1,5 @@
-//! Creating a resource whose id is a name the user chooses (an application access point; any
-//! resource identified by its name): the proof that what is found under the name after a lost
-//! reply is this create's own.
+//! The ownership proof of a create under a name the user chooses: what is found under the name
+//! after a lost reply is this create's own only if the name was free before it.
 //!
 //! The rule: the provider never adopts, or reports as its own, a resource it cannot prove it made.
 //! The evidence is what it saw *before* its first attempt: the name was free (describing it
@@ -22,12 +21,13 @@
 
 use crate::kms::KmsError;
 
-use super::error::ResourceError;
-use super::kms_call::{with_note, KmsCall};
+use super::super::declaration::article;
+use super::super::error::ResourceError;
+use super::super::kms_call::{with_note, KmsCall};
 
-/// Which resource, under which name.
+/// The name a create claims: which resource, under which name.
 #[derive(Clone, Debug)]
-pub struct NamedResource<'a> {
+pub struct Claim<'a> {
     /// The resource type's name, such as `ApplicationAccessPoint`.
     pub resource: &'static str,
     /// What it is called in a sentence, such as `access point`.
@@ -56,10 +56,10 @@ pub enum LostCreate<T> {
 /// that stops the create: the name is taken, or it could not be checked.
 pub fn check_name_is_free<T>(
     call: &KmsCall,
-    named: &NamedResource<'_>,
+    named: &Claim<'_>,
     described: Result<T, KmsError>,
 ) -> Result<NameWasFree, ResourceError> {
-    let NamedResource {
+    let Claim {
         noun,
         name,
         import_command,
@@ -91,13 +91,13 @@ pub fn check_name_is_free<T>(
 /// what is there is exactly what was requested. `lost` describes the failure.
 pub fn resolve_lost_create<T>(
     call: &KmsCall,
-    named: &NamedResource<'_>,
+    named: &Claim<'_>,
     _was_free: &NameWasFree,
     lost: &str,
     described: Result<T, KmsError>,
     matches: impl FnOnce(&T) -> bool,
 ) -> Result<LostCreate<T>, ResourceError> {
-    let NamedResource {
+    let Claim {
         noun,
         name,
         import_command,
@@ -123,14 +123,5 @@ pub fn resolve_lost_create<T>(
              other stack has it in its state, otherwise run the update again",
             call.error(error)
         ))),
-    }
-}
-
-/// The indefinite article of a noun in a message (`an access point`, `a network rule`).
-pub(crate) fn article(noun: &str) -> &'static str {
-    if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
-        "an"
-    } else {
-        "a"
     }
 }

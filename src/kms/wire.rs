@@ -1,9 +1,13 @@
-//! The serde codecs of the lists that KMS sends as JSON text inside a string (a network rule's
-//! `SourcePrivateIp`, a policy's `Permissions` and `Resources`), shared by the resources whose
-//! actions carry them. Requests encode compact JSON (`["a","b"]`), as the Terraform provider
-//! does; replies are parsed for real, never sliced: a string holding a JSON array, a plain array
-//! (`DescribePolicy` sends those), or, for IP lists, the comma-separated form one sentence of the
-//! API reference describes (docs/kms-api.md §3.4). Absent, null or empty means an empty list.
+//! The serde codecs of the API's odd encodings, shared by the actions that carry them:
+//!
+//! - lists sent as JSON text inside a string (a network rule's `SourcePrivateIp`, a policy's
+//!   `Permissions` and `Resources`): requests encode compact JSON (`["a","b"]`), as the Terraform
+//!   provider does; replies are parsed for real, never sliced: a string holding a JSON array, a
+//!   plain array (`DescribePolicy` sends those), or, for IP lists, the comma-separated form one
+//!   sentence of the API reference describes (docs/kms-api.md §3.4). Absent, null or empty means
+//!   an empty list;
+//! - lists a reply wraps in an object (`Policies.Policy[]`), or sends flat;
+//! - integers sent as JSON numbers or as decimal text.
 
 use serde::{Deserialize, Deserializer, Serializer};
 
@@ -17,16 +21,6 @@ pub(crate) fn serialize_json_list<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(&encode_json_list(items))
-}
-
-pub(crate) fn serialize_optional_json_list<S: Serializer>(
-    items: &Option<Vec<String>>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match items {
-        Some(items) => serialize_json_list(items, serializer),
-        None => serializer.serialize_none(),
-    }
 }
 
 #[derive(Deserialize)]
@@ -81,6 +75,58 @@ pub(crate) fn deserialize_comma_or_json_list<'de, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Vec<String>, D::Error> {
     deserialize_list(deserializer, true)
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum WrappedListOnTheWire<T> {
+    Flat(Vec<T>),
+    Wrapped(std::collections::BTreeMap<String, Vec<T>>),
+    Null(()),
+}
+
+/// A list sent flat or wrapped in an object under `wrapper_key`; absent or null is empty.
+pub(crate) fn unwrap_list<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+    wrapper_key: &'static str,
+) -> Result<Vec<T>, D::Error> {
+    match WrappedListOnTheWire::<T>::deserialize(deserializer).map_err(|_| {
+        serde::de::Error::custom(format!("the list is neither an array nor an object with key `{wrapper_key}` holding valid entries"))
+    })? {
+        WrappedListOnTheWire::Flat(entries) => Ok(entries),
+        WrappedListOnTheWire::Null(()) => Ok(Vec::new()),
+        WrappedListOnTheWire::Wrapped(mut wrapper) => {
+            let entries = wrapper.remove(wrapper_key).unwrap_or_default();
+            if let Some(other) = wrapper.keys().next() {
+                return Err(serde::de::Error::custom(format!(
+                    "the list wrapper has an unexpected key `{other}` (expected `{wrapper_key}`)"
+                )));
+            }
+            Ok(entries)
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum IntegerOnTheWire {
+    Number(u32),
+    Text(String),
+}
+
+/// A non-negative integer sent as a JSON number or as decimal text.
+pub(crate) fn deserialize_integer<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<u32, D::Error> {
+    match IntegerOnTheWire::deserialize(deserializer)
+        .map_err(|_| serde::de::Error::custom("expected a non-negative integer"))?
+    {
+        IntegerOnTheWire::Number(number) => Ok(number),
+        IntegerOnTheWire::Text(text) => text
+            .trim()
+            .parse()
+            .map_err(|_| serde::de::Error::custom("expected a non-negative integer")),
+    }
 }
 
 #[cfg(test)]

@@ -1,27 +1,28 @@
 //! `check` tables, one file per registered resource under `tests/tables/` (found by name:
-//! `check_<snake_case_name>.json`): valid inputs, each rule violated, several at once, unknown
+//! `check_<snake_case_name>.json`), whose replies are reviewed insta snapshots
+//! (`tests/it/snapshots/it__check_tables__check_<snake_case_name>.snap`; `cargo insta review`
+//! accepts a change): valid inputs, each rule violated, several at once, unknown
 //! values, secrets and auto-naming (a case may send `olds`, `name` and `randomSeed` too), and
-//! the warnings check sends as `log` notifications (a case's `warnings`, none when absent). Each case goes through the method table (params decoding, the engine, the
+//! the warnings check sends as `log` notifications (in the snapshot). Each case goes through the method table (params decoding, the engine, the
 //! resource's rules, the encoding of the reply).
 
 use crate::common;
 
 use alicloud_kms_provider::resources::Declaration;
 use common::{
-    expand_notation, orphan_resource_tables, read_table, resource_table_name, resource_tables,
-    tables_of, InProcess,
+    assert_every_snapshot, expand_notation, orphan_resource_tables, read_table,
+    resource_table_name, resource_tables, table_snapshot, table_snapshot_name, tables_of,
+    InProcess,
 };
 use serde_json::{json, Value};
 
-/// Runs every case of a table and returns every mismatch.
-async fn run_check_table(file: &str, table: &Value) -> Vec<String> {
+/// Runs every case of a table and returns the text of its snapshot.
+async fn run_check_table(file: &str, table: &Value) -> String {
     let resource_type = table["type"].as_str().unwrap();
     let provider = InProcess::new();
-    let mut mismatches = Vec::new();
+    let mut replies = Vec::new();
     let cases = table["cases"].as_array().unwrap();
-    if cases.is_empty() {
-        return vec![format!("{file} has no cases")];
-    }
+    assert!(!cases.is_empty(), "{file} has no cases");
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let mut params = json!({"news": expand_notation(case["news"].clone())});
@@ -41,31 +42,23 @@ async fn run_check_table(file: &str, table: &Value) -> Vec<String> {
                 params[param] = expand_notation(value.clone());
             }
         }
-        let mut actual = provider.result("check", params).await;
-        // The warnings (`log` notifications) are part of the answer; none unless the case says.
-        actual["warnings"] = json!(provider.take_warnings());
-        let expected = json!({
-            "inputs": expand_notation(case["inputs"].clone()),
-            "failures": case["failures"].clone(),
-            "warnings": case.get("warnings").cloned().unwrap_or_else(|| json!([])),
-        });
-        if actual != expected {
-            mismatches.push(format!(
-                "{file}, case {name:?}\n  expected {expected}\n  actual   {actual}"
-            ));
-        }
+        let mut reply = provider.result("check", params).await;
+        // The warnings (`log` notifications) are part of the answer.
+        reply["warnings"] = json!(provider.take_warnings());
+        replies.push((name.to_owned(), reply));
     }
-    mismatches
+    table_snapshot(replies)
 }
 
 #[tokio::test]
 async fn every_registered_resource_passes_its_check_table() {
     let tables = resource_tables("check").unwrap_or_else(|problems| panic!("{problems}"));
-    let mut mismatches = Vec::new();
+    let mut snapshots = Vec::new();
     for (_, file, table) in &tables {
-        mismatches.extend(run_check_table(file, table).await);
+        let text = run_check_table(file, table).await;
+        snapshots.push((table_snapshot_name(file).to_owned(), text));
     }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert_every_snapshot(snapshots, |name, text| insta::assert_snapshot!(name, text));
 }
 
 #[test]
@@ -112,30 +105,18 @@ fn a_resource_without_its_tables_fails_the_discovery() {
 async fn check_config_table() {
     let table = read_table("check_config.json");
     let provider = InProcess::new();
-    let mut mismatches = Vec::new();
+    let mut replies = Vec::new();
     for case in table["cases"].as_array().unwrap() {
         let name = case["name"].as_str().unwrap();
-        let actual = provider
+        let reply = provider
             .result(
                 "checkConfig",
                 json!({"news": expand_notation(case["news"].clone())}),
             )
             .await;
-        let expected = json!({
-            "inputs": expand_notation(case["inputs"].clone()),
-            "failures": case["failures"].clone(),
-        });
-        if actual != expected {
-            mismatches.push(format!(
-                "case {name:?}\n  expected {expected}\n  actual   {actual}"
-            ));
-        }
+        replies.push((name.to_owned(), reply));
     }
-    assert!(
-        mismatches.is_empty(),
-        "check_config.json:\n{}",
-        mismatches.join("\n")
-    );
+    insta::assert_snapshot!("check_config", table_snapshot(replies));
 }
 
 #[tokio::test]

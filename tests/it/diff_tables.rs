@@ -1,21 +1,23 @@
 //! `diff` tables, one file per registered resource under `tests/tables/` (found by name:
-//! `diff_<snake_case_name>.json`): no change, update only, replace, unknown values,
+//! `diff_<snake_case_name>.json`), whose replies are reviewed insta snapshots
+//! (`tests/it/snapshots/it__diff_tables__diff_<snake_case_name>.snap`): no change, update only, replace, unknown values,
 //! deleteBeforeReplace, normalised times, omitted validity and import-shaped state. Each case
 //! goes through the method table, like an engine's call.
 
 use crate::common;
 
-use common::{expand_notation, orphan_resource_tables, resource_tables, InProcess};
+use common::{
+    assert_every_snapshot, expand_notation, orphan_resource_tables, resource_tables,
+    table_snapshot, table_snapshot_name, InProcess,
+};
 use serde_json::{json, Value};
 
-/// Runs every case of a table and returns every mismatch.
-async fn run_diff_table(file: &str, table: &Value) -> Vec<String> {
+/// Runs every case of a table and returns the text of its snapshot.
+async fn run_diff_table(file: &str, table: &Value) -> String {
     let provider = InProcess::new();
-    let mut mismatches = Vec::new();
+    let mut replies = Vec::new();
     let cases = table["cases"].as_array().unwrap();
-    if cases.is_empty() {
-        return vec![format!("{file} has no cases")];
-    }
+    assert!(!cases.is_empty(), "{file} has no cases");
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let olds = match &case["olds"] {
@@ -31,25 +33,20 @@ async fn run_diff_table(file: &str, table: &Value) -> Vec<String> {
         if let Some(ignore_changes) = case.get("ignoreChanges") {
             params["ignoreChanges"] = ignore_changes.clone();
         }
-        let actual = provider.result("diff", params).await;
-        let expected = &case["reply"];
-        if &actual != expected {
-            mismatches.push(format!(
-                "{file}, case {name:?}\n  expected {expected}\n  actual   {actual}"
-            ));
-        }
+        replies.push((name.to_owned(), provider.result("diff", params).await));
     }
-    mismatches
+    table_snapshot(replies)
 }
 
 #[tokio::test]
 async fn every_registered_resource_passes_its_diff_table() {
     let tables = resource_tables("diff").unwrap_or_else(|problems| panic!("{problems}"));
-    let mut mismatches = Vec::new();
+    let mut snapshots = Vec::new();
     for (_, file, table) in &tables {
-        mismatches.extend(run_diff_table(file, table).await);
+        let text = run_diff_table(file, table).await;
+        snapshots.push((table_snapshot_name(file).to_owned(), text));
     }
-    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert_every_snapshot(snapshots, |name, text| insta::assert_snapshot!(name, text));
 }
 
 #[test]

@@ -95,6 +95,75 @@ pub fn expand_notation(value: Value) -> Value {
     }
 }
 
+/// The inverse of [`expand_notation`], for what the provider answers: Pulumi's secret wrapper
+/// becomes `{"$secret": v}` and the unknown sentinel `"$unknown"`, so that a reviewed snapshot
+/// reads like the tables. A reply that holds the notation itself (a `"$unknown"` string, a
+/// `"$secret"` key) would read the same as the sentinel, so it fails the test instead.
+pub fn compact_notation(value: Value) -> Value {
+    match value {
+        Value::String(text) if text == "04da6b54-80e4-46f7-96ec-b56ff0331ba9" => {
+            Value::String("$unknown".into())
+        }
+        Value::String(text) if text == "$unknown" => {
+            panic!("a reply holds the string \"$unknown\", not the unknown sentinel")
+        }
+        Value::Object(mut map)
+            if map.len() == 2
+                && map.get("4dabf18193072939515e22adb298388d")
+                    == Some(&json!("1b47061264138c4ac30d75fd1eb44270"))
+                && map.contains_key("value") =>
+        {
+            json!({"$secret": compact_notation(map.remove("value").unwrap())})
+        }
+        Value::Object(map) => {
+            assert!(
+                !map.contains_key("$secret"),
+                "a reply holds a \"$secret\" key, not the secret wrapper"
+            );
+            Value::Object(
+                map.into_iter()
+                    .map(|(key, value)| (key, compact_notation(value)))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(compact_notation).collect()),
+        other => other,
+    }
+}
+
+/// The text of a table's snapshot: for each case in the table's order, its name and the reply
+/// (in the tables' notation), as indented JSON, so that a changed reply is a reviewed diff of a
+/// few lines.
+pub fn table_snapshot(replies: Vec<(String, Value)>) -> String {
+    let records: Vec<Value> = replies
+        .into_iter()
+        .map(|(name, reply)| json!({"case": name, "reply": compact_notation(reply)}))
+        .collect();
+    serde_json::to_string_pretty(&records).unwrap()
+}
+
+/// The name of a table's snapshot: its file name without `.json`.
+pub fn table_snapshot_name(file: &str) -> &str {
+    file.strip_suffix(".json").unwrap_or(file)
+}
+
+/// Checks each (snapshot name, text) with `assert`, then fails naming every snapshot that
+/// differed, so that one run shows (and `cargo insta review` offers) all of them.
+pub fn assert_every_snapshot(snapshots: Vec<(String, String)>, assert: impl Fn(&str, &str)) {
+    let failed: Vec<String> = snapshots
+        .iter()
+        .filter(|(name, text)| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| assert(name, text))).is_err()
+        })
+        .map(|(name, _)| name.clone())
+        .collect();
+    assert!(
+        failed.is_empty(),
+        "replies differ from their reviewed snapshots (see above; `cargo insta review` accepts \
+         an intended change): {failed:?}"
+    );
+}
+
 /// Reads a table file under `tests/tables/`.
 pub fn read_table(name: &str) -> Value {
     let path = fixture_path(&format!("tables/{name}"));

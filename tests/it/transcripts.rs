@@ -1,26 +1,31 @@
 //! Transcript tests: each `tests/transcripts/*.jsonl` file is a conversation with the real
-//! binary, one directive per line, run in order:
+//! binary, one directive per line, run in order, and what the binary answers is a reviewed insta
+//! snapshot (`tests/it/snapshots/it__transcripts__<file stem>.snap`; `cargo insta review` accepts
+//! a change):
 //!
 //! - `{"send": v}` writes `v` as one compact line; `{"sendText": "..."}` writes the text as is;
 //!   `{"sendHex": "..."}` writes raw bytes; each gets a newline;
 //! - `{"sendPadded": {"message": v, "pointer": "/params/...", "bytes": n}}` writes `v` with the
 //!   string at `pointer` replaced by `n` copies of `x` (for the 10 MB line);
-//! - `{"expect": v}` reads the next stdout line and compares it with `v`;
-//! - `{"expectUnordered": [v, ...]}` reads as many lines and matches them in any order;
-//! - `{"expectBatch": [v, ...]}` reads one line holding an array whose elements match in any order;
+//! - `{"receive": n}` reads the next `n` stdout lines, which may come in any order (the snapshot
+//!   lists them sorted under `any order:` when `n` is more than 1);
+//! - `{"receiveBatch": true}` reads one line holding an array whose elements may come in any order
+//!   (listed sorted under `batch, any order:`);
 //! - `{"closeStdin": true}` ends the input; `{"stderrContains": "..."}` is checked at the end;
 //! - `{"comment": "..."}` is ignored.
 //!
-//! In expected values, `"$any"` matches any value and `"$length:N"` a string of N characters;
-//! `$MANAGED_TYPES` inside a string stands for the registry's list of resource types, as the
-//! provider's messages write it (so that adding a resource does not touch the transcripts).
+//! Each message is one line of the snapshot, compact JSON, except that a string longer than
+//! 1,000 characters (the schema, snapshot-tested in `schema.rs`) is written `"$long"`, and the
+//! registry's list of resource types, as the provider's messages write it, is `$MANAGED_TYPES`
+//! (in a directive too), so that adding a resource does not touch the transcripts.
 //! After the last directive, stdin is closed and the process must exit 0 with no unread line.
 //! The binary runs with `ALICLOUD_KMS_PROVIDER_TEST_HOOKS=1`, which adds the `test/...` methods.
 
 use crate::common;
 
-use common::{fixture_path, ProviderProcess};
+use common::{assert_every_snapshot, fixture_path, ProviderProcess};
 use serde_json::Value;
+use std::fmt::Write;
 
 #[test]
 fn every_transcript_passes() {
@@ -39,23 +44,24 @@ fn every_transcript_passes() {
         "the transcripts are missing from {}",
         directory.display()
     );
-    // Every transcript runs, and all failures are reported together.
-    let failed: Vec<String> = files
+    // Every transcript runs, and every differing snapshot is reported together.
+    let snapshots: Vec<(String, String)> = files
         .iter()
-        .filter(|file| std::panic::catch_unwind(|| run_transcript(file)).is_err())
-        .map(|file| file.file_name().unwrap().to_string_lossy().into_owned())
+        .map(|file| {
+            let stem = file.file_stem().unwrap().to_string_lossy().into_owned();
+            (stem, run_transcript(file))
+        })
         .collect();
-    assert!(
-        failed.is_empty(),
-        "failed transcripts (see the panics above): {failed:?}"
-    );
+    assert_every_snapshot(snapshots, |name, text| insta::assert_snapshot!(name, text));
 }
 
-fn run_transcript(file: &std::path::Path) {
+/// Runs one transcript and returns the text of its snapshot: what the binary wrote.
+fn run_transcript(file: &std::path::Path) -> String {
     let name = file.file_name().unwrap().to_string_lossy().into_owned();
     let text = std::fs::read_to_string(file).unwrap();
     let mut provider = ProviderProcess::spawn(&[]);
     let mut stderr_expectations = Vec::new();
+    let mut received = String::new();
     for (index, line) in text
         .lines()
         .enumerate()
@@ -86,31 +92,31 @@ fn run_transcript(file: &std::path::Path) {
                     .unwrap() = Value::String("x".repeat(length));
                 provider.send(&message);
             }
-            "expect" => {
-                let actual = provider.receive();
-                assert!(
-                    matches(argument, &actual),
-                    "{at}: expected {argument}\n  got {}",
-                    abbreviate(&actual)
-                );
+            "receive" => {
+                let count = argument.as_u64().unwrap_or_else(|| panic!("{at}: a count")) as usize;
+                let mut lines: Vec<String> = (0..count)
+                    .map(|_| snapshot_line(&provider.receive()))
+                    .collect();
+                if count > 1 {
+                    lines.sort();
+                    received.push_str("any order:\n");
+                    lines.iter_mut().for_each(|line| line.insert_str(0, "  "));
+                }
+                lines
+                    .iter()
+                    .for_each(|line| writeln!(received, "{line}").unwrap());
             }
-            "expectUnordered" => {
-                let expected = argument.as_array().unwrap();
-                let actual: Vec<Value> = expected.iter().map(|_| provider.receive()).collect();
-                assert!(
-                    matches_in_any_order(expected, &actual),
-                    "{at}: expected {argument} in any order\n  got {actual:?}"
-                );
-            }
-            "expectBatch" => {
+            "receiveBatch" => {
                 let actual = provider.receive();
                 let items = actual
                     .as_array()
                     .unwrap_or_else(|| panic!("{at}: expected a batch reply, got {actual}"));
-                assert!(
-                    matches_in_any_order(argument.as_array().unwrap(), items),
-                    "{at}: expected the batch {argument}\n  got {actual}"
-                );
+                let mut lines: Vec<String> = items.iter().map(snapshot_line).collect();
+                lines.sort();
+                received.push_str("batch, any order:\n");
+                lines
+                    .iter()
+                    .for_each(|line| writeln!(received, "  {line}").unwrap());
             }
             "closeStdin" => provider.close_stdin(),
             "stderrContains" => stderr_expectations.push(argument.as_str().unwrap().to_owned()),
@@ -138,6 +144,27 @@ fn run_transcript(file: &std::path::Path) {
             "{name}: the provider panicked:\n{stderr}"
         );
     }
+    received
+}
+
+/// One message as a line of a snapshot: compact JSON, a string longer than 1,000 characters as
+/// `"$long"`, the registry's list of types as `$MANAGED_TYPES`.
+fn snapshot_line(message: &Value) -> String {
+    fn shorten(value: &Value) -> Value {
+        match value {
+            Value::String(text) if text.chars().count() > 1000 => Value::String("$long".into()),
+            Value::Object(map) => Value::Object(
+                map.iter()
+                    .map(|(key, value)| (key.clone(), shorten(value)))
+                    .collect(),
+            ),
+            Value::Array(items) => Value::Array(items.iter().map(shorten).collect()),
+            other => other.clone(),
+        }
+    }
+    shorten(message)
+        .to_string()
+        .replace(&managed_types(), "$MANAGED_TYPES")
 }
 
 /// The registry's type tokens as a list in prose: `a, b and c`.
@@ -152,43 +179,6 @@ fn managed_types() -> String {
     }
 }
 
-fn matches(expected: &Value, actual: &Value) -> bool {
-    match (expected, actual) {
-        (Value::String(pattern), _) if pattern == "$any" => true,
-        (Value::String(pattern), Value::String(text)) if pattern.starts_with("$length:") => pattern
-            ["$length:".len()..]
-            .parse::<usize>()
-            .is_ok_and(|length| text.chars().count() == length),
-        (Value::Object(expected), Value::Object(actual)) => {
-            expected.len() == actual.len()
-                && expected.iter().all(|(key, value)| {
-                    actual.get(key).is_some_and(|actual| matches(value, actual))
-                })
-        }
-        (Value::Array(expected), Value::Array(actual)) => {
-            expected.len() == actual.len()
-                && expected
-                    .iter()
-                    .zip(actual)
-                    .all(|(expected, actual)| matches(expected, actual))
-        }
-        (expected, actual) => expected == actual,
-    }
-}
-
-/// Every expected value matches a different actual one.
-fn matches_in_any_order(expected: &[Value], actual: &[Value]) -> bool {
-    if expected.len() != actual.len() {
-        return false;
-    }
-    let mut used = vec![false; actual.len()];
-    expected.iter().all(|expected| {
-        let found =
-            (0..actual.len()).find(|&index| !used[index] && matches(expected, &actual[index]));
-        found.map(|index| used[index] = true).is_some()
-    })
-}
-
 fn decode_hex(text: &str) -> Vec<u8> {
     let digits: Vec<char> = text
         .chars()
@@ -198,13 +188,4 @@ fn decode_hex(text: &str) -> Vec<u8> {
         .chunks(2)
         .map(|pair| u8::from_str_radix(&pair.iter().collect::<String>(), 16).expect("hex digits"))
         .collect()
-}
-
-fn abbreviate(value: &Value) -> String {
-    let text = value.to_string();
-    if text.len() > 2000 {
-        format!("{}... ({} bytes)", &text[..2000], text.len())
-    } else {
-        text
-    }
 }

@@ -234,6 +234,11 @@ impl ProviderSession {
 
     /// Closes stdin, waits for the exit, checks that no secret leaked, and returns the status.
     pub fn finish(self, secrets: &[&str]) -> ExitStatus {
+        self.finish_with_stdout(secrets).0
+    }
+
+    /// [`Self::finish`], returning every stdout line too (those read before and those left unread).
+    pub fn finish_with_stdout(self, secrets: &[&str]) -> (ExitStatus, Vec<String>) {
         let mut stdout = self.stdout;
         let (status, unread, stderr) = self.process.finish();
         stdout.extend(unread);
@@ -249,7 +254,7 @@ impl ProviderSession {
                 assert_secret_only_wrapped(&value, false, secret, line);
             }
         }
-        status
+        (status, stdout)
     }
 }
 

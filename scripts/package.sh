@@ -45,9 +45,9 @@ if different:
 EOF
 
 say "maturin build: the manylinux wheel with the provider binary (release, zig linker)"
-# maturin finds zig through the ziglang package of its own venv.
-PATH="$tools:$PATH" "$tools/maturin" build --release --locked --zig --compatibility manylinux2014 \
-  --target x86_64-unknown-linux-gnu --out "$dist" >&2
+# shellcheck source=lib/release-build.sh
+source scripts/lib/release-build.sh
+release_build "$tools" --out "$dist"
 wheel=$(ls "$dist"/pulumi_alicloud_kms-*-manylinux*_x86_64.whl)
 
 say "auditwheel show: the wheel is manylinux_2_17_x86_64"

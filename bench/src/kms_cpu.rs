@@ -3,7 +3,7 @@
 //! `signature_algorithm="v2"`), making the same `GetClientKey` call against the same emulator.
 //!
 //! Each client runs as its own process, warms up (imports, connection, first calls), then
-//! measures its own CPU time (`getrusage(RUSAGE_SELF)`: user and system, all threads) across the
+//! measures its own CPU time (user and system, all threads, as `getrusage(RUSAGE_SELF)` counts it) across the
 //! measured calls only, and prints one JSON line. The emulator runs in its own process, so its CPU is charged to neither client.
 
 use std::path::{Path, PathBuf};
@@ -111,22 +111,38 @@ pub fn client_main(arguments: &[String]) -> Result<(), BenchError> {
     writeln!(std::io::stdout(), "{line}").map_err(|error| BenchError::new(error.to_string()))
 }
 
-/// This process's CPU time so far (every thread, exited ones included), as `getrusage` reports it.
+/// This process's CPU time so far (every thread, exited ones included): `utime` and `stime` of
+/// `/proc/self/stat`, as `getrusage(RUSAGE_SELF)` reports them, in clock ticks of 10 ms (USER_HZ,
+/// 100 on Linux). Read from `/proc` rather than through a `getrusage` wrapper crate, whose
+/// `libc` features would make the harness's release build differ from the packaged provider's
+/// (`scripts/package.sh`), which the budget step reuses. A run measures enough calls (≥ 0.5 s
+/// of CPU) that a tick is within 2 %.
 struct CpuSample {
     cpu_seconds: f64,
     user_seconds: f64,
     system_seconds: f64,
 }
 
+/// Clock ticks per second of `/proc/<pid>/stat` (USER_HZ: fixed at 100 in Linux's ABI).
+const USER_HZ: f64 = 100.0;
+
 impl CpuSample {
     fn now() -> Result<CpuSample, BenchError> {
-        use nix::sys::resource::{getrusage, UsageWho};
-        let usage = getrusage(UsageWho::RUSAGE_SELF)
-            .map_err(|error| BenchError::new(format!("getrusage failed: {error}")))?;
-        let seconds =
-            |time: nix::sys::time::TimeVal| time.tv_sec() as f64 + time.tv_usec() as f64 * 1e-6;
-        let user_seconds = seconds(usage.user_time());
-        let system_seconds = seconds(usage.system_time());
+        let stat = std::fs::read_to_string("/proc/self/stat")
+            .map_err(|error| BenchError::new(format!("cannot read /proc/self/stat: {error}")))?;
+        // The fields after the command name (which may hold spaces), from field 3 (`state`) on:
+        // utime and stime are fields 14 and 15.
+        let after_name = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |index: usize| -> Result<f64, BenchError> {
+            fields
+                .get(index - 3)
+                .and_then(|field| field.parse::<u64>().ok())
+                .map(|ticks| ticks as f64 / USER_HZ)
+                .ok_or_else(|| BenchError::new(format!("/proc/self/stat has no field {index}")))
+        };
+        let user_seconds = ticks(14)?;
+        let system_seconds = ticks(15)?;
         Ok(CpuSample {
             cpu_seconds: user_seconds + system_seconds,
             user_seconds,

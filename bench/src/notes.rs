@@ -126,7 +126,7 @@ replies of lines that finished where they started go to the writer together, onc
 hundred syscalls for 50,000 requests, and in the same session faster than the binary before the
 rework (59,000–77,000 against 49,000–53,000 requests/s, on a machine busy with other builds).
 
-**Stdin fuzzer.** `tests/fuzz/frames.rs` builds frames from the wire contract: every method's
+**Stdin fuzzer.** `tests/it/fuzz/frames.rs` builds frames from the wire contract: every method's
 params from the schema's names with right, wrong and extreme values (secret wrappers, unknown
 sentinels, output values, wrong types, odd strings), mutated as JSON, some sent as notifications
 or batches, a fifth mutated as raw bytes (flips, newlines, invalid UTF-8, cuts, duplicated chunks,

@@ -386,7 +386,7 @@ fn robustness_rows(figures: &Figures) -> Vec<Row> {
     rows.push(measured(
         "Stdin fuzzer: seeded, structure-aware frames",
         "≥ 1,000,000 frames; 0 panics, 0 non-JSON lines, every request answered",
-        "`tests/fuzz/frames.rs` (valid JSON-RPC with mutated params of every method, notifications, batches, raw byte mutations) written to one provider with the emulator of this run behind it; stdout read and checked on another thread; wall time from the first frame to the exit",
+        "`tests/it/fuzz/frames.rs` (valid JSON-RPC with mutated params of every method, notifications, batches, raw byte mutations) written to one provider with the emulator of this run behind it; stdout read and checked on another thread; wall time from the first frame to the exit",
         &figures.fuzz,
         |fuzz| {
             (

@@ -4,10 +4,10 @@
 //! its checks: no panic, only JSON-RPC lines, every request answered).
 
 // The generator and checker of the suite's fuzz test: one copy, shared by path.
-#[path = "../../tests/fuzz/frames.rs"]
+#[path = "../../tests/it/fuzz/frames.rs"]
 #[allow(dead_code)]
 mod frames;
-#[path = "../../tests/fuzz/replies.rs"]
+#[path = "../../tests/it/fuzz/replies.rs"]
 #[allow(dead_code)]
 mod replies;
 

@@ -6,7 +6,7 @@
 //! it, then a second pass that must find nothing to change.
 //!
 //! Shared by the quickstart example (which starts the emulator, or targets the cloud) and by the
-//! test that runs it against an in-process emulator (`tests/seed_example.rs`).
+//! test that runs it against an in-process emulator (`tests/it/seed_example.rs`).
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;

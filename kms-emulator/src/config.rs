@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::clock::Clock;
 use crate::faults::FaultSpec;
 use crate::logins::LoginConfig;
 use crate::metadata::MetadataConfig;
@@ -119,6 +120,9 @@ pub struct Config {
     /// counted from the connection's start or from its previous response (so a connection that
     /// sends nothing, or stays idle, is closed too), and its body within it after the head.
     pub header_read_timeout: Duration,
+    /// The clock every expiry and every time the emulator writes is read from: the system clock
+    /// by default; a test keeps a clone and advances it.
+    pub clock: Clock,
 }
 
 /// The default [`Config::header_read_timeout`]: longer than the 60 s a client's pool (reqwest's,
@@ -141,6 +145,7 @@ impl Default for Config {
             metadata: MetadataConfig::default(),
             logins: LoginConfig::default(),
             header_read_timeout: DEFAULT_HEADER_READ_TIMEOUT,
+            clock: Clock::default(),
         }
     }
 }

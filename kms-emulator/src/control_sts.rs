@@ -191,7 +191,7 @@ async fn issued_credentials(State(shared): State<Arc<Shared>>) -> Response {
 
 async fn expire_credentials(State(shared): State<Arc<Shared>>) -> Response {
     shared.metadata.forget_credentials();
-    let expired = shared.gateway.expire_issued_credentials(chrono::Utc::now());
+    let expired = shared.gateway.expire_issued_credentials(shared.clock.now());
     Json(json!({ "expired": expired })).into_response()
 }
 
@@ -209,7 +209,7 @@ async fn revoke_credentials(State(shared): State<Arc<Shared>>, body: Bytes) -> R
     shared.metadata.forget_credentials();
     let revoked = shared
         .gateway
-        .revoke_issued_credentials(body.access_key_id.as_deref(), chrono::Utc::now());
+        .revoke_issued_credentials(body.access_key_id.as_deref(), shared.clock.now());
     Json(json!({ "revoked": revoked })).into_response()
 }
 
@@ -238,7 +238,7 @@ struct OidcTokenBody {
     lifetime_seconds: Option<i64>,
 }
 
-async fn mint_oidc_token(body: Bytes) -> Response {
+async fn mint_oidc_token(State(shared): State<Arc<Shared>>, body: Bytes) -> Response {
     let body: OidcTokenBody = match parse_json(&body) {
         Ok(body) => body,
         Err(response) => return *response,
@@ -251,7 +251,7 @@ async fn mint_oidc_token(body: Bytes) -> Response {
         body.subject
             .as_deref()
             .unwrap_or("system:serviceaccount:default:test"),
-        chrono::Utc::now(),
+        shared.clock.now(),
         body.lifetime_seconds.unwrap_or(3600),
     );
     Json(json!({ "token": token })).into_response()

@@ -64,6 +64,7 @@
 
 pub mod actions;
 pub mod cli;
+pub mod clock;
 pub mod config;
 mod control;
 mod control_sts;
@@ -95,6 +96,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use actions::Action;
+pub use clock::Clock;
 pub use config::{Config, Credential, DEMO_ACCESS_KEY_ID, DEMO_ACCESS_KEY_SECRET};
 pub use control::PREFIX as CONTROL_PREFIX;
 pub use error::{ApiError, FaultError, StartError};
@@ -284,6 +286,12 @@ impl Emulator {
             .map(drop)
     }
 
+    /// The emulator's clock (a clone: advancing it advances the emulator's). Tests reach an
+    /// expiry with [`Clock::advance`] instead of sleeping.
+    pub fn clock(&self) -> Clock {
+        self.shared.clock.clone()
+    }
+
     /// The temporary credentials issued so far (STS, metadata, credentials URI), oldest first,
     /// without secrets or tokens.
     pub fn issued_credentials(&self) -> Vec<IssuedCredentialView> {
@@ -295,7 +303,7 @@ impl Emulator {
         self.shared.metadata.forget_credentials();
         self.shared
             .gateway
-            .expire_issued_credentials(chrono::Utc::now())
+            .expire_issued_credentials(self.shared.clock.now())
     }
 
     /// Revokes the issued credential with this AccessKey ID (`None`: every one) before its
@@ -305,7 +313,7 @@ impl Emulator {
         self.shared.metadata.forget_credentials();
         self.shared
             .gateway
-            .revoke_issued_credentials(access_key_id, chrono::Utc::now())
+            .revoke_issued_credentials(access_key_id, self.shared.clock.now())
     }
 
     /// The CLI login stand-ins' configuration now (the tokens they accept).

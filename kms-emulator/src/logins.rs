@@ -25,7 +25,6 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::{Json, Router};
-use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
@@ -183,7 +182,7 @@ async fn cloud_credentials(
         "cloudsso",
         config.credential_lifetime_seconds,
         IssuedBy::CloudSso,
-        Utc::now(),
+        shared.clock.now(),
     );
     Json(json!({
         "CloudCredential": crate::sts::credentials_json(&issued),
@@ -263,7 +262,7 @@ async fn oauth_exchange(State(shared): State<Arc<Shared>>, headers: HeaderMap) -
         "oauth",
         config.credential_lifetime_seconds,
         IssuedBy::OAuth,
-        Utc::now(),
+        shared.clock.now(),
     );
     let mut answer = crate::sts::credentials_json(&issued);
     answer["RequestId"] = json!(crate::ids::uuid_v4());

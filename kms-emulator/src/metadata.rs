@@ -210,7 +210,7 @@ async fn put_token(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Res
             StatusCode::OK,
             shared
                 .metadata
-                .new_token(Duration::from_secs(seconds), Instant::now()),
+                .new_token(Duration::from_secs(seconds), shared.clock.instant()),
         ),
         _ => text(
             StatusCode::BAD_REQUEST,
@@ -226,7 +226,13 @@ fn refusal(shared: &Shared, headers: &HeaderMap) -> Option<Response> {
         .get(TOKEN_HEADER)
         .and_then(|value| value.to_str().ok());
     match token {
-        Some(token) if shared.metadata.token_is_valid(token, Instant::now()) => None,
+        Some(token)
+            if shared
+                .metadata
+                .token_is_valid(token, shared.clock.instant()) =>
+        {
+            None
+        }
         Some(_) => Some(text(
             StatusCode::UNAUTHORIZED,
             "the metadata token is invalid or expired; get a new one with PUT /latest/api/token",
@@ -269,7 +275,12 @@ async fn role_credentials(
         );
     }
     let role_arn = format!("acs:ram::{}:role/{role}", shared.account_id);
-    let issued = current_credential(&shared, &role_arn, IssuedBy::InstanceMetadata, Utc::now());
+    let issued = current_credential(
+        &shared,
+        &role_arn,
+        IssuedBy::InstanceMetadata,
+        shared.clock.now(),
+    );
     let mut body = crate::sts::credentials_json(&issued);
     body["Code"] = json!("Success");
     body["LastUpdated"] = json!(format_api_time(issued.issued_at));
@@ -283,7 +294,12 @@ async fn credentials_uri(State(shared): State<Arc<Shared>>) -> Response {
         shared.account_id,
         rules::CREDENTIALS_URI_ROLE_NAME
     );
-    let issued = current_credential(&shared, &role_arn, IssuedBy::CredentialsUri, Utc::now());
+    let issued = current_credential(
+        &shared,
+        &role_arn,
+        IssuedBy::CredentialsUri,
+        shared.clock.now(),
+    );
     let mut body = crate::sts::credentials_json(&issued);
     body["Code"] = json!("Success");
     axum::Json(body).into_response()

@@ -6,14 +6,13 @@
 //! returns an error for such a request, and hyper then drops the connection.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
-use chrono::Utc;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use serde_json::{Map, Value};
 use tokio::net::TcpListener;
@@ -185,7 +184,10 @@ async fn kms_gateway(State(shared): State<Arc<Shared>>, request: Request) -> Res
         authorization: header_text(header::AUTHORIZATION),
         headers: &headers,
     };
-    let admitted = match shared.gateway.admit(&raw, Utc::now(), Instant::now()) {
+    let admitted = match shared
+        .gateway
+        .admit(&raw, shared.clock.now(), shared.clock.instant())
+    {
         Ok(admitted) => admitted,
         Err(error) => return error_response(&shared, &request_id, &error),
     };
@@ -242,7 +244,8 @@ async fn run_action(
     let result = if action.is_cpu_heavy() {
         let worker_shared = shared.clone();
         match tokio::task::spawn_blocking(move || {
-            worker_shared.dispatch(action, &params, caller.as_ref(), Utc::now())
+            let now = worker_shared.clock.now();
+            worker_shared.dispatch(action, &params, caller.as_ref(), now)
         })
         .await
         {
@@ -253,7 +256,7 @@ async fn run_action(
             }
         }
     } else {
-        shared.dispatch(action, &params, caller.as_ref(), Utc::now())
+        shared.dispatch(action, &params, caller.as_ref(), shared.clock.now())
     };
     if result.as_ref().is_ok_and(|output| output.mutated) {
         shared.persist();

@@ -10,6 +10,7 @@ use rand::RngExt as _;
 use serde::{Deserialize, Serialize};
 
 use crate::actions::{Action, ActionOutput, Service};
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::error::{FaultError, StartError};
@@ -71,6 +72,7 @@ pub(crate) struct Shared {
     pub(crate) metadata: MetadataState,
     pub(crate) logins: LoginState,
     pub(crate) header_read_timeout: std::time::Duration,
+    pub(crate) clock: Clock,
 }
 
 impl Shared {
@@ -106,6 +108,7 @@ impl Shared {
             metadata: MetadataState::new(config.metadata.clone()),
             logins: LoginState::new(config.logins.clone()),
             header_read_timeout: config.header_read_timeout,
+            clock: config.clock.clone(),
         })
     }
 
@@ -114,6 +117,7 @@ impl Shared {
             store: &self.store,
             region: &self.region,
             account_id: &self.account_id,
+            clock: &self.clock,
         }
     }
 

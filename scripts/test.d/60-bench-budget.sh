@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Performance budgets (BENCHMARKS.md, "Budgets"): builds the release provider and the harness,
-# then checks the figures that hold on a shared machine (binary size, peak RSS, instruction counts
-# under callgrind, the Rust/Python CPU ratio per KMS call) against wide budgets. Fails only on a
-# real regression, never on a slow machine: no absolute time is judged. About 2-3 minutes on a
-# fresh 2-core machine, most of it the release build.
+# Performance budgets (BENCHMARKS.md, "Budgets"): checks the figures that hold on a shared machine
+# (binary and wheel size, peak RSS, instruction counts under callgrind, the Rust/Python CPU ratio
+# per KMS call) against wide budgets, on the binary 50-artefacts.sh packaged; the harness is built
+# on that same release build (only kms-bench itself compiles), so a test run has one release
+# build. Fails only on a real regression, never on a slow machine: no absolute time is judged.
+# About a minute after 50-artefacts.sh.
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 cd "$root"

@@ -5,7 +5,7 @@
 //! To add a resource: write `resources/<name>/` with its `declaration.rs` (`declare_resource!`) and
 //! a type that implements [`Resource`] (or `named::NamedResource`), add its two lines below (its
 //! `mod` and its line in [`RESOURCES`]), regenerate `schema/schema.json` (`UPDATE_SCHEMA=1 cargo
-//! test --test schema`) and `sdk/`, add a check table and a diff table under `tests/tables/`, and
+//! test --test it schema::`) and `sdk/`, add a check table and a diff table under `tests/tables/`, and
 //! its documentation. Nothing else names a resource: the generic `check` and `diff` engine in
 //! `provider`, the wire in `protocol` and the table tests find it through the registry.
 

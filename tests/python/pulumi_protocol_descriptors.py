@@ -4,7 +4,7 @@ Prints, on stdout, the serialized FileDescriptorSet of Pulumi's gRPC protocol as
 ``pulumi/engine.proto`` and the ``google.rpc.Status`` of its error details, with every file they
 import. These are the definitions the engine and the official stubs are built from;
 ``tools/grpc-codegen`` generates the plugin's Rust code from them, and
-``tests/grpc_generated_code.rs`` checks it was generated from today's.
+``tests/it/grpc_generated_code.rs`` checks it was generated from today's.
 """
 
 import sys

@@ -21,7 +21,7 @@ pub(super) fn create(service: &Service<'_>, params: &Params) -> Result<ActionOut
     let aap_name = required(params, "AapName")?;
     let password = required(params, "Password")?;
     check_password(password)?;
-    let now = Utc::now().trunc_subsecs(0);
+    let now = service.clock.now().trunc_subsecs(0);
     let (not_before, not_after) = validity(params, now)?;
     if !service.read_store().access_points.contains_key(aap_name) {
         return Err(ApiError::resource_not_found(

@@ -135,6 +135,8 @@ pub struct Service<'a> {
     pub region: &'a str,
     /// The account id in ARNs.
     pub account_id: &'a str,
+    /// Where a client key's creation time comes from.
+    pub clock: &'a crate::clock::Clock,
 }
 
 /// A successful action: the response fields (without `RequestId`), and whether resources changed.

@@ -2,7 +2,7 @@
 STS, instance metadata and credentials-URI stand-ins, and the official KMS SDK then signs with
 them: proof that the stand-ins speak the protocol the real credential chain speaks.
 
-Run by kms-emulator/tests/python_sdks.rs, which starts an emulator and passes in the environment:
+Run by kms-emulator/tests/it/python_sdks.rs, which starts an emulator and passes in the environment:
 KMS_EMULATOR_HOST (host:port), KMS_EMULATOR_ROLE_ARN (a role trusting the demo key, the OIDC
 provider and the instance role), KMS_EMULATOR_OIDC_PROVIDER_ARN and KMS_EMULATOR_OIDC_ISSUER, and
 KMS_EMULATOR_ECS_ROLE (the instance role; IMDSv2 is enforced).

@@ -1,6 +1,6 @@
 """The official Alibaba Cloud Python SDKs drive the KMS emulator as a client.
 
-Run by kms-emulator/tests/python_sdks.rs, which starts an emulator and passes its address and
+Run by kms-emulator/tests/it/python_sdks.rs, which starts an emulator and passes its address and
 credentials in the environment:
 KMS_EMULATOR_HOST (host:port), KMS_EMULATOR_STS_ID / _STS_SECRET / _STS_TOKEN (an STS credential).
 The demo credential is demo-access-key-id:demo-access-key-secret.

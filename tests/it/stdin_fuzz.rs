@@ -1,0 +1,156 @@
+//! The seeded, structure-aware fuzzer of stdin frames (`tests/it/fuzz/`) against the real
+//! binary, with a local emulator behind it: 50,000 frames (valid JSON-RPC with mutated params of
+//! every method, notifications, batches, raw byte mutations) must give no panic, no stdout line
+//! that is not a JSON-RPC message, no internal error, and a reply to every request whose envelope
+//! was left intact. `KMS_FUZZ_FRAMES` and `KMS_FUZZ_SEED` change the run (to explore); the
+//! benchmark harness runs 1,000,000 frames and reports frames per second.
+
+#[path = "fuzz/frames.rs"]
+mod frames;
+#[path = "fuzz/replies.rs"]
+mod replies;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Instant;
+
+use frames::FrameGenerator;
+use replies::ReplyChecker;
+
+const DEFAULT_FRAMES: usize = 50_000;
+const DEFAULT_SEED: u64 = 0x5eed_f022;
+
+fn setting(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn fuzzed_frames_get_no_panic_only_json_lines_and_every_request_an_answer() {
+    let frame_count = setting("KMS_FUZZ_FRAMES", DEFAULT_FRAMES as u64) as usize;
+    let seed = setting("KMS_FUZZ_SEED", DEFAULT_SEED);
+    let emulator = kms_emulator::Emulator::start_blocking(kms_emulator::Config::default())
+        .expect("the emulator starts");
+    let directory = tempfile::tempdir().unwrap();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_alicloud-kms-provider"));
+    command
+        .current_dir(directory.path())
+        .env("HOME", directory.path())
+        .env_remove("RUST_LOG");
+    for variable in [
+        "ALIBABA_CLOUD_ACCESS_KEY_ID",
+        "ALICLOUD_ACCESS_KEY",
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+        "ALICLOUD_SECRET_KEY",
+        "ALIBABA_CLOUD_REGION",
+        "ALICLOUD_REGION",
+        "ALIBABA_CLOUD_ENDPOINT_KMS",
+        "ALICLOUD_KMS_PROVIDER_TEST_HOOKS",
+    ] {
+        command.env_remove(variable);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the provider starts");
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut stderr_pipe = child.stderr.take().unwrap();
+    let stderr = thread::spawn(move || {
+        let mut text = Vec::new();
+        let _ = stderr_pipe.read_to_end(&mut text);
+        String::from_utf8_lossy(&text).into_owned()
+    });
+    let reader = thread::spawn(move || {
+        let mut checker = ReplyChecker::new();
+        let mut lines = BufReader::new(stdout);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match lines.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => return checker,
+                Ok(_) => match std::str::from_utf8(&line) {
+                    Ok(text) => checker.line(text.trim_end_matches('\n')),
+                    Err(_) => checker.line("<not UTF-8>"),
+                },
+            }
+        }
+    });
+
+    let started = Instant::now();
+    let endpoint = emulator.addr().to_string();
+    let writer = thread::spawn(move || {
+        let mut generator = FrameGenerator::new(seed, &endpoint);
+        let mut owed = vec!["\"configure\"".to_owned()];
+        let mut buffer = generator.configure_line("configure").into_bytes();
+        buffer.push(b'\n');
+        for index in 0..frame_count {
+            if index == frame_count - frame_count / 50 {
+                generator.allow_cancel();
+            }
+            let frame = generator.next_frame();
+            buffer.extend_from_slice(&frame.bytes);
+            buffer.push(b'\n');
+            owed.extend(frame.owed);
+            if buffer.len() > 64 * 1024 {
+                stdin.write_all(&buffer).expect("the provider reads stdin");
+                buffer.clear();
+            }
+        }
+        stdin.write_all(&buffer).expect("the provider reads stdin");
+        owed
+    });
+    let owed = writer.join().unwrap();
+    let mut checker = reader.join().unwrap();
+    let status = child.wait().unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    let stderr = stderr.join().unwrap();
+    eprintln!(
+        "fuzz: {frame_count} frames (seed {seed:#x}) in {seconds:.1} s, {:.0} frames/s; {} stdout lines, {} replies, {} requests owed a reply; outcomes {:?}",
+        frame_count as f64 / seconds,
+        checker.findings.lines,
+        checker.findings.replies,
+        owed.len(),
+        checker.findings.outcomes
+    );
+
+    let label = format!("seed {seed:#x}, {frame_count} frames");
+    assert!(status.success(), "{label}: exit {status:?}\n{stderr:.3000}");
+    assert!(
+        !stderr.contains("panicked"),
+        "{label}: the provider panicked:\n{stderr:.3000}"
+    );
+    let findings = &checker.findings;
+    assert!(
+        findings.non_json_lines.is_empty(),
+        "{label}: stdout lines that are not JSON: {:?}",
+        findings.non_json_lines
+    );
+    assert!(
+        findings.malformed_messages.is_empty(),
+        "{label}: stdout messages that are not JSON-RPC: {:?}",
+        findings.malformed_messages
+    );
+    assert!(
+        findings.internal_errors.is_empty(),
+        "{label}: internal errors: {:?}",
+        findings.internal_errors
+    );
+    checker.expect(&owed);
+    let (missing, examples) = checker.unanswered(10);
+    assert_eq!(
+        missing,
+        0,
+        "{label}: {missing} of {} requests got no reply, e.g. {examples:?}",
+        checker.owed()
+    );
+    assert!(
+        checker.owed() > frame_count / 2,
+        "{label}: too few requests owed a reply"
+    );
+}

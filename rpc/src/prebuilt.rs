@@ -3,29 +3,18 @@
 //! reading the reply again (which jsonrpsee's `MethodResponse` does to every reply it builds; for
 //! the 33 KB schema that re-read was a fifth of the provider's start-up).
 
-use std::borrow::Cow;
 use std::sync::Arc;
-
-use serde::Serialize;
 
 use jsonrpsee::core::RegisterMethodError;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::{Extensions, MethodCallback, MethodResponse, Methods, ResponsePayload};
 
 /// A method's result as JSON text, valid as it stands: its maker vouches for it (it is written
-/// once, as the schema is, or by serde_json), since nothing reads it again.
-#[derive(Clone, Debug)]
-pub struct PrebuiltResult(pub Cow<'static, str>);
+/// once, as the schema is, and checked by the maker's tests), since nothing reads it again.
+#[derive(Clone, Copy, Debug)]
+pub struct PrebuiltResult(pub &'static str);
 
-impl PrebuiltResult {
-    /// The result as serde_json writes it, as jsonrpsee would have written it into the reply.
-    pub fn serialized<T: Serialize>(result: &T) -> Result<Self, serde_json::Error> {
-        serde_json::to_string(result).map(|text| Self(Cow::Owned(text)))
-    }
-}
-
-/// Registers a synchronous method whose result is [`PrebuiltResult`] text (the schema; the
-/// replies of `check` and `diff`, the bulk of a preview's requests). To jsonrpsee it is a
+/// Registers a synchronous method whose result is [`PrebuiltResult`] text. To jsonrpsee it is a
 /// method like any other (its table lists it, its errors are jsonrpsee's error replies); its
 /// success carries a `null` result, which the transport replaces with the text.
 pub fn register_prebuilt_method<F>(
@@ -85,7 +74,7 @@ mod tests {
     fn methods() -> Methods {
         let mut methods = Methods::new();
         register_prebuilt_method(&mut methods, "text", |params| match params.as_str() {
-            None => Ok(PrebuiltResult(r#"{"a":"b\n"}"#.into())),
+            None => Ok(PrebuiltResult(r#"{"a":"b\n"}"#)),
             Some(_) => Err(ErrorObject::owned(-32602, "no params", None::<()>)),
         })
         .unwrap();

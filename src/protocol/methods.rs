@@ -52,8 +52,7 @@ type MethodResult<T> = Result<T, ErrorObjectOwned>;
 pub const CONTROL_METHODS: &[&str] = &["cancel"];
 
 pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Provider> {
-    let provider = Arc::new(provider);
-    let mut module = RpcModule::from_arc(provider.clone());
+    let mut module = RpcModule::new(provider);
     // Registration fails only for a duplicate name, which is a programming error that the unit
     // test of this module would catch.
     let registered = "every method name is registered once";
@@ -110,51 +109,47 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
         )
         .expect(registered);
 
-    // `check` and `diff` replies are written here, once, rather than serialised by jsonrpsee and
-    // read again (a preview is mostly these two).
-    let context = provider.clone();
-    register_prebuilt_method(&mut module, "check", move |params| {
-        let provider = &context;
-        reply(|| {
-            let mut reader = ParamReader::parse("check", params.as_str())?;
-            if let Some(outcome) = reader.oversized_check_outcome("news") {
-                return serialized(&CheckReply::from(outcome));
-            }
-            let (resource_type, urn) = reader.resource_type()?;
-            // The resource name (for auto-naming): the URN's last part, or Pulumi's `name`.
-            let name = reader.optional_string("name")?;
-            let resource_name = request_fields::resource_name(urn.as_deref(), name)?;
-            let request = CheckRequest {
-                resource_type,
-                urn: urn.clone(),
-                resource_name,
-                olds: reader.property_map("olds")?,
-                news: reader.required_property_map("news")?,
-                random_seed: reader.optional_base64_bytes("randomSeed")?,
-            };
-            serialized(&CheckReply::from(provider.check(request)?))
+    module
+        .register_method("check", |params, provider, _| -> MethodResult<CheckReply> {
+            reply(|| {
+                let mut reader = ParamReader::parse("check", params.as_str())?;
+                if let Some(outcome) = reader.oversized_check_outcome("news") {
+                    return Ok(outcome.into());
+                }
+                let (resource_type, urn) = reader.resource_type()?;
+                // The resource name (for auto-naming): the URN's last part, or Pulumi's `name`.
+                let name = reader.optional_string("name")?;
+                let resource_name = request_fields::resource_name(urn.as_deref(), name)?;
+                let request = CheckRequest {
+                    resource_type,
+                    urn: urn.clone(),
+                    resource_name,
+                    olds: reader.property_map("olds")?,
+                    news: reader.required_property_map("news")?,
+                    random_seed: reader.optional_base64_bytes("randomSeed")?,
+                };
+                Ok(provider.check(request)?.into())
+            })
         })
-    })
-    .expect(registered);
+        .expect(registered);
 
-    let context = provider.clone();
-    register_prebuilt_method(&mut module, "diff", move |params| {
-        let provider = &context;
-        reply(|| {
-            let mut reader = ParamReader::parse("diff", params.as_str())?;
-            let (resource_type, _urn) = reader.resource_type()?;
-            let request = DiffRequest {
-                resource_type,
-                id: reader.required_id()?,
-                olds: reader.required_property_map("olds")?,
-                news: reader.required_property_map("news")?,
-                old_inputs: reader.property_map("oldInputs")?,
-                ignore_changes: reader.string_list("ignoreChanges")?,
-            };
-            serialized(&DiffReply::from(provider.diff(request)?))
+    module
+        .register_method("diff", |params, provider, _| -> MethodResult<DiffReply> {
+            reply(|| {
+                let mut reader = ParamReader::parse("diff", params.as_str())?;
+                let (resource_type, _urn) = reader.resource_type()?;
+                let request = DiffRequest {
+                    resource_type,
+                    id: reader.required_id()?,
+                    olds: reader.required_property_map("olds")?,
+                    news: reader.required_property_map("news")?,
+                    old_inputs: reader.property_map("oldInputs")?,
+                    ignore_changes: reader.string_list("ignoreChanges")?,
+                };
+                Ok(provider.diff(request)?.into())
+            })
         })
-    })
-    .expect(registered);
+        .expect(registered);
 
     module
         .register_method("cancel", |_, provider, _| -> MethodResult<EmptyReply> {
@@ -197,7 +192,7 @@ fn get_schema(params: Params<'_>) -> MethodResult<PrebuiltResult> {
         let mut reader = ParamReader::parse("getSchema", params.as_str())?;
         // Only version 0 exists; any integer is accepted, as Pulumi providers do.
         reader.optional_integer("version")?;
-        Ok(PrebuiltResult(SCHEMA_RESULT.into()))
+        Ok(PrebuiltResult(SCHEMA_RESULT))
     })
 }
 
@@ -364,11 +359,6 @@ async fn delete(
     };
     provider.delete(&resource_type, request).await?;
     Ok(EmptyReply {})
-}
-
-/// A reply as serde_json writes it, which is how jsonrpsee would have written it.
-fn serialized<T: serde::Serialize>(reply: &T) -> Result<PrebuiltResult, ProviderError> {
-    Ok(PrebuiltResult::serialized(reply).expect("a reply of the protocol's types serialises"))
 }
 
 /// Runs a handler body and turns its error into the wire error (through `ProviderError`, the one

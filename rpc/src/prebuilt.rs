@@ -16,7 +16,10 @@ pub struct PrebuiltResult(pub &'static str);
 
 /// Registers a synchronous method whose result is [`PrebuiltResult`] text. To jsonrpsee it is a
 /// method like any other (its table lists it, its errors are jsonrpsee's error replies); its
-/// success carries a `null` result, which the transport replaces with the text.
+/// success carries a `null` result, which this crate's transport (`serve`) replaces with the
+/// text. Calling the method through jsonrpsee's own entry points (`RpcModule::call`,
+/// `raw_json_request`) bypasses the transport and gets that `null`, so tests that call the module
+/// in process must not use it for a prebuilt method.
 pub fn register_prebuilt_method<F>(
     methods: &mut Methods,
     name: &'static str,

@@ -15,6 +15,7 @@ use tokio::task::JoinHandle;
 
 use super::dispatch::Call;
 use super::envelope::{error_reply, kind_of, INTERNAL_ERROR, METHOD_NOT_FOUND};
+use super::prebuilt::reply_line;
 
 /// A future run to its first pause here, or handed to the runtime.
 pub(super) enum Started<T> {
@@ -153,7 +154,7 @@ async fn invoke(
         }
         MethodCallback::Subscription(_) | MethodCallback::Unsubscription(_) => return None,
     };
-    Some(String::from(Box::<str>::from(response.into_json())))
+    Some(reply_line(response))
 }
 
 /// jsonrpsee's `Id` of a raw id `classify` accepted (`null`, a string, a non-negative integer),

@@ -16,7 +16,9 @@ mod framing;
 mod handler;
 mod in_flight;
 mod outgoing;
+mod prebuilt;
 mod server;
 
 pub use outgoing::{outgoing_queue, ClientNotifier, OutgoingQueue, UndeliverableLines};
+pub use prebuilt::{register_prebuilt_method, PrebuiltResult};
 pub use server::{serve, Ending, ServerOptions, ShutdownReply, TransportError};

@@ -46,11 +46,11 @@ pub struct ProtocolOptions {
 
 type MethodResult<T> = Result<T, ErrorObjectOwned>;
 
-/// Builds the JSON-RPC module that serves the provider.
 /// The methods that act on the work in flight (`cancel`): the server runs them as soon as it reads
 /// them, even when every handler slot is taken by operations that wait on KMS.
 pub const CONTROL_METHODS: &[&str] = &["cancel"];
 
+/// Builds the JSON-RPC module that serves the provider.
 pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Provider> {
     let mut module = RpcModule::new(provider);
     // Registration fails only for a duplicate name, which is a programming error that the unit

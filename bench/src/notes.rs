@@ -63,9 +63,12 @@ current-thread runtime the provider uses:
   the user-space instructions (~8 µs per call), at the price of redoing timeouts, error
   classification and TLS set-up by hand. It would not close the idle-VM gap, which is the kernel's.
 
-**Cold start.** ~840,000 instructions in user space (callgrind) from exec to exit, including the
-`getSchema` reply with the 12 KB schema; the rest of the ~1.4 ms is the kernel's: exec, mapping the
-binary and libc, page faults, three thread starts. The Python dynamic-provider host needs ~150–200 ms
+**Cold start.** ~800,000 instructions in user space (callgrind) from exec to exit, including the
+`getSchema` reply with the 33 KB schema; the rest of the ~1.2 ms is the kernel's: exec, mapping the
+binary and libc, page faults, three thread starts. Of the 800,000, the dynamic loader takes ~460,000
+(the native plugin made the binary larger). The reply's `{"schema": ...}` text is escaped at compile
+time and spliced into jsonrpsee's reply; escaping it at start-up and jsonrpsee reading the reply again
+cost ~700,000 more (1.64 million before issue 20). The Python dynamic-provider host needs ~150–200 ms
 to import `pulumi` and `grpc` before it prints its port.
 
 **Python SDK in the `pulumi.dynamic` host.** The host adds 0.7–1 ms to every operation (gRPC in

@@ -285,21 +285,7 @@ pub fn fuzz(
         let _ = stderr_pipe.read_to_end(&mut text);
         String::from_utf8_lossy(&text).into_owned()
     });
-    let reader = thread::spawn(move || {
-        let mut checker = ReplyChecker::new();
-        let mut lines = BufReader::new(stdout);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match lines.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => return checker,
-                Ok(_) => match std::str::from_utf8(&line) {
-                    Ok(text) => checker.line(text.trim_end_matches('\n')),
-                    Err(_) => checker.line("<not UTF-8>"),
-                },
-            }
-        }
-    });
+    let reader = thread::spawn(move || ReplyChecker::read_all(stdout));
     let started = Instant::now();
     let endpoint = emulator.to_owned();
     let writer = thread::spawn(move || -> std::io::Result<Vec<String>> {

@@ -10,7 +10,7 @@ mod frames;
 #[path = "fuzz/replies.rs"]
 mod replies;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Instant;
@@ -66,21 +66,7 @@ fn fuzzed_frames_get_no_panic_only_json_lines_and_every_request_an_answer() {
         let _ = stderr_pipe.read_to_end(&mut text);
         String::from_utf8_lossy(&text).into_owned()
     });
-    let reader = thread::spawn(move || {
-        let mut checker = ReplyChecker::new();
-        let mut lines = BufReader::new(stdout);
-        let mut line = Vec::new();
-        loop {
-            line.clear();
-            match lines.read_until(b'\n', &mut line) {
-                Ok(0) | Err(_) => return checker,
-                Ok(_) => match std::str::from_utf8(&line) {
-                    Ok(text) => checker.line(text.trim_end_matches('\n')),
-                    Err(_) => checker.line("<not UTF-8>"),
-                },
-            }
-        }
-    });
+    let reader = thread::spawn(move || ReplyChecker::read_all(stdout));
 
     let started = Instant::now();
     let endpoint = emulator.addr().to_string();

@@ -4,6 +4,7 @@
 //! shows how deep the frames reached.
 
 use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader, Read};
 
 use serde_json::{json, Value};
 
@@ -39,6 +40,24 @@ impl ReplyChecker {
             owed: HashSet::new(),
             answered: HashSet::new(),
             findings: Findings::default(),
+        }
+    }
+
+    /// Checks every line of `stdout` until it ends (or fails); a line that is not UTF-8 counts as
+    /// a non-JSON line.
+    pub fn read_all(stdout: impl Read) -> ReplyChecker {
+        let mut checker = ReplyChecker::new();
+        let mut lines = BufReader::new(stdout);
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            match lines.read_until(b'\n', &mut line) {
+                Ok(0) | Err(_) => return checker,
+                Ok(_) => match std::str::from_utf8(&line) {
+                    Ok(text) => checker.line(text.trim_end_matches('\n')),
+                    Err(_) => checker.line("<not UTF-8>"),
+                },
+            }
         }
     }
 

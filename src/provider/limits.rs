@@ -12,7 +12,8 @@ use serde_json::{Map, Value};
 
 use super::check::CheckOutcome;
 use super::error::ProviderError;
-use crate::resources::CheckFailure;
+use crate::resources::property::{SECRET_SIGNATURE, SIGNATURE_KEY};
+use crate::resources::{CheckFailure, PropertyMap, PropertyValue};
 
 /// The most properties in one object (the bag itself, or a map inside it).
 pub const MAX_PROPERTIES: usize = 1_000;
@@ -35,7 +36,7 @@ pub struct LimitExceeded {
 
 /// The breaches in a property bag called `bag` (`news`, ...): at most one per property, and none
 /// past the first that makes the walk stop (too many properties or values in all).
-pub fn check_property_bag(bag: &str, properties: &Map<String, Value>) -> Vec<LimitExceeded> {
+pub fn check_property_bag(bag: &str, properties: &impl PropertyBag) -> Vec<LimitExceeded> {
     if properties.len() > MAX_PROPERTIES {
         return vec![LimitExceeded {
             property: bag.to_owned(),
@@ -48,7 +49,7 @@ pub fn check_property_bag(bag: &str, properties: &Map<String, Value>) -> Vec<Lim
     }
     let mut walk = Walk { values: 0 };
     let mut breaches = Vec::new();
-    for (name, value) in properties {
+    for (name, value) in properties.members() {
         if let Err(problem) = walk.check_name(name).and_then(|()| walk.value(value, 1)) {
             let shown = shown_name(name);
             breaches.push(LimitExceeded {
@@ -68,7 +69,7 @@ pub fn check_property_bag(bag: &str, properties: &Map<String, Value>) -> Vec<Lim
 pub fn refuse_oversized_bag(
     method: &str,
     bag: &str,
-    properties: &Map<String, Value>,
+    properties: &impl PropertyBag,
 ) -> Result<(), ProviderError> {
     match check_property_bag(bag, properties).into_iter().next() {
         None => Ok(()),
@@ -82,7 +83,7 @@ pub fn refuse_oversized_bag(
 /// What `check` and `checkConfig` answer for a bag past the limits: the breaches as failures,
 /// and no inputs (echoing megabytes back is part of what the limits prevent). `None` when the bag
 /// is within them.
-pub fn oversized_check_outcome(bag: &str, properties: &Map<String, Value>) -> Option<CheckOutcome> {
+pub fn oversized_check_outcome(bag: &str, properties: &impl PropertyBag) -> Option<CheckOutcome> {
     let breaches = check_property_bag(bag, properties);
     if breaches.is_empty() {
         return None;
@@ -110,7 +111,88 @@ fn shown_name(name: &str) -> String {
     format!("{}...", &name[..end])
 }
 
-struct Walk {
+/// A property bag as the limits see it: its wire JSON (the gRPC plugin's converted `Struct`s, and
+/// requests with special values), or the values decoded straight from the text, which have the
+/// wire's shape (`resources::WireDecoder`).
+pub trait PropertyBag {
+    type Value: Limited;
+    fn len(&self) -> usize;
+    fn members(&self) -> impl Iterator<Item = (&str, &Self::Value)>;
+}
+
+impl PropertyBag for Map<String, Value> {
+    type Value = Value;
+    fn len(&self) -> usize {
+        Map::len(self)
+    }
+    fn members(&self) -> impl Iterator<Item = (&str, &Value)> {
+        self.iter().map(|(name, value)| (name.as_str(), value))
+    }
+}
+
+impl PropertyBag for PropertyMap {
+    type Value = PropertyValue;
+    fn len(&self) -> usize {
+        PropertyMap::len(self)
+    }
+    fn members(&self) -> impl Iterator<Item = (&str, &PropertyValue)> {
+        self.iter().map(|(name, value)| (name.as_str(), value))
+    }
+}
+
+/// A value the limits walk: each kind says which of its parts the walk visits.
+pub trait Limited {
+    /// Walks what is inside this value (already counted) at nesting `depth`.
+    fn walk_inside(&self, walk: &mut Walk, depth: usize) -> Result<(), String>;
+}
+
+impl Limited for Value {
+    fn walk_inside(&self, walk: &mut Walk, depth: usize) -> Result<(), String> {
+        match self {
+            Value::String(text) => walk.string(text.len()),
+            Value::Array(items) => walk.array(items, depth),
+            Value::Object(entries) => walk.object(
+                entries.len(),
+                entries.iter().map(|(name, value)| (name.as_str(), value)),
+                depth,
+            ),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A decoded value walks as the JSON it was decoded from: a secret is its two members, an unknown
+/// its sentinel string.
+impl Limited for PropertyValue {
+    fn walk_inside(&self, walk: &mut Walk, depth: usize) -> Result<(), String> {
+        match self {
+            PropertyValue::String(text) => walk.string(text.len()),
+            PropertyValue::Unknown(kind) => walk.string(kind.sentinel().len()),
+            PropertyValue::Array(items) => walk.array(items, depth),
+            PropertyValue::Object(entries) => walk.object(
+                entries.len(),
+                entries.iter().map(|(name, value)| (name.as_str(), value)),
+                depth,
+            ),
+            PropertyValue::Secret(inner) => {
+                walk.object_of(2, depth)?;
+                walk.check_name(SIGNATURE_KEY)?;
+                walk.count()?;
+                walk.string(SECRET_SIGNATURE.len())?;
+                walk.check_name("value")?;
+                walk.value(inner.as_ref(), depth + 1)
+            }
+            PropertyValue::Special(entries) => walk.object(
+                entries.len(),
+                entries.iter().map(|(name, value)| (name.as_str(), value)),
+                depth,
+            ),
+            PropertyValue::Null | PropertyValue::Bool(_) | PropertyValue::Number(_) => Ok(()),
+        }
+    }
+}
+
+pub struct Walk {
     values: usize,
 }
 
@@ -126,45 +208,65 @@ impl Walk {
     }
 
     /// Walks one value at nesting `depth` (1 for a property's own value).
-    fn value(&mut self, value: &Value, depth: usize) -> Result<(), String> {
+    fn value<V: Limited + ?Sized>(&mut self, value: &V, depth: usize) -> Result<(), String> {
+        self.count()?;
+        value.walk_inside(self, depth)
+    }
+
+    fn count(&mut self) -> Result<(), String> {
         self.values += 1;
         if self.values > MAX_VALUES {
             return Err(format!(
                 "the request holds more than {MAX_VALUES} values in all; split it, or send only what the resource needs"
             ));
         }
-        match value {
-            Value::String(text) if text.len() > MAX_STRING_BYTES => Err(format!(
-                "a string of {} bytes is longer than the {MAX_STRING_BYTES} bytes allowed",
-                text.len()
-            )),
-            Value::Array(items) => {
-                if items.len() > MAX_ARRAY_ITEMS {
-                    return Err(format!(
-                        "a list of {} items is longer than the {MAX_ARRAY_ITEMS} items allowed",
-                        items.len()
-                    ));
-                }
-                self.nested(depth)?;
-                items
-                    .iter()
-                    .try_for_each(|item| self.value(item, depth + 1))
-            }
-            Value::Object(entries) => {
-                if entries.len() > MAX_PROPERTIES {
-                    return Err(format!(
-                        "an object of {} properties has more than the {MAX_PROPERTIES} allowed",
-                        entries.len()
-                    ));
-                }
-                self.nested(depth)?;
-                entries.iter().try_for_each(|(name, entry)| {
-                    self.check_name(name)?;
-                    self.value(entry, depth + 1)
-                })
-            }
-            _ => Ok(()),
+        Ok(())
+    }
+
+    fn string(&self, bytes: usize) -> Result<(), String> {
+        if bytes > MAX_STRING_BYTES {
+            return Err(format!(
+                "a string of {bytes} bytes is longer than the {MAX_STRING_BYTES} bytes allowed"
+            ));
         }
+        Ok(())
+    }
+
+    fn array<V: Limited>(&mut self, items: &[V], depth: usize) -> Result<(), String> {
+        if items.len() > MAX_ARRAY_ITEMS {
+            return Err(format!(
+                "a list of {} items is longer than the {MAX_ARRAY_ITEMS} items allowed",
+                items.len()
+            ));
+        }
+        self.nested(depth)?;
+        items
+            .iter()
+            .try_for_each(|item| self.value(item, depth + 1))
+    }
+
+    /// An object's own limits: how many members, how deep.
+    fn object_of(&self, members: usize, depth: usize) -> Result<(), String> {
+        if members > MAX_PROPERTIES {
+            return Err(format!(
+                "an object of {members} properties has more than the {MAX_PROPERTIES} allowed"
+            ));
+        }
+        self.nested(depth)
+    }
+
+    fn object<'a, V: Limited + 'a>(
+        &mut self,
+        members: usize,
+        entries: impl Iterator<Item = (&'a str, &'a V)>,
+        depth: usize,
+    ) -> Result<(), String> {
+        self.object_of(members, depth)?;
+        for (name, entry) in entries {
+            self.check_name(name)?;
+            self.value(entry, depth + 1)?;
+        }
+        Ok(())
     }
 
     fn nested(&self, depth: usize) -> Result<(), String> {
@@ -257,7 +359,12 @@ mod tests {
     #[test]
     fn a_long_name_is_cut_in_messages() {
         let name = "n".repeat(MAX_STRING_BYTES + 1);
-        let found = check_property_bag("news", &[(name, json!(1))].into_iter().collect());
+        let found = check_property_bag(
+            "news",
+            &[(name, json!(1))]
+                .into_iter()
+                .collect::<Map<String, Value>>(),
+        );
         assert_eq!(found[0].property, format!("{}...", "n".repeat(64)));
         assert!(found[0].reason.len() < 300);
     }

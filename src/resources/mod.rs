@@ -45,7 +45,7 @@ pub use operations::{
     Create, CreateRequest, CreateResult, Created, Delete, DeleteRequest, Read, ReadRequest,
     ReadResult, Update, UpdateRequest, UpdateResult,
 };
-pub use property::{PropertyMap, PropertyValue, UnknownKind};
+pub use property::{PropertyMap, PropertyValue, UnknownKind, WireDecoder};
 pub use registry::{RegisteredResource, Registration, Registry};
 pub use resource::Resource;
 

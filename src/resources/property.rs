@@ -285,6 +285,130 @@ impl Serialize for PropertyValue {
     }
 }
 
+/// How the keys start that serde_json's `Value` reads as its own markers (raw values, numbers)
+/// rather than as members.
+pub const SERDE_JSON_MARKER: &str = "$serde_json::private::";
+
+/// Decodes property values straight from JSON text, with no `serde_json::Value` in between: the
+/// same values [`PropertyValue::from_wire`] makes, for every value that is plain JSON or a plain
+/// secret (`{signature, value}`, no other member, not wrapping another secret). Anything else with
+/// the signature key (an output value, a resource reference, an odd secret), and the keys serde_json
+/// reserves for itself, set `unusual`: the caller then decodes the text through `from_wire`, which
+/// knows them all, so this decoder needs only the common case.
+///
+/// A value decoded here is also the same shape the wire had, member for member (a secret is its
+/// two members, an unknown its sentinel string), which the size limits rely on.
+pub struct WireDecoder<'a> {
+    pub unusual: &'a mut bool,
+}
+
+impl WireDecoder<'_> {
+    fn nested(&mut self) -> WireDecoder<'_> {
+        WireDecoder {
+            unusual: &mut *self.unusual,
+        }
+    }
+
+    /// Decodes the members of an object (`visit_map`'s part), without looking for a signature:
+    /// what a property bag (`news`, ...) is.
+    pub fn members<'de, A: serde::de::MapAccess<'de>>(
+        mut self,
+        mut access: A,
+    ) -> Result<PropertyMap, A::Error> {
+        let mut members = PropertyMap::new();
+        while let Some(key) = access.next_key::<String>()? {
+            if key.starts_with(SERDE_JSON_MARKER) {
+                *self.unusual = true;
+            }
+            let value = access.next_value_seed(self.nested())?;
+            members.insert(key, value);
+        }
+        Ok(members)
+    }
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for WireDecoder<'_> {
+    type Value = PropertyValue;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<PropertyValue, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for WireDecoder<'_> {
+    type Value = PropertyValue;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a property value")
+    }
+
+    fn visit_unit<E>(self) -> Result<PropertyValue, E> {
+        Ok(PropertyValue::Null)
+    }
+
+    fn visit_bool<E>(self, flag: bool) -> Result<PropertyValue, E> {
+        Ok(PropertyValue::Bool(flag))
+    }
+
+    fn visit_i64<E>(self, number: i64) -> Result<PropertyValue, E> {
+        Ok(PropertyValue::Number(number.into()))
+    }
+
+    fn visit_u64<E>(self, number: u64) -> Result<PropertyValue, E> {
+        Ok(PropertyValue::Number(number.into()))
+    }
+
+    fn visit_f64<E>(self, number: f64) -> Result<PropertyValue, E> {
+        // As serde_json's `Value` reads it.
+        Ok(Number::from_f64(number).map_or(PropertyValue::Null, PropertyValue::Number))
+    }
+
+    fn visit_str<E>(self, text: &str) -> Result<PropertyValue, E> {
+        Ok(match UnknownKind::from_sentinel(text) {
+            Some(kind) => PropertyValue::Unknown(kind),
+            None => PropertyValue::String(text.to_owned()),
+        })
+    }
+
+    fn visit_string<E>(self, text: String) -> Result<PropertyValue, E> {
+        Ok(match UnknownKind::from_sentinel(&text) {
+            Some(kind) => PropertyValue::Unknown(kind),
+            None => PropertyValue::String(text),
+        })
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(
+        mut self,
+        mut access: A,
+    ) -> Result<PropertyValue, A::Error> {
+        let mut items = Vec::with_capacity(access.size_hint().unwrap_or(0));
+        while let Some(item) = access.next_element_seed(self.nested())? {
+            items.push(item);
+        }
+        Ok(PropertyValue::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(
+        mut self,
+        access: A,
+    ) -> Result<PropertyValue, A::Error> {
+        let mut members = self.nested().members(access)?;
+        if !members.contains_key(SIGNATURE_KEY) {
+            return Ok(PropertyValue::Object(members));
+        }
+        let plain_secret = members.len() == 2
+            && matches!(members.get(SIGNATURE_KEY), Some(PropertyValue::String(signature)) if signature == SECRET_SIGNATURE)
+            && matches!(members.get("value"), Some(inner) if !inner.is_secret());
+        match members.remove("value") {
+            Some(inner) if plain_secret => Ok(PropertyValue::Secret(Box::new(inner))),
+            _ => {
+                *self.unusual = true;
+                Ok(PropertyValue::Null)
+            }
+        }
+    }
+}
+
 impl<'de> Deserialize<'de> for PropertyValue {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         Value::deserialize(deserializer).map(PropertyValue::from_wire)

@@ -93,7 +93,11 @@ where
 /// parsed once and the params once, by the handler, into its typed request. (jsonrpsee's
 /// `raw_json_request` would parse the whole message again, and log it whole at trace level.) A
 /// panicking handler becomes a -32603 reply instead of a lost request.
-pub(super) async fn call(
+///
+/// Exported for callers of the method table in process (tests): the reply is the one the
+/// transport writes, prebuilt results ([`PrebuiltResult`](crate::PrebuiltResult)) included.
+/// `method` must be in the table.
+pub async fn call(
     methods: &Methods,
     method: &str,
     id: Option<&RawValue>,
@@ -141,10 +145,12 @@ async fn invoke(
     };
     let params = Params::new(params);
     let response = match methods.method(method)? {
-        MethodCallback::Sync(callback) => callback(id, params, usize::MAX, Extensions::new()),
+        MethodCallback::Sync(callback) => {
+            callback(id.clone(), params, usize::MAX, Extensions::new())
+        }
         MethodCallback::Async(callback) => {
             let future = callback(
-                id.into_owned(),
+                id.clone().into_owned(),
                 params.into_owned(),
                 ConnectionId(0),
                 usize::MAX,
@@ -154,7 +160,7 @@ async fn invoke(
         }
         MethodCallback::Subscription(_) | MethodCallback::Unsubscription(_) => return None,
     };
-    Some(reply_line(response))
+    Some(reply_line(&id, response))
 }
 
 /// jsonrpsee's `Id` of a raw id `classify` accepted (`null`, a string, a non-negative integer),

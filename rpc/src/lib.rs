@@ -19,6 +19,7 @@ mod outgoing;
 mod prebuilt;
 mod server;
 
+pub use handler::call;
 pub use outgoing::{outgoing_queue, ClientNotifier, OutgoingQueue, UndeliverableLines};
 pub use prebuilt::{register_prebuilt_method, PrebuiltResult};
 pub use server::{serve, Ending, ServerOptions, ShutdownReply, TransportError};

@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use jsonrpc_stdio::{register_prebuilt_method, PrebuiltResult};
 
+use jsonrpsee::core::RegisterMethodError;
 use jsonrpsee::types::{ErrorObjectOwned, Params};
 use jsonrpsee::RpcModule;
+use serde::Serialize;
 
 use crate::provider::schema::SCHEMA_TEXT;
 use crate::provider::{
@@ -52,111 +54,83 @@ pub const CONTROL_METHODS: &[&str] = &["cancel"];
 
 /// Builds the JSON-RPC module that serves the provider.
 pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Provider> {
-    let mut module = RpcModule::new(provider);
+    let provider = Arc::new(provider);
+    let mut module = RpcModule::from_arc(provider.clone());
     // Registration fails only for a duplicate name, which is a programming error that the unit
     // test of this module would catch.
     let registered = "every method name is registered once";
 
-    module
-        .register_method("getPluginInfo", |_, provider, _| -> MethodResult<_> {
-            Ok(PluginInfoReply {
-                version: provider.version(),
-            })
+    let mut answer_at_once = |name, handler| {
+        register_answering_at_once(&mut module, &provider, name, handler).expect(registered)
+    };
+    answer_at_once("getPluginInfo", |_, provider| {
+        reply_with(PluginInfoReply {
+            version: provider.version(),
         })
-        .expect(registered);
-
+    });
+    answer_at_once("checkConfig", |params, provider| {
+        let mut reader = ParamReader::parse("checkConfig", params.as_str())?;
+        if let Some(outcome) = reader.oversized_check_outcome("news") {
+            return reply_with(CheckReply::from(outcome));
+        }
+        let _olds = reader.property_map("olds")?;
+        let news = reader.property_map("news")?.unwrap_or_default();
+        reply_with(CheckReply::from(provider.check_config(news)))
+    });
+    answer_at_once("configure", |params, provider| {
+        let mut reader = ParamReader::parse("configure", params.as_str())?;
+        let request = ConfigureRequest {
+            variables: reader.string_map("variables")?,
+            args: reader.property_map("args")?,
+        };
+        // The engine's `acceptSecrets` needs no answer beyond ours: this provider reads secrets
+        // in both forms, and always marks the secrets it returns.
+        reader.optional_bool("acceptSecrets")?;
+        provider.configure(request)?;
+        reply_with(ConfigureReply {
+            accept_secrets: true,
+            supports_preview: true,
+            accept_resources: false,
+            accept_outputs: false,
+        })
+    });
+    answer_at_once("check", |params, provider| {
+        let mut reader = ParamReader::parse("check", params.as_str())?;
+        if let Some(outcome) = reader.oversized_check_outcome("news") {
+            return reply_with(CheckReply::from(outcome));
+        }
+        let (resource_type, urn) = reader.resource_type()?;
+        // The resource name (for auto-naming): the URN's last part, or Pulumi's `name`.
+        let name = reader.optional_string("name")?;
+        let resource_name = request_fields::resource_name(urn.as_deref(), name)?;
+        let request = CheckRequest {
+            resource_type,
+            urn: urn.clone(),
+            resource_name,
+            olds: reader.property_map("olds")?,
+            news: reader.required_property_map("news")?,
+            random_seed: reader.optional_base64_bytes("randomSeed")?,
+        };
+        reply_with(CheckReply::from(provider.check(request)?))
+    });
+    answer_at_once("diff", |params, provider| {
+        let mut reader = ParamReader::parse("diff", params.as_str())?;
+        let (resource_type, _urn) = reader.resource_type()?;
+        let request = DiffRequest {
+            resource_type,
+            id: reader.required_id()?,
+            olds: reader.required_property_map("olds")?,
+            news: reader.required_property_map("news")?,
+            old_inputs: reader.property_map("oldInputs")?,
+            ignore_changes: reader.string_list("ignoreChanges")?,
+        };
+        reply_with(DiffReply::from(provider.diff(request)?))
+    });
+    answer_at_once("cancel", |_, provider| {
+        provider.cancel();
+        reply_with(EmptyReply {})
+    });
     register_prebuilt_method(&mut module, "getSchema", get_schema).expect(registered);
-
-    module
-        .register_method(
-            "checkConfig",
-            |params, provider, _| -> MethodResult<CheckReply> {
-                reply(|| {
-                    let mut reader = ParamReader::parse("checkConfig", params.as_str())?;
-                    if let Some(outcome) = reader.oversized_check_outcome("news") {
-                        return Ok(outcome.into());
-                    }
-                    let _olds = reader.property_map("olds")?;
-                    let news = reader.property_map("news")?.unwrap_or_default();
-                    Ok(provider.check_config(news).into())
-                })
-            },
-        )
-        .expect(registered);
-
-    module
-        .register_method(
-            "configure",
-            |params, provider, _| -> MethodResult<ConfigureReply> {
-                reply(|| {
-                    let mut reader = ParamReader::parse("configure", params.as_str())?;
-                    let request = ConfigureRequest {
-                        variables: reader.string_map("variables")?,
-                        args: reader.property_map("args")?,
-                    };
-                    // The engine's `acceptSecrets` needs no answer beyond ours: this provider reads secrets
-                    // in both forms, and always marks the secrets it returns.
-                    reader.optional_bool("acceptSecrets")?;
-                    provider.configure(request)?;
-                    Ok(ConfigureReply {
-                        accept_secrets: true,
-                        supports_preview: true,
-                        accept_resources: false,
-                        accept_outputs: false,
-                    })
-                })
-            },
-        )
-        .expect(registered);
-
-    module
-        .register_method("check", |params, provider, _| -> MethodResult<CheckReply> {
-            reply(|| {
-                let mut reader = ParamReader::parse("check", params.as_str())?;
-                if let Some(outcome) = reader.oversized_check_outcome("news") {
-                    return Ok(outcome.into());
-                }
-                let (resource_type, urn) = reader.resource_type()?;
-                // The resource name (for auto-naming): the URN's last part, or Pulumi's `name`.
-                let name = reader.optional_string("name")?;
-                let resource_name = request_fields::resource_name(urn.as_deref(), name)?;
-                let request = CheckRequest {
-                    resource_type,
-                    urn: urn.clone(),
-                    resource_name,
-                    olds: reader.property_map("olds")?,
-                    news: reader.required_property_map("news")?,
-                    random_seed: reader.optional_base64_bytes("randomSeed")?,
-                };
-                Ok(provider.check(request)?.into())
-            })
-        })
-        .expect(registered);
-
-    module
-        .register_method("diff", |params, provider, _| -> MethodResult<DiffReply> {
-            reply(|| {
-                let mut reader = ParamReader::parse("diff", params.as_str())?;
-                let (resource_type, _urn) = reader.resource_type()?;
-                let request = DiffRequest {
-                    resource_type,
-                    id: reader.required_id()?,
-                    olds: reader.required_property_map("olds")?,
-                    news: reader.required_property_map("news")?,
-                    old_inputs: reader.property_map("oldInputs")?,
-                    ignore_changes: reader.string_list("ignoreChanges")?,
-                };
-                Ok(provider.diff(request)?.into())
-            })
-        })
-        .expect(registered);
-
-    module
-        .register_method("cancel", |_, provider, _| -> MethodResult<EmptyReply> {
-            provider.cancel();
-            Ok(EmptyReply {})
-        })
-        .expect(registered);
 
     module
         .register_async_method("create", |params, provider, _| async move {
@@ -185,6 +159,27 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
     module
 }
 
+/// A method that answers without waiting: its reply is written straight into the reply line
+/// (`jsonrpc_stdio::PrebuiltResult`), not built by jsonrpsee and read again.
+type AnswerAtOnce = fn(Params<'_>, &Provider) -> Result<PrebuiltResult, ProviderError>;
+
+fn register_answering_at_once(
+    module: &mut RpcModule<Provider>,
+    provider: &Arc<Provider>,
+    name: &'static str,
+    handler: AnswerAtOnce,
+) -> Result<(), RegisterMethodError> {
+    let provider = provider.clone();
+    register_prebuilt_method(module, name, move |params| {
+        reply(|| handler(params, &provider))
+    })
+}
+
+/// A handler's result, written as the reply's `result`.
+fn reply_with<T: Serialize>(result: T) -> Result<PrebuiltResult, ProviderError> {
+    Ok(PrebuiltResult::serialize(&result))
+}
+
 /// `getSchema`: the schema text in `{"schema": "..."}`, written at compile time
 /// ([`SCHEMA_RESULT`]) and sent as it stands.
 fn get_schema(params: Params<'_>) -> MethodResult<PrebuiltResult> {
@@ -192,7 +187,7 @@ fn get_schema(params: Params<'_>) -> MethodResult<PrebuiltResult> {
         let mut reader = ParamReader::parse("getSchema", params.as_str())?;
         // Only version 0 exists; any integer is accepted, as Pulumi providers do.
         reader.optional_integer("version")?;
-        Ok(PrebuiltResult(SCHEMA_RESULT))
+        Ok(PrebuiltResult(SCHEMA_RESULT.into()))
     })
 }
 

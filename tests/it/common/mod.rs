@@ -9,6 +9,7 @@ use alicloud_kms_provider::provider::{Provider, ProviderOptions};
 use alicloud_kms_provider::resources::registry::registered_declarations;
 use alicloud_kms_provider::resources::{Declaration, EngineLog, LogEntry, LogSeverity};
 use jsonrpsee::RpcModule;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use std::sync::{Arc, Mutex};
 
@@ -45,16 +46,15 @@ impl InProcess {
             .collect()
     }
 
-    /// The whole JSON-RPC reply to one call.
+    /// The whole JSON-RPC reply to one call (with id 1), as the stdio transport writes it: through
+    /// `jsonrpc_stdio::call`, since jsonrpsee's own `raw_json_request` leaves out the results the
+    /// methods write themselves (`PrebuiltResult`).
     pub async fn call(&self, method: &str, params: Value) -> Value {
-        let request =
-            json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
-        let (reply, _) = self
-            .module
-            .raw_json_request(&request, 1)
-            .await
-            .expect("the request is well formed");
-        serde_json::from_str(reply.get()).unwrap()
+        let id = RawValue::from_string("1".to_owned()).unwrap();
+        // As the transport reads a message: `"params": null` counts as absent.
+        let params = (!params.is_null()).then(|| params.to_string());
+        let reply = jsonrpc_stdio::call(&self.module, method, Some(&id), params.as_deref()).await;
+        serde_json::from_str(&reply).unwrap()
     }
 
     /// The `result` of one call, failing the test on an error reply.

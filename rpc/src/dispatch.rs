@@ -271,7 +271,9 @@ impl Dispatcher {
                 let charge = self.budget.charge_output(reply.len());
                 Some((reply, charge))
             }
-            Prepared::Batch(members) => self.run_batch(members).await,
+            // Boxed: a batch's state is several times a single call's, and every line's future
+            // is as large as its largest case (each line's is allocated when it is started).
+            Prepared::Batch(members) => Box::pin(self.run_batch(members)).await,
         }
     }
 

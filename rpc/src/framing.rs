@@ -70,11 +70,10 @@ pub fn read_lines(
         if available.is_empty() {
             break;
         }
-        let (chunk_length, consumed, ends_line) =
-            match available.iter().position(|byte| *byte == b'\n') {
-                Some(newline) => (newline, newline + 1, true),
-                None => (available.len(), available.len(), false),
-            };
+        let (chunk_length, consumed, ends_line) = match memchr::memchr(b'\n', available) {
+            Some(newline) => (newline, newline + 1, true),
+            None => (available.len(), available.len(), false),
+        };
         match skipped_length.as_mut() {
             Some(length) => *length += chunk_length,
             None if line.len() + chunk_length > max_line_bytes => {

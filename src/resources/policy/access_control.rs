@@ -8,7 +8,9 @@
 //! `NetworkRules`) is refused at `check`, because a value KMS drops would show as a change on
 //! every refresh.
 
-use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+use serde_json::Value;
 
 /// The key of the one member KMS keeps.
 pub const NETWORK_RULES_KEY: &str = "NetworkRules";
@@ -21,12 +23,9 @@ pub const MAX_NETWORK_RULES: usize = 40;
 pub fn canonical(names: &[String]) -> String {
     let mut sorted: Vec<&String> = names.iter().collect();
     sorted.sort();
-    let mut object = Map::new();
-    object.insert(
-        NETWORK_RULES_KEY.to_owned(),
-        Value::Array(sorted.into_iter().cloned().map(Value::String).collect()),
-    );
-    Value::Object(object).to_string()
+    let mut object = BTreeMap::new();
+    object.insert(NETWORK_RULES_KEY, sorted);
+    serde_json::to_string(&object).expect("a list of strings serialises")
 }
 
 /// The rule names of the text a program wrote, or what is wrong with it (for `check`).

@@ -95,12 +95,16 @@ pub fn classify(text: &str) -> Message<'_> {
     if envelope.jsonrpc.map(RawValue::get) != Some("\"2.0\"") {
         return invalid("jsonrpc must be \"2.0\"");
     }
-    let method = match envelope
-        .method
-        .map(|raw| serde_json::from_str::<String>(raw.get()))
-    {
-        Some(Ok(method)) => method,
-        _ => return invalid("method must be a string naming the method to call"),
+    let method = match envelope.method.map(RawValue::get) {
+        // A string without escapes is its own text (the line is valid JSON already).
+        Some(raw) if raw.len() >= 2 && raw.starts_with('"') && !raw.contains('\\') => {
+            raw[1..raw.len() - 1].to_owned()
+        }
+        Some(raw) => match serde_json::from_str::<String>(raw) {
+            Ok(method) => method,
+            Err(_) => return invalid("method must be a string naming the method to call"),
+        },
+        None => return invalid("method must be a string naming the method to call"),
     };
     let params = envelope.params.filter(|raw| raw.get() != "null");
     if let Some(raw) = params {

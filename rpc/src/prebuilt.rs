@@ -5,11 +5,12 @@
 //! `check` or `diff` a tenth of its cost).
 
 use std::borrow::Cow;
+use std::cell::Cell;
 use std::sync::Arc;
 
 use jsonrpsee::core::RegisterMethodError;
 use jsonrpsee::types::{ErrorObjectOwned, Id, Params};
-use jsonrpsee::{Extensions, MethodCallback, MethodResponse, Methods};
+use jsonrpsee::{MethodCallback, MethodResponse, Methods};
 use serde::Serialize;
 
 /// A method's result as JSON text, valid as it stands: written once by its maker (the schema,
@@ -50,11 +51,11 @@ where
             move |id, params, _max_response_size, _| match callback(params) {
                 Ok(result) => {
                     // jsonrpsee's reply (`MethodResponse::response`) would be written and then
-                    // read again whole, only for the transport to replace its result: the
-                    // response carries the text alone, and `reply_line` writes the line.
-                    let mut extensions = Extensions::new();
-                    extensions.insert(result);
-                    MethodResponse::notification().with_extensions(extensions)
+                    // read again whole, only for the transport to replace its result: the text
+                    // goes to `reply_line` (see `JUST_ANSWERED`), which writes the line, and the
+                    // response only says so by its kind.
+                    JUST_ANSWERED.set(Some(result));
+                    MethodResponse::notification()
                 }
                 Err(error) => MethodResponse::error(id, error),
             },
@@ -63,31 +64,63 @@ where
     Ok(())
 }
 
+thread_local! {
+    /// The result of the prebuilt method that has just succeeded on this thread, on its way from
+    /// the method's callback to [`reply_line`]: `handler::invoke` runs the one and then the other
+    /// on the calling thread, with nothing in between (a prebuilt method is synchronous). Passing
+    /// it in the response's `Extensions` cost three allocations a call. The response that goes
+    /// with it is jsonrpsee's notification response, which no other method returns; a value left
+    /// by a call that did not go through `invoke` is replaced by the next success before any read.
+    static JUST_ANSWERED: Cell<Option<PrebuiltResult>> = const { Cell::new(None) };
+}
+
 /// The reply line of a response to the call `id`: jsonrpsee's text, or for a prebuilt result
 /// the line jsonrpsee would write (`{"jsonrpc":"2.0","id":…,"result":…}`) around its text.
 pub(super) fn reply_line(id: &Id<'_>, response: MethodResponse) -> String {
-    let (json, _, mut extensions) = response.into_parts();
-    let Some(PrebuiltResult(result)) = extensions.remove::<PrebuiltResult>() else {
-        return String::from(Box::<str>::from(json));
+    let prebuilt = if response.is_notification() {
+        JUST_ANSWERED.take()
+    } else {
+        None
+    };
+    let Some(PrebuiltResult(result)) = prebuilt else {
+        return String::from(Box::<str>::from(response.into_json()));
     };
     const HEAD: &str = r#"{"jsonrpc":"2.0","id":"#;
     const RESULT: &str = r#","result":"#;
-    let mut line = String::with_capacity(HEAD.len() + 24 + RESULT.len() + result.len() + 1);
-    line.push_str(HEAD);
     // The id as jsonrpsee writes it (a string id unescaped by `classify` is escaped again).
-    match id {
-        Id::Null => line.push_str("null"),
-        Id::Number(number) => {
-            use std::fmt::Write as _;
-            write!(line, "{number}").expect("writing to a String succeeds");
+    let mut digits = [0u8; 20];
+    let escaped;
+    let id_text = match id {
+        Id::Null => "null",
+        Id::Number(number) => decimal(*number, &mut digits),
+        Id::Str(text) => {
+            escaped = serde_json::to_string(text.as_ref()).expect("a string serialises to JSON");
+            &escaped
         }
-        Id::Str(text) => line
-            .push_str(&serde_json::to_string(text.as_ref()).expect("a string serialises to JSON")),
-    }
-    line.push_str(RESULT);
-    line.push_str(&result);
+    };
+    // The line is the result's own text with the head put in front (it was written with room to
+    // spare), not a copy of it.
+    let mut line = result.into_owned();
+    line.reserve(HEAD.len() + id_text.len() + RESULT.len() + 1);
+    line.insert_str(0, RESULT);
+    line.insert_str(0, id_text);
+    line.insert_str(0, HEAD);
     line.push('}');
     line
+}
+
+/// The decimal digits of `number`, written at the end of `digits`.
+fn decimal(mut number: u64, digits: &mut [u8; 20]) -> &str {
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (number % 10) as u8;
+        number /= 10;
+        if number == 0 {
+            break;
+        }
+    }
+    std::str::from_utf8(&digits[start..]).expect("ASCII digits are UTF-8")
 }
 
 #[cfg(test)]
@@ -113,6 +146,14 @@ mod tests {
         let id = RawValue::from_string(r#""x\u0041""#.to_owned()).unwrap();
         let reply = call(&methods(), "text", Some(&id), None).await;
         assert_eq!(reply, r#"{"jsonrpc":"2.0","id":"xA","result":{"a":"b\n"}}"#);
+        for number in ["0", "7", "18446744073709551615"] {
+            let id = RawValue::from_string(number.to_owned()).unwrap();
+            let reply = call(&methods(), "text", Some(&id), None).await;
+            assert_eq!(
+                reply,
+                format!(r#"{{"jsonrpc":"2.0","id":{number},"result":{{"a":"b\n"}}}}"#)
+            );
+        }
         let reply = call(&methods(), "text", Some(&id), Some("{}")).await;
         assert_eq!(
             reply,

@@ -105,7 +105,7 @@ pub fn rpc_module(provider: Provider, options: ProtocolOptions) -> RpcModule<Pro
         let resource_name = request_fields::resource_name(urn.as_deref(), name)?;
         let request = CheckRequest {
             resource_type,
-            urn: urn.clone(),
+            urn,
             resource_name,
             olds: reader.property_map("olds")?,
             news: reader.required_property_map("news")?,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
-use crate::provider::limits::{oversized_check_outcome, refuse_oversized_bag};
+use crate::provider::limits::{cannot_breach, oversized_check_outcome, refuse_oversized_bag};
 use crate::provider::CheckOutcome;
 use crate::provider::{request_fields, ProviderError};
 use crate::resources::property::SERDE_JSON_MARKER;
@@ -88,6 +88,9 @@ enum Param {
 /// The params of one request, consumed field by field.
 pub struct ParamReader {
     method: &'static str,
+    /// Whether the text is too small for any bag to break a size limit (`limits::cannot_breach`):
+    /// then the bags are not walked.
+    within_limits: bool,
     /// In the order sent; a name sent twice keeps its last value, as a JSON object reader does.
     fields: Vec<(Cow<'static, str>, Param)>,
 }
@@ -100,6 +103,7 @@ impl ParamReader {
         let Some(text) = params else {
             return Ok(ParamReader {
                 method,
+                within_limits: true,
                 fields: Vec::new(),
             });
         };
@@ -120,7 +124,11 @@ impl ParamReader {
             Ok(Err(Shape::Other(kind))) => return Err(not_an_object(method, kind)),
             Err(_) => return Err(not_valid_json(method)),
         };
-        Ok(ParamReader { method, fields })
+        Ok(ParamReader {
+            method,
+            within_limits: cannot_breach(text),
+            fields,
+        })
     }
 
     /// Reads params text through a JSON tree: for params with special values.
@@ -172,6 +180,9 @@ impl ParamReader {
     /// What `check` answers when the property bag `name` breaks the size limits
     /// (`provider::limits`); the bag stays in place.
     pub fn oversized_check_outcome(&self, name: &str) -> Option<CheckOutcome> {
+        if self.within_limits {
+            return None;
+        }
         match self.get_param(name)? {
             Param::Property(PropertyValue::Object(members)) => {
                 oversized_check_outcome(name, members)
@@ -184,7 +195,7 @@ impl ParamReader {
     /// An object of property values (`news`, `olds`, `properties`, ...), if present. A bag that
     /// breaks the size limits is refused before its values are used.
     pub fn property_map(&mut self, name: &str) -> Result<Option<PropertyMap>, ProviderError> {
-        match self.get_param(name) {
+        match self.get_param(name).filter(|_| !self.within_limits) {
             Some(Param::Property(PropertyValue::Object(members))) => {
                 refuse_oversized_bag(self.method, name, members)?
             }
@@ -516,11 +527,24 @@ mod tests {
     /// The same params read in one pass and through a JSON tree (what `parse` does for special
     /// values): every bag, its size-limit verdict and every error must be the same.
     fn assert_read_as_through_a_tree(text: &str) {
+        assert_read_as_through_a_tree_walking(text, false);
+        assert_read_as_through_a_tree_walking(text, true);
+    }
+
+    fn assert_read_as_through_a_tree_walking(text: &str, walk_every_bag: bool) {
         let through_tree = ParamReader::parse_json("check", text).map(|fields| ParamReader {
             method: "check",
+            within_limits: false,
             fields,
         });
-        let direct = ParamReader::parse("check", Some(text));
+        // Read as `parse` reads it, and also with every bag walked (which `parse` skips for texts
+        // too small to break a limit), so the walk of the decoded values is compared too.
+        let direct = ParamReader::parse("check", Some(text)).map(|mut reader| {
+            if walk_every_bag {
+                reader.within_limits = false;
+            }
+            reader
+        });
         let (mut direct, mut through_tree) = match (direct, through_tree) {
             (Ok(direct), Ok(through_tree)) => (direct, through_tree),
             (direct, through_tree) => {
@@ -598,7 +622,7 @@ mod tests {
         // Arrays and secrets in turn, the innermost a secret when `levels` is odd.
         let deep = |levels: usize, leaf: String| {
             (0..levels).fold(leaf, |inner, level| {
-                if (levels - level) % 2 == 0 {
+                if (levels - level).is_multiple_of(2) {
                     format!("[{inner}]")
                 } else {
                     secret(inner)

@@ -61,28 +61,23 @@ pub fn check_against_schema(
     subject: &str,
     news: PropertyMap,
 ) -> CheckOutcome {
-    let mut inputs = PropertyMap::new();
+    // The inputs are the news, kept in place (in the order of their names) less what is dropped.
+    let mut inputs = news;
     let mut failures = Vec::new();
-    for (name, value) in news {
-        if is_engine_metadata(&name) {
-            inputs.insert(name, value);
-            continue;
+    inputs.retain(|name, value| {
+        if is_engine_metadata(name) {
+            return true;
         }
-        let Some(property) = input(properties, &name) else {
-            failures.push(unknown_property_failure(properties, subject, &name));
-            continue;
+        let Some(property) = input(properties, name) else {
+            failures.push(unknown_property_failure(properties, subject, name));
+            return false;
         };
         if value.is_null() {
-            continue;
+            return false;
         }
-        check_type(
-            &|| name.clone(),
-            &value,
-            &property.value_type,
-            &mut failures,
-        );
-        inputs.insert(name, value);
-    }
+        check_type(&|| name.clone(), value, &property.value_type, &mut failures);
+        true
+    });
     let mut missing: Vec<&str> = properties
         .iter()
         .filter(|property| property.required && !inputs.contains_key(property.name))

@@ -37,13 +37,13 @@ pub struct LimitExceeded {
 /// The breaches in a property bag called `bag` (`news`, ...): at most one per property, and none
 /// past the first that makes the walk stop (too many properties or values in all).
 pub fn check_property_bag(bag: &str, properties: &impl PropertyBag) -> Vec<LimitExceeded> {
-    if properties.len() > MAX_PROPERTIES {
+    if properties.member_count() > MAX_PROPERTIES {
         return vec![LimitExceeded {
             property: bag.to_owned(),
             reason: format!(
                 "{bag} holds {} properties, more than the {MAX_PROPERTIES} a property bag may hold; send only the \
                  resource's properties",
-                properties.len()
+                properties.member_count()
             ),
         }];
     }
@@ -62,6 +62,35 @@ pub fn check_property_bag(bag: &str, properties: &impl PropertyBag) -> Vec<Limit
         }
     }
     breaches
+}
+
+/// Whether no property bag inside the JSON text `params` can break a limit, whatever it holds:
+/// true for short texts without deep nesting (most requests), whose bags then need no walk.
+///
+/// Every limit but the depth needs a long text: more than [`MAX_PROPERTIES`] members take at
+/// least four bytes each (`"":0,`), more than [`MAX_ARRAY_ITEMS`] items two (`0,`), a string or
+/// name longer than [`MAX_STRING_BYTES`] at least as many bytes (an escape never decodes to more
+/// bytes than it takes), and more than [`MAX_VALUES`] values a byte each. A value nested more than
+/// [`MAX_DEPTH`] levels deep in a bag inside the params object needs `MAX_DEPTH + 3` opening
+/// brackets, and the text holds at most as many as it has `{` and `[` bytes.
+pub fn cannot_breach(params: &str) -> bool {
+    const SHORT: usize = {
+        let mut shortest = MAX_PROPERTIES * 4;
+        if MAX_ARRAY_ITEMS * 2 < shortest {
+            shortest = MAX_ARRAY_ITEMS * 2;
+        }
+        if MAX_STRING_BYTES < shortest {
+            shortest = MAX_STRING_BYTES;
+        }
+        if MAX_VALUES < shortest {
+            shortest = MAX_VALUES;
+        }
+        shortest
+    };
+    params.len() <= SHORT
+        && memchr::memchr2_iter(b'{', b'[', params.as_bytes())
+            .nth(MAX_DEPTH + 2)
+            .is_none()
 }
 
 /// Refuses a property bag past the limits, for a method that would act on it: `-32602` (an
@@ -116,14 +145,14 @@ fn shown_name(name: &str) -> String {
 /// wire's shape (`resources::WireDecoder`).
 pub trait PropertyBag {
     type Value: Limited;
-    fn len(&self) -> usize;
+    fn member_count(&self) -> usize;
     fn members(&self) -> impl Iterator<Item = (&str, &Self::Value)>;
 }
 
 impl PropertyBag for Map<String, Value> {
     type Value = Value;
-    fn len(&self) -> usize {
-        Map::len(self)
+    fn member_count(&self) -> usize {
+        self.len()
     }
     fn members(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.iter().map(|(name, value)| (name.as_str(), value))
@@ -132,8 +161,8 @@ impl PropertyBag for Map<String, Value> {
 
 impl PropertyBag for PropertyMap {
     type Value = PropertyValue;
-    fn len(&self) -> usize {
-        PropertyMap::len(self)
+    fn member_count(&self) -> usize {
+        self.len()
     }
     fn members(&self) -> impl Iterator<Item = (&str, &PropertyValue)> {
         self.iter().map(|(name, value)| (name.as_str(), value))
@@ -332,11 +361,36 @@ mod tests {
             ),
         ];
         for (bag, property, fragment) in table {
+            let params = json!({ "news": bag }).to_string();
+            assert!(!cannot_breach(&params), "{property}");
             let found = breaches(bag);
             assert_eq!(found.len(), 1, "{found:?}");
             assert_eq!(found[0].property, property);
             assert!(found[0].reason.contains(fragment), "{found:?}");
         }
+    }
+
+    #[test]
+    fn only_short_shallow_params_are_taken_as_within_the_limits() {
+        let nested = |levels: usize| {
+            let mut text = r#"{"news":{"a":"#.to_owned();
+            text.push_str(&"[".repeat(levels));
+            text.push_str(&"]".repeat(levels));
+            text.push_str("}}");
+            text
+        };
+        // The deepest value a bag may hold (MAX_DEPTH containers) is still taken as within.
+        assert!(cannot_breach(&nested(MAX_DEPTH)));
+        assert!(breaches(
+            serde_json::from_str::<Value>(&nested(MAX_DEPTH)).unwrap()["news"].clone()
+        )
+        .is_empty());
+        assert!(!cannot_breach(&nested(MAX_DEPTH + 1)));
+        let long = format!(
+            r#"{{"news":{{"a":"{}"}}}}"#,
+            "x".repeat(2 * MAX_ARRAY_ITEMS)
+        );
+        assert!(!cannot_breach(&long));
     }
 
     #[test]

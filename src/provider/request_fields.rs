@@ -35,11 +35,19 @@ fn urn_parts(urn: &str) -> Result<(&str, &str), ProviderError> {
     Ok((resource_type, name))
 }
 
-/// The text before the first `::` and after it (a byte scan: `str::split_once` sets up a
+/// The text before the first `::` and after it (a search for `:`: `str::split_once` sets up a
 /// substring searcher, which cost more than the rest of reading the URN).
 fn split_at_separator(text: &str) -> Option<(&str, &str)> {
-    let at = text.as_bytes().windows(2).position(|pair| pair == b"::")?;
-    Some((&text[..at], &text[at + 2..]))
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    while let Some(offset) = memchr::memchr(b':', &bytes[from..]) {
+        let at = from + offset;
+        if bytes.get(at + 1) == Some(&b':') {
+            return Some((&text[..at], &text[at + 2..]));
+        }
+        from = at + 1;
+    }
+    None
 }
 
 /// The resource type token of a `method` request, from its explicit `type` or from its `urn`

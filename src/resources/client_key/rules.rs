@@ -130,7 +130,9 @@ fn normalise_time_input(
     let text = value.as_str()?;
     match normalise_timestamp(text) {
         Ok(normalised) => {
-            *value = value.with_string(normalised.clone());
+            if normalised != text {
+                *value = value.with_string(normalised.clone());
+            }
             Some(normalised)
         }
         Err(error) => {

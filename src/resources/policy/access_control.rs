@@ -119,6 +119,17 @@ pub fn canonical_from_service(text: &str) -> String {
     if text.trim().is_empty() {
         return canonical(&[]);
     }
+    /// The documented object exactly (one `NetworkRules` list of strings), read without a
+    /// `Value`: what KMS and `check` write. Anything else is read as a `Value` below.
+    #[derive(serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Documented {
+        #[serde(rename = "NetworkRules")]
+        network_rules: Vec<String>,
+    }
+    if let Ok(documented) = serde_json::from_str::<Documented>(text) {
+        return canonical(&documented.network_rules);
+    }
     match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(object)) if object.len() <= 1 => match object.get(NETWORK_RULES_KEY) {
             None if object.is_empty() => canonical(&[]),
@@ -214,6 +225,17 @@ mod tests {
         assert_eq!(canonical_from_service(""), r#"{"NetworkRules":[]}"#);
         assert_eq!(canonical_from_service("{}"), r#"{"NetworkRules":[]}"#);
         assert_eq!(canonical_from_service("not json"), "not json");
+        // What is not exactly the documented object is read as a JSON reader reads it.
+        assert_eq!(
+            canonical_from_service(r#"{"NetworkRules":["b","a"],"NetworkRules":["c"]}"#),
+            r#"{"NetworkRules":["c"]}"#
+        );
+        let other_member = r#"{"NetworkRules":["a"],"Other":1}"#;
+        assert_eq!(canonical_from_service(other_member), other_member);
+        assert_eq!(
+            canonical_from_service(r#"{"NetworkRules":[1]}"#),
+            r#"{"NetworkRules":[1]}"#
+        );
     }
 
     #[test]

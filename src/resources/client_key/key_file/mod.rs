@@ -70,11 +70,12 @@ pub fn key_file_content(client_key_id: &str, private_key_data: &str) -> Vec<u8> 
 /// relative path is taken relative to the provider's working directory. The error says why the
 /// path cannot be used.
 pub fn resolve_path(text: &str, working_directory: &Path) -> Result<PathBuf, String> {
-    resolve_path_with_home(
-        text,
-        working_directory,
-        std::env::var_os("HOME").map(PathBuf::from),
-    )
+    // HOME is read only for a path that needs it (reading the environment takes its lock).
+    let home = text
+        .starts_with('~')
+        .then(|| std::env::var_os("HOME").map(PathBuf::from))
+        .flatten();
+    resolve_path_with_home(text, working_directory, home)
 }
 
 fn resolve_path_with_home(

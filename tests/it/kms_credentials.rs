@@ -2,11 +2,12 @@
 //! HOME and an injected environment (the process environment is never read or changed here).
 //!
 //! The table is data: `tests/tables/credentials.json` (its `about` says what a case holds).
-//! A case's `config` is the provider's arguments as `configure` receives them, turned into the
-//! resolver's settings by the provider's own mapper (`configure`'s check, then
-//! `settings_from_checked_inputs` and `client_settings`). Files are given inline or as fixtures of
-//! `tests/fixtures/credentials/` (the CLI profile file, the credentials INI file). Adding a case is
-//! adding an entry there.
+//! A case's `config` is the provider's arguments as `configure` receives them, and its
+//! `alicloud` is pulumi-alicloud's stack config; both are turned into the resolver's settings by
+//! the provider's own mapper (`settings_from_configure`, then `client_settings`). Files are given
+//! inline or as fixtures of `tests/fixtures/credentials/` (the CLI profile file, the credentials
+//! INI file). Adding a case is adding an entry there. The expectations stay in the table, written
+//! by the case's author (see [`resolution_table`]).
 //!
 //! Each resolved case states the whole credential plan as one line:
 //! `static(id,secret,token)@source`, `assume(role,session,seconds[,policy][,external])@source <- base`,
@@ -27,7 +28,7 @@ use alicloud_kms_provider::kms::{
     Scheme, SecretString, SignatureAlgorithm,
 };
 use alicloud_kms_provider::provider::config::{
-    settings_from_checked_inputs, settings_from_configure,
+    settings_from_checked_inputs, settings_from_configure, ALICLOUD_KEY_PREFIX,
 };
 use alicloud_kms_provider::resources::kms_access::client_settings;
 use alicloud_kms_provider::resources::{PropertyMap, PropertyValue};
@@ -64,6 +65,8 @@ struct TableCase {
     name: String,
     #[serde(default)]
     config: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    alicloud: serde_json::Map<String, serde_json::Value>,
     /// Why the case skips `configure`'s check (see [`settings_of`]).
     unchecked: Option<String>,
     #[serde(default)]
@@ -117,17 +120,38 @@ enum Expected {
     Error { fragments: Vec<String> },
 }
 
-/// The provider's arguments as `configure` receives them, mapped by the provider's own mapper.
+/// The provider's own arguments (`config`, as `configure`'s `args`) and pulumi-alicloud's stack
+/// config (`alicloud`, sent as `alicloud:config:<name>` variables, the text the engine sends:
+/// a string as it is, anything else as JSON), mapped by the provider's own mapper.
 /// `unchecked` cases skip `configure`'s check: they hold what `configure` refuses or rewrites
 /// (a blank or malformed setting, half a key pair, `protocol` in lower case), to test that the
 /// resolver, which any library user may call with any settings, refuses or reads them alike.
-fn settings_of(name: &str, config: PropertyMap, unchecked: bool) -> ClientSettings {
-    let configured = settings_from_configure(&BTreeMap::new(), Some(config.clone()));
+fn settings_of(
+    name: &str,
+    config: PropertyMap,
+    alicloud: serde_json::Map<String, serde_json::Value>,
+    unchecked: bool,
+) -> ClientSettings {
+    let variables: BTreeMap<String, String> = alicloud
+        .into_iter()
+        .map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            (format!("{ALICLOUD_KEY_PREFIX}{key}"), text)
+        })
+        .collect();
+    let configured = settings_from_configure(&variables, Some(config.clone()));
     if !unchecked {
         let settings = configured
             .unwrap_or_else(|failures| panic!("{name}: configure refuses the config: {failures:?}; mark the case unchecked if that is the point"));
         return client_settings(&settings);
     }
+    assert!(
+        variables.is_empty(),
+        "{name}: an unchecked case gives config only"
+    );
     let settings = client_settings(&settings_from_checked_inputs(&config));
     if let Ok(checked) = configured {
         assert_ne!(
@@ -195,7 +219,7 @@ fn read_cases() -> (Vec<String>, Vec<Case>) {
                 assert!(!reason.trim().is_empty(), "{name}: unchecked says why");
             }
             Case {
-                settings: settings_of(&name, config, case.unchecked.is_some()),
+                settings: settings_of(&name, config, case.alicloud, case.unchecked.is_some()),
                 name,
                 environment: case.environment,
                 files,
@@ -307,6 +331,12 @@ fn run(case: &Case) -> Result<ResolvedConfig, CredentialsError> {
 
 /// Every case of `tests/tables/credentials.json`; no secret of the table's list appears in a
 /// message, a `Debug` print or the plan's `Display`.
+///
+/// The expectations are written in the table, not kept as an insta snapshot as the check and
+/// diff tables' replies are: each case states a precedence rule (which source wins), and its
+/// one-line plan or its error fragments are the rule itself, written by whoever adds the case.
+/// A snapshot would accept whatever the resolver does once reviewed, and a whole error message
+/// would tie every case to wording the fragments leave free.
 #[test]
 fn resolution_table() {
     let (secrets, cases) = read_cases();
@@ -361,7 +391,7 @@ fn resolution_table() {
         }
     }
     // A floor, so that a table emptied by mistake fails: lower it only when removing a case.
-    assert!(cases.len() >= 88, "the table has {} cases", cases.len());
+    assert!(cases.len() >= 91, "the table has {} cases", cases.len());
 }
 
 #[test]

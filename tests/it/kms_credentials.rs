@@ -34,18 +34,12 @@ use alicloud_kms_provider::resources::kms_access::client_settings;
 use alicloud_kms_provider::resources::{PropertyMap, PropertyValue};
 use serde::Deserialize;
 
-use crate::common;
+use crate::common::{self, TableFile};
 
 /// The CLI profile file, relative to HOME.
 const CLI: &str = ".aliyun/config.json";
 /// The credentials INI file, relative to HOME.
 const INI: &str = ".alibabacloud/credentials";
-
-/// A file of `tests/fixtures/credentials/`.
-fn fixture(name: &str) -> String {
-    let path = common::fixture_path(&format!("fixtures/credentials/{name}"));
-    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
-}
 
 /// The table file: the secrets no message may hold, and the cases.
 #[derive(Deserialize)]
@@ -72,7 +66,7 @@ struct TableCase {
     #[serde(default)]
     environment: BTreeMap<String, String>,
     #[serde(default)]
-    files: BTreeMap<String, FileContents>,
+    files: BTreeMap<String, TableFile>,
     plan: Option<String>,
     /// Required with `plan`; `null` expects no region.
     #[serde(default, deserialize_with = "present")]
@@ -88,14 +82,6 @@ fn present<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
 ) -> Result<Option<Option<String>>, D::Error> {
     Option::<String>::deserialize(deserializer).map(Some)
-}
-
-/// A file's contents: inline, or `{"fixture": name}` of `tests/fixtures/credentials/`.
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum FileContents {
-    Text(String),
-    Fixture { fixture: String },
 }
 
 /// One case, built: what `resolve` is given and what must come out.
@@ -180,13 +166,7 @@ fn read_cases() -> (Vec<String>, Vec<Case>) {
             let files = case
                 .files
                 .into_iter()
-                .map(|(path, contents)| {
-                    let contents = match contents {
-                        FileContents::Text(text) => text,
-                        FileContents::Fixture { fixture: file } => fixture(&file),
-                    };
-                    (path, contents)
-                })
+                .map(|(path, file)| (path, file.contents()))
                 .collect();
             let expected = match (case.plan, case.error) {
                 (Some(plan), None) => Expected::Resolved {
@@ -551,7 +531,7 @@ fn a_credentials_file_others_can_read_is_a_warning() {
         let home = tempfile::tempdir().unwrap();
         let path = home.path().join(CLI);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, fixture("cli-profiles.json")).unwrap();
+        std::fs::write(&path, common::credential_fixture("cli-profiles.json")).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         let config = resolve(
             &ClientSettings::default(),

@@ -113,17 +113,6 @@ fn merged(base: Value, extra: Value) -> Value {
     base
 }
 
-/// The table file: the secrets no output may carry, and the cases.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Table {
-    /// What the table holds, for its reader; required, not used here.
-    #[allow(dead_code)]
-    about: String,
-    secrets: Vec<String>,
-    cases: Vec<TableCase>,
-}
-
 /// One case as written in the table.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -204,11 +193,8 @@ enum Expected {
 
 /// The table's secrets and its cases, built.
 fn read_cases() -> (Vec<String>, Vec<Case>) {
-    let table: Table =
-        serde_json::from_value(common::read_table("credentials_through_the_binary.json"))
-            .unwrap_or_else(|error| {
-                panic!("tests/tables/credentials_through_the_binary.json: {error}")
-            });
+    let table: common::CredentialTable<TableCase> =
+        common::read_credential_table("credentials_through_the_binary.json");
     let cases = table
         .cases
         .into_iter()

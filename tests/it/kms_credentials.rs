@@ -41,17 +41,6 @@ const CLI: &str = ".aliyun/config.json";
 /// The credentials INI file, relative to HOME.
 const INI: &str = ".alibabacloud/credentials";
 
-/// The table file: the secrets no message may hold, and the cases.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct Table {
-    /// What the table holds, for its reader; required, not used here.
-    #[allow(dead_code)]
-    about: String,
-    secrets: Vec<String>,
-    cases: Vec<TableCase>,
-}
-
 /// One case as written in the table.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -151,8 +140,8 @@ fn settings_of(
 
 /// The table's secrets and its cases, built.
 fn read_cases() -> (Vec<String>, Vec<Case>) {
-    let table: Table = serde_json::from_value(common::read_table("credentials.json"))
-        .unwrap_or_else(|error| panic!("tests/tables/credentials.json: {error}"));
+    let table: common::CredentialTable<TableCase> =
+        common::read_credential_table("credentials.json");
     let cases = table
         .cases
         .into_iter()

@@ -172,6 +172,22 @@ pub fn read_table(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
+/// A credential table file (`tests/tables/credentials*.json`): what it holds, for its reader
+/// (required, not used by the tests), the secrets no output may carry, and its cases as written.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CredentialTable<C> {
+    pub about: String,
+    pub secrets: Vec<String>,
+    pub cases: Vec<C>,
+}
+
+/// Reads a credential table file under `tests/tables/`.
+pub fn read_credential_table<C: serde::de::DeserializeOwned>(name: &str) -> CredentialTable<C> {
+    serde_json::from_value(read_table(name))
+        .unwrap_or_else(|error| panic!("tests/tables/{name}: {error}"))
+}
+
 /// A file a credential table creates: inline text, or `{"fixture": name}`, a file of
 /// `tests/fixtures/credentials/`.
 #[derive(serde::Deserialize)]

@@ -351,7 +351,8 @@ impl ProviderProcess {
 
     /// Closes stdin, waits for the exit, and returns the exit status, every stdout line that was
     /// still unread, and stderr. The end of stdout marks the exit: the provider closes it only
-    /// when it exits.
+    /// when it exits. (For stdout read line by line and still open; otherwise close stdin and
+    /// use [`ProviderProcess::wait_for_exit`].)
     pub fn finish(mut self) -> (ExitStatus, Vec<String>, String) {
         self.close_stdin();
         let mut remaining = Vec::new();

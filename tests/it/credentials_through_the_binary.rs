@@ -596,9 +596,7 @@ fn the_instance_role_is_discovered_once_per_process() {
     assert!(provider.finish(&[]).success());
 
     // Off ECS: nothing listens at the metadata address.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let nowhere = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let nowhere = format!("http://{}", crate::kms_support::closed_endpoint());
     let mut provider = bare_session(&emulator, directory.path(), &nowhere);
     let reply = create_access_point(&mut provider, "off-ecs");
     let message = reply["error"]["message"].as_str().unwrap_or_default();

@@ -193,33 +193,26 @@ enum Expected {
 
 /// The table's secrets and its cases, built.
 fn read_cases() -> (Vec<String>, Vec<Case>) {
-    let table: common::CredentialTable<TableCase> =
-        common::read_credential_table("credentials_through_the_binary.json");
-    let cases = table
-        .cases
-        .into_iter()
-        .map(|case| {
-            let name = case.name;
-            let expected = match (case.calls, case.error) {
-                (Some(calls), None) => Expected::Works(calls),
-                (None, Some(fragments)) => Expected::Error { fragments },
-                _ => panic!("{name}: a case has either calls or error"),
-            };
-            Case {
-                config: common::expand_notation(Value::Object(case.config)),
-                environment: case.environment,
-                files: case
-                    .files
-                    .into_iter()
-                    .map(|(path, file)| (path, file.contents()))
-                    .collect(),
-                setup: case.setup,
-                expected,
-                name,
-            }
-        })
-        .collect();
-    (table.secrets, cases)
+    common::read_credential_table("credentials_through_the_binary.json", |case: TableCase| {
+        let name = case.name;
+        let expected = match (case.calls, case.error) {
+            (Some(calls), None) => Expected::Works(calls),
+            (None, Some(fragments)) => Expected::Error { fragments },
+            _ => panic!("{name}: a case has either calls or error"),
+        };
+        Case {
+            config: common::expand_notation(Value::Object(case.config)),
+            environment: case.environment,
+            files: case
+                .files
+                .into_iter()
+                .map(|(path, file)| (path, file.contents()))
+                .collect(),
+            setup: case.setup,
+            expected,
+            name,
+        }
+    })
 }
 
 /// Runs one case against a fresh emulator and provider. The config gets the emulator as its KMS

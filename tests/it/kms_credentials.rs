@@ -140,63 +140,56 @@ fn settings_of(
 
 /// The table's secrets and its cases, built.
 fn read_cases() -> (Vec<String>, Vec<Case>) {
-    let table: common::CredentialTable<TableCase> =
-        common::read_credential_table("credentials.json");
-    let cases = table
-        .cases
-        .into_iter()
-        .map(|case| {
-            let name = case.name;
-            let config: PropertyMap = case
-                .config
-                .into_iter()
-                .map(|(key, value)| (key, PropertyValue::from_wire(value)))
-                .collect();
-            let files = case
-                .files
-                .into_iter()
-                .map(|(path, file)| (path, file.contents()))
-                .collect();
-            let expected = match (case.plan, case.error) {
-                (Some(plan), None) => Expected::Resolved {
-                    plan,
-                    region: case.region.unwrap_or_else(|| {
-                        panic!("{name}: a resolved case names its region (null for none)")
-                    }),
-                    base_url: case
-                        .base_url
-                        .unwrap_or_else(|| panic!("{name}: a resolved case names its baseUrl")),
-                    sts_url: case.sts_url,
-                    algorithm: case.signature_algorithm.map(|text| {
-                        SignatureAlgorithm::parse(&text)
-                            .unwrap_or_else(|| panic!("{name}: signatureAlgorithm {text:?}"))
-                    }),
-                },
-                (None, Some(fragments)) => {
-                    assert!(
-                        case.region.is_none()
-                            && case.base_url.is_none()
-                            && case.sts_url.is_none()
-                            && case.signature_algorithm.is_none(),
-                        "{name}: an error case expects only its fragments"
-                    );
-                    Expected::Error { fragments }
-                }
-                _ => panic!("{name}: a case expects either a plan or an error"),
-            };
-            if let Some(reason) = &case.unchecked {
-                assert!(!reason.trim().is_empty(), "{name}: unchecked says why");
+    common::read_credential_table("credentials.json", |case: TableCase| {
+        let name = case.name;
+        let config: PropertyMap = case
+            .config
+            .into_iter()
+            .map(|(key, value)| (key, PropertyValue::from_wire(value)))
+            .collect();
+        let files = case
+            .files
+            .into_iter()
+            .map(|(path, file)| (path, file.contents()))
+            .collect();
+        let expected = match (case.plan, case.error) {
+            (Some(plan), None) => Expected::Resolved {
+                plan,
+                region: case.region.unwrap_or_else(|| {
+                    panic!("{name}: a resolved case names its region (null for none)")
+                }),
+                base_url: case
+                    .base_url
+                    .unwrap_or_else(|| panic!("{name}: a resolved case names its baseUrl")),
+                sts_url: case.sts_url,
+                algorithm: case.signature_algorithm.map(|text| {
+                    SignatureAlgorithm::parse(&text)
+                        .unwrap_or_else(|| panic!("{name}: signatureAlgorithm {text:?}"))
+                }),
+            },
+            (None, Some(fragments)) => {
+                assert!(
+                    case.region.is_none()
+                        && case.base_url.is_none()
+                        && case.sts_url.is_none()
+                        && case.signature_algorithm.is_none(),
+                    "{name}: an error case expects only its fragments"
+                );
+                Expected::Error { fragments }
             }
-            Case {
-                settings: settings_of(&name, config, case.alicloud, case.unchecked.is_some()),
-                name,
-                environment: case.environment,
-                files,
-                expected,
-            }
-        })
-        .collect();
-    (table.secrets, cases)
+            _ => panic!("{name}: a case expects either a plan or an error"),
+        };
+        if let Some(reason) = &case.unchecked {
+            assert!(!reason.trim().is_empty(), "{name}: unchecked says why");
+        }
+        Case {
+            settings: settings_of(&name, config, case.alicloud, case.unchecked.is_some()),
+            name,
+            environment: case.environment,
+            files,
+            expected,
+        }
+    })
 }
 
 fn source_text(source: &CredentialsSource) -> String {

@@ -176,16 +176,21 @@ pub fn read_table(name: &str) -> Value {
 /// (required, not used by the tests), the secrets no output may carry, and its cases as written.
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct CredentialTable<C> {
-    pub about: String,
-    pub secrets: Vec<String>,
-    pub cases: Vec<C>,
+struct CredentialTable<C> {
+    about: String,
+    secrets: Vec<String>,
+    cases: Vec<C>,
 }
 
-/// Reads a credential table file under `tests/tables/`.
-pub fn read_credential_table<C: serde::de::DeserializeOwned>(name: &str) -> CredentialTable<C> {
-    serde_json::from_value(read_table(name))
-        .unwrap_or_else(|error| panic!("tests/tables/{name}: {error}"))
+/// Reads a credential table file under `tests/tables/`: its secrets, and its cases each built
+/// by `build`.
+pub fn read_credential_table<C: serde::de::DeserializeOwned, T>(
+    name: &str,
+    build: impl FnMut(C) -> T,
+) -> (Vec<String>, Vec<T>) {
+    let table: CredentialTable<C> = serde_json::from_value(read_table(name))
+        .unwrap_or_else(|error| panic!("tests/tables/{name}: {error}"));
+    (table.secrets, table.cases.into_iter().map(build).collect())
 }
 
 /// A file a credential table creates: inline text, or `{"fixture": name}`, a file of

@@ -183,7 +183,7 @@ struct Case {
     expected: Expected,
 }
 
-#[derive(Debug, PartialEq)]
+/// What a case expects.
 enum Expected {
     /// The create succeeds after these credential calls.
     Works(Calls),

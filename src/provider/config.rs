@@ -161,15 +161,26 @@ pub fn settings_from_configure(
         }
         return Err(outcome.failures);
     }
-    let mut settings = ProviderSettings {
-        configured: true,
+    Ok(ProviderSettings {
         from_alicloud: borrowed
             .iter()
             .map(|(name, key)| format!("{name} (alicloud:{key})"))
             .collect(),
+        ..settings_from_checked_inputs(&outcome.inputs)
+    })
+}
+
+/// The settings that inputs checked by [`check_config`] give (plain names, secrets marked):
+/// each value as it is, an unknown one listed in `unknown_settings` instead. Nothing is
+/// checked here. `configure` calls it after the check; the credential table
+/// (`tests/it/kms_credentials.rs`) calls it with settings the check would refuse, to test that
+/// the KMS client's resolver refuses them too.
+pub fn settings_from_checked_inputs(inputs: &PropertyMap) -> ProviderSettings {
+    let mut settings = ProviderSettings {
+        configured: true,
         ..ProviderSettings::default()
     };
-    for (name, value) in &outcome.inputs {
+    for (name, value) in inputs {
         let slot = match name.as_str() {
             "region" => &mut settings.region,
             "accessKey" => &mut settings.access_key,
@@ -185,9 +196,8 @@ pub fn settings_from_configure(
             *slot = value.as_str().map(str::to_owned);
         }
     }
-    settings.credential_settings =
-        credential_settings(&outcome.inputs, &mut settings.unknown_settings);
-    Ok(settings)
+    settings.credential_settings = credential_settings(inputs, &mut settings.unknown_settings);
+    settings
 }
 
 /// Moves into `merged` what pulumi-alicloud's config gives and the provider's own does not (see

@@ -168,8 +168,8 @@ fn build_client(
     Ok((client, warnings))
 }
 
-/// The explicit settings as the KMS client's resolver takes them.
-fn client_settings(settings: &ProviderSettings) -> ClientSettings {
+/// The explicit settings as the KMS client's resolver takes them (`kms::resolve`).
+pub fn client_settings(settings: &ProviderSettings) -> ClientSettings {
     ClientSettings {
         region: settings.region.clone(),
         access_key: settings.access_key.clone(),

@@ -6,14 +6,18 @@
 
 use crate::common;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, ExitStatus};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::process::BINARY;
+use alicloud_kms_provider::provider::kms_options::{
+    TEST_HOOKS_VARIABLE, TEST_SETTLE_DELAY_VARIABLE,
+};
+use common::process::{Input, Output};
+use common::ProviderProcess;
 use serde_json::Value;
 
 /// Batches written in all. Each is ~60 KB in and ~14 MB out, so reading them all with nothing
@@ -23,34 +27,32 @@ const BATCH_LENGTH: usize = 1000;
 /// Generous: the provider stays near 40 MB (release) with the schema batches of this test; a
 /// provider that keeps reading holds several times this.
 const RSS_CEILING_BYTES: u64 = 128 * 1024 * 1024;
+/// A failure detector: a provider that notices the closed stdout exits in milliseconds.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(60);
 
-fn spawn_provider(environment: &[(&str, &str)]) -> Child {
-    Command::new(BINARY)
-        .env_remove("RUST_LOG")
-        .envs(environment.iter().copied())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the provider starts")
+/// Starts `command` with its stdout read only as far as the test asks, so that the test can
+/// stop reading it or close it.
+fn spawn_provider(command: Command) -> ProviderProcess {
+    ProviderProcess::start_with(command, Input::Pipe, Output::LinesOnDemand)
 }
 
-fn collect_stderr(child: &mut Child) -> Arc<Mutex<String>> {
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let sink = stderr.clone();
-    let mut pipe = child.stderr.take().unwrap();
-    thread::spawn(move || {
-        let mut buffer = [0u8; 4096];
-        while let Ok(read) = pipe.read(&mut buffer) {
-            if read == 0 {
-                return;
-            }
-            sink.lock()
-                .unwrap()
-                .push_str(&String::from_utf8_lossy(&buffer[..read]));
-        }
-    });
-    stderr
+/// Waits for the provider to exit by itself (stdin may still be open), failing after a minute.
+fn exit_status(provider: &mut ProviderProcess, what: &str) -> ExitStatus {
+    provider.wait_for_exit(EXIT_TIMEOUT).unwrap_or_else(|| {
+        panic!(
+            "{what}: the provider kept running with stdout gone; stderr:\n{}",
+            provider.stderr_text()
+        )
+    })
+}
+
+/// Configures the provider (request id 1) for the emulator, with static credentials.
+fn configure(provider: &mut ProviderProcess, emulator: &kms_emulator::Emulator) {
+    let args = serde_json::json!({
+        "region": "cn-hangzhou", "endpoint": emulator.addr().to_string(), "protocol": "HTTP",
+        "accessKey": "demo-access-key-id", "secretKey": "demo-access-key-secret"});
+    let reply = provider.call(1, "configure", serde_json::json!({ "args": args }));
+    assert!(reply.to_string().contains("acceptSecrets"), "{reply}");
 }
 
 /// A field of `/proc/<pid>/status` in bytes (`VmRSS`, `VmHWM`).
@@ -107,16 +109,15 @@ fn wait_for_stall(progress: &AtomicUsize, end: usize) -> usize {
 #[test]
 fn an_engine_that_stops_reading_stops_the_reading_of_stdin_memory_stays_bounded_and_serving_resumes(
 ) {
-    let mut child = spawn_provider(&[]);
-    let pid = child.id();
-    let stderr = collect_stderr(&mut child);
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
+    let mut command = ProviderProcess::command();
+    command.env_remove(TEST_HOOKS_VARIABLE);
+    let mut provider = spawn_provider(command);
+    let pid = provider.pid();
 
     let written = Arc::new(AtomicUsize::new(0));
     let writer = {
         let written = written.clone();
-        thread::spawn(move || {
+        provider.write_in_background(move |stdin| {
             for batch in 0..BATCHES {
                 stdin.write_all(schema_batch(batch).as_bytes()).unwrap();
                 written.fetch_add(1, Ordering::SeqCst);
@@ -124,7 +125,6 @@ fn an_engine_that_stops_reading_stops_the_reading_of_stdin_memory_stays_bounded_
             stdin
                 .write_all(b"{\"jsonrpc\":\"2.0\",\"id\":\"after\",\"method\":\"getPluginInfo\"}\n")
                 .unwrap();
-            stdin
         })
     };
 
@@ -142,19 +142,10 @@ fn an_engine_that_stops_reading_stops_the_reading_of_stdin_memory_stays_bounded_
     );
 
     // Reading resumes: every member of every batch is answered, then the request after them.
-    let mut reader = BufReader::new(stdout);
     let mut answered = vec![false; BATCHES * BATCH_LENGTH];
     let mut after_answered = false;
-    let mut line = String::new();
     while !(after_answered && answered.iter().all(|done| *done)) {
-        line.clear();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "stdout ended early; stderr:\n{}",
-            stderr.lock().unwrap()
-        );
-        let message: Value = serde_json::from_str(&line).expect("a JSON line");
-        match message {
+        match provider.receive() {
             Value::Array(replies) => {
                 assert_eq!(replies.len(), BATCH_LENGTH);
                 for reply in replies {
@@ -170,71 +161,40 @@ fn an_engine_that_stops_reading_stops_the_reading_of_stdin_memory_stays_bounded_
     }
     let peak = memory_of(pid, "VmHWM");
     assert!(peak <= RSS_CEILING_BYTES, "peak RSS {peak} bytes");
-    drop(writer.join().unwrap());
-    let status = child.wait().unwrap();
+    provider.rejoin(writer);
+    provider.close_stdin();
+    let status = exit_status(&mut provider, "stdin closed");
     assert!(status.success(), "{status:?}");
 }
 
 #[test]
 fn with_stdout_gone_the_provider_starts_nothing_more_cancels_what_waits_says_so_and_exits() {
     let emulator = kms_emulator::Emulator::start_blocking(kms_emulator::Config::default()).unwrap();
-    let mut child = spawn_provider(&[("ALICLOUD_KMS_PROVIDER_TEST_HOOKS", "1")]);
-    let stderr = collect_stderr(&mut child);
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let configure = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "configure", "params": {"args": {
-        "region": "cn-hangzhou", "endpoint": emulator.addr().to_string(), "protocol": "HTTP",
-        "accessKey": "demo-access-key-id", "secretKey": "demo-access-key-secret"}}});
-    writeln!(stdin, "{configure}").unwrap();
-    let mut line = String::new();
-    stdout.read_line(&mut line).unwrap();
-    assert!(line.contains("acceptSecrets"), "{line}");
+    let mut provider = spawn_provider(ProviderProcess::command());
+    configure(&mut provider, &emulator);
 
     // An operation that only a cancellation ends, then the engine goes away.
-    writeln!(
-        stdin,
-        r#"{{"jsonrpc":"2.0","id":2,"method":"test/waitForCancel"}}"#
-    )
-    .unwrap();
-    drop(stdout);
+    provider.send_line(r#"{"jsonrpc":"2.0","id":2,"method":"test/waitForCancel"}"#);
+    provider.close_stdout();
     // A reply that cannot be written: the provider learns that stdout is gone.
-    writeln!(
-        stdin,
-        r#"{{"jsonrpc":"2.0","id":3,"method":"getPluginInfo"}}"#
-    )
-    .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !stderr.lock().unwrap().contains("stdout is closed") {
-        assert!(
-            Instant::now() < deadline,
-            "nothing said on stderr; stderr:\n{}",
-            stderr.lock().unwrap()
-        );
-        thread::sleep(Duration::from_millis(10));
-    }
+    provider.send_line(r#"{"jsonrpc":"2.0","id":3,"method":"getPluginInfo"}"#);
+    assert!(
+        provider.wait_for_stderr("stdout is closed", EXIT_TIMEOUT),
+        "nothing said on stderr; stderr:\n{}",
+        provider.stderr_text()
+    );
     // Nothing starts any more: a create sent now never reaches KMS. (The provider may have exited
     // already, and then the write fails.)
     let create = r#"{"jsonrpc":"2.0","id":4,"method":"create","params":{"type":"alicloud-kms:index:ApplicationAccessPoint","properties":{"applicationAccessPointName":"after-stdout-closed","policies":["p"]}}}"#;
-    let _ = writeln!(stdin, "{create}");
+    let _ = provider.try_send_line(create);
 
     // It exits by itself, with stdin still open, and with a failure status.
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the provider kept running with stdout gone; stderr:\n{}",
-            stderr.lock().unwrap()
-        );
-        thread::sleep(Duration::from_millis(10));
-    };
+    let status = exit_status(&mut provider, "stdout closed");
     assert_eq!(status.code(), Some(1), "{status:?}");
     assert_eq!(
         emulator.call_count(kms_emulator::Action::CreateApplicationAccessPoint),
         0
     );
-    drop(stdin);
 }
 
 #[test]
@@ -264,36 +224,20 @@ fn with_stdout_gone_during_a_create_any_key_made_is_named_on_stderr() {
     let emulator = kms_emulator::Emulator::start_blocking(kms_emulator::Config::default()).unwrap();
     for (row, spec) in rows {
         let directory = tempfile::tempdir().unwrap();
-        let mut child = Command::new(BINARY)
-            .env_remove("RUST_LOG")
-            .env("ALICLOUD_KMS_PROVIDER_TEST_HOOKS", "1")
-            .env("ALICLOUD_KMS_PROVIDER_TEST_SETTLE_DELAY_MS", "50")
-            .current_dir(directory.path())
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the provider starts");
-        let stderr = collect_stderr(&mut child);
-        let mut stdin = child.stdin.take().unwrap();
-        let mut stdout = BufReader::new(child.stdout.take().unwrap());
-        let mut call = |line: &str| {
-            writeln!(stdin, "{line}").unwrap();
-            let mut reply = String::new();
-            stdout.read_line(&mut reply).unwrap();
-            reply
-        };
-        let configure = serde_json::json!({"jsonrpc": "2.0", "id": 1, "method": "configure", "params": {"args": {
-            "region": "cn-hangzhou", "endpoint": emulator.addr().to_string(), "protocol": "HTTP",
-            "accessKey": "demo-access-key-id", "secretKey": "demo-access-key-secret"}}});
-        assert!(call(&configure.to_string()).contains("acceptSecrets"));
-        let aap = format!(
-            r#"{{"jsonrpc":"2.0","id":2,"method":"create","params":{{"type":"alicloud-kms:index:ApplicationAccessPoint","properties":{{"applicationAccessPointName":"aap-{}","policies":["p"]}}}}}}"#,
-            emulator.access_points().len()
+        let mut command = ProviderProcess::command();
+        command
+            .env(TEST_SETTLE_DELAY_VARIABLE, "50")
+            .current_dir(directory.path());
+        let mut provider = spawn_provider(command);
+        configure(&mut provider, &emulator);
+        let aap_reply = provider.call(
+            2,
+            "create",
+            serde_json::json!({"type": "alicloud-kms:index:ApplicationAccessPoint", "properties": {
+                "applicationAccessPointName": format!("aap-{}", emulator.access_points().len()),
+                "policies": ["p"]}}),
         );
-        let aap_reply = call(&aap);
-        let aap_name: Value = serde_json::from_str(&aap_reply).unwrap();
-        let aap_name = aap_name["result"]["id"].as_str().unwrap().to_owned();
+        let aap_name = aap_reply["result"]["id"].as_str().unwrap().to_owned();
 
         emulator.set_fault("CreateClientKey", spec).unwrap();
         let keys_before: Vec<String> = emulator
@@ -306,7 +250,7 @@ fn with_stdout_gone_during_a_create_any_key_made_is_named_on_stderr() {
             "type": "alicloud-kms:index:ClientKey", "properties": {"aapName": aap_name,
             "password": "YouPassword123!", "notBefore": "2023-09-01T14:11:22Z",
             "notAfter": "2028-09-01T14:11:22Z", "privateKeyDataFile": "key.json"}}});
-        writeln!(stdin, "{create}").unwrap();
+        provider.send(&create);
         let deadline = Instant::now() + Duration::from_secs(60);
         while emulator.call_count(kms_emulator::Action::CreateClientKey) == calls_before {
             assert!(
@@ -316,21 +260,11 @@ fn with_stdout_gone_during_a_create_any_key_made_is_named_on_stderr() {
             thread::sleep(Duration::from_millis(2));
         }
         // The engine goes away while CreateClientKey waits.
-        drop(stdout);
-        drop(stdin);
-        let status = loop {
-            if let Some(status) = child.try_wait().unwrap() {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{row}: the provider kept running"
-            );
-            thread::sleep(Duration::from_millis(10));
-        };
+        provider.close_stdout();
+        provider.close_stdin();
+        let status = exit_status(&mut provider, row);
         assert_eq!(status.code(), Some(1), "{row}: {status:?}");
-        thread::sleep(Duration::from_millis(50));
-        let stderr = stderr.lock().unwrap().clone();
+        let stderr = provider.stderr_text();
         let made: Vec<String> = emulator
             .client_keys()
             .into_iter()

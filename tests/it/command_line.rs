@@ -2,14 +2,14 @@
 //! (stdin closed, a pipe that never ends, or a terminal), and any other argument is a usage error
 //! (exit 2, the usage on stderr, nothing on stdout).
 
-use std::fs::OpenOptions;
-use std::io::Read;
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::time::{Duration, Instant};
+use crate::common;
 
-use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+use std::process::ExitStatus;
+use std::time::Duration;
 
-const BINARY: &str = env!("CARGO_BIN_EXE_alicloud-kms-provider");
+use alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE;
+use common::process::{Input, Output};
+use common::ProviderProcess;
 
 /// Long enough for a loaded machine; a binary that waits on stdin never exits at all.
 const EXIT_TIMEOUT: Duration = Duration::from_secs(20);
@@ -20,88 +20,40 @@ struct Finished {
     stderr: String,
 }
 
-/// Waits for the child, killing it (and failing) if it does not exit: it would be reading stdin.
-fn finish(mut child: Child, what: &str) -> Finished {
-    let deadline = Instant::now() + EXIT_TIMEOUT;
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: the binary did not exit within {EXIT_TIMEOUT:?}: it waits on stdin");
-        }
-        std::thread::sleep(Duration::from_millis(20));
+/// Runs the binary with `arguments` and `stdin` (a pipe is kept open and never written to; a
+/// terminal never has anything typed on it), failing if it does not exit by itself: it would be
+/// reading stdin. No test hook is on, as for a user.
+fn run(arguments: &[&str], stdin: Input) -> Finished {
+    let what = match stdin {
+        Input::Pipe => "with stdin an open pipe",
+        Input::Terminal => "with stdin a terminal",
+        Input::Closed => "with stdin closed",
     };
-    let mut stdout = String::new();
-    let mut stderr = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut stdout)
-        .unwrap();
-    child
-        .stderr
-        .take()
-        .unwrap()
-        .read_to_string(&mut stderr)
-        .unwrap();
+    let mut command = ProviderProcess::command();
+    command.env_remove(TEST_HOOKS_VARIABLE).args(arguments);
+    let mut provider = ProviderProcess::start_with(command, stdin, Output::Whole);
+    let status = provider.wait_for_exit(EXIT_TIMEOUT).unwrap_or_else(|| {
+        panic!(
+            "{arguments:?} {what}: the binary did not exit within {EXIT_TIMEOUT:?}: it waits on stdin"
+        )
+    });
     Finished {
         status,
-        stdout,
-        stderr,
+        stdout: String::from_utf8(provider.stdout_bytes()).expect("stdout is UTF-8"),
+        stderr: provider.stderr_text(),
     }
 }
 
-/// Runs the binary with `arguments`, stdin a pipe this test keeps open (and never writes to).
 fn run_with_open_pipe(arguments: &[&str]) -> Finished {
-    let mut child = Command::new(BINARY)
-        .args(arguments)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let stdin = child.stdin.take();
-    let finished = finish(child, &format!("{arguments:?} with stdin an open pipe"));
-    drop(stdin);
-    finished
+    run(arguments, Input::Pipe)
 }
 
-/// Runs the binary with `arguments`, stdin the terminal side of a new pseudo-terminal.
 fn run_in_a_terminal(arguments: &[&str]) -> Finished {
-    let controller = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
-    grantpt(&controller).unwrap();
-    unlockpt(&controller).unwrap();
-    let terminal_path = ptsname(&controller, Vec::new()).unwrap();
-    let terminal = OpenOptions::new()
-        .read(true)
-        .write(true)
-        .open(terminal_path.to_str().unwrap())
-        .unwrap();
-    let child = Command::new(BINARY)
-        .args(arguments)
-        .stdin(Stdio::from(terminal))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let finished = finish(child, &format!("{arguments:?} with stdin a terminal"));
-    drop(controller);
-    finished
+    run(arguments, Input::Terminal)
 }
 
 fn run_with_stdin_closed(arguments: &[&str]) -> Finished {
-    let child = Command::new(BINARY)
-        .args(arguments)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    finish(child, &format!("{arguments:?} with stdin closed"))
+    run(arguments, Input::Closed)
 }
 
 #[test]

@@ -9,12 +9,11 @@
 //! - A proxy named in the environment sees the KMS and STS requests and never an instance
 //!   metadata request.
 
+use crate::kms_support::{BackgroundServer, Reply};
 use crate::resources_support as support;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use kms_emulator::{Action, Config, Emulator, MetadataConfig, MetadataEndpoint, Role, StsConfig};
 use serde_json::{json, Value};
@@ -201,71 +200,6 @@ fn a_file_swapped_for_a_fifo_while_it_is_read_never_hangs_an_operation() {
     assert!(provider.finish(&[]).success());
 }
 
-/// One request a proxy saw: the method and the absolute URL of its request line.
-type Seen = Arc<Mutex<Vec<String>>>;
-
-/// A forward HTTP proxy on loopback that records each request line and passes the request on
-/// (one request per connection: the upstream and the client are told `Connection: close`).
-fn recording_proxy() -> (String, Seen) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    let seen: Seen = Arc::new(Mutex::new(Vec::new()));
-    let recorded = seen.clone();
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let recorded = recorded.clone();
-            std::thread::spawn(move || {
-                let _ = forward(client, &recorded);
-            });
-        }
-    });
-    (address, seen)
-}
-
-fn forward(client: TcpStream, seen: &Seen) -> std::io::Result<()> {
-    let mut reader = BufReader::new(client.try_clone()?);
-    let mut request_line = String::new();
-    reader.read_line(&mut request_line)?;
-    let mut parts = request_line.split_whitespace();
-    let (method, target) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
-    seen.lock().unwrap().push(format!("{method} {target}"));
-    let rest = target.strip_prefix("http://").unwrap_or(target);
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let mut head = format!(
-        "{method} {} HTTP/1.1\r\n",
-        if path.is_empty() { "/" } else { path }
-    );
-    let mut length = 0usize;
-    loop {
-        let mut line = String::new();
-        reader.read_line(&mut line)?;
-        if line == "\r\n" || line.is_empty() {
-            break;
-        }
-        let lower = line.to_ascii_lowercase();
-        if let Some(value) = lower.strip_prefix("content-length:") {
-            length = value.trim().parse().unwrap_or(0);
-        }
-        if !lower.starts_with("connection:") && !lower.starts_with("proxy-") {
-            head.push_str(&line);
-        }
-    }
-    head.push_str("Connection: close\r\n\r\n");
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
-    let mut upstream = TcpStream::connect(authority)?;
-    upstream.write_all(head.as_bytes())?;
-    upstream.write_all(&body)?;
-    let mut answer = Vec::new();
-    upstream.read_to_end(&mut answer)?;
-    let mut client = client;
-    client.write_all(&answer)?;
-    client.shutdown(std::net::Shutdown::Both)
-}
-
 /// Issue 17 item 4: with `HTTP_PROXY` and `HTTPS_PROXY` set, KMS and STS requests go through the
 /// proxy (as before), and the instance metadata requests never do: the proxy sees none, and the
 /// metadata stand-in is still asked.
@@ -284,8 +218,9 @@ fn no_instance_metadata_request_reaches_a_proxy_named_in_the_environment() {
         ..Config::default()
     })
     .unwrap();
-    let (proxy, seen) = recording_proxy();
-    let proxy_url = format!("http://{proxy}");
+    // A forward proxy that records each request line and passes the request on.
+    let proxy = BackgroundServer::answering_every_request(Reply::Forward);
+    let proxy_url = format!("http://{}", proxy.endpoint());
     let home = tempfile::tempdir().unwrap();
     let metadata = emulator.endpoint();
     let mut provider = ProviderSession::start(
@@ -315,7 +250,12 @@ fn no_instance_metadata_request_reaches_a_proxy_named_in_the_environment() {
     assert!(emulator.metadata_call_count(MetadataEndpoint::RoleName) >= 1);
     assert!(emulator.metadata_call_count(MetadataEndpoint::RoleCredentials) >= 1);
     assert_eq!(emulator.call_count(Action::AssumeRole), 1);
-    let seen = seen.lock().unwrap().clone();
+    // The method and the absolute URL of each request line the proxy saw.
+    let seen: Vec<String> = proxy
+        .requests()
+        .iter()
+        .map(|request| format!("{} {}", request.method, request.target))
+        .collect();
     let emulator_url = format!("http://{}/", emulator.addr());
     assert!(
         seen.iter()

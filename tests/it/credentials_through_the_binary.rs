@@ -2,21 +2,31 @@
 //! STS, instance-metadata and credentials-URI stand-ins (which verify every signature like the
 //! KMS gateway): each mode alone, chained (OIDC → assumeRole, ChainableRamRoleArn profiles),
 //! signature V3, and the failures users meet (a wrong role, a wrong token, a missing file, STS
-//! throttling, no instance role). Each row configures a fresh provider, creates an access point
+//! throttling, no instance role). Each case configures a fresh provider, creates an access point
 //! (which needs working credentials), and checks how many times the emulator was asked for
 //! credentials; errors must name what to fix and never carry a secret.
 //!
-//! The long-operation refresh and the one-STS-call-for-many-operations rule are separate tests
-//! at the end.
+//! The cases are data: `tests/tables/credentials_through_the_binary.json` (its `about` says what
+//! a case holds), with the emulator's CLI profile file, its credentials INI file and the programs
+//! of its External profiles in `tests/fixtures/credentials/` (`emulator-*`, `external-*`). A
+//! change a case needs in the emulator is a named [`Setup`] step. Adding a case is adding an
+//! entry there.
+//!
+//! The tests after the table (STS retries announced to the engine, no fetch before an
+//! operation, many operations sharing one STS call, the long-operation refresh, the instance role
+//! asked once, revoked credentials, the OAuth write-back) are not cases of it.
 
+use crate::common::{self, TableFile};
 use crate::resources_support as support;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use kms_emulator::{
     Action, Config, Credential, Emulator, FaultSpec, LoginConfig, MetadataConfig, MetadataEndpoint,
     OidcProvider, Role, StsConfig,
 };
+use serde::Deserialize;
 use serde_json::{json, Value};
 use support::{secret, urn, ProviderSession, AAP_TYPE};
 
@@ -34,44 +44,6 @@ const FIXED_STS_SECRET: &str = "fixed-temporary-secret-value";
 const FIXED_STS_TOKEN: &str = "fixed-temporary-token-value";
 const SSO_TOKEN: &str = "cloud-sso-access-token-value";
 const OAUTH_REFRESH_TOKEN: &str = "oauth-refresh-token-value";
-
-/// What a row expects.
-enum Outcome {
-    /// The create succeeds, after this many `AssumeRole`, `AssumeRoleWithOIDC` and
-    /// metadata-credential calls.
-    Works {
-        assume_role: u64,
-        assume_role_with_oidc: u64,
-        metadata_credentials: u64,
-        credentials_uri: u64,
-    },
-    /// The create fails with `-32051` and a message holding every fragment.
-    Fails { fragments: &'static [&'static str] },
-}
-
-/// One row: the provider config besides endpoint, protocol and region; the environment; files
-/// under HOME (`{dir}` in a value is the provider's working directory, `{token}` a valid OIDC
-/// token, `{address}` the emulator's `host:port`).
-struct Row {
-    name: &'static str,
-    settings: Value,
-    environment: &'static [(&'static str, &'static str)],
-    files: &'static [(&'static str, &'static str)],
-    /// Changes to the emulator before the row runs.
-    prepare: fn(&Emulator),
-    outcome: Outcome,
-}
-
-fn nothing(_: &Emulator) {}
-
-fn works(assume_role: u64, assume_role_with_oidc: u64) -> Outcome {
-    Outcome::Works {
-        assume_role,
-        assume_role_with_oidc,
-        metadata_credentials: 0,
-        credentials_uri: 0,
-    }
-}
 
 /// An emulator with the base key, two roles, an OIDC provider and an instance role that needs an
 /// IMDSv2 token.
@@ -107,12 +79,15 @@ fn emulator() -> Emulator {
     Emulator::start_blocking(config).expect("the emulator starts")
 }
 
+/// Fills a case's placeholders: `{dir}` is the provider's working directory (its HOME),
+/// `{address}` the emulator's `host:port`, `{token}` a valid OIDC token of its provider.
 fn substitute(text: &str, directory: &Path, emulator: &Emulator, token: &str) -> String {
     text.replace("{dir}", &directory.display().to_string())
         .replace("{address}", &emulator.addr().to_string())
         .replace("{token}", token)
 }
 
+/// [`substitute`] in every string of a JSON value (objects included).
 fn substitute_json(value: &Value, directory: &Path, emulator: &Emulator, token: &str) -> Value {
     match value {
         Value::String(text) => Value::String(substitute(text, directory, emulator, token)),
@@ -130,63 +105,6 @@ fn substitute_json(value: &Value, directory: &Path, emulator: &Emulator, token: 
     }
 }
 
-const CLI_PROFILES: &str = r#"{
-  "current": "ak",
-  "profiles": [
-    {"name": "ak", "mode": "AK", "access_key_id": "base-access-key-id", "access_key_secret": "base-access-key-secret-value", "region_id": "cn-hangzhou"},
-    {"name": "sts", "mode": "StsToken", "access_key_id": "STS.fixed-temporary-id", "access_key_secret": "fixed-temporary-secret-value", "sts_token": "fixed-temporary-token-value", "region_id": "cn-hangzhou"},
-    {"name": "role", "mode": "RamRoleArn", "access_key_id": "base-access-key-id", "access_key_secret": "base-access-key-secret-value", "ram_role_arn": "acs:ram::1234567890123456:role/deployer", "ram_session_name": "cli", "region_id": "cn-hangzhou"},
-    {"name": "chain", "mode": "ChainableRamRoleArn", "source_profile": "role", "ram_role_arn": "acs:ram::1234567890123456:role/cross-account", "ram_session_name": "chained", "region_id": "cn-hangzhou"},
-    {"name": "ecs", "mode": "EcsRamRole", "ram_role_name": "instance-role", "region_id": "cn-hangzhou"},
-    {"name": "oidc", "mode": "OIDC", "ram_role_arn": "acs:ram::1234567890123456:role/pod", "oidc_provider_arn": "acs:ram::1234567890123456:oidc-provider/github", "oidc_token_file": "{dir}/oidc-token", "ram_session_name": "pod", "region_id": "cn-hangzhou"},
-    {"name": "ecs-any", "mode": "EcsRamRole", "region_id": "cn-hangzhou"},
-    {"name": "external", "mode": "External", "process_command": "sh '{dir}/print credentials.sh' --for ci", "region_id": "cn-hangzhou"},
-    {"name": "external-sts", "mode": "External", "process_command": "sh {dir}/sts.sh", "region_id": "cn-hangzhou"},
-    {"name": "external-fails", "mode": "External", "process_command": "sh {dir}/fails.sh", "region_id": "cn-hangzhou"},
-    {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "http://{address}/login", "cloud_sso_account_id": "1234567890123456", "cloud_sso_access_config": "ac-admin", "access_token": "cloud-sso-access-token-value", "cloud_sso_access_token_expire": 4102444800, "region_id": "cn-hangzhou"},
-    {"name": "sso-expired", "mode": "CloudSSO", "cloud_sso_sign_in_url": "http://{address}", "cloud_sso_account_id": "1234567890123456", "cloud_sso_access_config": "ac-admin", "access_token": "cloud-sso-access-token-value", "cloud_sso_access_token_expire": 1000, "region_id": "cn-hangzhou"},
-    {"name": "oauth", "mode": "OAuth", "oauth_site_type": "CN", "oauth_refresh_token": "oauth-refresh-token-value", "region_id": "cn-hangzhou"}
-  ]
-}"#;
-
-/// The program of the `external` profile: prints the base key, as `aliyun configure --mode
-/// External` expects of it.
-const EXTERNAL_PROGRAM: &str = r#"test "$1" = --for || exit 9
-printf '{"mode": "AK", "access_key_id": "base-access-key-id", "access_key_secret": "base-access-key-secret-value"}'"#;
-/// Prints a fixed STS key with an expiration.
-const EXTERNAL_STS_PROGRAM: &str = r#"echo '{"mode": "StsToken", "access_key_id": "STS.fixed-temporary-id", "access_key_secret": "fixed-temporary-secret-value", "sts_token": "fixed-temporary-token-value", "expiration": "2099-01-01T00:00:00Z"}'"#;
-/// Fails after printing a secret on stdout (which must never be quoted) and a reason on stderr.
-const EXTERNAL_FAILING_PROGRAM: &str = r#"echo '{"access_key_secret": "base-access-key-secret-value"}'
-echo 'login required for ci' >&2
-exit 3"#;
-
-const INI_FILE: &str = "[default]
-type = access_key
-access_key_id = base-access-key-id
-access_key_secret = base-access-key-secret-value
-
-[ini-role]
-type = ram_role_arn
-access_key_id = base-access-key-id
-access_key_secret = base-access-key-secret-value
-role_arn = acs:ram::1234567890123456:role/deployer
-role_session_name = ini
-
-[ini-ecs]
-type = ecs_ram_role
-role_name = instance-role
-
-[ini-oidc]
-type = oidc_role_arn
-role_arn = acs:ram::1234567890123456:role/pod
-oidc_provider_arn = acs:ram::1234567890123456:oidc-provider/github
-oidc_token_file_path = {dir}/oidc-token
-";
-
-fn base_key() -> Value {
-    json!({"accessKey": BASE_ID, "secretKey": secret(BASE_SECRET)})
-}
-
 fn merged(base: Value, extra: Value) -> Value {
     let mut base = base;
     for (key, value) in extra.as_object().unwrap() {
@@ -195,517 +113,119 @@ fn merged(base: Value, extra: Value) -> Value {
     base
 }
 
-fn rows() -> Vec<Row> {
-    vec![
-        Row {
-            name: "nothing configured on an ECS instance: the role the metadata service names",
-            settings: json!({}),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Works {
-                assume_role: 0,
-                assume_role_with_oidc: 0,
-                metadata_credentials: 1,
-                credentials_uri: 0,
-            },
-        },
-        Row {
-            name: "ALICLOUD_ECS_ROLE_NAME (Terraform's and pulumi-alicloud's name)",
-            settings: json!({}),
-            environment: &[("ALICLOUD_ECS_ROLE_NAME", INSTANCE_ROLE)],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Works {
-                assume_role: 0,
-                assume_role_with_oidc: 0,
-                metadata_credentials: 1,
-                credentials_uri: 0,
-            },
-        },
-        Row {
-            name: "CLI profile, mode EcsRamRole without a role name",
-            settings: json!({"profile": "ecs-any"}),
-            environment: &[],
-            files: &[(".aliyun/config.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: Outcome::Works {
-                assume_role: 0,
-                assume_role_with_oidc: 0,
-                metadata_credentials: 1,
-                credentials_uri: 0,
-            },
-        },
-        Row {
-            name: "CLI profile, mode External (a program prints the key)",
-            settings: json!({"profile": "external"}),
-            environment: &[],
-            files: &[
-                (".aliyun/config.json", CLI_PROFILES),
-                ("print credentials.sh", EXTERNAL_PROGRAM),
-            ],
-            prepare: nothing,
-            outcome: works(0, 0),
-        },
-        Row {
-            name: "CLI profile, mode External printing an STS key, then assumeRole",
-            settings: json!({"profile": "external-sts", "assumeRole": {"roleArn": DEPLOYER}}),
-            environment: &[],
-            files: &[
-                (".aliyun/config.json", CLI_PROFILES),
-                ("sts.sh", EXTERNAL_STS_PROGRAM),
-            ],
-            prepare: nothing,
-            outcome: works(1, 0),
-        },
-        Row {
-            name: "CLI profile, mode External whose program fails",
-            settings: json!({"profile": "external-fails"}),
-            environment: &[],
-            files: &[
-                (".aliyun/config.json", CLI_PROFILES),
-                ("fails.sh", EXTERNAL_FAILING_PROGRAM),
-            ],
-            prepare: nothing,
-            outcome: Outcome::Fails {
-                fragments: &[
-                    "the external program of profile \"external-fails\"",
-                    "exited with status 3; its stderr: login required for ci",
-                ],
-            },
-        },
-        Row {
-            name: "CLI profile, mode CloudSSO (the portal stand-in)",
-            settings: json!({}),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "sso")],
-            files: &[(".aliyun/config.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: works(0, 0),
-        },
-        Row {
-            name: "CLI profile, mode CloudSSO whose login expired",
-            settings: json!({"profile": "sso-expired"}),
-            environment: &[],
-            files: &[(".aliyun/config.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: Outcome::Fails {
-                fragments: &[
-                    "the CloudSSO login of profile \"sso-expired\" has expired",
-                    "aliyun configure --profile sso-expired --mode CloudSSO",
-                ],
-            },
-        },
-        Row {
-            name: "CLI profile, mode OAuth (refresh, then exchange, at the OAuth stand-in)",
-            settings: json!({"profile": "oauth"}),
-            environment: &[("ALICLOUD_KMS_PROVIDER_TEST_OAUTH_ENDPOINT", "http://{address}")],
-            files: &[(".aliyun/config.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: works(0, 0),
-        },
-        Row {
-            name: "OIDC from the environment with the token itself (ALIBABA_CLOUD_OIDC_TOKEN)",
-            settings: json!({}),
-            environment: &[
-                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", PROVIDER_ARN),
-                ("ALIBABA_CLOUD_OIDC_TOKEN", "{token}"),
-                ("ALIBABA_CLOUD_ROLE_ARN", POD_ROLE),
-            ],
-            files: &[],
-            prepare: nothing,
-            outcome: works(0, 1),
-        },
-        Row {
-            name: "ALIBABA_CLOUD_CREDENTIALS_FILE naming the CLI's JSON file (Terraform's meaning)",
-            settings: json!({}),
-            environment: &[
-                ("ALIBABA_CLOUD_CREDENTIALS_FILE", "{dir}/terraform.json"),
-                ("ALIBABA_CLOUD_PROFILE", "role"),
-            ],
-            files: &[("terraform.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: works(1, 0),
-        },
-        Row {
-            name: "a static key in the config (no STS)",
-            settings: base_key(),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: works(0, 0),
-        },
-        Row {
-            name: "assumeRole on a static key",
-            settings: merged(
-                base_key(),
-                json!({"assumeRole": {"roleArn": DEPLOYER, "sessionName": "deploy"}}),
-            ),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: works(1, 0),
-        },
-        Row {
-            name: "assumeRole as JSON text in a stack variable (how the SDKs send objects)",
-            settings: merged(
-                base_key(),
-                json!({"assumeRole": format!("{{\"roleArn\":\"{DEPLOYER}\",\"sessionExpiration\":1800}}")}),
-            ),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: works(1, 0),
-        },
-        Row {
-            name: "assumeRoleWithOidc in the config",
-            settings: json!({"assumeRoleWithOidc": {"roleArn": POD_ROLE, "oidcProviderArn": PROVIDER_ARN, "oidcTokenFile": "{dir}/oidc-token"}}),
-            environment: &[],
-            files: &[("oidc-token", "{token}")],
-            prepare: nothing,
-            outcome: works(0, 1),
-        },
-        Row {
-            name: "OIDC from the environment (ACK RRSA)",
-            settings: json!({}),
-            environment: &[
-                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", PROVIDER_ARN),
-                ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "{dir}/oidc-token"),
-                ("ALIBABA_CLOUD_ROLE_ARN", POD_ROLE),
-            ],
-            files: &[("oidc-token", "{token}")],
-            prepare: nothing,
-            outcome: works(0, 1),
-        },
-        Row {
-            name: "OIDC from the environment, then assumeRole (chained)",
-            settings: json!({"assumeRole": {"roleArn": CROSS}}),
-            environment: &[
-                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", PROVIDER_ARN),
-                ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "{dir}/oidc-token"),
-                ("ALIBABA_CLOUD_ROLE_ARN", POD_ROLE),
-            ],
-            files: &[("oidc-token", "{token}")],
-            prepare: nothing,
-            outcome: works(1, 1),
-        },
-        Row {
-            name: "ecsRoleName: the instance metadata service, IMDSv2 token required",
-            settings: json!({"ecsRoleName": INSTANCE_ROLE}),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Works {
-                assume_role: 0,
-                assume_role_with_oidc: 0,
-                metadata_credentials: 1,
-                credentials_uri: 0,
-            },
-        },
-        Row {
-            name: "ALIBABA_CLOUD_ECS_METADATA, then assumeRole on the instance role",
-            settings: json!({"assumeRole": {"roleArn": DEPLOYER}}),
-            environment: &[("ALIBABA_CLOUD_ECS_METADATA", INSTANCE_ROLE)],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Works {
-                assume_role: 1,
-                assume_role_with_oidc: 0,
-                metadata_credentials: 1,
-                credentials_uri: 0,
-            },
-        },
-        Row {
-            name: "credentialsUri in the config",
-            settings: json!({"credentialsUri": secret("http://{address}/credentials-uri")}),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Works {
-                assume_role: 0,
-                assume_role_with_oidc: 0,
-                metadata_credentials: 0,
-                credentials_uri: 1,
-            },
-        },
-        Row {
-            name: "ALIBABA_CLOUD_CREDENTIALS_URI",
-            settings: json!({}),
-            environment: &[(
-                "ALIBABA_CLOUD_CREDENTIALS_URI",
-                "http://{address}/credentials-uri",
-            )],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Works {
-                assume_role: 0,
-                assume_role_with_oidc: 0,
-                metadata_credentials: 0,
-                credentials_uri: 1,
-            },
-        },
-        Row {
-            name: "CLI profile, mode AK (the file's current profile)",
-            settings: json!({}),
-            environment: &[],
-            files: &[(".aliyun/config.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: works(0, 0),
-        },
-        Row {
-            name: "CLI profile, mode StsToken",
-            settings: json!({"profile": "sts"}),
-            environment: &[],
-            files: &[(".aliyun/config.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: works(0, 0),
-        },
-        Row {
-            name: "an STS token in the config",
-            settings: json!({"accessKey": FIXED_STS_ID, "secretKey": secret(FIXED_STS_SECRET), "securityToken": secret(FIXED_STS_TOKEN)}),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: works(0, 0),
-        },
-        Row {
-            name: "a key and both endpoints from the environment (KMS_ENDPOINT, ALIBABA_CLOUD_STS_ENDPOINT), then assumeRole",
-            settings: json!({"endpoint": null, "stsEndpoint": null, "assumeRole": {"roleArn": DEPLOYER}}),
-            environment: &[
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", BASE_ID),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", BASE_SECRET),
-                ("KMS_ENDPOINT", "http://{address}"),
-                ("ALIBABA_CLOUD_STS_ENDPOINT", "http://{address}"),
-            ],
-            files: &[],
-            prepare: nothing,
-            outcome: works(1, 0),
-        },
-        Row {
-            name: "CLI profile, mode RamRoleArn",
-            settings: json!({"profile": "role"}),
-            environment: &[],
-            files: &[(".aliyun/config.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: works(1, 0),
-        },
-        Row {
-            name: "CLI profile, mode ChainableRamRoleArn on a RamRoleArn profile",
-            settings: json!({}),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "chain")],
-            files: &[(".aliyun/config.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: works(2, 0),
-        },
-        Row {
-            name: "CLI profile, mode EcsRamRole",
-            settings: json!({"profile": "ecs"}),
-            environment: &[],
-            files: &[(".aliyun/config.json", CLI_PROFILES)],
-            prepare: nothing,
-            outcome: Outcome::Works {
-                assume_role: 0,
-                assume_role_with_oidc: 0,
-                metadata_credentials: 1,
-                credentials_uri: 0,
-            },
-        },
-        Row {
-            name: "CLI profile, mode OIDC",
-            settings: json!({"profile": "oidc"}),
-            environment: &[],
-            files: &[
-                (".aliyun/config.json", CLI_PROFILES),
-                ("oidc-token", "{token}"),
-            ],
-            prepare: nothing,
-            outcome: works(0, 1),
-        },
-        Row {
-            name: "credentials file, type access_key",
-            settings: json!({}),
-            environment: &[],
-            files: &[(".alibabacloud/credentials", INI_FILE)],
-            prepare: nothing,
-            outcome: works(0, 0),
-        },
-        Row {
-            name: "credentials file at ALIBABA_CLOUD_CREDENTIALS_FILE, type ram_role_arn",
-            settings: json!({}),
-            environment: &[
-                ("ALIBABA_CLOUD_CREDENTIALS_FILE", "{dir}/team.ini"),
-                ("ALIBABA_CLOUD_PROFILE", "ini-role"),
-            ],
-            files: &[("team.ini", INI_FILE)],
-            prepare: nothing,
-            outcome: works(1, 0),
-        },
-        Row {
-            name: "credentials file, type ecs_ram_role, through sharedCredentialsFile",
-            settings: json!({"sharedCredentialsFile": "~/team.ini", "profile": "ini-ecs"}),
-            environment: &[],
-            files: &[("team.ini", INI_FILE)],
-            prepare: nothing,
-            outcome: Outcome::Works {
-                assume_role: 0,
-                assume_role_with_oidc: 0,
-                metadata_credentials: 1,
-                credentials_uri: 0,
-            },
-        },
-        Row {
-            name: "credentials file, type oidc_role_arn",
-            settings: json!({"profile": "ini-oidc"}),
-            environment: &[],
-            files: &[
-                (".alibabacloud/credentials", INI_FILE),
-                ("oidc-token", "{token}"),
-            ],
-            prepare: nothing,
-            outcome: works(0, 1),
-        },
-        Row {
-            name: "signature V3 with a static key",
-            settings: merged(base_key(), json!({"signatureAlgorithm": "v3"})),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: works(0, 0),
-        },
-        Row {
-            name: "signature V3 with an assumed role (the token in x-acs-security-token)",
-            settings: merged(
-                base_key(),
-                json!({"signatureAlgorithm": "V3", "assumeRole": {"roleArn": DEPLOYER}}),
-            ),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: works(1, 0),
-        },
-        Row {
-            name: "STS throttling is retried",
-            settings: merged(base_key(), json!({"assumeRole": {"roleArn": DEPLOYER}})),
-            environment: &[],
-            files: &[],
-            prepare: |emulator| {
-                emulator
-                    .set_fault(
-                        "AssumeRole",
-                        FaultSpec {
-                            throttle_ratio: 1.0,
-                            times: Some(2),
-                            ..FaultSpec::default()
-                        },
-                    )
-                    .unwrap()
-            },
-            outcome: works(3, 0),
-        },
-        Row {
-            name: "a role that does not exist",
-            settings: merged(
-                base_key(),
-                json!({"assumeRole": {"roleArn": "acs:ram::1234567890123456:role/missing"}}),
-            ),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Fails {
-                fragments: &[
-                    "sts refused AssumeRole for role acs:ram::1234567890123456:role/missing",
-                    "EntityNotExist.Role",
-                    "request id ",
-                    "check the role ARN of the provider config",
-                ],
-            },
-        },
-        Row {
-            name: "a role that does not trust the caller",
-            settings: merged(base_key(), json!({"assumeRole": {"roleArn": DEPLOYER}})),
-            environment: &[],
-            files: &[],
-            prepare: |emulator| {
-                emulator
-                    .put_role(Role::new(DEPLOYER).trusting(["someone-else"]))
-                    .unwrap()
-            },
-            outcome: Outcome::Fails {
-                fragments: &[
-                    "sts refused AssumeRole for role acs:ram::1234567890123456:role/deployer",
-                    "trust policy",
-                ],
-            },
-        },
-        Row {
-            name: "a wrong OIDC token",
-            settings: json!({"assumeRoleWithOidc": {"roleArn": POD_ROLE, "oidcProviderArn": PROVIDER_ARN, "oidcTokenFile": "{dir}/oidc-token"}}),
-            environment: &[],
-            files: &[("oidc-token", "not.a-valid.token-content-xyz")],
-            prepare: nothing,
-            outcome: Outcome::Fails {
-                fragments: &[
-                    "sts refused AssumeRoleWithOIDC for role acs:ram::1234567890123456:role/pod",
-                    "AuthenticationFail.OIDCToken",
-                    "/oidc-token",
-                ],
-            },
-        },
-        Row {
-            name: "a missing OIDC token file",
-            settings: json!({"assumeRoleWithOidc": {"roleArn": POD_ROLE, "oidcProviderArn": PROVIDER_ARN, "oidcTokenFile": "{dir}/no-such-token"}}),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Fails {
-                fragments: &[
-                    "the OIDC token file ",
-                    "no-such-token does not exist",
-                    "oidcTokenFile",
-                ],
-            },
-        },
-        Row {
-            name: "a missing credentials file named by sharedCredentialsFile",
-            settings: json!({"sharedCredentialsFile": "{dir}/missing.ini"}),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Fails {
-                fragments: &["missing.ini does not exist"],
-            },
-        },
-        Row {
-            name: "an instance without that role",
-            settings: json!({"ecsRoleName": "not-attached"}),
-            environment: &[],
-            files: &[],
-            prepare: nothing,
-            outcome: Outcome::Fails {
-                fragments: &[
-                    "the ECS instance role \"not-attached\"",
-                    "check the role's name (ecsRoleName",
-                ],
-            },
-        },
-    ]
+/// One case as written in the table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TableCase {
+    name: String,
+    #[serde(default)]
+    config: serde_json::Map<String, Value>,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
+    #[serde(default)]
+    files: BTreeMap<String, TableFile>,
+    #[serde(default)]
+    setup: Vec<Setup>,
+    calls: Option<Calls>,
+    error: Option<Vec<String>>,
 }
 
-/// Secrets no output of any row may carry.
-const SECRETS: &[&str] = &[
-    BASE_SECRET,
-    FIXED_STS_SECRET,
-    FIXED_STS_TOKEN,
-    SSO_TOKEN,
-    OAUTH_REFRESH_TOKEN,
-    "not.a-valid.token-content-xyz",
-];
+/// The setup vocabulary: a change made to the emulator before a case runs.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+enum Setup {
+    /// The emulator answers `Throttling.User` to the next `times` calls of `action`.
+    Throttle { action: String, times: u32 },
+    /// The role `arn` is replaced by one that trusts only `trusting`.
+    PutRole { arn: String, trusting: Vec<String> },
+}
 
-fn run_row(row: &Row, index: usize) {
+impl Setup {
+    fn apply(&self, emulator: &Emulator) {
+        let applied = match self {
+            Setup::Throttle { action, times } => emulator
+                .set_fault(
+                    action,
+                    FaultSpec {
+                        throttle_ratio: 1.0,
+                        times: Some(*times),
+                        ..FaultSpec::default()
+                    },
+                )
+                .map_err(|error| error.to_string()),
+            Setup::PutRole { arn, trusting } => {
+                emulator.put_role(Role::new(arn.as_str()).trusting(trusting.iter().cloned()))
+            }
+        };
+        applied.unwrap_or_else(|error| panic!("setup {self:?}: {error}"));
+    }
+}
+
+/// The emulator's credential calls a case that works makes; one left out is 0.
+#[derive(Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default, rename_all = "camelCase")]
+struct Calls {
+    assume_role: u64,
+    assume_role_with_oidc: u64,
+    metadata_credentials: u64,
+    credentials_uri: u64,
+}
+
+/// One case, built; the placeholders (`{dir}`, `{address}`, `{token}`) are still in it.
+struct Case {
+    name: String,
+    /// The provider's arguments besides endpoint, protocol and region (see [`run_case`]).
+    config: Value,
+    environment: BTreeMap<String, String>,
+    /// Files to create: path relative to HOME (the provider's working directory) → contents.
+    files: BTreeMap<String, String>,
+    setup: Vec<Setup>,
+    expected: Expected,
+}
+
+/// What a case expects.
+enum Expected {
+    /// The create succeeds after these credential calls.
+    Works(Calls),
+    /// The create fails with `-32051` and a message holding every fragment.
+    Error { fragments: Vec<String> },
+}
+
+/// The table's secrets and its cases, built.
+fn read_cases() -> (Vec<String>, Vec<Case>) {
+    common::read_credential_table("credentials_through_the_binary.json", |case: TableCase| {
+        let name = case.name;
+        let expected = match (case.calls, case.error) {
+            (Some(calls), None) => Expected::Works(calls),
+            (None, Some(fragments)) => Expected::Error { fragments },
+            _ => panic!("{name}: a case has either calls or error"),
+        };
+        Case {
+            config: common::expand_notation(Value::Object(case.config)),
+            environment: case.environment,
+            files: case
+                .files
+                .into_iter()
+                .map(|(path, file)| (path, file.contents()))
+                .collect(),
+            setup: case.setup,
+            expected,
+            name,
+        }
+    })
+}
+
+/// Runs one case against a fresh emulator and provider. The config gets the emulator as its KMS
+/// and STS endpoints (a config that sets one to `null` takes it from the environment instead),
+/// `protocol: HTTP` and region `cn-hangzhou`; the metadata service is the emulator's.
+fn run_case(case: &Case, index: usize, secrets: &[String]) {
     let emulator = emulator();
-    (row.prepare)(&emulator);
+    for setup in &case.setup {
+        setup.apply(&emulator);
+    }
     let directory = tempfile::tempdir().unwrap();
     let token = Emulator::mint_oidc_token(ISSUER, "repo:example/infra", 3600);
-    for (relative, contents) in row.files {
+    for (relative, contents) in &case.files {
         let path = directory.path().join(relative);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(
@@ -714,12 +234,12 @@ fn run_row(row: &Row, index: usize) {
         )
         .unwrap();
     }
-    let environment: Vec<(String, String)> = row
+    let environment: Vec<(String, String)> = case
         .environment
         .iter()
         .map(|(name, value)| {
             (
-                name.to_string(),
+                name.clone(),
                 substitute(value, directory.path(), &emulator, &token),
             )
         })
@@ -733,8 +253,7 @@ fn run_row(row: &Row, index: usize) {
         .map(|(name, value)| (name.as_str(), value.as_str()))
         .collect();
     let mut provider = ProviderSession::start(directory.path(), &environment_refs);
-    let mut args = substitute_json(&row.settings, directory.path(), &emulator, &token);
-    // A row that sets an endpoint to null takes it from its environment instead.
+    let mut args = substitute_json(&case.config, directory.path(), &emulator, &token);
     for endpoint in ["endpoint", "stsEndpoint"] {
         match args.get(endpoint) {
             Some(Value::Null) => {
@@ -748,7 +267,7 @@ fn run_row(row: &Row, index: usize) {
     }
     args["region"] = json!("cn-hangzhou");
     let checked = provider.result("checkConfig", json!({"news": args.clone()}));
-    assert_eq!(checked["failures"], json!([]), "{}: {checked}", row.name);
+    assert_eq!(checked["failures"], json!([]), "{}: {checked}", case.name);
     provider.result("configure", json!({"args": args, "acceptSecrets": true}));
 
     let name = format!("aap-{index}");
@@ -760,82 +279,75 @@ fn run_row(row: &Row, index: usize) {
             "timeout": 60,
         }),
     );
+    let secrets: Vec<&str> = secrets
+        .iter()
+        .map(String::as_str)
+        .chain([token.as_str()])
+        .collect();
     let text = reply.to_string();
-    for leaked in SECRETS.iter().chain([&token.as_str()]) {
+    for leaked in &secrets {
         assert!(
             !text.contains(leaked),
             "{}: the reply carries a secret: {text}",
-            row.name
+            case.name
         );
     }
-    match &row.outcome {
-        Outcome::Works {
-            assume_role,
-            assume_role_with_oidc,
-            metadata_credentials,
-            credentials_uri,
-        } => {
-            assert_eq!(reply["result"]["id"], json!(name), "{}: {reply}", row.name);
+    match &case.expected {
+        Expected::Works(expected) => {
+            assert_eq!(reply["result"]["id"], json!(name), "{}: {reply}", case.name);
             // A second operation reuses the cached credentials.
             let read = provider.result(
                 "read",
                 json!({"urn": urn(AAP_TYPE, &name), "id": name, "properties": {}}),
             );
-            assert_eq!(read["id"], json!(name), "{}: {read}", row.name);
-            let counts = (
-                emulator.call_count(Action::AssumeRole),
-                emulator.call_count(Action::AssumeRoleWithOIDC),
-                emulator.metadata_call_count(MetadataEndpoint::RoleCredentials),
-                emulator.metadata_call_count(MetadataEndpoint::CredentialsUri),
-            );
-            assert_eq!(
-                counts,
-                (
-                    *assume_role,
-                    *assume_role_with_oidc,
-                    *metadata_credentials,
-                    *credentials_uri
-                ),
-                "{}: (AssumeRole, AssumeRoleWithOIDC, metadata credentials, credentials URI)",
-                row.name
-            );
-            if *metadata_credentials > 0 {
+            assert_eq!(read["id"], json!(name), "{}: {read}", case.name);
+            let calls = Calls {
+                assume_role: emulator.call_count(Action::AssumeRole),
+                assume_role_with_oidc: emulator.call_count(Action::AssumeRoleWithOIDC),
+                metadata_credentials: emulator
+                    .metadata_call_count(MetadataEndpoint::RoleCredentials),
+                credentials_uri: emulator.metadata_call_count(MetadataEndpoint::CredentialsUri),
+            };
+            assert_eq!(&calls, expected, "{}: the credential calls", case.name);
+            if expected.metadata_credentials > 0 {
                 assert!(
                     emulator.metadata_call_count(MetadataEndpoint::Token) >= 1,
                     "{}: no IMDSv2 token was asked for",
-                    row.name
+                    case.name
                 );
             }
         }
-        Outcome::Fails { fragments } => {
+        Expected::Error { fragments } => {
             let error = &reply["error"];
-            assert_eq!(error["code"], -32051, "{}: {reply}", row.name);
+            assert_eq!(error["code"], -32051, "{}: {reply}", case.name);
             let message = error["message"].as_str().unwrap();
-            for fragment in *fragments {
+            for fragment in fragments {
                 assert!(
-                    message.contains(fragment),
+                    message.contains(fragment.as_str()),
                     "{}: {message:?} lacks {fragment:?}",
-                    row.name
+                    case.name
                 );
             }
-            assert!(!message.ends_with('.'), "{}: {message}", row.name);
+            assert!(!message.ends_with('.'), "{}: {message}", case.name);
             assert!(
                 emulator.access_points().is_empty(),
                 "{}: something was created",
-                row.name
+                case.name
             );
         }
     }
-    let status = provider.finish(&[BASE_SECRET, FIXED_STS_SECRET, FIXED_STS_TOKEN, &token]);
-    assert!(status.success(), "{}: {status:?}", row.name);
+    let status = provider.finish(&secrets);
+    assert!(status.success(), "{}: {status:?}", case.name);
 }
 
+/// Every case of `tests/tables/credentials_through_the_binary.json`, each against a fresh
+/// emulator and provider.
 #[test]
 fn every_credential_mode_through_the_binary() {
-    let rows = rows();
-    assert!(rows.len() >= 25);
-    for (index, row) in rows.iter().enumerate() {
-        run_row(row, index);
+    let (secrets, cases) = read_cases();
+    assert!(cases.len() >= 42, "{} cases", cases.len());
+    for (index, case) in cases.iter().enumerate() {
+        run_case(case, index, &secrets);
     }
 }
 
@@ -1077,9 +589,7 @@ fn the_instance_role_is_discovered_once_per_process() {
     assert!(provider.finish(&[]).success());
 
     // Off ECS: nothing listens at the metadata address.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let nowhere = format!("http://{}", closed.local_addr().unwrap());
-    drop(closed);
+    let nowhere = format!("http://{}", crate::kms_support::closed_endpoint());
     let mut provider = bare_session(&emulator, directory.path(), &nowhere);
     let reply = create_access_point(&mut provider, "off-ecs");
     let message = reply["error"]["message"].as_str().unwrap_or_default();
@@ -1138,7 +648,12 @@ fn a_refreshed_oauth_login_is_written_back_to_the_cli_file() {
     std::fs::create_dir_all(cli_file.parent().unwrap()).unwrap();
     std::fs::write(
         &cli_file,
-        substitute(CLI_PROFILES, directory.path(), &emulator, ""),
+        substitute(
+            &common::credential_fixture("emulator-cli-profiles.json"),
+            directory.path(),
+            &emulator,
+            "",
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&cli_file, std::fs::Permissions::from_mode(0o600)).unwrap();

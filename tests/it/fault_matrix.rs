@@ -23,16 +23,14 @@
 use crate::resources_support;
 
 use std::fs;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::Stdio;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alicloud_kms_provider::provider::kms_options::TEST_SETTLE_DELAY_VARIABLE;
 use kms_emulator::{Action, Emulator, FaultSpec};
 use resources_support::accounting::{assert_keys_accounted_for, CreateReply};
-use resources_support::process::ProviderProcess;
+use resources_support::process::{Input, Output, ProviderProcess};
 use resources_support::*;
 use serde_json::{json, Value};
 
@@ -552,31 +550,11 @@ fn create_with_stdout_closed(
     command
         .current_dir(directory)
         .env(TEST_SETTLE_DELAY_VARIABLE, SETTLE_MS)
-        .env("HOME", directory)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .env("HOME", directory);
     remove_machine_settings(&mut command);
-    let mut child = command.spawn().expect("the provider starts");
-    let stderr = Arc::new(Mutex::new(String::new()));
-    let sink = stderr.clone();
-    let mut pipe = child.stderr.take().unwrap();
-    let reader = std::thread::spawn(move || {
-        let mut text = String::new();
-        let _ = pipe.read_to_string(&mut text);
-        sink.lock().unwrap().push_str(&text);
-    });
-    let mut stdin = child.stdin.take().unwrap();
-    let mut stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut call = |id: u64, method: &str, params: Value| {
-        let line = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
-        writeln!(stdin, "{line}").unwrap();
-        let mut reply = String::new();
-        stdout.read_line(&mut reply).unwrap();
-        serde_json::from_str::<Value>(&reply).unwrap()
-    };
-    call(1, "configure", configure_params(emulator));
-    let checked = call(
+    let mut provider = ProviderProcess::start_with(command, Input::Pipe, Output::LinesOnDemand);
+    provider.call(1, "configure", configure_params(emulator));
+    let checked = provider.call(
         2,
         "check",
         json!({"urn": urn(resource_type, name), "olds": {}, "news": news}),
@@ -584,22 +562,15 @@ fn create_with_stdout_closed(
     let inputs = checked["result"]["inputs"].clone();
     let create = json!({"jsonrpc": "2.0", "id": 3, "method": "create",
                         "params": {"urn": urn(resource_type, name), "properties": inputs, "timeout": 60}});
-    writeln!(stdin, "{create}").unwrap();
+    provider.send(&create);
     wait_for_calls(emulator, action, calls_before + 1);
-    drop(stdout);
-    drop(stdin);
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "the provider kept running");
-        std::thread::sleep(Duration::from_millis(10));
-    };
+    provider.close_stdout();
+    provider.close_stdin();
+    let status = provider
+        .wait_for_exit(Duration::from_secs(60))
+        .expect("the provider kept running");
     assert_eq!(status.code(), Some(1), "{status:?}");
-    reader.join().unwrap();
-    let text = stderr.lock().unwrap().clone();
-    text
+    provider.stderr_text()
 }
 
 fn fault_on(emulator: &Emulator, action: Action, spec: FaultSpec) {

@@ -1,6 +1,13 @@
-//! Credential, region and endpoint resolution, table-tested with a temporary HOME (holding the
-//! CLI profile file, the credentials INI file and any other file a case needs) and an injected
-//! environment (the process environment is never read or changed here).
+//! Credential, region and endpoint resolution (`kms::resolve`), table-tested with a temporary
+//! HOME and an injected environment (the process environment is never read or changed here).
+//!
+//! The table is data: `tests/tables/credentials.json` (its `about` says what a case holds).
+//! A case's `config` is the provider's arguments as `configure` receives them, and its
+//! `alicloud` is pulumi-alicloud's stack config; both are turned into the resolver's settings by
+//! the provider's own mapper (`settings_from_configure`, then `client_settings`). Files are given
+//! inline or as fixtures of `tests/fixtures/credentials/` (the CLI profile file, the credentials
+//! INI file). Adding a case is adding an entry there. The expectations stay in the table, written
+//! by the case's author (see [`resolution_table`]).
 //!
 //! Each resolved case states the whole credential plan as one line:
 //! `static(id,secret,token)@source`, `assume(role,session,seconds[,policy][,external])@source <- base`,
@@ -9,134 +16,181 @@
 //! `oauth(site)@source`; a role with its own STS host adds `,sts=<host>`; a source is `config`,
 //! `env:<VARIABLE>`, `profile:<name>` (CLI file), `ini:<name>` (credentials file) or `chain` (the
 //! instance role the metadata service names, at the end of the chain).
+//!
+//! The tests after the table (hostile files, FIFOs, permissions, the default chain) are not rows
+//! of it: each builds its own HOME.
 
 use std::collections::BTreeMap;
 
 use alicloud_kms_provider::kms::credentials::OidcToken;
 use alicloud_kms_provider::kms::{
-    resolve, AssumeRoleSettings, ClientSettings, CredentialPlan, CredentialSettings,
-    CredentialsError, CredentialsSource, OidcRoleSettings, ResolvedConfig, Scheme, SecretString,
-    SignatureAlgorithm,
+    resolve, ClientSettings, CredentialPlan, CredentialsError, CredentialsSource, ResolvedConfig,
+    Scheme, SecretString, SignatureAlgorithm,
 };
+use alicloud_kms_provider::provider::config::{
+    settings_from_checked_inputs, settings_from_configure, ALICLOUD_KEY_PREFIX,
+};
+use alicloud_kms_provider::resources::kms_access::client_settings;
+use alicloud_kms_provider::resources::{PropertyMap, PropertyValue};
+use serde::Deserialize;
 
-/// One row: inputs, and what must come out.
-struct Case {
-    name: &'static str,
-    settings: ClientSettings,
-    environment: &'static [(&'static str, &'static str)],
-    /// Files to create under the temporary HOME: (path relative to HOME, contents).
-    files: &'static [(&'static str, &'static str)],
-    expected: Expected,
-}
-
-enum Expected {
-    Resolved {
-        plan: &'static str,
-        region: Option<&'static str>,
-        base_url: &'static str,
-    },
-    /// Also checks the STS URL and the signature algorithm.
-    ResolvedWith {
-        plan: &'static str,
-        base_url: &'static str,
-        sts_url: &'static str,
-        algorithm: SignatureAlgorithm,
-    },
-    Error {
-        /// Every fragment must appear in the message.
-        fragments: &'static [&'static str],
-    },
-}
+use crate::common::{self, TableFile};
 
 /// The CLI profile file, relative to HOME.
 const CLI: &str = ".aliyun/config.json";
 /// The credentials INI file, relative to HOME.
 const INI: &str = ".alibabacloud/credentials";
 
-fn settings(
-    access_key: Option<&str>,
-    secret_key: Option<&str>,
-    region: Option<&str>,
+/// One case as written in the table.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct TableCase {
+    name: String,
+    #[serde(default)]
+    config: serde_json::Map<String, serde_json::Value>,
+    #[serde(default)]
+    alicloud: serde_json::Map<String, serde_json::Value>,
+    /// Why the case skips `configure`'s check (see [`settings_of`]).
+    unchecked: Option<String>,
+    #[serde(default)]
+    environment: BTreeMap<String, String>,
+    #[serde(default)]
+    files: BTreeMap<String, TableFile>,
+    plan: Option<String>,
+    /// Required with `plan`; `null` expects no region.
+    #[serde(default, deserialize_with = "present")]
+    region: Option<Option<String>>,
+    base_url: Option<String>,
+    sts_url: Option<String>,
+    signature_algorithm: Option<String>,
+    error: Option<Vec<String>>,
+}
+
+/// A `null` that was written, told apart from a field left out.
+fn present<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+/// One case, built: what `resolve` is given and what must come out.
+struct Case {
+    name: String,
+    settings: ClientSettings,
+    environment: BTreeMap<String, String>,
+    /// Files to create under the temporary HOME: path relative to HOME → contents.
+    files: BTreeMap<String, String>,
+    expected: Expected,
+}
+
+enum Expected {
+    Resolved {
+        plan: String,
+        region: Option<String>,
+        base_url: String,
+        sts_url: Option<String>,
+        algorithm: Option<SignatureAlgorithm>,
+    },
+    /// Every fragment must appear in the message.
+    Error { fragments: Vec<String> },
+}
+
+/// The provider's own arguments (`config`, as `configure`'s `args`) and pulumi-alicloud's stack
+/// config (`alicloud`, sent as `alicloud:config:<name>` variables, the text the engine sends:
+/// a string as it is, anything else as JSON), mapped by the provider's own mapper.
+/// `unchecked` cases skip `configure`'s check: they hold what `configure` refuses or rewrites
+/// (a blank or malformed setting, half a key pair, `protocol` in lower case), to test that the
+/// resolver, which any library user may call with any settings, refuses or reads them alike.
+fn settings_of(
+    name: &str,
+    config: PropertyMap,
+    alicloud: serde_json::Map<String, serde_json::Value>,
+    unchecked: bool,
 ) -> ClientSettings {
-    ClientSettings {
-        region: region.map(str::to_owned),
-        access_key: access_key.map(str::to_owned),
-        secret_key: secret_key.map(SecretString::new),
-        ..ClientSettings::default()
+    let variables: BTreeMap<String, String> = alicloud
+        .into_iter()
+        .map(|(key, value)| {
+            let text = match value {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
+            (format!("{ALICLOUD_KEY_PREFIX}{key}"), text)
+        })
+        .collect();
+    let configured = settings_from_configure(&variables, Some(config.clone()));
+    if !unchecked {
+        let settings = configured
+            .unwrap_or_else(|failures| panic!("{name}: configure refuses the config: {failures:?}; mark the case unchecked if that is the point"));
+        return client_settings(&settings);
     }
+    assert!(
+        variables.is_empty(),
+        "{name}: an unchecked case gives config only"
+    );
+    let settings = client_settings(&settings_from_checked_inputs(&config));
+    if let Ok(checked) = configured {
+        assert_ne!(
+            client_settings(&checked),
+            settings,
+            "{name}: configure takes this config as it is: the case need not be unchecked"
+        );
+    }
+    settings
 }
 
-/// Settings with only a region and the given credential settings.
-fn with(region: &str, credential_settings: CredentialSettings) -> ClientSettings {
-    ClientSettings {
-        region: Some(region.to_owned()),
-        credential_settings,
-        ..ClientSettings::default()
-    }
+/// The table's secrets and its cases, built.
+fn read_cases() -> (Vec<String>, Vec<Case>) {
+    common::read_credential_table("credentials.json", |case: TableCase| {
+        let name = case.name;
+        let config: PropertyMap = case
+            .config
+            .into_iter()
+            .map(|(key, value)| (key, PropertyValue::from_wire(value)))
+            .collect();
+        let files = case
+            .files
+            .into_iter()
+            .map(|(path, file)| (path, file.contents()))
+            .collect();
+        let expected = match (case.plan, case.error) {
+            (Some(plan), None) => Expected::Resolved {
+                plan,
+                region: case.region.unwrap_or_else(|| {
+                    panic!("{name}: a resolved case names its region (null for none)")
+                }),
+                base_url: case
+                    .base_url
+                    .unwrap_or_else(|| panic!("{name}: a resolved case names its baseUrl")),
+                sts_url: case.sts_url,
+                algorithm: case.signature_algorithm.map(|text| {
+                    SignatureAlgorithm::parse(&text)
+                        .unwrap_or_else(|| panic!("{name}: signatureAlgorithm {text:?}"))
+                }),
+            },
+            (None, Some(fragments)) => {
+                assert!(
+                    case.region.is_none()
+                        && case.base_url.is_none()
+                        && case.sts_url.is_none()
+                        && case.signature_algorithm.is_none(),
+                    "{name}: an error case expects only its fragments"
+                );
+                Expected::Error { fragments }
+            }
+            _ => panic!("{name}: a case expects either a plan or an error"),
+        };
+        if let Some(reason) = &case.unchecked {
+            assert!(!reason.trim().is_empty(), "{name}: unchecked says why");
+        }
+        Case {
+            settings: settings_of(&name, config, case.alicloud, case.unchecked.is_some()),
+            name,
+            environment: case.environment,
+            files,
+            expected,
+        }
+    })
 }
-
-fn assume(role_arn: &str) -> AssumeRoleSettings {
-    AssumeRoleSettings {
-        role_arn: Some(role_arn.to_owned()),
-        ..AssumeRoleSettings::default()
-    }
-}
-
-const PROFILES: &str = r#"{
-  "current": "work",
-  "profiles": [
-    {"name": "default", "mode": "AK", "access_key_id": "default-id", "access_key_secret": "default-secret", "region_id": "cn-beijing"},
-    {"name": "work", "mode": "AK", "access_key_id": "work-id", "access_key_secret": "work-secret", "region_id": "cn-shanghai"},
-    {"name": "temp", "mode": "StsToken", "access_key_id": "STS.temp-id", "access_key_secret": "temp-secret", "sts_token": "temp-token", "region_id": "ap-southeast-1"},
-    {"name": "role", "mode": "RamRoleArn", "access_key_id": "role-id", "access_key_secret": "role-secret", "ram_role_arn": "acs:ram::1:role/x", "ram_session_name": "cli-session", "expired_seconds": 1800, "region_id": "cn-hangzhou"},
-    {"name": "chain", "mode": "ChainableRamRoleArn", "source_profile": "role", "ram_role_arn": "acs:ram::2:role/y", "ram_session_name": "chained", "policy": "{\"Version\":\"1\"}", "external_id": "ext-secret", "region_id": "cn-hangzhou"},
-    {"name": "ecs", "mode": "EcsRamRole", "ram_role_name": "instance-role", "region_id": "cn-hangzhou"},
-    {"name": "oidc", "mode": "OIDC", "ram_role_arn": "acs:ram::3:role/pod", "oidc_provider_arn": "acs:ram::3:oidc-provider/ack", "oidc_token_file": "/var/run/oidc/token", "ram_session_name": "pod-session", "region_id": "cn-hangzhou"},
-    {"name": "uri", "mode": "CredentialsURI", "credentials_uri": "http://127.0.0.1:9/creds?token=uri-secret", "region_id": "cn-hangzhou"},
-    {"name": "loop-a", "mode": "ChainableRamRoleArn", "source_profile": "loop-b", "ram_role_arn": "acs:ram::1:role/a"},
-    {"name": "loop-b", "mode": "ChainableRamRoleArn", "source_profile": "loop-a", "ram_role_arn": "acs:ram::1:role/b"},
-    {"name": "sso-half", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://signin"},
-    {"name": "sso", "mode": "CloudSSO", "cloud_sso_sign_in_url": "https://signin.example/login", "cloud_sso_account_id": "acct-1", "cloud_sso_access_config": "ac-1", "access_token": "sso-token-secret", "cloud_sso_access_token_expire": 4102444800},
-    {"name": "oauth", "mode": "OAuth", "oauth_site_type": "INTL", "oauth_access_token": "oauth-token-secret", "oauth_refresh_token": "oauth-refresh-secret", "oauth_access_token_expire": 4102444800},
-    {"name": "oauth-bad-site", "mode": "OAuth", "oauth_site_type": "MARS"},
-    {"name": "external", "mode": "External", "process_command": "get-creds --profile 'ci runner'"},
-    {"name": "rsa", "mode": "RsaKeyPair", "private_key": "x", "key_pair_name": "y"},
-    {"name": "ecs-discover", "mode": "EcsRamRole", "region_id": "cn-hangzhou"},
-    {"name": "vpc-role", "mode": "RamRoleArn", "access_key_id": "role-id", "access_key_secret": "role-secret", "ram_role_arn": "acs:ram::1:role/x", "sts_region": "cn-shanghai", "enable_vpc": true, "region_id": "cn-hangzhou"},
-    {"name": "region-role", "mode": "RamRoleArn", "access_key_id": "role-id", "access_key_secret": "role-secret", "ram_role_arn": "acs:ram::1:role/x", "enable_vpc": false, "region_id": "cn-beijing"},
-    {"name": "half", "mode": "AK", "access_key_id": "half-id"}
-  ]
-}"#;
-
-const INI_FILE: &str = "# the SDKs' credentials file\n\
-[default]\n\
-type = access_key\n\
-access_key_id = ini-id\n\
-access_key_secret = ini-secret\n\
-\n\
-[ini-role]\n\
-type = ram_role_arn\n\
-access_key_id = ini-role-id\n\
-access_key_secret = ini-role-secret\n\
-role_arn = acs:ram::4:role/ini\n\
-role_session_name = ini-session\n\
-\n\
-[ini-ecs]\n\
-type = ecs_ram_role\n\
-role_name = ini-instance-role\n\
-\n\
-[ini-oidc]\n\
-type = oidc_role_arn\n\
-role_arn = acs:ram::5:role/ini-pod\n\
-oidc_provider_arn = acs:ram::5:oidc-provider/ini\n\
-oidc_token_file_path = /tokens/ini\n\
-\n\
-[ini-rsa]\n\
-type = rsa_key_pair\n\
-public_key_id = x\n\
-\n\
-[ini-ecs-discover]\n\
-type = ecs_ram_role\n";
 
 fn source_text(source: &CredentialsSource) -> String {
     match source {
@@ -229,1307 +283,40 @@ fn sts_text(host: &Option<String>) -> String {
 
 fn run(case: &Case) -> Result<ResolvedConfig, CredentialsError> {
     let home = tempfile::tempdir().expect("temporary HOME");
-    for (relative, contents) in case.files {
+    for (relative, contents) in &case.files {
         let path = home.path().join(relative);
         std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
         std::fs::write(path, contents).expect("write a file");
     }
-    let environment: BTreeMap<String, String> = case
-        .environment
-        .iter()
-        .map(|(key, value)| (key.to_string(), value.to_string()))
-        .collect();
-    resolve(&case.settings, &environment, Some(home.path()))
+    resolve(&case.settings, &case.environment, Some(home.path()))
 }
 
-fn cases() -> Vec<Case> {
-    use Expected::*;
-    vec![
-        Case {
-            name: "provider config only",
-            settings: settings(Some("cfg-id"), Some("cfg-secret"), Some("cn-hangzhou")),
-            environment: &[],
-            files: &[],
-            expected: Resolved {
-                plan: "static(cfg-id,cfg-secret,-)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "provider config wins over environment and profile",
-            settings: ClientSettings {
-                security_token: Some(SecretString::new("cfg-token")),
-                ..settings(Some("cfg-id"), Some("cfg-secret"), Some("cn-hangzhou"))
-            },
-            environment: &[
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id"),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret"),
-                ("ALIBABA_CLOUD_REGION", "eu-central-1"),
-            ],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "static(cfg-id,cfg-secret,cfg-token)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "a token in the environment is not mixed into config credentials",
-            settings: settings(Some("cfg-id"), Some("cfg-secret"), Some("cn-hangzhou")),
-            environment: &[("ALIBABA_CLOUD_SECURITY_TOKEN", "env-token")],
-            files: &[],
-            expected: Resolved {
-                plan: "static(cfg-id,cfg-secret,-)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "environment, current names, with STS token",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "STS.env-id"),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret"),
-                ("ALIBABA_CLOUD_SECURITY_TOKEN", "env-token"),
-                ("ALIBABA_CLOUD_REGION", "cn-shenzhen"),
-            ],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "static(STS.env-id,env-secret,env-token)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
-                region: Some("cn-shenzhen"),
-                base_url: "https://kms.cn-shenzhen.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "environment, older ALICLOUD_ names",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALICLOUD_ACCESS_KEY", "old-id"),
-                ("ALICLOUD_SECRET_KEY", "old-secret"),
-                ("ALICLOUD_SECURITY_TOKEN", "old-token"),
-                ("ALICLOUD_REGION", "cn-qingdao"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "static(old-id,old-secret,old-token)@env:ALICLOUD_ACCESS_KEY",
-                region: Some("cn-qingdao"),
-                base_url: "https://kms.cn-qingdao.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "the official names win over Terraform's, whole keys only; empty values count as unset",
-            settings: settings(Some(""), None, Some("")),
-            environment: &[
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "new-id"),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret"),
-                ("ALICLOUD_ACCESS_KEY", "old-id"),
-                ("ALICLOUD_SECRET_KEY", "old-secret"),
-                ("ALICLOUD_SECURITY_TOKEN", "old-token"),
-                ("ALIBABA_CLOUD_REGION", ""),
-                ("ALICLOUD_REGION", "cn-hangzhou"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "static(new-id,env-secret,-)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "a key is never made of two families' halves",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "new-id"),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", ""),
-                ("ALICLOUD_SECRET_KEY", "old-secret"),
-            ],
-            files: &[],
-            expected: Error {
-                fragments: &["ALIBABA_CLOUD_ACCESS_KEY_ID is set but not ALIBABA_CLOUD_ACCESS_KEY_SECRET"],
-            },
-        },
-        Case {
-            name: "the ALIBABACLOUD_ names (Terraform, the CLI) and ALIBABA_CLOUD_REGION_ID (the CLI)",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABACLOUD_ACCESS_KEY_ID", "STS.cli-id"),
-                ("ALIBABACLOUD_ACCESS_KEY_SECRET", "env-secret"),
-                ("ALIBABACLOUD_SECURITY_TOKEN", "env-token"),
-                ("ALIBABA_CLOUD_REGION_ID", "eu-central-1"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "static(STS.cli-id,env-secret,env-token)@env:ALIBABACLOUD_ACCESS_KEY_ID",
-                region: Some("eu-central-1"),
-                base_url: "https://kms.eu-central-1.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "a secret with a line break is refused as not valid, never quoted",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id"),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-sec\r\nret"),
-            ],
-            files: &[],
-            expected: Error {
-                fragments: &["access key secret", "contains a line break", "not a valid access key secret"],
-            },
-        },
-        Case {
-            name: "surrounding white space of an environment key is trimmed, as Terraform does",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", " env-id\n"),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret\n"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "static(env-id,env-secret,-)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "profile file, current profile, its region",
-            settings: ClientSettings::default(),
-            environment: &[],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "static(work-id,work-secret,-)@profile:work",
-                region: Some("cn-shanghai"),
-                base_url: "https://kms.cn-shanghai.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_PROFILE selects an StsToken profile; the environment region wins",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABA_CLOUD_PROFILE", "temp"),
-                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
-            ],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "static(STS.temp-id,temp-secret,temp-token)@profile:temp",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "older ALICLOUD_PROFILE selects a profile",
-            settings: ClientSettings::default(),
-            environment: &[("ALICLOUD_PROFILE", "default")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "static(default-id,default-secret,-)@profile:default",
-                region: Some("cn-beijing"),
-                base_url: "https://kms.cn-beijing.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "without current, the profile named default",
-            settings: ClientSettings::default(),
-            environment: &[],
-            files: &[(
-                CLI,
-                r#"{"profiles":[{"name":"default","mode":"AK","access_key_id":"d-id","access_key_secret":"d-secret","region_id":"cn-beijing"}]}"#,
-            )],
-            expected: Resolved {
-                plan: "static(d-id,d-secret,-)@profile:default",
-                region: Some("cn-beijing"),
-                base_url: "https://kms.cn-beijing.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "config credentials, region from the profile",
-            settings: settings(Some("cfg-id"), Some("cfg-secret"), None),
-            environment: &[],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "static(cfg-id,cfg-secret,-)@config",
-                region: Some("cn-shanghai"),
-                base_url: "https://kms.cn-shanghai.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "endpoint from the environment, protocol HTTP, no region needed",
-            settings: ClientSettings {
-                protocol: Some("http".to_owned()),
-                ..settings(Some("id"), Some("secret"), None)
-            },
-            environment: &[("ALIBABA_CLOUD_ENDPOINT_KMS", "127.0.0.1:8080")],
-            files: &[],
-            expected: Resolved {
-                plan: "static(id,secret,-)@config",
-                region: None,
-                base_url: "http://127.0.0.1:8080/",
-            },
-        },
-        Case {
-            name: "endpoint from config beats the environment and may carry its scheme",
-            settings: ClientSettings {
-                endpoint: Some("http://localhost:9000/".to_owned()),
-                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
-            },
-            environment: &[("ALIBABA_CLOUD_ENDPOINT_KMS", "127.0.0.1:8080")],
-            files: &[],
-            expected: Resolved {
-                plan: "static(id,secret,-)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "http://localhost:9000/",
-            },
-        },
-        Case {
-            name: "nothing anywhere: the instance role the metadata service names, asked at run time",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
-            files: &[],
-            expected: Resolved {
-                plan: "ecs(?,v1=true)@chain",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "nothing anywhere and the metadata service turned off names every place looked",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
-                ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "true"),
-            ],
-            files: &[],
-            expected: Error {
-                fragments: &[
-                    "no alibaba cloud credentials found",
-                    "ALIBABACLOUD_ACCESS_KEY_ID",
-                    "ALICLOUD_ECS_ROLE_NAME",
-                    "ALICLOUD_CREDENTIALS_URI",
-                    "the ECS instance metadata service (skipped: ALIBABA_CLOUD_ECS_METADATA_DISABLED=true)",
-                    "the provider config (accessKey, secretKey, assumeRoleWithOidc, ecsRoleName, credentialsUri, profile)",
-                    "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
-                    ".alibabacloud/credentials (not found)",
-                    "ALIBABA_CLOUD_ECS_METADATA",
-                    "ALIBABA_CLOUD_CREDENTIALS_URI",
-                    "ALIBABA_CLOUD_ACCESS_KEY_ID",
-                    "ALICLOUD_ACCESS_KEY",
-                    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-                    "ALICLOUD_SECRET_KEY",
-                    ".aliyun/config.json (not found)",
-                ],
-            },
-        },
-        Case {
-            name: "half a pair in the config",
-            settings: settings(Some("cfg-id"), None, Some("cn-hangzhou")),
-            environment: &[("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret")],
-            files: &[],
-            expected: Error {
-                fragments: &["incomplete credentials in the provider config", "secretKey"],
-            },
-        },
-        Case {
-            name: "half a pair in the environment",
-            settings: ClientSettings::default(),
-            environment: &[("ALICLOUD_SECRET_KEY", "old-secret")],
-            files: &[],
-            expected: Error {
-                fragments: &[
-                    "incomplete credentials in the environment",
-                    "ALICLOUD_SECRET_KEY is set but not ALICLOUD_ACCESS_KEY",
-                ],
-            },
-        },
-        Case {
-            name: "unsupported profile mode",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "rsa")],
-            files: &[(CLI, PROFILES)],
-            expected: Error {
-                fragments: &["\"rsa\"", "mode \"RsaKeyPair\"", "AK, StsToken, RamRoleArn, ChainableRamRoleArn, EcsRamRole, OIDC, CredentialsURI, External, CloudSSO, OAuth"],
-            },
-        },
-        Case {
-            name: "CLI profile, mode CloudSSO",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "sso"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "cloudsso(https://signin.example/login,acct-1,ac-1)@profile:sso",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profile, mode CloudSSO without its account",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "sso-half"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
-            files: &[(CLI, PROFILES)],
-            expected: Error {
-                fragments: &["mode CloudSSO needs cloud_sso_account_id"],
-            },
-        },
-        Case {
-            name: "CLI profile, mode OAuth on the international site",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "oauth"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "oauth(https://oauth.alibabacloud.com)@profile:oauth",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profile, mode OAuth with an unknown site",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "oauth-bad-site"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
-            files: &[(CLI, PROFILES)],
-            expected: Error {
-                fragments: &["invalid oauth_site_type", "CN or INTL"],
-            },
-        },
-        Case {
-            name: "CLI profile, mode External, its command split as a shell would",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "external"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "external(get-creds|--profile|ci runner)@profile:external",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profile, mode EcsRamRole without a role name: the metadata service names it",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "ecs-discover")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "ecs(?,v1=true)@profile:ecs-discover",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profile with sts_region and enable_vpc: the role's own STS host",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "vpc-role")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "assume(acs:ram::1:role/x,alicloud-kms-provider,3600,sts=sts-vpc.cn-shanghai.aliyuncs.com)@profile:vpc-role <- static(role-id,role-secret,-)@profile:vpc-role",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profile with enable_vpc false and no sts_region: its region_id names the STS host",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "region-role"), ("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED", "true")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "assume(acs:ram::1:role/x,alicloud-kms-provider,3600,sts=sts.cn-beijing.aliyuncs.com)@profile:region-role <- static(role-id,role-secret,-)@profile:region-role",
-                region: Some("cn-beijing"),
-                base_url: "https://kms.cn-beijing.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "an explicit stsEndpoint wins over a profile's sts_region",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    profile: Some("vpc-role".to_owned()),
-                    sts_endpoint: Some("127.0.0.1:8001".to_owned()),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "assume(acs:ram::1:role/x,alicloud-kms-provider,3600)@profile:vpc-role <- static(role-id,role-secret,-)@profile:vpc-role",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "credentials file, type ecs_ram_role without a role name",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "ini-ecs-discover")],
-            files: &[(INI, INI_FILE)],
-            expected: Resolved {
-                plan: "ecs(?,v1=true)@ini:ini-ecs-discover",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_CONFIG_FILE names the CLI file",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_CONFIG_FILE", "~/cli/profiles.json")],
-            files: &[("cli/profiles.json", PROFILES), (CLI, r#"{"current":"x","profiles":[]}"#)],
-            expected: Resolved {
-                plan: "static(work-id,work-secret,-)@profile:work",
-                region: Some("cn-shanghai"),
-                base_url: "https://kms.cn-shanghai.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_CREDENTIALS_FILE naming the CLI's JSON file (Terraform's meaning), told apart by content",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABA_CLOUD_CREDENTIALS_FILE", "~/terraform/config.json"),
-                ("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true"),
-                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
-            ],
-            files: &[("terraform/config.json", PROFILES)],
-            expected: Resolved {
-                plan: "static(work-id,work-secret,-)@profile:work",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALICLOUD_SHARED_CREDENTIALS_FILE naming an INI file",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[("ALICLOUD_SHARED_CREDENTIALS_FILE", "~/sdk/creds")],
-            files: &[("sdk/creds", INI_FILE)],
-            expected: Resolved {
-                plan: "static(ini-id,ini-secret,-)@ini:default",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALICLOUD_ECS_ROLE_NAME (Terraform, pulumi-alicloud) names the instance role",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[("ALICLOUD_ECS_ROLE_NAME", "tf-role")],
-            files: &[],
-            expected: Resolved {
-                plan: "ecs(tf-role,v1=true)@env:ALICLOUD_ECS_ROLE_NAME",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALICLOUD_CREDENTIALS_URI (Terraform, pulumi-alicloud)",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[("ALICLOUD_CREDENTIALS_URI", "http://127.0.0.1:9/tf")],
-            files: &[],
-            expected: Resolved {
-                plan: "uri(http://127.0.0.1:9/tf)@env:ALICLOUD_CREDENTIALS_URI",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_OIDC_TOKEN: an inline token in the environment",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[
-                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/gha"),
-                ("ALIBABA_CLOUD_OIDC_TOKEN", "eyJ.inline.token"),
-                ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::3:role/ci"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "oidc(acs:ram::3:role/ci,acs:ram::3:oidc-provider/gha,inline:eyJ.inline.token,alicloud-kms-provider,3600)@env:ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "assumeRoleWithOidc.oidcToken wins over a token file, as in Terraform",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    assume_role_with_oidc: Some(OidcRoleSettings {
-                        role_arn: Some("acs:ram::3:role/ci".to_owned()),
-                        oidc_provider_arn: Some("acs:ram::3:oidc-provider/github".to_owned()),
-                        oidc_token_file: Some("/run/token".to_owned()),
-                        oidc_token: Some(SecretString::new("eyJ.config.token")),
-                        ..OidcRoleSettings::default()
-                    }),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[],
-            files: &[],
-            expected: Resolved {
-                plan: "oidc(acs:ram::3:role/ci,acs:ram::3:oidc-provider/github,inline:eyJ.config.token,alicloud-kms-provider,3600)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "profile without its secret",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "half")],
-            files: &[(CLI, PROFILES)],
-            expected: Error {
-                fragments: &[
-                    "incomplete credentials in profile \"half\"",
-                    "mode AK needs access_key_secret, which is missing",
-                ],
-            },
-        },
-        Case {
-            name: "a profile asked for by name must exist",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "nope")],
-            files: &[(CLI, PROFILES)],
-            expected: Error {
-                fragments: &["has no profile named \"nope\""],
-            },
-        },
-        Case {
-            name: "a malformed profile file is reported, without its contents",
-            settings: ClientSettings::default(),
-            environment: &[],
-            files: &[(
-                CLI,
-                r#"{"profiles": [{"name": "x", "access_key_secret": "leaky-secret""#,
-            )],
-            expected: Error {
-                fragments: &["is not a valid profile file", "line"],
-            },
-        },
-        Case {
-            name: "no region and no endpoint",
-            settings: settings(Some("id"), Some("secret"), None),
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &[
-                    "no region found",
-                    "ALIBABA_CLOUD_REGION",
-                    "ALICLOUD_REGION",
-                    "region_id",
-                ],
-            },
-        },
-        Case {
-            name: "invalid protocol",
-            settings: ClientSettings {
-                protocol: Some("ftp".to_owned()),
-                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
-            },
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &["invalid protocol \"ftp\"", "HTTPS"],
-            },
-        },
-        Case {
-            name: "endpoint scheme disagrees with protocol",
-            settings: ClientSettings {
-                protocol: Some("HTTPS".to_owned()),
-                endpoint: Some("http://127.0.0.1:1".to_owned()),
-                ..settings(Some("id"), Some("secret"), None)
-            },
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &[
-                    "invalid kms endpoint in the provider config (endpoint)",
-                    "starts with http:// but protocol is HTTPS",
-                ],
-            },
-        },
-        Case {
-            name: "endpoint with a path",
-            settings: ClientSettings {
-                endpoint: Some("kms.example.com/evil?x=1".to_owned()),
-                ..settings(Some("id"), Some("secret"), None)
-            },
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &[
-                    "invalid kms endpoint",
-                    "must not have a path (kms.example.com/evil?***)",
-                ],
-            },
-        },
-        Case {
-            name: "region that cannot be a host name",
-            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou.evil.com/")),
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &["invalid region in the provider config (region)", "cn-hangzhou"],
-            },
-        },
-        // ---- issue 13: roles, OIDC, instance metadata, credential URLs, files, endpoints ----
-        Case {
-            name: "assumeRole on top of a config key, defaults for session and duration",
-            settings: ClientSettings {
-                credential_settings: CredentialSettings {
-                    assume_role: Some(assume("acs:ram::1:role/deployer")),
-                    ..CredentialSettings::default()
-                },
-                ..settings(Some("cfg-id"), Some("cfg-secret"), Some("cn-hangzhou"))
-            },
-            environment: &[],
-            files: &[],
-            expected: ResolvedWith {
-                plan: "assume(acs:ram::1:role/deployer,alicloud-kms-provider,3600)@config <- static(cfg-id,cfg-secret,-)@config",
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-                sts_url: "https://sts.cn-hangzhou.aliyuncs.com/",
-                algorithm: SignatureAlgorithm::V2,
-            },
-        },
-        Case {
-            name: "assumeRole on top of an environment key, session name from the environment, every field",
-            settings: with(
-                "cn-shanghai",
-                CredentialSettings {
-                    assume_role: Some(AssumeRoleSettings {
-                        role_arn: Some("acs:ram::1:role/deployer".to_owned()),
-                        session_name: None,
-                        session_expiration: Some(900),
-                        policy: Some(r#"{"Version":"1","Statement":[]}"#.to_owned()),
-                        external_id: Some(SecretString::new("ext-secret")),
-                    }),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[
-                ("ALIBABA_CLOUD_ACCESS_KEY_ID", "env-id"),
-                ("ALIBABA_CLOUD_ACCESS_KEY_SECRET", "env-secret"),
-                ("ALIBABA_CLOUD_ROLE_SESSION_NAME", "ci-run-42"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "assume(acs:ram::1:role/deployer,ci-run-42,900,policy,external)@config <- static(env-id,env-secret,-)@env:ALIBABA_CLOUD_ACCESS_KEY_ID",
-                region: Some("cn-shanghai"),
-                base_url: "https://kms.cn-shanghai.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "assumeRole on top of an StsToken profile",
-            settings: ClientSettings {
-                credential_settings: CredentialSettings {
-                    assume_role: Some(assume("acs:ram::1:role/deployer")),
-                    profile: Some("temp".to_owned()),
-                    ..CredentialSettings::default()
-                },
-                ..ClientSettings::default()
-            },
-            environment: &[],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "assume(acs:ram::1:role/deployer,alicloud-kms-provider,3600)@config <- static(STS.temp-id,temp-secret,temp-token)@profile:temp",
-                region: Some("ap-southeast-1"),
-                base_url: "https://kms.ap-southeast-1.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "assumeRole without roleArn",
-            settings: ClientSettings {
-                credential_settings: CredentialSettings {
-                    assume_role: Some(AssumeRoleSettings::default()),
-                    ..CredentialSettings::default()
-                },
-                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
-            },
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &["assumeRole needs roleArn"],
-            },
-        },
-        Case {
-            name: "assumeRole with a session too short and an ARN that is not a role",
-            settings: ClientSettings {
-                credential_settings: CredentialSettings {
-                    assume_role: Some(AssumeRoleSettings {
-                        role_arn: Some("acs:ram::1:user/someone".to_owned()),
-                        ..AssumeRoleSettings::default()
-                    }),
-                    ..CredentialSettings::default()
-                },
-                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
-            },
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &["invalid assumeRole.roleArn in the provider config", "acs:ram::<account id>:role/<role name>"],
-            },
-        },
-        Case {
-            name: "assumeRole with a session shorter than STS allows",
-            settings: ClientSettings {
-                credential_settings: CredentialSettings {
-                    assume_role: Some(AssumeRoleSettings {
-                        session_expiration: Some(899),
-                        ..assume("acs:ram::1:role/deployer")
-                    }),
-                    ..CredentialSettings::default()
-                },
-                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
-            },
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &["900 to 43200 seconds", "not 899"],
-            },
-        },
-        Case {
-            name: "assumeRoleWithOidc in the config, the token file from the environment",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    assume_role_with_oidc: Some(OidcRoleSettings {
-                        role_arn: Some("acs:ram::3:role/ci".to_owned()),
-                        oidc_provider_arn: Some("acs:ram::3:oidc-provider/github".to_owned()),
-                        role_session_name: Some("gha".to_owned()),
-                        session_expiration: Some(7200),
-                        ..OidcRoleSettings::default()
-                    }),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/run/token")],
-            files: &[],
-            expected: Resolved {
-                plan: "oidc(acs:ram::3:role/ci,acs:ram::3:oidc-provider/github,/run/token,gha,7200)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "assumeRoleWithOidc with no token file anywhere",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    assume_role_with_oidc: Some(OidcRoleSettings {
-                        role_arn: Some("acs:ram::3:role/ci".to_owned()),
-                        ..OidcRoleSettings::default()
-                    }),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/github")],
-            files: &[],
-            expected: Error {
-                fragments: &["assumeRoleWithOidc needs oidcTokenFile or oidcToken (or ALIBABA_CLOUD_OIDC_TOKEN_FILE or ALIBABA_CLOUD_OIDC_TOKEN)"],
-            },
-        },
-        Case {
-            name: "OIDC from the environment, as ACK RRSA sets it",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/ack-rrsa"),
-                ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/var/run/secrets/tokens/oidc-token"),
-                ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::3:role/pod"),
-                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
-            ],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "oidc(acs:ram::3:role/pod,acs:ram::3:oidc-provider/ack-rrsa,/var/run/secrets/tokens/oidc-token,alicloud-kms-provider,3600)@env:ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "OIDC from the environment, chained with assumeRole",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    assume_role: Some(assume("acs:ram::9:role/cross-account")),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[
-                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/ack-rrsa"),
-                ("ALIBABA_CLOUD_OIDC_TOKEN_FILE", "/token"),
-                ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::3:role/pod"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "assume(acs:ram::9:role/cross-account,alicloud-kms-provider,3600)@config <- oidc(acs:ram::3:role/pod,acs:ram::3:oidc-provider/ack-rrsa,/token,alicloud-kms-provider,3600)@env:ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "OIDC in the environment without its token file",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABA_CLOUD_OIDC_PROVIDER_ARN", "acs:ram::3:oidc-provider/ack-rrsa"),
-                ("ALIBABA_CLOUD_ROLE_ARN", "acs:ram::3:role/pod"),
-            ],
-            files: &[],
-            expected: Error {
-                fragments: &["incomplete credentials in the environment", "also needs ALIBABA_CLOUD_OIDC_TOKEN_FILE"],
-            },
-        },
-        Case {
-            name: "ecsRoleName in the config; IMDSv1 forbidden by the environment",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    ecs_role_name: Some("instance-role".to_owned()),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[("ALIBABA_CLOUD_IMDSV1_DISABLED", "true")],
-            files: &[],
-            expected: Resolved {
-                plan: "ecs(instance-role,v1=false)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_ECS_METADATA in the environment",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABA_CLOUD_ECS_METADATA", "env-role"),
-                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "ecs(env-role,v1=true)@env:ALIBABA_CLOUD_ECS_METADATA",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_ECS_METADATA_DISABLED turns the metadata credential off",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABA_CLOUD_ECS_METADATA", "env-role"),
-                ("ALIBABA_CLOUD_ECS_METADATA_DISABLED", "TRUE"),
-                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
-            ],
-            files: &[],
-            expected: Error {
-                fragments: &["no alibaba cloud credentials found"],
-            },
-        },
-        Case {
-            name: "credentialsUri in the config",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    credentials_uri: Some(SecretString::new("http://127.0.0.1:9/creds?token=uri-secret")),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[],
-            files: &[],
-            expected: Resolved {
-                plan: "uri(http://127.0.0.1:9/creds?token=uri-secret)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_CREDENTIALS_URI comes last in the chain",
-            settings: ClientSettings::default(),
-            environment: &[
-                ("ALIBABA_CLOUD_CREDENTIALS_URI", "http://127.0.0.1:9/creds"),
-                ("ALIBABA_CLOUD_REGION", "cn-hangzhou"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "uri(http://127.0.0.1:9/creds)@env:ALIBABA_CLOUD_CREDENTIALS_URI",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "two base credential kinds in the config contradict each other",
-            settings: ClientSettings {
-                credential_settings: CredentialSettings {
-                    ecs_role_name: Some("instance-role".to_owned()),
-                    ..CredentialSettings::default()
-                },
-                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
-            },
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &["more than one kind of credential (accessKey/secretKey, ecsRoleName)"],
-            },
-        },
-        Case {
-            name: "CLI profile, mode RamRoleArn",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "role")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "assume(acs:ram::1:role/x,cli-session,1800)@profile:role <- static(role-id,role-secret,-)@profile:role",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profile, mode ChainableRamRoleArn on top of a RamRoleArn profile",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    profile: Some("chain".to_owned()),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "assume(acs:ram::2:role/y,chained,3600,policy,external)@profile:chain <- assume(acs:ram::1:role/x,cli-session,1800)@profile:role <- static(role-id,role-secret,-)@profile:role",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profile, mode EcsRamRole",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "ecs")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "ecs(instance-role,v1=true)@profile:ecs",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profile, mode OIDC",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "oidc")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "oidc(acs:ram::3:role/pod,acs:ram::3:oidc-provider/ack,/var/run/oidc/token,pod-session,3600)@profile:oidc",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profile, mode CredentialsURI",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "uri")],
-            files: &[(CLI, PROFILES)],
-            expected: Resolved {
-                plan: "uri(http://127.0.0.1:9/creds?token=uri-secret)@profile:uri",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "CLI profiles whose source_profile chain loops",
-            settings: ClientSettings::default(),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "loop-a"), ("ALIBABA_CLOUD_REGION", "cn-hangzhou")],
-            files: &[(CLI, PROFILES)],
-            expected: Error {
-                fragments: &["source_profile chain that loops back to \"loop-a\""],
-            },
-        },
-        Case {
-            name: "credentials file, default section, type access_key",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[],
-            files: &[(INI, INI_FILE)],
-            expected: Resolved {
-                plan: "static(ini-id,ini-secret,-)@ini:default",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "credentials file after the CLI file: a profile only the INI file has",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "ini-role")],
-            files: &[(CLI, PROFILES), (INI, INI_FILE)],
-            expected: Resolved {
-                plan: "assume(acs:ram::4:role/ini,ini-session,3600)@ini:ini-role <- static(ini-role-id,ini-role-secret,-)@ini:ini-role",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "credentials file, type ecs_ram_role, selected by the profile setting",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    profile: Some("ini-ecs".to_owned()),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[],
-            files: &[(INI, INI_FILE)],
-            expected: Resolved {
-                plan: "ecs(ini-instance-role,v1=true)@ini:ini-ecs",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "credentials file at ALIBABA_CLOUD_CREDENTIALS_FILE, type oidc_role_arn",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[
-                ("ALIBABA_CLOUD_CREDENTIALS_FILE", "~/elsewhere/creds.ini"),
-                ("ALIBABA_CLOUD_PROFILE", "ini-oidc"),
-            ],
-            files: &[("elsewhere/creds.ini", INI_FILE)],
-            expected: Resolved {
-                plan: "oidc(acs:ram::5:role/ini-pod,acs:ram::5:oidc-provider/ini,/tokens/ini,alicloud-kms-provider,3600)@ini:ini-oidc",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "credentials file with an unsupported type",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "ini-rsa")],
-            files: &[(INI, INI_FILE)],
-            expected: Error {
-                fragments: &["\"ini-rsa\"", "type \"rsa_key_pair\"", "access_key, ram_role_arn, ecs_ram_role, oidc_role_arn"],
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_CLI_PROFILE_DISABLED skips the CLI file",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[("ALIBABA_CLOUD_CLI_PROFILE_DISABLED", "true")],
-            files: &[(CLI, PROFILES), (INI, INI_FILE)],
-            expected: Resolved {
-                plan: "static(ini-id,ini-secret,-)@ini:default",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "sharedCredentialsFile naming a CLI JSON file (Terraform's meaning)",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    shared_credentials_file: Some("~/team/config.json".to_owned()),
-                    profile: Some("temp".to_owned()),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[],
-            files: &[("team/config.json", PROFILES), (INI, INI_FILE)],
-            expected: Resolved {
-                plan: "static(STS.temp-id,temp-secret,temp-token)@profile:temp",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "sharedCredentialsFile naming an INI file",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    shared_credentials_file: Some("~/team/credentials".to_owned()),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[],
-            files: &[("team/credentials", INI_FILE), (CLI, PROFILES)],
-            expected: Resolved {
-                plan: "static(ini-id,ini-secret,-)@ini:default",
-                region: Some("cn-hangzhou"),
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-            },
-        },
-        Case {
-            name: "sharedCredentialsFile that does not exist",
-            settings: with(
-                "cn-hangzhou",
-                CredentialSettings {
-                    shared_credentials_file: Some("/nonexistent/credentials".to_owned()),
-                    ..CredentialSettings::default()
-                },
-            ),
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &["/nonexistent/credentials does not exist"],
-            },
-        },
-        Case {
-            name: "a profile asked for by name that neither file has",
-            settings: settings(None, None, Some("cn-hangzhou")),
-            environment: &[("ALIBABA_CLOUD_PROFILE", "nowhere")],
-            files: &[(CLI, PROFILES), (INI, INI_FILE)],
-            expected: Error {
-                fragments: &["has no profile named \"nowhere\""],
-            },
-        },
-        Case {
-            name: "KMS_ENDPOINT is the last endpoint fallback",
-            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
-            environment: &[("KMS_ENDPOINT", "http://127.0.0.1:7000")],
-            files: &[],
-            expected: Resolved {
-                plan: "static(id,secret,-)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "http://127.0.0.1:7000/",
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_ENDPOINT_KMS wins over KMS_ENDPOINT",
-            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
-            environment: &[
-                ("KMS_ENDPOINT", "127.0.0.1:7000"),
-                ("ALIBABA_CLOUD_ENDPOINT_KMS", "127.0.0.1:8000"),
-            ],
-            files: &[],
-            expected: Resolved {
-                plan: "static(id,secret,-)@config",
-                region: Some("cn-hangzhou"),
-                base_url: "https://127.0.0.1:8000/",
-            },
-        },
-        Case {
-            name: "an endpoint from the environment with a secret in it is refused and redacted",
-            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
-            environment: &[("KMS_ENDPOINT", "http://user:endpoint-secret@127.0.0.1:7000")],
-            files: &[],
-            expected: Error {
-                fragments: &["invalid kms endpoint in the environment (KMS_ENDPOINT)", "(http://***@127.0.0.1:7000)"],
-            },
-        },
-        Case {
-            name: "stsEndpoint in the config; protocol HTTP applies to it; signature V3",
-            settings: ClientSettings {
-                protocol: Some("HTTP".to_owned()),
-                endpoint: Some("127.0.0.1:8000".to_owned()),
-                credential_settings: CredentialSettings {
-                    sts_endpoint: Some("127.0.0.1:8001".to_owned()),
-                    signature_algorithm: Some(SignatureAlgorithm::V3),
-                    ..CredentialSettings::default()
-                },
-                ..settings(Some("id"), Some("secret"), None)
-            },
-            environment: &[("ALIBABA_CLOUD_STS_ENDPOINT", "127.0.0.1:9999")],
-            files: &[],
-            expected: ResolvedWith {
-                plan: "static(id,secret,-)@config",
-                base_url: "http://127.0.0.1:8000/",
-                sts_url: "http://127.0.0.1:8001/",
-                algorithm: SignatureAlgorithm::V3,
-            },
-        },
-        Case {
-            name: "ALIBABA_CLOUD_STS_ENDPOINT with its own scheme",
-            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
-            environment: &[("ALIBABA_CLOUD_STS_ENDPOINT", "http://127.0.0.1:9999")],
-            files: &[],
-            expected: ResolvedWith {
-                plan: "static(id,secret,-)@config",
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-                sts_url: "http://127.0.0.1:9999/",
-                algorithm: SignatureAlgorithm::V2,
-            },
-        },
-        Case {
-            name: "the default STS host follows ALIBABA_CLOUD_STS_REGION and the VPC switch",
-            settings: settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
-            environment: &[
-                ("ALIBABA_CLOUD_STS_REGION", "cn-shanghai"),
-                ("ALIBABA_CLOUD_VPC_ENDPOINT_ENABLED", "true"),
-            ],
-            files: &[],
-            expected: ResolvedWith {
-                plan: "static(id,secret,-)@config",
-                base_url: "https://kms.cn-hangzhou.aliyuncs.com/",
-                sts_url: "https://sts-vpc.cn-shanghai.aliyuncs.com/",
-                algorithm: SignatureAlgorithm::V2,
-            },
-        },
-        Case {
-            name: "without a region the STS host is the central one",
-            settings: ClientSettings {
-                endpoint: Some("kms.example.com".to_owned()),
-                ..settings(Some("id"), Some("secret"), None)
-            },
-            environment: &[],
-            files: &[],
-            expected: ResolvedWith {
-                plan: "static(id,secret,-)@config",
-                base_url: "https://kms.example.com/",
-                sts_url: "https://sts.aliyuncs.com/",
-                algorithm: SignatureAlgorithm::V2,
-            },
-        },
-        Case {
-            name: "an invalid stsEndpoint",
-            settings: ClientSettings {
-                credential_settings: CredentialSettings {
-                    sts_endpoint: Some("https://sts.example.com/path?token=sts-secret".to_owned()),
-                    ..CredentialSettings::default()
-                },
-                ..settings(Some("id"), Some("secret"), Some("cn-hangzhou"))
-            },
-            environment: &[],
-            files: &[],
-            expected: Error {
-                fragments: &["invalid sts endpoint in the provider config (stsEndpoint)", "must not have a path (https://sts.example.com/path?***)"],
-            },
-        },
-    ]
-}
-
-const ALL_SECRETS: &[&str] = &[
-    "cfg-secret",
-    "cfg-token",
-    "env-secret",
-    "env-token",
-    "old-secret",
-    "old-token",
-    "work-secret",
-    "temp-secret",
-    "temp-token",
-    "default-secret",
-    "role-secret",
-    "leaky-secret",
-    "d-secret",
-    "ext-secret",
-    "uri-secret",
-    "ini-secret",
-    "ini-role-secret",
-    "endpoint-secret",
-    "sts-secret",
-    "sso-token-secret",
-    "oauth-token-secret",
-    "oauth-refresh-secret",
-    "env-sec",
-];
-
-fn check_no_leak(name: &str, what: &str, text: &str) {
-    for leaked in ALL_SECRETS {
-        assert!(
-            !text.contains(leaked),
-            "{name}: {what} leaks {leaked}: {text}"
-        );
-    }
-}
-
+/// Every case of `tests/tables/credentials.json`; no secret of the table's list appears in a
+/// message, a `Debug` print or the plan's `Display`.
+///
+/// The expectations are written in the table, not kept as an insta snapshot as the check and
+/// diff tables' replies are: each case states a precedence rule (which source wins), and its
+/// one-line plan or its error fragments are the rule itself, written by whoever adds the case.
+/// A snapshot would accept whatever the resolver does once reviewed, and a whole error message
+/// would tie every case to wording the fragments leave free.
 #[test]
 fn resolution_table() {
-    let mut count = 0;
-    for case in cases() {
-        count += 1;
-        let result = run(&case);
-        let name = case.name;
-        match (&case.expected, result) {
+    let (secrets, cases) = read_cases();
+    let no_leak = |name: &str, what: &str, text: &str| {
+        for leaked in &secrets {
+            assert!(
+                !text.contains(leaked.as_str()),
+                "{name}: {what} leaks {leaked}: {text}"
+            );
+        }
+    };
+    for case in &cases {
+        let name = &case.name;
+        match (&case.expected, run(case)) {
             (
                 Expected::Resolved {
                     plan,
                     region,
-                    base_url,
-                },
-                Ok(config),
-            ) => {
-                assert_eq!(describe(&config.credentials), *plan, "{name}");
-                assert_eq!(config.region.as_deref(), *region, "{name}");
-                assert_eq!(config.base_url(), *base_url, "{name}");
-                check_no_leak(name, "Debug", &format!("{config:?} {:?}", case.settings));
-                check_no_leak(name, "Display of the plan", &config.credentials.to_string());
-            }
-            (
-                Expected::ResolvedWith {
-                    plan,
                     base_url,
                     sts_url,
                     algorithm,
@@ -1537,20 +324,26 @@ fn resolution_table() {
                 Ok(config),
             ) => {
                 assert_eq!(describe(&config.credentials), *plan, "{name}");
+                assert_eq!(config.region, *region, "{name}");
                 assert_eq!(config.base_url(), *base_url, "{name}");
-                assert_eq!(config.sts_base_url(), *sts_url, "{name}");
-                assert_eq!(config.signature_algorithm, *algorithm, "{name}");
-                check_no_leak(name, "Debug", &format!("{config:?} {:?}", case.settings));
+                if let Some(sts_url) = sts_url {
+                    assert_eq!(config.sts_base_url(), *sts_url, "{name}");
+                }
+                if let Some(algorithm) = algorithm {
+                    assert_eq!(config.signature_algorithm, *algorithm, "{name}");
+                }
+                no_leak(name, "Debug", &format!("{config:?} {:?}", case.settings));
+                no_leak(name, "Display of the plan", &config.credentials.to_string());
             }
             (Expected::Error { fragments }, Err(error)) => {
                 let text = error.to_string();
-                for fragment in *fragments {
+                for fragment in fragments {
                     assert!(
-                        text.contains(fragment),
+                        text.contains(fragment.as_str()),
                         "{name}: {text:?} lacks {fragment:?}"
                     );
                 }
-                check_no_leak(name, "error", &text);
+                no_leak(name, "error", &text);
                 assert!(!text.ends_with('.'), "{name}: trailing period");
             }
             (Expected::Error { .. }, Ok(config)) => {
@@ -1559,7 +352,8 @@ fn resolution_table() {
             (_, Err(error)) => panic!("{name}: unexpected error {error}"),
         }
     }
-    assert!(count >= 60, "the table has {count} rows");
+    // A floor, so that a table emptied by mistake fails: lower it only when removing a case.
+    assert!(cases.len() >= 91, "the table has {} cases", cases.len());
 }
 
 #[test]
@@ -1582,7 +376,12 @@ fn a_broken_profile_file_is_ignored_when_nothing_is_needed_from_it() {
     std::fs::create_dir_all(home.path().join(".aliyun")).expect("mkdir");
     std::fs::write(home.path().join(".aliyun/config.json"), "not json").expect("write");
     let config = resolve(
-        &settings(Some("id"), Some("secret"), Some("cn-hangzhou")),
+        &ClientSettings {
+            region: Some("cn-hangzhou".to_owned()),
+            access_key: Some("id".to_owned()),
+            secret_key: Some(SecretString::new("secret")),
+            ..ClientSettings::default()
+        },
         &BTreeMap::new(),
         Some(home.path()),
     )
@@ -1714,7 +513,7 @@ fn a_credentials_file_others_can_read_is_a_warning() {
         let home = tempfile::tempdir().unwrap();
         let path = home.path().join(CLI);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-        std::fs::write(&path, PROFILES).unwrap();
+        std::fs::write(&path, common::credential_fixture("cli-profiles.json")).unwrap();
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).unwrap();
         let config = resolve(
             &ClientSettings::default(),
@@ -1746,7 +545,10 @@ fn a_credentials_file_others_can_read_is_a_warning() {
 fn the_default_chain_keeps_every_place_it_looked_in() {
     let home = tempfile::tempdir().unwrap();
     let config = resolve(
-        &settings(None, None, Some("cn-hangzhou")),
+        &ClientSettings {
+            region: Some("cn-hangzhou".to_owned()),
+            ..ClientSettings::default()
+        },
         &BTreeMap::new(),
         Some(home.path()),
     )

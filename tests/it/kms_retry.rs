@@ -15,8 +15,8 @@ use alicloud_kms_provider::resources::client_key::kms::{
     create_client_key, get_client_key, CreateClientKeyRequest,
 };
 use kms_support::{
-    config_for, fast_client, fast_options, json, service_error, Reply, ScriptedServer,
-    CREATE_CLIENT_KEY_BODY, GET_CLIENT_KEY_BODY,
+    closed_endpoint, config_for, fast_client, fast_options, json, service_error, Reply,
+    ScriptedServer, CREATE_CLIENT_KEY_BODY, GET_CLIENT_KEY_BODY,
 };
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -193,10 +193,7 @@ async fn a_dropped_connection_is_retried_for_reads_but_not_for_creates() {
 
 #[tokio::test]
 async fn a_refused_connection_proves_nothing_was_sent_so_even_creates_are_retried() {
-    // Bind, learn the port, and close again: connecting to it is then refused.
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let endpoint = listener.local_addr().expect("address").to_string();
-    drop(listener);
+    let endpoint = closed_endpoint();
     let options = ClientOptions {
         retry_policy: RetryPolicy {
             max_attempts: 3,

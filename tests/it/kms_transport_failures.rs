@@ -17,7 +17,7 @@ use alicloud_kms_provider::kms::{
 use alicloud_kms_provider::resources::client_key::kms::{
     create_client_key, get_client_key, CreateClientKeyRequest,
 };
-use kms_support::{config_for, fast_options};
+use kms_support::{closed_endpoint, config_for, fast_options, ScriptedServer};
 
 const KEY_ID: &str = "KAAP.66abf237-63f6-4625-b8cf-47e1086e0000";
 
@@ -118,23 +118,19 @@ async fn a_host_name_that_does_not_resolve_fails_at_once() {
 
 #[tokio::test]
 async fn https_to_a_server_that_does_not_speak_tls_fails_at_once() {
-    // A plain HTTP server answers the TLS client hello as HTTP servers answer garbage.
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let address = listener.local_addr().unwrap().to_string();
-    std::thread::spawn(move || {
-        for mut stream in listener.incoming().flatten() {
-            let _ = stream.write_all(
-                b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-            );
-        }
-    });
-    let mut config = config_for(&address, None);
+    // A plain HTTP server answers the TLS client hello as HTTP servers answer garbage (400).
+    let server = ScriptedServer::start(Vec::new()).await;
+    let mut config = config_for(&server.endpoint(), None);
     config.scheme = Scheme::Https;
     assert_fails_at_once(config, "protocol HTTP").await;
+    // One client hello for the read, one for the create: nothing was tried twice.
+    assert_eq!(server.not_http_count(), 2);
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
 }
 
 /// A TLS server on loopback whose certificate (tests/fixtures/tls) no client trusts; it counts
-/// the handshakes it sees.
+/// the handshakes it sees. A raw socket, not a [`ScriptedServer`]: it is a TLS endpoint that never
+/// gets as far as HTTP.
 fn start_untrusted_tls_server() -> (String, Arc<AtomicUsize>) {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
@@ -176,10 +172,8 @@ async fn an_untrusted_certificate_fails_at_once() {
 
 #[tokio::test]
 async fn a_refused_connection_is_still_retried() {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let endpoint = listener.local_addr().unwrap().to_string();
-    drop(listener);
-    let client = kms::Client::with_options(config_for(&endpoint, None), patient_options()).unwrap();
+    let client =
+        kms::Client::with_options(config_for(&closed_endpoint(), None), patient_options()).unwrap();
     let (options, events) = recording_options();
     let error = get_client_key(&client, KEY_ID, &options)
         .await

@@ -13,13 +13,14 @@
 #[path = "../../examples/quickstart/driver.rs"]
 mod driver;
 
+use crate::common;
+
 use std::fs;
 
+use common::process::BINARY;
 use driver::{Options, Step, Target};
 use kms_emulator::{Config, Emulator};
 use serde_json::Value;
-
-const BINARY: &str = env!("CARGO_BIN_EXE_alicloud-kms-provider");
 
 fn options(emulator: &Emulator, directory: &std::path::Path, destroy: bool) -> Options {
     Options {

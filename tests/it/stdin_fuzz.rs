@@ -10,16 +10,21 @@ mod frames;
 #[path = "fuzz/replies.rs"]
 mod replies;
 
-use std::io::{Read, Write};
-use std::process::{Command, Stdio};
-use std::thread;
-use std::time::Instant;
+use crate::common;
 
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE;
+use common::process::{Input, Output};
+use common::ProviderProcess;
 use frames::FrameGenerator;
 use replies::ReplyChecker;
 
 const DEFAULT_FRAMES: usize = 50_000;
 const DEFAULT_SEED: u64 = 0x5eed_f022;
+/// A failure detector: once stdin closes, the provider answers what it read and exits in seconds.
+const EXIT_TIMEOUT: Duration = Duration::from_secs(300);
 
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -35,11 +40,10 @@ fn fuzzed_frames_get_no_panic_only_json_lines_and_every_request_an_answer() {
     let emulator = kms_emulator::Emulator::start_blocking(kms_emulator::Config::default())
         .expect("the emulator starts");
     let directory = tempfile::tempdir().unwrap();
-    let mut command = Command::new(env!("CARGO_BIN_EXE_alicloud-kms-provider"));
+    let mut command = ProviderProcess::command();
     command
         .current_dir(directory.path())
-        .env("HOME", directory.path())
-        .env_remove("RUST_LOG");
+        .env("HOME", directory.path());
     for variable in [
         "ALIBABA_CLOUD_ACCESS_KEY_ID",
         "ALICLOUD_ACCESS_KEY",
@@ -48,29 +52,15 @@ fn fuzzed_frames_get_no_panic_only_json_lines_and_every_request_an_answer() {
         "ALIBABA_CLOUD_REGION",
         "ALICLOUD_REGION",
         "ALIBABA_CLOUD_ENDPOINT_KMS",
-        "ALICLOUD_KMS_PROVIDER_TEST_HOOKS",
+        TEST_HOOKS_VARIABLE,
     ] {
         command.env_remove(variable);
     }
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the provider starts");
-    let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let mut stderr_pipe = child.stderr.take().unwrap();
-    let stderr = thread::spawn(move || {
-        let mut text = Vec::new();
-        let _ = stderr_pipe.read_to_end(&mut text);
-        String::from_utf8_lossy(&text).into_owned()
-    });
-    let reader = thread::spawn(move || ReplyChecker::read_all(stdout));
+    let mut provider = ProviderProcess::start_with(command, Input::Pipe, Output::Whole);
 
     let started = Instant::now();
     let endpoint = emulator.addr().to_string();
-    let writer = thread::spawn(move || {
+    let writer = provider.write_in_background(move |stdin| {
         let mut generator = FrameGenerator::new(seed, &endpoint);
         let mut owed = vec!["\"configure\"".to_owned()];
         let mut buffer = generator.configure_line("configure").into_bytes();
@@ -91,11 +81,14 @@ fn fuzzed_frames_get_no_panic_only_json_lines_and_every_request_an_answer() {
         stdin.write_all(&buffer).expect("the provider reads stdin");
         owed
     });
-    let owed = writer.join().unwrap();
-    let mut checker = reader.join().unwrap();
-    let status = child.wait().unwrap();
+    let owed = provider.rejoin(writer);
+    provider.close_stdin();
+    let status = provider.wait_for_exit(EXIT_TIMEOUT).unwrap_or_else(|| {
+        panic!("the provider did not exit within {EXIT_TIMEOUT:?} of stdin closing")
+    });
     let seconds = started.elapsed().as_secs_f64();
-    let stderr = stderr.join().unwrap();
+    let mut checker = ReplyChecker::read_all(&provider.stdout_bytes()[..]);
+    let stderr = provider.stderr_text();
     eprintln!(
         "fuzz: {frame_count} frames (seed {seed:#x}) in {seconds:.1} s, {:.0} frames/s; {} stdout lines, {} replies, {} requests owed a reply; outcomes {:?}",
         frame_count as f64 / seconds,

@@ -172,6 +172,52 @@ pub fn read_table(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
 }
 
+/// A credential table file (`tests/tables/credentials*.json`): what it holds, for its reader
+/// (required, not used by the tests), the secrets no output may carry, and its cases as written.
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CredentialTable<C> {
+    about: String,
+    secrets: Vec<String>,
+    cases: Vec<C>,
+}
+
+/// Reads a credential table file under `tests/tables/`: its secrets, and its cases each built
+/// by `build`.
+pub fn read_credential_table<C: serde::de::DeserializeOwned, T>(
+    name: &str,
+    build: impl FnMut(C) -> T,
+) -> (Vec<String>, Vec<T>) {
+    let table: CredentialTable<C> = serde_json::from_value(read_table(name))
+        .unwrap_or_else(|error| panic!("tests/tables/{name}: {error}"));
+    (table.secrets, table.cases.into_iter().map(build).collect())
+}
+
+/// A file a credential table creates: inline text, or `{"fixture": name}`, a file of
+/// `tests/fixtures/credentials/`.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+pub enum TableFile {
+    Text(String),
+    Fixture { fixture: String },
+}
+
+impl TableFile {
+    /// The file's contents.
+    pub fn contents(self) -> String {
+        match self {
+            TableFile::Text(text) => text,
+            TableFile::Fixture { fixture } => credential_fixture(&fixture),
+        }
+    }
+}
+
+/// A file of `tests/fixtures/credentials/`.
+pub fn credential_fixture(name: &str) -> String {
+    let path = fixture_path(&format!("fixtures/credentials/{name}"));
+    std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{}: {error}", path.display()))
+}
+
 /// The file name of a resource's table of one kind (`check` or `diff`): the kind, then the
 /// resource's name in snake case (`check_client_key.json` for `ClientKey`).
 pub fn resource_table_name(kind: &str, resource_name: &str) -> String {

@@ -1,15 +1,21 @@
 //! The real provider binary as a child process, the one layer every binary-driving test builds
-//! on: spawned with the test hooks on, its stdout read line by line on a thread that reports
-//! partial lines and bytes that are not UTF-8, and its stderr collected on another thread.
+//! on: spawned with the test hooks on; stdin a pipe (written directly or by a background writer
+//! that may block while the provider stops reading), a terminal or closed; stdout read line by
+//! line on a thread that reports partial lines and bytes that are not UTF-8 (eagerly, or only
+//! when a line is asked for so that the provider can be left unread and its stdout closed), or
+//! collected whole; stderr collected on another thread.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, ChildStderr, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
+use std::fs::OpenOptions;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE;
+use rustix::fd::OwnedFd;
+use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
 use serde_json::{json, Value};
 
 /// How long a test waits for one line before calling it a hang. It is a failure detector, never
@@ -21,15 +27,60 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_alicloud-kms-provider");
 /// One stdout line without its newline, or what was wrong with it.
 type StdoutLine = Result<String, String>;
 
-/// The provider binary, running, with its stdout read line by line on a thread and its stderr
-/// collected on another.
+/// What the binary's stdin is.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Input {
+    /// A pipe the test writes to and closes.
+    #[default]
+    Pipe,
+    /// The terminal side of a new pseudo-terminal, open until the process is dropped; nothing is
+    /// ever typed on it.
+    Terminal,
+    /// Closed from the start (`/dev/null`).
+    Closed,
+}
+
+/// How the binary's stdout is read.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Output {
+    /// Line by line, as fast as the provider writes, for [`ProviderProcess::receive_line`].
+    #[default]
+    Lines,
+    /// Line by line, but only as far as [`ProviderProcess::receive_line`] asks: the provider's
+    /// writes block once the pipe is full, and [`ProviderProcess::close_stdout`] closes it.
+    LinesOnDemand,
+    /// Every byte, kept until the exit, for [`ProviderProcess::stdout_bytes`].
+    Whole,
+}
+
+/// The reading end of stdout, as [`Output`] chose.
+enum StdoutReader {
+    Lines {
+        lines: Receiver<StdoutLine>,
+        /// One unit per line asked for, in [`Output::LinesOnDemand`]; dropping it stops the reader.
+        demands: Option<Sender<()>>,
+    },
+    Whole(Arc<Mutex<Vec<u8>>>),
+    Closed,
+}
+
+/// The provider binary, running, with its stdout read on a thread as [`Output`] says and its
+/// stderr collected on another.
 pub struct ProviderProcess {
     child: Child,
     stdin: Option<ChildStdin>,
-    stdout_lines: Receiver<StdoutLine>,
+    stdout: StdoutReader,
     stdout_reader: Option<JoinHandle<()>>,
     stderr: Arc<Mutex<Vec<u8>>>,
     stderr_reader: Option<JoinHandle<()>>,
+    /// The controlling side of the pseudo-terminal of [`Input::Terminal`].
+    terminal: Option<OwnedFd>,
+}
+
+/// A thread writing the provider's stdin while the test does something else (reads, or waits for
+/// the provider to stop reading); [`ProviderProcess::rejoin`] waits for it and takes stdin back.
+pub struct BackgroundWriter<T> {
+    thread: JoinHandle<(ChildStdin, T)>,
 }
 
 impl ProviderProcess {
@@ -75,27 +126,62 @@ impl ProviderProcess {
         ProviderProcess::start(command)
     }
 
-    /// Starts `command` with all three standard streams piped, and the two reader threads.
-    pub fn start(mut command: Command) -> ProviderProcess {
+    /// Starts `command` with all three standard streams piped, stdout read line by line.
+    pub fn start(command: Command) -> ProviderProcess {
+        ProviderProcess::start_with(command, Input::Pipe, Output::Lines)
+    }
+
+    /// Starts `command` with the given stdin and stdout, stderr piped, and the reader threads.
+    pub fn start_with(mut command: Command, input: Input, output: Output) -> ProviderProcess {
+        let mut terminal = None;
+        let stdin = match input {
+            Input::Pipe => Stdio::piped(),
+            Input::Closed => Stdio::null(),
+            Input::Terminal => {
+                let (controller, terminal_side) = pseudo_terminal();
+                terminal = Some(controller);
+                Stdio::from(terminal_side)
+            }
+        };
         command
-            .stdin(Stdio::piped())
+            .stdin(stdin)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("the provider binary starts");
-        let (sender, stdout_lines) = mpsc::channel();
-        let stdout = child.stdout.take().unwrap();
-        let stdout_reader = thread::spawn(move || read_stdout_lines(stdout, sender));
+        let stdout_pipe = child.stdout.take().unwrap();
+        let (stdout, stdout_reader) = match output {
+            Output::Lines | Output::LinesOnDemand => {
+                let (sender, lines) = mpsc::channel();
+                let (demands, demanded) = match output {
+                    Output::LinesOnDemand => {
+                        let (demands, demanded) = mpsc::channel();
+                        (Some(demands), Some(demanded))
+                    }
+                    _ => (None, None),
+                };
+                let reader =
+                    thread::spawn(move || read_stdout_lines(stdout_pipe, sender, demanded));
+                (StdoutReader::Lines { lines, demands }, reader)
+            }
+            Output::Whole => {
+                let bytes = Arc::new(Mutex::new(Vec::new()));
+                let sink = bytes.clone();
+                let reader = thread::spawn(move || collect(stdout_pipe, sink));
+                (StdoutReader::Whole(bytes), reader)
+            }
+        };
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let stderr_pipe = child.stderr.take().unwrap();
         let stderr_sink = stderr.clone();
-        let stderr_reader = thread::spawn(move || collect_stderr(stderr_pipe, stderr_sink));
+        let stderr_reader = thread::spawn(move || collect(stderr_pipe, stderr_sink));
         ProviderProcess {
             stdin: child.stdin.take(),
             child,
-            stdout_lines,
+            stdout,
             stdout_reader: Some(stdout_reader),
             stderr,
             stderr_reader: Some(stderr_reader),
+            terminal,
         }
     }
 
@@ -105,19 +191,52 @@ impl ProviderProcess {
     }
 
     pub fn send_bytes(&mut self, bytes: &[u8]) {
-        let stdin = self.stdin.as_mut().expect("stdin is still open");
-        stdin
-            .write_all(bytes)
+        self.try_send_bytes(bytes)
             .expect("the provider reads its stdin");
-        stdin.flush().unwrap();
+    }
+
+    /// Writes `bytes` to stdin, or says why it could not (the provider may have exited).
+    pub fn try_send_bytes(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let stdin = self.stdin.as_mut().expect("stdin is still open");
+        stdin.write_all(bytes)?;
+        stdin.flush()
     }
 
     /// Sends one line (a newline is added) in a single write.
     pub fn send_line(&mut self, line: &str) {
+        self.try_send_line(line)
+            .expect("the provider reads its stdin");
+    }
+
+    /// [`ProviderProcess::send_line`], saying why the line could not be written.
+    pub fn try_send_line(&mut self, line: &str) -> io::Result<()> {
         let mut bytes = Vec::with_capacity(line.len() + 1);
         bytes.extend_from_slice(line.as_bytes());
         bytes.push(b'\n');
-        self.send_bytes(&bytes);
+        self.try_send_bytes(&bytes)
+    }
+
+    /// Hands stdin to a thread running `write`, for writes that may block while the provider
+    /// does not read; [`ProviderProcess::rejoin`] returns what `write` returns.
+    pub fn write_in_background<T: Send + 'static>(
+        &mut self,
+        write: impl FnOnce(&mut ChildStdin) -> T + Send + 'static,
+    ) -> BackgroundWriter<T> {
+        let mut stdin = self.stdin.take().expect("stdin is still open");
+        BackgroundWriter {
+            thread: thread::spawn(move || {
+                let result = write(&mut stdin);
+                (stdin, result)
+            }),
+        }
+    }
+
+    /// Waits for the background writer to end, takes stdin back (still open), and returns what
+    /// it returned.
+    pub fn rejoin<T>(&mut self, writer: BackgroundWriter<T>) -> T {
+        let (stdin, result) = writer.thread.join().expect("the background writer");
+        self.stdin = Some(stdin);
+        result
     }
 
     pub fn send(&mut self, message: &Value) {
@@ -127,7 +246,7 @@ impl ProviderProcess {
     /// The next stdout line, or a panic if none comes (a hang), stdout closes, or the line is
     /// partial or not UTF-8.
     pub fn receive_line(&mut self) -> String {
-        match self.stdout_lines.recv_timeout(HANG_TIMEOUT) {
+        match self.next_line() {
             Ok(Ok(line)) => line,
             Ok(Err(problem)) => panic!("{problem}"),
             Err(RecvTimeoutError::Timeout) => {
@@ -161,14 +280,84 @@ impl ProviderProcess {
         self.stdin.take();
     }
 
+    /// Closes the reading end of stdout, as an engine that goes away does ([`Output::LinesOnDemand`]
+    /// only: the reader thread is then between lines and lets go of the pipe at once).
+    pub fn close_stdout(&mut self) {
+        match &mut self.stdout {
+            StdoutReader::Lines { demands, .. } if demands.is_some() => demands.take(),
+            _ => panic!("only stdout read on demand can be closed"),
+        };
+        self.stdout_reader.take().unwrap().join().unwrap();
+        self.stdout = StdoutReader::Closed;
+    }
+
+    /// The next stdout line, asking the reader for it when it reads on demand.
+    fn next_line(&self) -> Result<StdoutLine, RecvTimeoutError> {
+        let StdoutReader::Lines { lines, demands } = &self.stdout else {
+            panic!("stdout is not read line by line");
+        };
+        if let Some(demands) = demands {
+            // A reader that has stopped (at the end of stdout) shows as a disconnection below.
+            let _ = demands.send(());
+        }
+        lines.recv_timeout(HANG_TIMEOUT)
+    }
+
+    /// Waits up to `timeout` for the exit without touching stdin; `None` if the process still
+    /// runs (it is killed when dropped). After the exit, stderr (and stdout read whole) is
+    /// complete.
+    pub fn wait_for_exit(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let deadline = Instant::now() + timeout;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                return None;
+            }
+            thread::sleep(Duration::from_millis(10));
+        };
+        if let Some(reader) = self.stderr_reader.take() {
+            reader.join().unwrap();
+        }
+        if let StdoutReader::Whole(_) = self.stdout {
+            if let Some(reader) = self.stdout_reader.take() {
+                reader.join().unwrap();
+            }
+        }
+        Some(status)
+    }
+
+    /// Waits up to `timeout` for stderr to contain `text`; false if it does not.
+    pub fn wait_for_stderr(&self, text: &str, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while !self.stderr_text().contains(text) {
+            if Instant::now() > deadline {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(10));
+        }
+        true
+    }
+
+    /// Everything stdout carried ([`Output::Whole`]), complete once [`ProviderProcess::wait_for_exit`]
+    /// has seen the exit.
+    pub fn stdout_bytes(&self) -> Vec<u8> {
+        match &self.stdout {
+            StdoutReader::Whole(bytes) => bytes.lock().unwrap().clone(),
+            _ => panic!("stdout is not read whole"),
+        }
+    }
+
     /// Closes stdin, waits for the exit, and returns the exit status, every stdout line that was
     /// still unread, and stderr. The end of stdout marks the exit: the provider closes it only
-    /// when it exits.
+    /// when it exits. (For stdout read line by line and still open; otherwise close stdin and
+    /// use [`ProviderProcess::wait_for_exit`].)
     pub fn finish(mut self) -> (ExitStatus, Vec<String>, String) {
         self.close_stdin();
         let mut remaining = Vec::new();
         loop {
-            match self.stdout_lines.recv_timeout(HANG_TIMEOUT) {
+            match self.next_line() {
                 Ok(line) => remaining.push(line.unwrap_or_else(|problem| panic!("{problem}"))),
                 Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {
@@ -179,7 +368,9 @@ impl ProviderProcess {
         }
         let status = self.child.wait().unwrap();
         self.stdout_reader.take().unwrap().join().unwrap();
-        self.stderr_reader.take().unwrap().join().unwrap();
+        if let Some(reader) = self.stderr_reader.take() {
+            reader.join().unwrap();
+        }
         let stderr = self.stderr_text();
         (status, remaining, stderr)
     }
@@ -202,10 +393,21 @@ pub fn parse_stdout_line(line: &str) -> Value {
         .unwrap_or_else(|error| panic!("stdout line is not JSON ({error}): {line:.300}"))
 }
 
-/// Sends every stdout line to `lines` until stdout closes or nobody listens any more.
-fn read_stdout_lines(stdout: ChildStdout, lines: Sender<StdoutLine>) {
+/// Sends every stdout line to `lines` until stdout closes or nobody listens any more; with
+/// `demanded`, reads each line only once it is asked for, and lets go of stdout when the asking
+/// ends.
+fn read_stdout_lines(
+    stdout: ChildStdout,
+    lines: Sender<StdoutLine>,
+    demanded: Option<Receiver<()>>,
+) {
     let mut reader = BufReader::new(stdout);
     loop {
+        if let Some(demanded) = &demanded {
+            if demanded.recv().is_err() {
+                return;
+            }
+        }
         let mut line = Vec::new();
         match reader.read_until(b'\n', &mut line) {
             Ok(0) | Err(_) => return,
@@ -231,13 +433,27 @@ fn decode_stdout_line(line: Vec<u8>) -> StdoutLine {
     }
 }
 
-/// Appends everything the child writes on stderr to `sink` until stderr closes.
-fn collect_stderr(mut stderr: ChildStderr, sink: Arc<Mutex<Vec<u8>>>) {
+/// Appends everything the child writes on `pipe` to `sink` until it closes.
+fn collect(mut pipe: impl Read, sink: Arc<Mutex<Vec<u8>>>) {
     let mut buffer = [0u8; 8192];
-    while let Ok(count) = stderr.read(&mut buffer) {
+    while let Ok(count) = pipe.read(&mut buffer) {
         if count == 0 {
             return;
         }
         sink.lock().unwrap().extend_from_slice(&buffer[..count]);
     }
+}
+
+/// A new pseudo-terminal: its controlling side and its terminal side.
+fn pseudo_terminal() -> (OwnedFd, std::fs::File) {
+    let controller = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).unwrap();
+    grantpt(&controller).unwrap();
+    unlockpt(&controller).unwrap();
+    let terminal_path = ptsname(&controller, Vec::new()).unwrap();
+    let terminal = OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(terminal_path.to_str().unwrap())
+        .unwrap();
+    (controller, terminal)
 }

@@ -1,11 +1,13 @@
 //! The scripted HTTP/1.1 server on loopback that the tests stand in for KMS with when the emulator
-//! cannot play the part (it records every request and answers from a script; `BackgroundServer`
-//! runs it for a test without a runtime, one driving the binary), and builders for clients
-//! pointed at it.
+//! cannot play the part (it records every request and answers from a script, or passes requests on
+//! as a forward proxy; `BackgroundServer` runs it for a test without a runtime, one driving the
+//! binary), and builders for clients pointed at it. What is by nature no HTTP server stays a raw
+//! socket in its test: a TLS endpoint whose certificate nobody trusts, and [`closed_endpoint`].
 
 #![allow(dead_code)] // Each test file uses a different subset.
 
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,6 +27,9 @@ pub enum Reply {
     Hang,
     /// Close the connection without answering.
     Close,
+    /// Be a forward proxy: pass the request, whose target is an absolute `http://` URL, on to
+    /// that host with `Connection: close`, relay its whole answer, and close the connection.
+    Forward,
 }
 
 /// A JSON reply.
@@ -123,11 +128,15 @@ struct ServerState {
     /// The reply once the script has run out; without one, a 500 `InvalidScript`.
     fallback: Option<Reply>,
     requests: Mutex<Vec<RecordedRequest>>,
+    /// Connections that opened with bytes that are not an HTTP request.
+    not_http: AtomicUsize,
     request_arrived: Notify,
 }
 
 /// A loopback HTTP/1.1 server that answers from a script, one reply per request, in order.
 /// When the script runs out it answers 500 with an `InvalidScript` code, which tests notice.
+/// Bytes that are not an HTTP request (a TLS client hello, say) get `400 Bad Request` and the
+/// connection closes, as any HTTP server does; no script entry is used, and they are counted.
 pub struct ScriptedServer {
     address: std::net::SocketAddr,
     state: Arc<ServerState>,
@@ -150,6 +159,7 @@ impl ScriptedServer {
             script: Mutex::new(replies.into()),
             fallback,
             requests: Mutex::new(Vec::new()),
+            not_http: AtomicUsize::new(0),
             request_arrived: Notify::new(),
         });
         let accept_state = Arc::clone(&state);
@@ -169,6 +179,11 @@ impl ScriptedServer {
     /// Every request received so far.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         self.state.requests.lock().expect("lock").clone()
+    }
+
+    /// How many connections opened with bytes that are not an HTTP request.
+    pub fn not_http_count(&self) -> usize {
+        self.state.not_http.load(Ordering::SeqCst)
     }
 
     /// Waits until at least `count` requests have arrived.
@@ -191,7 +206,7 @@ pub struct BackgroundServer {
 }
 
 impl BackgroundServer {
-    /// A server that answers every request with `reply`.
+    /// A server that answers every request with `reply` ([`Reply::Forward`]: a forward proxy).
     pub fn answering_every_request(reply: Reply) -> BackgroundServer {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
@@ -217,8 +232,18 @@ impl std::ops::Deref for BackgroundServer {
 async fn serve_connection(mut stream: TcpStream, state: Arc<ServerState>) {
     let mut buffer = Vec::new();
     loop {
-        let Some(request) = read_request(&mut stream, &mut buffer).await else {
-            return;
+        let request = match read_request(&mut stream, &mut buffer).await {
+            Received::Request(request) => request,
+            Received::NotHttp => {
+                state.not_http.fetch_add(1, Ordering::SeqCst);
+                let _ = stream
+                    .write_all(
+                        b"HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+                    )
+                    .await;
+                return;
+            }
+            Received::End => return,
         };
         let reply = state
             .script
@@ -226,7 +251,7 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<ServerState>) {
             .expect("lock")
             .pop_front()
             .or_else(|| state.fallback.clone());
-        state.requests.lock().expect("lock").push(request);
+        state.requests.lock().expect("lock").push(request.clone());
         state.request_arrived.notify_waiters();
         match reply {
             Some(Reply::Body { status, body }) => {
@@ -247,6 +272,10 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<ServerState>) {
                 return;
             }
             Some(Reply::Close) => return,
+            Some(Reply::Forward) => {
+                let _ = forward(&mut stream, &request).await;
+                return;
+            }
             None => {
                 let body = r#"{"RequestId":"script-exhausted","Code":"InvalidScript","Message":"the test script has no reply left"}"#;
                 let head = format!(
@@ -260,49 +289,116 @@ async fn serve_connection(mut stream: TcpStream, state: Arc<ServerState>) {
     }
 }
 
-async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Option<RecordedRequest> {
+/// What came next on a connection.
+enum Received {
+    Request(RecordedRequest),
+    /// Bytes that cannot start an HTTP request (a method is upper-case letters), or a head that
+    /// does not parse.
+    NotHttp,
+    /// The client closed the connection (or it failed) between or within requests.
+    End,
+}
+
+async fn read_request(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> Received {
     let header_end = loop {
+        if buffer
+            .first()
+            .is_some_and(|byte| !byte.is_ascii_uppercase())
+        {
+            return Received::NotHttp;
+        }
         if let Some(position) = buffer.windows(4).position(|window| window == b"\r\n\r\n") {
             break position;
         }
-        let mut chunk = [0u8; 4096];
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
+        if !read_more(stream, buffer).await {
+            return Received::End;
         }
-        buffer.extend_from_slice(&chunk[..read]);
     };
-    let head = String::from_utf8(buffer[..header_end].to_vec()).ok()?;
+    let Some(mut request) = parse_head(&buffer[..header_end]) else {
+        return Received::NotHttp;
+    };
+    let content_length: usize = request
+        .header("content-length")
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0);
+    let body_start = header_end + 4;
+    while buffer.len() < body_start + content_length {
+        if !read_more(stream, buffer).await {
+            return Received::End;
+        }
+    }
+    let Ok(body) = String::from_utf8(buffer[body_start..body_start + content_length].to_vec())
+    else {
+        return Received::NotHttp;
+    };
+    buffer.drain(..body_start + content_length);
+    request.body = body;
+    Received::Request(request)
+}
+
+/// Appends what the client sends next to `buffer`; false when the connection has ended.
+async fn read_more(stream: &mut TcpStream, buffer: &mut Vec<u8>) -> bool {
+    let mut chunk = [0u8; 4096];
+    match stream.read(&mut chunk).await {
+        Ok(read) if read > 0 => {
+            buffer.extend_from_slice(&chunk[..read]);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The method, target and headers (names lower-cased) of a request head; the body is left empty.
+fn parse_head(head: &[u8]) -> Option<RecordedRequest> {
+    let head = std::str::from_utf8(head).ok()?;
     let mut lines = head.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
     let method = request_line.next()?.to_owned();
     let target = request_line.next()?.to_owned();
-    let headers: Vec<(String, String)> = lines
+    let headers = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
         .collect();
-    let content_length: usize = headers
-        .iter()
-        .find(|(name, _)| name == "content-length")
-        .and_then(|(_, value)| value.parse().ok())
-        .unwrap_or(0);
-    let body_start = header_end + 4;
-    while buffer.len() < body_start + content_length {
-        let mut chunk = [0u8; 4096];
-        let read = stream.read(&mut chunk).await.ok()?;
-        if read == 0 {
-            return None;
-        }
-        buffer.extend_from_slice(&chunk[..read]);
-    }
-    let body = String::from_utf8(buffer[body_start..body_start + content_length].to_vec()).ok()?;
-    buffer.drain(..body_start + content_length);
     Some(RecordedRequest {
         method,
         target,
         headers,
-        body,
+        body: String::new(),
     })
+}
+
+/// [`Reply::Forward`]: passes `request` on to the host of its absolute URL, with its headers less
+/// `Connection` and `Proxy-*` and with `Connection: close`, and relays the whole answer.
+async fn forward(stream: &mut TcpStream, request: &RecordedRequest) -> std::io::Result<()> {
+    let rest = request
+        .target
+        .strip_prefix("http://")
+        .unwrap_or(&request.target);
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let mut head = format!("{} {path} HTTP/1.1\r\n", request.method);
+    for (name, value) in &request.headers {
+        if name != "connection" && !name.starts_with("proxy-") {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+    }
+    head.push_str("connection: close\r\n\r\n");
+    let mut upstream = TcpStream::connect(authority).await?;
+    upstream.write_all(head.as_bytes()).await?;
+    upstream.write_all(request.body.as_bytes()).await?;
+    let mut answer = Vec::new();
+    upstream.read_to_end(&mut answer).await?;
+    stream.write_all(&answer).await?;
+    stream.shutdown().await
+}
+
+/// `127.0.0.1:<port>` where nothing listens: the port was bound, learnt and closed again, so a
+/// connection to it is refused. No server at all, so no [`ScriptedServer`].
+pub fn closed_endpoint() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+    let endpoint = listener.local_addr().expect("local address").to_string();
+    drop(listener);
+    endpoint
 }
 
 /// A configuration pointing at `endpoint` over plain HTTP.

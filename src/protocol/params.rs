@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
 
 use crate::provider::limits::{cannot_breach, oversized_check_outcome, refuse_oversized_bag};
@@ -372,9 +372,7 @@ impl<'de> Visitor<'de> for ParamsVisitor<'_> {
                 *self.unusual = true;
             }
             let param = if PROPERTY_BAGS.contains(&name.as_ref()) {
-                Param::Property(access.next_value_seed(BagDecoder {
-                    unusual: &mut *self.unusual,
-                })?)
+                Param::Property(access.next_value_seed(WireDecoder::bag(&mut *self.unusual))?)
             } else {
                 Param::Json(access.next_value()?)
             };
@@ -413,68 +411,6 @@ impl<'de> Visitor<'de> for ParamsVisitor<'_> {
 
     fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
         Ok(Err(Shape::Other("a string")))
-    }
-}
-
-/// A property bag's value: an object's members are property values (the bag itself is never a
-/// special value); any other value is decoded as one so that a message can name its type.
-struct BagDecoder<'a> {
-    unusual: &'a mut bool,
-}
-
-impl<'de> DeserializeSeed<'de> for BagDecoder<'_> {
-    type Value = PropertyValue;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<PropertyValue, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for BagDecoder<'_> {
-    type Value = PropertyValue;
-
-    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        formatter.write_str("an object of property values")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, access: A) -> Result<PropertyValue, A::Error> {
-        WireDecoder {
-            unusual: self.unusual,
-        }
-        .members(access)
-        .map(PropertyValue::Object)
-    }
-
-    fn visit_unit<E>(self) -> Result<PropertyValue, E> {
-        Ok(PropertyValue::Null)
-    }
-
-    fn visit_bool<E>(self, flag: bool) -> Result<PropertyValue, E> {
-        Ok(PropertyValue::Bool(flag))
-    }
-
-    fn visit_i64<E>(self, number: i64) -> Result<PropertyValue, E> {
-        Ok(PropertyValue::Number(number.into()))
-    }
-
-    fn visit_u64<E>(self, number: u64) -> Result<PropertyValue, E> {
-        Ok(PropertyValue::Number(number.into()))
-    }
-
-    fn visit_f64<E>(self, number: f64) -> Result<PropertyValue, E> {
-        Ok(serde_json::Number::from_f64(number).map_or(PropertyValue::Null, PropertyValue::Number))
-    }
-
-    fn visit_str<E>(self, text: &str) -> Result<PropertyValue, E> {
-        // Only the type is ever used (for the message).
-        Ok(PropertyValue::String(text.to_owned()))
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, access: A) -> Result<PropertyValue, A::Error> {
-        WireDecoder {
-            unusual: self.unusual,
-        }
-        .visit_seq(access)
     }
 }
 

@@ -299,19 +299,32 @@ pub const SERDE_JSON_MARKER: &str = "$serde_json::private::";
 /// A value decoded here is also the same shape the wire had, member for member (a secret is its
 /// two members, an unknown its sentinel string), which the size limits rely on.
 pub struct WireDecoder<'a> {
-    pub unusual: &'a mut bool,
+    unusual: &'a mut bool,
+    /// A property bag (`news`, ...): an object is its members, never a special value.
+    bag: bool,
 }
 
 impl WireDecoder<'_> {
-    fn nested(&mut self) -> WireDecoder<'_> {
+    /// The decoder of one property value.
+    pub fn value(unusual: &mut bool) -> WireDecoder<'_> {
         WireDecoder {
-            unusual: &mut *self.unusual,
+            unusual,
+            bag: false,
         }
     }
 
-    /// Decodes the members of an object (`visit_map`'s part), without looking for a signature:
-    /// what a property bag (`news`, ...) is.
-    pub fn members<'de, A: serde::de::MapAccess<'de>>(
+    /// The decoder of a property bag: an object of property values (anything else is decoded as
+    /// a value, so that a message can name its type).
+    pub fn bag(unusual: &mut bool) -> WireDecoder<'_> {
+        WireDecoder { unusual, bag: true }
+    }
+
+    fn nested(&mut self) -> WireDecoder<'_> {
+        WireDecoder::value(&mut *self.unusual)
+    }
+
+    /// Decodes the members of an object (`visit_map`'s part), without looking for a signature.
+    fn members<'de, A: serde::de::MapAccess<'de>>(
         mut self,
         mut access: A,
     ) -> Result<PropertyMap, A::Error> {
@@ -393,7 +406,7 @@ impl<'de> serde::de::Visitor<'de> for WireDecoder<'_> {
         access: A,
     ) -> Result<PropertyValue, A::Error> {
         let mut members = self.nested().members(access)?;
-        if !members.contains_key(SIGNATURE_KEY) {
+        if self.bag || !members.contains_key(SIGNATURE_KEY) {
             return Ok(PropertyValue::Object(members));
         }
         let plain_secret = members.len() == 2

@@ -51,7 +51,10 @@ pub(super) struct Call {
     /// The raw id of a request, which gets a reply; `None` for a notification, which runs and
     /// whose reply is thrown away.
     pub(super) id: Option<Box<RawValue>>,
-    pub(super) method: String,
+    /// The method's name as the method table holds it.
+    pub(super) method: &'static str,
+    /// Whether the method's callback is synchronous (then a long request runs off the thread).
+    synchronous: bool,
     text: String,
     /// The params' place in `text`; `None` when absent or `null`.
     params: Option<Range<usize>>,
@@ -59,7 +62,7 @@ pub(super) struct Call {
 
 impl Call {
     fn method(&self) -> &str {
-        &self.method
+        self.method
     }
 
     pub(super) fn params(&self) -> Option<&str> {
@@ -224,35 +227,37 @@ impl Dispatcher {
 
     /// One message (not a batch). An empty `Member::Answer` means nothing is owed.
     fn prepare_message(&self, text: String) -> Member {
-        let (id, method, params) = match classify(&text) {
+        let (id, (method, callback), params) = match classify(&text) {
             Message::Invalid { id, code, message } => {
                 return Member::Answer(error_reply(id, code, &message, kind_of(code), json!({})));
             }
             Message::Request { id, method, params } => {
-                if self.methods.method(&method).is_none() {
+                let Some(known) = self.methods.method_with_name(&method) else {
                     return Member::Answer(method_not_found(id, &method, &self.methods));
-                }
+                };
                 (
                     Some(id.to_owned()),
-                    method,
+                    known,
                     params.map(|raw| place_in(&text, raw)),
                 )
             }
             Message::Notification { method, params } => {
-                if self.methods.method(&method).is_none() {
+                let Some(known) = self.methods.method_with_name(&method) else {
                     tracing::warn!(
                         length = method.len(),
                         "ignored a notification for an unknown method"
                     );
                     return Member::Answer(String::new());
-                }
-                (None, method, params.map(|raw| place_in(&text, raw)))
+                };
+                (None, known, params.map(|raw| place_in(&text, raw)))
             }
         };
+        let synchronous = matches!(callback, MethodCallback::Sync(_));
         // The text is moved in only now: `classify` borrowed it.
         Member::Call(Call {
             id,
             method,
+            synchronous,
             text,
             params,
         })
@@ -354,19 +359,15 @@ impl Call {
     async fn run(self, methods: &Methods) -> Option<String> {
         let started = std::time::Instant::now();
         if self.id.is_none() {
-            let _ignored_reply = call(methods, &self.method, None, self.params()).await;
+            let _ignored_reply = call(methods, self.method, None, self.params()).await;
             tracing::debug!(method = %self.method, "notification handled");
             return None;
         }
-        let synchronous = matches!(methods.method(&self.method), Some(MethodCallback::Sync(_)));
-        let (method, reply) = if synchronous && self.text.len() > OFF_THREAD_BYTES {
-            (
-                self.method.clone(),
-                call_off_thread(methods.clone(), self).await,
-            )
+        let method = self.method;
+        let reply = if self.synchronous && self.text.len() > OFF_THREAD_BYTES {
+            call_off_thread(methods.clone(), self).await
         } else {
-            let reply = call(methods, &self.method, self.id.as_deref(), self.params()).await;
-            (self.method, reply)
+            call(methods, method, self.id.as_deref(), self.params()).await
         };
         tracing::debug!(method = %method, elapsed_us = started.elapsed().as_micros() as u64, "request answered");
         Some(reply)
@@ -374,7 +375,7 @@ impl Call {
 }
 
 /// Where `part`, borrowed from `text`, lies in it.
-fn place_in(text: &str, part: &RawValue) -> Range<usize> {
-    let start = part.get().as_ptr() as usize - text.as_ptr() as usize;
-    start..start + part.get().len()
+fn place_in(text: &str, part: &str) -> Range<usize> {
+    let start = part.as_ptr() as usize - text.as_ptr() as usize;
+    start..start + part.len()
 }

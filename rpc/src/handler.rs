@@ -50,7 +50,7 @@ pub(super) async fn call_off_thread(methods: Methods, request: Call) -> String {
     let work = move || {
         runtime.block_on(call(
             &methods,
-            &request.method,
+            request.method,
             request.id.as_deref(),
             request.params(),
         ))

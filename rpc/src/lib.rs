@@ -18,6 +18,7 @@ mod in_flight;
 mod outgoing;
 mod prebuilt;
 mod server;
+mod wellformed;
 
 pub use handler::call;
 pub use outgoing::{outgoing_queue, ClientNotifier, OutgoingQueue, UndeliverableLines};

@@ -22,7 +22,7 @@ use serde_json::Value;
 
 use crate::stdio::{memory_of, ProviderCommand};
 use crate::BenchError;
-use frames::FrameGenerator;
+use frames::{write_session, REMOVED_VARIABLES};
 use replies::ReplyChecker;
 
 /// What an engine that stops reading does to the provider.
@@ -259,16 +259,7 @@ pub fn fuzz(
         .current_dir(&directory)
         .env("HOME", &directory)
         .env_remove("RUST_LOG");
-    for variable in [
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALICLOUD_ACCESS_KEY",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALICLOUD_SECRET_KEY",
-        "ALIBABA_CLOUD_REGION",
-        "ALICLOUD_REGION",
-        "ALIBABA_CLOUD_ENDPOINT_KMS",
-        "ALICLOUD_KMS_PROVIDER_TEST_HOOKS",
-    ] {
+    for variable in REMOVED_VARIABLES {
         command.env_remove(variable);
     }
     let mut child = command
@@ -288,27 +279,7 @@ pub fn fuzz(
     let reader = thread::spawn(move || ReplyChecker::read_all(stdout));
     let started = Instant::now();
     let endpoint = emulator.to_owned();
-    let writer = thread::spawn(move || -> std::io::Result<Vec<String>> {
-        let mut generator = FrameGenerator::new(seed, &endpoint);
-        let mut owed = vec!["\"configure\"".to_owned()];
-        let mut buffer = generator.configure_line("configure").into_bytes();
-        buffer.push(b'\n');
-        for index in 0..frames {
-            if index == frames - frames / 50 {
-                generator.allow_cancel();
-            }
-            let frame = generator.next_frame();
-            buffer.extend_from_slice(&frame.bytes);
-            buffer.push(b'\n');
-            owed.extend(frame.owed);
-            if buffer.len() > 64 * 1024 {
-                stdin.write_all(&buffer)?;
-                buffer.clear();
-            }
-        }
-        stdin.write_all(&buffer)?;
-        Ok(owed)
-    });
+    let writer = thread::spawn(move || write_session(&mut stdin, seed, &endpoint, frames));
     let owed = writer
         .join()
         .map_err(|_| BenchError::new("the writer panicked"))?

@@ -12,13 +12,11 @@ mod replies;
 
 use crate::common;
 
-use std::io::Write;
 use std::time::{Duration, Instant};
 
-use alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE;
 use common::process::{Input, Output};
 use common::ProviderProcess;
-use frames::FrameGenerator;
+use frames::{write_session, REMOVED_VARIABLES};
 use replies::ReplyChecker;
 
 const DEFAULT_FRAMES: usize = 50_000;
@@ -44,16 +42,7 @@ fn fuzzed_frames_get_no_panic_only_json_lines_and_every_request_an_answer() {
     command
         .current_dir(directory.path())
         .env("HOME", directory.path());
-    for variable in [
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALICLOUD_ACCESS_KEY",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALICLOUD_SECRET_KEY",
-        "ALIBABA_CLOUD_REGION",
-        "ALICLOUD_REGION",
-        "ALIBABA_CLOUD_ENDPOINT_KMS",
-        TEST_HOOKS_VARIABLE,
-    ] {
+    for variable in REMOVED_VARIABLES {
         command.env_remove(variable);
     }
     let mut provider = ProviderProcess::start_with(command, Input::Pipe, Output::Whole);
@@ -61,25 +50,7 @@ fn fuzzed_frames_get_no_panic_only_json_lines_and_every_request_an_answer() {
     let started = Instant::now();
     let endpoint = emulator.addr().to_string();
     let writer = provider.write_in_background(move |stdin| {
-        let mut generator = FrameGenerator::new(seed, &endpoint);
-        let mut owed = vec!["\"configure\"".to_owned()];
-        let mut buffer = generator.configure_line("configure").into_bytes();
-        buffer.push(b'\n');
-        for index in 0..frame_count {
-            if index == frame_count - frame_count / 50 {
-                generator.allow_cancel();
-            }
-            let frame = generator.next_frame();
-            buffer.extend_from_slice(&frame.bytes);
-            buffer.push(b'\n');
-            owed.extend(frame.owed);
-            if buffer.len() > 64 * 1024 {
-                stdin.write_all(&buffer).expect("the provider reads stdin");
-                buffer.clear();
-            }
-        }
-        stdin.write_all(&buffer).expect("the provider reads stdin");
-        owed
+        write_session(stdin, seed, &endpoint, frame_count).expect("the provider reads stdin")
     });
     let owed = provider.rejoin(writer);
     provider.close_stdin();

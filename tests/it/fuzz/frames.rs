@@ -12,11 +12,57 @@
 //! `configure` always points at the endpoint given to the generator (a local emulator), so no
 //! frame can send the provider to a real service.
 
+use std::io::{self, Write};
+
+use alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE;
 use serde_json::{json, Value};
 
 // The params of every method, from the schema's names and values: a part of the generator.
 #[path = "params.rs"]
 mod params;
+
+/// The variables a fuzzed provider must not inherit: credentials, a region or an endpoint that
+/// could send it anywhere but the generator's endpoint, and the test hooks' `test/...` methods.
+pub const REMOVED_VARIABLES: [&str; 8] = [
+    "ALIBABA_CLOUD_ACCESS_KEY_ID",
+    "ALICLOUD_ACCESS_KEY",
+    "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
+    "ALICLOUD_SECRET_KEY",
+    "ALIBABA_CLOUD_REGION",
+    "ALICLOUD_REGION",
+    "ALIBABA_CLOUD_ENDPOINT_KMS",
+    TEST_HOOKS_VARIABLE,
+];
+
+/// Writes one fuzz session to the provider's stdin: a valid `configure` for `endpoint`, then
+/// `frames` frames of `seed` (`cancel` allowed only in the last 2 %, so that the rest reach the
+/// emulator), in writes of about 64 KiB. Returns the ids owed a reply, `configure`'s first.
+pub fn write_session(
+    stdin: &mut impl Write,
+    seed: u64,
+    endpoint: &str,
+    frames: usize,
+) -> io::Result<Vec<String>> {
+    let mut generator = FrameGenerator::new(seed, endpoint);
+    let mut owed = vec!["\"configure\"".to_owned()];
+    let mut buffer = generator.configure_line("configure").into_bytes();
+    buffer.push(b'\n');
+    for index in 0..frames {
+        if index == frames - frames / 50 {
+            generator.allow_cancel();
+        }
+        let frame = generator.next_frame();
+        buffer.extend_from_slice(&frame.bytes);
+        buffer.push(b'\n');
+        owed.extend(frame.owed);
+        if buffer.len() > 64 * 1024 {
+            stdin.write_all(&buffer)?;
+            buffer.clear();
+        }
+    }
+    stdin.write_all(&buffer)?;
+    Ok(owed)
+}
 
 /// xorshift64*: small, fast, seeded; the same seed gives the same frames.
 pub struct Rng(u64);

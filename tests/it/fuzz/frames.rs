@@ -14,6 +14,7 @@
 
 use std::io::{self, Write};
 
+use alicloud_kms_provider::protocol::METHOD_NAMES;
 use alicloud_kms_provider::provider::kms_options::TEST_HOOKS_VARIABLE;
 use serde_json::{json, Value};
 
@@ -100,19 +101,6 @@ pub struct Frame {
     pub owed: Vec<String>,
 }
 
-const METHODS: &[&str] = &[
-    "getPluginInfo",
-    "getSchema",
-    "checkConfig",
-    "configure",
-    "check",
-    "diff",
-    "create",
-    "read",
-    "update",
-    "delete",
-    "cancel",
-];
 const AAP: &str = "alicloud-kms:index:ApplicationAccessPoint";
 const KEY: &str = "alicloud-kms:index:ClientKey";
 const RULE: &str = "alicloud-kms:index:NetworkRule";
@@ -214,7 +202,7 @@ impl FrameGenerator {
         let id = self.fresh_id();
         // `getSchema` replies are 14 KB: fewer of them keeps the output volume sane.
         let method = loop {
-            let method = *self.rng.pick(METHODS);
+            let method = *self.rng.pick(&METHOD_NAMES);
             let wanted = match method {
                 "getSchema" => self.rng.chance(25),
                 "cancel" => self.cancel_allowed,
